@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { runBench, benchHelp } from './cli/bench.js';
+import { runCalibrate, calibrateHelp } from './cli/calibrate.js';
+import { runServe, serveHelp } from './cli/serve.js';
+import { runSimulate, simulateHelp } from './cli/simulate.js';
+import { runValidate, validateHelp } from './cli/validate.js';
+import { AppError, isAppError } from './shared/errors.js';
+
+interface Command {
+  run: (argv: string[]) => Promise<number>;
+  help: string;
+}
+
+const commands: Record<string, Command> = {
+  simulate: { run: runSimulate, help: simulateHelp },
+  validate: { run: runValidate, help: validateHelp },
+  calibrate: { run: runCalibrate, help: calibrateHelp },
+  bench: { run: runBench, help: benchHelp },
+  serve: { run: runServe, help: serveHelp },
+};
+
+const usage = `lora-placer: how many GPUs, which adapters where, and which vLLM LoRA flags.
+
+usage: lora-placer <command> [options]   (lora-placer <command> --help for details)
+
+${Object.values(commands)
+  .map((c) => `  ${c.help.split('\n')[0]}`)
+  .join('\n')}
+
+Exit status: 0 success, 1 failure, 2 bad input (the offending field is named).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) throw new AppError('invalidInput', `unknown command "${name}" (commands: ${Object.keys(commands).join(', ')})`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  return command.run(rest);
+}
+
+function exitCodeOf(err: unknown): number {
+  if (isAppError(err)) return err.status < 500 ? 2 : 1;
+  // node:util parseArgs errors (unknown option, missing value) are bad input too
+  if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) return 2;
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const code = exitCodeOf(err);
+    if (isAppError(err)) {
+      process.stderr.write(`lora-placer: ${err.message}\n`);
+      const issues = (err.details as { issues?: { path: string; message: string }[] } | undefined)?.issues;
+      if (issues && issues.length > 1) for (const i of issues) process.stderr.write(`  ${i.path}: ${i.message}\n`);
+    } else if (code === 2) {
+      process.stderr.write(`lora-placer: ${(err as Error).message}\n`);
+    } else {
+      process.stderr.write(`lora-placer: internal error: ${(err as Error).message}\n`);
+    }
+    process.exitCode = code;
+  },
+);

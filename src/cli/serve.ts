@@ -1,0 +1,7 @@
+export const serveHelp = `serve   start the HTTP service (same as npm start)`;
+
+export async function runServe(_argv: string[]): Promise<number> {
+  const { startServer } = await import('../main.js');
+  await startServer();
+  return 0;
+}

@@ -1,0 +1,47 @@
+import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { embeddedProfiles } from '../profiles/index.js';
+import { AppError } from '../shared/errors.js';
+import { parseScenario, simulateParsed } from '../twin/index.js';
+import { readInputDocuments, withItemPath, writeJson } from './io.js';
+import { simulateInPool } from '../jobs/simulate-pool.js';
+
+export const simulateHelp = `simulate [FILE] [--workers N] [--pretty]   Scenario (object, array or JSONL; stdin when no FILE) -> SimulationResult
+
+Answers in input order: one object for an object, one JSON line per scenario otherwise.
+  --workers N   worker threads for several scenarios (default: all cores)`;
+
+export async function runSimulate(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { workers: { type: 'string' }, pretty: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const workers = parseWorkers(values.workers);
+  const input = readInputDocuments(positionals[0]);
+  const profiles = embeddedProfiles();
+  // validate everything before simulating anything: bad input fails fast, naming the item
+  const scenarios = input.items.map((item, i) => {
+    try {
+      const s = parseScenario(item);
+      profiles.get(s.model, s.gpu);
+      return s;
+    } catch (err) {
+      throw withItemPath(err, i, input.single);
+    }
+  });
+  if (input.single) {
+    writeJson(simulateParsed(scenarios[0]!, profiles.get(scenarios[0]!.model, scenarios[0]!.gpu)), values.pretty);
+    return 0;
+  }
+  await simulateInPool(scenarios, workers, (result) => writeJson(result, values.pretty));
+  return 0;
+}
+
+export function parseWorkers(value: string | undefined): number {
+  if (value === undefined) return availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new AppError('invalidInput', `--workers: expected a positive integer, got "${value}"`);
+  return n;
+}

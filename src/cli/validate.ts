@@ -1,0 +1,87 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { embeddedProfiles } from '../profiles/index.js';
+import { AppError } from '../shared/errors.js';
+import { parseScenario } from '../twin/index.js';
+import { simulateInPool } from '../jobs/simulate-pool.js';
+import { readRealRuns, scenarioOf } from '../validation/real-runs.js';
+import { readReferenceTwin } from '../validation/reference-twin.js';
+import { buildReport, formatReport, type RunComparison } from '../validation/report.js';
+import { parseWorkers } from './simulate.js';
+
+export const validateHelp = `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [--max-throughput-smape PCT]
+
+Replays every run of a table in the format of dt_validation_real_runs.csv with the Twin and prints, per
+model, memory-error agreement, SMAPE of throughput / TTFT / ITL (research and standard definitions),
+starvation agreement, and the research twin's errors on the same runs.
+  --reference FILE            research twin outputs (default: reference-twin-outputs/dt_validation_dt_outputs_mean_version.csv beside --runs)
+  --max-throughput-smape PCT  exit 1 when a model's throughput SMAPE (research definition) exceeds PCT`;
+
+export async function runValidate(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: 'string' },
+      reference: { type: 'string' },
+      gpu: { type: 'string', default: 'h100-64gb' },
+      seed: { type: 'string', default: '0' },
+      workers: { type: 'string' },
+      json: { type: 'string' },
+      'max-throughput-smape': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.runs) throw new AppError('invalidInput', '--runs: required (a table in the format of dt_validation_real_runs.csv)');
+  if (!existsSync(values.runs)) throw new AppError('invalidInput', `--runs: ${values.runs} does not exist`);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new AppError('invalidInput', `--seed: expected a non-negative integer, got "${values.seed}"`);
+  const limit = values['max-throughput-smape'] === undefined ? undefined : Number(values['max-throughput-smape']);
+  if (limit !== undefined && !(limit > 0)) throw new AppError('invalidInput', `--max-throughput-smape: expected a positive number`);
+  const runs = readRealRuns(values.runs);
+  if (runs.length === 0) throw new AppError('dataFile', `${values.runs}: no runs with results or errors`);
+  const referenceFile = values.reference ?? join(dirname(values.runs), 'reference-twin-outputs', 'dt_validation_dt_outputs_mean_version.csv');
+  const reference = existsSync(referenceFile) ? readReferenceTwin(referenceFile) : new Map();
+  const profiles = embeddedProfiles();
+  const scenarios = runs.map((run) => {
+    const s = parseScenario(scenarioOf(run, values.gpu, seed));
+    profiles.get(s.model, s.gpu);
+    return s;
+  });
+  const started = Date.now();
+  const sims = await simulateInPool(scenarios, parseWorkers(values.workers), () => {});
+  const wallS = (Date.now() - started) / 1000;
+  const comparisons: RunComparison[] = runs.map((run, i) => ({ run, sim: sims[i]!, reference: reference.get(run.key) }));
+  const models = [...new Set(runs.map((r) => r.model))].sort();
+  const reports = models.map((m) => buildReport(m, comparisons));
+  process.stdout.write(`${formatReport(reports)}\n${runs.length} runs replayed in ${wallS.toFixed(1)} s wall\n`);
+  if (values.json) {
+    const perRun = comparisons.map((c) => ({
+      key: c.run.key,
+      real: c.run.real,
+      memoryError: { real: c.run.errorClass || null, twin: c.sim.memoryError },
+      twin: {
+        throughput: c.sim.throughput.total,
+        idealThroughput: c.sim.idealThroughput,
+        starved: c.sim.starved,
+        ttftMs: c.sim.ttftMs?.mean ?? null,
+        itlMs: c.sim.itlMs?.mean ?? null,
+        tpotMs: c.sim.tpotMs?.mean ?? null,
+        completed: c.sim.completedRequests,
+        arrived: c.sim.arrivedRequests,
+        rejected: c.sim.rejectedRequests,
+        preemptions: c.sim.preemptions,
+        meanRunning: c.sim.meanRunning,
+        wallMs: c.sim.wallMs,
+      },
+      reference: c.reference ?? null,
+    }));
+    writeFileSync(values.json, `${JSON.stringify({ wallS, reports, runs: perRun }, null, 2)}\n`);
+  }
+  if (limit !== undefined) {
+    const over = reports.filter((r) => r.twin.throughput.research > limit);
+    for (const r of over) process.stderr.write(`throughput SMAPE ${r.twin.throughput.research.toFixed(2)} % > ${limit} % for ${r.model}\n`);
+    if (over.length > 0) return 1;
+  }
+  return 0;
+}

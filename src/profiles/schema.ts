@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/** How well a group of fitted constants reproduces the measurements it was fitted on. */
+export const FitReport = z.object({
+  source: z.array(z.string().min(1)).min(1).describe('measurement files the constants were fitted on'),
+  rows: z.number().int().nonnegative(),
+  rmsError: z.number().nonnegative().describe('root-mean-square residual, in `unit`'),
+  rmsRelativeError: z.number().nonnegative().optional().describe('root-mean-square of residual / measured'),
+  unit: z.string(),
+  note: z.string().optional(),
+});
+export type FitReport = z.infer<typeof FitReport>;
+
+const Finite = z.number().finite();
+const PositiveInt = z.number().int().positive();
+
+export const KvRankCurve = z.object({
+  rank: PositiveInt,
+  points: z
+    .array(z.object({ slots: PositiveInt, tokens: z.number().int().nonnegative() }))
+    .min(1)
+    .describe('measured KV capacity (tokens) at maxLoras = slots, ascending'),
+  tokensPerSlot: z.number().positive().describe('least-squares KV tokens lost per added slot at this rank'),
+  failures: z
+    .array(z.object({ slots: PositiveInt, status: z.string() }))
+    .describe('measured start-up failures at this rank (memory errors)'),
+});
+export type KvRankCurve = z.infer<typeof KvRankCurve>;
+
+export const KvCapacity = z.object({
+  ranks: z.array(KvRankCurve).min(1),
+  fit: FitReport,
+});
+
+/** Forward-pass time of one engine step, in ms (see src/twin/step-time.ts for the formula). */
+export const ForwardModel = z.object({
+  base: z.object({
+    constantMs: Finite,
+    perDecodeMs: Finite.describe('per decoding request in the step'),
+    perContextKiloTokenMs: Finite.describe('per 1000 tokens of KV context read by the decoding requests'),
+    perPrefillTokenMs: Finite.describe('per prompt token computed in the step'),
+    fit: FitReport,
+  }),
+  lora: z.object({
+    enabledMs: Finite.describe('fixed cost of a LoRA-enabled engine, no adapter active'),
+    firstAdapterMs: Finite.describe('extra fixed cost once at least one adapter is in the batch'),
+    perSlotMs: Finite.describe('per --max-loras slot'),
+    perSlotDecodeMs: Finite.describe('per slot and decoding request'),
+    perSlotPrefillTokenMs: Finite.describe('per slot and prefill token'),
+    perAdapterMs: Finite.describe('per distinct adapter in the batch'),
+    rankTileFactor: Finite.describe('slot terms grow by this fraction for every 16 ranks of --max-lora-rank beyond the first 16'),
+    fit: FitReport,
+  }),
+});
+export type ForwardModel = z.infer<typeof ForwardModel>;
+
+export const AdapterLoadModel = z.object({
+  gpuFromCpu: z
+    .array(z.object({ maxRank: PositiveInt, rank: PositiveInt, ms: z.number().nonnegative() }))
+    .min(1)
+    .describe('CPU->GPU activation time of one adapter, by (--max-lora-rank, adapter rank)'),
+  gpuFromCpuFit: FitReport,
+  diskToCpuMsPerRank: z.number().nonnegative().describe('disk->CPU load time per unit of adapter rank (file size grows with rank)'),
+  diskFit: FitReport,
+});
+export type AdapterLoadModel = z.infer<typeof AdapterLoadModel>;
+
+/** Scheduler CPU time per step: constant + per running + per waiting + per waiting request skipped for the slot limit. */
+export const SchedulerModel = z.object({
+  constantMs: Finite,
+  perRunningMs: Finite,
+  perWaitingMs: Finite,
+  perSkippedMs: Finite,
+  fit: FitReport,
+});
+export type SchedulerModel = z.infer<typeof SchedulerModel>;
+
+export const Profile = z.object({
+  schemaVersion: z.literal(1),
+  model: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+  gpu: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+  description: z.string(),
+  vllmVersion: z.string(),
+  maxModelLen: PositiveInt.describe('vLLM refuses to start when the KV cache holds fewer tokens'),
+  blockSize: PositiveInt,
+  engineDefaults: z.object({ maxNumBatchedTokens: PositiveInt, maxNumSeqs: PositiveInt }),
+  kvCapacity: KvCapacity,
+  forward: ForwardModel,
+  adapterLoad: AdapterLoadModel,
+  scheduler: SchedulerModel,
+  frontend: z.object({
+    ttftOverheadMs: z.number().nonnegative().describe('API server and client time added to every TTFT (tokenize, queue to engine, stream)'),
+    fit: FitReport,
+  }),
+  calibration: z.object({
+    tool: z.string(),
+    notes: z.array(z.string()),
+  }),
+});
+export type Profile = z.infer<typeof Profile>;
+
+export function profileKey(model: string, gpu: string): string {
+  return `${model}@${gpu}`;
+}

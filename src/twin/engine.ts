@@ -1,0 +1,289 @@
+import type { Profile } from '../profiles/index.js';
+import { AdapterCache } from './adapter-cache.js';
+import { ArrivalSource, type AdapterStreamSpec } from './arrivals.js';
+import { Metrics } from './metrics.js';
+import { RequestState, RequestTable } from './request-table.js';
+import { RunningBatch } from './running-batch.js';
+import type { ResolvedEngine, ResolvedScenario } from './scenario.js';
+import { V1Scheduler, type StepPlan } from './scheduler.js';
+import { diskLoadMs, forwardMs, gpuLoadMs, schedulerMs } from './step-time.js';
+import { WaitingQueue } from './waiting-queue.js';
+
+export interface EngineAdapter extends AdapterStreamSpec {
+  id: string;
+  rank: number;
+}
+
+/** One executed step (or run of identical steps), as seen by an observer. */
+export interface StepRecord {
+  startS: number;
+  endS: number;
+  steps: number;
+  decodes: number;
+  prefillTokens: number;
+  admitted: number;
+  preempted: number;
+  skipped: number;
+  running: number;
+  waiting: number;
+  adapters: number;
+  usedBlocks: number;
+  loadMs: number;
+}
+
+export interface RequestRecord {
+  id: number;
+  adapter: number;
+  arrivalS: number;
+  firstTokenS: number;
+  endS: number;
+  prompt: number;
+  output: number;
+}
+
+/** Hooks for tests and debugging; the engine costs nothing extra without them. */
+export interface EngineObserver {
+  onStep?(step: StepRecord): void;
+  onComplete?(request: RequestRecord): void;
+  onPreempt?(id: number, adapter: number, atS: number): void;
+}
+
+export interface EngineOptions {
+  observer?: EngineObserver;
+  /** advance runs of identical decode-only steps in closed form (default true; false is the step-by-step reference) */
+  fastForward?: boolean;
+}
+
+/** Everything the engine leaves behind for the result. */
+export interface EngineOutcome {
+  metrics: Metrics;
+  runningAtEnd: number;
+  waitingAtEnd: number;
+  gpuLoads: number;
+  diskLoads: number;
+}
+
+/**
+ * Discrete-event simulation of one vLLM V1 server with multi-LoRA. Time advances one engine step at a
+ * time; a step's duration is scheduler time + adapter loads + forward time. Runs of identical
+ * decode-only steps are advanced in closed form up to the next event.
+ */
+export class TwinEngine {
+  private readonly req = new RequestTable();
+  private readonly metrics: Metrics;
+  private readonly batch: RunningBatch;
+  private readonly waiting: WaitingQueue;
+  private readonly cache: AdapterCache;
+  private readonly scheduler: V1Scheduler;
+  private readonly arrivals: ArrivalSource;
+  private readonly profile: Profile;
+  private readonly engine: ResolvedEngine;
+  private readonly horizon: number;
+  private readonly frontendS: number;
+  private readonly maxInFlight: number;
+
+  private readonly observer: EngineObserver | undefined;
+  private readonly fastForward: boolean;
+  private readonly totalBlocks: number;
+
+  constructor(resolved: ResolvedScenario, private readonly adapters: EngineAdapter[], options: EngineOptions = {}) {
+    this.observer = options.observer;
+    this.fastForward = options.fastForward ?? true;
+    this.profile = resolved.profile;
+    this.engine = resolved.engine;
+    this.horizon = resolved.durationS;
+    this.frontendS = this.profile.frontend.ttftOverheadMs / 1000;
+    this.maxInFlight = resolved.scenario.arrivals?.maxInFlight ?? Infinity;
+    const n = adapters.length;
+    this.metrics = new Metrics(n);
+    this.cache = new AdapterCache(
+      n,
+      this.engine.maxLoras,
+      this.engine.maxCpuLoras,
+      (a) => gpuLoadMs(this.profile, adapters[a]!.rank, this.engine.maxLoraRank),
+      (a) => diskLoadMs(this.profile, adapters[a]!.rank),
+    );
+    this.batch = new RunningBatch(
+      this.req,
+      n,
+      this.profile.blockSize,
+      (a) => this.waiting.adapterEnteredBatch(a),
+      (a) => {
+        this.waiting.adapterLeftBatch(a);
+        this.cache.release(a);
+      },
+    );
+    this.waiting = new WaitingQueue(this.req, n, (a) => this.batch.runningPerAdapter[a]! > 0);
+    this.scheduler = new V1Scheduler(this.req, this.batch, this.waiting, this.cache, this.metrics, this.engine, this.profile.blockSize, options.observer?.onPreempt);
+    this.totalBlocks = this.scheduler.freeBlocks;
+    const index = new Map(adapters.map((a, i) => [a.id, i]));
+    this.arrivals = new ArrivalSource(adapters, resolved.scenario.arrivals ?? { process: 'poisson' }, resolved.seed, index, this.horizon);
+  }
+
+  run(): EngineOutcome {
+    let t = 0;
+    for (;;) {
+      this.admitArrivals(t);
+      const plan = this.scheduler.schedule(t);
+      if (this.batch.count === 0) {
+        const next = this.arrivals.peekTime() + this.frontendS;
+        if (next > this.horizon) break;
+        t = next;
+        continue;
+      }
+      const firstMs = this.stepMs(plan);
+      if (t + firstMs / 1000 > this.horizon) break;
+      let steps = 1;
+      let growthMs = 0;
+      if (plan.decodeOnly && this.fastForward) {
+        growthMs = (this.profile.forward.base.perContextKiloTokenMs * plan.decodes) / 1000;
+        steps = this.identicalSteps(t, firstMs, growthMs);
+      }
+      const totalMs = steps * firstMs + (growthMs * steps * (steps - 1)) / 2;
+      const startS = t;
+      t += totalMs / 1000;
+      this.finishSteps(plan, steps, firstMs, growthMs, totalMs, t);
+      this.observer?.onStep?.({
+        startS,
+        endS: t,
+        steps,
+        decodes: plan.decodes,
+        prefillTokens: plan.prefillTokens,
+        admitted: plan.admitted,
+        preempted: plan.preempted,
+        skipped: plan.skipped,
+        running: this.batch.count,
+        waiting: this.waiting.size,
+        adapters: this.batch.activeAdapters,
+        usedBlocks: this.totalBlocks - this.scheduler.freeBlocks,
+        loadMs: plan.loadMs,
+      });
+    }
+    return {
+      metrics: this.metrics,
+      runningAtEnd: this.batch.count,
+      waitingAtEnd: this.waiting.size,
+      gpuLoads: this.cache.gpuLoads,
+      diskLoads: this.cache.diskLoads,
+    };
+  }
+
+  /** Requests that reached the engine by `t` join the waiting queue (or are refused). */
+  private admitArrivals(t: number): void {
+    const maxLen = this.profile.maxModelLen;
+    while (this.arrivals.peekTime() + this.frontendS <= t) {
+      const a = this.arrivals.pop();
+      this.metrics.onArrival(a.adapter, a.inputTokens + a.outputTokens);
+      const inFlight = this.waiting.size + this.batch.count;
+      if (inFlight >= this.maxInFlight || a.inputTokens + a.outputTokens > maxLen) {
+        this.metrics.rejected++;
+        continue;
+      }
+      this.waiting.pushArrival(this.req.add(a.time, a.adapter, a.inputTokens, a.outputTokens));
+    }
+  }
+
+  private stepMs(plan: StepPlan): number {
+    const forward = forwardMs(this.profile.forward, {
+      decodes: plan.decodes,
+      prefillTokens: plan.prefillTokens,
+      contextTokens: this.batch.contextTokens(),
+      adapters: this.batch.activeAdapters,
+      slots: this.engine.maxLoras,
+      maxLoraRank: this.engine.maxLoraRank,
+    });
+    const sched = schedulerMs(this.profile.scheduler, this.batch.count, this.waiting.size, plan.skipped);
+    return sched + plan.loadMs + forward;
+  }
+
+  /**
+   * How many copies of this decode-only step run before anything changes: the next completion, the
+   * step in which the next request arrives, the last step whose new KV blocks still fit, the window end.
+   * Step times grow by `growthMs` per step as the decoders' context grows.
+   */
+  private identicalSteps(t: number, firstMs: number, growthMs: number): number {
+    const elapsedMs = (k: number): number => k * firstMs + (growthMs * k * (k - 1)) / 2;
+    const untilFinish = this.batch.nextFinishKey() - this.batch.decodeCounter;
+    let k = Number.isFinite(untilFinish) ? untilFinish : Number.MAX_SAFE_INTEGER;
+    const arrivalMs = (this.arrivals.peekTime() + this.frontendS - t) * 1000;
+    if (Number.isFinite(arrivalMs)) k = Math.min(k, Math.max(1, stepsToReach(arrivalMs, firstMs, growthMs)));
+    const windowMs = (this.horizon - t) * 1000;
+    k = Math.min(k, Math.max(1, stepsWithin(windowMs, firstMs, growthMs)));
+    // the first step's blocks are already allocated; later steps must fit in what is free
+    let free = this.scheduler.freeBlocks;
+    const blockSize = this.profile.blockSize;
+    for (let j = 1; j < k; j++) {
+      if (j >= blockSize && free >= this.batch.decoders * Math.ceil((k - j) / blockSize)) break;
+      const need = this.batch.blocksNeeded(j);
+      if (need > free) {
+        k = j;
+        break;
+      }
+      free -= need;
+    }
+    while (k > 1 && elapsedMs(k) > windowMs) k--;
+    return k;
+  }
+
+  private finishSteps(plan: StepPlan, steps: number, firstMs: number, growthMs: number, totalMs: number, tEnd: number): void {
+    const { batch, req, metrics } = this;
+    for (let j = 1; j < steps; j++) this.scheduler.freeBlocks -= batch.blocksNeeded(j);
+    batch.decodeCounter += steps;
+    metrics.onStep(totalMs, steps, batch.count, batch.activeAdapters);
+    if (plan.decodes > 0) {
+      // gaps of the decoders; with growing steps, record the run's mean (growth is a fraction of a ms)
+      metrics.onGaps(firstMs + (growthMs * (steps - 1)) / 2, plan.decodes * steps);
+    }
+    for (let i = 0; i < plan.prefillCount; i++) {
+      const id = plan.prefillIds[i]!;
+      req.computed[id] = req.computed[id]! + plan.prefillChunks[i]!;
+      if (req.computed[id]! < req.prompt[id]! + req.generated[id]!) continue;
+      // prompt done: the same step samples the next token
+      if (req.firstTokenTime[id]! < 0) req.firstTokenTime[id] = tEnd;
+      else metrics.onGaps((tEnd - req.lastTokenTime[id]!) * 1000, 1);
+      req.generated[id] = req.generated[id]! + 1;
+      if (batch.prefillTail === id) batch.prefillTail = -1;
+      if (req.generated[id]! >= req.output[id]!) this.complete(id, tEnd);
+      else batch.addDecoder(id);
+    }
+    while (batch.nextFinishKey() <= batch.decodeCounter) {
+      const id = batch.finishHeap.topId();
+      batch.finishHeap.pop();
+      this.complete(id, tEnd);
+    }
+  }
+
+  private complete(id: number, t: number): void {
+    const { req, batch } = this;
+    const freed = req.state[id] === RequestState.Decoding ? batch.removeDecoder(id) : req.blocks[id]!;
+    batch.unlink(id);
+    this.scheduler.freeBlocks += freed;
+    req.state[id] = RequestState.Done;
+    this.metrics.onComplete(req, id, t);
+    this.observer?.onComplete?.({
+      id,
+      adapter: req.adapter[id]!,
+      arrivalS: req.arrival[id]!,
+      firstTokenS: req.firstTokenTime[id]!,
+      endS: t,
+      prompt: req.prompt[id]!,
+      output: req.output[id]!,
+    });
+  }
+}
+
+/** Smallest k >= 1 with k*a + g*k*(k-1)/2 >= target. */
+function stepsToReach(targetMs: number, a: number, g: number): number {
+  if (targetMs <= a) return 1;
+  let k = g > 1e-12 ? Math.ceil((-(a - g / 2) + Math.sqrt((a - g / 2) ** 2 + 2 * g * targetMs)) / g) : Math.ceil(targetMs / a);
+  k = Math.max(1, k);
+  while (k > 1 && (k - 1) * a + (g * (k - 1) * (k - 2)) / 2 >= targetMs) k--;
+  while (k * a + (g * k * (k - 1)) / 2 < targetMs) k++;
+  return k;
+}
+
+/** Largest k >= 0 with k*a + g*k*(k-1)/2 <= limit. */
+function stepsWithin(limitMs: number, a: number, g: number): number {
+  const k = stepsToReach(limitMs, a, g);
+  return k * a + (g * k * (k - 1)) / 2 <= limitMs ? k : k - 1;
+}

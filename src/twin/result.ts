@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+export const LatencySummary = z
+  .object({ mean: z.number(), p50: z.number(), p90: z.number(), p99: z.number() })
+  .nullable()
+  .describe('milliseconds; null when no request completed');
+
+export const SimulationResult = z.object({
+  throughput: z.object({
+    input: z.number().describe('prompt tokens/s of completed requests'),
+    output: z.number().describe('output tokens/s of completed requests'),
+    total: z.number().describe('input + output tokens/s of completed requests'),
+    requests: z.number().describe('completed requests/s'),
+  }),
+  idealThroughput: z.number().describe('tokens/s (input + output) of every request that arrived'),
+  starved: z.boolean().describe('throughput < 0.9 x idealThroughput'),
+  starvedAdapters: z.array(z.string()).describe('adapters whose completed tokens < 0.9 x their arrived tokens'),
+  memoryError: z.string().nullable().describe('why vLLM would not start with these engine settings; null when it starts'),
+  ttftMs: LatencySummary,
+  itlMs: LatencySummary,
+  tpotMs: LatencySummary,
+  completedRequests: z.number().int(),
+  arrivedRequests: z.number().int(),
+  rejectedRequests: z.number().int().describe('arrivals refused by arrivals.maxInFlight or longer than max_model_len'),
+  runningAtEnd: z.number().int(),
+  waitingAtEnd: z.number().int(),
+  preemptions: z.number().int(),
+  adapterLoads: z.number().int().describe('CPU->GPU adapter activations'),
+  diskLoads: z.number().int().describe('disk->CPU adapter loads'),
+  steps: z.number().int(),
+  meanRunning: z.number().describe('time-averaged running requests while the engine is busy'),
+  meanAdaptersInBatch: z.number(),
+  busyFraction: z.number(),
+  engine: z.object({
+    maxLoras: z.number().int(),
+    maxCpuLoras: z.number().int(),
+    maxLoraRank: z.number().int(),
+    maxNumBatchedTokens: z.number().int(),
+    maxNumSeqs: z.number().int(),
+    kvCacheTokens: z.number().int(),
+  }),
+  durationS: z.number(),
+  wallMs: z.number().describe('wall-clock time of the simulation (the only field that varies between identical runs)'),
+});
+export type SimulationResult = z.infer<typeof SimulationResult>;

@@ -1,0 +1,139 @@
+import { KeyedMinHeap } from './heaps.js';
+import { RequestState, type RequestTable } from './request-table.js';
+
+/**
+ * The running requests in admission order (vLLM's `self.running`), plus decode bookkeeping that
+ * costs O(1) per step however large the batch:
+ * - every decoder advances one token per step, so a decoder's output count is
+ *   `decodeCounter - decodeBase[id]` and nothing is updated per request per step;
+ * - a decoder needs a new 16-token KV block when its computed tokens hit a multiple of 16; decoders are
+ *   bucketed by that phase, so the blocks needed this step are one array read;
+ * - completions come off a min-heap keyed by the decode counter at which a decoder finishes.
+ * At most one request is mid-prefill, and it is the tail: a prompt is only cut into chunks when it
+ * exhausts the token budget, so nothing can be admitted after it until it completes.
+ */
+export class RunningBatch {
+  head = -1;
+  tail = -1;
+  count = 0;
+  decoders = 0;
+  decodeCounter = 0;
+  /** request mid-prefill (always the tail), or -1 */
+  prefillTail = -1;
+  private readonly phaseBuckets: Int32Array;
+  /** sum over decoders of (prompt - decodeBase): context tokens = this + decoders * decodeCounter */
+  private contextOffset = 0;
+  readonly finishHeap = new KeyedMinHeap();
+  readonly runningPerAdapter: Int32Array;
+  activeAdapters = 0;
+
+  constructor(
+    private readonly req: RequestTable,
+    adapters: number,
+    private readonly blockSize: number,
+    private readonly onAdapterActive: (adapter: number) => void,
+    private readonly onAdapterIdle: (adapter: number) => void,
+  ) {
+    this.runningPerAdapter = new Int32Array(adapters);
+    this.phaseBuckets = new Int32Array(blockSize);
+  }
+
+  /** Appends a newly admitted request at the tail of the running list. */
+  append(id: number): void {
+    const r = this.req;
+    r.prev[id] = this.tail;
+    r.next[id] = -1;
+    if (this.tail >= 0) r.next[this.tail] = id;
+    else this.head = id;
+    this.tail = id;
+    this.count++;
+    const a = r.adapter[id]!;
+    const before = this.runningPerAdapter[a]!;
+    this.runningPerAdapter[a] = before + 1;
+    if (before === 0) {
+      this.activeAdapters++;
+      this.onAdapterActive(a);
+    }
+  }
+
+  /** Removes a request from the running list (finished or preempted). */
+  unlink(id: number): void {
+    const r = this.req;
+    const p = r.prev[id]!;
+    const n = r.next[id]!;
+    if (p >= 0) r.next[p] = n;
+    else this.head = n;
+    if (n >= 0) r.prev[n] = p;
+    else this.tail = p;
+    this.count--;
+    if (this.prefillTail === id) this.prefillTail = -1;
+    const a = r.adapter[id]!;
+    const after = this.runningPerAdapter[a]! - 1;
+    this.runningPerAdapter[a] = after;
+    if (after === 0) {
+      this.activeAdapters--;
+      this.onAdapterIdle(a);
+    }
+  }
+
+  /** A request whose (re)prefill just completed starts decoding with the next step. */
+  addDecoder(id: number): void {
+    const r = this.req;
+    const base = this.decodeCounter - r.generated[id]!;
+    r.decodeBase[id] = base;
+    r.state[id] = RequestState.Decoding;
+    const phase = phaseOf(r.prompt[id]! - base - 1, this.blockSize);
+    this.phaseBuckets[phase] = this.phaseBuckets[phase]! + 1;
+    this.contextOffset += r.prompt[id]! - base;
+    this.decoders++;
+    this.finishHeap.push(base + r.output[id]!, id);
+  }
+
+  /** Stops tracking a decoder; returns the KV blocks it held. */
+  removeDecoder(id: number): number {
+    const r = this.req;
+    const base = r.decodeBase[id]!;
+    r.generated[id] = this.decodeCounter - base;
+    const phase = phaseOf(r.prompt[id]! - base - 1, this.blockSize);
+    this.phaseBuckets[phase] = this.phaseBuckets[phase]! - 1;
+    this.contextOffset -= r.prompt[id]! - base;
+    this.decoders--;
+    return Math.ceil(this.computedOf(id) / this.blockSize);
+  }
+
+  /** KV tokens stored for a decoder (its prompt and all but the last sampled token). */
+  computedOf(id: number): number {
+    const r = this.req;
+    return r.prompt[id]! + (this.decodeCounter - r.decodeBase[id]!) - 1;
+  }
+
+  /** Decoders that cross into a new KV block in the step `stepsAhead` steps from now. */
+  blocksNeeded(stepsAhead = 0): number {
+    return this.phaseBuckets[(this.blockSize - ((this.decodeCounter + stepsAhead) % this.blockSize)) % this.blockSize]!;
+  }
+
+  /** Does this decoder need a new block in the coming step? */
+  needsBlockNow(id: number): boolean {
+    return this.computedOf(id) % this.blockSize === 0;
+  }
+
+  contextTokens(): number {
+    return this.contextOffset + this.decoders * this.decodeCounter;
+  }
+
+  /** Next valid finishing decoder's key (decode counter at which it finishes), dropping stale entries. */
+  nextFinishKey(): number {
+    const h = this.finishHeap;
+    const r = this.req;
+    while (h.size > 0) {
+      const id = h.topId();
+      if (r.state[id] === RequestState.Decoding && r.decodeBase[id]! + r.output[id]! === h.topKey()) return h.topKey();
+      h.pop();
+    }
+    return Infinity;
+  }
+}
+
+function phaseOf(x: number, blockSize: number): number {
+  return ((x % blockSize) + blockSize) % blockSize;
+}

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { AppError, type ErrorIssue } from '../shared/errors.js';
+import { parseOrThrow } from '../shared/validate.js';
+import { kvCapacityTokens, type Profile } from '../profiles/index.js';
+
+/** --max-lora-rank values vLLM accepts. */
+export const allowedMaxLoraRanks = [8, 16, 32, 64, 128, 256, 320, 512] as const;
+
+const positiveFinite = z.number().finite().positive();
+
+export const LengthSpec = z
+  .object({
+    distribution: z
+      .enum(['sharegpt', 'sharegpt-unfiltered', 'normal', 'lognormal', 'fixed', 'empirical'])
+      .optional()
+      .describe('default: empirical when `values` is given, normal when `std` is given, otherwise the ShareGPT shape scaled to `mean`'),
+    mean: positiveFinite.max(1_000_000).optional().describe('tokens'),
+    std: z.number().finite().nonnegative().max(1_000_000).optional().describe('tokens'),
+    values: z.array(z.number().int().positive().max(1_000_000)).min(1).max(1_000_000).optional().describe('empirical token counts, drawn uniformly'),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    const dist = v.distribution ?? (v.values ? 'empirical' : v.std !== undefined ? 'normal' : 'sharegpt');
+    if (dist === 'empirical' && !v.values) ctx.addIssue({ code: 'custom', path: ['values'], message: 'required for the empirical distribution' });
+    if (dist !== 'empirical' && v.mean === undefined && !dist.startsWith('sharegpt')) ctx.addIssue({ code: 'custom', path: ['mean'], message: `required for the ${dist} distribution` });
+    if ((dist === 'normal' || dist === 'lognormal') && v.std === undefined) ctx.addIssue({ code: 'custom', path: ['std'], message: `required for the ${dist} distribution` });
+  });
+export type LengthSpec = z.infer<typeof LengthSpec>;
+
+export const AdapterSpec = z
+  .object({
+    id: z.string().min(1).max(256),
+    rank: z.number().int().min(1).max(512).describe('LoRA rank'),
+    rate: z.number().finite().nonnegative().max(1e6).describe('requests per second'),
+    inputTokens: LengthSpec.optional(),
+    outputTokens: LengthSpec.optional(),
+  })
+  .strict();
+export type AdapterSpec = z.infer<typeof AdapterSpec>;
+
+export const EngineSpec = z
+  .object({
+    maxLoras: z.number().int().min(1).max(4096).describe('--max-loras: adapter slots'),
+    maxCpuLoras: z.number().int().min(1).max(1_000_000).optional().describe('--max-cpu-loras; default: number of adapters'),
+    maxLoraRank: z.number().int().min(1).max(512).optional().describe('--max-lora-rank; default: smallest allowed value >= the largest adapter rank'),
+    maxNumBatchedTokens: z.number().int().min(1).max(1_000_000).optional(),
+    maxNumSeqs: z.number().int().min(1).max(100_000).optional(),
+    kvCacheTokens: z.number().int().min(0).max(1e9).optional().describe('KV capacity; default: the profile value for (maxLoras, maxLoraRank)'),
+  })
+  .strict();
+export type EngineSpec = z.infer<typeof EngineSpec>;
+
+export const TraceEvent = z
+  .object({
+    t: z.number().finite().nonnegative().describe('seconds from the start'),
+    adapter: z.string().min(1),
+    inputTokens: z.number().int().positive().max(1_000_000),
+    outputTokens: z.number().int().positive().max(1_000_000),
+  })
+  .strict();
+
+export const ArrivalSpec = z
+  .object({
+    process: z.enum(['poisson', 'gamma', 'regime', 'trace']).default('poisson'),
+    cv: positiveFinite.max(100).optional().describe('gamma: coefficient of variation of inter-arrival times'),
+    periodS: positiveFinite.optional().describe('regime: seconds between regime changes (default 300)'),
+    factor: z.number().finite().gt(1).max(100).optional().describe('regime: rate multiplier step (default 1.5)'),
+    maxFactor: z.number().finite().min(1).max(1000).optional().describe('regime: multiplier bound (default 7.5)'),
+    events: z.array(TraceEvent).max(10_000_000).optional().describe('trace: requests to replay'),
+    maxInFlight: z.number().int().positive().optional().describe('client concurrency limit: an arrival finding this many requests in the server is rejected'),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.process === 'gamma' && v.cv === undefined) ctx.addIssue({ code: 'custom', path: ['cv'], message: 'required for the gamma process' });
+    if (v.process === 'trace' && !v.events) ctx.addIssue({ code: 'custom', path: ['events'], message: 'required for the trace process' });
+    if (v.process !== 'trace' && v.events) ctx.addIssue({ code: 'custom', path: ['events'], message: 'only allowed with process "trace"' });
+  });
+export type ArrivalSpec = z.infer<typeof ArrivalSpec>;
+
+export const Scenario = z
+  .object({
+    model: z.string().min(1),
+    gpu: z.string().min(1),
+    engine: EngineSpec,
+    adapters: z.array(AdapterSpec).min(1).max(100_000),
+    inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
+    outputTokens: LengthSpec.optional(),
+    arrivals: ArrivalSpec.optional(),
+    durationS: positiveFinite.max(7 * 24 * 3600).optional().describe('simulated seconds (default 3600)'),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const seen = new Map<string, number>();
+    s.adapters.forEach((a, i) => {
+      const prev = seen.get(a.id);
+      if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['adapters', i, 'id'], message: `duplicate adapter id "${a.id}" (also adapters.${prev}.id)` });
+      else seen.set(a.id, i);
+    });
+    s.arrivals?.events?.forEach((e, i) => {
+      if (!seen.has(e.adapter)) ctx.addIssue({ code: 'custom', path: ['arrivals', 'events', i, 'adapter'], message: `unknown adapter "${e.adapter}"` });
+    });
+  });
+export type Scenario = z.input<typeof Scenario>;
+export type ParsedScenario = z.output<typeof Scenario>;
+
+/** Engine settings with every default applied. */
+export interface ResolvedEngine {
+  maxLoras: number;
+  maxCpuLoras: number;
+  maxLoraRank: number;
+  maxNumBatchedTokens: number;
+  maxNumSeqs: number;
+  kvCacheTokens: number;
+}
+
+export interface ResolvedScenario {
+  scenario: ParsedScenario;
+  profile: Profile;
+  engine: ResolvedEngine;
+  durationS: number;
+  seed: number;
+}
+
+export function parseScenario(input: unknown): ParsedScenario {
+  return parseOrThrow(Scenario, input, 'scenario');
+}
+
+/**
+ * Applies defaults from the profile and checks what vLLM itself would reject at start-up
+ * (--max-cpu-loras < --max-loras, an adapter rank above --max-lora-rank, max_num_seqs > max_num_batched_tokens).
+ */
+export function resolveScenario(scenario: ParsedScenario, profile: Profile): ResolvedScenario {
+  const issues: ErrorIssue[] = [];
+  const e = scenario.engine;
+  const maxAdapterRank = Math.max(...scenario.adapters.map((a) => a.rank));
+  const maxLoraRank = e.maxLoraRank ?? allowedMaxLoraRanks.find((r) => r >= maxAdapterRank) ?? 512;
+  if (e.maxLoraRank !== undefined && !(allowedMaxLoraRanks as readonly number[]).includes(e.maxLoraRank)) {
+    issues.push({ path: 'engine.maxLoraRank', message: `vLLM accepts only ${allowedMaxLoraRanks.join(', ')}` });
+  }
+  scenario.adapters.forEach((a, i) => {
+    if (a.rank > maxLoraRank) issues.push({ path: `adapters.${i}.rank`, message: `rank ${a.rank} exceeds --max-lora-rank ${maxLoraRank}` });
+  });
+  const maxCpuLoras = e.maxCpuLoras ?? Math.max(scenario.adapters.length, e.maxLoras);
+  if (maxCpuLoras < e.maxLoras) issues.push({ path: 'engine.maxCpuLoras', message: `must be >= engine.maxLoras (${e.maxLoras}), as vLLM requires` });
+  const maxNumBatchedTokens = e.maxNumBatchedTokens ?? profile.engineDefaults.maxNumBatchedTokens;
+  const maxNumSeqs = e.maxNumSeqs ?? profile.engineDefaults.maxNumSeqs;
+  if (maxNumSeqs > maxNumBatchedTokens) {
+    issues.push({ path: 'engine.maxNumSeqs', message: `must be <= maxNumBatchedTokens (${maxNumBatchedTokens}), as vLLM requires` });
+  }
+  if (issues.length > 0) {
+    const first = issues[0]!;
+    throw new AppError('invalidInput', `invalid scenario: ${first.path}: ${first.message}`, { issues });
+  }
+  return {
+    scenario,
+    profile,
+    engine: {
+      maxLoras: e.maxLoras,
+      maxCpuLoras,
+      maxLoraRank,
+      maxNumBatchedTokens,
+      maxNumSeqs,
+      kvCacheTokens: e.kvCacheTokens ?? kvCapacityTokens(profile, e.maxLoras, maxLoraRank),
+    },
+    durationS: scenario.durationS ?? 3600,
+    seed: scenario.seed ?? 0,
+  };
+}

@@ -1,0 +1,65 @@
+import type { ForwardModel, Profile, SchedulerModel } from '../profiles/index.js';
+
+/** What one engine step computes. */
+export interface StepShape {
+  /** requests producing one token each */
+  decodes: number;
+  /** prompt tokens computed (chunked prefill) */
+  prefillTokens: number;
+  /** KV tokens attended by the decoding requests */
+  contextTokens: number;
+  /** distinct adapters in the batch */
+  adapters: number;
+  /** --max-loras */
+  slots: number;
+  /** --max-lora-rank */
+  maxLoraRank: number;
+}
+
+/**
+ * Forward-pass time (ms) of one step:
+ *   base = c0 + cDecode*decodes + cContext*contextTokens/1000 + cPrefill*prefillTokens
+ *   lora = enabled + first*[adapters > 0]
+ *          + slots * (perSlot + perSlotDecode*decodes + perSlotPrefill*prefillTokens) * rankTile
+ *          + perAdapter*adapters
+ *   rankTile = 1 + rankTileFactor * (ceil(maxLoraRank / 16) - 1)
+ * The slot terms reflect that vLLM's LoRA kernels launch work for every slot, whether or not an
+ * adapter occupies it; the rank enters in tiles of 16 (rank 8 and 16 cost the same).
+ */
+export function forwardMs(model: ForwardModel, s: StepShape): number {
+  const b = model.base;
+  const l = model.lora;
+  const base = b.constantMs + b.perDecodeMs * s.decodes + (b.perContextKiloTokenMs * s.contextTokens) / 1000 + b.perPrefillTokenMs * s.prefillTokens;
+  const tile = 1 + l.rankTileFactor * (Math.ceil(s.maxLoraRank / 16) - 1);
+  const slotCost = s.slots * (l.perSlotMs + l.perSlotDecodeMs * s.decodes + l.perSlotPrefillTokenMs * s.prefillTokens) * tile;
+  const lora = l.enabledMs + (s.adapters > 0 ? l.firstAdapterMs : 0) + slotCost + l.perAdapterMs * s.adapters;
+  return base + lora;
+}
+
+/** Scheduler CPU time (ms) of one step. */
+export function schedulerMs(model: SchedulerModel, running: number, waiting: number, skipped: number): number {
+  return Math.max(0, model.constantMs + model.perRunningMs * running + model.perWaitingMs * waiting + model.perSkippedMs * skipped);
+}
+
+/** CPU->GPU activation time (ms) of an adapter of `rank` under --max-lora-rank `maxLoraRank`. */
+export function gpuLoadMs(profile: Profile, rank: number, maxLoraRank: number): number {
+  const table = profile.adapterLoad.gpuFromCpu;
+  const exact = table.find((e) => e.maxRank === maxLoraRank && e.rank === rank);
+  if (exact) return exact.ms;
+  // nearest measured (maxRank, rank) pair in log space: load time moves little with either
+  let best = table[0]!;
+  let bestD = Infinity;
+  for (const e of table) {
+    const d = Math.abs(Math.log2(e.maxRank / maxLoraRank)) + Math.abs(Math.log2(e.rank / rank));
+    if (d < bestD) {
+      best = e;
+      bestD = d;
+    }
+  }
+  return best.ms;
+}
+
+/** Disk->CPU load time (ms) of an adapter of `rank`. */
+export function diskLoadMs(profile: Profile, rank: number): number {
+  return profile.adapterLoad.diskToCpuMsPerRank * rank;
+}

@@ -1,0 +1,144 @@
+import type { SimulationResult } from '../twin/index.js';
+import type { RealRun } from './real-runs.js';
+import type { ReferenceTwinOutput } from './reference-twin.js';
+import { smapeResearch, smapeStandard } from './smape.js';
+
+export interface RunComparison {
+  run: RealRun;
+  sim: SimulationResult;
+  reference: ReferenceTwinOutput | undefined;
+}
+
+export interface ErrorPair {
+  /** research definition, without the factor 2 */
+  research: number;
+  standard: number;
+  runs: number;
+}
+
+export interface ModelReport {
+  model: string;
+  runs: number;
+  memoryErrors: { real: number; predicted: number; agree: number; falsePositives: number; falseNegatives: number };
+  twin: {
+    throughput: ErrorPair;
+    ttft: ErrorPair;
+    ttftWithPenalty: ErrorPair;
+    itl: ErrorPair;
+    starvation: { agree: number; runs: number; accuracy: number };
+    medianWallMs: number;
+  };
+  reference: {
+    runs: number;
+    throughput: ErrorPair;
+    ttftWithPenalty: ErrorPair;
+    itl: ErrorPair;
+    starvation: { agree: number; runs: number; accuracy: number };
+    medianWallMs: number;
+  };
+}
+
+function pair(actual: number[], predicted: number[]): ErrorPair {
+  return { research: smapeResearch(actual, predicted), standard: smapeStandard(actual, predicted), runs: actual.length };
+}
+
+/**
+ * The research TTFT: every request sent but not completed counts as the whole window. The real runs
+ * did not record how many requests were sent; it is estimated as max(completed, sum of rates x window).
+ */
+function realTtftWithPenalty(run: RealRun): number {
+  const real = run.real!;
+  const sent = Math.max(real.completed, run.rates.length === 0 ? 0 : expectedArrivals(run));
+  return (real.ttftMs * real.completed + (sent - real.completed) * real.durationS * 1000) / Math.max(1, sent);
+}
+
+function expectedArrivals(run: RealRun): number {
+  let sum = 0;
+  for (let i = 0; i < run.servedAdapters; i++) sum += run.rates[i % run.rates.length]!;
+  return sum * run.durationS;
+}
+
+function simTtftWithPenalty(sim: SimulationResult): number {
+  const completed = sim.completedRequests;
+  const sent = Math.max(1, sim.arrivedRequests);
+  return ((sim.ttftMs?.mean ?? 0) * completed + (sent - completed) * sim.durationS * 1000) / sent;
+}
+
+const median = (v: number[]): number => {
+  if (v.length === 0) return NaN;
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+};
+
+export function buildReport(model: string, comparisons: RunComparison[]): ModelReport {
+  const mine = comparisons.filter((c) => c.run.model === model);
+  const realErr = mine.filter((c) => c.run.memoryError);
+  const simErr = mine.filter((c) => c.sim.memoryError !== null);
+  const scored = mine.filter((c) => c.run.real !== null && c.sim.memoryError === null);
+  const withRef = scored.filter((c) => c.reference !== undefined);
+  const real = scored.map((c) => c.run.real!);
+  const refStarved = (c: RunComparison): boolean => c.reference!.throughput < 0.9 * c.run.real!.idealThroughput;
+  return {
+    model,
+    runs: mine.length,
+    memoryErrors: {
+      real: realErr.length,
+      predicted: simErr.length,
+      agree: mine.filter((c) => c.run.memoryError === (c.sim.memoryError !== null)).length,
+      falsePositives: mine.filter((c) => !c.run.memoryError && c.sim.memoryError !== null).length,
+      falseNegatives: mine.filter((c) => c.run.memoryError && c.sim.memoryError === null).length,
+    },
+    twin: {
+      throughput: pair(real.map((r) => r.throughput), scored.map((c) => c.sim.throughput.total)),
+      ttft: pair(real.map((r) => r.ttftMs), scored.map((c) => c.sim.ttftMs?.mean ?? 0)),
+      ttftWithPenalty: pair(scored.map((c) => realTtftWithPenalty(c.run)), scored.map((c) => simTtftWithPenalty(c.sim))),
+      itl: pair(real.map((r) => r.itlMs), scored.map((c) => c.sim.itlMs?.mean ?? 0)),
+      starvation: agreement(scored.map((c) => c.run.real!.starved === c.sim.starved)),
+      medianWallMs: median(mine.map((c) => c.sim.wallMs)),
+    },
+    reference: {
+      runs: withRef.length,
+      throughput: pair(withRef.map((c) => c.run.real!.throughput), withRef.map((c) => c.reference!.throughput)),
+      ttftWithPenalty: pair(withRef.map((c) => realTtftWithPenalty(c.run)), withRef.map((c) => c.reference!.ttftPenaltyMs)),
+      itl: pair(withRef.map((c) => c.run.real!.itlMs), withRef.map((c) => c.reference!.itlMs)),
+      starvation: agreement(withRef.map((c) => c.run.real!.starved === refStarved(c))),
+      medianWallMs: median(withRef.map((c) => c.reference!.wallS * 1000)),
+    },
+  };
+}
+
+function agreement(flags: boolean[]): { agree: number; runs: number; accuracy: number } {
+  const agree = flags.filter(Boolean).length;
+  return { agree, runs: flags.length, accuracy: flags.length ? agree / flags.length : NaN };
+}
+
+/** Fixed-width table for the terminal. */
+export function formatReport(reports: ModelReport[]): string {
+  const f = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)} %` : '-');
+  const lines: string[] = [];
+  for (const r of reports) {
+    const t = r.twin;
+    const ref = r.reference;
+    lines.push(`${r.model}: ${r.runs} runs (${r.memoryErrors.real} real memory errors)`);
+    lines.push(
+      `  memory errors: ${r.memoryErrors.predicted} predicted, ${r.memoryErrors.agree}/${r.runs} agree, ${r.memoryErrors.falsePositives} false positive(s), ${r.memoryErrors.falseNegatives} false negative(s)`,
+    );
+    lines.push('  SMAPE                      lora-placer twin            research twin (same runs)');
+    lines.push('                             research    standard        research    standard');
+    const row = (name: string, a: ErrorPair | null, b: ErrorPair | null): string =>
+      `  ${name.padEnd(26)} ${(a ? f(a.research) : '-').padStart(8)}  ${(a ? f(a.standard) : '-').padStart(10)}       ${(b ? f(b.research) : '-').padStart(8)}  ${(b ? f(b.standard) : '-').padStart(10)}`;
+    lines.push(row(`throughput (${t.throughput.runs} runs)`, t.throughput, ref.throughput));
+    lines.push(row('TTFT (completed requests)', t.ttft, null));
+    lines.push(row('TTFT incl. unfinished*', t.ttftWithPenalty, ref.ttftWithPenalty));
+    lines.push(row('ITL', t.itl, ref.itl));
+    lines.push(
+      `  starvation agreement       ${t.starvation.agree}/${t.starvation.runs} (${(100 * t.starvation.accuracy).toFixed(1)} %)          ${ref.starvation.agree}/${ref.starvation.runs} (${(100 * ref.starvation.accuracy).toFixed(1)} %)`,
+    );
+    lines.push(`  median wall time per run   ${t.medianWallMs.toFixed(0)} ms                     ${ref.medianWallMs.toFixed(0)} ms`);
+    lines.push('');
+  }
+  lines.push('research SMAPE = 100 * mean(|y - p| / (|y| + |p|)) as in the papers; standard = twice that.');
+  lines.push('* research TTFT definition: unfinished requests count as the whole window; requests sent by the');
+  lines.push('  real client are estimated as max(completed, sum of rates x window) since the runs did not record them.');
+  return lines.join('\n');
+}
