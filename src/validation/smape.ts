@@ -1,5 +1,5 @@
 /**
- * Symmetric mean absolute percentage error. The research papers drop the factor 2 (range 0-50 %);
+ * Symmetric mean absolute percentage error. The research papers drop the factor 2 (range 0-100 %);
  * the standard definition keeps it (0-200 %). Both are reported; pairs with y = yhat = 0 count as 0.
  */
 export function smapeResearch(actual: number[], predicted: number[]): number {
