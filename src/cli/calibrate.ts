@@ -6,7 +6,7 @@ import { defaultProfilesDir } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { sharegptTables } from '../twin/index.js';
 
-export const calibrateHelp = `lora-placer calibrate --data DIR --gpu NAME [--model M]... [--max-model-len M=N]... [--out DIR]
+export const calibrateHelp = `calibrate --data DIR --gpu NAME [--model M]... [--max-model-len M=N]... [--out DIR]
 
 Fits one profile per base model from measurement tables in the format of the research probes
 (mem_max_table.csv, lat_model_base_latency_runs.csv, ... ; see README "Calibrating your own GPU")
