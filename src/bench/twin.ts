@@ -7,8 +7,20 @@ export interface BenchCase {
   scenario: Scenario;
 }
 
-const cycled = (n: number, rates: number[], rank: number) =>
-  Array.from({ length: n }, (_, i) => ({ id: `adapter-${i}`, rank, rate: rates[i % rates.length]! }));
+/** Llama-3.1-8B on the H100 profile, `adapters` rank-8 adapters with rates cycled, one simulated hour. */
+function llamaHour(name: string, adapters: number, rates: number[], slots: number): BenchCase {
+  return {
+    name,
+    scenario: {
+      model: 'llama-3.1-8b-instruct',
+      gpu: 'h100-64gb',
+      engine: { maxLoras: slots, maxNumSeqs: 2048 },
+      adapters: Array.from({ length: adapters }, (_, i) => ({ id: `adapter-${i}`, rank: 8, rate: rates[i % rates.length]! })),
+      durationS: 3600,
+      seed: 0,
+    },
+  };
+}
 
 /**
  * The research twin's reference scenario (Llama-3.1-8B, 16 adapters, 16 slots, rates 3.2/1.6/0.8,
@@ -16,28 +28,8 @@ const cycled = (n: number, rates: number[], rank: number) =>
  */
 export function twinBenchCases(): BenchCase[] {
   return [
-    {
-      name: 'reference: 16 adapters, 16 slots, 3.2/1.6/0.8 req/s',
-      scenario: {
-        model: 'llama-3.1-8b-instruct',
-        gpu: 'h100-64gb',
-        engine: { maxLoras: 16, maxNumSeqs: 2048 },
-        adapters: cycled(16, [3.2, 1.6, 0.8], 8),
-        durationS: 3600,
-        seed: 0,
-      },
-    },
-    {
-      name: 'heavy: 384 adapters, 128 slots, 1.6/0.8/0.4 req/s',
-      scenario: {
-        model: 'llama-3.1-8b-instruct',
-        gpu: 'h100-64gb',
-        engine: { maxLoras: 128, maxNumSeqs: 2048 },
-        adapters: cycled(384, [1.6, 0.8, 0.4], 8),
-        durationS: 3600,
-        seed: 0,
-      },
-    },
+    llamaHour('reference: 16 adapters, 16 slots, 3.2/1.6/0.8 req/s', 16, [3.2, 1.6, 0.8], 16),
+    llamaHour('heavy: 384 adapters, 128 slots, 1.6/0.8/0.4 req/s', 384, [1.6, 0.8, 0.4], 128),
   ];
 }
 
