@@ -2,7 +2,9 @@
 import { runBench, benchHelp } from './cli/bench.js';
 import { runCalibrate, calibrateHelp } from './cli/calibrate.js';
 import { runServe, serveHelp } from './cli/serve.js';
+import { runPredict, predictHelp } from './cli/predict.js';
 import { runSimulate, simulateHelp } from './cli/simulate.js';
+import { runTrain, trainHelp } from './cli/train.js';
 import { runValidate, validateHelp } from './cli/validate.js';
 import { AppError, isAppError } from './shared/errors.js';
 
@@ -13,7 +15,9 @@ interface Command {
 
 const commands: Record<string, Command> = {
   simulate: { run: runSimulate, help: simulateHelp },
+  predict: { run: runPredict, help: predictHelp },
   validate: { run: runValidate, help: validateHelp },
+  train: { run: runTrain, help: trainHelp },
   calibrate: { run: runCalibrate, help: calibrateHelp },
   bench: { run: runBench, help: benchHelp },
   serve: { run: runServe, help: serveHelp },

@@ -8,13 +8,17 @@ import { simulateInPool } from '../jobs/simulate-pool.js';
 import { readRealRuns, scenarioOf } from '../validation/real-runs.js';
 import { readReferenceTwin } from '../validation/reference-twin.js';
 import { buildReport, formatReport, type RunComparison } from '../validation/report.js';
+import { casesOf } from '../validation/predictor-cases.js';
+import { PredictorRegistry } from '../ml/registry.js';
+import { evaluate } from '../ml/evaluate.js';
 import { parseWorkers } from './simulate.js';
 
 export const validateHelp = `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [--max-throughput-smape PCT]
 
 Replays every run of a table in the format of dt_validation_real_runs.csv with the Twin and prints, per
 model, memory-error agreement, SMAPE of throughput / TTFT / ITL (research and standard definitions),
-starvation agreement, and the research twin's errors on the same runs.
+starvation agreement, and the research twin's errors on the same runs; then the distilled predictors'
+errors on the same runs (SMAPE, R2, starvation accuracy and macro-F1) beside the research predictors'.
   --reference FILE            research twin outputs (default: reference-twin-outputs/dt_validation_dt_outputs_mean_version.csv beside --runs)
   --max-throughput-smape PCT  exit 1 when a model's throughput SMAPE (research definition) exceeds PCT`;
 
@@ -53,7 +57,13 @@ export async function runValidate(argv: string[]): Promise<number> {
   const wallS = (Date.now() - started) / 1000;
   const comparisons: RunComparison[] = runs.map((run, i) => ({ run, sim: sims[i]!, reference: reference.get(run.key) }));
   const models = [...new Set(runs.map((r) => r.model))].sort();
-  const reports = models.map((m) => buildReport(m, comparisons));
+  const predictors = PredictorRegistry.fromDirectory(profiles);
+  const reports = models.map((m) => {
+    const report = buildReport(m, comparisons);
+    const predictor = predictors.list().find((p) => p.profile.model === m && p.profile.gpu === values.gpu);
+    if (predictor) report.predictor = { version: predictor.version, metrics: evaluate(casesOf(predictor.profile, runs), (x) => predictor.predictFeatures(x)) };
+    return report;
+  });
   process.stdout.write(`${formatReport(reports)}\n${runs.length} runs replayed in ${wallS.toFixed(1)} s wall\n`);
   if (values.json) {
     const perRun = comparisons.map((c) => ({

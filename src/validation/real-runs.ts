@@ -1,12 +1,13 @@
 import { num, readCsv, type CsvRow } from '../shared/csv.js';
 import type { Scenario } from '../twin/index.js';
 
+import { benchmarkClientMaxInFlight } from '../ml/protocol.js';
+
 /**
- * The benchmark client opened one TCP connection per request; Linux's default ephemeral port range
- * (32768-60999) caps it at 28,232 requests in flight, after which new requests fail. The real
- * overloaded runs plateau there (running + waiting peaks at 27-28.5 thousand), so replays use it.
+ * Replays cap requests in flight like the benchmark client did (src/ml/protocol.ts); the real
+ * overloaded runs plateau there (running + waiting peaks at 27-28.5 thousand).
  */
-export const benchmarkClientMaxInFlight = 28_232;
+export { benchmarkClientMaxInFlight };
 
 /** One real vLLM run of the validation table, reduced to what a replay needs and what it is scored on. */
 export interface RealRun {

@@ -2,6 +2,8 @@ import type { SimulationResult } from '../twin/index.js';
 import type { RealRun } from './real-runs.js';
 import type { ReferenceTwinOutput } from './reference-twin.js';
 import { smapeResearch, smapeStandard } from './smape.js';
+import type { PredictorMetrics } from '../ml/bundle.js';
+import { researchPredictorScores } from './predictor-cases.js';
 
 export interface RunComparison {
   run: RealRun;
@@ -36,6 +38,8 @@ export interface ModelReport {
     starvation: { agree: number; runs: number; accuracy: number };
     medianWallMs: number;
   };
+  /** the distilled student trees on the same runs, when models/predictors has them */
+  predictor?: { version: string; metrics: PredictorMetrics };
 }
 
 function pair(actual: number[], predicted: number[]): ErrorPair {
@@ -135,10 +139,27 @@ export function formatReport(reports: ModelReport[]): string {
       `  starvation agreement       ${t.starvation.agree}/${t.starvation.runs} (${(100 * t.starvation.accuracy).toFixed(1)} %)          ${ref.starvation.agree}/${ref.starvation.runs} (${(100 * ref.starvation.accuracy).toFixed(1)} %)`,
     );
     lines.push(`  median wall time per run   ${t.medianWallMs.toFixed(0)} ms                     ${ref.medianWallMs.toFixed(0)} ms`);
+    if (r.predictor) lines.push(...formatPredictor(r.model, r.predictor));
     lines.push('');
   }
   lines.push('research SMAPE = 100 * mean(|y - p| / (|y| + |p|)) as in the papers; standard = twice that.');
   lines.push('* research TTFT definition: unfinished requests count as the whole window; requests sent by the');
   lines.push('  real client are estimated as max(completed, sum of rates x window) since the runs did not record them.');
   return lines.join('\n');
+}
+
+function formatPredictor(model: string, p: { version: string; metrics: PredictorMetrics }): string[] {
+  const m = p.metrics;
+  const research = researchPredictorScores[model];
+  const f2 = (x: number): string => x.toFixed(2);
+  const f3 = (x: number): string => x.toFixed(3);
+  const lines = [
+    `  predictors (student trees ${p.version}, ${m.rows} runs)  research (${research?.testRows ?? '?'} runs): forest / fast tree`,
+    `  throughput SMAPE research   ${f2(m.throughput.smapeResearch)} % (standard ${f2(m.throughput.smapeStandard)} %), R2 ${f3(m.throughput.r2)}`.padEnd(66) +
+      (research ? `${f2(research.forest.throughputSmape)} % (${research.forest.r2}) / ${f2(research.fastTree.throughputSmape)} % (${research.fastTree.r2})` : ''),
+    `  ITL SMAPE research          ${f2(m.itl.smapeResearch)} %   TTFT ${f2(m.ttft.smapeResearch)} %`.padEnd(66) + (research ? `${f2(research.forest.itlSmape)} % / ${f2(research.fastTree.itlSmape)} %` : ''),
+    `  starvation accuracy ${f3(m.starved.accuracy)}, macro-F1 ${f3(m.starved.macroF1)}`.padEnd(66) +
+      (research ? `${research.forest.accuracy} / ${research.forest.macroF1}, ${research.fastTree.accuracy} / ${research.fastTree.macroF1}` : ''),
+  ];
+  return lines;
 }

@@ -1,0 +1,78 @@
+import { performance } from 'node:perf_hooks';
+import { DecisionTreeRegression } from 'ml-cart';
+import { RandomForestRegression } from 'ml-random-forest';
+import type { PredictorRegistry } from '../ml/registry.js';
+import { denseSample } from '../ml/distill.js';
+import { featureCount } from '../ml/features.js';
+import { predictForest, toMlRandomForestJson, trainForest } from '../ml/forest.js';
+import { flatten, walk } from '../ml/tree.js';
+import { median } from './twin.js';
+
+export interface PredictBenchRow {
+  profile: string;
+  method: string;
+  mode: 'single' | 'batched';
+  nsPerPrediction: number;
+  noise: number;
+}
+
+/** Times `run` (which makes `count` predictions) `repeats` times; ns per prediction, median and noise. */
+function time(run: () => number, count: number, repeats: number): { ns: number; noise: number } {
+  let sink = run();
+  const per: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    sink += run();
+    per.push(((performance.now() - t0) * 1e6) / count);
+  }
+  if (sink === Number.MIN_VALUE) process.stdout.write(''); // keep the results alive
+  const med = median(per);
+  return { ns: med, noise: median(per.map((v) => Math.abs(v - med))) / med };
+}
+
+/**
+ * Prediction cost on feature vectors of sampled workloads: the compiled student (throughput tree and
+ * all four trees), the plain flat-array walk, ml-cart's predict, and a forest of the teacher's size
+ * (100 trees) through ml-random-forest and through our own walk. The teacher is not shipped, so the
+ * forest is trained on the sample labelled by the student: same shape and size, same cost.
+ */
+export function benchPredict(registry: PredictorRegistry, samples: number, repeats: number): PredictBenchRow[] {
+  const rows: PredictBenchRow[] = [];
+  for (const p of registry.list()) {
+    const name = `${p.profile.model}@${p.profile.gpu}`;
+    const columns = denseSample(p.profile, 4242, samples);
+    const xs = Array.from({ length: samples }, (_, i) => Float64Array.from(columns, (c) => c[i]!));
+    const arrays = xs.map((x) => Array.from(x));
+    const compiled = p.compiled.throughput;
+    const flat = flatten(p.bundle.trees.throughput.root);
+    const cart = DecisionTreeRegression.load(p.bundle.trees.throughput);
+    const add = (method: string, mode: 'single' | 'batched', r: { ns: number; noise: number }): void => void rows.push({ profile: name, method, mode, nsPerPrediction: r.ns, noise: r.noise });
+    const loop = (f: (x: Float64Array) => number) => () => {
+      let s = 0;
+      for (const x of xs) s += f(x);
+      return s;
+    };
+    add('compiled student (throughput tree)', 'single', time(loop(compiled), samples, repeats));
+    add('compiled student (all four trees)', 'single', time(loop((x) => p.predictFeatures(x).throughput), samples, repeats));
+    add('plain walk (flat arrays)', 'single', time(loop((x) => walk(flat, x)), samples, repeats));
+    add('ml-cart predict', 'single', time(() => arrays.reduce((s, x) => s + cart.predict([x])[0]!, 0), samples, Math.min(repeats, 3)));
+    add('ml-cart predict', 'batched', time(() => cart.predict(arrays).reduce((s, v) => s + v, 0), samples, Math.min(repeats, 3)));
+    const labels = Float64Array.from(xs, (x) => compiled(x));
+    const forest = trainForest(columns, labels, { trees: 100, featureFraction: 0.5, minSamplesLeaf: 1, maxDepth: 24, seed: 1 });
+    const rf = RandomForestRegression.load(toMlRandomForestJson(forest, featureCount) as never);
+    const few = arrays.slice(0, Math.min(500, samples));
+    add('forest, 100 trees (ml-random-forest predict)', 'single', time(() => few.reduce((s, x) => s + rf.predict([x])[0]!, 0), few.length, 3));
+    add('forest, 100 trees (ml-random-forest predict)', 'batched', time(() => rf.predict(few).reduce((s, v) => s + v, 0), few.length, 3));
+    add('forest, 100 trees (flat walk)', 'single', time(loop((x) => predictForest(forest, x)), samples, Math.min(repeats, 5)));
+  }
+  return rows;
+}
+
+export function formatPredictBench(rows: PredictBenchRow[], repeats: number): string {
+  const lines = ['profile                            method                                          mode       ns/prediction   noise'];
+  for (const r of rows) {
+    lines.push(`${r.profile.padEnd(34)} ${r.method.padEnd(47)} ${r.mode.padEnd(8)} ${r.nsPerPrediction.toFixed(r.nsPerPrediction < 100 ? 1 : 0).padStart(15)} ${(100 * r.noise).toFixed(1).padStart(6)}%`);
+  }
+  lines.push(`median over ${repeats} timed passes (3 for ml-cart and ml-random-forest) after a warm-up pass; noise = median absolute deviation / median.`);
+  return lines.join('\n');
+}

@@ -1,0 +1,27 @@
+import { parseArgs } from 'node:util';
+import { embeddedProfiles } from '../profiles/index.js';
+import { PredictorRegistry } from '../ml/registry.js';
+import { parseScenario } from '../twin/index.js';
+import { readInputDocuments, withItemPath, writeJson } from './io.js';
+
+export const predictHelp = `predict [FILE] [--pretty]   Scenario (object, array or JSONL; durationS and seed are ignored) -> Prediction
+
+Answers from the distilled trees of models/predictors in microseconds: throughput, idealThroughput,
+starvationProbability, starved, memoryError (from the profile's KV rule, never learned), itlMs, ttftMs.`;
+
+export async function runPredict(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { pretty: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  const input = readInputDocuments(positionals[0]);
+  const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
+  const answers = input.items.map((item, i) => {
+    try {
+      const scenario = parseScenario(item);
+      return registry.get(scenario.model, scenario.gpu).predict(scenario);
+    } catch (err) {
+      throw withItemPath(err, i, input.single);
+    }
+  });
+  if (input.single) writeJson(answers[0], values.pretty);
+  else for (const a of answers) writeJson(a, values.pretty);
+  return 0;
+}

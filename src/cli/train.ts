@@ -1,0 +1,96 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { embeddedProfiles } from '../profiles/index.js';
+import { AppError } from '../shared/errors.js';
+import { bundleFiles, writeBundle, PredictorMetadata } from '../ml/bundle.js';
+import { defaultPredictorsDir } from '../ml/registry.js';
+import { localSweepRunner } from '../jobs/sweep-runner.js';
+import { trainPredictors } from '../jobs/train.js';
+import { parseWorkers } from './simulate.js';
+
+export const trainHelp = `train --model M --gpu G [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] [--out DIR] [--created ISO] [--check]
+
+Sweep (Twin runs of sampled workloads, resumable JSONL) -> teacher forests -> distilled student trees ->
+models/predictors/<model>@<gpu>/ with metadata (dataset hash, seed, features, hold-out and real-run errors).
+  --workloads N   workloads to simulate (default 5000)
+  --runs FILE     real runs to score on, never trained on (e.g. dt_validation_real_runs.csv)
+  --dataset FILE  sweep dataset to create or resume (default .cache/sweeps/<model>@<gpu>-seed<N>.jsonl)
+  --check         retrain from a fresh dataset and compare byte for byte with the files in --out; exit 1 on a difference`;
+
+export async function runTrain(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      gpu: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      workloads: { type: 'string', default: '5000' },
+      runs: { type: 'string' },
+      dataset: { type: 'string' },
+      workers: { type: 'string' },
+      out: { type: 'string' },
+      created: { type: 'string' },
+      check: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values.model) throw new AppError('invalidInput', '--model: required');
+  if (!values.gpu) throw new AppError('invalidInput', '--gpu: required');
+  const profile = embeddedProfiles().get(values.model, values.gpu);
+  const seed = positiveInt(values.seed, '--seed', true);
+  const workloads = positiveInt(values.workloads, '--workloads', false);
+  if (values.runs && !existsSync(values.runs)) throw new AppError('invalidInput', `--runs: ${values.runs} does not exist`);
+  const out = values.out ?? join(defaultPredictorsDir, `${profile.model}@${profile.gpu}`);
+  let created = values.created ?? new Date().toISOString();
+  let scratch: string | null = null;
+  let datasetFile = values.dataset;
+  if (values.check) {
+    const existing = PredictorMetadata.parse(JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')));
+    created = values.created ?? existing.created;
+    if (!datasetFile) {
+      scratch = mkdtempSync(join(tmpdir(), 'lora-placer-train-'));
+      datasetFile = join(scratch, 'sweep.jsonl');
+    }
+  }
+  if (!datasetFile) {
+    mkdirSync(join('.cache', 'sweeps'), { recursive: true });
+    datasetFile = join('.cache', 'sweeps', `${profile.model}@${profile.gpu}-seed${seed}.jsonl`);
+  }
+  const runner = localSweepRunner(parseWorkers(values.workers), embeddedProfiles());
+  const started = Date.now();
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  try {
+    const bundle = await trainPredictors({ profile, seed, workloads, datasetFile, runner, realRunsFile: values.runs ?? null, created, log });
+    const seconds = (Date.now() - started) / 1000;
+    if (values.check) {
+      let differences = 0;
+      for (const [name, text] of bundleFiles(bundle)) {
+        const path = join(out, name);
+        const same = existsSync(path) && readFileSync(path, 'utf8') === text;
+        process.stdout.write(`${same ? 'same' : 'DIFFERENT'}  ${path}\n`);
+        if (!same) differences++;
+      }
+      process.stdout.write(`retrained in ${seconds.toFixed(0)} s\n`);
+      return differences > 0 ? 1 : 0;
+    }
+    for (const path of writeBundle(out, bundle)) process.stdout.write(`wrote ${path}\n`);
+    const m = bundle.metadata.metrics;
+    process.stdout.write(`trained ${profile.model}@${profile.gpu} (version ${bundle.metadata.version}) in ${seconds.toFixed(0)} s\n`);
+    process.stdout.write(`  Twin hold-out (${m.twinHoldout.student.rows} rows): student throughput SMAPE ${m.twinHoldout.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ${m.twinHoldout.student.starved.macroF1.toFixed(3)}\n`);
+    if (m.realRuns) {
+      process.stdout.write(`  real runs (${m.realRuns.student.rows}): student throughput SMAPE ${m.realRuns.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ${m.realRuns.student.starved.macroF1.toFixed(3)}\n`);
+    }
+    return 0;
+  } finally {
+    await runner.close();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function positiveInt(value: string | undefined, name: string, allowZero: boolean): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new AppError('invalidInput', `${name}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`);
+  return n;
+}

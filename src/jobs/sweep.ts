@@ -1,0 +1,56 @@
+import type { Profile } from '../profiles/index.js';
+import { appendLines, headerFor, openDataset, rewriteDataset, type DatasetRow } from '../ml/dataset.js';
+import { sweepFeatures } from '../ml/sweep-row.js';
+import { Progress } from './progress.js';
+import type { SweepRunner } from './sweep-runner.js';
+
+export interface SweepOptions {
+  profile: Profile;
+  seed: number;
+  /** workloads 0..rows-1 of the seeded sweep */
+  rows: number;
+  /** append-only JSONL; a rerun resumes it */
+  datasetFile: string;
+  runner: SweepRunner;
+  signal?: AbortSignal;
+  progress?: boolean;
+}
+
+/** Simulates every workload of the sweep not yet in the dataset file; returns all rows in index order. */
+export async function runSweep(opts: SweepOptions): Promise<DatasetRow[]> {
+  const { model, gpu } = opts.profile;
+  const header = headerFor(model, gpu, opts.seed);
+  const existing = openDataset(opts.datasetFile, header);
+  if (existing.staleFeatures) {
+    for (const row of existing.rows) row.features = sweepFeatures(opts.profile, opts.seed, row.index)!;
+    const feasible = new Set(existing.rows.map((r) => r.index));
+    rewriteDataset(opts.datasetFile, header, existing.rows, [...existing.done].filter((i) => !feasible.has(i)).sort((a, b) => a - b));
+  }
+  const jobs = [];
+  for (let index = 0; index < opts.rows; index++) {
+    if (!existing.done.has(index)) jobs.push({ model, gpu, seed: opts.seed, index });
+  }
+  const progress = opts.progress === false ? null : new Progress(`sweep ${model}@${gpu}`, jobs.length);
+  const fresh: DatasetRow[] = [];
+  let pending: unknown[] = [];
+  const flush = (): void => {
+    appendLines(opts.datasetFile, pending);
+    pending = [];
+  };
+  try {
+    await opts.runner.run(
+      jobs,
+      (job, row) => {
+        pending.push(row ?? { index: job.index, infeasible: true });
+        if (row) fresh.push(row);
+        if (pending.length >= 50) flush();
+        progress?.tick();
+      },
+      opts.signal,
+    );
+  } finally {
+    flush();
+    progress?.finish();
+  }
+  return [...existing.rows, ...fresh].filter((r) => r.index < opts.rows).sort((a, b) => a.index - b.index);
+}

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+import { parseOrThrow } from '../shared/validate.js';
+import { TreeJson } from './tree.js';
+import { targetNames, type TargetName } from './targets.js';
+
+const ErrorPair = z.object({ smapeResearch: z.number(), smapeStandard: z.number() });
+export const PredictorMetrics = z.object({
+  throughput: ErrorPair.extend({ r2: z.number() }),
+  itl: ErrorPair,
+  ttft: ErrorPair,
+  starved: z.object({ accuracy: z.number(), macroF1: z.number() }),
+  rows: z.number().int(),
+});
+export type PredictorMetrics = z.infer<typeof PredictorMetrics>;
+
+const StudentInfo = z.object({ file: z.string(), maxDepth: z.number().int(), maxLeaves: z.number().int(), depth: z.number().int(), leaves: z.number().int(), bytes: z.number().int() });
+const TeacherChoice = z.object({ featureFraction: z.number(), minSamplesLeaf: z.number().int(), holdoutError: z.number() });
+
+export const PredictorMetadata = z.object({
+  schemaVersion: z.literal(1),
+  model: z.string(),
+  gpu: z.string(),
+  version: z.string().describe('sha256 prefix of the student trees: changes whenever a prediction can'),
+  created: z.string(),
+  seed: z.number().int(),
+  features: z.array(z.string()),
+  profileSha256: z.string(),
+  protocol: z.object({ durationS: z.number(), maxInFlight: z.number().int() }),
+  dataset: z.object({ workloads: z.number().int(), rows: z.number().int(), sha256: z.string(), holdoutRows: z.number().int() }),
+  teacher: z.object({
+    algorithm: z.string(),
+    trees: z.number().int(),
+    maxDepth: z.number().int(),
+    selected: z.record(z.string(), TeacherChoice),
+  }),
+  distillation: z.object({ samples: z.number().int(), seed: z.number().int() }),
+  students: z.record(z.string(), StudentInfo),
+  metrics: z.object({
+    twinHoldout: z.object({ teacher: PredictorMetrics, student: PredictorMetrics }),
+    realRuns: z.object({ file: z.string(), sha256: z.string(), teacher: PredictorMetrics, student: PredictorMetrics }).nullable(),
+  }),
+});
+export type PredictorMetadata = z.infer<typeof PredictorMetadata>;
+
+export interface PredictorBundle {
+  metadata: PredictorMetadata;
+  trees: Record<TargetName, TreeJson>;
+}
+
+/** The files of a bundle as text, in the byte-exact form they are stored and compared in. */
+export function bundleFiles(bundle: PredictorBundle): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const t of targetNames) files.set(`${t}.json`, `${JSON.stringify(bundle.trees[t])}\n`);
+  files.set('metadata.json', `${JSON.stringify(bundle.metadata, null, 2)}\n`);
+  return files;
+}
+
+export function studentVersion(trees: Record<TargetName, TreeJson>): string {
+  const h = createHash('sha256');
+  for (const t of targetNames) h.update(JSON.stringify(trees[t]));
+  return h.digest('hex').slice(0, 12);
+}
+
+/** Writes every file atomically (temp file + rename) so a reader never sees half a model. */
+export function writeBundle(dir: string, bundle: PredictorBundle): string[] {
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  for (const [name, text] of bundleFiles(bundle)) {
+    const path = join(dir, name);
+    writeFileSync(`${path}.tmp`, text);
+    renameSync(`${path}.tmp`, path);
+    written.push(path);
+  }
+  return written;
+}
+
+export function readBundle(dir: string): PredictorBundle {
+  const read = (name: string): unknown => {
+    const path = join(dir, name);
+    try {
+      return JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new AppError('dataFile', `cannot read predictor file ${path}: ${(err as Error).message}`);
+    }
+  };
+  const metadata = parseOrThrow(PredictorMetadata, read('metadata.json'), `predictor metadata in ${dir}`);
+  const trees = Object.fromEntries(targetNames.map((t) => [t, parseOrThrow(TreeJson, read(`${t}.json`), `predictor tree ${dir}/${t}.json`)])) as Record<TargetName, TreeJson>;
+  return { metadata, trees };
+}
+
+/** Bundles under `root` (one folder per model@gpu). */
+export function listBundles(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'metadata.json')))
+    .map((d) => join(root, d.name))
+    .sort();
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+/** Answer of /v1/predict and `lora-placer predict` (DESIGN.md section 5). */
+export const Prediction = z.object({
+  throughput: z.number().nullable().describe('tokens/s (input + output) of completed requests; null on a memory error'),
+  idealThroughput: z.number().describe('tokens/s demanded by the workload'),
+  starvationProbability: z.number().min(0).max(1).nullable(),
+  starved: z.boolean().nullable(),
+  memoryError: z.boolean(),
+  memoryErrorReason: z.string().nullable(),
+  itlMs: z.number().nullable().describe('mean inter-token latency'),
+  ttftMs: z.number().nullable().describe('mean time to first token of completed requests'),
+  engine: z.object({
+    maxLoras: z.number().int(),
+    maxCpuLoras: z.number().int(),
+    maxLoraRank: z.number().int(),
+    maxNumBatchedTokens: z.number().int(),
+    maxNumSeqs: z.number().int(),
+    kvCacheTokens: z.number().int(),
+  }),
+  modelVersion: z.string(),
+});
+export type Prediction = z.infer<typeof Prediction>;

@@ -1,0 +1,51 @@
+import { memoryErrorReason, type Profile } from '../profiles/index.js';
+import { resolveScenario, type ParsedScenario } from '../twin/index.js';
+import type { PredictorBundle } from './bundle.js';
+import { computeFeatures, featureCount } from './features.js';
+import type { Prediction } from './prediction.js';
+import { compile } from './tree.js';
+import { targetNames, targets, type TargetName } from './targets.js';
+import { workloadShape } from './workload-shape.js';
+
+export type CompiledTree = (x: ArrayLike<number>) => number;
+
+/**
+ * The distilled trees of one model@gpu compiled to branch-only functions. Memory feasibility is not
+ * learned: it comes from the profile's KV rule, exactly as the Twin decides it.
+ */
+export class Predictor {
+  readonly compiled: Record<TargetName, CompiledTree>;
+  readonly version: string;
+
+  constructor(
+    readonly profile: Profile,
+    readonly bundle: PredictorBundle,
+  ) {
+    this.compiled = Object.fromEntries(targetNames.map((t) => [t, compile(bundle.trees[t], featureCount)])) as Record<TargetName, CompiledTree>;
+    this.version = bundle.metadata.version;
+  }
+
+  predict(scenario: ParsedScenario): Prediction {
+    const resolved = resolveScenario(scenario, this.profile);
+    const e = resolved.engine;
+    const x = computeFeatures(this.profile, workloadShape(resolved));
+    const ideal = x[9]!;
+    const reason = memoryErrorReason(this.profile, e.kvCacheTokens, e.maxLoras, e.maxLoraRank);
+    if (reason) {
+      return { throughput: null, idealThroughput: ideal, starvationProbability: null, starved: null, memoryError: true, memoryErrorReason: reason, itlMs: null, ttftMs: null, engine: { ...e }, modelVersion: this.version };
+    }
+    return { ...this.predictFeatures(x), idealThroughput: ideal, memoryError: false, memoryErrorReason: null, engine: { ...e }, modelVersion: this.version };
+  }
+
+  /** The four answers for a feature vector (the hot path of placement: no allocation). */
+  predictFeatures(x: ArrayLike<number>): { throughput: number; starvationProbability: number; starved: boolean; itlMs: number; ttftMs: number } {
+    const p = targets.starved.decode(this.compiled.starved(x));
+    return {
+      throughput: targets.throughput.decode(this.compiled.throughput(x), x),
+      starvationProbability: p,
+      starved: p >= 0.5,
+      itlMs: targets.itl.decode(this.compiled.itl(x)),
+      ttftMs: targets.ttft.decode(this.compiled.ttft(x)),
+    };
+  }
+}
