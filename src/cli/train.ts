@@ -14,7 +14,7 @@ export const trainHelp = `train --model M --gpu G [--seed N] [--workloads N] [--
 
 Sweep (Twin runs of sampled workloads, resumable JSONL) -> teacher forests -> distilled student trees ->
 models/predictors/<model>@<gpu>/ with metadata (dataset hash, seed, features, hold-out and real-run errors).
-  --workloads N   workloads to simulate (default 5000)
+  --workloads N   workloads to simulate (default 8000)
   --runs FILE     real runs to score on, never trained on (e.g. dt_validation_real_runs.csv)
   --dataset FILE  sweep dataset to create or resume (default .cache/sweeps/<model>@<gpu>-seed<N>.jsonl)
   --check         retrain from a fresh dataset and compare byte for byte with the files in --out; exit 1 on a difference`;
@@ -26,7 +26,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       model: { type: 'string' },
       gpu: { type: 'string' },
       seed: { type: 'string', default: '1' },
-      workloads: { type: 'string', default: '5000' },
+      workloads: { type: 'string', default: '8000' },
       runs: { type: 'string' },
       dataset: { type: 'string' },
       workers: { type: 'string' },

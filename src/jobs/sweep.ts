@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Profile } from '../profiles/index.js';
 import { appendLines, headerFor, openDataset, rewriteDataset, type DatasetRow } from '../ml/dataset.js';
 import { sweepFeatures } from '../ml/sweep-row.js';
@@ -19,7 +20,7 @@ export interface SweepOptions {
 /** Simulates every workload of the sweep not yet in the dataset file; returns all rows in index order. */
 export async function runSweep(opts: SweepOptions): Promise<DatasetRow[]> {
   const { model, gpu } = opts.profile;
-  const header = headerFor(model, gpu, opts.seed);
+  const header = headerFor(model, gpu, opts.seed, profileSha256(opts.profile));
   const existing = openDataset(opts.datasetFile, header);
   if (existing.staleFeatures) {
     for (const row of existing.rows) row.features = sweepFeatures(opts.profile, opts.seed, row.index)!;
@@ -53,4 +54,9 @@ export async function runSweep(opts: SweepOptions): Promise<DatasetRow[]> {
     progress?.finish();
   }
   return [...existing.rows, ...fresh].filter((r) => r.index < opts.rows).sort((a, b) => a.index - b.index);
+}
+
+/** Identity of a profile's constants (a recalibration invalidates cached simulations). */
+export function profileSha256(profile: Profile): string {
+  return createHash('sha256').update(JSON.stringify(profile)).digest('hex');
 }

@@ -13,7 +13,7 @@ import { benchmarkClientMaxInFlight, protocolDurationS } from '../ml/protocol.js
 import { targetNames, targets, type TargetName } from '../ml/targets.js';
 import { flatten, treeStats, walk, type TreeJson } from '../ml/tree.js';
 import { realRunCases } from '../validation/predictor-cases.js';
-import { runSweep } from './sweep.js';
+import { profileSha256, runSweep } from './sweep.js';
 import type { SweepRunner } from './sweep-runner.js';
 
 export interface TrainOptions {
@@ -126,7 +126,7 @@ export async function trainPredictors(o: TrainOptions): Promise<PredictorBundle>
     created: o.created,
     seed,
     features: [...featureNames],
-    profileSha256: createHash('sha256').update(JSON.stringify(profile)).digest('hex'),
+    profileSha256: profileSha256(profile),
     protocol: { durationS: protocolDurationS, maxInFlight: benchmarkClientMaxInFlight },
     dataset: { workloads: o.workloads, rows: rows.length, sha256: datasetHash(rows), holdoutRows: holdout.length },
     teacher: { algorithm: 'random forest: bootstrap + per-split feature sampling, histogram CART trees (ml-random-forest JSON)', trees: teacherTrees, maxDepth: teacherMaxDepth, selected },

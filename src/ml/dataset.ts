@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
-import { featureCount, featureNames } from './features.js';
+import { featureCount, featureNames, featureVersion } from './features.js';
+import { samplerVersion } from './workload-sampler.js';
 
 /** First line of a sweep dataset: what the rows belong to (a rerun only resumes a matching file). */
 export const DatasetHeader = z.object({
@@ -10,7 +11,12 @@ export const DatasetHeader = z.object({
   model: z.string(),
   gpu: z.string(),
   seed: z.number().int(),
+  /** workloads are a function of (sampler version, seed, index); simulations of the profile */
+  sampler: z.number().int(),
+  profileSha256: z.string(),
   features: z.array(z.string()),
+  /** how the features were computed (featureVersion); absent in files written before it existed */
+  featureVersion: z.number().int().optional(),
 });
 export type DatasetHeader = z.infer<typeof DatasetHeader>;
 
@@ -30,15 +36,15 @@ export type DatasetRow = z.infer<typeof DatasetRow>;
 /** An index whose sampled workload fits no slot count: kept so a resumed sweep does not retry it. */
 export const InfeasibleRow = z.object({ index: z.number().int().nonnegative(), infeasible: z.literal(true) });
 
-export function headerFor(model: string, gpu: string, seed: number): DatasetHeader {
-  return { kind: 'lora-placer-sweep', model, gpu, seed, features: [...featureNames] };
+export function headerFor(model: string, gpu: string, seed: number, profileSha256: string): DatasetHeader {
+  return { kind: 'lora-placer-sweep', model, gpu, seed, sampler: samplerVersion, profileSha256, features: [...featureNames], featureVersion };
 }
 
 export interface DatasetContents {
   rows: DatasetRow[];
   /** every index already computed, feasible or not */
   done: Set<number>;
-  /** the rows' features follow an older feature list: recompute them (the simulations stay valid) */
+  /** the rows' features follow an older feature list or computation: recompute them (the simulations stay valid) */
   staleFeatures: boolean;
 }
 
@@ -50,11 +56,17 @@ export function openDataset(file: string, header: DatasetHeader): DatasetContent
   }
   const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
   const found = DatasetHeader.safeParse(JSON.parse(lines[0] ?? 'null'));
-  const sameSweep = found.success && found.data.model === header.model && found.data.gpu === header.gpu && found.data.seed === header.seed;
+  const sameSweep =
+    found.success &&
+    found.data.model === header.model &&
+    found.data.gpu === header.gpu &&
+    found.data.seed === header.seed &&
+    found.data.sampler === header.sampler &&
+    found.data.profileSha256 === header.profileSha256;
   if (!sameSweep) {
     throw new AppError('invalidInput', `--dataset: ${file} belongs to another sweep (header ${lines[0] ?? 'missing'}); choose another file`);
   }
-  const staleFeatures = JSON.stringify(found.data.features) !== JSON.stringify(header.features);
+  const staleFeatures = JSON.stringify(found.data.features) !== JSON.stringify(header.features) || found.data.featureVersion !== header.featureVersion;
   const byIndex = new Map<number, DatasetRow>();
   const done = new Set<number>();
   lines.slice(1).forEach((line, i) => {

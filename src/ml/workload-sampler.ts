@@ -3,6 +3,9 @@ import { Rng } from '../shared/rng.js';
 import { allowedMaxLoraRanks, type Scenario } from '../twin/index.js';
 import { benchmarkClientMaxInFlight } from './protocol.js';
 
+/** Bump whenever sampleWorkload draws different workloads: cached sweeps of another version are refused. */
+export const samplerVersion = 2;
+
 /** Rate grid of the research sweeps (req/s); triples of it, cycled over the adapters, as in the real runs. */
 export const researchRateGrid = [3.2, 1.6, 0.8, 0.4, 0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125];
 const rankMixes = [[8], [16], [32], [64], [8, 16], [8, 16, 32], [16, 32], [8, 32], [8, 64], [16, 64], [8, 16, 32, 64]];
@@ -24,23 +27,28 @@ export function maxFeasibleSlots(profile: Profile, maxLoraRank: number, cap: num
 }
 
 /**
- * One random but plausible workload for `profile`: 8-1024 served adapters, rank mixes of 8-64,
- * memory-feasible slot counts, skewed popularity (Dirichlet, Zipf, the research rate grid, uniform)
+ * One random but plausible workload for `profile`: 1-1024 served adapters, rank mixes of 8-64,
+ * memory-feasible slot counts (occasionally more than adapters), vLLM's default or the real runs'
+ * max_num_seqs / token budget, skewed popularity (Dirichlet, Zipf, the research rate grid, uniform)
  * over a total demand from idle to several times a GPU's capacity, and varied length means.
  * Deterministic in (seed, index). Returns null when no slot count fits the sampled ranks.
  */
 export function sampleWorkload(profile: Profile, seed: number, index: number): Scenario | null {
   const rng = new Rng(seed, 0x5eed0000 + index);
   const researchGrid = rng.next() < 0.25;
-  const served = researchGrid || rng.next() < 0.1 ? pick(rng, researchAdapterCounts) : Math.round(logUniform(rng, 8, 1024));
+  const served = researchGrid || rng.next() < 0.1 ? pick(rng, researchAdapterCounts) : Math.round(logUniform(rng, 1, 1024));
   const mix = pick(rng, rankMixes);
   const cyclic = rng.next() < 0.6;
   const ranks = Array.from({ length: served }, (_, i) => (cyclic ? mix[i % mix.length]! : pick(rng, mix)));
   const maxRank = Math.max(...ranks);
   const maxLoraRank = allowedMaxLoraRanks.find((r) => r >= maxRank)!;
-  const maxSlots = maxFeasibleSlots(profile, maxLoraRank, served);
-  if (maxSlots < 1) return null;
-  const slots = rng.next() < 0.15 ? Math.max(1, Math.min(maxSlots, pick(rng, researchAdapterCounts))) : Math.max(1, Math.min(maxSlots, Math.round(logUniform(rng, 1, maxSlots + 0.999))));
+  // mostly at most one slot per adapter; sometimes more slots than adapters, as operators configure
+  const slotCap = maxFeasibleSlots(profile, maxLoraRank, rng.next() < 0.15 ? Math.max(1, 4 * served) : served);
+  if (slotCap < 1) return null;
+  const slots = rng.next() < 0.15 ? Math.max(1, Math.min(slotCap, pick(rng, researchAdapterCounts))) : Math.max(1, Math.min(slotCap, Math.round(logUniform(rng, 1, slotCap + 0.999))));
+  // vLLM's defaults are 256 sequences and a 2048-token budget; the real runs used 2048 / 2048
+  const maxNumSeqs = pick(rng, [256, 256, 256, 512, 1024, 2048, 2048]);
+  const maxNumBatchedTokens = Math.max(maxNumSeqs, pick(rng, [2048, 2048, 2048, 2048, 2048, 2048, 4096, 8192]));
   const nearPool = rng.next() < 0.5;
   const inputMean = nearPool ? 223 * logUniform(rng, 0.85, 1.15) : logUniform(rng, 32, 1500);
   const outputMean = nearPool ? 196 * logUniform(rng, 0.85, 1.15) : logUniform(rng, 16, 800);
@@ -48,7 +56,7 @@ export function sampleWorkload(profile: Profile, seed: number, index: number): S
   return {
     model: profile.model,
     gpu: profile.gpu,
-    engine: { maxLoras: slots, maxCpuLoras: served, maxLoraRank, maxNumBatchedTokens: 2048, maxNumSeqs: 2048 },
+    engine: { maxLoras: slots, maxCpuLoras: Math.max(served, slots), maxLoraRank, maxNumBatchedTokens, maxNumSeqs },
     adapters: rates.map((rate, i) => ({ id: `a${i}`, rank: ranks[i]!, rate })),
     inputTokens: { mean: round3(inputMean) },
     outputTokens: { mean: round3(outputMean) },

@@ -2,7 +2,7 @@ export { simulate, simulateParsed, starvationRatio } from './simulate.js';
 export { Scenario, LengthSpec, AdapterSpec, EngineSpec, ArrivalSpec, parseScenario, resolveScenario, allowedMaxLoraRanks } from './scenario.js';
 export type { ParsedScenario, ResolvedScenario, ResolvedEngine } from './scenario.js';
 export { SimulationResult, LatencySummary } from './result.js';
-export { forwardMs, schedulerMs, gpuLoadMs, diskLoadMs } from './step-time.js';
+export { forwardMs, rankTile, schedulerMs, gpuLoadMs, diskLoadMs } from './step-time.js';
 export type { StepShape } from './step-time.js';
 export { resolveLength } from './lengths.js';
 export { sharegptTables } from './sharegpt-shape.js';

@@ -30,10 +30,15 @@ export function forwardMs(model: ForwardModel, s: StepShape): number {
   const b = model.base;
   const l = model.lora;
   const base = b.constantMs + b.perDecodeMs * s.decodes + (b.perContextKiloTokenMs * s.contextTokens) / 1000 + b.perPrefillTokenMs * s.prefillTokens;
-  const tile = 1 + l.rankTileFactor * (Math.ceil(s.maxLoraRank / 16) - 1);
+  const tile = rankTile(model, s.maxLoraRank);
   const slotCost = s.slots * (l.perSlotMs + l.perSlotDecodeMs * s.decodes + l.perSlotPrefillTokenMs * s.prefillTokens) * tile;
   const lora = l.enabledMs + (s.adapters > 0 ? l.firstAdapterMs : 0) + slotCost + l.perAdapterMs * s.adapters;
   return base + lora;
+}
+
+/** Cost multiplier of the slot terms for --max-lora-rank `maxLoraRank` (1 for ranks up to 16). */
+export function rankTile(model: ForwardModel, maxLoraRank: number): number {
+  return 1 + model.lora.rankTileFactor * (Math.ceil(maxLoraRank / 16) - 1);
 }
 
 /** Scheduler CPU time (ms) of one step. */
