@@ -2,6 +2,7 @@
 import { runBench, benchHelp } from './cli/bench.js';
 import { runCalibrate, calibrateHelp } from './cli/calibrate.js';
 import { runServe, serveHelp } from './cli/serve.js';
+import { runPlace, placeHelp } from './cli/place.js';
 import { runPredict, predictHelp } from './cli/predict.js';
 import { runSimulate, simulateHelp } from './cli/simulate.js';
 import { runTrain, trainHelp } from './cli/train.js';
@@ -16,6 +17,7 @@ interface Command {
 const commands: Record<string, Command> = {
   simulate: { run: runSimulate, help: simulateHelp },
   predict: { run: runPredict, help: predictHelp },
+  place: { run: runPlace, help: placeHelp },
   validate: { run: runValidate, help: validateHelp },
   train: { run: runTrain, help: trainHelp },
   calibrate: { run: runCalibrate, help: calibrateHelp },

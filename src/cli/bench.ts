@@ -1,32 +1,55 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { benchTwin, formatTwinBench } from '../bench/twin.js';
 import { benchPredict, formatPredictBench } from '../bench/predict.js';
+import { benchPlaceSpeed, benchSuiteCase, formatSpeed, formatSuite, suiteCases, suiteSummary, type SuiteRow } from '../bench/place.js';
+import { TwinPool } from '../jobs/simulate-pool.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { writeJson } from './io.js';
+import { parseWorkers } from './simulate.js';
 
-export const benchHelp = `bench twin|predict [--repeats N] [--json]   benchmark tables: Twin speed, prediction cost`;
+export const benchHelp = `bench twin|predict|place [--repeats N] [--json]   benchmark tables: Twin speed, prediction cost, placement
+
+bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
+                            (--data DIR, default ../shared/data), the quality suite: every GPU verified by
+                            the Twin, baselines at their fewest starvation-free GPU counts
+  --quick                   one suite workload in four
+  --speed-only              skip the suite
+  --workers N               Twin worker threads (default: all cores)
+  --max-bound-ratio R       exit 1 unless median GPUs / lower bound <= R (CI)
+  --min-saving F            exit 1 unless the median saving vs rate balancing >= F (CI)`;
 
 export async function runBench(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { repeats: { type: 'string', default: '7' }, json: { type: 'boolean', default: false } },
+    options: {
+      repeats: { type: 'string', default: '7' },
+      json: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      'speed-only': { type: 'boolean', default: false },
+      data: { type: 'string', default: '../shared/data' },
+      workers: { type: 'string' },
+      'max-bound-ratio': { type: 'string' },
+      'min-saving': { type: 'string' },
+    },
     allowPositionals: true,
     strict: true,
   });
   const target = positionals[0];
-  const repeats = Number(values.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1) throw new AppError('invalidInput', `--repeats: expected a positive integer, got "${values.repeats}"`);
-  const cpu = `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`;
+  const repeats = positiveInt(values.repeats, '--repeats');
+  const cpu = `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, node ${process.version}`;
   if (target === 'predict') {
     const rows = benchPredict(PredictorRegistry.fromDirectory(embeddedProfiles()), 20_000, repeats);
     if (values.json) writeJson(rows, true);
     else process.stdout.write(`${formatPredictBench(rows, repeats)}\n${cpu}\n`);
     return 0;
   }
-  if (target !== 'twin') throw new AppError('invalidInput', `bench: unknown target "${target ?? ''}" (available: twin, predict)`);
+  if (target === 'place') return benchPlace(values, repeats, cpu);
+  if (target !== 'twin') throw new AppError('invalidInput', `bench: unknown target "${target ?? ''}" (available: twin, predict, place)`);
   const rows = benchTwin(embeddedProfiles(), repeats);
   if (values.json) {
     writeJson(rows.map(({ result, ...r }) => ({ ...r, throughputTotal: result.throughput.total, completed: result.completedRequests, steps: result.steps })), true);
@@ -34,4 +57,62 @@ export async function runBench(argv: string[]): Promise<number> {
     process.stdout.write(`${formatTwinBench(rows)}\n${cpu}\n`);
   }
   return 0;
+}
+
+interface PlaceFlags {
+  json: boolean;
+  quick: boolean;
+  'speed-only': boolean;
+  data: string;
+  workers?: string | undefined;
+  'max-bound-ratio'?: string | undefined;
+  'min-saving'?: string | undefined;
+}
+
+async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Promise<number> {
+  const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
+  const maxRatio = optionalNumber(flags['max-bound-ratio'], '--max-bound-ratio');
+  const minSaving = optionalNumber(flags['min-saving'], '--min-saving');
+  const speed = benchPlaceSpeed(registry, repeats);
+  if (!flags.json) process.stdout.write(`${formatSpeed(speed)}\n${cpu}\n\n`);
+  const traceDir = join(flags.data, 'traces');
+  if (flags['speed-only'] || !existsSync(join(traceDir, 'splitwise_conv.csv'))) {
+    if (!flags['speed-only']) process.stdout.write(`${traceDir} not found: quality suite not run\n`);
+    if (flags.json) writeJson({ speed }, true);
+    return 0;
+  }
+  const workers = parseWorkers(flags.workers);
+  const pool = new TwinPool(workers);
+  const rows: SuiteRow[] = [];
+  try {
+    for (const c of suiteCases(traceDir, flags.quick)) {
+      rows.push(await benchSuiteCase(registry, c, (s) => pool.run(s), workers));
+      if (process.stderr.isTTY) process.stderr.write(`\r${rows.length} workloads done`);
+    }
+  } finally {
+    await pool.destroy();
+  }
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  const summary = suiteSummary(rows);
+  if (flags.json) writeJson({ speed, suite: rows, summary }, true);
+  else process.stdout.write(`${formatSuite(rows)}\n`);
+  const failures: string[] = [];
+  if (summary.starved + summary.memoryErrors > 0) failures.push(`${summary.starved} starved and ${summary.memoryErrors} memory-error GPUs after verification`);
+  if (maxRatio !== undefined && summary.medianBoundRatio > maxRatio) failures.push(`median GPUs / lower bound ${summary.medianBoundRatio.toFixed(3)} > ${maxRatio}`);
+  if (minSaving !== undefined && summary.medianSavingVsRateBalancing < minSaving) failures.push(`median saving vs rate balancing ${summary.medianSavingVsRateBalancing.toFixed(3)} < ${minSaving}`);
+  for (const f of failures) process.stderr.write(`bench place: ${f}\n`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new AppError('invalidInput', `${flag}: expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function optionalNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new AppError('invalidInput', `${flag}: expected a number, got "${value}"`);
+  return n;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { AppError } from '../shared/errors.js';
+import { AppError, errorKindOf } from '../shared/errors.js';
 
 export interface InputDocuments {
   /** the parsed values, in input order */
@@ -43,7 +43,7 @@ export function withItemPath(err: unknown, index: number, single: boolean): unkn
   const details = err.details as { issues?: { path: string; message: string }[] } | undefined;
   const issues = details?.issues?.map((i) => ({ ...i, path: `[${index}].${i.path}` }));
   const message = err.message.replace(/^(invalid [^:]+: )/, `$1[${index}].`);
-  return new AppError(err.code === 'LP_ERR_INVALID_INPUT' ? 'invalidInput' : 'dataFile', message, issues ? { issues } : err.details);
+  return new AppError(errorKindOf(err), message, issues ? { issues } : err.details);
 }
 
 export function writeJson(value: unknown, pretty: boolean): void {

@@ -4,23 +4,28 @@ import { simulateParsed, type ParsedScenario, type SimulationResult } from '../t
 import { workerEntry } from './worker-file.js';
 
 /**
- * Simulates scenarios on `workers` threads and hands each result to `emit` in input order
- * (results that finish early wait for their predecessors).
+ * Twin runs on worker threads that live as long as the pool (placement verification and benchmarks
+ * call it many times). With one worker it simulates in this thread.
  */
-export async function simulateInPool(scenarios: ParsedScenario[], workers: number, emit: (r: SimulationResult, index: number) => void): Promise<SimulationResult[]> {
-  if (workers <= 1 || scenarios.length <= 1) {
-    const profiles = embeddedProfiles();
-    return scenarios.map((s, i) => {
-      const r = simulateParsed(s, profiles.get(s.model, s.gpu));
-      emit(r, i);
-      return r;
-    });
-  }
-  const entry = workerEntry(import.meta.url, 'simulate.worker');
-  const pool = new Piscina({ ...entry, minThreads: Math.min(workers, scenarios.length), maxThreads: Math.min(workers, scenarios.length) });
-  const results = new Array<SimulationResult | undefined>(scenarios.length);
-  let next = 0;
-  try {
+export class TwinPool {
+  private pool: Piscina | null = null;
+
+  constructor(readonly workers: number) {}
+
+  /** Simulates `scenarios` and hands each result to `emit` in input order; answers in input order. */
+  async run(scenarios: ParsedScenario[], emit: (r: SimulationResult, index: number) => void = () => {}): Promise<SimulationResult[]> {
+    if (this.workers <= 1 || scenarios.length <= 1) {
+      const profiles = embeddedProfiles();
+      return scenarios.map((s, i) => {
+        const r = simulateParsed(s, profiles.get(s.model, s.gpu));
+        emit(r, i);
+        return r;
+      });
+    }
+    this.pool ??= new Piscina({ ...workerEntry(import.meta.url, 'simulate.worker'), minThreads: this.workers, maxThreads: this.workers });
+    const pool = this.pool;
+    const results = new Array<SimulationResult | undefined>(scenarios.length);
+    let next = 0;
     await Promise.all(
       scenarios.map(async (s, i) => {
         results[i] = (await pool.run(s)) as SimulationResult;
@@ -30,8 +35,21 @@ export async function simulateInPool(scenarios: ParsedScenario[], workers: numbe
         }
       }),
     );
+    return results as SimulationResult[];
+  }
+
+  async destroy(): Promise<void> {
+    await this.pool?.destroy();
+    this.pool = null;
+  }
+}
+
+/** Simulates scenarios on a pool of `workers` threads made for this call. */
+export async function simulateInPool(scenarios: ParsedScenario[], workers: number, emit: (r: SimulationResult, index: number) => void): Promise<SimulationResult[]> {
+  const pool = new TwinPool(Math.min(workers, scenarios.length));
+  try {
+    return await pool.run(scenarios, emit);
   } finally {
     await pool.destroy();
   }
-  return results as SimulationResult[];
 }

@@ -85,8 +85,8 @@ export function computeFeatures(profile: Profile, w: WorkloadShape, out: Float64
   out[9] = sum * (w.inputMean + w.outputMean);
   out[10] = w.kvCacheTokens;
   let descending: ArrayLike<number> | null = w.ratesDescending === true ? w.rates : null;
-  const sortedRates = (): ArrayLike<number> => (descending ??= Float64Array.from(w.rates).sort().reverse());
-  out[11] = w.slots >= n || sum <= 0 ? 1 : topShare(sortedRates(), w.slots, sum);
+  if (descending === null && w.slots < n && sum > 0) descending = sortedDescending(w.rates);
+  out[11] = w.slots >= n || sum <= 0 ? 1 : topShare(descending!, w.slots, sum);
   out[12] = sumSq > 0 ? (sum * sum) / sumSq : 0;
   out[13] = w.maxLoraRank;
   out[14] = saturatedCapacity(profile, w, Math.min(w.slots, n));
@@ -96,7 +96,7 @@ export function computeFeatures(profile: Profile, w: WorkloadShape, out: Float64
   out[16] = activeAdapters(w.rates, residence) / w.slots;
   out[17] = w.maxNumSeqs;
   out[18] = w.maxNumBatchedTokens;
-  const cycle = sum * residence > w.slots ? slotCycleSeconds(sortedRates(), sum, w.slots, residence) : 0;
+  const cycle = sum * residence > w.slots ? slotCycleSeconds((descending ??= sortedDescending(w.rates)), sum, w.slots, residence) : 0;
   out[19] = cycle;
   out[20] = (cycle / 2 + residence) / protocolDurationS;
   return out;
@@ -170,6 +170,10 @@ function piecewiseLinearCycle(descending: ArrayLike<number>, sumRate: number, k:
     if (j < descending.length) tail -= descending[j]!;
   }
   return descending.length * k;
+}
+
+function sortedDescending(rates: ArrayLike<number>): Float64Array {
+  return Float64Array.from(rates).sort().reverse();
 }
 
 /** Share of all traffic sent to the `slots` busiest adapters: how much of the demand fits the slots at once. */

@@ -44,6 +44,11 @@ export class AppError extends Error {
   }
 }
 
+/** The ErrorCodes key of an AppError (to re-raise it with another message). */
+export function errorKindOf(err: AppError): ErrorKind {
+  return (Object.keys(ErrorCodes) as ErrorKind[]).find((k) => ErrorCodes[k].code === err.code) ?? 'internal';
+}
+
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
 }

@@ -80,3 +80,65 @@ describe('lora-placer CLI', () => {
     expect(cli(['validate', '--runs', join(dir, 'missing.csv')]).stderr).toContain('does not exist');
   });
 });
+
+describe('lora-placer predict', () => {
+  it('answers a Prediction per scenario, in input order', () => {
+    const input = [scenario(1, 0.1), { ...scenario(2, 50), engine: { maxLoras: 2 } }].map((s) => JSON.stringify(s)).join('\n');
+    const r = cli(['predict'], input);
+    expect(r.status).toBe(0);
+    const [low, flood] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(low.memoryError).toBe(false);
+    expect(low.starved).toBe(false);
+    expect(flood.starved).toBe(true);
+    expect(flood.idealThroughput).toBeGreaterThan(low.idealThroughput);
+    expect(typeof low.modelVersion).toBe('string');
+  });
+
+  it('answers memoryError without a throughput for settings vLLM cannot start', () => {
+    const r = cli(['predict'], JSON.stringify({ ...scenario(1), engine: { maxLoras: 128 }, adapters: [{ id: 'a', rank: 32, rate: 1 }] }));
+    expect(r.status).toBe(0);
+    const p = JSON.parse(r.stdout);
+    expect(p.memoryError).toBe(true);
+    expect(p.throughput).toBeNull();
+  });
+
+  it('exits 2 naming the field of a bad scenario', () => {
+    const r = cli(['predict'], JSON.stringify({ ...scenario(1), adapters: [{ id: 'a', rank: 8, rate: -2 }] }));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('adapters.0.rate');
+  });
+});
+
+describe('lora-placer place', () => {
+  const workload = {
+    model: 'llama-3.1-8b-instruct',
+    gpu: 'h100-64gb',
+    adapters: Array.from({ length: 30 }, (_, i) => ({ id: `tenant-${i}`, rank: i % 2 ? 16 : 8, rate: 0.05 + (i % 5) * 0.4 })),
+  };
+
+  it('answers a Placement whose GPUs carry every adapter and ready-to-use vLLM arguments', () => {
+    const f = join(dir, 'workload.json');
+    writeFileSync(f, JSON.stringify(workload));
+    const r = cli(['place', f]);
+    expect(r.status).toBe(0);
+    const p = JSON.parse(r.stdout);
+    expect(p.gpuCount).toBeGreaterThanOrEqual(1);
+    expect(p.gpus.flatMap((g: { adapters: { id: string }[] }) => g.adapters.map((a) => a.id)).sort()).toEqual(workload.adapters.map((a) => a.id).sort());
+    expect(p.gpus[0].vllmArgs[0]).toBe('--enable-lora');
+    expect(p.routing).toHaveLength(30);
+  });
+
+  it('verifies with the Twin on worker threads when asked', () => {
+    const r = cli(['place', '--workers', '2'], JSON.stringify({ ...workload, verify: true, options: { verifyDurationS: 120 } }));
+    expect(r.status).toBe(0);
+    const p = JSON.parse(r.stdout);
+    expect(p.verification.simulatedGpus).toBeGreaterThanOrEqual(p.gpuCount);
+    expect(p.gpus.every((g: { verified?: unknown }) => g.verified !== undefined)).toBe(true);
+  });
+
+  it('exits 2 naming the field of a bad workload, with the item index for batches', () => {
+    const r = cli(['place'], `${JSON.stringify(workload)}\n${JSON.stringify({ ...workload, objective: 'fastest' })}\n`);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('[1].objective');
+  });
+});

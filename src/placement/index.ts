@@ -1,0 +1,10 @@
+export { Workload, WorkloadAdapter, PlacementOptions, PlacementObjective, parseWorkload } from './workload.js';
+export type { ParsedWorkload } from './workload.js';
+export { Placement, GpuPlan, RouteTarget } from './placement.js';
+export { place, pack, defaultImproveWork } from './place.js';
+export type { PackedPlacement, PlaceDeps } from './place.js';
+export { gpuScenario, inProcessSimulator, verifyAndRepair } from './verify.js';
+export type { GpuSimulator } from './verify.js';
+export { lowerBound } from './bounds.js';
+export type { LowerBound } from './bounds.js';
+export { vllmArgs } from './vllm-args.js';

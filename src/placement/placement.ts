@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { SimulationResult } from '../twin/index.js';
+
+export const GpuPlan = z.object({
+  index: z.number().int().describe('0-based GPU number; routing refers to it'),
+  gpu: z.string(),
+  engine: z.object({
+    maxLoras: z.number().int().describe('--max-loras'),
+    maxCpuLoras: z.number().int().describe('--max-cpu-loras'),
+    maxLoraRank: z.number().int().describe('--max-lora-rank'),
+    maxNumBatchedTokens: z.number().int(),
+    maxNumSeqs: z.number().int(),
+    kvCacheTokens: z.number().int().describe('KV capacity the profile expects at these knobs'),
+  }),
+  adapters: z.array(z.object({ id: z.string(), rank: z.number().int(), rate: z.number().describe('req/s routed to this GPU') })),
+  predicted: z.object({
+    throughput: z.number().describe('tokens/s completed at the placed load'),
+    idealThroughput: z.number().describe('tokens/s demanded by the placed load'),
+    starvationProbability: z.number(),
+    itlMs: z.number(),
+    ttftMs: z.number(),
+    headroom: z.number().describe('the GPU was sized to keep up with (1 + headroom) x its load'),
+  }),
+  verified: SimulationResult.optional().describe('Twin simulation of this GPU (verify: true)'),
+  vllmArgs: z.array(z.string()).describe('arguments for `vllm serve <model>`'),
+});
+export type GpuPlan = z.infer<typeof GpuPlan>;
+
+export const RouteTarget = z.object({ gpu: z.number().int(), weight: z.number().describe('share of the adapter\'s requests') });
+
+export const Placement = z.object({
+  model: z.string(),
+  gpu: z.string(),
+  objective: z.enum(['min-gpus', 'min-latency']),
+  gpuCount: z.number().int(),
+  lowerBound: z.number().int().describe('no placement serves the workload sustainably on fewer GPUs (see bounds)'),
+  bounds: z.object({ throughput: z.number().int(), adapters: z.number().int() }),
+  gpus: z.array(GpuPlan),
+  routing: z.array(z.object({ adapter: z.string(), targets: z.array(RouteTarget) })).describe('adapter -> GPUs with request weights, for a gateway'),
+  unplaced: z.array(z.object({ id: z.string(), rate: z.number().describe('req/s left unserved'), reason: z.string() })),
+  verification: z
+    .object({
+      rounds: z.number().int().describe('simulate-and-repair rounds run'),
+      simulatedGpus: z.number().int(),
+      starvedGpus: z.number().int(),
+      memoryErrorGpus: z.number().int(),
+      starvedAdapters: z.number().int().describe('adapters below 90 % of their own demand on some GPU'),
+    })
+    .optional(),
+  predictorEvaluations: z.number().int(),
+  modelVersion: z.string(),
+  elapsedMs: z.number(),
+});
+export type Placement = z.infer<typeof Placement>;

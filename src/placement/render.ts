@@ -1,0 +1,115 @@
+import type { SimulationResult } from '../twin/index.js';
+import type { LowerBound } from './bounds.js';
+import type { PlacementContext } from './context.js';
+import type { GpuBin } from './gpu-bin.js';
+import type { Unplaced } from './pack.js';
+import type { GpuPlan, Placement } from './placement.js';
+import { defaultAdapterPath, vllmArgs } from './vllm-args.js';
+import type { ParsedWorkload } from './workload.js';
+
+interface VerificationSummary {
+  results: Map<GpuBin, SimulationResult>;
+  rounds: number;
+  simulated: number;
+}
+
+/** The Placement answer (DESIGN.md section 5): GPUs with knobs, predictions and vLLM arguments, routing, unplaced. */
+export function renderPlacement(
+  workload: ParsedWorkload,
+  ctx: PlacementContext,
+  bins: GpuBin[],
+  unplaced: Unplaced[],
+  bound: LowerBound,
+  verification: VerificationSummary | null,
+  elapsedMs: number,
+): Placement {
+  const gpus = bins.map((bin, index) => gpuPlan(workload, ctx, bin, index, verification?.results.get(bin)));
+  const results = verification ? bins.map((b) => verification.results.get(b)).filter((r): r is SimulationResult => r !== undefined) : [];
+  return {
+    model: workload.model,
+    gpu: workload.gpu,
+    objective: workload.objective,
+    gpuCount: gpus.length,
+    lowerBound: bound.gpus,
+    bounds: { throughput: bound.throughput, adapters: bound.adapters },
+    gpus,
+    routing: routingTable(workload, gpus),
+    unplaced: mergeUnplaced(ctx, unplaced),
+    ...(verification
+      ? {
+          verification: {
+            rounds: verification.rounds,
+            simulatedGpus: verification.simulated,
+            starvedGpus: results.filter((r) => r.starved).length,
+            memoryErrorGpus: results.filter((r) => r.memoryError !== null).length,
+            starvedAdapters: results.reduce((n, r) => n + r.starvedAdapters.length, 0),
+          },
+        }
+      : {}),
+    predictorEvaluations: ctx.evaluations,
+    modelVersion: ctx.predictor.version,
+    elapsedMs,
+  };
+}
+
+function gpuPlan(workload: ParsedWorkload, ctx: PlacementContext, bin: GpuBin, index: number, verified: SimulationResult | undefined): GpuPlan {
+  const v = bin.verdict!;
+  const headroom = bin.headroom;
+  // the answer reports the placed load itself; the knobs were chosen at (1 + headroom) x that load
+  bin.setHeadroom(0, ctx.items);
+  const nominal = ctx.evaluate(bin, v.slots);
+  bin.setHeadroom(headroom, ctx.items);
+  const adapters = bin.items.map((i) => ctx.items[i]!);
+  const engine = {
+    maxLoras: v.slots,
+    maxCpuLoras: bin.count,
+    maxLoraRank: v.maxLoraRank,
+    maxNumBatchedTokens: ctx.maxNumBatchedTokens,
+    maxNumSeqs: ctx.maxNumSeqs,
+    kvCacheTokens: v.kvCacheTokens,
+  };
+  return {
+    index,
+    gpu: workload.gpu,
+    engine,
+    adapters: adapters.map((a) => ({ id: a.id, rank: a.rank, rate: a.rate })),
+    predicted: {
+      throughput: nominal.throughput,
+      idealThroughput: nominal.idealThroughput,
+      starvationProbability: nominal.starvationProbability,
+      itlMs: nominal.itlMs,
+      ttftMs: nominal.ttftMs,
+      headroom,
+    },
+    ...(verified ? { verified } : {}),
+    vllmArgs: vllmArgs({
+      ...engine,
+      modules: adapters.map((a) => ({ name: a.id, path: workload.adapters[a.adapter]!.path ?? defaultAdapterPath(workload.options.loraModulesRoot, a.id) })),
+    }),
+  };
+}
+
+/** adapter -> GPUs with the share of its requests each should get (a gateway's weighted routing). */
+function routingTable(workload: ParsedWorkload, gpus: GpuPlan[]): Placement['routing'] {
+  const byAdapter = new Map<string, { gpu: number; rate: number }[]>();
+  for (const g of gpus) for (const a of g.adapters) (byAdapter.get(a.id) ?? byAdapter.set(a.id, []).get(a.id)!).push({ gpu: g.index, rate: a.rate });
+  return workload.adapters
+    .filter((a) => byAdapter.has(a.id))
+    .map((a) => {
+      const shares = byAdapter.get(a.id)!;
+      const total = shares.reduce((s, t) => s + t.rate, 0);
+      return { adapter: a.id, targets: shares.map((t) => ({ gpu: t.gpu, weight: total > 0 ? t.rate / total : 1 / shares.length })) };
+    });
+}
+
+/** One entry per adapter with any unserved traffic (its shares summed), in workload order. */
+function mergeUnplaced(ctx: PlacementContext, unplaced: Unplaced[]): Placement['unplaced'] {
+  const byAdapter = new Map<number, { rate: number; reason: string }>();
+  for (const u of unplaced) {
+    const item = ctx.items[u.item]!;
+    const prev = byAdapter.get(item.adapter);
+    if (prev) prev.rate += item.rate;
+    else byAdapter.set(item.adapter, { rate: item.rate, reason: u.reason });
+  }
+  return [...byAdapter.entries()].sort((a, b) => a[0] - b[0]).map(([adapter, u]) => ({ id: ctx.items.find((i) => i.adapter === adapter)!.id, rate: u.rate, reason: u.reason }));
+}

@@ -1,0 +1,117 @@
+import type { Profile } from '../profiles/index.js';
+import { simulateParsed, type ParsedScenario, type SimulationResult } from '../twin/index.js';
+import type { PlacementContext } from './context.js';
+import { GpuBin } from './gpu-bin.js';
+import { itemOf } from './items.js';
+import { bestKnobs, refit } from './knobs.js';
+import { firstFit, roomOf, type Unplaced } from './pack.js';
+import type { ParsedWorkload } from './workload.js';
+
+/** Runs the Twin on GPU scenarios (in this thread, a worker pool, or elsewhere); answers in input order. */
+export type GpuSimulator = (scenarios: ParsedScenario[]) => Promise<SimulationResult[]>;
+
+export function inProcessSimulator(profile: Profile): GpuSimulator {
+  return async (scenarios) => scenarios.map((s) => simulateParsed(s, profile));
+}
+
+/** Headroom added to a GPU each time the Twin finds it starving. */
+const repairHeadroomStep = 0.1;
+
+/** The Twin scenario of one GPU: its adapters with their routed rates, their lengths, its knobs. */
+export function gpuScenario(ctx: PlacementContext, workload: ParsedWorkload, bin: GpuBin): ParsedScenario {
+  const v = bin.verdict!;
+  return {
+    model: workload.model,
+    gpu: workload.gpu,
+    engine: {
+      maxLoras: v.slots,
+      maxCpuLoras: bin.count,
+      maxLoraRank: v.maxLoraRank,
+      maxNumBatchedTokens: ctx.maxNumBatchedTokens,
+      maxNumSeqs: ctx.maxNumSeqs,
+      kvCacheTokens: v.kvCacheTokens,
+    },
+    adapters: bin.items.map((i) => {
+      const item = ctx.items[i]!;
+      const a = workload.adapters[item.adapter]!;
+      return { id: a.id, rank: a.rank, rate: item.rate, ...(a.inputTokens ? { inputTokens: a.inputTokens } : {}), ...(a.outputTokens ? { outputTokens: a.outputTokens } : {}) };
+    }),
+    ...(workload.inputTokens ? { inputTokens: workload.inputTokens } : {}),
+    ...(workload.outputTokens ? { outputTokens: workload.outputTokens } : {}),
+    durationS: ctx.options.verifyDurationS,
+    seed: ctx.options.verifySeed,
+  };
+}
+
+export interface VerifyOutcome {
+  bins: GpuBin[];
+  results: Map<GpuBin, SimulationResult>;
+  unplaced: Unplaced[];
+  rounds: number;
+  simulated: number;
+}
+
+/**
+ * Simulates every GPU; a GPU that starves or cannot start gets a tighter margin (more headroom), sheds
+ * adapters until the predictors accept it again, and the shed adapters are re-packed elsewhere (or on
+ * new GPUs). Changed GPUs are simulated again, for at most `maxRepairRounds` repairs.
+ */
+export async function verifyAndRepair(ctx: PlacementContext, workload: ParsedWorkload, start: GpuBin[], simulate: GpuSimulator, maxGpus: number): Promise<VerifyOutcome> {
+  let bins = start;
+  const results = new Map<GpuBin, SimulationResult>();
+  const unplaced: Unplaced[] = [];
+  let rounds = 0;
+  let simulated = 0;
+  for (;;) {
+    const pending = bins.filter((b) => !b.verified);
+    if (pending.length === 0) break;
+    rounds++;
+    const answers = await simulate(pending.map((b) => gpuScenario(ctx, workload, b)));
+    simulated += pending.length;
+    const failing: GpuBin[] = [];
+    pending.forEach((b, i) => {
+      const r = answers[i]!;
+      results.set(b, r);
+      b.verified = true;
+      if (r.starved || r.memoryError !== null) failing.push(b);
+    });
+    if (failing.length === 0 || rounds > ctx.options.maxRepairRounds) break;
+    const shed = failing.flatMap((b) => shrink(ctx, b));
+    const open = bins.filter((b) => !failing.includes(b));
+    const placed = [...open, ...failing];
+    unplaced.push(...firstFit(ctx, shed, placed, maxGpus));
+    bins = placed.filter((b) => b.count > 0);
+    for (const b of bins) if (!b.verified) b.verdict = bestKnobs(ctx, b);
+  }
+  return { bins, results, unplaced, rounds, simulated };
+}
+
+/**
+ * Raises the GPU's headroom and removes its largest items until the predictors accept the rest;
+ * a lone item that still fails is halved (the other half is returned as a new share).
+ * Returns the indices of the items to re-pack.
+ */
+function shrink(ctx: PlacementContext, bin: GpuBin): number[] {
+  bin.setHeadroom(bin.headroom + repairHeadroomStep, ctx.items);
+  const shed: number[] = [];
+  while (refit(ctx, bin) === null) {
+    if (bin.count > 1) {
+      let pos = 0;
+      for (let p = 1; p < bin.count; p++) if (ctx.items[bin.items[p]!]!.demand > ctx.items[bin.items[pos]!]!.demand) pos = p;
+      shed.push(bin.removeAt(pos, ctx.items[bin.items[pos]!]!));
+      continue;
+    }
+    const only = bin.items[0]!;
+    const item = ctx.items[only]!;
+    bin.removeAt(0, item);
+    const half = itemOf(item.adapter, item.id, item.rank, item.rate / 2, item.inputMean, item.outputMean);
+    half.shared = true;
+    ctx.items[only] = half;
+    ctx.items.push({ ...half });
+    bin.add(only, half);
+    shed.push(ctx.items.length - 1);
+    if (half.rate < 1e-9) break;
+  }
+  bin.room = bin.verdict ? roomOf(bin, bin.verdict) : 0;
+  return shed;
+}

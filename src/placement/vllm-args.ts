@@ -1,0 +1,32 @@
+export interface VllmArgsInput {
+  maxLoras: number;
+  maxCpuLoras: number;
+  maxLoraRank: number;
+  maxNumBatchedTokens: number;
+  maxNumSeqs: number;
+  /** adapter name and where vLLM loads it from */
+  modules: { name: string; path: string }[];
+}
+
+/**
+ * Arguments for `vllm serve <model>` on one GPU, one token per argv entry (ready for a Kubernetes
+ * `args:` list): the LoRA knobs, the engine settings the prediction assumed, and `--lora-modules`
+ * with one `name=path` per adapter.
+ */
+export function vllmArgs(a: VllmArgsInput): string[] {
+  const args = [
+    '--enable-lora',
+    `--max-loras=${a.maxLoras}`,
+    `--max-cpu-loras=${a.maxCpuLoras}`,
+    `--max-lora-rank=${a.maxLoraRank}`,
+    `--max-num-seqs=${a.maxNumSeqs}`,
+    `--max-num-batched-tokens=${a.maxNumBatchedTokens}`,
+  ];
+  if (a.modules.length > 0) args.push('--lora-modules', ...a.modules.map((m) => `${m.name}=${m.path}`));
+  return args;
+}
+
+/** Default adapter location: `<root>/<id>`. */
+export function defaultAdapterPath(root: string, id: string): string {
+  return `${root.replace(/\/+$/, '')}/${id}`;
+}

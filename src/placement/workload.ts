@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { parseOrThrow } from '../shared/validate.js';
+import { AdapterSpec, LengthSpec } from '../twin/index.js';
+
+export const PlacementObjective = z.enum(['min-gpus', 'min-latency']);
+
+export const PlacementOptions = z
+  .object({
+    headroom: z.number().finite().min(0).max(2).default(0.1).describe('each GPU must keep up with (1 + headroom) x the traffic placed on it'),
+    minServedFraction: z.number().finite().min(0.5).max(1).default(0.95).describe('predicted completed / demanded tokens required at the headroom load'),
+    maxStarvationProbability: z.number().finite().min(0).max(1).default(0.2).describe('predicted starvation probability allowed at the headroom load'),
+    maxAdaptersPerGpu: z.number().int().min(1).max(100_000).default(1024).describe('--max-cpu-loras cap (the predictors were trained up to 1,024 served adapters)'),
+    improveWork: z
+      .number()
+      .int()
+      .min(0)
+      .max(1e12)
+      .optional()
+      .describe('work the improvement phase may spend, in adapters summed over predictor evaluations (a deterministic budget; default: half of what the greedy spent, at least 20,000)'),
+    timeBudgetMs: z.number().finite().positive().max(600_000).optional().describe('wall-clock cap on the improvement phase (answers then depend on machine speed)'),
+    verifyDurationS: z.number().finite().positive().max(86_400).default(3600).describe('simulated seconds per GPU when verifying'),
+    verifySeed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+    maxRepairRounds: z.number().int().min(0).max(20).default(4),
+    loraModulesRoot: z.string().min(1).max(1024).default('/models/lora').describe('--lora-modules path prefix for adapters without their own `path`'),
+  })
+  .strict();
+export type PlacementOptions = z.output<typeof PlacementOptions>;
+
+export const WorkloadAdapter = AdapterSpec.extend({
+  path: z.string().min(1).max(4096).optional().describe('where vLLM loads the adapter from (--lora-modules name=path)'),
+}).strict();
+export type WorkloadAdapter = z.output<typeof WorkloadAdapter>;
+
+export const Workload = z
+  .object({
+    model: z.string().min(1),
+    gpu: z.string().min(1),
+    adapters: z.array(WorkloadAdapter).min(1).max(100_000),
+    inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
+    outputTokens: LengthSpec.optional(),
+    engine: z
+      .object({
+        maxNumBatchedTokens: z.number().int().min(1).max(1_000_000).optional(),
+        maxNumSeqs: z.number().int().min(1).max(100_000).optional(),
+      })
+      .strict()
+      .optional()
+      .describe('engine settings every GPU runs with (default: the profile\'s, i.e. vLLM\'s)'),
+    maxGpus: z.number().int().min(1).max(100_000).optional().describe('GPUs available; what does not fit is reported in `unplaced`'),
+    gpuCount: z.number().int().min(1).max(100_000).optional().describe('min-latency: GPUs to spread over (default maxGpus, else the min-gpus count)'),
+    objective: PlacementObjective.default('min-gpus'),
+    slo: z
+      .object({
+        itlMs: z.number().finite().positive().optional().describe('predicted mean inter-token latency must not exceed this'),
+        ttftMs: z.number().finite().positive().optional().describe('predicted mean time to first token must not exceed this'),
+      })
+      .strict()
+      .optional(),
+    verify: z.boolean().default(false).describe('simulate every GPU with the Twin, repair failing ones, attach the results'),
+    options: PlacementOptions.default(PlacementOptions.parse({})),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    const seen = new Map<string, number>();
+    w.adapters.forEach((a, i) => {
+      const prev = seen.get(a.id);
+      if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['adapters', i, 'id'], message: `duplicate adapter id "${a.id}" (also adapters.${prev}.id)` });
+      else seen.set(a.id, i);
+    });
+    const e = w.engine;
+    if (e?.maxNumSeqs !== undefined && e.maxNumBatchedTokens !== undefined && e.maxNumSeqs > e.maxNumBatchedTokens) {
+      ctx.addIssue({ code: 'custom', path: ['engine', 'maxNumSeqs'], message: `must be <= engine.maxNumBatchedTokens (${e.maxNumBatchedTokens}), as vLLM requires` });
+    }
+    if (w.gpuCount !== undefined && w.maxGpus !== undefined && w.gpuCount > w.maxGpus) {
+      ctx.addIssue({ code: 'custom', path: ['gpuCount'], message: `must be <= maxGpus (${w.maxGpus})` });
+    }
+  });
+export type Workload = z.input<typeof Workload>;
+export type ParsedWorkload = z.output<typeof Workload>;
+
+export function parseWorkload(input: unknown): ParsedWorkload {
+  return parseOrThrow(Workload, input, 'workload');
+}

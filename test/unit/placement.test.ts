@@ -1,0 +1,291 @@
+import { describe, expect, it } from 'vitest';
+import { embeddedProfiles, memoryErrorReason } from '../../src/profiles/index.js';
+import { PredictorRegistry } from '../../src/ml/registry.js';
+import { computeFeatures } from '../../src/ml/features.js';
+import { Placement, pack, parseWorkload, place, type GpuSimulator, type Workload } from '../../src/placement/index.js';
+import { GpuBin } from '../../src/placement/gpu-bin.js';
+import { assignmentScenario, dloraProactive, rateBalancing, researchNextFit, roundRobin, type GpuAssignment } from '../../src/placement/baselines.js';
+import { fewestVerifiedGpus } from '../../src/placement/fewest-gpus.js';
+import { itemOf, splitItem } from '../../src/placement/items.js';
+import { vllmArgs } from '../../src/placement/vllm-args.js';
+import { AppError } from '../../src/shared/errors.js';
+import { Rng } from '../../src/shared/rng.js';
+import { simulateParsed, type SimulationResult } from '../../src/twin/index.js';
+
+const profiles = embeddedProfiles();
+const registry = PredictorRegistry.fromDirectory(profiles);
+const llama = registry.get('llama-3.1-8b-instruct', 'h100-64gb');
+
+/** Dirichlet(0.5)-like popularity over `n` adapters with `demand` tokens/s of ShareGPT-length requests. */
+function skewedWorkload(n: number, demand: number, seed = 1, extra: Partial<Workload> = {}): Workload {
+  const rng = new Rng(seed, 9);
+  const w = Array.from({ length: n }, () => rng.gamma(0.5) + 1e-9);
+  const sum = w.reduce((s, x) => s + x, 0);
+  return {
+    model: 'llama-3.1-8b-instruct',
+    gpu: 'h100-64gb',
+    adapters: w.map((x, i) => ({ id: `a${i}`, rank: [8, 16, 32][i % 3]!, rate: Math.round((1e6 * (demand / 419) * x) / sum) / 1e6 })),
+    engine: { maxNumSeqs: 2048, maxNumBatchedTokens: 2048 },
+    ...extra,
+  };
+}
+
+function routedRates(p: Placement): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const g of p.gpus) for (const a of g.adapters) m.set(a.id, (m.get(a.id) ?? 0) + a.rate);
+  return m;
+}
+
+describe('workload input', () => {
+  it('names the offending field', () => {
+    const bad = (input: unknown, path: string): void => {
+      try {
+        parseWorkload(input);
+        expect.unreachable();
+      } catch (err) {
+        expect(err).toBeInstanceOf(AppError);
+        expect((err as AppError).status).toBe(400);
+        expect(JSON.stringify((err as AppError).details)).toContain(path);
+      }
+    };
+    const ok = skewedWorkload(3, 1000);
+    bad({ ...ok, adapters: [...ok.adapters, { id: 'a0', rank: 8, rate: 1 }] }, 'adapters.3.id');
+    bad({ ...ok, engine: { maxNumSeqs: 4096, maxNumBatchedTokens: 2048 } }, 'engine.maxNumSeqs');
+    bad({ ...ok, maxGpus: 2, gpuCount: 3 }, 'gpuCount');
+    bad({ ...ok, objective: 'cheapest' }, 'objective');
+    bad({ ...ok, options: { headroom: -1 } }, 'options.headroom');
+    bad({ ...ok, adapters: [{ id: 'x', rank: 8, rate: -1 }] }, 'adapters.0.rate');
+  });
+
+  it('fills defaults', () => {
+    const w = parseWorkload(skewedWorkload(3, 1000));
+    expect(w.objective).toBe('min-gpus');
+    expect(w.verify).toBe(false);
+    expect(w.options.headroom).toBeGreaterThan(0);
+  });
+});
+
+describe('building blocks', () => {
+  it('split shares add up to the adapter rate and respect the cap', () => {
+    const item = itemOf(0, 'hot', 16, 10.3, 223, 196);
+    const shares = splitItem(item, 3);
+    expect(shares.map((s) => s.rate)).toEqual([3, 3, 3, expect.closeTo(1.3, 12)]);
+    expect(shares.reduce((s, x) => s + x.rate, 0)).toBeCloseTo(10.3, 12);
+    expect(shares.every((s) => s.shared)).toBe(true);
+    expect(splitItem(item, 20)).toEqual([item]);
+  });
+
+  it('a GPU bin keeps rates in descending order and its aggregates consistent through adds and removals', () => {
+    const rng = new Rng(3, 1);
+    const items = Array.from({ length: 40 }, (_, i) => itemOf(i, `a${i}`, [8, 16, 32][i % 3]!, rng.next() * 2, 100 + i, 50 + i));
+    const bin = new GpuBin(0, 0.1);
+    items.forEach((it, i) => bin.add(i, it));
+    for (const i of [5, 17, 0, 39, 22]) bin.remove(i, items);
+    const kept = items.filter((_, i) => ![5, 17, 0, 39, 22].includes(i));
+    const rates = Array.from(bin.scaledRates.subarray(0, bin.count));
+    expect(rates).toEqual([...rates].sort((a, b) => b - a));
+    expect(bin.items.map((i) => items[i]!.rate * 1.1)).toEqual(rates);
+    expect(bin.rateSum).toBeCloseTo(kept.reduce((s, it) => s + it.rate, 0), 10);
+    expect(bin.demand).toBeCloseTo(kept.reduce((s, it) => s + it.demand, 0), 8);
+    expect(bin.maxRank()).toBe(32);
+    bin.reset([1, 4], items);
+    expect(bin.count).toBe(2);
+    expect(bin.maxRank()).toBe(16);
+  });
+
+  it('features of pre-sorted rates equal those of the same rates in any order', () => {
+    const rng = new Rng(5, 2);
+    const rates = Array.from({ length: 300 }, () => rng.gamma(0.5) * 0.2);
+    const shape = { ranks: rates.map(() => 16), slots: 24, servedAdapters: 300, maxLoraRank: 16, inputMean: 223, outputMean: 196, kvCacheTokens: 250_000, maxNumBatchedTokens: 2048, maxNumSeqs: 2048 };
+    const shuffled = computeFeatures(llama.profile, { ...shape, rates });
+    const sorted = computeFeatures(llama.profile, { ...shape, rates: Float64Array.from(rates).sort().reverse(), ratesDescending: true });
+    shuffled.forEach((v, i) => expect(sorted[i]).toBeCloseTo(v, 9));
+  });
+
+  it('renders vLLM arguments one token each, with --lora-modules name=path', () => {
+    expect(vllmArgs({ maxLoras: 8, maxCpuLoras: 20, maxLoraRank: 32, maxNumBatchedTokens: 2048, maxNumSeqs: 256, modules: [{ name: 'a', path: '/m/a' }] })).toEqual([
+      '--enable-lora',
+      '--max-loras=8',
+      '--max-cpu-loras=20',
+      '--max-lora-rank=32',
+      '--max-num-seqs=256',
+      '--max-num-batched-tokens=2048',
+      '--lora-modules',
+      'a=/m/a',
+    ]);
+  });
+});
+
+describe('placement (predictors only)', () => {
+  it('serves every adapter exactly once in total, with knobs vLLM accepts and the predictors approve', async () => {
+    const workload = parseWorkload(skewedWorkload(300, 45_000));
+    const p = Placement.parse(await place(workload, llama));
+    expect(p.unplaced).toEqual([]);
+    expect(p.gpuCount).toBe(p.gpus.length);
+    expect(p.gpuCount).toBeGreaterThanOrEqual(p.lowerBound);
+    const routed = routedRates(p);
+    for (const a of workload.adapters) expect(routed.get(a.id)).toBeCloseTo(a.rate, 9);
+    for (const g of p.gpus) {
+      const e = g.engine;
+      expect(e.maxLoras).toBeGreaterThanOrEqual(1);
+      expect(e.maxLoras).toBeLessThanOrEqual(e.maxCpuLoras);
+      expect(e.maxCpuLoras).toBe(g.adapters.length);
+      expect(memoryErrorReason(llama.profile, e.kvCacheTokens, e.maxLoras, e.maxLoraRank)).toBeNull();
+      expect(Math.max(...g.adapters.map((a) => a.rank))).toBeLessThanOrEqual(e.maxLoraRank);
+      expect(g.predicted.throughput).toBeLessThanOrEqual(g.predicted.idealThroughput + 1e-6);
+      expect(g.predicted.starvationProbability).toBeLessThanOrEqual(workload.options.maxStarvationProbability);
+      expect(g.vllmArgs).toContain(`--max-loras=${e.maxLoras}`);
+      expect(g.vllmArgs.filter((a) => a.includes('=/models/lora/'))).toHaveLength(g.adapters.length);
+    }
+    for (const r of p.routing) expect(r.targets.reduce((s, t) => s + t.weight, 0)).toBeCloseTo(1, 12);
+    expect(p.routing).toHaveLength(workload.adapters.length);
+  });
+
+  it('is deterministic', async () => {
+    const workload = parseWorkload(skewedWorkload(200, 30_000, 4));
+    const strip = (p: Placement): unknown => ({ ...p, elapsedMs: 0 });
+    expect(strip(await place(workload, llama))).toEqual(strip(await place(workload, llama)));
+  });
+
+  it('splits an adapter hotter than one GPU over several GPUs, shares adding up to its rate', async () => {
+    const workload = parseWorkload({ model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb', adapters: [{ id: 'hot', rank: 16, rate: 150 }, { id: 'cold', rank: 8, rate: 0.1 }] });
+    const p = await place(workload, llama);
+    const hot = p.gpus.filter((g) => g.adapters.some((a) => a.id === 'hot'));
+    expect(hot.length).toBeGreaterThanOrEqual(3);
+    expect(routedRates(p).get('hot')).toBeCloseTo(150, 9);
+    expect(p.routing.find((r) => r.adapter === 'hot')!.targets).toHaveLength(hot.length);
+  });
+
+  it('uses no more GPUs than the greedy alone and at least the lower bound', () => {
+    const base = skewedWorkload(600, 50_000, 7);
+    const withImprove = pack(parseWorkload(base), llama);
+    const greedyOnly = pack(parseWorkload({ ...base, options: { improveWork: 0 } }), llama);
+    expect(withImprove.bins.length).toBeLessThanOrEqual(greedyOnly.bins.length);
+    expect(withImprove.bins.length).toBeGreaterThanOrEqual(withImprove.bound.gpus);
+  });
+
+  it('reports what does not fit in maxGpus instead of dropping it', async () => {
+    const workload = parseWorkload(skewedWorkload(100, 60_000, 2, { maxGpus: 2 }));
+    const p = await place(workload, llama);
+    expect(p.gpuCount).toBeLessThanOrEqual(2);
+    expect(p.unplaced.length).toBeGreaterThan(0);
+    expect(p.unplaced[0]!.reason).toMatch(/maxGpus/);
+    const routed = routedRates(p);
+    const missing = new Map(p.unplaced.map((u) => [u.id, u.rate]));
+    for (const a of workload.adapters) expect((routed.get(a.id) ?? 0) + (missing.get(a.id) ?? 0)).toBeCloseTo(a.rate, 9);
+  });
+
+  it('lists adapters no GPU can serve under the SLO, with the reason', async () => {
+    const p = await place(parseWorkload({ ...skewedWorkload(5, 2000), slo: { itlMs: 0.5 } }), llama);
+    expect(p.gpuCount).toBe(0);
+    expect(p.unplaced).toHaveLength(5);
+    expect(p.unplaced[0]!.reason).toMatch(/slo\.itlMs/);
+  });
+
+  it('min-latency spreads over the GPU count asked for and lowers the worst predicted ITL', async () => {
+    const base = skewedWorkload(120, 20_000, 3);
+    const dense = await place(parseWorkload(base), llama);
+    const spread = await place(parseWorkload({ ...base, objective: 'min-latency', gpuCount: dense.gpuCount + 2 }), llama);
+    expect(spread.gpuCount).toBe(dense.gpuCount + 2);
+    expect(spread.unplaced).toEqual([]);
+    const worst = (p: Placement): number => Math.max(...p.gpus.map((g) => g.predicted.itlMs));
+    expect(worst(spread)).toBeLessThan(worst(dense));
+  });
+});
+
+describe('verification', () => {
+  it('attaches a Twin result to every GPU and counts starved ones', async () => {
+    const workload = parseWorkload({ ...skewedWorkload(40, 12_000, 5), verify: true, options: { verifyDurationS: 300 } });
+    const p = await place(workload, llama);
+    expect(p.verification).toBeDefined();
+    expect(p.gpus.every((g) => g.verified !== undefined)).toBe(true);
+    expect(p.verification!.starvedGpus).toBe(p.gpus.filter((g) => g.verified!.starved).length);
+    for (const g of p.gpus) expect(g.verified!.engine.maxLoras).toBe(g.engine.maxLoras);
+  });
+
+  it('repairs a GPU the Twin finds starving: tighter margin, fewer adapters, re-simulated', async () => {
+    const workload = parseWorkload({ ...skewedWorkload(60, 25_000, 6), verify: true, options: { verifyDurationS: 120 } });
+    const profile = llama.profile;
+    let calls = 0;
+    // the first simulation of the busiest GPU reports starvation; everything else is simulated for real
+    const simulate: GpuSimulator = async (scenarios) => {
+      calls++;
+      const busiest = calls === 1 ? scenarios.reduce((b, s, i) => (s.adapters.length > scenarios[b]!.adapters.length ? i : b), 0) : -1;
+      return scenarios.map((s, i): SimulationResult => {
+        const r = simulateParsed(s, profile);
+        return i === busiest ? { ...r, starved: true } : r;
+      });
+    };
+    const p = await place(workload, llama, { simulate });
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(p.verification!.rounds).toBeGreaterThanOrEqual(2);
+    expect(p.gpus.some((g) => g.predicted.headroom > workload.options.headroom)).toBe(true);
+    const routed = routedRates(p);
+    for (const a of workload.adapters) expect(routed.get(a.id)).toBeCloseTo(a.rate, 9);
+  });
+});
+
+describe('baselines', () => {
+  const workload = parseWorkload(skewedWorkload(90, 30_000, 8));
+  const totals = (gpus: GpuAssignment[]): Map<number, number> => {
+    const m = new Map<number, number>();
+    for (const g of gpus) for (const a of g.adapters) m.set(a.adapter, (m.get(a.adapter) ?? 0) + a.rate);
+    return m;
+  };
+  const coversAll = (gpus: GpuAssignment[]): void => {
+    const t = totals(gpus);
+    workload.adapters.forEach((a, i) => expect(t.get(i)).toBeCloseTo(a.rate, 9));
+    for (const g of gpus) {
+      expect(new Set(g.adapters.map((a) => a.adapter)).size).toBe(g.adapters.length);
+      expect(Math.max(...g.adapters.map((a) => workload.adapters[a.adapter]!.rank))).toBeLessThanOrEqual(g.maxLoraRank);
+    }
+  };
+
+  it('rate balancing evens out demand over k GPUs with one slot per adapter', () => {
+    const gpus = rateBalancing(workload, 4);
+    expect(gpus).toHaveLength(4);
+    coversAll(gpus);
+    for (const g of gpus) expect(g.maxLoras).toBe(g.adapters.length);
+    const loads = gpus.map((g) => g.adapters.reduce((s, a) => s + a.rate, 0));
+    expect(Math.max(...loads) / Math.min(...loads)).toBeLessThan(1.2);
+  });
+
+  it('round robin deals adapters in turn', () => {
+    const gpus = roundRobin(workload, 4);
+    coversAll(gpus);
+    expect(gpus.map((g) => g.adapters.length)).toEqual([23, 23, 22, 22]);
+  });
+
+  it('dLoRA-like placement replicates hot adapters and splits their traffic evenly', () => {
+    const gpus = dloraProactive(workload, llama.profile, 4);
+    coversAll(gpus);
+    const replicas = new Map<number, number[]>();
+    for (const g of gpus) for (const a of g.adapters) replicas.set(a.adapter, [...(replicas.get(a.adapter) ?? []), a.rate]);
+    for (const rates of replicas.values()) expect(new Set(rates.map((r) => r.toFixed(12))).size).toBe(1);
+  });
+
+  it('the research next-fit uses as many GPUs as it needs and never splits an adapter', () => {
+    const gpus = researchNextFit(workload, llama);
+    coversAll(gpus);
+    expect(totals(gpus).size).toBe(workload.adapters.length);
+    expect(gpus.reduce((n, g) => n + g.adapters.length, 0)).toBe(workload.adapters.length);
+    for (const g of gpus) expect(g.maxLoras).toBeLessThanOrEqual(g.adapters.length);
+  });
+
+  it('finds the fewest GPU count that verifies, trying few counts', async () => {
+    // a fake Twin: a GPU starves when it carries more than 10 req/s
+    const simulate: GpuSimulator = async (scenarios) =>
+      scenarios.map((s) => {
+        const load = s.adapters.reduce((sum, a) => sum + a.rate, 0);
+        return { ...simulateParsed({ ...s, durationS: 1, adapters: s.adapters.slice(0, 1) }, llama.profile), starved: load > 10 };
+      });
+    const total = workload.adapters.reduce((s, a) => s + a.rate, 0);
+    const r = await fewestVerifiedGpus((k) => rateBalancing(workload, k).map((g) => assignmentScenario(workload, g, 2048, 2048)), 1, 64, simulate, 2);
+    expect(r.gpus).not.toBeNull();
+    const loads = rateBalancing(workload, r.gpus!).map((g) => g.adapters.reduce((s, a) => s + a.rate, 0));
+    expect(Math.max(...loads)).toBeLessThanOrEqual(10);
+    expect(Math.max(...rateBalancing(workload, r.gpus! - 1).map((g) => g.adapters.reduce((s, a) => s + a.rate, 0)))).toBeGreaterThan(10);
+    expect(r.gpus!).toBeGreaterThanOrEqual(Math.ceil(total / 10));
+    expect(r.tried.length).toBeLessThan(12);
+  });
+});
