@@ -13,14 +13,16 @@ import { PredictorRegistry } from '../ml/registry.js';
 import { evaluate } from '../ml/evaluate.js';
 import { parseWorkers } from './simulate.js';
 
-export const validateHelp = `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [--max-throughput-smape PCT]
+export const validateHelp = `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [gates]
 
 Replays every run of a table in the format of dt_validation_real_runs.csv with the Twin and prints, per
 model, memory-error agreement, SMAPE of throughput / TTFT / ITL (research and standard definitions),
 starvation agreement, and the research twin's errors on the same runs; then the distilled predictors'
 errors on the same runs (SMAPE, R2, starvation accuracy and macro-F1) beside the research predictors'.
   --reference FILE            research twin outputs (default: reference-twin-outputs/dt_validation_dt_outputs_mean_version.csv beside --runs)
-  --max-throughput-smape PCT  exit 1 when a model's throughput SMAPE (research definition) exceeds PCT`;
+  --max-throughput-smape PCT  exit 1 when a model's Twin throughput SMAPE (research definition) exceeds PCT
+  --max-predictor-smape PCT   exit 1 when a model's predicted throughput SMAPE (research definition) exceeds PCT
+  --min-starvation-f1 F       exit 1 when a model's predicted starvation macro-F1 is below F`;
 
 export async function runValidate(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -33,6 +35,8 @@ export async function runValidate(argv: string[]): Promise<number> {
       workers: { type: 'string' },
       json: { type: 'string' },
       'max-throughput-smape': { type: 'string' },
+      'max-predictor-smape': { type: 'string' },
+      'min-starvation-f1': { type: 'string' },
     },
     strict: true,
   });
@@ -40,8 +44,9 @@ export async function runValidate(argv: string[]): Promise<number> {
   if (!existsSync(values.runs)) throw new AppError('invalidInput', `--runs: ${values.runs} does not exist`);
   const seed = Number(values.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new AppError('invalidInput', `--seed: expected a non-negative integer, got "${values.seed}"`);
-  const limit = values['max-throughput-smape'] === undefined ? undefined : Number(values['max-throughput-smape']);
-  if (limit !== undefined && !(limit > 0)) throw new AppError('invalidInput', `--max-throughput-smape: expected a positive number`);
+  const limit = positiveOption(values['max-throughput-smape'], '--max-throughput-smape');
+  const predictorLimit = positiveOption(values['max-predictor-smape'], '--max-predictor-smape');
+  const minF1 = positiveOption(values['min-starvation-f1'], '--min-starvation-f1');
   const runs = readRealRuns(values.runs);
   if (runs.length === 0) throw new AppError('dataFile', `${values.runs}: no runs with results or errors`);
   const referenceFile = values.reference ?? join(dirname(values.runs), 'reference-twin-outputs', 'dt_validation_dt_outputs_mean_version.csv');
@@ -88,10 +93,21 @@ export async function runValidate(argv: string[]): Promise<number> {
     }));
     writeFileSync(values.json, `${JSON.stringify({ wallS, reports, runs: perRun }, null, 2)}\n`);
   }
-  if (limit !== undefined) {
-    const over = reports.filter((r) => r.twin.throughput.research > limit);
-    for (const r of over) process.stderr.write(`throughput SMAPE ${r.twin.throughput.research.toFixed(2)} % > ${limit} % for ${r.model}\n`);
-    if (over.length > 0) return 1;
+  const failures: string[] = [];
+  for (const r of reports) {
+    if (limit !== undefined && r.twin.throughput.research > limit) failures.push(`Twin throughput SMAPE ${r.twin.throughput.research.toFixed(2)} % > ${limit} % for ${r.model}`);
+    const m = r.predictor?.metrics;
+    if ((predictorLimit !== undefined || minF1 !== undefined) && !m) failures.push(`no predictor for ${r.model}`);
+    if (m && predictorLimit !== undefined && m.throughput.smapeResearch > predictorLimit) failures.push(`predictor throughput SMAPE ${m.throughput.smapeResearch.toFixed(2)} % > ${predictorLimit} % for ${r.model}`);
+    if (m && minF1 !== undefined && m.starved.macroF1 < minF1) failures.push(`predictor starvation macro-F1 ${m.starved.macroF1.toFixed(3)} < ${minF1} for ${r.model}`);
   }
-  return 0;
+  for (const f of failures) process.stderr.write(`${f}\n`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+function positiveOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0)) throw new AppError('invalidInput', `${flag}: expected a positive number, got "${value}"`);
+  return n;
 }
