@@ -1,24 +1,119 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { RefreshManager } from '../jobs/refresh.js';
+import { TwinPool } from '../jobs/simulate-pool.js';
+import type { PredictorRegistry } from '../ml/registry.js';
+import { Metrics } from '../obs/metrics.js';
+import { place, type ParsedWorkload } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';
-import { isAppError } from '../shared/errors.js';
+import { requireToken } from './auth.js';
+import { docsRoutes } from './docs.js';
+import { installErrorHandler } from './error-handler.js';
 import { healthRoutes } from './health.js';
+import { metricsRoutes } from './metrics.js';
+import { modelRoutes } from './models.js';
+import { placementRoutes } from './placements.js';
+import { PoolPlans } from './pool-plans.js';
+import { poolRoutes } from './pools.js';
+import { predictRoutes } from './predict.js';
+import type { Services, TwinRunner } from './services.js';
 
 export interface AppDeps {
   profiles: ProfileStore;
+  predictors: PredictorRegistry;
   logger?: FastifyBaseLogger;
+  /** Twin runner (default: one worker thread) */
+  twin?: TwinRunner;
+  /** background refresh (default: in memory, 8,000 workloads, one thread) */
+  refresh?: Omit<ConstructorParameters<typeof RefreshManager>[0], 'predictors' | 'onReplaced' | 'onFinished'>;
+  apiToken?: string;
+  bodyLimitBytes?: number;
+  requestTimeoutMs?: number;
+  poolStaleS?: number;
+  /** periodic refresh of every served model (0 or unset: on demand only) */
+  refreshIntervalS?: number;
+  now?: () => number;
 }
 
 /** The HTTP application, separate from the process entry (src/main.ts) so tests can inject requests. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app: FastifyInstance = deps.logger ? Fastify({ loggerInstance: deps.logger }) : Fastify({ logger: false });
-  app.setErrorHandler((err, req, reply) => {
-    if (isAppError(err)) return reply.status(err.status).send(err.toJSON());
-    req.log.error({ err }, 'unhandled error');
-    return reply.status(500).send({ error: { code: 'LP_ERR_INTERNAL', message: 'internal error' } });
+  const app: FastifyInstance = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: deps.bodyLimitBytes ?? 8 * 1024 * 1024,
+    requestTimeout: deps.requestTimeoutMs ?? 120_000,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: { code: 'LP_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` } }),
-  );
-  await app.register(healthRoutes, { profiles: deps.profiles });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  const s = services(deps);
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onReady', async () => {
+    s.refresh.schedule(deps.refreshIntervalS ?? 0);
+  });
+  app.addHook('onClose', async () => {
+    await s.refresh.close();
+    await s.twin.destroy();
+  });
+  // root-level on purpose: swagger must see every route, the metrics hook must time every request
+  await docsRoutes(app);
+  await metricsRoutes(app, s);
+  await app.register(healthRoutes, s);
+  await app.register(predictRoutes, s);
+  await app.register(placementRoutes, s);
+  await app.register(modelRoutes, s);
+  await app.register(poolRoutes, s);
   return app;
+}
+
+function services(deps: AppDeps): Services {
+  const now = deps.now ?? Date.now;
+  const predictors = deps.predictors;
+  let refresh: RefreshManager | null = null;
+  const metrics = new Metrics({ models: () => predictors.list().map((p) => p.bundle.metadata), refreshRunning: () => refresh?.isRunning() ?? false }, now);
+  const twin = deps.twin ?? new TwinPool(1, { threadsOnly: true });
+  const placeWorkload = async (w: ParsedWorkload) => {
+    const end = metrics.placementDuration.startTimer({ verified: String(w.verify) });
+    const answer = await place(w, predictors.get(w.model, w.gpu), { simulate: (sc) => twin.run(sc) });
+    end();
+    metrics.placements.inc({ objective: w.objective, verified: String(w.verify) });
+    return answer;
+  };
+  const pools = new PoolPlans(
+    predictors,
+    placeWorkload,
+    deps.poolStaleS ?? 900,
+    (pool, plan, stale) => {
+      if (!plan) {
+        metrics.desiredReplicas.remove({ pool });
+        metrics.poolPlanStale.remove({ pool });
+        return;
+      }
+      metrics.desiredReplicas.set({ pool }, plan.placement.gpuCount);
+      metrics.poolPlanStale.set({ pool }, stale ? 1 : 0);
+    },
+    now,
+  );
+  refresh = new RefreshManager({
+    modelsDir: null,
+    workloads: 8000,
+    threads: 1,
+    seed: 1,
+    ...deps.refresh,
+    predictors,
+    now,
+    onReplaced: (p) => {
+      pools.recompute(p.profile.model, p.profile.gpu).catch((err: unknown) => deps.logger?.error({ err }, 'pool plans not recomputed after a model swap'));
+    },
+    onFinished: (job) => {
+      if (job.durationS !== null) metrics.refreshDuration.observe({ outcome: job.state }, job.durationS);
+      if (job.state === 'failed') metrics.refreshFailures.inc();
+    },
+  });
+  return { profiles: deps.profiles, predictors, twin, metrics, pools, refresh, guard: requireToken(deps.apiToken), place: placeWorkload, now };
 }

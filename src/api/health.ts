@@ -1,11 +1,18 @@
 import type { FastifyInstance } from 'fastify';
-import type { ProfileStore } from '../profiles/index.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Services } from './services.js';
 
-export async function healthRoutes(app: FastifyInstance, opts: { profiles: ProfileStore }): Promise<void> {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    const profiles = opts.profiles.list().map((p) => `${p.model}@${p.gpu}`);
-    if (profiles.length === 0) return reply.status(503).send({ status: 'not ready', profiles });
-    return { status: 'ready', profiles };
+const Health = z.object({ status: z.string(), profiles: z.array(z.string()).optional(), models: z.array(z.string()).optional() });
+
+/** Liveness (the process answers) and readiness (profiles and predictor models are loaded). */
+export async function healthRoutes(app: FastifyInstance, s: Services): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.get('/healthz', { schema: { tags: ['operations'], response: { 200: Health } } }, async () => ({ status: 'ok' }));
+  r.get('/readyz', { schema: { tags: ['operations'], response: { 200: Health, 503: Health } } }, async (_req, reply) => {
+    const profiles = s.profiles.list().map((p) => `${p.model}@${p.gpu}`);
+    const models = s.predictors.list().map((p) => `${p.profile.model}@${p.profile.gpu}:${p.version}`);
+    const ready = profiles.length > 0 && models.length > 0;
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', profiles, models });
   });
 }

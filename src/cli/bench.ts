@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { benchTwin, formatTwinBench } from '../bench/twin.js';
+import { benchHttp, formatHttpBench } from '../bench/http.js';
 import { benchPredict, formatPredictBench } from '../bench/predict.js';
 import { benchPlaceSpeed, benchSuiteCase, formatSpeed, formatSuite, suiteCases, suiteSummary, type SuiteRow } from '../bench/place.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
@@ -12,7 +13,7 @@ import { PredictorRegistry } from '../ml/registry.js';
 import { writeJson } from './io.js';
 import { parseWorkers } from './simulate.js';
 
-export const benchHelp = `bench twin|predict|place [--repeats N] [--json]   benchmark tables: Twin speed, prediction cost, placement
+export const benchHelp = `bench twin|predict|place|http [--repeats N] [--json]   benchmark tables: Twin speed, prediction cost, placement, HTTP service
 
 bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
                             (--data DIR, default ../shared/data), the quality suite: every GPU verified by
@@ -21,13 +22,19 @@ bench place                 placement speed (100 to 10,000 adapters), then, when
   --speed-only              skip the suite
   --workers N               Twin worker threads (default: all cores)
   --max-bound-ratio R       exit 1 unless median GPUs / lower bound <= R (CI)
-  --min-saving F            exit 1 unless the median saving vs rate balancing >= F (CI)`;
+  --min-saving F            exit 1 unless the median saving vs rate balancing >= F (CI)
+
+bench http                  the service (dist/main.js) and autocannon in separate processes: requests/s,
+                            p50/p99 of /v1/predict and /v1/placements (100 adapters), idle and while a
+                            model refresh runs (--repeats default 3 here)
+  --duration S              seconds per measurement (default 10)
+  --connections N           concurrent connections (default 50)`;
 
 export async function runBench(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
-      repeats: { type: 'string', default: '7' },
+      repeats: { type: 'string' },
       json: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       'speed-only': { type: 'boolean', default: false },
@@ -35,12 +42,14 @@ export async function runBench(argv: string[]): Promise<number> {
       workers: { type: 'string' },
       'max-bound-ratio': { type: 'string' },
       'min-saving': { type: 'string' },
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '50' },
     },
     allowPositionals: true,
     strict: true,
   });
   const target = positionals[0];
-  const repeats = positiveInt(values.repeats, '--repeats');
+  const repeats = positiveInt(values.repeats ?? (target === 'http' ? '3' : '7'), '--repeats');
   const cpu = `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, node ${process.version}`;
   if (target === 'predict') {
     const rows = benchPredict(PredictorRegistry.fromDirectory(embeddedProfiles()), 20_000, repeats);
@@ -49,7 +58,14 @@ export async function runBench(argv: string[]): Promise<number> {
     return 0;
   }
   if (target === 'place') return benchPlace(values, repeats, cpu);
-  if (target !== 'twin') throw new AppError('invalidInput', `bench: unknown target "${target ?? ''}" (available: twin, predict, place)`);
+  if (target === 'http') {
+    const o = { durationS: positiveInt(values.duration, '--duration'), connections: positiveInt(values.connections, '--connections'), repeats, refreshWorkloads: 8000 };
+    const result = await benchHttp(o);
+    if (values.json) writeJson(result, true);
+    else process.stdout.write(`${formatHttpBench(result, o)}\n${cpu}\n`);
+    return 0;
+  }
+  if (target !== 'twin') throw new AppError('invalidInput', `bench: unknown target "${target ?? ''}" (available: twin, predict, place, http)`);
   const rows = benchTwin(embeddedProfiles(), repeats);
   if (values.json) {
     writeJson(rows.map(({ result, ...r }) => ({ ...r, throughputTotal: result.throughput.total, completed: result.completedRequests, steps: result.steps })), true);

@@ -10,11 +10,15 @@ import { workerEntry } from './worker-file.js';
 export class TwinPool {
   private pool: Piscina | null = null;
 
-  constructor(readonly workers: number) {}
+  /** `threadsOnly`: never simulate on the calling thread (the service keeps its event loop free) */
+  constructor(
+    readonly workers: number,
+    private readonly opts: { threadsOnly?: boolean } = {},
+  ) {}
 
   /** Simulates `scenarios` and hands each result to `emit` in input order; answers in input order. */
   async run(scenarios: ParsedScenario[], emit: (r: SimulationResult, index: number) => void = () => {}): Promise<SimulationResult[]> {
-    if (this.workers <= 1 || scenarios.length <= 1) {
+    if (!this.opts.threadsOnly && (this.workers <= 1 || scenarios.length <= 1)) {
       const profiles = embeddedProfiles();
       return scenarios.map((s, i) => {
         const r = simulateParsed(s, profiles.get(s.model, s.gpu));
@@ -22,7 +26,7 @@ export class TwinPool {
         return r;
       });
     }
-    this.pool ??= new Piscina({ ...workerEntry(import.meta.url, 'simulate.worker'), minThreads: this.workers, maxThreads: this.workers });
+    this.pool ??= new Piscina({ ...workerEntry(import.meta.url, 'simulate.worker'), minThreads: Math.max(1, this.workers), maxThreads: Math.max(1, this.workers) });
     const pool = this.pool;
     const results = new Array<SimulationResult | undefined>(scenarios.length);
     let next = 0;

@@ -15,6 +15,8 @@ export interface SweepOptions {
   runner: SweepRunner;
   signal?: AbortSignal;
   progress?: boolean;
+  /** called after every finished row (background refreshes report progress through it) */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Simulates every workload of the sweep not yet in the dataset file; returns all rows in index order. */
@@ -34,6 +36,7 @@ export async function runSweep(opts: SweepOptions): Promise<DatasetRow[]> {
   const progress = opts.progress === false ? null : new Progress(`sweep ${model}@${gpu}`, jobs.length);
   const fresh: DatasetRow[] = [];
   let pending: unknown[] = [];
+  let done = 0;
   const flush = (): void => {
     appendLines(opts.datasetFile, pending);
     pending = [];
@@ -46,6 +49,7 @@ export async function runSweep(opts: SweepOptions): Promise<DatasetRow[]> {
         if (row) fresh.push(row);
         if (pending.length >= 50) flush();
         progress?.tick();
+        opts.onProgress?.(++done, jobs.length);
       },
       opts.signal,
     );

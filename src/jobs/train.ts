@@ -32,6 +32,11 @@ export interface TrainOptions {
   denseSamples?: number;
   /** trees per teacher forest (default 100) */
   teacherTrees?: number;
+  /** sweep progress (rows done of the rows still to simulate) */
+  onProgress?: (done: number, total: number) => void;
+  /** receives the Twin hold-out cases, so a caller can score another model on the same rows */
+  onHoldout?: (cases: EvalCase[]) => void;
+  signal?: AbortSignal;
 }
 
 const defaultTeacherTrees = 100;
@@ -60,10 +65,11 @@ export async function trainPredictors(o: TrainOptions): Promise<PredictorBundle>
   const { profile, seed, log } = o;
   const teacherTrees = o.teacherTrees ?? defaultTeacherTrees;
   const denseSamples = o.denseSamples ?? defaultDenseSamples;
-  const rows = await runSweep({ profile, seed, rows: o.workloads, datasetFile: o.datasetFile, runner: o.runner, progress: o.progress ?? true });
+  const rows = await runSweep({ profile, seed, rows: o.workloads, datasetFile: o.datasetFile, runner: o.runner, progress: o.progress ?? true, ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.signal ? { signal: o.signal } : {}) });
   log(`dataset: ${rows.length} rows of ${o.workloads} workloads`);
   const { train, holdout } = split(rows, seed);
   const holdoutCases = holdout.map(caseOf);
+  o.onHoldout?.(holdoutCases);
 
   const teachers = {} as Record<TargetName, Forest>;
   const selected: PredictorMetadata['teacher']['selected'] = {};
@@ -105,10 +111,7 @@ export async function trainPredictors(o: TrainOptions): Promise<PredictorBundle>
     log(`student ${t}: depth ${stats.depth}, ${stats.leaves} leaves, hold-out ${errorName(t)} ${best!.error.toFixed(4)}`);
   }
 
-  const studentPredict = pointPredictor((t) => {
-    const flat = flatten(trees[t].root);
-    return (v) => walk(flat, v);
-  });
+  const studentPredict = studentPointPredictor(trees);
   const teacherPredict = pointPredictor((t) => (v) => predictForest(teachers[t], v));
   const realCases = o.realRunsFile ? realRunCases(profile, o.realRunsFile) : null;
   const metrics: PredictorMetadata['metrics'] = {
@@ -174,6 +177,14 @@ function targetError(t: TargetName, cases: EvalCase[], raw: (x: ArrayLike<number
 }
 
 const errorName = (t: TargetName): string => (t === 'starved' ? '1 - macro-F1' : 'SMAPE %');
+
+/** The four decoded answers of a set of student trees (plain walk: also scores a model being replaced). */
+export function studentPointPredictor(trees: Record<TargetName, TreeJson>): (x: ArrayLike<number>) => PointPrediction {
+  return pointPredictor((t) => {
+    const flat = flatten(trees[t].root);
+    return (v) => walk(flat, v);
+  });
+}
 
 function pointPredictor(make: (t: TargetName) => (x: ArrayLike<number>) => number): (x: ArrayLike<number>) => PointPrediction {
   const f = Object.fromEntries(targetNames.map((t) => [t, make(t)])) as Record<TargetName, (x: ArrayLike<number>) => number>;

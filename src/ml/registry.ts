@@ -27,6 +27,11 @@ export class PredictorRegistry {
     );
   }
 
+  /** Replaces the predictor of its model@gpu: later calls see the new one, calls in flight keep theirs. */
+  swap(p: Predictor): void {
+    this.predictors.set(`${p.profile.model}@${p.profile.gpu}`, p);
+  }
+
   list(): Predictor[] {
     return [...this.predictors.values()];
   }

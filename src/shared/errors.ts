@@ -9,7 +9,10 @@ export const ErrorCodes = {
   notFound: { code: 'LP_ERR_NOT_FOUND', status: 404 },
   bodyTooLarge: { code: 'LP_ERR_BODY_TOO_LARGE', status: 413 },
   dataFile: { code: 'LP_ERR_DATA_FILE', status: 422 },
+  conflict: { code: 'LP_ERR_CONFLICT', status: 409 },
+  unsupportedMediaType: { code: 'LP_ERR_UNSUPPORTED_MEDIA_TYPE', status: 415 },
   notReady: { code: 'LP_ERR_NOT_READY', status: 503 },
+  stalePlan: { code: 'LP_ERR_STALE_PLAN', status: 503 },
   internal: { code: 'LP_ERR_INTERNAL', status: 500 },
 } as const;
 

@@ -1,29 +1,33 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
-import { ProfileStore, embeddedProfiles } from '../../src/profiles/index.js';
+import { PredictorRegistry } from '../../src/ml/registry.js';
+import { buildTestApp } from '../helpers/app.js';
 
 describe('health routes', async () => {
-  const app = await buildApp({ profiles: embeddedProfiles() });
-  const empty = await buildApp({ profiles: new ProfileStore([]) });
+  const app = await buildTestApp();
+  const noModels = await buildTestApp({ predictors: new PredictorRegistry([]) });
   afterAll(async () => {
     await app.close();
-    await empty.close();
+    await noModels.close();
   });
 
-  it('answers /healthz and /readyz with the loaded profiles', async () => {
+  it('answers /healthz and /readyz with the loaded profiles and model versions', async () => {
     expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json().profiles).toEqual(['llama-3.1-8b-instruct@h100-64gb', 'qwen-2.5-7b-instruct@h100-64gb']);
+    expect(ready.json().models).toHaveLength(2);
   });
 
-  it('is not ready without profiles', async () => {
-    expect((await empty.inject({ url: '/readyz' })).statusCode).toBe(503);
+  it('is not ready without predictor models', async () => {
+    const r = await noModels.inject({ url: '/readyz' });
+    expect(r.statusCode).toBe(503);
+    expect(r.json().status).toBe('not ready');
   });
 
-  it('answers unknown routes with the error shape', async () => {
-    const r = await app.inject({ url: '/nope' });
+  it('answers unknown routes with the error shape and echoes the request id', async () => {
+    const r = await app.inject({ url: '/nope?x=1', headers: { 'x-request-id': 'req-42' } });
     expect(r.statusCode).toBe(404);
     expect(r.json()).toEqual({ error: { code: 'LP_ERR_NOT_FOUND', message: 'no route GET /nope' } });
+    expect(r.headers['x-request-id']).toBe('req-42');
   });
 });

@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Predictor } from '../ml/predictor.js';
+import { ModelInfo, RefreshJobBody, RefreshRequest, errors } from './schemas.js';
+import type { Services } from './services.js';
+
+const loadedAt = new WeakMap<Predictor, string>();
+
+function modelInfo(p: Predictor, now: number): z.output<typeof ModelInfo> {
+  const m = p.bundle.metadata;
+  if (!loadedAt.has(p)) loadedAt.set(p, new Date(now).toISOString());
+  return {
+    model: m.model,
+    gpu: m.gpu,
+    version: m.version,
+    created: m.created,
+    trainingRows: m.dataset.rows,
+    seed: m.seed,
+    features: m.features,
+    metrics: { twinHoldout: m.metrics.twinHoldout.student, realRuns: m.metrics.realRuns?.student ?? null },
+    loadedAt: loadedAt.get(p)!,
+  };
+}
+
+/** GET /v1/profiles, GET /v1/models, POST /v1/models/refresh, GET /v1/models/refresh/{id}. */
+export async function modelRoutes(app: FastifyInstance, s: Services): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.get(
+    '/v1/profiles',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Base model x GPU profiles the Twin knows',
+        response: {
+          200: z.object({
+            profiles: z.array(
+              z.object({ model: z.string(), gpu: z.string(), description: z.string(), vllmVersion: z.string(), maxModelLen: z.number().int(), engineDefaults: z.object({ maxNumBatchedTokens: z.number().int(), maxNumSeqs: z.number().int() }) }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => ({
+      profiles: s.profiles.list().map((p) => ({ model: p.model, gpu: p.gpu, description: p.description, vllmVersion: p.vllmVersion, maxModelLen: p.maxModelLen, engineDefaults: p.engineDefaults })),
+    }),
+  );
+  r.get(
+    '/v1/models',
+    { schema: { tags: ['models'], summary: 'Predictor models being served', response: { 200: z.object({ models: z.array(ModelInfo), refreshRunning: z.boolean() }) } } },
+    async () => ({ models: s.predictors.list().map((p) => modelInfo(p, s.now())), refreshRunning: s.refresh.isRunning() }),
+  );
+  r.post(
+    '/v1/models/refresh',
+    {
+      onRequest: s.guard,
+      schema: {
+        tags: ['models'],
+        summary: 'Start a background refresh: Twin sweep -> teacher -> distilled student -> compare -> swap',
+        body: RefreshRequest,
+        response: { 202: RefreshJobBody, ...errors(400, 401, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const { model, gpu, ...opts } = req.body;
+      const job = s.refresh.start(model, gpu, opts);
+      return reply.status(202).header('location', `/v1/models/refresh/${job.id}`).send(job);
+    },
+  );
+  r.get(
+    '/v1/models/refresh/:id',
+    { schema: { tags: ['models'], summary: 'Progress and outcome of a refresh', params: z.object({ id: z.string().min(1).max(100) }), response: { 200: RefreshJobBody, ...errors(404) } } },
+    async (req) => s.refresh.get(req.params.id),
+  );
+}

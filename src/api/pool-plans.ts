@@ -1,0 +1,98 @@
+import type { PredictorRegistry } from '../ml/registry.js';
+import type { Placement, ParsedWorkload } from '../placement/index.js';
+import { AppError } from '../shared/errors.js';
+
+/** A pool's workload as last PUT and the placement computed for it. */
+export interface PoolPlan {
+  pool: string;
+  workload: ParsedWorkload;
+  placement: Placement;
+  /** when the workload was last PUT: a plan whose workload is not kept up to date goes stale */
+  updatedAt: number;
+  /** when the placement was computed (a model swap recomputes it) */
+  computedAt: number;
+}
+
+export type PlaceFn = (w: ParsedWorkload) => Promise<Placement>;
+
+/** What an autoscaler reads (KEDA metrics-api JSON). */
+export interface AutoscaleAnswer {
+  pool: string;
+  desiredReplicas: number;
+  lowerBoundReplicas: number;
+  computedAt: string;
+  stale: boolean;
+  modelVersion: string;
+}
+
+/**
+ * The pools the service plans for, kept in memory (a restart forgets them: the controller that PUTs a
+ * pool's workload re-PUTs it). A plan is stale when its workload was not updated for `staleS` seconds
+ * or it was computed with a model that is no longer served.
+ */
+export class PoolPlans {
+  private readonly plans = new Map<string, PoolPlan>();
+
+  constructor(
+    private readonly predictors: PredictorRegistry,
+    private readonly placeFn: PlaceFn,
+    private readonly staleS: number,
+    private readonly onChange: (pool: string, plan: PoolPlan | null, stale: boolean) => void = () => {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async put(pool: string, workload: ParsedWorkload): Promise<PoolPlan> {
+    this.predictors.get(workload.model, workload.gpu);
+    const placement = await this.placeFn(workload);
+    const t = this.now();
+    const plan: PoolPlan = { pool, workload, placement, updatedAt: t, computedAt: t };
+    this.plans.set(pool, plan);
+    this.onChange(pool, plan, false);
+    return plan;
+  }
+
+  get(pool: string): PoolPlan {
+    const plan = this.plans.get(pool);
+    if (!plan) throw new AppError('notFound', `no pool "${pool}" (PUT /v1/pools/${pool} first)`, { pool });
+    return plan;
+  }
+
+  list(): PoolPlan[] {
+    return [...this.plans.values()];
+  }
+
+  delete(pool: string): void {
+    this.get(pool);
+    this.plans.delete(pool);
+    this.onChange(pool, null, false);
+  }
+
+  isStale(plan: PoolPlan): boolean {
+    const served = this.predictors.get(plan.workload.model, plan.workload.gpu).version;
+    return plan.placement.modelVersion !== served || (this.staleS > 0 && this.now() - plan.updatedAt > this.staleS * 1000);
+  }
+
+  autoscale(pool: string): AutoscaleAnswer {
+    const plan = this.get(pool);
+    const stale = this.isStale(plan);
+    this.onChange(pool, plan, stale);
+    return {
+      pool,
+      desiredReplicas: plan.placement.gpuCount,
+      lowerBoundReplicas: plan.placement.lowerBound,
+      computedAt: new Date(plan.computedAt).toISOString(),
+      stale,
+      modelVersion: plan.placement.modelVersion,
+    };
+  }
+
+  /** Re-places every pool of a model@gpu after its predictor was swapped (keeps updatedAt). */
+  async recompute(model: string, gpu: string): Promise<void> {
+    for (const plan of this.list()) {
+      if (plan.workload.model !== model || plan.workload.gpu !== gpu) continue;
+      plan.placement = await this.placeFn(plan.workload);
+      plan.computedAt = this.now();
+      this.onChange(plan.pool, plan, this.isStale(plan));
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { PredictorMetrics } from '../ml/bundle.js';
+import { Prediction } from '../ml/prediction.js';
+import { Placement, Workload } from '../placement/index.js';
+import { Scenario, SimulationResult } from '../twin/index.js';
+
+/**
+ * The HTTP contract's named schemas (OpenAPI components). The domain schemas come from the core;
+ * this file only gives them their public names and adds the HTTP-only shapes.
+ */
+export const ScenarioBody = Scenario.meta({ id: 'Scenario', description: 'One GPU: engine settings, adapters, lengths, arrivals (DESIGN.md §5)' });
+export const WorkloadBody = Workload.meta({ id: 'Workload', description: 'Adapters of one base model and GPU type to place' });
+export const SimulationResultBody = SimulationResult.meta({ id: 'SimulationResult' });
+export const PredictionBody = Prediction.meta({ id: 'Prediction' });
+export const PlacementBody = Placement.meta({ id: 'Placement' });
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().describe('stable machine-readable code, e.g. LP_ERR_INVALID_INPUT'),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+/** The error statuses a route documents besides its success answer. */
+export function errors(...statuses: number[]): Record<number, typeof ErrorBody> {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorBody]));
+}
+
+export const PoolName = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits, ".", "_" and "-", 1 to 63 characters, starting and ending alphanumeric');
+
+export const ModelInfo = z
+  .object({
+    model: z.string(),
+    gpu: z.string(),
+    version: z.string(),
+    created: z.string(),
+    trainingRows: z.number().int(),
+    seed: z.number().int(),
+    features: z.array(z.string()),
+    metrics: z.object({ twinHoldout: PredictorMetrics, realRuns: PredictorMetrics.nullable() }).describe('student metrics'),
+    loadedAt: z.string(),
+  })
+  .meta({ id: 'ModelInfo' });
+
+export const RefreshRequest = z
+  .object({
+    model: z.string().min(1),
+    gpu: z.string().min(1),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('sweep seed (default REFRESH_SEED)'),
+    workloads: z.number().int().min(50).max(1_000_000).optional().describe('workloads simulated (default REFRESH_WORKLOADS)'),
+  })
+  .strict()
+  .meta({ id: 'RefreshRequest' });
+
+export const RefreshJobBody = z
+  .object({
+    id: z.string(),
+    model: z.string(),
+    gpu: z.string(),
+    seed: z.number().int(),
+    workloads: z.number().int(),
+    state: z.enum(['running', 'replaced', 'kept', 'failed']),
+    trigger: z.enum(['request', 'schedule']),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    durationS: z.number().nullable(),
+    progress: z.object({ sweepRowsDone: z.number().int(), sweepRowsTotal: z.number().int().nullable(), lastLog: z.string().nullable() }),
+    candidate: z.object({ version: z.string(), metrics: PredictorMetrics }).nullable(),
+    current: z.object({ version: z.string(), metrics: PredictorMetrics.nullable() }).nullable(),
+    decision: z.string().nullable(),
+    persistedTo: z.string().nullable(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'RefreshJob' });
+
+export const AutoscaleBody = z
+  .object({
+    pool: z.string(),
+    desiredReplicas: z.number().int().describe('GPUs the plan needs: KEDA metrics-api valueLocation, targetValue "1"'),
+    lowerBoundReplicas: z.number().int(),
+    computedAt: z.string(),
+    stale: z.boolean(),
+    modelVersion: z.string(),
+  })
+  .meta({ id: 'Autoscale' });
+
+export const PoolBody = z
+  .object({
+    pool: z.string(),
+    updatedAt: z.string().describe('last PUT of the workload'),
+    computedAt: z.string(),
+    stale: z.boolean(),
+    placement: Placement,
+  })
+  .meta({ id: 'Pool' });

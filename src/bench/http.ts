@@ -1,0 +1,140 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../shared/errors.js';
+import { freePort } from '../shared/free-port.js';
+import { median } from './twin.js';
+
+export interface HttpBenchOptions {
+  durationS: number;
+  connections: number;
+  repeats: number;
+  /** workloads of the refresh running during the second half (big enough to outlast it) */
+  refreshWorkloads: number;
+}
+
+export interface HttpBenchRow {
+  route: string;
+  phase: 'idle' | 'refresh running';
+  requestsPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** smallest and largest p99 over the repeats: the machine's noise */
+  p99RangeMs: [number, number];
+  non2xx: number;
+  repeats: number;
+}
+
+export interface HttpBenchResult {
+  readyMs: number;
+  rows: HttpBenchRow[];
+  refreshStillRunning: boolean;
+}
+
+const predictBody = {
+  model: 'llama-3.1-8b-instruct',
+  gpu: 'h100-64gb',
+  engine: { maxLoras: 16 },
+  adapters: Array.from({ length: 32 }, (_, i) => ({ id: `a${i}`, rank: [8, 16, 32][i % 3]!, rate: [0.4, 0.2, 0.1][i % 3]! })),
+};
+
+const placementBody = {
+  model: 'llama-3.1-8b-instruct',
+  gpu: 'h100-64gb',
+  adapters: Array.from({ length: 100 }, (_, i) => ({ id: `adapter-${i}`, rank: i % 4 === 0 ? 16 : 8, rate: Number((2 / (1 + i) ** 0.8).toFixed(4)) })),
+};
+
+/**
+ * The service as a process (node dist/main.js) and autocannon as another: requests/s and latency of
+ * /v1/predict and /v1/placements, idle and while a model refresh runs.
+ */
+export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
+  const autocannon = autocannonPath();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const modelsDir = mkdtempSync(join(tmpdir(), 'lora-placer-bench-http-'));
+  const started = Date.now();
+  const server = spawn(process.execPath, [fileURLToPath(new URL('../main.js', import.meta.url))], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MODELS_DIR: modelsDir, REFRESH_THREADS: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitReady(base, server);
+    const readyMs = Date.now() - started;
+    const load = (route: string, body: unknown, phase: HttpBenchRow['phase']): HttpBenchRow => measure(autocannon, `${base}${route}`, body, phase, o);
+    const rows = [load('/v1/predict', predictBody, 'idle'), load('/v1/placements', placementBody, 'idle')];
+    const refresh = await fetch(`${base}/v1/models/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen-2.5-7b-instruct', gpu: 'h100-64gb', workloads: o.refreshWorkloads, seed: 99 }) });
+    if (refresh.status !== 202) throw new AppError('internal', `bench http: refresh not started (${refresh.status})`);
+    const job = (await refresh.json()) as { id: string };
+    await new Promise((r) => setTimeout(r, 2000)); // let the refresh thread get busy
+    rows.push(load('/v1/predict', predictBody, 'refresh running'), load('/v1/placements', placementBody, 'refresh running'));
+    const state = ((await (await fetch(`${base}/v1/models/refresh/${job.id}`)).json()) as { state: string }).state;
+    return { readyMs, rows, refreshStillRunning: state === 'running' };
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => (server.exitCode !== null ? r(null) : server.once('exit', r)));
+    rmSync(modelsDir, { recursive: true, force: true });
+  }
+}
+
+function measure(autocannon: string, url: string, body: unknown, phase: HttpBenchRow['phase'], o: HttpBenchOptions): HttpBenchRow {
+  const args = ['-c', String(o.connections), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(body), '-j'];
+  run(autocannon, [...args, '-d', '2', url]); // warm-up: JIT, connections
+  const runs = Array.from({ length: o.repeats }, () => run(autocannon, [...args, '-d', String(o.durationS), url]));
+  const p99s = runs.map((r) => r.latency.p99);
+  return {
+    route: new URL(url).pathname,
+    phase,
+    requestsPerS: median(runs.map((r) => r.requests.average)),
+    p50Ms: median(runs.map((r) => r.latency.p50)),
+    p99Ms: median(p99s),
+    p99RangeMs: [Math.min(...p99s), Math.max(...p99s)],
+    non2xx: runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
+    repeats: o.repeats,
+  };
+}
+
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+
+function run(autocannon: string, args: string[]): AutocannonResult {
+  const r = spawnSync(process.execPath, [autocannon, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new AppError('internal', `autocannon failed: ${r.stderr.slice(0, 500)}`);
+  return JSON.parse(r.stdout) as AutocannonResult;
+}
+
+function autocannonPath(): string {
+  try {
+    return createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+  } catch {
+    throw new AppError('invalidInput', 'bench http needs the dev dependency autocannon: run `npm ci` (without --omit=dev)');
+  }
+}
+
+async function waitReady(base: string, server: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new AppError('internal', `bench http: the service exited with code ${server.exitCode}`);
+    const ok = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new AppError('internal', 'bench http: the service was not ready within 60 s');
+}
+
+export function formatHttpBench(r: HttpBenchResult, o: HttpBenchOptions): string {
+  const head = `bench http: service and autocannon (${o.connections} connections, ${o.durationS} s x ${o.repeats}, medians) as separate processes on loopback; ready after ${r.readyMs} ms`;
+  const lines = [head, '', '| route | phase | requests/s | p50 ms | p99 ms | p99 range ms | non-2xx |', '|---|---|---:|---:|---:|---:|---:|'];
+  for (const row of r.rows) {
+    lines.push(`| ${row.route} | ${row.phase} | ${Math.round(row.requestsPerS)} | ${row.p50Ms} | ${row.p99Ms} | ${row.p99RangeMs[0]}–${row.p99RangeMs[1]} | ${row.non2xx} |`);
+  }
+  if (!r.refreshStillRunning) lines.push('', 'note: the refresh ended before the last measurement did');
+  return lines.join('\n');
+}

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { writeBundle, type PredictorBundle, type PredictorMetrics } from '../ml/bundle.js';
+import { Predictor } from '../ml/predictor.js';
+import type { PredictorRegistry } from '../ml/registry.js';
+import { AppError } from '../shared/errors.js';
+import type { RefreshProgress, RefreshWorkerInput, RefreshWorkerResult } from './refresh.worker.js';
+import { workerEntry } from './worker-file.js';
+
+export type RefreshState = 'running' | 'replaced' | 'kept' | 'failed';
+
+export interface RefreshJob {
+  id: string;
+  model: string;
+  gpu: string;
+  seed: number;
+  workloads: number;
+  state: RefreshState;
+  trigger: 'request' | 'schedule';
+  startedAt: string;
+  finishedAt: string | null;
+  durationS: number | null;
+  progress: { sweepRowsDone: number; sweepRowsTotal: number | null; lastLog: string | null };
+  /** versions and Twin hold-out metrics of the candidate and of the model it would replace, same rows */
+  candidate: { version: string; metrics: PredictorMetrics } | null;
+  current: { version: string; metrics: PredictorMetrics | null } | null;
+  decision: string | null;
+  persistedTo: string | null;
+  error: string | null;
+}
+
+export interface RefreshOptions {
+  predictors: PredictorRegistry;
+  /** where replaced models are written (predictors/<model>@<gpu>/); null keeps them in memory only */
+  modelsDir: string | null;
+  workloads: number;
+  threads: number;
+  seed: number;
+  teacherTrees?: number;
+  denseSamples?: number;
+  /** called after a model was swapped in (pool plans recompute) */
+  onReplaced?: (p: Predictor) => void;
+  /** called when a job ends, whatever the outcome (metrics, logs) */
+  onFinished?: (job: RefreshJob) => void;
+  now?: () => number;
+}
+
+/** Relative slack of "not worse": the candidate may be within 1 % of the served model's hold-out SMAPE. */
+const smapeSlack = 1.01;
+const f1Slack = 0.005;
+const keptJobs = 100;
+
+/**
+ * Background model refresh: one at a time, each in its own worker thread. A candidate replaces the served
+ * model only if it is not worse on the same Twin hold-out rows (throughput SMAPE and starvation
+ * macro-F1); a failure leaves the old model serving.
+ */
+export class RefreshManager {
+  private readonly jobs = new Map<string, RefreshJob>();
+  private running: { job: RefreshJob; abort: AbortController; done: Promise<void> } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly o: RefreshOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Starts a refresh; 409 while another one runs, 404 for a model without a predictor. */
+  start(model: string, gpu: string, opts: { seed?: number; workloads?: number; trigger?: RefreshJob['trigger'] } = {}): RefreshJob {
+    if (this.running) throw new AppError('conflict', `refresh ${this.running.job.id} is running; one refresh at a time`, { running: this.running.job.id });
+    const served = this.o.predictors.get(model, gpu);
+    const job: RefreshJob = {
+      id: randomUUID(),
+      model,
+      gpu,
+      seed: opts.seed ?? this.o.seed,
+      workloads: opts.workloads ?? this.o.workloads,
+      state: 'running',
+      trigger: opts.trigger ?? 'request',
+      startedAt: new Date(this.now()).toISOString(),
+      finishedAt: null,
+      durationS: null,
+      progress: { sweepRowsDone: 0, sweepRowsTotal: null, lastLog: null },
+      candidate: null,
+      current: null,
+      decision: null,
+      persistedTo: null,
+      error: null,
+    };
+    this.remember(job);
+    const input: RefreshWorkerInput = {
+      model,
+      gpu,
+      seed: job.seed,
+      workloads: job.workloads,
+      threads: this.o.threads,
+      datasetFile: this.datasetFile(job),
+      created: job.startedAt,
+      current: served.bundle,
+      ...(this.o.teacherTrees ? { teacherTrees: this.o.teacherTrees } : {}),
+      ...(this.o.denseSamples ? { denseSamples: this.o.denseSamples } : {}),
+    };
+    const abort = new AbortController();
+    const done = this.follow(job, input, served, abort.signal);
+    this.running = { job, abort, done };
+    return job;
+  }
+
+  get(id: string): RefreshJob {
+    const job = this.jobs.get(id);
+    if (!job) throw new AppError('notFound', `no refresh job "${id}"`, { id });
+    return job;
+  }
+
+  isRunning(): boolean {
+    return this.running !== null;
+  }
+
+  /** Resolves when the running refresh (if any) has ended. */
+  async idle(): Promise<void> {
+    await this.running?.done;
+  }
+
+  /** Refreshes every served model in turn every `intervalS` seconds (skipped while one runs). */
+  schedule(intervalS: number): void {
+    if (intervalS <= 0) return;
+    let next = 0;
+    this.timer = setInterval(() => {
+      const all = this.o.predictors.list();
+      if (this.running || all.length === 0) return;
+      const p = all[next++ % all.length]!;
+      this.start(p.profile.model, p.profile.gpu, { trigger: 'schedule' });
+    }, intervalS * 1000);
+    this.timer.unref();
+  }
+
+  /** Stops the schedule and the running refresh (its job ends as failed: "stopped"). */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const r = this.running;
+    if (r) {
+      r.abort.abort(new Error('stopped: the service is shutting down'));
+      await r.done;
+    }
+  }
+
+  /** Runs the job on a thread of its own (piscina: the thread ends with the job, abortable). */
+  private async follow(job: RefreshJob, input: RefreshWorkerInput, served: Predictor, signal: AbortSignal): Promise<void> {
+    const started = this.now();
+    const pool = new Piscina({ ...workerEntry(import.meta.url, 'refresh.worker'), minThreads: 0, maxThreads: 1 });
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', (m: RefreshProgress) => {
+      if (m.type === 'progress') job.progress = { ...job.progress, sweepRowsDone: m.done, sweepRowsTotal: m.total };
+      else job.progress = { ...job.progress, lastLog: m.line };
+    });
+    let result: RefreshWorkerResult | null = null;
+    let error: string | null = null;
+    try {
+      result = (await pool.run({ input, port: port2 }, { transferList: [port2], signal })) as RefreshWorkerResult;
+    } catch (err) {
+      error = signal.aborted ? String((signal.reason as Error)?.message ?? 'stopped') : (err as Error).message;
+    } finally {
+      port1.close();
+      await pool.destroy();
+    }
+    // every outcome field changes in this one synchronous block: a reader never sees half an answer
+    try {
+      if (result) this.decide(job, result, served);
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    if (error !== null) {
+      job.state = 'failed';
+      job.error = error;
+    }
+    job.finishedAt = new Date(this.now()).toISOString();
+    job.durationS = (this.now() - started) / 1000;
+    this.running = null;
+    this.o.onFinished?.(job);
+  }
+
+  private decide(job: RefreshJob, r: RefreshWorkerResult, served: Predictor): void {
+    job.candidate = { version: r.bundle.metadata.version, metrics: r.candidate };
+    job.current = { version: served.version, metrics: r.current };
+    const verdict = notWorse(r.candidate, r.current);
+    job.decision = verdict.reason;
+    if (!verdict.ok) {
+      job.state = 'kept';
+      return;
+    }
+    const next = new Predictor(served.profile, r.bundle);
+    if (this.o.modelsDir) job.persistedTo = persist(this.o.modelsDir, r.bundle);
+    this.o.predictors.swap(next);
+    job.state = 'replaced';
+    this.o.onReplaced?.(next);
+  }
+
+  private datasetFile(job: RefreshJob): string {
+    const dir = this.o.modelsDir ? join(this.o.modelsDir, 'sweeps') : join(tmpdir(), 'lora-placer-sweeps');
+    return join(dir, `${job.model}@${job.gpu}-seed${job.seed}.jsonl`);
+  }
+
+  private remember(job: RefreshJob): void {
+    this.jobs.set(job.id, job);
+    if (this.jobs.size > keptJobs) this.jobs.delete(this.jobs.keys().next().value!);
+  }
+}
+
+/** The rule a candidate must pass: not worse on throughput SMAPE nor on starvation macro-F1. */
+export function notWorse(candidate: PredictorMetrics, current: PredictorMetrics | null): { ok: boolean; reason: string } {
+  if (!current) return { ok: true, reason: 'served model has other features: replaced without comparison' };
+  const smapeOk = candidate.throughput.smapeResearch <= current.throughput.smapeResearch * smapeSlack;
+  const f1Ok = candidate.starved.macroF1 >= current.starved.macroF1 - f1Slack;
+  const figures = `throughput SMAPE ${candidate.throughput.smapeResearch} vs ${current.throughput.smapeResearch} %, starvation macro-F1 ${candidate.starved.macroF1} vs ${current.starved.macroF1}`;
+  if (smapeOk && f1Ok) return { ok: true, reason: `not worse on the hold-out rows: ${figures}` };
+  return { ok: false, reason: `worse on the hold-out rows (${!smapeOk ? 'throughput' : 'starvation'}): ${figures}; the served model stays` };
+}
+
+function persist(modelsDir: string, bundle: PredictorBundle): string {
+  const dir = join(modelsDir, 'predictors', `${bundle.metadata.model}@${bundle.metadata.gpu}`);
+  writeBundle(dir, bundle);
+  return dir;
+}

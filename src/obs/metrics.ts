@@ -1,0 +1,76 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Service state read when Prometheus scrapes. */
+export interface MetricSources {
+  models(): { model: string; gpu: string; version: string; created: string }[];
+  refreshRunning(): boolean;
+}
+
+/**
+ * Every metric of the service on an app-owned registry (tests build fresh ones), named
+ * `lora_placer_*` in base units (seconds, requests), counters ending in `_total`.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpDuration = new Histogram({
+    name: 'lora_placer_http_request_duration_seconds',
+    help: 'HTTP request duration by route template and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+    registers: [this.registry],
+  });
+  readonly predictions = new Counter({ name: 'lora_placer_predictions_total', help: 'Predictions answered', labelNames: ['model', 'gpu'] as const, registers: [this.registry] });
+  readonly simulations = new Counter({ name: 'lora_placer_simulations_total', help: 'Twin simulations answered', labelNames: ['model', 'gpu'] as const, registers: [this.registry] });
+  readonly placements = new Counter({ name: 'lora_placer_placements_total', help: 'Placements computed (requests and pool plans)', labelNames: ['objective', 'verified'] as const, registers: [this.registry] });
+  readonly placementDuration = new Histogram({
+    name: 'lora_placer_placement_duration_seconds',
+    help: 'Time to compute one placement, verification included',
+    labelNames: ['verified'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 120],
+    registers: [this.registry],
+  });
+  readonly refreshDuration = new Histogram({
+    name: 'lora_placer_refresh_duration_seconds',
+    help: 'Model refresh duration by outcome (replaced, kept, failed)',
+    labelNames: ['outcome'] as const,
+    buckets: [1, 10, 60, 300, 900, 1800, 3600, 7200],
+    registers: [this.registry],
+  });
+  readonly refreshFailures = new Counter({ name: 'lora_placer_refresh_failures_total', help: 'Model refreshes that failed (the old models kept serving)', registers: [this.registry] });
+  readonly desiredReplicas = new Gauge({ name: 'lora_placer_desired_replicas', help: 'GPUs (vLLM replicas) the current plan of a pool needs', labelNames: ['pool'] as const, registers: [this.registry] });
+  readonly poolPlanStale = new Gauge({ name: 'lora_placer_pool_plan_stale', help: '1 when a pool plan is stale (autoscale answers 503)', labelNames: ['pool'] as const, registers: [this.registry] });
+
+  constructor(sources: MetricSources, now: () => number = Date.now) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'lora_placer_' });
+    // prom-client names these gauges *_total, which promtool (rightly) rejects; nodejs_active_resources{type} carries the same information
+    for (const g of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`lora_placer_nodejs_active_${g}_total`);
+    new Gauge({
+      name: 'lora_placer_model_info',
+      help: 'Predictor model being served (value 1), by model, gpu and version',
+      labelNames: ['model', 'gpu', 'version'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const m of sources.models()) this.set({ model: m.model, gpu: m.gpu, version: m.version }, 1);
+      },
+    });
+    new Gauge({
+      name: 'lora_placer_refresh_running',
+      help: '1 while a model refresh runs',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.refreshRunning() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'lora_placer_model_age_seconds',
+      help: 'Seconds since the served predictor model was created',
+      labelNames: ['model', 'gpu'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const m of sources.models()) this.set({ model: m.model, gpu: m.gpu }, Math.max(0, (now() - Date.parse(m.created)) / 1000));
+      },
+    });
+  }
+}
