@@ -38,6 +38,7 @@ export async function startServer(): Promise<void> {
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     poolStaleS: config.POOL_STALE_S,
     refreshIntervalS: config.REFRESH_INTERVAL_S,
+    checkResponses: false,
   });
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight, stopping the refresh');

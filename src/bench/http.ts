@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,11 +35,12 @@ export interface HttpBenchResult {
   refreshStillRunning: boolean;
 }
 
+/** the Twin's reference scenario (Llama, 16 adapters, 16 slots, rates 3.2/1.6/0.8 cycled, rank 8) */
 const predictBody = {
   model: 'llama-3.1-8b-instruct',
   gpu: 'h100-64gb',
   engine: { maxLoras: 16 },
-  adapters: Array.from({ length: 32 }, (_, i) => ({ id: `a${i}`, rank: [8, 16, 32][i % 3]!, rate: [0.4, 0.2, 0.1][i % 3]! })),
+  adapters: Array.from({ length: 16 }, (_, i) => ({ id: `lora-${i}`, rank: 8, rate: [3.2, 1.6, 0.8][i % 3]! })),
 };
 
 const placementBody = {
@@ -66,12 +68,12 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
     const readyMs = Date.now() - started;
     const load = (route: string, body: unknown, phase: HttpBenchRow['phase']): HttpBenchRow => measure(autocannon, `${base}${route}`, body, phase, o);
     const rows = [load('/v1/predict', predictBody, 'idle'), load('/v1/placements', placementBody, 'idle')];
-    const refresh = await fetch(`${base}/v1/models/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen-2.5-7b-instruct', gpu: 'h100-64gb', workloads: o.refreshWorkloads, seed: 99 }) });
+    const refresh = await call('POST', `${base}/v1/models/refresh`, { model: 'qwen-2.5-7b-instruct', gpu: 'h100-64gb', workloads: o.refreshWorkloads, seed: 99 });
     if (refresh.status !== 202) throw new AppError('internal', `bench http: refresh not started (${refresh.status})`);
-    const job = (await refresh.json()) as { id: string };
+    const job = refresh.body as { id: string };
     await new Promise((r) => setTimeout(r, 2000)); // let the refresh thread get busy
     rows.push(load('/v1/predict', predictBody, 'refresh running'), load('/v1/placements', placementBody, 'refresh running'));
-    const state = ((await (await fetch(`${base}/v1/models/refresh/${job.id}`)).json()) as { state: string }).state;
+    const state = ((await call('GET', `${base}/v1/models/refresh/${job.id}`)).body as { state: string }).state;
     return { readyMs, rows, refreshStillRunning: state === 'running' };
   } finally {
     server.kill('SIGTERM');
@@ -110,6 +112,24 @@ function run(autocannon: string, args: string[]): AutocannonResult {
   return JSON.parse(r.stdout) as AutocannonResult;
 }
 
+/**
+ * One request on a fresh connection: the benchmark blocks for minutes between its own requests, longer
+ * than the server keeps an idle keep-alive socket (fetch would reuse a closed one).
+ */
+async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent: false, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    });
+    req.once('error', reject);
+    req.end(payload);
+  });
+}
+
 function autocannonPath(): string {
   try {
     return createRequire(import.meta.url).resolve('autocannon/autocannon.js');
@@ -122,7 +142,7 @@ async function waitReady(base: string, server: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (server.exitCode !== null) throw new AppError('internal', `bench http: the service exited with code ${server.exitCode}`);
-    const ok = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+    const ok = await call('GET', `${base}/readyz`).then((r) => r.status === 200, () => false);
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
