@@ -5,7 +5,7 @@ import type { PredictorRegistry } from '../ml/registry.js';
 import { denseSample } from '../ml/distill.js';
 import { featureCount } from '../ml/features.js';
 import { predictForest, toMlRandomForestJson, trainForest } from '../ml/forest.js';
-import { flatten, walk } from '../ml/tree.js';
+import { compile, flatten, walk } from '../ml/tree.js';
 import { median } from './twin.js';
 
 export interface PredictBenchRow {
@@ -31,8 +31,8 @@ function time(run: () => number, count: number, repeats: number): { ns: number; 
 }
 
 /**
- * Prediction cost on feature vectors of sampled workloads: the compiled student (throughput tree and
- * all four trees), the plain flat-array walk, ml-cart's predict, and a forest of the teacher's size
+ * Prediction cost on feature vectors of sampled workloads: the served student (the flat-array walk:
+ * throughput tree, and all four trees with decoding), the branch-only compiled function, ml-cart's predict, and a forest of the teacher's size
  * (100 trees) through ml-random-forest and through our own walk. The teacher is not shipped, so the
  * forest is trained on the sample labelled by the student: same shape and size, same cost.
  */
@@ -43,7 +43,8 @@ export function benchPredict(registry: PredictorRegistry, samples: number, repea
     const columns = denseSample(p.profile, 4242, samples);
     const xs = Array.from({ length: samples }, (_, i) => Float64Array.from(columns, (c) => c[i]!));
     const arrays = xs.map((x) => Array.from(x));
-    const compiled = p.compiled.throughput;
+    const served = p.evaluators.throughput;
+    const compiled = compile(p.bundle.trees.throughput, featureCount);
     const flat = flatten(p.bundle.trees.throughput.root);
     const cart = DecisionTreeRegression.load(p.bundle.trees.throughput);
     const add = (method: string, mode: 'single' | 'batched', r: { ns: number; noise: number }): void => void rows.push({ profile: name, method, mode, nsPerPrediction: r.ns, noise: r.noise });
@@ -52,12 +53,13 @@ export function benchPredict(registry: PredictorRegistry, samples: number, repea
       for (const x of xs) s += f(x);
       return s;
     };
-    add('compiled student (throughput tree)', 'single', time(loop(compiled), samples, repeats));
-    add('compiled student (all four trees)', 'single', time(loop((x) => p.predictFeatures(x).throughput), samples, repeats));
-    add('plain walk (flat arrays)', 'single', time(loop((x) => walk(flat, x)), samples, repeats));
+    add('served student: flat-array walk (throughput)', 'single', time(loop(served), samples, repeats));
+    add('served student: all four trees + decoding', 'single', time(loop((x) => p.predictFeatures(x).throughput), samples, repeats));
+    add('branch-only compiled function (throughput)', 'single', time(loop(compiled), samples, repeats));
+    add('plain walk, fresh closure (reference)', 'single', time(loop((x) => walk(flat, x)), samples, repeats));
     add('ml-cart predict', 'single', time(() => arrays.reduce((s, x) => s + cart.predict([x])[0]!, 0), samples, Math.min(repeats, 3)));
     add('ml-cart predict', 'batched', time(() => cart.predict(arrays).reduce((s, v) => s + v, 0), samples, Math.min(repeats, 3)));
-    const labels = Float64Array.from(xs, (x) => compiled(x));
+    const labels = Float64Array.from(xs, (x) => served(x));
     const forest = trainForest(columns, labels, { trees: 100, featureFraction: 0.5, minSamplesLeaf: 1, maxDepth: 24, seed: 1 });
     const rf = RandomForestRegression.load(toMlRandomForestJson(forest, featureCount) as never);
     const few = arrays.slice(0, Math.min(500, samples));

@@ -8,7 +8,7 @@ import { studentVersion } from '../../src/ml/bundle.js';
 import { denseSample } from '../../src/ml/distill.js';
 import { featureCount, featureNames } from '../../src/ml/features.js';
 import { targetNames } from '../../src/ml/targets.js';
-import { flatten, walk } from '../../src/ml/tree.js';
+import { compile, flatten, walk } from '../../src/ml/tree.js';
 import { Prediction } from '../../src/ml/prediction.js';
 import { parseScenario } from '../../src/twin/index.js';
 import { AppError } from '../../src/shared/errors.js';
@@ -29,17 +29,19 @@ describe('shipped predictors', () => {
     }
   });
 
-  it('compile to functions that agree with the plain walk and with ml-cart', () => {
+  it('serve, and compile to branch-only functions, exactly what the plain walk and ml-cart answer', () => {
     for (const p of registry.list()) {
       const columns = denseSample(p.profile, 77, 400);
       for (const t of targetNames) {
         const tree = p.bundle.trees[t];
         const flat = flatten(tree.root);
         const cart = tree.name === 'DTRegression' ? DecisionTreeRegression.load(tree) : DecisionTreeClassifier.load(tree);
+        const compiled = compile(tree, featureCount);
         for (let i = 0; i < 400; i++) {
           const x = Array.from({ length: featureCount }, (_, j) => columns[j]![i]!);
-          const v = p.compiled[t](x);
+          const v = p.evaluators[t](x);
           expect(v).toBe(walk(flat, x));
+          expect(compiled(x)).toBe(v);
           const ml = cart.predict([x])[0]!;
           if (tree.name === "DTRegression") expect(ml).toBe(v);
           else expect(ml).toBe(v >= 0.5 ? 1 : 0);
