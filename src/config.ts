@@ -8,6 +8,7 @@ export const Config = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MODELS_DIR: z.string().min(1).optional().describe('where refreshed predictors are written and read (predictors/<model>@<gpu>/); unset: the embedded models, refreshes kept in memory'),
+  MODELS_RELOAD_S: seconds('how often MODELS_DIR is checked for models another replica refreshed; 0 = only at start').default(30),
   API_TOKEN: z.string().min(8, 'must be at least 8 characters').optional().describe('when set, mutating routes need `Authorization: Bearer <token>`'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(8 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildApp } from './api/app.js';
 import { loadConfig, type Config } from './config.js';
@@ -23,10 +21,6 @@ export async function startServer(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const profiles = embeddedProfiles();
   const predictors = PredictorRegistry.fromDirectory(profiles);
-  const refreshed = config.MODELS_DIR ? join(config.MODELS_DIR, 'predictors') : null;
-  if (refreshed && existsSync(refreshed)) {
-    for (const p of PredictorRegistry.fromDirectory(profiles, refreshed).list()) predictors.swap(p);
-  }
   const app = await buildApp({
     profiles,
     predictors,
@@ -38,6 +32,7 @@ export async function startServer(): Promise<void> {
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     poolStaleS: config.POOL_STALE_S,
     refreshIntervalS: config.REFRESH_INTERVAL_S,
+    ...(config.MODELS_DIR ? { modelsSync: { dir: config.MODELS_DIR, intervalS: config.MODELS_RELOAD_S } } : {}),
     checkResponses: false,
   });
   const shutdown = (signal: string): void => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { ModelsDirSync } from '../jobs/models-sync.js';
 import { RefreshManager } from '../jobs/refresh.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
 import type { PredictorRegistry } from '../ml/registry.js';
@@ -37,6 +38,8 @@ export interface AppDeps {
    * CPU of a /v1/predict request.
    */
   checkResponses?: boolean;
+  /** MODELS_DIR: its predictors replace the embedded ones at start and are re-read every `intervalS` */
+  modelsSync?: { dir: string; intervalS: number };
   /** periodic refresh of every served model (0 or unset: on demand only) */
   refreshIntervalS?: number;
   now?: () => number;
@@ -61,10 +64,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', req.id);
     done();
   });
+  const sync = deps.modelsSync
+    ? new ModelsDirSync({
+        dir: deps.modelsSync.dir,
+        predictors: deps.predictors,
+        profiles: deps.profiles,
+        onSwap: (p) => {
+          app.log.info({ model: p.profile.model, gpu: p.profile.gpu, version: p.version }, 'model swapped in from MODELS_DIR');
+          s.pools.recompute(p.profile.model, p.profile.gpu).catch((err: unknown) => app.log.error({ err }, 'pool plans not recomputed after a model swap'));
+        },
+        onError: (err, dir) => app.log.warn({ err, dir }, 'predictor bundle in MODELS_DIR not loaded'),
+      })
+    : null;
+  sync?.syncOnce();
   app.addHook('onReady', async () => {
     s.refresh.schedule(deps.refreshIntervalS ?? 0);
+    sync?.start(deps.modelsSync!.intervalS);
   });
   app.addHook('onClose', async () => {
+    sync?.stop();
     await s.refresh.close();
     await s.twin.destroy();
   });
