@@ -115,6 +115,11 @@ export class RefreshManager {
     return job;
   }
 
+  /** Jobs remembered (the last 100), oldest first. */
+  list(): RefreshJob[] {
+    return [...this.jobs.values()];
+  }
+
   isRunning(): boolean {
     return this.running !== null;
   }
