@@ -100,8 +100,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 function services(deps: AppDeps): Services {
   const now = deps.now ?? Date.now;
   const predictors = deps.predictors;
+  // the metrics read the pools and the refresh when scraped; both are made below
   let refresh: RefreshManager | null = null;
-  const metrics = new Metrics({ models: () => predictors.list().map((p) => p.bundle.metadata), refreshRunning: () => refresh?.isRunning() ?? false }, now);
+  let pools: PoolPlans | null = null;
+  const metrics = new Metrics(
+    {
+      models: () => predictors.list().map((p) => p.bundle.metadata),
+      refreshRunning: () => refresh?.isRunning() ?? false,
+      pools: () => pools?.list().map((p) => ({ pool: p.pool, desiredReplicas: p.placement.gpuCount, stale: pools!.isStale(p) })) ?? [],
+    },
+    now,
+  );
   const twin = deps.twin ?? new TwinPool(1, { threadsOnly: true });
   const placeWorkload = async (w: ParsedWorkload) => {
     const end = metrics.placementDuration.startTimer({ verified: String(w.verify) });
@@ -110,21 +119,7 @@ function services(deps: AppDeps): Services {
     metrics.placements.inc({ objective: w.objective, verified: String(w.verify) });
     return answer;
   };
-  const pools = new PoolPlans(
-    predictors,
-    placeWorkload,
-    deps.poolStaleS ?? 900,
-    (pool, plan, stale) => {
-      if (!plan) {
-        metrics.desiredReplicas.remove({ pool });
-        metrics.poolPlanStale.remove({ pool });
-        return;
-      }
-      metrics.desiredReplicas.set({ pool }, plan.placement.gpuCount);
-      metrics.poolPlanStale.set({ pool }, stale ? 1 : 0);
-    },
-    now,
-  );
+  pools = new PoolPlans(predictors, placeWorkload, deps.poolStaleS ?? 900, now);
   refresh = new RefreshManager({
     modelsDir: null,
     workloads: 8000,

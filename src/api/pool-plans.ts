@@ -37,7 +37,6 @@ export class PoolPlans {
     private readonly predictors: PredictorRegistry,
     private readonly placeFn: PlaceFn,
     private readonly staleS: number,
-    private readonly onChange: (pool: string, plan: PoolPlan | null, stale: boolean) => void = () => {},
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -47,7 +46,6 @@ export class PoolPlans {
     const t = this.now();
     const plan: PoolPlan = { pool, workload, placement, updatedAt: t, computedAt: t };
     this.plans.set(pool, plan);
-    this.onChange(pool, plan, false);
     return plan;
   }
 
@@ -64,7 +62,6 @@ export class PoolPlans {
   delete(pool: string): void {
     this.get(pool);
     this.plans.delete(pool);
-    this.onChange(pool, null, false);
   }
 
   isStale(plan: PoolPlan): boolean {
@@ -75,7 +72,6 @@ export class PoolPlans {
   autoscale(pool: string): AutoscaleAnswer {
     const plan = this.get(pool);
     const stale = this.isStale(plan);
-    this.onChange(pool, plan, stale);
     return {
       pool,
       desiredReplicas: plan.placement.gpuCount,
@@ -92,7 +88,6 @@ export class PoolPlans {
       if (plan.workload.model !== model || plan.workload.gpu !== gpu) continue;
       plan.placement = await this.placeFn(plan.workload);
       plan.computedAt = this.now();
-      this.onChange(plan.pool, plan, this.isStale(plan));
     }
   }
 }

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface MetricSources {
   models(): { model: string; gpu: string; version: string; created: string }[];
   refreshRunning(): boolean;
+  pools(): { pool: string; desiredReplicas: number; stale: boolean }[];
 }
 
 /**
@@ -37,8 +38,6 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly refreshFailures = new Counter({ name: 'lora_placer_refresh_failures_total', help: 'Model refreshes that failed (the old models kept serving)', registers: [this.registry] });
-  readonly desiredReplicas = new Gauge({ name: 'lora_placer_desired_replicas', help: 'GPUs (vLLM replicas) the current plan of a pool needs', labelNames: ['pool'] as const, registers: [this.registry] });
-  readonly poolPlanStale = new Gauge({ name: 'lora_placer_pool_plan_stale', help: '1 when a pool plan is stale (autoscale answers 503)', labelNames: ['pool'] as const, registers: [this.registry] });
 
   constructor(sources: MetricSources, now: () => number = Date.now) {
     collectDefaultMetrics({ register: this.registry, prefix: 'lora_placer_' });
@@ -52,6 +51,26 @@ export class Metrics {
       collect() {
         this.reset();
         for (const m of sources.models()) this.set({ model: m.model, gpu: m.gpu, version: m.version }, 1);
+      },
+    });
+    new Gauge({
+      name: 'lora_placer_desired_replicas',
+      help: 'GPUs (vLLM replicas) the current plan of a pool needs',
+      labelNames: ['pool'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const p of sources.pools()) this.set({ pool: p.pool }, p.desiredReplicas);
+      },
+    });
+    new Gauge({
+      name: 'lora_placer_pool_plan_stale',
+      help: '1 when a pool plan is stale (its autoscale route answers 503)',
+      labelNames: ['pool'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const p of sources.pools()) this.set({ pool: p.pool }, p.stale ? 1 : 0);
       },
     });
     new Gauge({
