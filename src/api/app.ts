@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { ModelsDirSync } from '../jobs/models-sync.js';
 import { RefreshManager } from '../jobs/refresh.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
+import type { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
 import { Metrics } from '../obs/metrics.js';
 import { place, type ParsedWorkload } from '../placement/index.js';
@@ -58,7 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(deps.checkResponses === false ? () => (data) => JSON.stringify(data) : serializerCompiler);
   installErrorHandler(app);
 
-  const s = services(deps);
+  const s = services(deps, app.log);
   // callback-style hooks on the hot path: no promise per request
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
@@ -71,7 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         profiles: deps.profiles,
         onSwap: (p) => {
           app.log.info({ model: p.profile.model, gpu: p.profile.gpu, version: p.version }, 'model swapped in from MODELS_DIR');
-          s.pools.recompute(p.profile.model, p.profile.gpu).catch((err: unknown) => app.log.error({ err }, 'pool plans not recomputed after a model swap'));
+          s.modelSwapped(p);
         },
         onError: (err, dir) => app.log.warn({ err, dir }, 'predictor bundle in MODELS_DIR not loaded'),
       })
@@ -97,7 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app;
 }
 
-function services(deps: AppDeps): Services {
+function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const now = deps.now ?? Date.now;
   const predictors = deps.predictors;
   // the metrics read the pools and the refresh when scraped; both are made below
@@ -120,6 +121,10 @@ function services(deps: AppDeps): Services {
     return answer;
   };
   pools = new PoolPlans(predictors, placeWorkload, deps.poolStaleS ?? 900, now);
+  const plans = pools;
+  const modelSwapped = (p: Predictor): void => {
+    plans.recompute(p.profile.model, p.profile.gpu).catch((err: unknown) => log.error({ err }, 'pool plans not recomputed after a model swap'));
+  };
   refresh = new RefreshManager({
     modelsDir: null,
     workloads: 8000,
@@ -128,13 +133,11 @@ function services(deps: AppDeps): Services {
     ...deps.refresh,
     predictors,
     now,
-    onReplaced: (p) => {
-      pools.recompute(p.profile.model, p.profile.gpu).catch((err: unknown) => deps.logger?.error({ err }, 'pool plans not recomputed after a model swap'));
-    },
+    onReplaced: modelSwapped,
     onFinished: (job) => {
       if (job.durationS !== null) metrics.refreshDuration.observe({ outcome: job.state }, job.durationS);
       if (job.state === 'failed') metrics.refreshFailures.inc();
     },
   });
-  return { profiles: deps.profiles, predictors, twin, metrics, pools, refresh, guard: requireToken(deps.apiToken), place: placeWorkload, now };
+  return { profiles: deps.profiles, predictors, twin, metrics, pools: plans, refresh, guard: requireToken(deps.apiToken), place: placeWorkload, modelSwapped, now };
 }

@@ -1,5 +1,6 @@
 import type { onRequestHookHandler } from 'fastify';
 import type { RefreshManager } from '../jobs/refresh.js';
+import type { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
 import type { Metrics } from '../obs/metrics.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
@@ -25,5 +26,7 @@ export interface Services {
   guard: onRequestHookHandler;
   /** places a workload with the served predictor, verification on the Twin pool, counted in metrics */
   place(workload: ParsedWorkload): Promise<Placement>;
+  /** re-plans the pools of a model whose predictor was just swapped in (refresh, MODELS_DIR) */
+  modelSwapped(p: Predictor): void;
   now(): number;
 }

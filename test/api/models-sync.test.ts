@@ -6,7 +6,7 @@ import { ModelsDirSync } from '../../src/jobs/models-sync.js';
 import { studentVersion, writeBundle, type PredictorBundle } from '../../src/ml/bundle.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { embeddedProfiles } from '../../src/profiles/index.js';
-import { buildTestApp, llama } from '../helpers/app.js';
+import { buildTestApp, llama, smallWorkload } from '../helpers/app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-sync-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,6 +28,21 @@ describe('MODELS_DIR: models another replica refreshed', () => {
     const app = await buildTestApp({ modelsSync: { dir, intervalS: 0 } });
     const served = async () => (await app.inject({ url: '/v1/models' })).json().models.find((m: { model: string }) => m.model === llama.model).version;
     expect(await served()).toBe(first.metadata.version);
+    await app.close();
+  });
+
+  it('re-plan the pools of a model swapped in while serving', async () => {
+    writeBundle(bundleDir, variant(0.5));
+    const app = await buildTestApp({ modelsSync: { dir, intervalS: 0.1 } });
+    await app.ready();
+    expect((await app.inject({ method: 'PUT', url: '/v1/pools/p1', payload: smallWorkload() })).statusCode).toBe(200);
+    const next = variant(0.75);
+    writeBundle(bundleDir, next);
+    const planned = async () => (await app.inject({ url: '/v1/pools/p1' })).json().placement.modelVersion;
+    while ((await planned()) !== next.metadata.version) await new Promise((r) => setTimeout(r, 50));
+    const a = await app.inject({ url: '/v1/pools/p1/autoscale' });
+    expect(a.statusCode).toBe(200);
+    expect(a.json().modelVersion).toBe(next.metadata.version);
     await app.close();
   });
 
