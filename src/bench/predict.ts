@@ -16,9 +16,15 @@ export interface PredictBenchRow {
   noise: number;
 }
 
-/** Times `run` (which makes `count` predictions) `repeats` times; ns per prediction, median and noise. */
-function time(run: () => number, count: number, repeats: number): { ns: number; noise: number } {
-  let sink = run();
+/**
+ * Times `run` (which makes `count` predictions) `repeats` times after `warmups` untimed passes; ns per
+ * prediction, median and noise. The tree evaluators get 50 warm-up passes (a million predictions, what a
+ * busy service or one large placement makes): a compiled tree is hundreds of small functions, and V8
+ * optimises each only after it has been called often enough.
+ */
+function time(run: () => number, count: number, repeats: number, warmups = 1): { ns: number; noise: number } {
+  let sink = 0;
+  for (let i = 0; i < warmups; i++) sink += run();
   const per: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
@@ -53,10 +59,11 @@ export function benchPredict(registry: PredictorRegistry, samples: number, repea
       for (const x of xs) s += f(x);
       return s;
     };
-    add('served student: flat-array walk (throughput)', 'single', time(loop(served), samples, repeats));
-    add('served student: all four trees + decoding', 'single', time(loop((x) => p.predictFeatures(x).throughput), samples, repeats));
-    add('branch-only compiled function (throughput)', 'single', time(loop(compiled), samples, repeats));
-    add('plain walk, fresh closure (reference)', 'single', time(loop((x) => walk(flat, x)), samples, repeats));
+    const warm = 50;
+    add('served student: flat-array walk (throughput)', 'single', time(loop(served), samples, repeats, warm));
+    add('served student: all four trees + decoding', 'single', time(loop((x) => p.predictFeatures(x).throughput), samples, repeats, warm));
+    add('branch-only compiled function (throughput)', 'single', time(loop(compiled), samples, repeats, warm));
+    add('plain walk, fresh closure (reference)', 'single', time(loop((x) => walk(flat, x)), samples, repeats, warm));
     add('ml-cart predict', 'single', time(() => arrays.reduce((s, x) => s + cart.predict([x])[0]!, 0), samples, Math.min(repeats, 3)));
     add('ml-cart predict', 'batched', time(() => cart.predict(arrays).reduce((s, v) => s + v, 0), samples, Math.min(repeats, 3)));
     const labels = Float64Array.from(xs, (x) => served(x));
@@ -75,6 +82,6 @@ export function formatPredictBench(rows: PredictBenchRow[], repeats: number): st
   for (const r of rows) {
     lines.push(`${r.profile.padEnd(34)} ${r.method.padEnd(47)} ${r.mode.padEnd(8)} ${r.nsPerPrediction.toFixed(r.nsPerPrediction < 100 ? 1 : 0).padStart(15)} ${(100 * r.noise).toFixed(1).padStart(6)}%`);
   }
-  lines.push(`median over ${repeats} timed passes (3 for ml-cart and ml-random-forest) after a warm-up pass; noise = median absolute deviation / median.`);
+  lines.push(`median over ${repeats} timed passes of 20,000 predictions (3 for ml-cart and ml-random-forest) after warm-up (50 passes for the student rows, 1 otherwise); noise = median absolute deviation / median.`);
   return lines.join('\n');
 }

@@ -10,10 +10,11 @@ import { workloadShape } from './workload-shape.js';
 export type TreeEvaluator = (x: ArrayLike<number>) => number;
 
 /**
- * The distilled trees of one model@gpu, each evaluated by a walk over flat typed arrays: for the shipped
- * 1,024-leaf trees it is faster than the branch-only functions `compile()` generates (which miss the
- * instruction cache; `bench predict` shows both). Memory feasibility is not learned: it comes from the
- * profile's KV rule, exactly as the Twin decides it.
+ * The distilled trees of one model@gpu, each evaluated by a walk over flat typed arrays. The branch-only
+ * functions `compile()` generates are as fast once warm, but only after about a million calls (a
+ * 1,024-leaf tree becomes hundreds of small functions V8 optimises one by one); the walk is fast from the
+ * first call (`bench predict` shows both). Memory feasibility is not learned: it comes from the profile's
+ * KV rule, exactly as the Twin decides it.
  */
 export class Predictor {
   readonly evaluators: Record<TargetName, TreeEvaluator>;
