@@ -3,6 +3,7 @@ import { computeFeatures, featureCount } from '../ml/features.js';
 import { kvCapacityTokens, type Profile } from '../profiles/index.js';
 import type { ParsedScenario } from '../twin/index.js';
 import { PlacementContext } from './context.js';
+import { gpuScenarioOf } from './gpu-scenario.js';
 import { adapterLengthMeans } from './items.js';
 import type { ParsedWorkload } from './workload.js';
 
@@ -241,17 +242,5 @@ function zigzag(items: AdapterDemand[]): AdapterDemand[] {
 
 /** The Twin scenario of a baseline's GPU (same protocol as verifying a placement). */
 export function assignmentScenario(workload: ParsedWorkload, a: GpuAssignment, maxNumBatchedTokens: number, maxNumSeqs: number): ParsedScenario {
-  return {
-    model: workload.model,
-    gpu: workload.gpu,
-    engine: { maxLoras: a.maxLoras, maxCpuLoras: a.adapters.length, maxLoraRank: a.maxLoraRank, maxNumBatchedTokens, maxNumSeqs },
-    adapters: a.adapters.map((x) => {
-      const spec = workload.adapters[x.adapter]!;
-      return { id: spec.id, rank: spec.rank, rate: x.rate, ...(spec.inputTokens ? { inputTokens: spec.inputTokens } : {}), ...(spec.outputTokens ? { outputTokens: spec.outputTokens } : {}) };
-    }),
-    ...(workload.inputTokens ? { inputTokens: workload.inputTokens } : {}),
-    ...(workload.outputTokens ? { outputTokens: workload.outputTokens } : {}),
-    durationS: workload.options.verifyDurationS,
-    seed: workload.options.verifySeed,
-  };
+  return gpuScenarioOf(workload, { maxLoras: a.maxLoras, maxCpuLoras: a.adapters.length, maxLoraRank: a.maxLoraRank, maxNumBatchedTokens, maxNumSeqs }, a.adapters);
 }

@@ -2,6 +2,7 @@ import type { SimulationResult } from '../twin/index.js';
 import type { LowerBound } from './bounds.js';
 import type { PlacementContext } from './context.js';
 import type { GpuBin } from './gpu-bin.js';
+import { binEngine } from './gpu-scenario.js';
 import type { Unplaced } from './pack.js';
 import type { GpuPlan, Placement } from './placement.js';
 import { defaultAdapterPath, vllmArgs } from './vllm-args.js';
@@ -60,14 +61,7 @@ function gpuPlan(workload: ParsedWorkload, ctx: PlacementContext, bin: GpuBin, i
   const nominal = ctx.evaluate(bin, v.slots);
   bin.setHeadroom(headroom, ctx.items);
   const adapters = bin.items.map((i) => ctx.items[i]!);
-  const engine = {
-    maxLoras: v.slots,
-    maxCpuLoras: bin.count,
-    maxLoraRank: v.maxLoraRank,
-    maxNumBatchedTokens: ctx.maxNumBatchedTokens,
-    maxNumSeqs: ctx.maxNumSeqs,
-    kvCacheTokens: v.kvCacheTokens,
-  };
+  const engine = binEngine(ctx, bin);
   return {
     index,
     gpu: workload.gpu,

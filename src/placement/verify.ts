@@ -5,6 +5,7 @@ import { GpuBin } from './gpu-bin.js';
 import { itemOf } from './items.js';
 import { bestKnobs, refit } from './knobs.js';
 import { firstFit, roomOf, type Unplaced } from './pack.js';
+import { binEngine, gpuScenarioOf } from './gpu-scenario.js';
 import type { ParsedWorkload } from './workload.js';
 
 /** Runs the Twin on GPU scenarios (in this thread, a worker pool, or elsewhere); answers in input order. */
@@ -19,28 +20,7 @@ const repairHeadroomStep = 0.1;
 
 /** The Twin scenario of one GPU: its adapters with their routed rates, their lengths, its knobs. */
 export function gpuScenario(ctx: PlacementContext, workload: ParsedWorkload, bin: GpuBin): ParsedScenario {
-  const v = bin.verdict!;
-  return {
-    model: workload.model,
-    gpu: workload.gpu,
-    engine: {
-      maxLoras: v.slots,
-      maxCpuLoras: bin.count,
-      maxLoraRank: v.maxLoraRank,
-      maxNumBatchedTokens: ctx.maxNumBatchedTokens,
-      maxNumSeqs: ctx.maxNumSeqs,
-      kvCacheTokens: v.kvCacheTokens,
-    },
-    adapters: bin.items.map((i) => {
-      const item = ctx.items[i]!;
-      const a = workload.adapters[item.adapter]!;
-      return { id: a.id, rank: a.rank, rate: item.rate, ...(a.inputTokens ? { inputTokens: a.inputTokens } : {}), ...(a.outputTokens ? { outputTokens: a.outputTokens } : {}) };
-    }),
-    ...(workload.inputTokens ? { inputTokens: workload.inputTokens } : {}),
-    ...(workload.outputTokens ? { outputTokens: workload.outputTokens } : {}),
-    durationS: ctx.options.verifyDurationS,
-    seed: ctx.options.verifySeed,
-  };
+  return gpuScenarioOf(workload, binEngine(ctx, bin), bin.items.map((i) => ctx.items[i]!));
 }
 
 export interface VerifyOutcome {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../shared/validate.js';
-import { AdapterSpec, LengthSpec } from '../twin/index.js';
+import { AdapterSpec, LengthSpec, checkUniqueAdapterIds } from '../twin/index.js';
 
 export const PlacementObjective = z.enum(['min-gpus', 'min-latency']);
 
@@ -61,12 +61,7 @@ export const Workload = z
   })
   .strict()
   .superRefine((w, ctx) => {
-    const seen = new Map<string, number>();
-    w.adapters.forEach((a, i) => {
-      const prev = seen.get(a.id);
-      if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['adapters', i, 'id'], message: `duplicate adapter id "${a.id}" (also adapters.${prev}.id)` });
-      else seen.set(a.id, i);
-    });
+    checkUniqueAdapterIds(w.adapters, ctx);
     const e = w.engine;
     if (e?.maxNumSeqs !== undefined && e.maxNumBatchedTokens !== undefined && e.maxNumSeqs > e.maxNumBatchedTokens) {
       ctx.addIssue({ code: 'custom', path: ['engine', 'maxNumSeqs'], message: `must be <= engine.maxNumBatchedTokens (${e.maxNumBatchedTokens}), as vLLM requires` });

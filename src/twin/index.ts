@@ -1,5 +1,5 @@
 export { simulate, simulateParsed, starvationRatio } from './simulate.js';
-export { Scenario, LengthSpec, AdapterSpec, EngineSpec, ArrivalSpec, parseScenario, resolveScenario, allowedMaxLoraRanks } from './scenario.js';
+export { Scenario, LengthSpec, AdapterSpec, EngineSpec, ArrivalSpec, parseScenario, resolveScenario, allowedMaxLoraRanks, checkUniqueAdapterIds } from './scenario.js';
 export type { ParsedScenario, ResolvedScenario, ResolvedEngine } from './scenario.js';
 export { SimulationResult, LatencySummary } from './result.js';
 export { forwardMs, rankTile, schedulerMs, gpuLoadMs, diskLoadMs } from './step-time.js';

@@ -91,17 +91,23 @@ export const Scenario = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    const seen = new Map<string, number>();
-    s.adapters.forEach((a, i) => {
-      const prev = seen.get(a.id);
-      if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['adapters', i, 'id'], message: `duplicate adapter id "${a.id}" (also adapters.${prev}.id)` });
-      else seen.set(a.id, i);
-    });
+    const seen = checkUniqueAdapterIds(s.adapters, ctx);
     s.arrivals?.events?.forEach((e, i) => {
       if (!seen.has(e.adapter)) ctx.addIssue({ code: 'custom', path: ['arrivals', 'events', i, 'adapter'], message: `unknown adapter "${e.adapter}"` });
     });
   });
 export type Scenario = z.input<typeof Scenario>;
+
+/** Adds an issue for every adapter id seen before (scenarios and workloads); returns id -> first index. */
+export function checkUniqueAdapterIds(adapters: readonly { id: string }[], ctx: z.RefinementCtx): Map<string, number> {
+  const seen = new Map<string, number>();
+  adapters.forEach((a, i) => {
+    const prev = seen.get(a.id);
+    if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['adapters', i, 'id'], message: `duplicate adapter id "${a.id}" (also adapters.${prev}.id)` });
+    else seen.set(a.id, i);
+  });
+  return seen;
+}
 export type ParsedScenario = z.output<typeof Scenario>;
 
 /** Engine settings with every default applied. */
