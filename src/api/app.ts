@@ -115,7 +115,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const twin = deps.twin ?? new TwinPool(1, { threadsOnly: true });
   const placeWorkload = async (w: ParsedWorkload) => {
     const end = metrics.placementDuration.startTimer({ verified: String(w.verify) });
-    const answer = await place(w, predictors.get(w.model, w.gpu), { simulate: (sc) => twin.run(sc) });
+    const answer = await place(w, predictors.get(w.model, w.gpu), { simulate: (sc) => twin.run(sc), parallel: twin.workers ?? 1 });
     end();
     metrics.placements.inc({ objective: w.objective, verified: String(w.verify) });
     return answer;

@@ -12,6 +12,8 @@ import type { PoolPlans } from './pool-plans.js';
 export interface TwinRunner {
   run(scenarios: ParsedScenario[]): Promise<SimulationResult[]>;
   destroy(): Promise<void>;
+  /** scenarios it simulates at once (default 1) */
+  readonly workers?: number;
 }
 
 /** What the route plugins use; built once by buildApp. */

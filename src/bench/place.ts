@@ -140,7 +140,7 @@ export async function benchSuiteCase(registry: PredictorRegistry, c: BenchCase, 
     packed = pack(workload, predictor);
     times.push(performance.now() - t0);
   }
-  const placement = await place(workload, predictor, { simulate });
+  const placement = await place(workload, predictor, { simulate, parallel: workers });
   const v = placement.verification!;
   const tight = await tightestVerified(workload, predictor, simulate, placement);
   const maxNumSeqs = packed.ctx.maxNumSeqs;

@@ -35,7 +35,7 @@ export async function runPlace(argv: string[]): Promise<number> {
     }
   });
   try {
-    for (const w of workloads) writeJson(await place(w, registry.get(w.model, w.gpu), { simulate: (s) => pool.run(s) }), values.pretty);
+    for (const w of workloads) writeJson(await place(w, registry.get(w.model, w.gpu), { simulate: (s) => pool.run(s), parallel: pool.workers }), values.pretty);
   } finally {
     await pool.destroy();
   }

@@ -105,18 +105,19 @@ export function refit(ctx: PlacementContext, bin: GpuBin): GpuVerdict | null {
  * nothing passes.
  */
 export function bestKnobs(ctx: PlacementContext, bin: GpuBin, latencyFirst = false): GpuVerdict {
+  return rankedKnobs(ctx, bin, latencyFirst)[0]!;
+}
+
+/** Every candidate slot count's verdict for the bin, best first (the order of `bestKnobs`). */
+export function rankedKnobs(ctx: PlacementContext, bin: GpuBin, latencyFirst = false): GpuVerdict[] {
   const maxAdapterRank = bin.maxRank();
   const limit = ctx.slotsAllowed(ctx.loraRankFor(maxAdapterRank));
-  let best: GpuVerdict | null = null;
   const candidates = slotCandidates(bin.count, Math.max(1, limit));
   // the slot count the bin was accepted with stays a candidate (the grid may skip it)
   const current = bin.verdict?.slots;
   if (current !== undefined && current <= Math.min(bin.count, limit) && !candidates.includes(current)) candidates.push(current);
-  for (const slots of candidates) {
-    const v = ctx.evaluate(bin, slots, maxAdapterRank);
-    if (best === null || better(v, best, latencyFirst)) best = v;
-  }
-  return best!;
+  const verdicts = candidates.map((slots) => ctx.evaluate(bin, slots, maxAdapterRank));
+  return verdicts.sort((a, b) => (better(a, b, latencyFirst) ? -1 : better(b, a, latencyFirst) ? 1 : a.slots - b.slots));
 }
 
 function better(a: GpuVerdict, b: GpuVerdict, latencyFirst: boolean): boolean {

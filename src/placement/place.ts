@@ -4,6 +4,7 @@ import type { SimulationResult } from '../twin/index.js';
 import { lowerBound, type LowerBound } from './bounds.js';
 import { PlacementContext } from './context.js';
 import type { GpuBin } from './gpu-bin.js';
+import { descend } from './descend.js';
 import { improve } from './improve.js';
 import { wholeItems } from './items.js';
 import { bestKnobs } from './knobs.js';
@@ -71,6 +72,8 @@ function minGpusCount(workload: ParsedWorkload, predictor: Predictor): number {
 export interface PlaceDeps {
   /** Twin runner for `verify: true` (default: this thread, one GPU after another) */
   simulate?: GpuSimulator;
+  /** GPUs `simulate` runs at once (the descent asks for this many at a time; default 1) */
+  parallel?: number;
 }
 
 /** Places a parsed workload; verifies and repairs with the Twin when asked. */
@@ -85,6 +88,16 @@ export async function place(workload: ParsedWorkload, predictor: Predictor, deps
     bins = v.bins;
     unplaced = [...unplaced, ...v.unplaced];
     verification = v;
+    const clean = bins.every((b) => {
+      const r = v.results.get(b);
+      return r !== undefined && !r.starved && r.memoryError === null;
+    });
+    if (workload.options.descend && workload.objective === 'min-gpus' && unplaced.length === 0) {
+      // a placement the repairs could not fix gets a re-spread at its own count too
+      const d = await descend(packed.ctx, workload, { bins, results: v.results }, clean ? bins.length - 1 : bins.length, packed.bound.gpus, simulate, deps.parallel ?? 1);
+      bins = d.bins;
+      verification = { results: d.results, rounds: v.rounds, simulated: v.simulated + d.simulated };
+    }
   }
   return renderPlacement(workload, packed.ctx, bins, unplaced, packed.bound, verification, performance.now() - started);
 }

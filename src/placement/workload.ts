@@ -21,6 +21,10 @@ export const PlacementOptions = z
     verifyDurationS: z.number().finite().positive().max(86_400).default(3600).describe('simulated seconds per GPU when verifying'),
     verifySeed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
     maxRepairRounds: z.number().int().min(0).max(20).default(4),
+    descend: z
+      .boolean()
+      .default(true)
+      .describe('with verify: once the placement verifies, try one GPU fewer at a time with the traffic re-spread by load, keeping the fewest count the Twin accepts at (1 + headroom) x the traffic'),
     loraModulesRoot: z.string().min(1).max(1024).default('/models/lora').describe('--lora-modules path prefix for adapters without their own `path`'),
   })
   .strict();

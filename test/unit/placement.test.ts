@@ -10,7 +10,8 @@ import { itemOf, splitItem } from '../../src/placement/items.js';
 import { vllmArgs } from '../../src/placement/vllm-args.js';
 import { AppError } from '../../src/shared/errors.js';
 import { Rng } from '../../src/shared/rng.js';
-import { simulateParsed, type SimulationResult } from '../../src/twin/index.js';
+import { simulateParsed, type ParsedScenario, type SimulationResult } from '../../src/twin/index.js';
+import { balanceOver } from '../../src/placement/balance.js';
 
 const profiles = embeddedProfiles();
 const registry = PredictorRegistry.fromDirectory(profiles);
@@ -204,7 +205,7 @@ describe('verification', () => {
   });
 
   it('repairs a GPU the Twin finds starving: tighter margin, fewer adapters, re-simulated', async () => {
-    const workload = parseWorkload({ ...skewedWorkload(60, 25_000, 6), verify: true, options: { verifyDurationS: 120 } });
+    const workload = parseWorkload({ ...skewedWorkload(60, 25_000, 6), verify: true, options: { verifyDurationS: 120, descend: false } });
     const profile = llama.profile;
     let calls = 0;
     // the first simulation of the busiest GPU reports starvation; everything else is simulated for real
@@ -222,6 +223,82 @@ describe('verification', () => {
     expect(p.gpus.some((g) => g.predicted.headroom > workload.options.headroom)).toBe(true);
     const routed = routedRates(p);
     for (const a of workload.adapters) expect(routed.get(a.id)).toBeCloseTo(a.rate, 9);
+  });
+});
+
+describe('descent below the verified count', () => {
+  const base = skewedWorkload(120, 60_000, 6);
+  const rateOf = (s: ParsedScenario): number => s.adapters.reduce((sum, a) => sum + a.rate, 0);
+  /** Twin results with the verdicts `judge` gives (short simulations: only the verdicts matter here) */
+  const judged =
+    (judge: (s: ParsedScenario, call: number) => { starved: boolean; starvedAdapters?: string[] }): GpuSimulator =>
+    async (scenarios) => {
+      judged.calls++;
+      return scenarios.map((s) => ({ ...simulateParsed(s, llama.profile), starvedAdapters: [], ...judge(s, judged.calls) }));
+    };
+  judged.calls = 0;
+
+  it('re-spreads the traffic over fewer GPUs while the Twin accepts them, and stops at the first count it refuses', async () => {
+    const options = { verifyDurationS: 60, headroom: 0.1 };
+    const first = await place(parseWorkload({ ...base, verify: true, options: { ...options, descend: false } }), llama, { simulate: judged(() => ({ starved: false })) });
+    const n = first.gpuCount;
+    const total = base.adapters.reduce((s, a) => s + a.rate, 0);
+    expect(n - 1).toBeGreaterThanOrEqual(first.lowerBound);
+    // the Twin stand-in accepts a GPU up to 2 % over an even share of n - 1 GPUs at (1 + headroom) x its traffic
+    const limit = 1.1 * (total / (n - 1)) * 1.02;
+    const seen: number[] = [];
+    let last: ParsedScenario[] = [];
+    const judge = judged((s) => {
+      seen.push(rateOf(s));
+      return { starved: rateOf(s) > limit + 1e-9 };
+    });
+    const simulate: GpuSimulator = async (scenarios) => {
+      last = scenarios;
+      return judge(scenarios);
+    };
+    const p = await place(parseWorkload({ ...base, verify: true, options }), llama, { simulate, parallel: 2 });
+    expect(p.gpuCount).toBe(n - 1);
+    expect(p.verification!.starvedGpus).toBe(0);
+    // the answer reports each GPU at its own traffic, not the headroom load it was judged at
+    expect(last.map(rateOf)).toEqual(p.gpus.map((g) => expect.closeTo(g.adapters.reduce((sum, a) => sum + a.rate, 0), 6)));
+    expect(seen.some((r) => r > limit)).toBe(true);
+    const routed = routedRates(p);
+    for (const a of base.adapters) expect(routed.get(a.id)).toBeCloseTo(a.rate, 9);
+  });
+
+  it('refuses fewer GPUs that would leave more of their adapters under 90 % of their traffic', async () => {
+    const options = { verifyDurationS: 60 };
+    const first = await place(parseWorkload({ ...base, verify: true, options: { ...options, descend: false } }), llama, { simulate: judged(() => ({ starved: false })) });
+    // verification (the first call) finds every adapter served; every later GPU starves all its adapters
+    judged.calls = 0;
+    const simulate = judged((s, call) => ({ starved: false, starvedAdapters: call === 1 ? [] : s.adapters.map((a) => a.id) }));
+    expect(first.gpuCount).toBeGreaterThan(first.lowerBound);
+    const p = await place(parseWorkload({ ...base, verify: true, options }), llama, { simulate });
+    expect(judged.calls).toBeGreaterThan(1);
+    expect(p.gpuCount).toBe(first.gpuCount);
+    expect(p.verification!.starvedAdapters).toBe(0);
+  });
+
+  it('spreads items by load: no GPU exceeds the lightest by more than one item, shares of an adapter apart, the adapter cap kept', () => {
+    const workload = parseWorkload({ ...skewedWorkload(200, 40_000, 3), options: { maxAdaptersPerGpu: 60 } });
+    const packed = pack(workload, llama);
+    const items = packed.ctx.items.map((_, i) => i);
+    items.push(packed.ctx.items.length, packed.ctx.items.length + 1);
+    const hot = packed.ctx.items[0]!;
+    packed.ctx.items.push({ ...hot, rate: 1, demand: 500, shared: true }, { ...hot, rate: 1, demand: 500, shared: true });
+    const bins = balanceOver(packed.ctx, items, 4)!;
+    expect(bins).toHaveLength(4);
+    const biggest = Math.max(...items.map((i) => packed.ctx.items[i]!.demand));
+    const demands = bins.map((b) => b.demand);
+    expect(Math.max(...demands) - Math.min(...demands)).toBeLessThanOrEqual(biggest + 1e-9);
+    for (const b of bins) {
+      expect(b.count).toBeLessThanOrEqual(60);
+      expect(b.verdict).not.toBeNull();
+      const sharesHere = b.items.filter((i) => packed.ctx.items[i]!.adapter === hot.adapter && packed.ctx.items[i]!.shared);
+      expect(sharesHere.length).toBeLessThanOrEqual(1);
+    }
+    expect(bins.reduce((s, b) => s + b.count, 0)).toBe(items.length);
+    expect(balanceOver(packed.ctx, items, 3)).toBeNull();
   });
 });
 

@@ -1,0 +1,135 @@
+import type { ParsedScenario, SimulationResult } from '../twin/index.js';
+import { balanceOver } from './balance.js';
+import type { PlacementContext } from './context.js';
+import type { GpuBin, GpuVerdict } from './gpu-bin.js';
+import { rankedKnobs } from './knobs.js';
+import { gpuScenario, type GpuSimulator } from './verify.js';
+import type { ParsedWorkload } from './workload.js';
+
+/** Knob choices (the predictors' best first) the Twin may try on one GPU of a re-spread placement. */
+const knobTries = 3;
+
+/**
+ * Share of a GPU's adapters allowed under 90 % of their own traffic even when the verified placement
+ * had none: at a GPU's full load a few cold adapters fall short by chance alone.
+ */
+const starvedShareFloor = 0.01;
+
+export interface DescentOutcome {
+  bins: GpuBin[];
+  results: Map<GpuBin, SimulationResult>;
+  /** GPU counts tried, in order, with their outcome */
+  tried: { gpus: number; ok: boolean }[];
+  simulated: number;
+}
+
+/**
+ * After verification: tries `from` GPUs and then one fewer at a time, down to the lower bound, with the
+ * items re-spread by load (`balanceOver`), and keeps the fewest count whose every GPU the Twin accepts.
+ * The predictors' margins decide the first placement; the Twin, which is what verification trusts,
+ * decides whether fewer GPUs do. A GPU is accepted when, at one of the predictors' best few knob
+ * choices, it neither starves nor fails to start at its traffic x (1 + headroom) (the safety the
+ * packing asked of the predictors), starves no larger share of its adapters than the verified
+ * placement did, and its simulated TTFT / ITL means meet the SLO when one is given.
+ * The accepted GPUs are then simulated at their own traffic, which is what the answer reports.
+ */
+export async function descend(
+  ctx: PlacementContext,
+  workload: ParsedWorkload,
+  verified: { bins: GpuBin[]; results: Map<GpuBin, SimulationResult> },
+  from: number,
+  floor: number,
+  simulate: GpuSimulator,
+  batch: number,
+): Promise<DescentOutcome> {
+  const items = verified.bins.flatMap((b) => b.items);
+  const allowed = starvedAdapterShare(verified);
+  const tried: { gpus: number; ok: boolean }[] = [];
+  const counter = { simulated: 0 };
+  let best: { bins: GpuBin[]; results: SimulationResult[] } | null = null;
+  for (let k = from; k >= Math.max(1, floor); k--) {
+    const bins = balanceOver(ctx, items, k);
+    const results = bins === null ? null : await acceptAll(ctx, workload, bins, allowed, simulate, batch, counter);
+    tried.push({ gpus: k, ok: results !== null });
+    if (results === null) break;
+    best = { bins: bins!, results };
+  }
+  if (best === null) return { ...verified, tried, simulated: counter.simulated };
+  const headroom = ctx.options.headroom;
+  const answers = headroom > 0 ? await simulate(best.bins.map((b) => gpuScenario(ctx, workload, b))) : best.results;
+  if (headroom > 0) counter.simulated += best.bins.length;
+  const results = new Map<GpuBin, SimulationResult>();
+  best.bins.forEach((b, i) => {
+    b.verified = true;
+    results.set(b, answers[i]!);
+  });
+  return { bins: best.bins, results, tried, simulated: counter.simulated };
+}
+
+/**
+ * The Twin's verdict on every GPU at (1 + headroom) x its traffic, `batch` GPUs at a time, heaviest
+ * first; a GPU that fails gets its next knob choice. Null as soon as one GPU fails at all of them.
+ * On success each bin keeps the knobs that passed.
+ */
+async function acceptAll(
+  ctx: PlacementContext,
+  workload: ParsedWorkload,
+  bins: GpuBin[],
+  allowedStarvedShare: number,
+  simulate: GpuSimulator,
+  batch: number,
+  counter: { simulated: number },
+): Promise<SimulationResult[] | null> {
+  const choices = new Map<GpuBin, GpuVerdict[]>(bins.map((b) => [b, rankedKnobs(ctx, b).filter((v) => v.slots >= 1).slice(0, knobTries)]));
+  const results = new Array<SimulationResult>(bins.length);
+  const queue = bins.map((_, i) => i).sort((a, b) => bins[b]!.demand - bins[a]!.demand || a - b);
+  const attempt = new Array<number>(bins.length).fill(0);
+  while (queue.length > 0) {
+    const chunk = queue.splice(0, batch);
+    const scenarios = chunk.map((i) => {
+      const bin = bins[i]!;
+      bin.verdict = choices.get(bin)![attempt[i]!]!;
+      return loaded(gpuScenario(ctx, workload, bin), ctx.options.headroom);
+    });
+    const answers = await simulate(scenarios);
+    counter.simulated += chunk.length;
+    for (const [j, i] of chunk.entries()) {
+      const r = answers[j]!;
+      const fair = r.starvedAdapters.length <= allowedStarvedShare * bins[i]!.count;
+      if (!r.starved && r.memoryError === null && fair && meetsSlo(ctx, r)) {
+        results[i] = r;
+        continue;
+      }
+      if (++attempt[i]! >= choices.get(bins[i]!)!.length) return null;
+      queue.unshift(i);
+    }
+  }
+  return results;
+}
+
+/**
+ * Share of the verified placement's items whose adapters got under 90 % of their own traffic served:
+ * no re-spread GPU may starve a larger share of its adapters (a GPU can keep up as a whole while a
+ * few slots leave its cold adapters waiting).
+ */
+function starvedAdapterShare(verified: { bins: GpuBin[]; results: Map<GpuBin, SimulationResult> }): number {
+  let starved = 0;
+  let items = 0;
+  for (const b of verified.bins) {
+    starved += verified.results.get(b)?.starvedAdapters.length ?? 0;
+    items += b.count;
+  }
+  return Math.max(starvedShareFloor, items > 0 ? starved / items : 0);
+}
+
+/** The scenario with every adapter's traffic x (1 + headroom). */
+function loaded(s: ParsedScenario, headroom: number): ParsedScenario {
+  return headroom > 0 ? { ...s, adapters: s.adapters.map((a) => ({ ...a, rate: a.rate * (1 + headroom) })) } : s;
+}
+
+function meetsSlo(ctx: PlacementContext, r: SimulationResult): boolean {
+  const { itlMs, ttftMs } = ctx.constraints;
+  if (itlMs !== undefined && (r.itlMs === null || r.itlMs.mean > itlMs)) return false;
+  if (ttftMs !== undefined && (r.ttftMs === null || r.ttftMs.mean > ttftMs)) return false;
+  return true;
+}
