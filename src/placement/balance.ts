@@ -16,9 +16,7 @@ export function balanceOver(ctx: PlacementContext, itemIndices: readonly number[
     const item = ctx.items[index]!;
     let target: GpuBin | null = null;
     for (const bin of bins) {
-      if (bin.count >= ctx.options.maxAdaptersPerGpu) continue;
-      if (item.shared && bin.holdsAdapter(ctx.items, item.adapter)) continue;
-      if (target === null || bin.demand < target.demand) target = bin;
+      if (ctx.mayTake(bin, item) && (target === null || bin.demand < target.demand)) target = bin;
     }
     if (target === null) return null;
     target.add(index, item);

@@ -65,6 +65,11 @@ export class PlacementContext {
   }
 
   /** Most slots that still start with this --max-lora-rank (0: not even one). */
+  /** Whether `bin` may take `item` at all: under the adapter cap, and holding no other share of its adapter. */
+  mayTake(bin: GpuBin, item: PlacementItem): boolean {
+    return bin.count < this.options.maxAdaptersPerGpu && !(item.shared && bin.holdsAdapter(this.items, item.adapter));
+  }
+
   slotsAllowed(maxLoraRank: number): number {
     let limit = this.slotLimit.get(maxLoraRank);
     if (limit === undefined) {

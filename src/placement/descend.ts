@@ -3,7 +3,7 @@ import { balanceOver } from './balance.js';
 import type { PlacementContext } from './context.js';
 import type { GpuBin, GpuVerdict } from './gpu-bin.js';
 import { rankedKnobs } from './knobs.js';
-import { gpuScenario, type GpuSimulator } from './verify.js';
+import { gpuScenario, runsClean, type GpuSimulator } from './verify.js';
 import type { ParsedWorkload } from './workload.js';
 
 /** Knob choices (the predictors' best first) the Twin may try on one GPU of a re-spread placement. */
@@ -18,8 +18,6 @@ const starvedShareFloor = 0.01;
 export interface DescentOutcome {
   bins: GpuBin[];
   results: Map<GpuBin, SimulationResult>;
-  /** GPU counts tried, in order, with their outcome */
-  tried: { gpus: number; ok: boolean }[];
   simulated: number;
 }
 
@@ -44,26 +42,26 @@ export async function descend(
 ): Promise<DescentOutcome> {
   const items = verified.bins.flatMap((b) => b.items);
   const allowed = starvedAdapterShare(verified);
-  const tried: { gpus: number; ok: boolean }[] = [];
   const counter = { simulated: 0 };
   let best: { bins: GpuBin[]; results: SimulationResult[] } | null = null;
   for (let k = from; k >= Math.max(1, floor); k--) {
     const bins = balanceOver(ctx, items, k);
     const results = bins === null ? null : await acceptAll(ctx, workload, bins, allowed, simulate, batch, counter);
-    tried.push({ gpus: k, ok: results !== null });
     if (results === null) break;
     best = { bins: bins!, results };
   }
-  if (best === null) return { ...verified, tried, simulated: counter.simulated };
-  const headroom = ctx.options.headroom;
-  const answers = headroom > 0 ? await simulate(best.bins.map((b) => gpuScenario(ctx, workload, b))) : best.results;
-  if (headroom > 0) counter.simulated += best.bins.length;
+  if (best === null) return { ...verified, simulated: counter.simulated };
+  let answers = best.results;
+  if (ctx.options.headroom > 0) {
+    answers = await simulate(best.bins.map((b) => gpuScenario(ctx, workload, b)));
+    counter.simulated += best.bins.length;
+  }
   const results = new Map<GpuBin, SimulationResult>();
   best.bins.forEach((b, i) => {
     b.verified = true;
     results.set(b, answers[i]!);
   });
-  return { bins: best.bins, results, tried, simulated: counter.simulated };
+  return { bins: best.bins, results, simulated: counter.simulated };
 }
 
 /**
@@ -96,7 +94,7 @@ async function acceptAll(
     for (const [j, i] of chunk.entries()) {
       const r = answers[j]!;
       const fair = r.starvedAdapters.length <= allowedStarvedShare * bins[i]!.count;
-      if (!r.starved && r.memoryError === null && fair && meetsSlo(ctx, r)) {
+      if (runsClean(r) && fair && meetsSlo(ctx, r)) {
         results[i] = r;
         continue;
       }

@@ -80,7 +80,7 @@ function emptyInto(ctx: PlacementContext, from: GpuBin, targets: GpuBin[], budge
 /** Best fit: the GPU with the least room that accepts queue[q] (with as many following small items as fit). */
 function placeRun(ctx: PlacementContext, queue: number[], q: number, targets: GpuBin[], remember: (b: GpuBin) => void): number {
   const item = ctx.items[queue[q]!]!;
-  const candidates = targets.filter((b) => b.count < ctx.options.maxAdaptersPerGpu && b.room >= item.demand && !(item.shared && b.holdsAdapter(ctx.items, item.adapter)));
+  const candidates = targets.filter((b) => b.room >= item.demand && ctx.mayTake(b, item));
   candidates.sort((a, b) => a.room - b.room || a.index - b.index);
   for (const bin of candidates) {
     remember(bin);

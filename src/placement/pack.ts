@@ -46,8 +46,7 @@ export function firstFit(ctx: PlacementContext, order: readonly number[], bins: 
     const item = ctx.items[index]!;
     let added = 0;
     for (const bin of bins) {
-      if (bin.count >= maxAdapters || item.demand > bin.room) continue;
-      if (item.shared && bin.holdsAdapter(ctx.items, item.adapter)) continue;
+      if (item.demand > bin.room || !ctx.mayTake(bin, item)) continue;
       const run = runFrom(ctx, order, p, bin.room / 4, maxAdapters - bin.count);
       added = run.length > 1 ? tryAddRun(ctx, bin, run) : tryAdd(ctx, bin, index) ? 1 : 0;
       if (added > 0) {

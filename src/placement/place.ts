@@ -12,7 +12,7 @@ import { firstFit, packingOrder, type Unplaced } from './pack.js';
 import { renderPlacement } from './render.js';
 import { spread } from './spread.js';
 import { splitHotItems } from './split.js';
-import { inProcessSimulator, verifyAndRepair, type GpuSimulator } from './verify.js';
+import { inProcessSimulator, runsClean, verifyAndRepair, type GpuSimulator } from './verify.js';
 import type { Placement } from './placement.js';
 import type { ParsedWorkload } from './workload.js';
 
@@ -90,7 +90,7 @@ export async function place(workload: ParsedWorkload, predictor: Predictor, deps
     verification = v;
     const clean = bins.every((b) => {
       const r = v.results.get(b);
-      return r !== undefined && !r.starved && r.memoryError === null;
+      return r !== undefined && runsClean(r);
     });
     if (workload.options.descend && workload.objective === 'min-gpus' && unplaced.length === 0) {
       // a placement the repairs could not fix gets a re-spread at its own count too

@@ -13,7 +13,7 @@ export function spread(ctx: PlacementContext, order: readonly number[], gpuCount
   for (const index of order) {
     const item = ctx.items[index]!;
     const candidates = bins
-      .filter((b) => b.count < ctx.options.maxAdaptersPerGpu && !(item.shared && b.holdsAdapter(ctx.items, item.adapter)))
+      .filter((b) => ctx.mayTake(b, item))
       .sort((a, b) => a.demand - b.demand || a.index - b.index);
     if (!candidates.some((bin) => tryAdd(ctx, bin, index) !== null)) {
       unplaced.push({ item: index, reason: `does not fit on any of the ${gpuCount} GPUs (min-latency spreads over exactly gpuCount GPUs)` });

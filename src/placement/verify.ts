@@ -15,6 +15,11 @@ export function inProcessSimulator(profile: Profile): GpuSimulator {
   return async (scenarios) => scenarios.map((s) => simulateParsed(s, profile));
 }
 
+/** The Twin's verdict that a GPU is fine: vLLM starts and the GPU completes at least 90 % of its traffic. */
+export function runsClean(r: SimulationResult): boolean {
+  return !r.starved && r.memoryError === null;
+}
+
 /** Headroom added to a GPU each time the Twin finds it starving. */
 const repairHeadroomStep = 0.1;
 
@@ -53,7 +58,7 @@ export async function verifyAndRepair(ctx: PlacementContext, workload: ParsedWor
       const r = answers[i]!;
       results.set(b, r);
       b.verified = true;
-      if (r.starved || r.memoryError !== null) failing.push(b);
+      if (!runsClean(r)) failing.push(b);
     });
     if (failing.length === 0 || rounds > ctx.options.maxRepairRounds) break;
     const shed = failing.flatMap((b) => shrink(ctx, b));
