@@ -6,7 +6,9 @@
 // SMAPE (research definition) as it is and with each fitted term, and what separates the Twin from
 // the real saturated runs. The answer is recorded in the README ("Accuracy, and where it falls short").
 import { join } from 'node:path';
-import { readCsv, requireNum, num, type CsvRow } from '../src/shared/csv.js';
+import { readCsv, requireNum, num } from '../src/shared/csv.js';
+import { quantileSorted } from '../src/shared/stats.js';
+import { MeasurementTables } from '../src/profiles/calibration/tables.js';
 import { leastSquares } from '../src/shared/least-squares.js';
 import { embeddedProfiles } from '../src/profiles/index.js';
 import { parseScenario, simulateParsed, type StepRecord } from '../src/twin/index.js';
@@ -36,13 +38,13 @@ const terms: Term[] = [
 
 /** Calibration: benchmark ITL over the mean step interval (duration / steps), minus 1. */
 function calibrationRows(): { load: Load; excess: number }[] {
-  const files = ['metrics_data_adapter_rates.csv', 'metrics_data_aggregated_rate.csv'];
-  return files.flatMap((f) =>
-    readCsv(join(data, 'scheduler-overhead', f)).map((r: CsvRow, i) => {
-      const where = `${f} row ${i + 2}`;
+  const tables = new MeasurementTables(data);
+  return (['mixedLoad', 'aggregatedLoad'] as const).flatMap((name) =>
+    tables.rows(name).map((r, i) => {
+      const where = `${tables.file(name)} row ${i + 2}`;
       const intervalMs = (1000 * requireNum(r, 'duration', where)) / requireNum(r, 'steps', where);
-      const perAdapter = f.includes('adapter_rates');
-      const rate = requireNum(r, 'rate', where) * (perAdapter ? requireNum(r, 'cpu_loras', where) : 1);
+      // mixedLoad gives the per-adapter rate, aggregatedLoad the total
+      const rate = requireNum(r, 'rate', where) * (name === 'mixedLoad' ? requireNum(r, 'cpu_loras', where) : 1);
       const load = { running: requireNum(r, 'avg_batch_size', where), waiting: requireNum(r, 'avg_waiting_queue', where), arrivalsPerStep: (rate * intervalMs) / 1000 };
       return { load, excess: requireNum(r, 'mean_itl_ms', where) / intervalMs - 1 };
     }),
@@ -106,10 +108,7 @@ function replayValidation(): Replay[] {
   return out;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2;
-};
+const median = (xs: number[]): number => quantileSorted([...xs].sort((a, b) => a - b), 0.5);
 const pct = (x: number): string => `${x.toFixed(2)} %`;
 
 const calibration = calibrationRows();
