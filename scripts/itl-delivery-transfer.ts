@@ -80,19 +80,16 @@ function replayValidation(): Replay[] {
   for (const run of readRealRuns(file)) {
     if (run.memoryError || !run.real || !Number.isFinite(run.real.itlMs)) continue;
     const scenario = parseScenario(scenarioOf(run, 'h100-64gb', 0));
-    let busyMs = 0;
-    let steps = 0;
+    // the result has no mean queue: integrate it over the steps
     let waitingMs = 0;
     const observer = {
       onStep(s: StepRecord) {
-        const ms = (s.endS - s.startS) * 1000;
-        busyMs += ms;
-        steps += s.steps;
-        waitingMs += s.waiting * ms;
+        waitingMs += s.waiting * (s.endS - s.startS) * 1000;
       },
     };
     const r = simulateParsed(scenario, profiles.get(scenario.model, scenario.gpu), { observer });
-    if (!r.itlMs || steps === 0) continue;
+    if (!r.itlMs || r.steps === 0) continue;
+    const busyMs = r.durationS * 1000 * r.busyFraction;
     const rate = scenario.adapters.reduce((s, a) => s + a.rate, 0);
     out.push({
       model: run.model,
@@ -102,7 +99,7 @@ function replayValidation(): Replay[] {
       realThroughput: run.real.throughput,
       twinThroughput: r.throughput.total,
       twinTtftMs: r.ttftMs?.mean ?? 0,
-      load: { running: r.meanRunning, waiting: waitingMs / busyMs, arrivalsPerStep: (rate * busyMs) / steps / 1000 },
+      load: { running: r.meanRunning, waiting: waitingMs / busyMs, arrivalsPerStep: (rate * busyMs) / r.steps / 1000 },
     });
   }
   return out;
@@ -118,8 +115,9 @@ process.stdout.write(`calibration: ${calibration.length} scheduler-overhead runs
 for (const model of [...new Set(replays.map((r) => r.model))]) {
   const rows = replays.filter((r) => r.model === model);
   const real = rows.map((r) => r.realItl);
+  const twinError = smapeResearch(real, rows.map((r) => r.twinItl));
   process.stdout.write(`${model} (${rows.length} runs): ITL SMAPE research\n`);
-  process.stdout.write(`  Twin as it is                          ${pct(smapeResearch(real, rows.map((r) => r.twinItl)))}\n`);
+  process.stdout.write(`  Twin as it is                          ${pct(twinError)}\n`);
   for (const f of factors) {
     const predicted = rows.map((r) => r.twinItl * f.factor(r.load));
     const saturated = rows.filter((r) => r.twinTtftMs > 10_000);
@@ -128,7 +126,7 @@ for (const model of [...new Set(replays.map((r) => r.model))]) {
     );
   }
   const sat = rows.filter((r) => r.twinTtftMs > 10_000);
-  const errorShare = smapeResearch(sat.map((r) => r.realItl), sat.map((r) => r.twinItl)) * sat.length / (smapeResearch(real, rows.map((r) => r.twinItl)) * rows.length);
+  const errorShare = smapeResearch(sat.map((r) => r.realItl), sat.map((r) => r.twinItl)) * sat.length / (twinError * rows.length);
   const withRunning = sat.filter((r) => r.realRunning !== null);
   process.stdout.write(
     `  saturated runs (Twin TTFT > 10 s): ${sat.length}, ${pct(100 * errorShare)} of the ITL error; real / Twin median: ITL ${median(sat.map((r) => r.realItl / r.twinItl)).toFixed(3)}, ` +
