@@ -251,6 +251,7 @@ export function formatSuite(rows: SuiteRow[]): string {
     `GPUs vs rate balancing at its fewest starvation-free count: median ${fmt(100 * s.medianSavingVsRateBalancing, 1)} % fewer with default margins, ${fmt(100 * s.medianTightSavingVsRateBalancing, 1)} % at the same criterion (tightest verified); rate balancing never verified within its limit on ${s.rateBalancingNever}`,
     `same for dLoRA-like: ${fmt(100 * s.medianTightSavingVsDlora, 1)} %, round robin: ${fmt(100 * s.medianTightSavingVsRoundRobin, 1)} %`,
     `next-fit (research) GPUs with a starved or failing GPU: ${s.nextFitFailing} of ${rows.length} workloads`,
+    `fewest GPUs any method verified (ours tightest, next-fit when clean, the three baselines) / lower bound: median ${fmt(s.medianBestKnownBoundRatio, 3)}; within 1.1 x on ${s.bestKnownWithinBar} of ${rows.length}`,
   );
   return lines.join('\n');
 }
@@ -270,6 +271,17 @@ export interface SuiteSummary {
   comparedWithRateBalancing: number;
   rateBalancingNever: number;
   nextFitFailing: number;
+  /** median over workloads of (fewest GPUs any method verified) / lower bound; the optimum lies between the two */
+  medianBestKnownBoundRatio: number;
+  /** workloads where some method verified within 1.1 x the lower bound */
+  bestKnownWithinBar: number;
+}
+
+/** The fewest GPUs at which any method's placement verified with no starved or failing GPU. */
+export function bestKnownGpus(r: SuiteRow): number {
+  const counts = [r.oursTight.gpus, r.rateBalancing.gpus, r.dlora.gpus, r.roundRobin.gpus];
+  if (r.nextFit.starved + r.nextFit.memoryErrors === 0) counts.push(r.nextFit.gpus);
+  return Math.min(...counts.filter((n): n is number => n !== null));
 }
 
 export function suiteSummary(rows: SuiteRow[]): SuiteSummary {
@@ -292,5 +304,7 @@ export function suiteSummary(rows: SuiteRow[]): SuiteSummary {
     comparedWithRateBalancing: rows.filter((r) => r.rateBalancing.gpus !== null).length,
     rateBalancingNever: rows.filter((r) => r.rateBalancing.gpus === null).length,
     nextFitFailing: rows.filter((r) => r.nextFit.starved + r.nextFit.memoryErrors > 0).length,
+    medianBestKnownBoundRatio: median(rows.map((r) => bestKnownGpus(r) / r.lowerBound)),
+    bestKnownWithinBar: rows.filter((r) => bestKnownGpus(r) <= 1.1 * r.lowerBound + 1e-9).length,
   };
 }
