@@ -7,8 +7,8 @@
 // which it neither starves nor fails to start: the baselines' own, lenient criterion, which ignores
 // adapters left waiting. Prints, per workload, whether every GPU passed; if so the largest share of a
 // GPU's adapters under 90 % of their traffic and the largest mean TTFT of a GPU; if not, the best served
-// fraction of the GPU that failed. About 2 minutes on 2 cores. The answer is recorded in the README ("Accuracy, and where it
-// falls short", Placement).
+// fraction of the GPU that failed. About 2 minutes on 2 cores. The answer is recorded in the README
+// ("Accuracy, and where it falls short", Placement).
 import { embeddedProfiles } from '../src/profiles/index.js';
 import { PredictorRegistry } from '../src/ml/registry.js';
 import { parseWorkload, pack } from '../src/placement/index.js';
@@ -21,9 +21,10 @@ const traceDir = process.argv[2] ?? '../shared/data/traces';
 const nameFilter = process.argv[3] ?? '';
 const slotGrid = [2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256];
 
+/** At the first slot count that passed; when none did, only `servedFraction` (the best one) means anything. */
 interface GpuOutcome {
   passed: boolean;
-  /** passed: share of the GPU's adapters under 90 % of their traffic; failed: best served fraction */
+  /** share of the GPU's adapters under 90 % of their traffic */
   starvedShare: number;
   ttftS: number;
   servedFraction: number;
@@ -45,12 +46,13 @@ let total = 0;
 console.log(`${'workload'.padEnd(34)} bound     k  at k GPUs`);
 for (const c of suiteCases(traceDir, false).filter((x) => x.name.includes(nameFilter))) {
   const workload = parseWorkload({ ...c.workload, verify: true });
-  const bound = pack(workload, registry.get(workload.model, workload.gpu)).bound.gpus;
+  const { bound: lower, ctx } = pack(workload, registry.get(workload.model, workload.gpu));
+  const bound = lower.gpus;
   const k = Math.max(bound, Math.floor(1.1 * bound + 1e-9));
   const outcomes: GpuOutcome[] = [];
   for (const gpu of rateBalancing(workload, k)) {
     const slots = [...new Set(slotGrid.map((s) => Math.min(s, gpu.adapters.length)))];
-    const outcome = await tryGpu(pool, slots.map((s) => assignmentScenario(workload, { ...gpu, maxLoras: s }, 2048, 256)));
+    const outcome = await tryGpu(pool, slots.map((s) => assignmentScenario(workload, { ...gpu, maxLoras: s }, ctx.maxNumBatchedTokens, ctx.maxNumSeqs)));
     outcomes.push(outcome);
     if (!outcome.passed) break;
   }
