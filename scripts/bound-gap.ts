@@ -14,7 +14,7 @@ import { PredictorRegistry } from '../src/ml/registry.js';
 import { parseWorkload, pack } from '../src/placement/index.js';
 import { assignmentScenario, rateBalancing } from '../src/placement/baselines.js';
 import { runsClean } from '../src/placement/verify.js';
-import { suiteCases } from '../src/bench/place.js';
+import { boundRatioBar, suiteCases } from '../src/bench/place.js';
 import { TwinPool } from '../src/jobs/simulate-pool.js';
 
 const traceDir = process.argv[2] ?? '../shared/data/traces';
@@ -48,7 +48,7 @@ for (const c of suiteCases(traceDir, false).filter((x) => x.name.includes(nameFi
   const workload = parseWorkload({ ...c.workload, verify: true });
   const { bound: lower, ctx } = pack(workload, registry.get(workload.model, workload.gpu));
   const bound = lower.gpus;
-  const k = Math.max(bound, Math.floor(1.1 * bound + 1e-9));
+  const k = Math.max(bound, Math.floor(boundRatioBar * bound + 1e-9));
   const outcomes: GpuOutcome[] = [];
   for (const gpu of rateBalancing(workload, k)) {
     const slots = [...new Set(slotGrid.map((s) => Math.min(s, gpu.adapters.length)))];
@@ -64,5 +64,5 @@ for (const c of suiteCases(traceDir, false).filter((x) => x.name.includes(nameFi
     : `every GPU passes; worst: ${(100 * Math.max(...outcomes.map((o) => o.starvedShare))).toFixed(0)} % of adapters starved, TTFT ${Math.max(...outcomes.map((o) => o.ttftS)).toFixed(0)} s`;
   console.log(`${c.name.padEnd(34)} ${String(bound).padStart(5)} ${String(k).padStart(5)}  ${verdict}`);
 }
-console.log(`\nrate balancing at floor(1.1 x bound) GPUs, any --max-loras per GPU: passes the GPU-level starvation rule on ${passedWorkloads} of ${total} workloads`);
+console.log(`\nrate balancing at floor(${boundRatioBar} x bound) GPUs, any --max-loras per GPU: passes the GPU-level starvation rule on ${passedWorkloads} of ${total} workloads`);
 await pool.destroy();
