@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
-import { bundleFiles, writeBundle, PredictorMetadata } from '../ml/bundle.js';
+import { bundleFiles, writeFlatBundle, PredictorMetadata } from '../ml/bundle.js';
 import { defaultPredictorsDir } from '../ml/registry.js';
 import { localSweepRunner } from '../jobs/sweep-runner.js';
 import { trainPredictors } from '../jobs/train.js';
@@ -75,7 +75,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       process.stdout.write(`retrained in ${seconds.toFixed(0)} s\n`);
       return differences > 0 ? 1 : 0;
     }
-    for (const path of writeBundle(out, bundle)) process.stdout.write(`wrote ${path}\n`);
+    for (const path of writeFlatBundle(out, bundle)) process.stdout.write(`wrote ${path}\n`);
     const m = bundle.metadata.metrics;
     process.stdout.write(`trained ${profile.model}@${profile.gpu} (version ${bundle.metadata.version}) in ${seconds.toFixed(0)} s\n`);
     process.stdout.write(`  Twin hold-out (${m.twinHoldout.student.rows} rows): student throughput SMAPE ${m.twinHoldout.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ${m.twinHoldout.student.starved.macroF1.toFixed(3)}\n`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { featureCount, featureNames, featureVersion } from './features.js';
@@ -48,47 +48,110 @@ export interface DatasetContents {
   staleFeatures: boolean;
 }
 
-/** Rows already in `file` (sorted by index), creating the file with its header when absent. */
+/**
+ * Rows already in `file` (sorted by index), creating the file with its header when absent or empty.
+ * A torn last line (no "\n", or not JSON: a run killed mid-append) is cut off the file here, before
+ * the sweep appends, so the next row starts on a line of its own; its workload is simulated again.
+ * A bad line anywhere else is an error, as is a header that is not JSON (AppError 'dataFile').
+ */
 export function openDataset(file: string, header: DatasetHeader): DatasetContents {
-  if (!existsSync(file)) {
-    writeFileSync(file, `${JSON.stringify(header)}\n`);
-    return { rows: [], done: new Set(), staleFeatures: false };
-  }
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const found = DatasetHeader.safeParse(JSON.parse(lines[0] ?? 'null'));
+  if (!existsSync(file) || statSync(file).size === 0) return createDataset(file, header);
+  const bytes = readFileSync(file);
+  const lines = datasetLines(bytes);
+  const found = readHeader(file, lines[0]!.text);
   const sameSweep =
-    found.success &&
-    found.data.model === header.model &&
-    found.data.gpu === header.gpu &&
-    found.data.seed === header.seed &&
-    found.data.sampler === header.sampler &&
-    found.data.profileSha256 === header.profileSha256;
+    found !== null &&
+    found.model === header.model &&
+    found.gpu === header.gpu &&
+    found.seed === header.seed &&
+    found.sampler === header.sampler &&
+    found.profileSha256 === header.profileSha256;
   if (!sameSweep) {
-    throw new AppError('invalidInput', `--dataset: ${file} belongs to another sweep (header ${lines[0] ?? 'missing'}); choose another file`);
+    throw new AppError('invalidInput', `--dataset: ${file} belongs to another sweep (header ${lines[0]!.text.slice(0, 500)}); choose another file`);
   }
-  const staleFeatures = JSON.stringify(found.data.features) !== JSON.stringify(header.features) || found.data.featureVersion !== header.featureVersion;
+  // the header alone, its newline never written: nothing to resume
+  if (lines[0]!.torn) return createDataset(file, header);
+  const staleFeatures = JSON.stringify(found.features) !== JSON.stringify(header.features) || found.featureVersion !== header.featureVersion;
+  const contents = readRows(file, lines, staleFeatures);
+  if (contents.tornAt !== null) truncateSync(file, contents.tornAt);
+  return { rows: [...contents.byIndex.values()].sort((a, b) => a.index - b.index), done: contents.done, staleFeatures };
+}
+
+/** The header and no rows, written whole (temp + rename) so a crash cannot leave half a header. */
+function createDataset(file: string, header: DatasetHeader): DatasetContents {
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(header)}\n`);
+  renameSync(`${file}.tmp`, file);
+  return { rows: [], done: new Set(), staleFeatures: false };
+}
+
+interface DatasetLine {
+  text: string;
+  /** byte offset where the line starts */
+  start: number;
+  /** no "\n" after it: the write was cut short */
+  torn: boolean;
+}
+
+function datasetLines(bytes: Buffer): DatasetLine[] {
+  const lines: DatasetLine[] = [];
+  for (let start = 0; start < bytes.length; ) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl === -1 ? bytes.length : nl;
+    lines.push({ text: bytes.toString('utf8', start, end), start, torn: nl === -1 });
+    start = end + 1;
+  }
+  return lines;
+}
+
+/** The header of line 1, or null when it is JSON but not a sweep header. */
+function readHeader(file: string, line: string): DatasetHeader | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new AppError('dataFile', `${file} line 1: not JSON, so not a sweep dataset header; choose another file`);
+  }
+  const found = DatasetHeader.safeParse(value);
+  return found.success ? found.data : null;
+}
+
+/** The rows and done indices of lines 2.., and the byte offset of a torn last line (null: none). */
+function readRows(file: string, lines: DatasetLine[], staleFeatures: boolean): { byIndex: Map<number, DatasetRow>; done: Set<number>; tornAt: number | null } {
+  const schema = staleFeatures ? DatasetRow.extend({ features: z.array(z.number()) }) : DatasetRow;
   const byIndex = new Map<number, DatasetRow>();
   const done = new Set<number>();
-  lines.slice(1).forEach((line, i) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      // a line cut short by an interrupted run is dropped and simulated again
-      if (i === lines.length - 2) return;
-      throw new AppError('dataFile', `${file} line ${i + 2}: not JSON`);
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const value = line.torn ? notJson : parseLine(line.text);
+    if (value === notJson) {
+      // only the last line can be cut short by an interrupted append: drop it from the file
+      if (i === lines.length - 1) return { byIndex, done, tornAt: line.start };
+      throw new AppError('dataFile', `${file} line ${i + 1}: not JSON`);
     }
+    if (value === blank) continue;
     const infeasible = InfeasibleRow.safeParse(value);
     if (infeasible.success) {
       done.add(infeasible.data.index);
-      return;
+      continue;
     }
-    const row = (staleFeatures ? DatasetRow.extend({ features: z.array(z.number()) }) : DatasetRow).safeParse(value);
-    if (!row.success) throw new AppError('dataFile', `${file} line ${i + 2}: not a dataset row`);
+    const row = schema.safeParse(value);
+    if (!row.success) throw new AppError('dataFile', `${file} line ${i + 1}: not a dataset row`);
     byIndex.set(row.data.index, row.data);
     done.add(row.data.index);
-  });
-  return { rows: [...byIndex.values()].sort((a, b) => a.index - b.index), done, staleFeatures };
+  }
+  return { byIndex, done, tornAt: null };
+}
+
+const blank = Symbol('blank line');
+const notJson = Symbol('not JSON');
+
+function parseLine(text: string): unknown {
+  if (text.trim() === '') return blank;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return notJson;
+  }
 }
 
 /** Rewrites a dataset with a new header and rows (after recomputing features), atomically. */

@@ -1,8 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { basename } from 'node:path';
 import { AppError } from '../shared/errors.js';
 import type { ProfileStore } from '../profiles/index.js';
-import { listBundles, readBundle } from './bundle.js';
+import { listBundles, loadBundle } from './bundle.js';
 import { Predictor } from './predictor.js';
 
 /** `models/predictors` of this package (same relative place from src/ and from dist/). */
@@ -16,15 +15,29 @@ export class PredictorRegistry {
     for (const p of predictors) this.predictors.set(`${p.profile.model}@${p.profile.gpu}`, p);
   }
 
-  /** Loads, validates and compiles every bundle under `dir` whose profile is known. */
-  static fromDirectory(profiles: ProfileStore, dir: string = defaultPredictorsDir): PredictorRegistry {
-    return new PredictorRegistry(
-      listBundles(dir).map((d) => {
-        const bundle = readBundle(d);
-        if (basename(d) !== `${bundle.metadata.model}@${bundle.metadata.gpu}`) throw new AppError('dataFile', `predictor folder ${d} holds ${bundle.metadata.model}@${bundle.metadata.gpu}`);
-        return new Predictor(profiles.get(bundle.metadata.model, bundle.metadata.gpu), bundle);
-      }),
-    );
+  /**
+   * Loads, checks (loadBundle) and compiles every bundle under `dir`. Without `onError` the first bad
+   * bundle throws (the embedded models ship with the package: a broken one must stop the start); with
+   * it, each problem is reported there and that bundle skipped (a directory written at run time).
+   */
+  static fromDirectory(profiles: ProfileStore, dir: string = defaultPredictorsDir, onError?: (err: Error, bundleDir: string) => void): PredictorRegistry {
+    const report =
+      onError ??
+      ((err: Error): never => {
+        throw err;
+      });
+    const { dirs, problems } = listBundles(dir);
+    for (const p of problems) report(p.err, p.dir);
+    const predictors: Predictor[] = [];
+    for (const d of dirs) {
+      try {
+        const bundle = loadBundle(d);
+        predictors.push(new Predictor(profiles.get(bundle.metadata.model, bundle.metadata.gpu), bundle));
+      } catch (err) {
+        report(err as Error, d);
+      }
+    }
+    return new PredictorRegistry(predictors);
   }
 
   /** Replaces the predictor of its model@gpu: later calls see the new one, calls in flight keep theirs. */

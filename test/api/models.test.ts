@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readBundle } from '../../src/ml/bundle.js';
 import { Predictor } from '../../src/ml/predictor.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { embeddedProfiles } from '../../src/profiles/index.js';
@@ -67,7 +68,7 @@ describe('models and refresh', async () => {
     const candidate = job.candidate as { version: string };
     const models = (await app.inject({ url: '/v1/models' })).json().models;
     expect(models.find((m: { model: string }) => m.model === llama.model).version).toBe(candidate.version);
-    const onDisk = JSON.parse(readFileSync(join(dir, 'predictors', 'llama-3.1-8b-instruct@h100-64gb', 'metadata.json'), 'utf8'));
+    const onDisk = readBundle(join(dir, 'predictors', 'llama-3.1-8b-instruct@h100-64gb')).metadata;
     expect(onDisk.version).toBe(candidate.version);
     const metrics = (await app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/lora_placer_refresh_duration_seconds_count\{outcome="replaced"\} 1/);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecisionTreeClassifier, DecisionTreeRegression } from 'ml-cart';
@@ -12,6 +12,8 @@ import { fitStudent } from '../../src/ml/distill.js';
 import { computeFeatures, featureCount, featureNames } from '../../src/ml/features.js';
 import { maxFeasibleSlots, sampleWorkload } from '../../src/ml/workload-sampler.js';
 import { appendLines, headerFor, openDataset, datasetHash } from '../../src/ml/dataset.js';
+import { runSweep } from '../../src/jobs/sweep.js';
+import { InlineSweepRunner } from '../../src/jobs/sweep-runner.js';
 import { classification, r2 } from '../../src/ml/metrics.js';
 import { embeddedProfiles, kvCapacityTokens, memoryErrorReason } from '../../src/profiles/index.js';
 import { parseScenario } from '../../src/twin/index.js';
@@ -169,10 +171,16 @@ describe('sweep dataset', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lora-placer-ds-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const row = (index: number) => ({ index, features: new Array(featureCount).fill(index), throughput: 10, idealThroughput: 11, itlMs: 20, ttftMs: null, starved: false, wallMs: 5 });
+  const header = headerFor('m', 'g', 1, 'p');
+  /** every line of the file must be JSON (the header, then rows): what a later open would demand */
+  const parsedLines = (file: string): { index?: number }[] => {
+    const text = readFileSync(file, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    return text.slice(0, -1).split('\n').map((l) => JSON.parse(l));
+  };
 
-  it('resumes: keeps rows and infeasible markers, tolerates a truncated last line, refuses another sweep', () => {
+  it('resumes: keeps rows and infeasible markers, drops a truncated last line, refuses another sweep', () => {
     const file = join(dir, 'a.jsonl');
-    const header = headerFor('m', 'g', 1, 'p');
     expect(openDataset(file, header).rows).toEqual([]);
     appendLines(file, [row(2), { index: 5, infeasible: true }, row(0)]);
     appendFileSync(file, '{"index": 7, "feat');
@@ -184,10 +192,60 @@ describe('sweep dataset', () => {
     expect(datasetHash(again.rows)).toBe(datasetHash([row(0), { ...row(2), wallMs: 999 }]));
   });
 
-  it('names a corrupt line in the middle', () => {
+  it('cuts a torn last line off the file on resume, so rows appended after it parse, each once', () => {
+    const file = join(dir, 'torn.jsonl');
+    openDataset(file, header);
+    appendLines(file, [row(0), row(1)]);
+    const whole = JSON.stringify(row(2));
+    appendFileSync(file, whole.slice(0, whole.length >> 1));
+    const resumed = openDataset(file, header);
+    expect(resumed.rows.map((r) => r.index)).toEqual([0, 1]);
+    appendLines(file, [row(2), row(3)]);
+    expect(parsedLines(file).slice(1).map((l) => l.index)).toEqual([0, 1, 2, 3]);
+    expect(openDataset(file, header).rows.map((r) => r.index)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('cuts a last row whose newline was never written (it is simulated again), and keeps a file that ends cleanly', () => {
+    const file = join(dir, 'no-newline.jsonl');
+    openDataset(file, header);
+    appendLines(file, [row(0)]);
+    appendFileSync(file, JSON.stringify(row(1)));
+    expect([...openDataset(file, header).done]).toEqual([0]);
+    const clean = readFileSync(file, 'utf8');
+    expect(clean).toBe(`${JSON.stringify(header)}\n${JSON.stringify(row(0))}\n`);
+    openDataset(file, header);
+    expect(readFileSync(file, 'utf8')).toBe(clean);
+  });
+
+  it('a resumed sweep appends after the cut: the dataset holds every workload once', async () => {
+    const profiles = embeddedProfiles();
+    const profile = profiles.get('qwen-2.5-7b-instruct', 'h100-64gb');
+    const file = join(dir, 'sweep.jsonl');
+    const sweep = (rows: number) => runSweep({ profile, seed: 3, rows, datasetFile: file, runner: new InlineSweepRunner(profiles), progress: false });
+    await sweep(4);
+    appendFileSync(file, '{"index": 4, "features": [0.');
+    const rows = await sweep(8);
+    const indices = parsedLines(file)
+      .slice(1)
+      .map((l) => l.index!)
+      .sort((x, y) => x - y);
+    expect(indices).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(new Set(rows.map((r) => r.index)).size).toBe(rows.length);
+    expect((await sweep(8)).map((r) => r.index)).toEqual(rows.map((r) => r.index));
+  });
+
+  it('names a corrupt line in the middle, and leaves the file as it was', () => {
     const file = join(dir, 'b.jsonl');
-    writeFileSync(file, `${JSON.stringify(headerFor('m', 'g', 1, 'p'))}\nnot json\n${JSON.stringify(row(1))}\n`);
-    expect(() => openDataset(file, headerFor('m', 'g', 1, 'p'))).toThrow(/line 2/);
+    const text = `${JSON.stringify(header)}\nnot json\n${JSON.stringify(row(1))}\n{"torn`;
+    writeFileSync(file, text);
+    expect(() => openDataset(file, header)).toThrow(/line 2: not JSON/);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  it('names the file when line 1 is not JSON (a dataFile error, not a SyntaxError)', () => {
+    const file = join(dir, 'c.jsonl');
+    writeFileSync(file, `garbage{\n${JSON.stringify(row(1))}\n`);
+    expect(() => openDataset(file, header)).toThrow(expect.objectContaining({ code: 'LP_ERR_DATA_FILE', message: expect.stringMatching(/c\.jsonl line 1: not JSON/) }));
   });
 });
 

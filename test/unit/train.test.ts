@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { embeddedProfiles } from '../../src/profiles/index.js';
 import { InlineSweepRunner } from '../../src/jobs/sweep-runner.js';
 import { trainPredictors } from '../../src/jobs/train.js';
-import { bundleFiles, PredictorMetadata, readBundle, writeBundle } from '../../src/ml/bundle.js';
+import { bundleFiles, PredictorMetadata, readBundle, writeFlatBundle } from '../../src/ml/bundle.js';
 import { Predictor } from '../../src/ml/predictor.js';
 import { targetNames } from '../../src/ml/targets.js';
 import { parseScenario } from '../../src/twin/index.js';
@@ -31,7 +31,7 @@ describe('training pipeline (small)', () => {
     expect(m.metrics.realRuns).toBeNull();
     for (const t of targetNames) expect(m.students[t]!.leaves).toBeGreaterThan(1);
 
-    writeBundle(join(dir, 'out'), first);
+    writeFlatBundle(join(dir, 'out'), first);
     const loaded = readBundle(join(dir, 'out'));
     expect(loaded).toEqual(first);
     const predictor = new Predictor(profile, loaded);
