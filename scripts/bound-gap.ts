@@ -9,6 +9,7 @@
 // GPU's adapters under 90 % of their traffic and the largest mean TTFT of a GPU; if not, the best served
 // fraction of the GPU that failed. About 2 minutes on 2 cores. The answer is recorded in the README
 // ("Accuracy, and where it falls short", Placement).
+import { unlimitedWorkLimits } from '../src/shared/work-limits.js';
 import { embeddedProfiles } from '../src/profiles/index.js';
 import { PredictorRegistry } from '../src/ml/registry.js';
 import { parseWorkload, pack } from '../src/placement/index.js';
@@ -46,7 +47,7 @@ let total = 0;
 console.log(`${'workload'.padEnd(34)} bound     k  at k GPUs`);
 for (const c of suiteCases(traceDir, false).filter((x) => x.name.includes(nameFilter))) {
   const workload = parseWorkload({ ...c.workload, verify: true });
-  const { bound: lower, ctx } = pack(workload, registry.get(workload.model, workload.gpu));
+  const { bound: lower, ctx } = pack(workload, registry.get(workload.model, workload.gpu), unlimitedWorkLimits);
   const bound = lower.gpus;
   const k = Math.max(bound, Math.floor(boundRatioBar * bound + 1e-9));
   const outcomes: GpuOutcome[] = [];

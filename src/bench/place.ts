@@ -1,3 +1,4 @@
+import { unlimitedWorkLimits } from '../shared/work-limits.js';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Predictor } from '../ml/predictor.js';
@@ -81,11 +82,11 @@ export function benchPlaceSpeed(registry: PredictorRegistry, repeats: number, ca
   return cases.map((c) => {
     const workload = parseWorkload(c.workload);
     const predictor = registry.get(workload.model, workload.gpu);
-    let packed = pack(workload, predictor);
+    let packed = pack(workload, predictor, unlimitedWorkLimits);
     const times: number[] = [];
     for (let i = 0; i < repeats; i++) {
       const t0 = performance.now();
-      packed = pack(workload, predictor);
+      packed = pack(workload, predictor, unlimitedWorkLimits);
       times.push(performance.now() - t0);
     }
     const med = median(times);
@@ -134,13 +135,13 @@ export async function benchSuiteCase(registry: PredictorRegistry, c: BenchCase, 
   const workload = parseWorkload({ ...c.workload, verify: true });
   const predictor = registry.get(workload.model, workload.gpu);
   const times: number[] = [];
-  let packed = pack(workload, predictor);
+  let packed = pack(workload, predictor, unlimitedWorkLimits);
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    packed = pack(workload, predictor);
+    packed = pack(workload, predictor, unlimitedWorkLimits);
     times.push(performance.now() - t0);
   }
-  const placement = await place(workload, predictor, { simulate, parallel: workers });
+  const placement = await place(workload, predictor, { simulate, parallel: workers, limits: unlimitedWorkLimits });
   const v = placement.verification!;
   const tight = await tightestVerified(workload, predictor, simulate, placement);
   const maxNumSeqs = packed.ctx.maxNumSeqs;
@@ -195,7 +196,7 @@ async function tightestVerified(workload: ParsedWorkload, predictor: Predictor, 
   let best = { gpus: clean(first) ? first.gpuCount : Infinity, headroom: workload.options.headroom, minServedFraction: workload.options.minServedFraction, starvedAdapters: first.verification!.starvedAdapters };
   for (const margin of marginLadder) {
     if (best.gpus <= first.lowerBound) break;
-    const p = await place({ ...workload, options: { ...workload.options, ...margin } }, predictor, { simulate });
+    const p = await place({ ...workload, options: { ...workload.options, ...margin } }, predictor, { simulate, limits: unlimitedWorkLimits });
     if (clean(p) && p.gpuCount < best.gpus) best = { gpus: p.gpuCount, headroom: margin.headroom, minServedFraction: margin.minServedFraction, starvedAdapters: p.verification!.starvedAdapters };
   }
   return best;

@@ -4,6 +4,7 @@ import type { PlacementContext } from './context.js';
 import type { GpuBin, GpuVerdict } from './gpu-bin.js';
 import { rankedKnobs } from './knobs.js';
 import { gpuScenario, runsClean, type GpuSimulator } from './verify.js';
+import { SimulationBudget } from './work.js';
 import type { ParsedWorkload } from './workload.js';
 
 /** Knob choices (the predictors' best first) the Twin may try on one GPU of a re-spread placement. */
@@ -39,6 +40,7 @@ export async function descend(
   floor: number,
   simulate: GpuSimulator,
   batch: number,
+  budget: SimulationBudget = new SimulationBudget(Infinity),
 ): Promise<DescentOutcome> {
   const items = verified.bins.flatMap((b) => b.items);
   const allowed = starvedAdapterShare(verified);
@@ -46,14 +48,16 @@ export async function descend(
   let best: { bins: GpuBin[]; results: SimulationResult[] } | null = null;
   for (let k = from; k >= Math.max(1, floor); k--) {
     const bins = balanceOver(ctx, items, k);
-    const results = bins === null ? null : await acceptAll(ctx, workload, bins, allowed, simulate, batch, counter);
+    const results = bins === null ? null : await acceptAll(ctx, workload, bins, allowed, simulate, batch, counter, budget);
     if (results === null) break;
     best = { bins: bins!, results };
   }
   if (best === null) return { ...verified, simulated: counter.simulated };
   let answers = best.results;
-  if (ctx.options.headroom > 0) {
-    answers = await simulate(best.bins.map((b) => gpuScenario(ctx, workload, b)));
+  const atOwnTraffic = best.bins.map((b) => gpuScenario(ctx, workload, b));
+  // without budget for that last pass, the answer reports the runs at (1 + headroom) x the traffic
+  if (ctx.options.headroom > 0 && budget.spend(atOwnTraffic)) {
+    answers = await simulate(atOwnTraffic);
     counter.simulated += best.bins.length;
   }
   const results = new Map<GpuBin, SimulationResult>();
@@ -77,6 +81,7 @@ async function acceptAll(
   simulate: GpuSimulator,
   batch: number,
   counter: { simulated: number },
+  budget: SimulationBudget,
 ): Promise<SimulationResult[] | null> {
   const choices = new Map<GpuBin, GpuVerdict[]>(bins.map((b) => [b, rankedKnobs(ctx, b).filter((v) => v.slots >= 1).slice(0, knobTries)]));
   const results = new Array<SimulationResult>(bins.length);
@@ -89,6 +94,7 @@ async function acceptAll(
       bin.verdict = choices.get(bin)![attempt[i]!]!;
       return loaded(gpuScenario(ctx, workload, bin), ctx.options.headroom);
     });
+    if (!budget.spend(scenarios)) return null;
     const answers = await simulate(scenarios);
     counter.simulated += chunk.length;
     for (const [j, i] of chunk.entries()) {

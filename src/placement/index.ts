@@ -8,3 +8,5 @@ export type { GpuSimulator } from './verify.js';
 export { lowerBound } from './bounds.js';
 export type { LowerBound } from './bounds.js';
 export { vllmArgs } from './vllm-args.js';
+export { checkPlacementWork, SimulationBudget } from './work.js';
+export { AdapterPath } from './workload.js';

@@ -44,13 +44,24 @@ export function itemOf(adapter: number, id: string, rank: number, rate: number, 
 /**
  * Splits an item whose rate exceeds `maxRate` (the most one GPU can carry for it alone) into shares:
  * as many full shares as needed plus the remainder, so that only the remainder competes for space.
+ * Shares never share a GPU, so at most `maxShares` are made; what they cannot carry is `rest`.
  */
-export function splitItem(item: PlacementItem, maxRate: number): PlacementItem[] {
-  if (!(maxRate > 0) || item.rate <= maxRate) return [item];
-  const full = Math.floor(item.rate / maxRate);
-  const rest = item.rate - full * maxRate;
+export function splitItem(item: PlacementItem, maxRate: number, maxShares = Infinity): { shares: PlacementItem[]; rest: PlacementItem | null } {
+  if (!(maxRate > 0) || item.rate <= maxRate) return { shares: [item], rest: null };
+  const full = Math.min(Math.floor(item.rate / maxRate), maxShares);
+  const remainder = item.rate - full * maxRate;
+  const share = (rate: number): PlacementItem => ({ ...item, rate, demand: rate * (item.inputMean + item.outputMean), shared: true });
   const shares: PlacementItem[] = [];
-  for (let i = 0; i < full; i++) shares.push({ ...item, rate: maxRate, demand: maxRate * (item.inputMean + item.outputMean), shared: true });
-  if (rest > 0) shares.push({ ...item, rate: rest, demand: rest * (item.inputMean + item.outputMean), shared: true });
-  return shares;
+  for (let i = 0; i < full; i++) shares.push(share(maxRate));
+  if (remainder <= 0) return { shares, rest: null };
+  if (full < maxShares) {
+    shares.push(share(remainder));
+    return { shares, rest: null };
+  }
+  return { shares, rest: share(remainder) };
+}
+
+/** Tokens of the item's typical request beyond what the model accepts (0: it fits max_model_len). */
+export function tokensBeyondModel(item: PlacementItem, maxModelLen: number): number {
+  return Math.max(0, item.inputMean + item.outputMean - maxModelLen);
 }

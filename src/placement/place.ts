@@ -9,12 +9,14 @@ import { improve } from './improve.js';
 import { wholeItems } from './items.js';
 import { bestKnobs } from './knobs.js';
 import { firstFit, packingOrder, type Unplaced } from './pack.js';
-import { renderPlacement } from './render.js';
+import { renderPlacement, type VerificationSummary } from './render.js';
 import { spread } from './spread.js';
 import { splitHotItems } from './split.js';
 import { inProcessSimulator, runsClean, verifyAndRepair, type GpuSimulator } from './verify.js';
 import type { Placement } from './placement.js';
+import { checkPlacementWork, SimulationBudget } from './work.js';
 import type { ParsedWorkload } from './workload.js';
+import { defaultWorkLimits, type WorkLimits } from '../shared/work-limits.js';
 
 /** The outcome of packing before verification and rendering. */
 export interface PackedPlacement {
@@ -37,20 +39,24 @@ export function defaultImproveWork(greedyWork: number): number {
  * Packs a workload with the predictors (no simulation): split hot adapters, first-fit decreasing,
  * improvement, final knobs per GPU. Pure and deterministic (unless options.timeBudgetMs is set).
  */
-export function pack(workload: ParsedWorkload, predictor: Predictor): PackedPlacement {
+export function pack(workload: ParsedWorkload, predictor: Predictor, limits: WorkLimits = defaultWorkLimits): PackedPlacement {
   const started = performance.now();
   const ctx = new PlacementContext(predictor, workload, workload.options);
-  ctx.items = splitHotItems(ctx, wholeItems(workload));
-  const bound = lowerBound(ctx, ctx.items, workload.adapters.length);
-  const order = packingOrder(
+  const maxGpus = workload.maxGpus ?? limits.maxGpus;
+  const prepared = splitHotItems(ctx, wholeItems(workload), maxGpus);
+  ctx.items = prepared.items;
+  const unservable = new Set(prepared.unservable.map((u) => u.item));
+  const servable = ctx.items.map((_, i) => i).filter((i) => !unservable.has(i));
+  const bound = lowerBound(
     ctx,
-    ctx.items.map((_, i) => i),
+    servable.map((i) => ctx.items[i]!),
+    workload.adapters.length,
   );
-  const maxGpus = workload.maxGpus ?? Infinity;
+  const order = packingOrder(ctx, servable);
   let bins: GpuBin[] = [];
   let unplaced: Unplaced[];
   if (workload.objective === 'min-latency') {
-    const count = workload.gpuCount ?? workload.maxGpus ?? minGpusCount(workload, predictor);
+    const count = workload.gpuCount ?? workload.maxGpus ?? Math.min(maxGpus, minGpusCount(workload, predictor, limits));
     ({ bins, unplaced } = spread(ctx, order, count));
   } else {
     const workBefore = ctx.work;
@@ -62,11 +68,11 @@ export function pack(workload: ParsedWorkload, predictor: Predictor): PackedPlac
     if (unplaced.length > 0) unplaced = firstFit(ctx, packingOrder(ctx, unplaced.map((u) => u.item)), bins, maxGpus);
   }
   for (const b of bins) b.verdict = bestKnobs(ctx, b, workload.objective === 'min-latency');
-  return { ctx, bins, unplaced, bound };
+  return { ctx, bins, unplaced: [...prepared.unservable, ...unplaced], bound };
 }
 
-function minGpusCount(workload: ParsedWorkload, predictor: Predictor): number {
-  return Math.max(1, pack({ ...workload, objective: 'min-gpus' }, predictor).bins.length);
+function minGpusCount(workload: ParsedWorkload, predictor: Predictor, limits: WorkLimits): number {
+  return Math.max(1, pack({ ...workload, objective: 'min-gpus' }, predictor, limits).bins.length);
 }
 
 export interface PlaceDeps {
@@ -74,30 +80,40 @@ export interface PlaceDeps {
   simulate?: GpuSimulator;
   /** GPUs `simulate` runs at once (the descent asks for this many at a time; default 1) */
   parallel?: number;
+  /** work bounds (default: defaultWorkLimits; benchmarks pass unlimitedWorkLimits) */
+  limits?: WorkLimits;
 }
 
-/** Places a parsed workload; verifies and repairs with the Twin when asked. */
+/**
+ * Places a parsed workload; verifies and repairs with the Twin when asked. Refuses (413) a workload
+ * beyond the limits before any work; a verification stops repairing and descending when its
+ * simulation budget runs out (`verification.budgetExhausted`).
+ */
 export async function place(workload: ParsedWorkload, predictor: Predictor, deps: PlaceDeps = {}): Promise<Placement> {
   const started = performance.now();
-  const packed = pack(workload, predictor);
+  const limits = deps.limits ?? defaultWorkLimits;
+  checkPlacementWork(workload, limits);
+  const packed = pack(workload, predictor, limits);
   let { bins, unplaced } = packed;
-  let verification: { results: Map<GpuBin, SimulationResult>; rounds: number; simulated: number } | null = null;
+  let verification: VerificationSummary | null = null;
   if (workload.verify) {
     const simulate = deps.simulate ?? inProcessSimulator(predictor.profile);
-    const v = await verifyAndRepair(packed.ctx, workload, bins, simulate, workload.maxGpus ?? Infinity);
+    const budget = new SimulationBudget(limits.maxVerifiedRequests);
+    const v = await verifyAndRepair(packed.ctx, workload, bins, simulate, workload.maxGpus ?? limits.maxGpus, budget);
     bins = v.bins;
     unplaced = [...unplaced, ...v.unplaced];
-    verification = v;
+    verification = { results: v.results, rounds: v.rounds, simulated: v.simulated, budgetExhausted: false };
     const clean = bins.every((b) => {
       const r = v.results.get(b);
       return r !== undefined && runsClean(r);
     });
     if (workload.options.descend && workload.objective === 'min-gpus' && unplaced.length === 0) {
       // a placement the repairs could not fix gets a re-spread at its own count too
-      const d = await descend(packed.ctx, workload, { bins, results: v.results }, clean ? bins.length - 1 : bins.length, packed.bound.gpus, simulate, deps.parallel ?? 1);
+      const d = await descend(packed.ctx, workload, { bins, results: v.results }, clean ? bins.length - 1 : bins.length, packed.bound.gpus, simulate, deps.parallel ?? 1, budget);
       bins = d.bins;
-      verification = { results: d.results, rounds: v.rounds, simulated: v.simulated + d.simulated };
+      verification = { results: d.results, rounds: v.rounds, simulated: v.simulated + d.simulated, budgetExhausted: false };
     }
+    verification.budgetExhausted = budget.exhausted;
   }
   return renderPlacement(workload, packed.ctx, bins, unplaced, packed.bound, verification, performance.now() - started);
 }

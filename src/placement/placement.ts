@@ -45,6 +45,7 @@ export const Placement = z.object({
       starvedGpus: z.number().int(),
       memoryErrorGpus: z.number().int(),
       starvedAdapters: z.number().int().describe('adapters below 90 % of their own demand on some GPU'),
+      budgetExhausted: z.boolean().describe('the simulation budget (MAX_VERIFIED_REQUESTS) ran out, so repairs or the descent stopped early'),
     })
     .optional(),
   predictorEvaluations: z.number().int(),

@@ -8,10 +8,12 @@ import type { GpuPlan, Placement } from './placement.js';
 import { defaultAdapterPath, vllmArgs } from './vllm-args.js';
 import type { ParsedWorkload } from './workload.js';
 
-interface VerificationSummary {
+export interface VerificationSummary {
   results: Map<GpuBin, SimulationResult>;
   rounds: number;
   simulated: number;
+  /** the simulation budget (MAX_VERIFIED_REQUESTS) ran out: repairs or the descent stopped early */
+  budgetExhausted: boolean;
 }
 
 /** The Placement answer (DESIGN.md section 5): GPUs with knobs, predictions and vLLM arguments, routing, unplaced. */
@@ -44,6 +46,7 @@ export function renderPlacement(
             starvedGpus: results.filter((r) => r.starved).length,
             memoryErrorGpus: results.filter((r) => r.memoryError !== null).length,
             starvedAdapters: results.reduce((n, r) => n + r.starvedAdapters.length, 0),
+            budgetExhausted: verification.budgetExhausted,
           },
         }
       : {}),

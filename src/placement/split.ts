@@ -1,6 +1,7 @@
 import type { PlacementContext } from './context.js';
 import { GpuBin } from './gpu-bin.js';
-import { splitItem, type PlacementItem } from './items.js';
+import { splitItem, tokensBeyondModel, type PlacementItem } from './items.js';
+import type { Unplaced } from './pack.js';
 
 /**
  * The highest rate of `item`'s adapter that one GPU accepts with that adapter alone (one slot), by
@@ -27,13 +28,38 @@ export function maxSoloRate(ctx: PlacementContext, item: PlacementItem): number 
   return lo;
 }
 
-/** Splits every adapter too hot for one GPU into shares (see splitItem); the rest pass through. */
-export function splitHotItems(ctx: PlacementContext, items: readonly PlacementItem[]): PlacementItem[] {
+/** What packing works on: the items, and those that no placement can serve (with the reason). */
+export interface PreparedItems {
+  items: PlacementItem[];
+  unservable: Unplaced[];
+}
+
+/**
+ * Splits every adapter too hot for one GPU into shares (see splitItem), at most `maxGpus` of them;
+ * the traffic beyond, and adapters whose requests exceed the model's max_model_len, are unservable.
+ */
+export function splitHotItems(ctx: PlacementContext, items: readonly PlacementItem[], maxGpus: number): PreparedItems {
   const out: PlacementItem[] = [];
+  const unservable: Unplaced[] = [];
+  const maxModelLen = ctx.profile.maxModelLen;
   for (const item of items) {
+    if (tokensBeyondModel(item, maxModelLen) > 0) {
+      const tokens = Math.round(item.inputMean + item.outputMean);
+      unservable.push({ item: out.length, reason: `its requests average ${tokens} tokens (prompt + output), more than max_model_len ${maxModelLen} of ${ctx.profile.model}: vLLM refuses them` });
+      out.push(item);
+      continue;
+    }
     const max = maxSoloRate(ctx, item);
-    if (max >= item.rate || max <= 0) out.push(item);
-    else out.push(...splitItem(item, max));
+    if (max >= item.rate || max <= 0) {
+      out.push(item);
+      continue;
+    }
+    const { shares, rest } = splitItem(item, max, maxGpus);
+    for (const share of shares) out.push(share);
+    if (rest) {
+      unservable.push({ item: out.length, reason: `needs more than the ${maxGpus} GPUs allowed by maxGpus (one GPU carries at most ${max.toPrecision(3)} req/s of it)` });
+      out.push(rest);
+    }
   }
-  return out;
+  return { items: out, unservable };
 }

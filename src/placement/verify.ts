@@ -6,6 +6,7 @@ import { itemOf } from './items.js';
 import { bestKnobs, refit } from './knobs.js';
 import { firstFit, roomOf, type Unplaced } from './pack.js';
 import { binEngine, gpuScenarioOf } from './gpu-scenario.js';
+import { SimulationBudget } from './work.js';
 import type { ParsedWorkload } from './workload.js';
 
 /** Runs the Twin on GPU scenarios (in this thread, a worker pool, or elsewhere); answers in input order. */
@@ -41,7 +42,14 @@ export interface VerifyOutcome {
  * adapters until the predictors accept it again, and the shed adapters are re-packed elsewhere (or on
  * new GPUs). Changed GPUs are simulated again, for at most `maxRepairRounds` repairs.
  */
-export async function verifyAndRepair(ctx: PlacementContext, workload: ParsedWorkload, start: GpuBin[], simulate: GpuSimulator, maxGpus: number): Promise<VerifyOutcome> {
+export async function verifyAndRepair(
+  ctx: PlacementContext,
+  workload: ParsedWorkload,
+  start: GpuBin[],
+  simulate: GpuSimulator,
+  maxGpus: number,
+  budget: SimulationBudget = new SimulationBudget(Infinity),
+): Promise<VerifyOutcome> {
   let bins = start;
   const results = new Map<GpuBin, SimulationResult>();
   const unplaced: Unplaced[] = [];
@@ -50,8 +58,10 @@ export async function verifyAndRepair(ctx: PlacementContext, workload: ParsedWor
   for (;;) {
     const pending = bins.filter((b) => !b.verified);
     if (pending.length === 0) break;
+    const scenarios = pending.map((b) => gpuScenario(ctx, workload, b));
+    if (!budget.spend(scenarios)) break;
     rounds++;
-    const answers = await simulate(pending.map((b) => gpuScenario(ctx, workload, b)));
+    const answers = await simulate(scenarios);
     simulated += pending.length;
     const failing: GpuBin[] = [];
     pending.forEach((b, i) => {

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../shared/validate.js';
-import { AdapterSpec, LengthSpec, checkUniqueAdapterIds } from '../twin/index.js';
+import { AdapterSpec, LengthSpec, ProfileName, checkUniqueAdapterIds } from '../twin/index.js';
+
+/**
+ * Where vLLM loads an adapter from, as one `name=path` argv token: a local path, a URI or a hub id;
+ * no blanks, quotes or shell characters, and no leading "-".
+ */
+export const AdapterPath = z
+  .string()
+  .regex(/^[A-Za-z0-9._/~:@+%=][A-Za-z0-9._/~:@+%=-]{0,4095}$/, 'letters, digits and . _ / ~ : @ + % = -, not starting with "-", at most 4,096 characters');
 
 export const PlacementObjective = z.enum(['min-gpus', 'min-latency']);
 
@@ -14,31 +22,37 @@ export const PlacementOptions = z
       .number()
       .int()
       .min(0)
-      .max(1e12)
+      .max(1e9)
       .optional()
       .describe('work the improvement phase may spend, in adapters summed over predictor evaluations (a deterministic budget; default: half of what the greedy spent, at least 20,000)'),
-    timeBudgetMs: z.number().finite().positive().max(600_000).optional().describe('wall-clock cap on the improvement phase (answers then depend on machine speed)'),
-    verifyDurationS: z.number().finite().positive().max(86_400).default(3600).describe('simulated seconds per GPU when verifying'),
+    timeBudgetMs: z.number().finite().positive().max(60_000).optional().describe('wall-clock cap on the improvement phase (answers then depend on machine speed)'),
+    verifyDurationS: z
+      .number()
+      .finite()
+      .positive()
+      .max(86_400)
+      .default(3600)
+      .describe('simulated seconds per GPU when verifying; the service accepts at most MAX_SIMULATED_SECONDS, and rates x verifyDurationS at most MAX_VERIFIED_REQUESTS (default 20,000,000)'),
     verifySeed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
     maxRepairRounds: z.number().int().min(0).max(20).default(4),
     descend: z
       .boolean()
       .default(true)
       .describe('with verify: once the placement verifies, try one GPU fewer at a time with the traffic re-spread by load, keeping the fewest count the Twin accepts at (1 + headroom) x the traffic'),
-    loraModulesRoot: z.string().min(1).max(1024).default('/models/lora').describe('--lora-modules path prefix for adapters without their own `path`'),
+    loraModulesRoot: AdapterPath.max(1024).default('/models/lora').describe('--lora-modules path prefix for adapters without their own `path`'),
   })
   .strict();
 export type PlacementOptions = z.output<typeof PlacementOptions>;
 
 export const WorkloadAdapter = AdapterSpec.extend({
-  path: z.string().min(1).max(4096).optional().describe('where vLLM loads the adapter from (--lora-modules name=path)'),
+  path: AdapterPath.optional().describe('where vLLM loads the adapter from (--lora-modules name=path)'),
 }).strict();
 export type WorkloadAdapter = z.output<typeof WorkloadAdapter>;
 
 export const Workload = z
   .object({
-    model: z.string().min(1),
-    gpu: z.string().min(1),
+    model: ProfileName,
+    gpu: ProfileName,
     adapters: z.array(WorkloadAdapter).min(1).max(100_000),
     inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
     outputTokens: LengthSpec.optional(),
@@ -50,8 +64,14 @@ export const Workload = z
       .strict()
       .optional()
       .describe('engine settings every GPU runs with (default: the profile\'s, i.e. vLLM\'s)'),
-    maxGpus: z.number().int().min(1).max(100_000).optional().describe('GPUs available; what does not fit is reported in `unplaced`'),
-    gpuCount: z.number().int().min(1).max(100_000).optional().describe('min-latency: GPUs to spread over (default maxGpus, else the min-gpus count)'),
+    maxGpus: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe('GPUs available (default and largest value accepted: MAX_GPUS, 1,024 unless configured); what does not fit is reported in `unplaced`'),
+    gpuCount: z.number().int().min(1).max(100_000).optional().describe('min-latency: GPUs to spread over (default maxGpus, else the min-gpus count); at most MAX_GPUS'),
     objective: PlacementObjective.default('min-gpus'),
     slo: z
       .object({

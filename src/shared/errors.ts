@@ -7,13 +7,22 @@ export const ErrorCodes = {
   unauthorized: { code: 'LP_ERR_UNAUTHORIZED', status: 401 },
   unknownProfile: { code: 'LP_ERR_UNKNOWN_PROFILE', status: 404 },
   notFound: { code: 'LP_ERR_NOT_FOUND', status: 404 },
-  bodyTooLarge: { code: 'LP_ERR_BODY_TOO_LARGE', status: 413 },
-  dataFile: { code: 'LP_ERR_DATA_FILE', status: 422 },
+  methodNotAllowed: { code: 'LP_ERR_METHOD_NOT_ALLOWED', status: 405 },
+  requestTimeout: { code: 'LP_ERR_REQUEST_TIMEOUT', status: 408 },
   conflict: { code: 'LP_ERR_CONFLICT', status: 409 },
+  bodyTooLarge: { code: 'LP_ERR_BODY_TOO_LARGE', status: 413 },
+  tooMuchWork: { code: 'LP_ERR_TOO_MUCH_WORK', status: 413 },
+  uriTooLong: { code: 'LP_ERR_URI_TOO_LONG', status: 414 },
   unsupportedMediaType: { code: 'LP_ERR_UNSUPPORTED_MEDIA_TYPE', status: 415 },
+  dataFile: { code: 'LP_ERR_DATA_FILE', status: 422 },
+  headersTooLarge: { code: 'LP_ERR_HEADERS_TOO_LARGE', status: 431 },
+  /** nginx's 499: nobody reads the answer, but logs and metrics see the cancellation */
+  clientClosed: { code: 'LP_ERR_CLIENT_CLOSED', status: 499 },
+  internal: { code: 'LP_ERR_INTERNAL', status: 500 },
   notReady: { code: 'LP_ERR_NOT_READY', status: 503 },
   stalePlan: { code: 'LP_ERR_STALE_PLAN', status: 503 },
-  internal: { code: 'LP_ERR_INTERNAL', status: 500 },
+  busy: { code: 'LP_ERR_BUSY', status: 503 },
+  timeout: { code: 'LP_ERR_TIMEOUT', status: 503 },
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;
@@ -23,10 +32,15 @@ export interface ErrorIssue {
   message: string;
 }
 
+/** At most this many issues travel in an error's details: a body of 100,000 bad adapters answers briefly. */
+export const maxReportedIssues = 20;
+
 export class AppError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details: unknown;
+  /** seconds a client should wait before retrying (503s of a full queue or a deadline); sent as Retry-After */
+  retryAfterS: number | undefined;
 
   constructor(kind: ErrorKind, message: string, details?: unknown) {
     super(message);
@@ -54,4 +68,49 @@ export function errorKindOf(err: AppError): ErrorKind {
 
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
+}
+
+/** An AppError as plain data: what crosses a worker-thread boundary (structured clone keeps no class). */
+export interface WireError {
+  kind: ErrorKind;
+  message: string;
+  details?: unknown;
+  retryAfterS?: number;
+  /** for errors that were not AppErrors: the stack, logged by the receiver, never answered */
+  internalStack?: string;
+}
+
+export function toWireError(err: unknown): WireError {
+  if (isAppError(err)) {
+    return { kind: errorKindOf(err), message: err.message, ...(err.details === undefined ? {} : { details: err.details }), ...(err.retryAfterS ? { retryAfterS: err.retryAfterS } : {}) };
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { kind: 'internal', message: 'internal error', internalStack: e.stack ?? e.message };
+}
+
+export function fromWireError(wire: WireError): AppError {
+  const kind = wire.kind in ErrorCodes ? wire.kind : 'internal';
+  const err = new AppError(kind, wire.message, wire.details);
+  if (wire.retryAfterS) err.retryAfterS = wire.retryAfterS;
+  if (wire.internalStack) err.stack = wire.internalStack;
+  return err;
+}
+
+/** Issues for a 400: the first `maxReportedIssues`, and how many were left out. */
+export function invalidInput(what: string, issues: ErrorIssue[]): AppError {
+  const first = issues[0];
+  const summary = first ? `${first.path}: ${first.message}` : 'invalid';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  const shown = issues.slice(0, maxReportedIssues);
+  const details = issues.length > shown.length ? { issues: shown, omittedIssues: issues.length - shown.length } : { issues: shown };
+  return new AppError('invalidInput', `invalid ${what}: ${summary}${more}`, details);
+}
+
+/**
+ * A user-given string as it may appear in a message: quoted and cut to `max` characters, so a
+ * 7 MB model name is not echoed back (or logged) whole.
+ */
+export function quoted(value: string, max = 64): string {
+  const clipped = value.length > max ? `${value.slice(0, max)}…(${value.length} chars)` : value;
+  return JSON.stringify(clipped);
 }

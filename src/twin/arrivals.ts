@@ -1,6 +1,7 @@
 import { Rng } from '../shared/rng.js';
 import type { ArrivalSpec } from './scenario.js';
 import type { LengthSampler } from './lengths.js';
+import { defaultRegimePeriodS } from './work.js';
 
 export interface AdapterStreamSpec {
   rate: number;
@@ -49,6 +50,8 @@ class GammaClock implements Clock {
  * Markov-modulated Poisson: every `periodS` the rate multiplier is multiplied or divided by `factor`
  * (coin flip), kept within [1/maxFactor, maxFactor]. Multipliers are normalised by their stationary
  * mean so the long-run rate equals the adapter's `rate` (placement and demand stay comparable).
+ * Past the horizon it answers Infinity: an adapter too slow to arrive within a period would otherwise
+ * walk through periods for ever.
  */
 class RegimeClock implements Clock {
   private t = 0;
@@ -62,6 +65,7 @@ class RegimeClock implements Clock {
     private readonly periodS: number,
     private readonly factor: number,
     maxFactor: number,
+    private readonly horizonS: number,
   ) {
     this.maxLevel = Math.floor(Math.log(maxFactor) / Math.log(factor) + 1e-9);
     // a symmetric reflected walk on levels -K..K is uniform in the long run
@@ -80,6 +84,7 @@ class RegimeClock implements Clock {
         this.t = candidate;
         return this.t;
       }
+      if (this.periodEnd >= this.horizonS) return Infinity;
       // memoryless: restart from the regime boundary with the new rate
       this.t = this.periodEnd;
       this.periodEnd += this.periodS;
@@ -119,7 +124,7 @@ export class ArrivalSource {
         case 'gamma':
           return new GammaClock(rng, a.rate, spec.cv ?? 1);
         case 'regime':
-          return new RegimeClock(rng, a.rate, spec.periodS ?? 300, spec.factor ?? 1.5, spec.maxFactor ?? 7.5);
+          return new RegimeClock(rng, a.rate, spec.periodS ?? defaultRegimePeriodS, spec.factor ?? 1.5, spec.maxFactor ?? 7.5, horizonS);
         default:
           return new PoissonClock(rng, a.rate);
       }

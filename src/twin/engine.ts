@@ -1,4 +1,5 @@
 import type { Profile } from '../profiles/index.js';
+import { AppError } from '../shared/errors.js';
 import { AdapterCache } from './adapter-cache.js';
 import { ArrivalSource, type AdapterStreamSpec } from './arrivals.js';
 import { Metrics } from './metrics.js';
@@ -52,6 +53,11 @@ export interface EngineOptions {
   observer?: EngineObserver;
   /** advance runs of identical decode-only steps in closed form (default true; false is the step-by-step reference) */
   fastForward?: boolean;
+  /**
+   * Arrivals after which the run stops with LP_ERR_TOO_MUCH_WORK (default: none). The expected count
+   * is checked before a run; this catches the bursty processes whose draws exceed it by far.
+   */
+  maxArrivals?: number;
 }
 
 /** Everything the engine leaves behind for the result. */
@@ -81,6 +87,7 @@ export class TwinEngine {
   private readonly horizon: number;
   private readonly frontendS: number;
   private readonly maxInFlight: number;
+  private readonly maxArrivals: number;
 
   private readonly observer: EngineObserver | undefined;
   private readonly fastForward: boolean;
@@ -94,6 +101,7 @@ export class TwinEngine {
     this.horizon = resolved.durationS;
     this.frontendS = this.profile.frontend.ttftOverheadMs / 1000;
     this.maxInFlight = resolved.scenario.arrivals?.maxInFlight ?? Infinity;
+    this.maxArrivals = options.maxArrivals ?? Infinity;
     const n = adapters.length;
     this.metrics = new Metrics(n);
     this.cache = new AdapterCache(
@@ -174,6 +182,9 @@ export class TwinEngine {
     while (this.arrivals.peekTime() + this.frontendS <= t) {
       const a = this.arrivals.pop();
       this.metrics.onArrival(a.adapter, a.inputTokens + a.outputTokens);
+      if (this.metrics.arrived > this.maxArrivals) {
+        throw new AppError('tooMuchWork', `the simulation generated more than ${this.maxArrivals} requests by t = ${a.time.toFixed(1)} s (bursty arrivals far above their mean); shorten durationS (limit MAX_SIMULATED_REQUESTS)`);
+      }
       const inFlight = this.waiting.size + this.batch.count;
       if (inFlight >= this.maxInFlight || a.inputTokens + a.outputTokens > maxLen) {
         this.metrics.rejected++;

@@ -5,6 +5,18 @@ import type { LengthSpec } from './scenario.js';
 /** Draws one token count (>= 1). */
 export type LengthSampler = (rng: Rng) => number;
 
+/**
+ * Most tokens one drawn request may have: far beyond any max_model_len (such requests are refused),
+ * and small enough that sums of token counts stay finite whatever the distribution's tail.
+ */
+export const maxDrawnTokens = 10_000_000;
+
+/** A draw as a token count: rounded, at least 1, at most maxDrawnTokens (NaN from a degenerate spec counts 1). */
+function tokens(v: number): number {
+  if (!(v >= 1)) return 1;
+  return Math.min(maxDrawnTokens, Math.round(v));
+}
+
 export interface ResolvedLength {
   sampler: LengthSampler;
   /** expected value of the sampler (tokens), used for demand estimates */
@@ -25,16 +37,18 @@ export function resolveLength(spec: LengthSpec, kind: 'input' | 'output'): Resol
     case 'normal': {
       const mean = spec.mean ?? 1;
       const std = spec.std ?? 0;
-      const sampler: LengthSampler = (rng) => Math.max(1, Math.round(mean + std * rng.normal()));
+      const sampler: LengthSampler = (rng) => tokens(mean + std * rng.normal());
       return { sampler, mean: truncatedNormalRoundedMean(mean, std) };
     }
     case 'lognormal': {
       const mean = spec.mean ?? 1;
       const std = spec.std ?? 0;
-      const sigma2 = Math.log(1 + (std * std) / (mean * mean));
+      const ratio = std / mean;
+      // log(1 + ratio^2) without overflow for a tiny mean and a large std
+      const sigma2 = ratio > 1e100 ? 2 * Math.log(ratio) : Math.log1p(ratio * ratio);
       const mu = Math.log(mean) - sigma2 / 2;
       const sigma = Math.sqrt(sigma2);
-      return { sampler: (rng) => Math.max(1, Math.round(Math.exp(mu + sigma * rng.normal()))), mean };
+      return { sampler: (rng) => tokens(Math.exp(mu + sigma * rng.normal())), mean };
     }
     case 'empirical': {
       const values = Float64Array.from(spec.values ?? [1]);
@@ -59,7 +73,7 @@ function scaledTable(table: LengthTable, mean: number): ResolvedLength {
       const pos = rng.next() * (n - 1);
       const i = Math.floor(pos);
       const v = values[i]! + (values[Math.min(n - 1, i + 1)]! - values[i]!) * (pos - i);
-      return Math.max(1, Math.round(v * scale));
+      return tokens(v * scale);
     },
     mean,
   };

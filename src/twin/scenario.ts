@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { AppError, type ErrorIssue } from '../shared/errors.js';
+import { invalidInput, quoted, type ErrorIssue } from '../shared/errors.js';
 import { parseOrThrow } from '../shared/validate.js';
 import { kvCapacityTokens, type Profile } from '../profiles/index.js';
+import { resolveLength } from './lengths.js';
 
 /** --max-lora-rank values vLLM accepts. */
 export const allowedMaxLoraRanks = [8, 16, 32, 64, 128, 256, 320, 512] as const;
@@ -27,9 +28,21 @@ export const LengthSpec = z
   });
 export type LengthSpec = z.infer<typeof LengthSpec>;
 
+/**
+ * Adapter names as vLLM serves them and as they go, unquoted, into `--lora-modules name=path` argv
+ * tokens: no "=", blanks, quotes or shell characters, and no leading "-" (it would read as a flag).
+ */
+export const AdapterId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,255}$/, 'letters, digits and . _ : / @ + -, starting with a letter or digit, at most 256 characters')
+  .describe('adapter name (vLLM LoRA name)');
+
+/** Base model and GPU names (profile keys): short identifiers, never free text. */
+export const ProfileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$/, 'letters, digits and . _ : / @ + -, at most 128 characters');
+
 export const AdapterSpec = z
   .object({
-    id: z.string().min(1).max(256),
+    id: AdapterId,
     rank: z.number().int().min(1).max(512).describe('LoRA rank'),
     rate: z.number().finite().nonnegative().max(1e6).describe('requests per second'),
     inputTokens: LengthSpec.optional(),
@@ -53,7 +66,7 @@ export type EngineSpec = z.infer<typeof EngineSpec>;
 export const TraceEvent = z
   .object({
     t: z.number().finite().nonnegative().describe('seconds from the start'),
-    adapter: z.string().min(1),
+    adapter: z.string().min(1).max(256),
     inputTokens: z.number().int().positive().max(1_000_000),
     outputTokens: z.number().int().positive().max(1_000_000),
   })
@@ -63,11 +76,11 @@ export const ArrivalSpec = z
   .object({
     process: z.enum(['poisson', 'gamma', 'regime', 'trace']).default('poisson'),
     cv: positiveFinite.max(100).optional().describe('gamma: coefficient of variation of inter-arrival times'),
-    periodS: positiveFinite.optional().describe('regime: seconds between regime changes (default 300)'),
+    periodS: z.number().finite().min(1).max(7 * 24 * 3600).optional().describe('regime: seconds between regime changes (default 300); every adapter switches once per period, which counts towards MAX_SIMULATED_REQUESTS'),
     factor: z.number().finite().gt(1).max(100).optional().describe('regime: rate multiplier step (default 1.5)'),
     maxFactor: z.number().finite().min(1).max(1000).optional().describe('regime: multiplier bound (default 7.5)'),
     events: z.array(TraceEvent).max(10_000_000).optional().describe('trace: requests to replay'),
-    maxInFlight: z.number().int().positive().optional().describe('client concurrency limit: an arrival finding this many requests in the server is rejected'),
+    maxInFlight: z.number().int().positive().max(1e9).optional().describe('client concurrency limit: an arrival finding this many requests in the server is rejected'),
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -79,21 +92,24 @@ export type ArrivalSpec = z.infer<typeof ArrivalSpec>;
 
 export const Scenario = z
   .object({
-    model: z.string().min(1),
-    gpu: z.string().min(1),
+    model: ProfileName,
+    gpu: ProfileName,
     engine: EngineSpec,
-    adapters: z.array(AdapterSpec).min(1).max(100_000),
+    adapters: z.array(AdapterSpec).min(1).max(10_000).describe('the adapters one GPU serves'),
     inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
     outputTokens: LengthSpec.optional(),
     arrivals: ArrivalSpec.optional(),
-    durationS: positiveFinite.max(7 * 24 * 3600).optional().describe('simulated seconds (default 3600)'),
+    durationS: positiveFinite
+      .max(7 * 24 * 3600)
+      .optional()
+      .describe('simulated seconds (default 3600); the service accepts at most MAX_SIMULATED_SECONDS (default 86,400), and rates x durationS at most MAX_SIMULATED_REQUESTS (default 2,000,000)'),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
     const seen = checkUniqueAdapterIds(s.adapters, ctx);
     s.arrivals?.events?.forEach((e, i) => {
-      if (!seen.has(e.adapter)) ctx.addIssue({ code: 'custom', path: ['arrivals', 'events', i, 'adapter'], message: `unknown adapter "${e.adapter}"` });
+      if (!seen.has(e.adapter)) ctx.addIssue({ code: 'custom', path: ['arrivals', 'events', i, 'adapter'], message: `unknown adapter ${quoted(e.adapter)}` });
     });
   });
 export type Scenario = z.input<typeof Scenario>;
@@ -103,7 +119,7 @@ export function checkUniqueAdapterIds(adapters: readonly { id: string }[], ctx: 
   const seen = new Map<string, number>();
   adapters.forEach((a, i) => {
     const prev = seen.get(a.id);
-    if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['adapters', i, 'id'], message: `duplicate adapter id "${a.id}" (also adapters.${prev}.id)` });
+    if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['adapters', i, 'id'], message: `duplicate adapter id ${quoted(a.id)} (also adapters.${prev}.id)` });
     else seen.set(a.id, i);
   });
   return seen;
@@ -133,6 +149,25 @@ export function parseScenario(input: unknown): ParsedScenario {
 }
 
 /**
+ * Adapters whose typical request (mean prompt + mean output) does not fit the model's context: vLLM
+ * refuses every such request, so the scenario cannot be what was meant.
+ */
+function lengthsBeyondModel(scenario: ParsedScenario, profile: Profile): ErrorIssue[] {
+  const issues: ErrorIssue[] = [];
+  // a trace carries each request's own lengths (the Twin refuses those beyond max_model_len one by one)
+  if (scenario.arrivals?.process === 'trace') return issues;
+  const meanOf = (spec: LengthSpec | undefined, kind: 'input' | 'output'): number => resolveLength(spec ?? {}, kind).mean;
+  const globalTokens = meanOf(scenario.inputTokens, 'input') + meanOf(scenario.outputTokens, 'output');
+  scenario.adapters.forEach((a, i) => {
+    const tokens = a.inputTokens || a.outputTokens ? meanOf(a.inputTokens ?? scenario.inputTokens, 'input') + meanOf(a.outputTokens ?? scenario.outputTokens, 'output') : globalTokens;
+    if (tokens <= profile.maxModelLen) return;
+    const path = a.outputTokens ? `adapters.${i}.outputTokens` : a.inputTokens ? `adapters.${i}.inputTokens` : 'outputTokens';
+    issues.push({ path, message: `mean prompt + output of ${Math.round(tokens)} tokens exceeds max_model_len ${profile.maxModelLen} of ${profile.model}: vLLM refuses such requests` });
+  });
+  return issues;
+}
+
+/**
  * Applies defaults from the profile and checks what vLLM itself would reject at start-up
  * (--max-cpu-loras < --max-loras, an adapter rank above --max-lora-rank, max_num_seqs > max_num_batched_tokens).
  */
@@ -154,10 +189,8 @@ export function resolveScenario(scenario: ParsedScenario, profile: Profile): Res
   if (maxNumSeqs > maxNumBatchedTokens) {
     issues.push({ path: 'engine.maxNumSeqs', message: `must be <= maxNumBatchedTokens (${maxNumBatchedTokens}), as vLLM requires` });
   }
-  if (issues.length > 0) {
-    const first = issues[0]!;
-    throw new AppError('invalidInput', `invalid scenario: ${first.path}: ${first.message}`, { issues });
-  }
+  for (const issue of lengthsBeyondModel(scenario, profile)) issues.push(issue);
+  if (issues.length > 0) throw invalidInput('scenario', issues);
   return {
     scenario,
     profile,

@@ -69,11 +69,20 @@ describe('workload input', () => {
 describe('building blocks', () => {
   it('split shares add up to the adapter rate and respect the cap', () => {
     const item = itemOf(0, 'hot', 16, 10.3, 223, 196);
-    const shares = splitItem(item, 3);
+    const { shares, rest } = splitItem(item, 3);
     expect(shares.map((s) => s.rate)).toEqual([3, 3, 3, expect.closeTo(1.3, 12)]);
     expect(shares.reduce((s, x) => s + x.rate, 0)).toBeCloseTo(10.3, 12);
     expect(shares.every((s) => s.shared)).toBe(true);
-    expect(splitItem(item, 20)).toEqual([item]);
+    expect(rest).toBeNull();
+    expect(splitItem(item, 20)).toEqual({ shares: [item], rest: null });
+  });
+
+  it('makes at most maxShares shares of a hot adapter and returns the traffic beyond them', () => {
+    const item = itemOf(0, 'hot', 16, 1e6, 223, 196);
+    const { shares, rest } = splitItem(item, 1e-4, 1024);
+    expect(shares).toHaveLength(1024);
+    expect(rest!.rate).toBeCloseTo(1e6 - 1024 * 1e-4, 6);
+    expect(shares.reduce((s, x) => s + x.rate, 0) + rest!.rate).toBeCloseTo(1e6, 6);
   });
 
   it('a GPU bin keeps rates in descending order and its aggregates consistent through adds and removals', () => {
