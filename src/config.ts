@@ -1,24 +1,68 @@
 import { z } from 'zod';
+import { authScopes } from './api/auth.js';
+import { AppError } from './shared/errors.js';
+import { defaultWorkLimits, type WorkLimits } from './shared/work-limits.js';
 
-const seconds = (what: string) => z.coerce.number().finite().min(0).describe(what);
+/** A decimal integer in [min, max]: "", "0x1f", "1e3" and " 80 " are refused, not coerced. */
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a decimal integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max, `must be a decimal integer from ${min} to ${max}`));
+
+/** Seconds, decimal, 0 (meaning "off" where described) or within [min, max]. */
+const seconds = (min: number, max: number, what: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, `must be 0 or a decimal number of seconds from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().refine((v) => v === 0 || (v >= min && v <= max), `must be 0 or a decimal number of seconds from ${min} to ${max}`))
+    .describe(what);
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
 
 /** Service configuration: the only place that reads process.env. Parsed once at start. */
-export const Config = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  MODELS_DIR: z.string().min(1).optional().describe('where refreshed predictors are written and read (predictors/<model>@<gpu>/); unset: the embedded models, refreshes kept in memory'),
-  MODELS_RELOAD_S: seconds('how often MODELS_DIR is checked for models another replica refreshed; 0 = only at start').default(30),
-  API_TOKEN: z.string().min(8, 'must be at least 8 characters').optional().describe('when set, mutating routes need `Authorization: Bearer <token>`'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(8 * 1024 * 1024),
-  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
-  REFRESH_INTERVAL_S: seconds('periodic refresh of every profile\'s predictors; 0 = off').default(0),
-  REFRESH_WORKLOADS: z.coerce.number().int().min(50).max(1_000_000).default(8000),
-  REFRESH_THREADS: z.coerce.number().int().min(1).max(256).default(1).describe('Twin worker threads for refresh sweeps (leave a core to the HTTP loop)'),
-  REFRESH_SEED: z.coerce.number().int().min(0).max(2 ** 32 - 1).default(1),
-  POOL_STALE_S: seconds('a pool plan whose workload was not updated for this long is stale (autoscale answers 503)').default(900),
-  VERIFY_THREADS: z.coerce.number().int().min(1).max(256).default(1).describe('Twin worker threads for /v1/simulate and verified placements'),
-});
+export const Config = z
+  .object({
+    PORT: integer(1, 65535).default(8080),
+    HOST: z.string().min(1).max(253).default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    MODELS_DIR: z.string().min(1).optional().describe('where refreshed predictors are written and read (predictors/<model>@<gpu>/); unset: the embedded models, refreshes kept in memory'),
+    MODELS_RELOAD_S: seconds(1, 86_400, 'how often MODELS_DIR is checked for models another replica refreshed; 0 = only at start').default(30),
+    API_TOKEN: z
+      .string()
+      .min(8, 'must be at least 8 characters')
+      .max(4096)
+      .regex(/^[\x21-\x7e]+$/, 'printable ASCII without blanks')
+      .optional()
+      .describe('when set, the routes of AUTH_SCOPE need `Authorization: Bearer <token>`'),
+    AUTH_SCOPE: z.enum(authScopes).default('expensive').describe('routes that need the token: mutating, expensive (mutating + simulate + placements), all (/v1/*)'),
+    BODY_LIMIT_BYTES: integer(KiB, 1024 * MiB).default(8 * MiB),
+    PREDICT_BODY_LIMIT_BYTES: integer(KiB, 1024 * MiB).default(MiB).describe('/v1/predict answers on the HTTP thread: its bodies are capped lower'),
+    REQUEST_TIMEOUT_MS: integer(1000, 3_600_000).default(30_000).describe('time allowed to receive a whole request; a stalled body is cut with 408'),
+    HEADERS_TIMEOUT_MS: integer(1000, 600_000).default(10_000).describe('time allowed to receive the request headers'),
+    KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(5000),
+    MAX_CONNECTIONS: integer(16, 1_000_000).default(2048).describe('open connections; past it idle ones are closed first, then new ones refused'),
+    SHUTDOWN_TIMEOUT_MS: integer(100, 3_600_000).default(25_000).describe('SIGTERM: requests in flight get this long, then the process exits anyway'),
+    REFRESH_INTERVAL_S: seconds(60, 30 * 86_400, "periodic refresh of every profile's predictors; 0 = off").default(0),
+    REFRESH_WORKLOADS: integer(50, 1_000_000).default(8000),
+    REFRESH_MAX_WORKLOADS: integer(50, 1_000_000).default(20_000).describe('most workloads a refresh request may ask for'),
+    REFRESH_THREADS: integer(1, 256).default(1).describe('Twin worker threads for refresh sweeps (leave a core to the HTTP loop)'),
+    REFRESH_SEED: integer(0, 2 ** 32 - 1).default(1),
+    POOL_STALE_S: seconds(1, 30 * 86_400, 'a pool plan whose workload was not updated for this long is stale (autoscale answers 503); 0 = never').default(900),
+    VERIFY_THREADS: integer(1, 256).default(1).describe('worker threads for simulations and placements (the HTTP thread never runs them)'),
+    WORK_QUEUE_MAX: integer(0, 10_000).default(16).describe('simulations and placements allowed to wait for a thread; beyond, 503 with Retry-After'),
+    TASK_TIMEOUT_MS: integer(100, 3_600_000).default(60_000).describe('a simulation or placement not done this long after admission is stopped (503)'),
+    MAX_SIMULATED_REQUESTS: integer(1000, 1e9).default(defaultWorkLimits.maxSimulatedRequests),
+    MAX_SIMULATED_SECONDS: integer(1, 7 * 86_400).default(defaultWorkLimits.maxSimulatedSeconds),
+    MAX_VERIFIED_REQUESTS: integer(1000, 1e10).default(defaultWorkLimits.maxVerifiedRequests),
+    MAX_GPUS: integer(1, 100_000).default(defaultWorkLimits.maxGpus),
+  })
+  .superRefine((c, ctx) => {
+    if (c.REFRESH_WORKLOADS > c.REFRESH_MAX_WORKLOADS) ctx.addIssue({ code: 'custom', path: ['REFRESH_WORKLOADS'], message: `must be <= REFRESH_MAX_WORKLOADS (${c.REFRESH_MAX_WORKLOADS})` });
+  });
 export type Config = z.infer<typeof Config>;
 
 /** Parses the environment or throws one message naming every bad variable. */
@@ -29,4 +73,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration: ${problems}`);
   }
   return parsed.data;
+}
+
+/** The work limits alone, from the same variables: what the CLI applies (other service settings do not concern it). */
+export function loadWorkLimits(env: NodeJS.ProcessEnv = process.env): WorkLimits {
+  const keys = ['MAX_SIMULATED_REQUESTS', 'MAX_SIMULATED_SECONDS', 'MAX_VERIFIED_REQUESTS', 'MAX_GPUS'] as const;
+  const parsed = Config.safeParse(Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]])));
+  if (!parsed.success) {
+    throw new AppError('invalidInput', `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return workLimitsOf(parsed.data);
+}
+
+/** The work limits of the configuration (the CLI reads the same variables, with the same defaults). */
+export function workLimitsOf(config: Pick<Config, 'MAX_SIMULATED_REQUESTS' | 'MAX_SIMULATED_SECONDS' | 'MAX_VERIFIED_REQUESTS' | 'MAX_GPUS'>): WorkLimits {
+  return {
+    maxSimulatedRequests: config.MAX_SIMULATED_REQUESTS,
+    maxSimulatedSeconds: config.MAX_SIMULATED_SECONDS,
+    maxVerifiedRequests: config.MAX_VERIFIED_REQUESTS,
+    maxGpus: config.MAX_GPUS,
+  };
 }

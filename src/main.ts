@@ -1,22 +1,31 @@
 import { pathToFileURL } from 'node:url';
+import type { FastifyBaseLogger } from 'fastify';
 import { buildApp } from './api/app.js';
-import { loadConfig, type Config } from './config.js';
-import { TwinPool } from './jobs/simulate-pool.js';
+import { loadConfig, workLimitsOf, type Config } from './config.js';
+import { ThreadBackend } from './jobs/work-queue.js';
 import { PredictorRegistry } from './ml/registry.js';
 import { createLogger } from './obs/logger.js';
 import { embeddedProfiles } from './profiles/index.js';
 
+/** Loopback addresses: a service bound to one of them is reachable from this machine only. */
+const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+function fail(message: string): never {
+  process.stderr.write(`lora-placer: ${message}\n`);
+  process.exit(1);
+}
+
 /**
  * Starts the service: config from the environment (bad config: exit 1), the embedded profiles, the
- * predictors of MODELS_DIR where it has them and the embedded ones otherwise, graceful shutdown.
+ * predictors of MODELS_DIR where it has them and the embedded ones otherwise, graceful shutdown
+ * within SHUTDOWN_TIMEOUT_MS.
  */
 export async function startServer(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
-    process.stderr.write(`lora-placer: ${(err as Error).message}\n`);
-    process.exit(1);
+    fail((err as Error).message);
   }
   const logger = createLogger(config.LOG_LEVEL);
   const profiles = embeddedProfiles();
@@ -25,18 +34,30 @@ export async function startServer(): Promise<void> {
     profiles,
     predictors,
     logger,
-    twin: new TwinPool(config.VERIFY_THREADS, { threadsOnly: true }),
-    refresh: { modelsDir: config.MODELS_DIR ?? null, workloads: config.REFRESH_WORKLOADS, threads: config.REFRESH_THREADS, seed: config.REFRESH_SEED },
+    work: new ThreadBackend(config.VERIFY_THREADS),
+    workQueue: { maxQueued: config.WORK_QUEUE_MAX, timeoutMs: config.TASK_TIMEOUT_MS },
+    limits: workLimitsOf(config),
+    refresh: { modelsDir: config.MODELS_DIR ?? null, workloads: config.REFRESH_WORKLOADS, maxWorkloads: config.REFRESH_MAX_WORKLOADS, threads: config.REFRESH_THREADS, seed: config.REFRESH_SEED },
     ...(config.API_TOKEN ? { apiToken: config.API_TOKEN } : {}),
+    authScope: config.AUTH_SCOPE,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    predictBodyLimitBytes: config.PREDICT_BODY_LIMIT_BYTES,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+    keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: config.MAX_CONNECTIONS,
     poolStaleS: config.POOL_STALE_S,
     refreshIntervalS: config.REFRESH_INTERVAL_S,
     ...(config.MODELS_DIR ? { modelsSync: { dir: config.MODELS_DIR, intervalS: config.MODELS_RELOAD_S } } : {}),
     checkResponses: false,
   });
+  warnIfOpen(config, logger);
   const shutdown = (signal: string): void => {
-    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight, stopping the refresh');
+    logger.info({ signal, deadlineMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: no new connections, finishing requests in flight, stopping the refresh');
+    setTimeout(() => {
+      logger.error({ deadlineMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown deadline passed with work still running: exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS).unref();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -47,7 +68,21 @@ export async function startServer(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
-  await app.listen({ port: config.PORT, host: config.HOST });
+  try {
+    await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : (err as Error).message;
+    fail(`cannot listen on ${config.HOST}:${config.PORT}: ${why} (set PORT / HOST)`);
+  }
+}
+
+function warnIfOpen(config: Config, logger: FastifyBaseLogger): void {
+  if (config.API_TOKEN || loopback.test(config.HOST)) return;
+  logger.warn(
+    { host: config.HOST, port: config.PORT },
+    'API_TOKEN is not set and the service listens beyond loopback: anyone who can reach it may change pools, start refreshes and run simulations; set API_TOKEN',
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -1,17 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { ModelsDirSync } from '../jobs/models-sync.js';
+import { predictorRefs } from '../jobs/predictor-refs.js';
 import { RefreshManager } from '../jobs/refresh.js';
-import { TwinPool } from '../jobs/simulate-pool.js';
+import { ThreadBackend, WorkQueue, type WorkBackend } from '../jobs/work-queue.js';
 import type { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
 import { Metrics } from '../obs/metrics.js';
-import { place, type ParsedWorkload } from '../placement/index.js';
+import type { ParsedWorkload } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';
-import { requireToken } from './auth.js';
+import { defaultWorkLimits, type WorkLimits } from '../shared/work-limits.js';
+import { authGuards, type AuthScope } from './auth.js';
+import { capConnections } from './connections.js';
 import { docsRoutes } from './docs.js';
-import { installErrorHandler } from './error-handler.js';
+import { clientErrorHandler, installErrorHandler, frameworkErrors } from './error-handler.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { modelRoutes } from './models.js';
@@ -19,19 +23,29 @@ import { placementRoutes } from './placements.js';
 import { PoolPlans } from './pool-plans.js';
 import { poolRoutes } from './pools.js';
 import { predictRoutes } from './predict.js';
-import type { Services, TwinRunner } from './services.js';
+import type { Services } from './services.js';
+import { simulateRoutes } from './simulate.js';
 
 export interface AppDeps {
   profiles: ProfileStore;
   predictors: PredictorRegistry;
   logger?: FastifyBaseLogger;
-  /** Twin runner (default: one worker thread) */
-  twin?: TwinRunner;
+  /** where simulations and placements run (default: one worker thread) */
+  work?: WorkBackend;
+  /** admission control of that work (default: 16 waiting, 60 s deadline) */
+  workQueue?: { maxQueued: number; timeoutMs: number };
+  /** what one request may ask for (default: defaultWorkLimits) */
+  limits?: WorkLimits;
   /** background refresh (default: in memory, 8,000 workloads, one thread) */
   refresh?: Omit<ConstructorParameters<typeof RefreshManager>[0], 'predictors' | 'onReplaced' | 'onFinished'>;
   apiToken?: string;
+  authScope?: AuthScope;
   bodyLimitBytes?: number;
+  predictBodyLimitBytes?: number;
   requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  maxConnections?: number;
   poolStaleS?: number;
   /**
    * Check every response against its zod schema (default true; tests keep it on). The service turns it
@@ -46,18 +60,33 @@ export interface AppDeps {
   now?: () => number;
 }
 
+/** A client's x-request-id is kept only in this form (it is echoed and logged); otherwise one is made. */
+const safeRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && safeRequestId.test(given) ? given : randomUUID();
+}
+
 /** The HTTP application, separate from the process entry (src/main.ts) so tests can inject requests. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const requestTimeout = deps.requestTimeoutMs ?? 30_000;
   const app: FastifyInstance = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimitBytes ?? 8 * 1024 * 1024,
-    requestTimeout: deps.requestTimeoutMs ?? 120_000,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    requestTimeout,
+    keepAliveTimeout: deps.keepAliveTimeoutMs ?? 5000,
+    // checked every second (Node's default is 30 s), so a stalled body is cut close to the timeout
+    http: { headersTimeout: Math.min(deps.headersTimeoutMs ?? 10_000, requestTimeout), requestTimeout, connectionsCheckingInterval: 1000, maxHeaderSize: 16 * 1024 },
+    requestIdHeader: false,
+    genReqId: requestId,
+    clientErrorHandler,
+    frameworkErrors,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(deps.checkResponses === false ? () => (data) => JSON.stringify(data) : serializerCompiler);
   installErrorHandler(app);
+  capConnections(app.server, deps.maxConnections ?? 2048);
 
   const s = services(deps, app.log);
   // callback-style hooks on the hot path: no promise per request
@@ -74,7 +103,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           app.log.info({ model: p.profile.model, gpu: p.profile.gpu, version: p.version }, 'model swapped in from MODELS_DIR');
           s.modelSwapped(p);
         },
-        onError: (err, dir) => app.log.warn({ err, dir }, 'predictor bundle in MODELS_DIR not loaded'),
+        onError: (err, dir) => {
+          s.metrics.modelsDirErrors.inc();
+          app.log.warn({ err: { message: err.message }, dir }, 'MODELS_DIR: predictor bundle not loaded; the served models stay');
+        },
       })
     : null;
   sync?.syncOnce();
@@ -85,13 +117,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     sync?.stop();
     await s.refresh.close();
-    await s.twin.destroy();
+    await s.work.close();
   });
   // root-level on purpose: swagger must see every route, the metrics hook must time every request
   await docsRoutes(app);
   await metricsRoutes(app, s);
   await app.register(healthRoutes, s);
   await app.register(predictRoutes, s);
+  await app.register(simulateRoutes, s);
   await app.register(placementRoutes, s);
   await app.register(modelRoutes, s);
   await app.register(poolRoutes, s);
@@ -101,26 +134,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const now = deps.now ?? Date.now;
   const predictors = deps.predictors;
-  // the metrics read the pools and the refresh when scraped; both are made below
+  const limits = deps.limits ?? defaultWorkLimits;
+  // the metrics read the pools, the refresh and the queue when scraped; all are made below
   let refresh: RefreshManager | null = null;
   let pools: PoolPlans | null = null;
+  let work: WorkQueue | null = null;
   const metrics = new Metrics(
     {
       models: () => predictors.list().map((p) => p.bundle.metadata),
       refreshRunning: () => refresh?.isRunning() ?? false,
       pools: () => pools?.list().map((p) => ({ pool: p.pool, desiredReplicas: p.placement.gpuCount, stale: pools!.isStale(p) })) ?? [],
+      work: () => work?.stats() ?? { running: 0, queued: 0 },
     },
     now,
   );
-  const twin = deps.twin ?? new TwinPool(1, { threadsOnly: true });
-  const placeWorkload = async (w: ParsedWorkload) => {
-    const end = metrics.placementDuration.startTimer({ verified: String(w.verify) });
-    const answer = await place(w, predictors.get(w.model, w.gpu), { simulate: (sc) => twin.run(sc), parallel: twin.workers ?? 1 });
-    end();
+  work = new WorkQueue(deps.work ?? new ThreadBackend(1), {
+    maxQueued: deps.workQueue?.maxQueued ?? 16,
+    timeoutMs: deps.workQueue?.timeoutMs ?? 60_000,
+    onRejected: (kind, reason) => metrics.workRejected.inc({ kind, reason }),
+  });
+  const queue = work;
+  const placeWorkload: Services['place'] = async (workload, signal) => {
+    const end = metrics.placementDuration.startTimer();
+    const answer = await queue.run({ kind: 'place', body: workload, limits, predictors: predictorRefs(predictors) }, signal);
+    const w = answer.workload;
+    end({ verified: String(w.verify) });
     metrics.placements.inc({ objective: w.objective, verified: String(w.verify) });
     return answer;
   };
-  pools = new PoolPlans(predictors, placeWorkload, deps.poolStaleS ?? 900, now);
+  pools = new PoolPlans(predictors, async (w: ParsedWorkload) => (await placeWorkload(w)).placement, deps.poolStaleS ?? 900, now);
   const plans = pools;
   const modelSwapped = (p: Predictor): void => {
     plans.recompute(p.profile.model, p.profile.gpu).catch((err: unknown) => log.error({ err }, 'pool plans not recomputed after a model swap'));
@@ -128,6 +170,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   refresh = new RefreshManager({
     modelsDir: null,
     workloads: 8000,
+    maxWorkloads: 20_000,
     threads: 1,
     seed: 1,
     ...deps.refresh,
@@ -139,5 +182,17 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
       if (job.state === 'failed') metrics.refreshFailures.inc();
     },
   });
-  return { profiles: deps.profiles, predictors, twin, metrics, pools: plans, refresh, guard: requireToken(deps.apiToken), place: placeWorkload, modelSwapped, now };
+  return {
+    profiles: deps.profiles,
+    predictors,
+    work: queue,
+    metrics,
+    pools: plans,
+    refresh,
+    guards: authGuards(deps.apiToken, deps.authScope),
+    limits: { work: limits, predictBodyBytes: deps.predictBodyLimitBytes ?? 1024 * 1024 },
+    place: placeWorkload,
+    modelSwapped,
+    now,
+  };
 }

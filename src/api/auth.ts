@@ -3,16 +3,43 @@ import type { onRequestHookHandler } from 'fastify';
 import { AppError } from '../shared/errors.js';
 
 /**
- * Guard of the routes that change the service's state (pools, refresh) when API_TOKEN is set:
- * `Authorization: Bearer <token>`, compared in constant time.
+ * Which /v1 routes need `Authorization: Bearer <API_TOKEN>` when a token is set (AUTH_SCOPE):
+ * - `mutating`: the routes that change state (PUT/DELETE pools, start/cancel refreshes);
+ * - `expensive` (default): those, and the routes that run the Twin or a placement search
+ *   (POST /v1/simulate, POST /v1/placements), which an anonymous caller could keep busy;
+ * - `all`: every /v1 route, predictions and reads included.
+ * Health, readiness, metrics and the OpenAPI document stay open: probes and scrapers send no token.
  */
-export function requireToken(token: string | undefined): onRequestHookHandler {
-  const expected = token ? Buffer.from(`Bearer ${token}`) : null;
-  return async (req) => {
-    if (!expected) return;
+export const authScopes = ['mutating', 'expensive', 'all'] as const;
+export type AuthScope = (typeof authScopes)[number];
+
+/** The onRequest guard of each class of route; a guard that does not apply lets every request through. */
+export interface AuthGuards {
+  read: onRequestHookHandler;
+  expensive: onRequestHookHandler;
+  mutating: onRequestHookHandler;
+}
+
+const open: onRequestHookHandler = (_req, _reply, done) => done();
+
+export function authGuards(token: string | undefined, scope: AuthScope = 'expensive'): AuthGuards {
+  if (!token) return { read: open, expensive: open, mutating: open };
+  const check = requireToken(token);
+  return { read: scope === 'all' ? check : open, expensive: scope === 'mutating' ? open : check, mutating: check };
+}
+
+/** `Authorization: Bearer <token>`, compared in constant time (the token is never logged). */
+function requireToken(token: string): onRequestHookHandler {
+  const expected = Buffer.from(`Bearer ${token}`);
+  return (req, _reply, done) => {
     const given = Buffer.from(req.headers.authorization ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new AppError('unauthorized', 'this route needs "Authorization: Bearer <API_TOKEN>"');
+      done(new AppError('unauthorized', 'this route needs "Authorization: Bearer <API_TOKEN>"'));
+      return;
     }
+    done();
   };
 }
+
+/** OpenAPI `security` of the routes a token protects in the default scope (clients and Swagger UI send it). */
+export const tokenSecurity = [{ bearer: [] }];

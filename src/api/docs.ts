@@ -15,7 +15,7 @@ export async function docsRoutes(app: FastifyInstance): Promise<void> {
     openapi: {
       openapi: '3.1.0',
       info: apiInfo,
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN, required on PUT/DELETE pools and refresh when set' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN, when the service has one: required on the routes that declare it (AUTH_SCOPE=expensive, the default); AUTH_SCOPE=all requires it on every /v1 route, AUTH_SCOPE=mutating only on PUT/DELETE pools and refresh' } } },
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,

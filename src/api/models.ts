@@ -3,9 +3,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Predictor } from '../ml/predictor.js';
 import { ModelInfo, RefreshJobBody, RefreshRequest, errors } from './schemas.js';
+import { tokenSecurity } from './auth.js';
 import type { Services } from './services.js';
 
 const loadedAt = new WeakMap<Predictor, string>();
+
+const RefreshParams = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'a refresh job id (letters, digits and "-")') });
 
 function modelInfo(p: Predictor, now: number): z.output<typeof ModelInfo> {
   const m = p.bundle.metadata;
@@ -29,6 +32,7 @@ export async function modelRoutes(app: FastifyInstance, s: Services): Promise<vo
   r.get(
     '/v1/profiles',
     {
+      onRequest: s.guards.read,
       schema: {
         tags: ['models'],
         summary: 'Base model x GPU profiles the Twin knows',
@@ -47,18 +51,19 @@ export async function modelRoutes(app: FastifyInstance, s: Services): Promise<vo
   );
   r.get(
     '/v1/models',
-    { schema: { tags: ['models'], summary: 'Predictor models being served', response: { 200: z.object({ models: z.array(ModelInfo), refreshRunning: z.boolean() }) } } },
+    { onRequest: s.guards.read, schema: { tags: ['models'], summary: 'Predictor models being served', response: { 200: z.object({ models: z.array(ModelInfo), refreshRunning: z.boolean() }) } } },
     async () => ({ models: s.predictors.list().map((p) => modelInfo(p, s.now())), refreshRunning: s.refresh.isRunning() }),
   );
   r.post(
     '/v1/models/refresh',
     {
-      onRequest: s.guard,
+      onRequest: s.guards.mutating,
       schema: {
+        security: tokenSecurity,
         tags: ['models'],
         summary: 'Start a background refresh: Twin sweep -> teacher -> distilled student -> compare -> swap',
         body: RefreshRequest,
-        response: { 202: RefreshJobBody, ...errors(400, 401, 404, 409) },
+        response: { 202: RefreshJobBody, ...errors(400, 401, 404, 409, 413) },
       },
     },
     async (req, reply) => {
@@ -69,7 +74,15 @@ export async function modelRoutes(app: FastifyInstance, s: Services): Promise<vo
   );
   r.get(
     '/v1/models/refresh/:id',
-    { schema: { tags: ['models'], summary: 'Progress and outcome of a refresh', params: z.object({ id: z.string().min(1).max(100) }), response: { 200: RefreshJobBody, ...errors(404) } } },
+    { onRequest: s.guards.read, schema: { tags: ['models'], summary: 'Progress and outcome of a refresh', params: RefreshParams, response: { 200: RefreshJobBody, ...errors(400, 404) } } },
     async (req) => s.refresh.get(req.params.id),
+  );
+  r.delete(
+    '/v1/models/refresh/:id',
+    {
+      onRequest: s.guards.mutating,
+      schema: { security: tokenSecurity, tags: ['models'], summary: 'Cancel a running refresh (the served model stays)', params: RefreshParams, response: { 200: RefreshJobBody, ...errors(400, 401, 404, 409) } },
+    },
+    async (req) => s.refresh.cancel(req.params.id),
   );
 }

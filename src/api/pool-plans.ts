@@ -40,9 +40,8 @@ export class PoolPlans {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async put(pool: string, workload: ParsedWorkload): Promise<PoolPlan> {
-    this.predictors.get(workload.model, workload.gpu);
-    const placement = await this.placeFn(workload);
+  /** Stores a pool's workload with the placement just computed for it. */
+  put(pool: string, workload: ParsedWorkload, placement: Placement): PoolPlan {
     const t = this.now();
     const plan: PoolPlan = { pool, workload, placement, updatedAt: t, computedAt: t };
     this.plans.set(pool, plan);

@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
+import { bodyText, bodyValidatedInWorker, clientGone, takeJsonAsText } from './offloaded.js';
 import type { PoolPlan } from './pool-plans.js';
 import { AutoscaleBody, PoolBody, PoolName, WorkloadBody, errors } from './schemas.js';
+import { tokenSecurity } from './auth.js';
 import type { Services } from './services.js';
 
 const PoolParams = z.object({ pool: PoolName });
@@ -14,25 +16,33 @@ function view(s: Services, plan: PoolPlan): z.output<typeof PoolBody> {
 
 /** Pools: a workload kept up to date by a controller, its placement, and what autoscalers read. */
 export async function poolRoutes(app: FastifyInstance, s: Services): Promise<void> {
+  takeJsonAsText(app);
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
     '/v1/pools',
-    { schema: { tags: ['pools'], summary: 'Pools and their replica counts', response: { 200: z.object({ pools: z.array(AutoscaleBody) }) } } },
+    { onRequest: s.guards.read, schema: { tags: ['pools'], summary: 'Pools and their replica counts', response: { 200: z.object({ pools: z.array(AutoscaleBody) }) } } },
     async () => ({ pools: s.pools.list().map((p) => s.pools.autoscale(p.pool)) }),
   );
   r.put(
     '/v1/pools/:pool',
-    { onRequest: s.guard, schema: { tags: ['pools'], summary: 'Store a pool\'s workload and compute its placement', params: PoolParams, body: WorkloadBody, response: { 200: PoolBody, ...errors(400, 401, 404, 413) } } },
-    async (req) => view(s, await s.pools.put(req.params.pool, req.body)),
+    {
+      onRequest: s.guards.mutating,
+      validatorCompiler: bodyValidatedInWorker,
+      schema: { security: tokenSecurity, tags: ['pools'], summary: 'Store a pool\'s workload and compute its placement', params: PoolParams, body: WorkloadBody, response: { 200: PoolBody, ...errors(400, 401, 404, 413, 503) } },
+    },
+    async (req, reply) => {
+      const { workload, placement } = await s.place(bodyText(req.body), clientGone(reply));
+      return view(s, s.pools.put(req.params.pool, workload, placement));
+    },
   );
   r.get(
     '/v1/pools/:pool',
-    { schema: { tags: ['pools'], summary: 'A pool\'s current placement', params: PoolParams, response: { 200: PoolBody, ...errors(400, 404) } } },
+    { onRequest: s.guards.read, schema: { tags: ['pools'], summary: 'A pool\'s current placement', params: PoolParams, response: { 200: PoolBody, ...errors(400, 404) } } },
     async (req) => view(s, s.pools.get(req.params.pool)),
   );
   r.delete(
     '/v1/pools/:pool',
-    { onRequest: s.guard, schema: { tags: ['pools'], summary: 'Forget a pool', params: PoolParams, response: { 204: z.null(), ...errors(400, 401, 404) } } },
+    { onRequest: s.guards.mutating, schema: { security: tokenSecurity, tags: ['pools'], summary: 'Forget a pool', params: PoolParams, response: { 204: z.null(), ...errors(400, 401, 404) } } },
     async (req, reply) => {
       s.pools.delete(req.params.pool);
       return reply.status(204).send(null);
@@ -41,6 +51,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
   r.get(
     '/v1/pools/:pool/autoscale',
     {
+      onRequest: s.guards.read,
       schema: {
         tags: ['pools'],
         summary: 'KEDA metrics-api answer (valueLocation desiredReplicas, targetValue "1"); 503 when the plan is stale so KEDA falls back',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PredictorMetrics } from '../ml/bundle.js';
 import { Prediction } from '../ml/prediction.js';
 import { Placement, Workload } from '../placement/index.js';
-import { Scenario, SimulationResult } from '../twin/index.js';
+import { ProfileName, Scenario, SimulationResult } from '../twin/index.js';
 
 /**
  * The HTTP contract's named schemas (OpenAPI components). The domain schemas come from the core;
@@ -49,10 +49,10 @@ export const ModelInfo = z
 
 export const RefreshRequest = z
   .object({
-    model: z.string().min(1),
-    gpu: z.string().min(1),
+    model: ProfileName,
+    gpu: ProfileName,
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('sweep seed (default REFRESH_SEED)'),
-    workloads: z.number().int().min(50).max(1_000_000).optional().describe('workloads simulated (default REFRESH_WORKLOADS)'),
+    workloads: z.number().int().min(50).max(1_000_000).optional().describe('workloads simulated (default REFRESH_WORKLOADS; the service accepts at most REFRESH_MAX_WORKLOADS, 20,000 unless configured)'),
   })
   .strict()
   .meta({ id: 'RefreshRequest' });
@@ -64,7 +64,7 @@ export const RefreshJobBody = z
     gpu: z.string(),
     seed: z.number().int(),
     workloads: z.number().int(),
-    state: z.enum(['running', 'replaced', 'kept', 'failed']),
+    state: z.enum(['running', 'replaced', 'kept', 'failed', 'cancelled']),
     trigger: z.enum(['request', 'schedule']),
     startedAt: z.string(),
     finishedAt: z.string().nullable(),

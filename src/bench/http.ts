@@ -84,8 +84,8 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
 
 function measure(autocannon: string, url: string, body: unknown, phase: HttpBenchRow['phase'], o: HttpBenchOptions): HttpBenchRow {
   const args = ['-c', String(o.connections), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(body), '-j'];
-  run(autocannon, [...args, '-d', '2', url]); // warm-up: JIT, connections
-  const runs = Array.from({ length: o.repeats }, () => run(autocannon, [...args, '-d', String(o.durationS), url]));
+  runAutocannon(autocannon, [...args, '-d', '2', url]); // warm-up: JIT, connections
+  const runs = Array.from({ length: o.repeats }, () => runAutocannon(autocannon, [...args, '-d', String(o.durationS), url]));
   const p99s = runs.map((r) => r.latency.p99);
   return {
     route: new URL(url).pathname,
@@ -106,7 +106,7 @@ interface AutocannonResult {
   errors: number;
 }
 
-function run(autocannon: string, args: string[]): AutocannonResult {
+export function runAutocannon(autocannon: string, args: string[]): AutocannonResult {
   const r = spawnSync(process.execPath, [autocannon, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new AppError('internal', `autocannon failed: ${r.stderr.slice(0, 500)}`);
   return JSON.parse(r.stdout) as AutocannonResult;
@@ -114,23 +114,25 @@ function run(autocannon: string, args: string[]): AutocannonResult {
 
 /**
  * One request on a fresh connection: the benchmark blocks for minutes between its own requests, longer
- * than the server keeps an idle keep-alive socket (fetch would reuse a closed one).
+ * than the server keeps an idle keep-alive socket (fetch would reuse a closed one). `raw` keeps the
+ * answer as text (it may not be JSON); a server that closes before reading the whole body still
+ * answers with what it sent.
  */
-async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+export async function call(method: string, url: string, body?: unknown, o: { raw?: boolean } = {}): Promise<{ status: number; body: unknown; text?: string }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(url, { method, agent: false, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: o.raw ? null : text ? JSON.parse(text) : null, text }));
     });
     req.once('error', reject);
     req.end(payload);
   });
 }
 
-function autocannonPath(): string {
+export function autocannonPath(): string {
   try {
     return createRequire(import.meta.url).resolve('autocannon/autocannon.js');
   } catch {
@@ -138,7 +140,7 @@ function autocannonPath(): string {
   }
 }
 
-async function waitReady(base: string, server: ChildProcess): Promise<void> {
+export async function waitReady(base: string, server: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (server.exitCode !== null) throw new AppError('internal', `bench http: the service exited with code ${server.exitCode}`);

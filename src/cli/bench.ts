@@ -6,6 +6,7 @@ import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { benchTwin, formatTwinBench } from '../bench/twin.js';
 import { benchHttp, formatHttpBench } from '../bench/http.js';
+import { benchRobustness, formatRobustnessBench } from '../bench/robustness.js';
 import { benchPredict, formatPredictBench } from '../bench/predict.js';
 import { benchPlaceSpeed, benchSuiteCase, formatSpeed, formatSuite, suiteCases, suiteSummary, type SuiteRow } from '../bench/place.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
@@ -13,7 +14,7 @@ import { PredictorRegistry } from '../ml/registry.js';
 import { writeJson } from './io.js';
 import { parseWorkers } from './simulate.js';
 
-export const benchHelp = `bench twin|predict|place|http [--repeats N] [--json]   benchmark tables: Twin speed, prediction cost, placement, HTTP service
+export const benchHelp = `bench twin|predict|place|http|robustness [--repeats N] [--json]   benchmark tables: Twin speed, prediction cost, placement, HTTP service, hostile requests
 
 bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
                             (--data DIR, default ../shared/data), the quality suite: every GPU verified by
@@ -28,7 +29,13 @@ bench http                  the service (dist/main.js) and autocannon in separat
                             p50/p99 of /v1/predict and /v1/placements (100 adapters), idle and while a
                             model refresh runs (--repeats default 3 here)
   --duration S              seconds per measurement (default 10)
-  --connections N           concurrent connections (default 50)`;
+  --connections N           concurrent connections (default 50)
+
+bench robustness            the service (dist/main.js) sent the hardening report's hostile requests one at a
+                            time (status, answer size, worst /healthz latency, RSS), a broken MODELS_DIR, a
+                            stalled body, 3,000 idle sockets, then autocannon on /v1/predict idle and with 8
+                            of the largest allowed simulations / verified placements in flight
+                            (--duration default 10, --repeats default 3 here)`;
 
 export async function runBench(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -49,7 +56,7 @@ export async function runBench(argv: string[]): Promise<number> {
     strict: true,
   });
   const target = positionals[0];
-  const repeats = positiveInt(values.repeats ?? (target === 'http' ? '3' : '7'), '--repeats');
+  const repeats = positiveInt(values.repeats ?? (target === 'http' || target === 'robustness' ? '3' : '7'), '--repeats');
   const cpu = `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, node ${process.version}`;
   if (target === 'predict') {
     const rows = benchPredict(PredictorRegistry.fromDirectory(embeddedProfiles()), 20_000, repeats);
@@ -65,7 +72,14 @@ export async function runBench(argv: string[]): Promise<number> {
     else process.stdout.write(`${formatHttpBench(result, o)}\n${cpu}\n`);
     return 0;
   }
-  if (target !== 'twin') throw new AppError('invalidInput', `bench: unknown target "${target ?? ''}" (available: twin, predict, place, http)`);
+  if (target === 'robustness') {
+    const o = { durationS: positiveInt(values.duration, '--duration'), repeats };
+    const result = await benchRobustness(o);
+    if (values.json) writeJson(result, true);
+    else process.stdout.write(`${formatRobustnessBench(result, o)}\n${cpu}\n`);
+    return 0;
+  }
+  if (target !== 'twin') throw new AppError('invalidInput', `bench: unknown target "${target ?? ''}" (available: twin, predict, place, http, robustness)`);
   const rows = benchTwin(embeddedProfiles(), repeats);
   if (values.json) {
     writeJson(rows.map(({ result, ...r }) => ({ ...r, throughputTotal: result.throughput.total, completed: result.completedRequests, steps: result.steps })), true);

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
-import { parseScenario, simulateParsed } from '../twin/index.js';
+import { checkSimulationWork, parseScenario, simulateParsed } from '../twin/index.js';
+import { loadWorkLimits } from '../config.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { simulateInPool } from '../jobs/simulate-pool.js';
 
@@ -21,11 +22,13 @@ export async function runSimulate(argv: string[]): Promise<number> {
   const workers = parseWorkers(values.workers);
   const input = readInputDocuments(positionals[0]);
   const profiles = embeddedProfiles();
+  const limits = loadWorkLimits();
   // validate everything before simulating anything: bad input fails fast, naming the item
   const scenarios = input.items.map((item, i) => {
     try {
       const s = parseScenario(item);
       profiles.get(s.model, s.gpu);
+      checkSimulationWork(s, limits);
       return s;
     } catch (err) {
       throw withItemPath(err, i, input.single);

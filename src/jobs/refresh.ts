@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { writeBundle, type PredictorBundle, type PredictorMetrics } from '../ml/bundle.js';
+import { writeVersionedBundle, type PredictorBundle, type PredictorMetrics } from '../ml/bundle.js';
 import { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
 import { AppError } from '../shared/errors.js';
 import type { RefreshProgress, RefreshWorkerInput, RefreshWorkerResult } from './refresh.worker.js';
 import { workerEntry } from './worker-file.js';
 
-export type RefreshState = 'running' | 'replaced' | 'kept' | 'failed';
+export type RefreshState = 'running' | 'replaced' | 'kept' | 'failed' | 'cancelled';
 
 export interface RefreshJob {
   id: string;
@@ -37,6 +37,8 @@ export interface RefreshOptions {
   /** where replaced models are written (predictors/<model>@<gpu>/); null keeps them in memory only */
   modelsDir: string | null;
   workloads: number;
+  /** most workloads one refresh may sweep (REFRESH_MAX_WORKLOADS); more is refused with 413 */
+  maxWorkloads?: number;
   threads: number;
   seed: number;
   teacherTrees?: number;
@@ -60,7 +62,7 @@ const keptJobs = 100;
  */
 export class RefreshManager {
   private readonly jobs = new Map<string, RefreshJob>();
-  private running: { job: RefreshJob; abort: AbortController; done: Promise<void> } | null = null;
+  private running: { job: RefreshJob; abort: AbortController; done: Promise<void>; cancelled: boolean } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
 
@@ -72,12 +74,17 @@ export class RefreshManager {
   start(model: string, gpu: string, opts: { seed?: number; workloads?: number; trigger?: RefreshJob['trigger'] } = {}): RefreshJob {
     if (this.running) throw new AppError('conflict', `refresh ${this.running.job.id} is running; one refresh at a time`, { running: this.running.job.id });
     const served = this.o.predictors.get(model, gpu);
+    const workloads = opts.workloads ?? this.o.workloads;
+    const maxWorkloads = this.o.maxWorkloads ?? Infinity;
+    if (workloads > maxWorkloads) {
+      throw new AppError('tooMuchWork', `workloads: ${workloads} is more than the ${maxWorkloads} a refresh may sweep (limit REFRESH_MAX_WORKLOADS)`, { path: 'workloads', limit: 'REFRESH_MAX_WORKLOADS', allowed: maxWorkloads, requested: workloads });
+    }
     const job: RefreshJob = {
       id: randomUUID(),
       model,
       gpu,
       seed: opts.seed ?? this.o.seed,
-      workloads: opts.workloads ?? this.o.workloads,
+      workloads,
       state: 'running',
       trigger: opts.trigger ?? 'request',
       startedAt: new Date(this.now()).toISOString(),
@@ -105,7 +112,18 @@ export class RefreshManager {
     };
     const abort = new AbortController();
     const done = this.follow(job, input, served, abort.signal);
-    this.running = { job, abort, done };
+    this.running = { job, abort, done, cancelled: false };
+    return job;
+  }
+
+  /** Stops a running refresh (its job ends as cancelled, the served model stays); 409 once it has ended. */
+  async cancel(id: string): Promise<RefreshJob> {
+    const job = this.get(id);
+    const r = this.running;
+    if (!r || r.job !== job) throw new AppError('conflict', `refresh ${id} has already ended (${job.state})`, { id, state: job.state });
+    r.cancelled = true;
+    r.abort.abort(new Error('cancelled by request'));
+    await r.done;
     return job;
   }
 
@@ -173,12 +191,16 @@ export class RefreshManager {
       await pool.destroy();
     }
     // every outcome field changes in this one synchronous block: a reader never sees half an answer
+    const cancelled = this.running?.cancelled === true;
     try {
-      if (result) this.decide(job, result, served);
+      if (result && !cancelled) this.decide(job, result, served);
     } catch (err) {
       error = (err as Error).message;
     }
-    if (error !== null) {
+    if (cancelled) {
+      job.state = 'cancelled';
+      job.error = 'cancelled by request';
+    } else if (error !== null) {
       job.state = 'failed';
       job.error = error;
     }
@@ -225,8 +247,12 @@ export function notWorse(candidate: PredictorMetrics, current: PredictorMetrics 
   return { ok: false, reason: `worse on the hold-out rows (${!smapeOk ? 'throughput' : 'starvation'}): ${figures}; the served model stays` };
 }
 
+/**
+ * Publishes a replacing bundle to MODELS_DIR in the versioned layout (src/ml/bundle.ts): a crash at
+ * any moment leaves the old bundle or the new one, whole, for this and the other replicas to serve.
+ */
 function persist(modelsDir: string, bundle: PredictorBundle): string {
   const dir = join(modelsDir, 'predictors', `${bundle.metadata.model}@${bundle.metadata.gpu}`);
-  writeBundle(dir, bundle);
+  writeVersionedBundle(dir, bundle);
   return dir;
 }

@@ -5,6 +5,8 @@ export interface MetricSources {
   models(): { model: string; gpu: string; version: string; created: string }[];
   refreshRunning(): boolean;
   pools(): { pool: string; desiredReplicas: number; stale: boolean }[];
+  /** simulations and placements on the work queue */
+  work(): { running: number; queued: number };
 }
 
 /**
@@ -38,6 +40,17 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly refreshFailures = new Counter({ name: 'lora_placer_refresh_failures_total', help: 'Model refreshes that failed (the old models kept serving)', registers: [this.registry] });
+  readonly workRejected = new Counter({
+    name: 'lora_placer_work_rejected_total',
+    help: 'Simulations and placements not answered: queue full (busy), past TASK_TIMEOUT_MS (timeout), client gone (cancelled), shutting down (closed)',
+    labelNames: ['kind', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly modelsDirErrors = new Counter({
+    name: 'lora_placer_models_dir_errors_total',
+    help: 'MODELS_DIR problems (unreadable, malformed or partly written bundles); the served models stayed',
+    registers: [this.registry],
+  });
 
   constructor(sources: MetricSources, now: () => number = Date.now) {
     collectDefaultMetrics({ register: this.registry, prefix: 'lora_placer_' });
@@ -71,6 +84,17 @@ export class Metrics {
       collect() {
         this.reset();
         for (const p of sources.pools()) this.set({ pool: p.pool }, p.stale ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'lora_placer_work_tasks',
+      help: 'Simulations and placements on the work queue, by state (running, queued)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const w = sources.work();
+        this.set({ state: 'running' }, w.running);
+        this.set({ state: 'queued' }, w.queued);
       },
     });
     new Gauge({

@@ -5,7 +5,7 @@ import { parseScenario, simulate } from '../../src/twin/index.js';
 import { buildTestApp, llama, smallScenario } from '../helpers/app.js';
 
 describe('POST /v1/predict and /v1/simulate', async () => {
-  const app = await buildTestApp({ bodyLimitBytes: 4096 });
+  const app = await buildTestApp({ bodyLimitBytes: 4096, predictBodyLimitBytes: 4096 });
   afterAll(() => app.close());
   const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
   const postRaw = (url: string, payload: string, contentType = 'application/json') => app.inject({ method: 'POST', url, payload, headers: { 'content-type': contentType } });
@@ -42,6 +42,9 @@ describe('POST /v1/predict and /v1/simulate', async () => {
     ['an unknown model', () => post('/v1/predict', smallScenario({ model: 'gpt-9' })), 404, 'LP_ERR_UNKNOWN_PROFILE', /gpt-9/],
     ['an unknown gpu to the Twin', () => post('/v1/simulate', smallScenario({ gpu: 'tpu-v9' })), 404, 'LP_ERR_UNKNOWN_PROFILE', /tpu-v9/],
     ['a body over the limit', () => post('/v1/predict', smallScenario({ adapters: Array.from({ length: 200 }, (_, i) => ({ id: `adapter-${i}`, rank: 8, rate: 1 })) })), 413, 'LP_ERR_BODY_TOO_LARGE', /limit/],
+    ['a body over the limit to the Twin', () => post('/v1/simulate', smallScenario({ adapters: Array.from({ length: 200 }, (_, i) => ({ id: `adapter-${i}`, rank: 8, rate: 1 })) })), 413, 'LP_ERR_BODY_TOO_LARGE', /limit/],
+    ['malformed JSON to the Twin', () => postRaw('/v1/simulate', '{"model": '), 400, 'LP_ERR_INVALID_INPUT', /not valid JSON/],
+    ['an empty body to the Twin', () => postRaw('/v1/simulate', ''), 400, 'LP_ERR_INVALID_INPUT', /empty/],
     ['a body that is not JSON', () => postRaw('/v1/predict', 'model=x', 'application/x-www-form-urlencoded'), 415, 'LP_ERR_UNSUPPORTED_MEDIA_TYPE', /application\/json/],
     ['vLLM-invalid engine settings', () => post('/v1/predict', smallScenario({ engine: { maxLoras: 4, maxCpuLoras: 2 } })), 400, 'LP_ERR_INVALID_INPUT', /engine\.maxCpuLoras/],
   ];

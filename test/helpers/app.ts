@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../src/api/app.js';
-import { TwinPool } from '../../src/jobs/simulate-pool.js';
+import { InlineBackend } from '../../src/jobs/work-queue.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { embeddedProfiles } from '../../src/profiles/index.js';
 
-/** The app on the embedded profiles and predictors, the Twin in this thread; callers close it. */
+/** The app on the embedded profiles and predictors, simulations and placements in this thread; callers close it. */
 export async function buildTestApp(over: Partial<AppDeps> = {}): Promise<FastifyInstance> {
   const profiles = embeddedProfiles();
-  return buildApp({ profiles, predictors: PredictorRegistry.fromDirectory(profiles), twin: new TwinPool(1), ...over });
+  return buildApp({ profiles, predictors: PredictorRegistry.fromDirectory(profiles), work: new InlineBackend(), ...over });
 }
 
 export const llama = { model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb' } as const;

@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../src/shared/free-port.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+export interface ServiceProcess {
+  process: ChildProcess;
+  base: string;
+  port: number;
+  /** stderr so far (logs at the level asked for) */
+  stderr: () => string;
+  /** resident set size of the process now, from /proc */
+  rssBytes: () => number;
+  stop: () => Promise<number | null>;
+}
+
+export const exited = (p: ChildProcess): Promise<number | null> => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(p.exitCode) : p.once('exit', (code) => r(code))));
+
+/** Starts `src/main.ts` on a free loopback port with `env` and waits for /readyz. */
+export async function startService(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<ServiceProcess> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}: ${stderr}`);
+    const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error('the service was not ready in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    process: child,
+    base,
+    port,
+    stderr: () => stderr,
+    rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      return exited(child);
+    },
+  };
+}
