@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { listBundles, loadBundle } from '../ml/bundle.js';
+import { listBundles, loadBundle } from '../ml/bundle-store.js';
 import { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
 import type { ProfileStore } from '../profiles/index.js';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { writeVersionedBundle, type PredictorBundle, type PredictorMetrics } from '../ml/bundle.js';
+import type { PredictorBundle, PredictorMetrics } from '../ml/bundle.js';
+import { writeVersionedBundle } from '../ml/bundle-store.js';
 import { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
 import { AppError } from '../shared/errors.js';
@@ -248,7 +249,7 @@ export function notWorse(candidate: PredictorMetrics, current: PredictorMetrics 
 }
 
 /**
- * Publishes a replacing bundle to MODELS_DIR in the versioned layout (src/ml/bundle.ts): a crash at
+ * Publishes a replacing bundle to MODELS_DIR in the versioned layout (src/ml/bundle-store.ts): a crash at
  * any moment leaves the old bundle or the new one, whole, for this and the other replicas to serve.
  */
 function persist(modelsDir: string, bundle: PredictorBundle): string {

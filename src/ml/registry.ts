@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../shared/errors.js';
 import type { ProfileStore } from '../profiles/index.js';
-import { listBundles, loadBundle } from './bundle.js';
+import { listBundles, loadBundle } from './bundle-store.js';
 import { Predictor } from './predictor.js';
 
 /** `models/predictors` of this package (same relative place from src/ and from dist/). */

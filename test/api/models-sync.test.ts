@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelsDirSync } from '../../src/jobs/models-sync.js';
-import { writeFlatBundle, writeVersionedBundle } from '../../src/ml/bundle.js';
+import { writeFlatBundle, writeVersionedBundle } from '../../src/ml/bundle-store.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { embeddedProfiles } from '../../src/profiles/index.js';
 import { buildTestApp, llama, smallWorkload } from '../helpers/app.js';

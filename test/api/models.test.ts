@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readBundle } from '../../src/ml/bundle.js';
+import { readBundle } from '../../src/ml/bundle-store.js';
 import { Predictor } from '../../src/ml/predictor.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { embeddedProfiles } from '../../src/profiles/index.js';

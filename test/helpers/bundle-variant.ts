@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { readBundle, studentVersion, type PredictorBundle } from '../../src/ml/bundle.js';
+import { studentVersion, type PredictorBundle } from '../../src/ml/bundle.js';
+import { readBundle } from '../../src/ml/bundle-store.js';
 import { defaultPredictorsDir } from '../../src/ml/registry.js';
 
 export const llamaBundleName = 'llama-3.1-8b-instruct@h100-64gb';

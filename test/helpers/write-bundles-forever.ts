@@ -4,7 +4,7 @@
  * refresh does, until it is killed. Prints "ready" once the variants are built, then "published
  * <version>" after each complete write.
  */
-import { writeVersionedBundle } from '../../src/ml/bundle.js';
+import { writeVersionedBundle } from '../../src/ml/bundle-store.js';
 import { variant } from './bundle-variant.js';
 
 const [bundleDir, scaleA, scaleB] = process.argv.slice(2);

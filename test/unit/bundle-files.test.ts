@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ModelsDirSync } from '../../src/jobs/models-sync.js';
-import { bundleFiles, loadBundle, maxMetadataFileBytes, readBundle, readPredictorFile, servedFilesDir, writeFlatBundle, writeVersionedBundle } from '../../src/ml/bundle.js';
+import { bundleFiles } from '../../src/ml/bundle.js';
+import { loadBundle, maxMetadataFileBytes, readBundle, servedFilesDir, writeFlatBundle, writeVersionedBundle } from '../../src/ml/bundle-store.js';
 import { defaultPredictorsDir, PredictorRegistry } from '../../src/ml/registry.js';
 import { embeddedProfiles } from '../../src/profiles/index.js';
+import { readRegularFile } from '../../src/shared/files.js';
 import { llamaBundleName, variant } from '../helpers/bundle-variant.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lora-placer-bundle-files-'));
@@ -142,7 +144,7 @@ describe('predictor files: regular files of sane size only', () => {
   it('refuses a FIFO without opening it (a child process reading it exits at once)', () => {
     rmSync(join(copy(), 'itl.json'));
     expect(spawnSync('mkfifo', [join(bundleDir, 'itl.json')]).status).toBe(0);
-    const script = `import { readBundle } from ${JSON.stringify(join(process.cwd(), 'src/ml/bundle.ts'))};
+    const script = `import { readBundle } from ${JSON.stringify(join(process.cwd(), 'src/ml/bundle-store.ts'))};
 try { readBundle(${JSON.stringify(bundleDir)}); console.log('read'); } catch (e) { console.log(e.code, e.message); }`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(r.signal).toBeNull();
@@ -153,7 +155,7 @@ try { readBundle(${JSON.stringify(bundleDir)}); console.log('read'); } catch (e)
     copy();
     writeFileSync(join(bundleDir, 'metadata.json'), ' '.repeat(maxMetadataFileBytes + 1));
     expect(() => readBundle(bundleDir)).toThrow(expect.objectContaining({ ...dataFile, message: expect.stringMatching(/metadata\.json is \d+ bytes, more than the 1048576 allowed/) }));
-    expect(() => readPredictorFile(join(bundleDir, 'ttft.json'), 1000)).toThrow(/more than the 1000 allowed/);
+    expect(() => readRegularFile(join(bundleDir, 'ttft.json'), 1000, 'predictor file')).toThrow(/more than the 1000 allowed/);
   });
 
   it('follows a symlink to a regular file, refuses one to a FIFO or to nothing', () => {
@@ -167,7 +169,7 @@ try { readBundle(${JSON.stringify(bundleDir)}); console.log('read'); } catch (e)
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     rmSync(join(bundleDir, 'ttft.json'));
     symlinkSync(fifo, join(bundleDir, 'ttft.json'));
-    expect(() => readPredictorFile(join(bundleDir, 'ttft.json'), 1000)).toThrow(/is a FIFO/);
+    expect(() => readRegularFile(join(bundleDir, 'ttft.json'), 1000, 'predictor file')).toThrow(/is a FIFO/);
     rmSync(join(bundleDir, 'ttft.json'));
     symlinkSync(join(root, 'nothing-here'), join(bundleDir, 'ttft.json'));
     expect(() => readBundle(bundleDir)).toThrow(expect.objectContaining({ ...dataFile, message: expect.stringMatching(/ttft\.json is missing/) }));
