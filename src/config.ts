@@ -51,6 +51,7 @@ export const Config = z
     REFRESH_MAX_WORKLOADS: integer(50, 1_000_000).default(20_000).describe('most workloads a refresh request may ask for'),
     REFRESH_THREADS: integer(1, 256).default(1).describe('Twin worker threads for refresh sweeps (leave a core to the HTTP loop)'),
     REFRESH_SEED: integer(0, 2 ** 32 - 1).default(1),
+    MAX_POOLS: integer(1, 100_000).default(256).describe('pools kept; a PUT of one more is refused with 409'),
     POOL_STALE_S: seconds(1, 30 * 86_400, 'a pool plan whose workload was not updated for this long is stale (autoscale answers 503); 0 = never').default(900),
     VERIFY_THREADS: integer(1, 256).default(1).describe('worker threads for simulations and placements (the HTTP thread never runs them)'),
     WORK_QUEUE_MAX: integer(0, 10_000).default(16).describe('simulations and placements allowed to wait for a thread; beyond, 503 with Retry-After'),

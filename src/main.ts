@@ -47,6 +47,7 @@ export async function startServer(): Promise<void> {
     keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS,
     maxConnections: config.MAX_CONNECTIONS,
     poolStaleS: config.POOL_STALE_S,
+    maxPools: config.MAX_POOLS,
     refreshIntervalS: config.REFRESH_INTERVAL_S,
     ...(config.MODELS_DIR ? { modelsSync: { dir: config.MODELS_DIR, intervalS: config.MODELS_RELOAD_S } } : {}),
     checkResponses: false,

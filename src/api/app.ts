@@ -11,6 +11,7 @@ import type { PredictorRegistry } from '../ml/registry.js';
 import { Metrics } from '../obs/metrics.js';
 import type { ParsedWorkload } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';
+import { AppError } from '../shared/errors.js';
 import { defaultWorkLimits, type WorkLimits } from '../shared/work-limits.js';
 import { authGuards, type AuthScope } from './auth.js';
 import { capConnections } from './connections.js';
@@ -47,6 +48,8 @@ export interface AppDeps {
   keepAliveTimeoutMs?: number;
   maxConnections?: number;
   poolStaleS?: number;
+  /** most pools kept (default 256) */
+  maxPools?: number;
   /**
    * Check every response against its zod schema (default true; tests keep it on). The service turns it
    * off: handler output is already typed by the same schemas, and re-validating costs about 15 % of the
@@ -92,6 +95,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // callback-style hooks on the hot path: no promise per request
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    // Fastify does not decode compressed bodies: a compressed body would be read as garbage
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding !== 'identity' && (req.method === 'POST' || req.method === 'PUT')) {
+      done(new AppError('unsupportedMediaType', 'content-encoding is not supported: send the body uncompressed'));
+      return;
+    }
     done();
   });
   const sync = deps.modelsSync
@@ -162,7 +171,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     metrics.placements.inc({ objective: w.objective, verified: String(w.verify) });
     return answer;
   };
-  pools = new PoolPlans(predictors, async (w: ParsedWorkload) => (await placeWorkload(w)).placement, deps.poolStaleS ?? 900, now);
+  pools = new PoolPlans(predictors, async (w: ParsedWorkload) => (await placeWorkload(w)).placement, deps.poolStaleS ?? 900, now, deps.maxPools ?? 256);
   const plans = pools;
   const modelSwapped = (p: Predictor): void => {
     plans.recompute(p.profile.model, p.profile.gpu).catch((err: unknown) => log.error({ err }, 'pool plans not recomputed after a model swap'));

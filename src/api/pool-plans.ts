@@ -38,7 +38,15 @@ export class PoolPlans {
     private readonly placeFn: PlaceFn,
     private readonly staleS: number,
     private readonly now: () => number = Date.now,
+    /** most pools kept (MAX_POOLS): each holds a workload and its plan in memory */
+    private readonly maxPools = 256,
   ) {}
+
+  /** Refuses (409) a new pool once MAX_POOLS are kept; checked before its placement is computed. */
+  assertRoomFor(pool: string): void {
+    if (this.plans.has(pool) || this.plans.size < this.maxPools) return;
+    throw new AppError('conflict', `the service keeps ${this.maxPools} pools, the most MAX_POOLS allows; delete one first`, { limit: 'MAX_POOLS', allowed: this.maxPools });
+  }
 
   /** Stores a pool's workload with the placement just computed for it. */
   put(pool: string, workload: ParsedWorkload, placement: Placement): PoolPlan {

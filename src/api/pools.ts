@@ -28,9 +28,10 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     {
       onRequest: s.guards.mutating,
       validatorCompiler: bodyValidatedInWorker,
-      schema: { security: tokenSecurity, tags: ['pools'], summary: 'Store a pool\'s workload and compute its placement', params: PoolParams, body: WorkloadBody, response: { 200: PoolBody, ...errors(400, 401, 404, 413, 503) } },
+      schema: { security: tokenSecurity, tags: ['pools'], summary: 'Store a pool\'s workload and compute its placement', params: PoolParams, body: WorkloadBody, response: { 200: PoolBody, ...errors(400, 401, 404, 409, 413, 503) } },
     },
     async (req, reply) => {
+      s.pools.assertRoomFor(req.params.pool);
       const { workload, placement } = await s.place(bodyText(req.body), clientGone(reply));
       return view(s, s.pools.put(req.params.pool, workload, placement));
     },

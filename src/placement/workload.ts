@@ -8,7 +8,7 @@ import { AdapterSpec, LengthSpec, ProfileName, checkUniqueAdapterIds } from '../
  */
 export const AdapterPath = z
   .string()
-  .regex(/^[A-Za-z0-9._/~:@+%=][A-Za-z0-9._/~:@+%=-]{0,4095}$/, 'letters, digits and . _ / ~ : @ + % = -, not starting with "-", at most 4,096 characters');
+  .regex(/^[A-Za-z0-9._/~:@+%=][A-Za-z0-9._/~:@+%=-]{0,1023}$/, 'letters, digits and . _ / ~ : @ + % = -, not starting with "-", at most 1,024 characters');
 
 export const PlacementObjective = z.enum(['min-gpus', 'min-latency']);
 
@@ -39,7 +39,7 @@ export const PlacementOptions = z
       .boolean()
       .default(true)
       .describe('with verify: once the placement verifies, try one GPU fewer at a time with the traffic re-spread by load, keeping the fewest count the Twin accepts at (1 + headroom) x the traffic'),
-    loraModulesRoot: AdapterPath.max(1024).default('/models/lora').describe('--lora-modules path prefix for adapters without their own `path`'),
+    loraModulesRoot: AdapterPath.max(512).default('/models/lora').describe('--lora-modules path prefix for adapters without their own `path`'),
   })
   .strict();
 export type PlacementOptions = z.output<typeof PlacementOptions>;

@@ -106,6 +106,19 @@ describe('one request cannot take the service down', async () => {
     }
   });
 
+  it('refuses compressed bodies (Fastify would read them as garbage) and a pool beyond MAX_POOLS', async () => {
+    const gz = await app.inject({ method: 'POST', url: '/v1/predict', payload: JSON.stringify(smallScenario()), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    expect(gz.statusCode).toBe(415);
+    expect(gz.json().error.code).toBe('LP_ERR_UNSUPPORTED_MEDIA_TYPE');
+    const few = await buildTestApp({ maxPools: 2 });
+    const put = (pool: string) => few.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: { ...llama, adapters: [{ id: 'a', rank: 8, rate: 1 }] } });
+    expect([(await put('p1')).statusCode, (await put('p2')).statusCode, (await put('p1')).statusCode]).toEqual([200, 200, 200]);
+    const third = await put('p3');
+    expect(third.statusCode).toBe(409);
+    expect(third.json().error.details).toEqual({ limit: 'MAX_POOLS', allowed: 2 });
+    await few.close();
+  });
+
   it('answers Fastify\'s own errors in the one shape', async () => {
     const badUrl = await app.inject({ url: '/v1/pools/%zz' });
     expect(badUrl.statusCode).toBe(400);
