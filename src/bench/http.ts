@@ -60,7 +60,8 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
   const modelsDir = mkdtempSync(join(tmpdir(), 'lora-placer-bench-http-'));
   const started = Date.now();
   const server = spawn(process.execPath, [fileURLToPath(new URL('../main.js', import.meta.url))], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MODELS_DIR: modelsDir, REFRESH_THREADS: '1' },
+    // a queue longer than the connections: every placement is admitted, so the rows measure served work (503s of a full queue: bench robustness)
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MODELS_DIR: modelsDir, REFRESH_THREADS: '1', WORK_QUEUE_MAX: String(Math.max(16, 2 * o.connections)) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {

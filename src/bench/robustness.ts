@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,7 +145,6 @@ export async function benchRobustness(o: { durationS: number; repeats: number })
   } finally {
     server.kill('SIGKILL');
     await new Promise((r) => (server.exitCode !== null || server.signalCode !== null ? r(null) : server.once('exit', r)));
-    chmodSync(join(modelsDir, 'predictors'), 0o755);
     rmSync(modelsDir, { recursive: true, force: true });
   }
 }
@@ -163,21 +162,25 @@ async function sendAttack(svc: Watched, a: Attack): Promise<AttackRow> {
   return { name: a.name, status: value.status, code, answerMs: performance.now() - t, answerBytes: Buffer.byteLength(body), worstHealthzMs, maxRssMb };
 }
 
-/** MODELS_DIR/predictors made unreadable, then replaced by a file: the reload keeps failing, the service keeps serving. */
+/**
+ * MODELS_DIR/predictors made unlistable (a symlink to itself: ELOOP, which denies root too, where
+ * chmod 000 would not), then replaced by a regular file: every reload fails, the service keeps serving.
+ */
 async function breakModelsDir(svc: Watched, modelsDir: string): Promise<RobustnessResult['modelsDir']> {
   const predictors = join(modelsDir, 'predictors');
-  chmodSync(predictors, 0o000);
-  await new Promise((r) => setTimeout(r, 2500));
-  chmodSync(predictors, 0o755);
+  const errorsNow = async (): Promise<number> => Number(/lora_placer_models_dir_errors_total (\d+)/.exec((await call('GET', `${svc.base}/metrics`, undefined, { raw: true })).text ?? '')?.[1] ?? 0);
+  const before = await errorsNow();
   rmSync(predictors, { recursive: true, force: true });
+  symlinkSync(predictors, predictors);
+  await new Promise((r) => setTimeout(r, 2500));
+  rmSync(predictors, { force: true });
   writeFileSync(predictors, 'not a directory');
   await new Promise((r) => setTimeout(r, 2500));
-  const metrics = await call('GET', `${svc.base}/metrics`, undefined, { raw: true });
-  const errors = Number(/lora_placer_models_dir_errors_total (\d+)/.exec(metrics.text ?? '')?.[1] ?? 0);
+  const errors = (await errorsNow()) - before;
   const alive = (await call('GET', `${svc.base}/healthz`)).status === 200;
   rmSync(predictors, { force: true });
   mkdirSync(predictors);
-  return { status: 'predictors unreadable (2.5 s), then a file (2.5 s)', errorsCounted: errors, alive };
+  return { status: 'predictors a symlink loop (2.5 s), then a regular file (2.5 s), re-read every second', errorsCounted: errors, alive };
 }
 
 /** Headers and 10 bytes of a 1,000-byte body, then silence: when does the service answer and close? */
