@@ -87,20 +87,35 @@ function measure(autocannon: string, url: string, body: unknown, phase: HttpBenc
   const args = ['-c', String(o.connections), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(body), '-j'];
   runAutocannon(autocannon, [...args, '-d', '2', url]); // warm-up: JIT, connections
   const runs = Array.from({ length: o.repeats }, () => runAutocannon(autocannon, [...args, '-d', String(o.durationS), url]));
+  return { route: new URL(url).pathname, phase, ...summarizeRuns(runs), repeats: o.repeats };
+}
+
+/** Medians over repeated autocannon runs, and the spread of their p99 (the machine's noise). */
+export function summarizeRuns(runs: AutocannonResult[]): { requestsPerS: number; p50Ms: number; p99Ms: number; p99RangeMs: [number, number]; non2xx: number } {
   const p99s = runs.map((r) => r.latency.p99);
   return {
-    route: new URL(url).pathname,
-    phase,
     requestsPerS: median(runs.map((r) => r.requests.average)),
     p50Ms: median(runs.map((r) => r.latency.p50)),
     p99Ms: median(p99s),
     p99RangeMs: [Math.min(...p99s), Math.max(...p99s)],
     non2xx: runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
-    repeats: o.repeats,
   };
 }
 
-interface AutocannonResult {
+/** autocannon as a child process without blocking this one (so its own timers, e.g. an RSS sampler, keep running). */
+export function runAutocannonAsync(autocannon: string, args: string[]): Promise<AutocannonResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [autocannon, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as AutocannonResult) : reject(new AppError('internal', `autocannon failed: ${err.slice(0, 500)}`))));
+  });
+}
+
+export interface AutocannonResult {
   requests: { average: number };
   latency: { p50: number; p99: number };
   non2xx: number;

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../shared/errors.js';
 import { freePort } from '../shared/free-port.js';
-import { autocannonPath, call, runAutocannon, waitReady } from './http.js';
-import { median } from './twin.js';
+import { autocannonPath, call, runAutocannonAsync, summarizeRuns, waitReady, type AutocannonResult } from './http.js';
 
 const llama = { model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb' };
 const smallScenario = { ...llama, engine: { maxLoras: 4 }, adapters: [{ id: 'a', rank: 8, rate: 1 }], durationS: 60 };
@@ -57,6 +56,7 @@ export interface LoadRow {
   p99Ms: number;
   p99RangeMs: [number, number];
   non2xx: number;
+  worstHealthzMs: number;
   maxRssMb: number;
 }
 
@@ -223,21 +223,12 @@ const largestVerified = { ...llama, verify: true, adapters: many(1000, (i) => ({
 /** autocannon on /v1/predict, idle, then with 4 + 4 of the largest simulations and verified placements kept in flight. */
 async function predictUnderLoad(svc: Watched, autocannon: string, o: { durationS: number; repeats: number }): Promise<LoadRow[]> {
   const measure = async (phase: string): Promise<LoadRow> => {
-    runAutocannon(autocannon, predictArgs(svc.base, 2));
-    const runs: ReturnType<typeof runAutocannon>[] = [];
-    const { maxRssMb } = await svc.during(async () => {
-      for (let i = 0; i < o.repeats; i++) runs.push(runAutocannon(autocannon, predictArgs(svc.base, o.durationS)));
+    await runAutocannonAsync(autocannon, predictArgs(svc.base, 2));
+    const runs: AutocannonResult[] = [];
+    const { worstHealthzMs, maxRssMb } = await svc.during(async () => {
+      for (let i = 0; i < o.repeats; i++) runs.push(await runAutocannonAsync(autocannon, predictArgs(svc.base, o.durationS)));
     });
-    const p99s = runs.map((r) => r.latency.p99);
-    return {
-      phase,
-      requestsPerS: median(runs.map((r) => r.requests.average)),
-      p50Ms: median(runs.map((r) => r.latency.p50)),
-      p99Ms: median(p99s),
-      p99RangeMs: [Math.min(...p99s), Math.max(...p99s)],
-      non2xx: runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
-      maxRssMb,
-    };
+    return { phase, ...summarizeRuns(runs), worstHealthzMs, maxRssMb };
   };
   const idle = await measure('idle');
   const controller = new AbortController();
@@ -271,9 +262,9 @@ export function formatRobustnessBench(r: RobustnessResult, o: { durationS: numbe
     '',
     `/v1/predict under autocannon (10 connections, ${o.durationS} s x ${o.repeats}, medians):`,
     '',
-    '| phase | requests/s | p50 ms | p99 ms | p99 range ms | non-2xx | max RSS MB |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-    ...r.load.map((l) => `| ${l.phase} | ${Math.round(l.requestsPerS)} | ${l.p50Ms} | ${l.p99Ms} | ${l.p99RangeMs[0]}–${l.p99RangeMs[1]} | ${l.non2xx} | ${Math.round(l.maxRssMb)} |`),
+    '| phase | requests/s | p50 ms | p99 ms | p99 range ms | non-2xx | worst /healthz ms | max RSS MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.load.map((l) => `| ${l.phase} | ${Math.round(l.requestsPerS)} | ${l.p50Ms} | ${l.p99Ms} | ${l.p99RangeMs[0]}–${l.p99RangeMs[1]} | ${l.non2xx} | ${ms(l.worstHealthzMs)} | ${Math.round(l.maxRssMb)} |`),
   ];
   return lines.join('\n');
 }
