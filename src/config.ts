@@ -60,6 +60,7 @@ export const Config = z
     MAX_SIMULATED_SECONDS: integer(1, 7 * 86_400).default(defaultWorkLimits.maxSimulatedSeconds),
     MAX_VERIFIED_REQUESTS: integer(1000, 1e10).default(defaultWorkLimits.maxVerifiedRequests),
     MAX_GPUS: integer(1, 100_000).default(defaultWorkLimits.maxGpus),
+    CHECK_RESPONSES: z.enum(['0', '1']).default('0').describe('1: check every answer against its schema (a number that is NaN becomes a 500); for tests and fuzzing, about 15 % of a prediction\'s CPU'),
   })
   .superRefine((c, ctx) => {
     if (c.REFRESH_WORKLOADS > c.REFRESH_MAX_WORKLOADS) ctx.addIssue({ code: 'custom', path: ['REFRESH_WORKLOADS'], message: `must be <= REFRESH_MAX_WORKLOADS (${c.REFRESH_MAX_WORKLOADS})` });

@@ -50,7 +50,7 @@ export async function startServer(): Promise<void> {
     maxPools: config.MAX_POOLS,
     refreshIntervalS: config.REFRESH_INTERVAL_S,
     ...(config.MODELS_DIR ? { modelsSync: { dir: config.MODELS_DIR, intervalS: config.MODELS_RELOAD_S } } : {}),
-    checkResponses: false,
+    checkResponses: config.CHECK_RESPONSES === '1',
   });
   warnIfOpen(config, logger);
   const shutdown = (signal: string): void => {

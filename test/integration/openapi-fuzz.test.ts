@@ -23,6 +23,8 @@ const workLimits = {
   REFRESH_MAX_WORKLOADS: '60',
   TASK_TIMEOUT_MS: '20000',
   LOG_LEVEL: 'warn',
+  // every answer checked against its schema: a NaN or null where a number is promised is a 500, so a violation
+  CHECK_RESPONSES: '1',
   // a refresh that names no workload count uses this one; 60 keeps it within REFRESH_MAX_WORKLOADS
   REFRESH_WORKLOADS: '60',
 };
