@@ -33,26 +33,28 @@ export function summarize(values: Float64Array, count: number): Summary | null {
 }
 
 /**
- * Weighted samples in logarithmic buckets (0.5 % wide), for quantities added in bulk such as the
- * inter-token gaps of a whole batch: adding is O(1), quantiles are accurate to half a bucket.
+ * Weighted samples in logarithmic buckets (0.5 % wide by default), for quantities added in bulk such as
+ * the inter-token gaps of a whole batch: adding is O(1), quantiles are accurate to half a bucket.
  */
 export class LogHistogram {
-  private static readonly growth = 1.005;
-  private static readonly logGrowth = Math.log(LogHistogram.growth);
   private readonly minValue: number;
+  private readonly growth: number;
+  private readonly logGrowth: number;
   private readonly counts: Float64Array;
   private total = 0;
   private weightedSum = 0;
 
-  constructor(minValue = 0.01, maxValue = 1e8) {
+  constructor(minValue = 0.01, maxValue = 1e8, growth = 1.005) {
     this.minValue = minValue;
-    const buckets = Math.ceil(Math.log(maxValue / minValue) / LogHistogram.logGrowth) + 2;
+    this.growth = growth;
+    this.logGrowth = Math.log(growth);
+    const buckets = Math.ceil(Math.log(maxValue / minValue) / this.logGrowth) + 2;
     this.counts = new Float64Array(buckets);
   }
 
   add(value: number, weight = 1): void {
     if (weight <= 0) return;
-    const idx = value <= this.minValue ? 0 : Math.min(this.counts.length - 1, 1 + Math.floor(Math.log(value / this.minValue) / LogHistogram.logGrowth));
+    const idx = value <= this.minValue ? 0 : Math.min(this.counts.length - 1, 1 + Math.floor(Math.log(value / this.minValue) / this.logGrowth));
     this.counts[idx] = (this.counts[idx] as number) + weight;
     this.total += weight;
     this.weightedSum += value * weight;
@@ -75,10 +77,10 @@ export class LogHistogram {
       if (acc >= target && (this.counts[i] as number) > 0) {
         if (i === 0) return this.minValue;
         // geometric centre of the bucket
-        return this.minValue * Math.pow(LogHistogram.growth, i - 0.5);
+        return this.minValue * Math.pow(this.growth, i - 0.5);
       }
     }
-    return this.minValue * Math.pow(LogHistogram.growth, this.counts.length - 1);
+    return this.minValue * Math.pow(this.growth, this.counts.length - 1);
   }
 
   summary(): Summary | null {

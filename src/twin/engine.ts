@@ -103,7 +103,7 @@ export class TwinEngine {
     this.maxInFlight = resolved.scenario.arrivals?.maxInFlight ?? Infinity;
     this.maxArrivals = options.maxArrivals ?? Infinity;
     const n = adapters.length;
-    this.metrics = new Metrics(n);
+    this.metrics = new Metrics(n, resolved.scenario.report?.perAdapter === true);
     this.cache = new AdapterCache(
       n,
       this.engine.maxLoras,
@@ -120,6 +120,7 @@ export class TwinEngine {
         this.waiting.adapterLeftBatch(a);
         this.cache.release(a);
       },
+      this.metrics.byAdapter !== null,
     );
     this.waiting = new WaitingQueue(this.req, n, (a) => this.batch.runningPerAdapter[a]! > 0);
     this.scheduler = new V1Scheduler(this.req, this.batch, this.waiting, this.cache, this.metrics, this.engine, this.profile.blockSize, options.observer?.onPreempt);
@@ -243,7 +244,13 @@ export class TwinEngine {
     metrics.onStep(totalMs, steps, batch.count, batch.activeAdapters);
     if (plan.decodes > 0) {
       // gaps of the decoders; with growing steps, record the run's mean (growth is a fraction of a ms)
-      metrics.onGaps(firstMs + (growthMs * (steps - 1)) / 2, plan.decodes * steps);
+      const gapMs = firstMs + (growthMs * (steps - 1)) / 2;
+      metrics.onGaps(gapMs, plan.decodes * steps);
+      const byAdapter = metrics.byAdapter;
+      if (byAdapter) for (let k = 0; k < batch.decodingAdapterCount; k++) {
+        const a = batch.decodingAdapters[k]!;
+        byAdapter.onGaps(a, gapMs, batch.decodersPerAdapter[a]! * steps);
+      }
     }
     for (let i = 0; i < plan.prefillCount; i++) {
       const id = plan.prefillIds[i]!;
@@ -251,7 +258,10 @@ export class TwinEngine {
       if (req.computed[id]! < req.prompt[id]! + req.generated[id]!) continue;
       // prompt done: the same step samples the next token
       if (req.firstTokenTime[id]! < 0) req.firstTokenTime[id] = tEnd;
-      else metrics.onGaps((tEnd - req.lastTokenTime[id]!) * 1000, 1);
+      else {
+        metrics.onGaps((tEnd - req.lastTokenTime[id]!) * 1000, 1);
+        metrics.byAdapter?.onGaps(req.adapter[id]!, (tEnd - req.lastTokenTime[id]!) * 1000, 1);
+      }
       req.generated[id] = req.generated[id]! + 1;
       if (batch.prefillTail === id) batch.prefillTail = -1;
       if (req.generated[id]! >= req.output[id]!) this.complete(id, tEnd);

@@ -1,4 +1,5 @@
 import { LogHistogram, summarize, type Summary } from '../shared/stats.js';
+import { AdapterMetrics } from './adapter-metrics.js';
 import type { RequestTable } from './request-table.js';
 
 class SampleList {
@@ -39,13 +40,17 @@ export class Metrics {
   readonly gapHistogram = new LogHistogram();
   readonly arrivedTokensByAdapter: Float64Array;
   readonly completedTokensByAdapter: Float64Array;
+  /** per-adapter latencies, kept only when the scenario asks for them (report.perAdapter) */
+  readonly byAdapter: AdapterMetrics | null;
 
-  constructor(adapters: number) {
+  constructor(adapters: number, perAdapter = false) {
     this.arrivedTokensByAdapter = new Float64Array(adapters);
     this.completedTokensByAdapter = new Float64Array(adapters);
+    this.byAdapter = perAdapter ? new AdapterMetrics(adapters) : null;
   }
 
   onArrival(adapter: number, tokens: number): void {
+    this.byAdapter?.onArrival(adapter);
     this.arrived++;
     this.arrivedTokens += tokens;
     this.arrivedTokensByAdapter[adapter] = this.arrivedTokensByAdapter[adapter]! + tokens;
@@ -74,6 +79,7 @@ export class Metrics {
     const a = req.adapter[id]!;
     this.completedTokensByAdapter[a] = this.completedTokensByAdapter[a]! + prompt + output;
     this.ttft.push((first - arrival) * 1000);
+    this.byAdapter?.onComplete(a, (first - arrival) * 1000, (endS - first) * 1000, output);
     if (output > 1) {
       const decodeMs = (endS - first) * 1000;
       this.tpot.push(decodeMs / (output - 1));

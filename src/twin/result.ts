@@ -40,6 +40,19 @@ export const SimulationResult = z.object({
     kvCacheTokens: z.number().int(),
   }),
   durationS: z.number(),
+  adapters: z
+    .array(
+      z.object({
+        id: z.string(),
+        arrivedRequests: z.number().int(),
+        completedRequests: z.number().int(),
+        servedFraction: z.number().describe('completed tokens / arrived tokens of this adapter (1 when none arrived)'),
+        ttftMs: LatencySummary,
+        itlMs: LatencySummary.describe('milliseconds, over this adapter\'s inter-token gaps (percentiles in 2 % buckets); null when none'),
+      }),
+    )
+    .optional()
+    .describe('per adapter, in scenario order: only when the scenario asks report.perAdapter'),
   wallMs: z.number().describe('wall-clock time of the simulation (the only field that varies between identical runs)'),
 });
 export type SimulationResult = z.infer<typeof SimulationResult>;

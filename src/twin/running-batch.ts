@@ -26,6 +26,11 @@ export class RunningBatch {
   readonly finishHeap = new KeyedMinHeap();
   readonly runningPerAdapter: Int32Array;
   activeAdapters = 0;
+  /** decoders of each adapter, and the adapters with at least one (compact, for per-adapter gap accounting) */
+  readonly decodersPerAdapter: Int32Array;
+  readonly decodingAdapters: Int32Array;
+  decodingAdapterCount = 0;
+  private readonly decodingPosition: Int32Array;
 
   constructor(
     private readonly req: RequestTable,
@@ -33,8 +38,13 @@ export class RunningBatch {
     private readonly blockSize: number,
     private readonly onAdapterActive: (adapter: number) => void,
     private readonly onAdapterIdle: (adapter: number) => void,
+    /** keep decodersPerAdapter / decodingAdapters (per-adapter reports only: it costs a little per request) */
+    private readonly countsDecodersPerAdapter = false,
   ) {
     this.runningPerAdapter = new Int32Array(adapters);
+    this.decodersPerAdapter = new Int32Array(adapters);
+    this.decodingAdapters = new Int32Array(adapters);
+    this.decodingPosition = new Int32Array(adapters).fill(-1);
     this.phaseBuckets = new Int32Array(blockSize);
   }
 
@@ -86,6 +96,7 @@ export class RunningBatch {
     this.phaseBuckets[phase] = this.phaseBuckets[phase]! + 1;
     this.contextOffset += r.prompt[id]! - base;
     this.decoders++;
+    if (this.countsDecodersPerAdapter) this.countDecoder(r.adapter[id]!, 1);
     this.finishHeap.push(base + r.output[id]!, id);
   }
 
@@ -98,7 +109,24 @@ export class RunningBatch {
     this.phaseBuckets[phase] = this.phaseBuckets[phase]! - 1;
     this.contextOffset -= r.prompt[id]! - base;
     this.decoders--;
+    if (this.countsDecodersPerAdapter) this.countDecoder(r.adapter[id]!, -1);
     return Math.ceil(this.computedOf(id) / this.blockSize);
+  }
+
+  private countDecoder(adapter: number, delta: 1 | -1): void {
+    const n = this.decodersPerAdapter[adapter]! + delta;
+    this.decodersPerAdapter[adapter] = n;
+    if (delta === 1 && n === 1) {
+      this.decodingPosition[adapter] = this.decodingAdapterCount;
+      this.decodingAdapters[this.decodingAdapterCount++] = adapter;
+    } else if (n === 0) {
+      // swap-remove: the last listed adapter takes this one's place
+      const at = this.decodingPosition[adapter]!;
+      const last = this.decodingAdapters[--this.decodingAdapterCount]!;
+      this.decodingAdapters[at] = last;
+      this.decodingPosition[last] = at;
+      this.decodingPosition[adapter] = -1;
+    }
   }
 
   /** KV tokens stored for a decoder (its prompt and all but the last sampled token). */

@@ -99,6 +99,11 @@ export const Scenario = z
     inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
     outputTokens: LengthSpec.optional(),
     arrivals: ArrivalSpec.optional(),
+    report: z
+      .object({ perAdapter: z.boolean().default(false).describe('add `adapters` to the SimulationResult: arrivals, completions, served fraction, TTFT and ITL of each adapter') })
+      .strict()
+      .optional()
+      .describe('what the SimulationResult carries besides the GPU-wide figures (predictions ignore it)'),
     durationS: positiveFinite
       .max(7 * 24 * 3600)
       .optional()

@@ -66,8 +66,13 @@ function toResult(resolved: ResolvedScenario, adapters: EngineAdapter[], o: Engi
     busyFraction: m.busyMs / (d * 1000),
     engine: { ...resolved.engine },
     durationS: d,
+    ...(m.byAdapter ? { adapters: perAdapterReport(adapters, m) } : {}),
     wallMs,
   };
+}
+
+function perAdapterReport(adapters: EngineAdapter[], m: EngineOutcome['metrics']): NonNullable<SimulationResult['adapters']> {
+  return m.byAdapter!.reports(m.arrivedTokensByAdapter, m.completedTokensByAdapter).map((r, i) => ({ id: adapters[i]!.id, ...r }));
 }
 
 function memoryErrorResult(resolved: ResolvedScenario, reason: string, wallMs: number): SimulationResult {
