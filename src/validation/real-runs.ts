@@ -34,11 +34,18 @@ export interface RealMetrics {
   idealThroughput: number;
   starved: boolean;
   ttftMs: number;
+  ttftP50Ms: number;
+  ttftP99Ms: number;
   itlMs: number;
+  itlP50Ms: number;
+  itlP99Ms: number;
   tpotMs: number;
   completed: number;
   durationS: number;
 }
+
+/** Real mean TTFT below which a run counts as "operator load": queues short enough that someone would deploy it. */
+export const operatorLoadTtftMs = 10_000;
 
 export function runKey(runDir: string, marker: string): string {
   const i = runDir.indexOf(marker);
@@ -68,7 +75,11 @@ function toRealRun(r: CsvRow): RealRun | null {
           idealThroughput: num(r, 'approx_ideal_throughput') ?? NaN,
           starved: r.approx_starvation_10pct === '1',
           ttftMs: num(r, 'log_mean_ttft_ms') ?? NaN,
+          ttftP50Ms: num(r, 'log_median_ttft_ms') ?? NaN,
+          ttftP99Ms: num(r, 'log_p99_ttft_ms') ?? NaN,
           itlMs: num(r, 'log_mean_itl_ms') ?? NaN,
+          itlP50Ms: num(r, 'log_median_itl_ms') ?? NaN,
+          itlP99Ms: num(r, 'log_p99_itl_ms') ?? NaN,
           tpotMs: num(r, 'log_mean_tpot_ms') ?? NaN,
           completed: num(r, 'log_completed') ?? 0,
           durationS: num(r, 'log_duration') ?? num(r, 'arg_total_time') ?? 3600,

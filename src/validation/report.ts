@@ -1,5 +1,5 @@
 import type { SimulationResult } from '../twin/index.js';
-import type { RealRun } from './real-runs.js';
+import { operatorLoadTtftMs, type RealRun } from './real-runs.js';
 import type { ReferenceTwinOutput } from './reference-twin.js';
 import { smapeResearch, smapeStandard } from './smape.js';
 import type { PredictorMetrics } from '../ml/bundle.js';
@@ -38,8 +38,24 @@ export interface ModelReport {
     starvation: { agree: number; runs: number; accuracy: number };
     medianWallMs: number;
   };
+  /** latency tails, split into operator-load runs (real mean TTFT < 10 s) and saturated runs */
+  regimes: { operatorLoad: RegimeErrors; saturated: RegimeErrors };
   /** the distilled student trees on the same runs, when models/predictors has them */
   predictor?: { version: string; metrics: PredictorMetrics };
+}
+
+/** The Twin's latency errors on one group of runs, beside the research twin's where it reports the figure. */
+export interface RegimeErrors {
+  runs: number;
+  throughput: ErrorPair;
+  ttftMean: ErrorPair;
+  ttftP50: ErrorPair;
+  ttftP99: ErrorPair;
+  itlMean: ErrorPair;
+  itlP99: ErrorPair;
+  /** Twin / real, median over the runs: above 1 the Twin is pessimistic */
+  ratio: { ttftMean: number; ttftP99: number; itlP99: number };
+  reference: { runs: number; itlMean: ErrorPair };
 }
 
 function pair(actual: number[], predicted: number[]): ErrorPair {
@@ -66,6 +82,27 @@ function simTtftWithPenalty(sim: SimulationResult): number {
   const completed = sim.completedRequests;
   const sent = Math.max(1, sim.arrivedRequests);
   return ((sim.ttftMs?.mean ?? 0) * completed + (sent - completed) * sim.durationS * 1000) / sent;
+}
+
+function regimeErrors(group: RunComparison[]): RegimeErrors {
+  const real = group.map((c) => c.run.real!);
+  const twin = (pick: (s: SimulationResult) => number | undefined): number[] => group.map((c) => pick(c.sim) ?? 0);
+  const ratio = (a: number[], b: number[]): number => median(a.map((x, i) => b[i]! / x));
+  const withRef = group.filter((c) => c.reference !== undefined);
+  const ttftMean = twin((s) => s.ttftMs?.mean);
+  const ttftP99 = twin((s) => s.ttftMs?.p99);
+  const itlP99 = twin((s) => s.itlMs?.p99);
+  return {
+    runs: group.length,
+    throughput: pair(real.map((r) => r.throughput), twin((s) => s.throughput.total)),
+    ttftMean: pair(real.map((r) => r.ttftMs), ttftMean),
+    ttftP50: pair(real.map((r) => r.ttftP50Ms), twin((s) => s.ttftMs?.p50)),
+    ttftP99: pair(real.map((r) => r.ttftP99Ms), ttftP99),
+    itlMean: pair(real.map((r) => r.itlMs), twin((s) => s.itlMs?.mean)),
+    itlP99: pair(real.map((r) => r.itlP99Ms), itlP99),
+    ratio: { ttftMean: ratio(real.map((r) => r.ttftMs), ttftMean), ttftP99: ratio(real.map((r) => r.ttftP99Ms), ttftP99), itlP99: ratio(real.map((r) => r.itlP99Ms), itlP99) },
+    reference: { runs: withRef.length, itlMean: pair(withRef.map((c) => c.run.real!.itlMs), withRef.map((c) => c.reference!.itlMs)) },
+  };
 }
 
 const median = (v: number[]): number => {
@@ -108,6 +145,10 @@ export function buildReport(model: string, comparisons: RunComparison[]): ModelR
       starvation: agreement(withRef.map((c) => c.run.real!.starved === refStarved(c))),
       medianWallMs: median(withRef.map((c) => c.reference!.wallS * 1000)),
     },
+    regimes: {
+      operatorLoad: regimeErrors(scored.filter((c) => c.run.real!.ttftMs < operatorLoadTtftMs)),
+      saturated: regimeErrors(scored.filter((c) => c.run.real!.ttftMs >= operatorLoadTtftMs)),
+    },
   };
 }
 
@@ -139,13 +180,33 @@ export function formatReport(reports: ModelReport[]): string {
       `  starvation agreement       ${t.starvation.agree}/${t.starvation.runs} (${(100 * t.starvation.accuracy).toFixed(1)} %)          ${ref.starvation.agree}/${ref.starvation.runs} (${(100 * ref.starvation.accuracy).toFixed(1)} %)`,
     );
     lines.push(`  median wall time per run   ${t.medianWallMs.toFixed(0)} ms                     ${ref.medianWallMs.toFixed(0)} ms`);
+    lines.push(...formatRegimes(r.regimes));
     if (r.predictor) lines.push(...formatPredictor(r.model, r.predictor));
     lines.push('');
   }
   lines.push('research SMAPE = 100 * mean(|y - p| / (|y| + |p|)) as in the papers; standard = twice that.');
   lines.push('* research TTFT definition: unfinished requests count as the whole window; requests sent by the');
   lines.push('  real client are estimated as max(completed, sum of rates x window) since the runs did not record them.');
+  lines.push(`* operator load: real mean TTFT under ${operatorLoadTtftMs / 1000} s; the research twin reports means only (its p50 / p99 are not published).`);
   return lines.join('\n');
+}
+
+/** Latency tails by load regime: research SMAPE, and the median Twin / real ratio (bias). */
+function formatRegimes(g: ModelReport['regimes']): string[] {
+  const f = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(1)} %` : '-');
+  const x = (v: number): string => (Number.isFinite(v) ? `x${v.toFixed(2)}` : '');
+  const lines = ['  latency by load (research SMAPE; Twin / real median)   operator load*     saturated     research twin (operator load)'];
+  const o = g.operatorLoad;
+  const s = g.saturated;
+  lines.push(`    runs                                                 ${String(o.runs).padStart(8)}     ${String(s.runs).padStart(9)}`);
+  const row = (name: string, a: ErrorPair, b: ErrorPair, bias = '', ref = ''): string => `    ${name.padEnd(52)} ${f(a.research).padStart(8)} ${bias.padEnd(6)} ${f(b.research).padStart(7)}     ${ref}`;
+  lines.push(row('throughput', o.throughput, s.throughput));
+  lines.push(row('TTFT mean', o.ttftMean, s.ttftMean, x(o.ratio.ttftMean)));
+  lines.push(row('TTFT p50', o.ttftP50, s.ttftP50));
+  lines.push(row('TTFT p99', o.ttftP99, s.ttftP99, x(o.ratio.ttftP99)));
+  lines.push(row('ITL mean', o.itlMean, s.itlMean, '', o.reference.runs ? `${f(o.reference.itlMean.research)} (${o.reference.runs} runs)` : '-'));
+  lines.push(row('ITL p99', o.itlP99, s.itlP99, x(o.ratio.itlP99)));
+  return lines;
 }
 
 function formatPredictor(model: string, p: { version: string; metrics: PredictorMetrics }): string[] {

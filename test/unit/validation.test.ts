@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { smapeResearch, smapeStandard } from '../../src/validation/smape.js';
 import { benchmarkClientMaxInFlight, readRealRuns, scenarioOf } from '../../src/validation/real-runs.js';
-import { parseScenario } from '../../src/twin/index.js';
+import { parseScenario, type SimulationResult } from '../../src/twin/index.js';
+import { buildReport } from '../../src/validation/report.js';
 
 describe('SMAPE', () => {
   it('uses the research definition without the factor 2, and the standard one with it', () => {
@@ -46,5 +47,34 @@ describe('real runs table', () => {
     expect(s.arrivals?.maxInFlight).toBe(benchmarkClientMaxInFlight);
     expect(s.inputTokens).toEqual({ mean: 200 });
     expect(s.seed).toBe(3);
+  });
+});
+
+describe('latency by load regime', () => {
+  const run = (key: string, ttftMs: number, ttftP99Ms: number) => ({
+    key,
+    model: 'm',
+    memoryError: false,
+    rates: [1],
+    servedAdapters: 1,
+    durationS: 3600,
+    real: { throughput: 100, idealThroughput: 100, starved: false, ttftMs, ttftP50Ms: ttftMs, ttftP99Ms, itlMs: 10, itlP50Ms: 10, itlP99Ms: 20, tpotMs: 10, completed: 10, durationS: 3600 },
+  });
+  const sim = (ttft: number, ttftP99: number) =>
+    ({ throughput: { total: 100 }, memoryError: null, ttftMs: { mean: ttft, p50: ttft, p90: ttft, p99: ttftP99 }, itlMs: { mean: 10, p50: 10, p90: 10, p99: 10 }, arrivedRequests: 10, completedRequests: 10, durationS: 3600, starved: false, wallMs: 1 }) as unknown as SimulationResult;
+
+  it('splits the runs at a real mean TTFT of 10 s and scores each group on its own', () => {
+    const comparisons = [
+      { run: run('a', 50, 100), sim: sim(50, 50), reference: undefined },
+      { run: run('b', 60, 120), sim: sim(60, 120), reference: undefined },
+      { run: run('c', 20_000, 40_000), sim: sim(20_000, 40_000), reference: undefined },
+    ] as unknown as Parameters<typeof buildReport>[1];
+    const g = buildReport('m', comparisons).regimes;
+    expect([g.operatorLoad.runs, g.saturated.runs]).toEqual([2, 1]);
+    // run a: |100 - 50| / 150 = 1/3, run b: 0 -> research SMAPE 16.7 %
+    expect(g.operatorLoad.ttftP99.research).toBeCloseTo(100 / 6, 9);
+    expect(g.saturated.ttftP99.research).toBe(0);
+    expect(g.operatorLoad.itlP99.research).toBeCloseTo((100 * 10) / 30, 9);
+    expect(g.operatorLoad.ratio.itlP99).toBe(0.5);
   });
 });
