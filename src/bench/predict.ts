@@ -38,7 +38,7 @@ function time(run: () => number, count: number, repeats: number, warmups = 1): {
 
 /**
  * Prediction cost on feature vectors of sampled workloads: the served student (the flat-array walk:
- * throughput tree, and all four trees with decoding), the branch-only compiled function, ml-cart's predict, and a forest of the teacher's size
+ * throughput tree, and all seven trees with decoding), the branch-only compiled function, ml-cart's predict, and a forest of the teacher's size
  * (100 trees) through ml-random-forest and through our own walk. The teacher is not shipped, so the
  * forest is trained on the sample labelled by the student: same shape and size, same cost.
  */
@@ -61,7 +61,7 @@ export function benchPredict(registry: PredictorRegistry, samples: number, repea
     };
     const warm = 50;
     add('served student: flat-array walk (throughput)', 'single', time(loop(served), samples, repeats, warm));
-    add('served student: all four trees + decoding', 'single', time(loop((x) => p.predictFeatures(x).throughput), samples, repeats, warm));
+    add('served student: all seven trees + decoding', 'single', time(loop((x) => p.predictFeatures(x).throughput), samples, repeats, warm));
     add('branch-only compiled function (throughput)', 'single', time(loop(compiled), samples, repeats, warm));
     add('plain walk, fresh closure (reference)', 'single', time(loop((x) => walk(flat, x)), samples, repeats, warm));
     add('ml-cart predict', 'single', time(() => arrays.reduce((s, x) => s + cart.predict([x])[0]!, 0), samples, Math.min(repeats, 3)));

@@ -5,7 +5,7 @@ import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { parseScenario } from '../twin/index.js';
 import { simulateInPool } from '../jobs/simulate-pool.js';
-import { readRealRuns, scenarioOf } from '../validation/real-runs.js';
+import { operatorLoadTtftMs, readRealRuns, scenarioOf } from '../validation/real-runs.js';
 import { readReferenceTwin } from '../validation/reference-twin.js';
 import { buildReport, formatReport, type RunComparison } from '../validation/report.js';
 import { casesOf } from '../validation/predictor-cases.js';
@@ -66,7 +66,11 @@ export async function runValidate(argv: string[]): Promise<number> {
   const reports = models.map((m) => {
     const report = buildReport(m, comparisons);
     const predictor = predictors.list().find((p) => p.profile.model === m && p.profile.gpu === values.gpu);
-    if (predictor) report.predictor = { version: predictor.version, metrics: evaluate(casesOf(predictor.profile, runs), (x) => predictor.predictFeatures(x)) };
+    if (predictor) {
+      const predict = (x: ArrayLike<number>) => predictor.predictFeatures(x);
+      const operatorLoad = runs.filter((r) => r.real !== null && r.real.ttftMs < operatorLoadTtftMs);
+      report.predictor = { version: predictor.version, metrics: evaluate(casesOf(predictor.profile, runs), predict), operatorLoad: evaluate(casesOf(predictor.profile, operatorLoad), predict) };
+    }
     return report;
   });
   process.stdout.write(`${formatReport(reports)}\n${runs.length} runs replayed in ${wallS.toFixed(1)} s wall\n`);

@@ -159,26 +159,28 @@ function trainingArrays(rows: DatasetRow[], t: TargetName): { columns: Float64Ar
   };
 }
 
-const caseOf = (r: DatasetRow): EvalCase => ({ x: r.features, throughput: r.throughput, itlMs: r.itlMs, ttftMs: r.ttftMs, starved: r.starved });
+const caseOf = (r: DatasetRow): EvalCase => ({
+  x: r.features,
+  throughput: r.throughput,
+  itlMs: r.itlMs,
+  ttftMs: r.ttftMs,
+  ttftP99Ms: r.ttftP99Ms,
+  itlP99Ms: r.itlP99Ms,
+  worstAdapterTtftMs: r.worstAdapterTtftMs,
+  starved: r.starved,
+});
 
 /** The error a target's model is chosen by: SMAPE of the decoded value, or 1 - macro-F1 for starvation. */
 function targetError(t: TargetName, cases: EvalCase[], raw: (x: ArrayLike<number>) => number): number {
-  const m = evaluate(cases, (x) => {
-    const y = raw(x);
-    return {
-      throughput: t === 'throughput' ? targets.throughput.decode(y, x) : 0,
-      itlMs: t === 'itl' ? targets.itl.decode(y) : 0,
-      ttftMs: t === 'ttft' ? targets.ttft.decode(y) : 0,
-      starvationProbability: t === 'starved' ? y : 0,
-    };
-  });
+  const m = evaluate(cases, pointPredictor((target) => (target === t ? raw : () => 0)));
   if (t === 'starved') return 1 - m.starved.macroF1;
-  return t === 'throughput' ? m.throughput.smapeResearch : t === 'itl' ? m.itl.smapeResearch : m.ttft.smapeResearch;
+  if (t === 'throughput') return m.throughput.smapeResearch;
+  return (t === 'itl' || t === 'ttft' ? m[t] : m[t]!).smapeResearch;
 }
 
 const errorName = (t: TargetName): string => (t === 'starved' ? '1 - macro-F1' : 'SMAPE %');
 
-/** The four decoded answers of a set of student trees (plain walk: also scores a model being replaced). */
+/** The decoded answers of a set of student trees (plain walk: also scores a model being replaced). */
 export function studentPointPredictor(trees: Record<TargetName, TreeJson>): (x: ArrayLike<number>) => PointPrediction {
   return pointPredictor((t) => {
     const flat = flatten(trees[t].root);
@@ -192,6 +194,9 @@ function pointPredictor(make: (t: TargetName) => (x: ArrayLike<number>) => numbe
     throughput: targets.throughput.decode(f.throughput(x), x),
     itlMs: targets.itl.decode(f.itl(x)),
     ttftMs: targets.ttft.decode(f.ttft(x)),
+    ttftP99Ms: targets.ttftP99.decode(f.ttftP99(x)),
+    itlP99Ms: targets.itlP99.decode(f.itlP99(x)),
+    worstAdapterTtftMs: targets.worstAdapterTtft.decode(f.worstAdapterTtft(x)),
     starvationProbability: targets.starved.decode(f.starved(x)),
   });
 }

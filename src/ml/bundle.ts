@@ -9,6 +9,10 @@ export const PredictorMetrics = z.object({
   itl: ErrorPair,
   ttft: ErrorPair,
   starved: z.object({ accuracy: z.number(), macroF1: z.number() }),
+  /** the tail students (absent where the cases did not measure the figure, e.g. per-adapter TTFT of real runs) */
+  ttftP99: ErrorPair.optional(),
+  itlP99: ErrorPair.optional(),
+  worstAdapterTtft: ErrorPair.optional(),
   rows: z.number().int(),
 });
 export type PredictorMetrics = z.infer<typeof PredictorMetrics>;

@@ -17,6 +17,8 @@ export const DatasetHeader = z.object({
   features: z.array(z.string()),
   /** how the features were computed (featureVersion); absent in files written before it existed */
   featureVersion: z.number().int().optional(),
+  /** which measurements a row carries (labelsVersion); absent in files written before the latency tails */
+  labels: z.number().int().optional(),
 });
 export type DatasetHeader = z.infer<typeof DatasetHeader>;
 
@@ -28,16 +30,24 @@ export const DatasetRow = z.object({
   idealThroughput: z.number(),
   itlMs: z.number().nullable(),
   ttftMs: z.number().nullable(),
+  /** the GPU's p99 TTFT and p99 ITL, ms */
+  ttftP99Ms: z.number().nullable(),
+  itlP99Ms: z.number().nullable(),
+  /** the largest mean TTFT of any adapter with arrivals (the window, for one that completed nothing), ms */
+  worstAdapterTtftMs: z.number().nullable(),
   starved: z.boolean(),
   wallMs: z.number(),
 });
 export type DatasetRow = z.infer<typeof DatasetRow>;
 
+/** Version of what a row measures: 2 added the latency tails (rows of version 1 cannot be reused). */
+export const labelsVersion = 2;
+
 /** An index whose sampled workload fits no slot count: kept so a resumed sweep does not retry it. */
 export const InfeasibleRow = z.object({ index: z.number().int().nonnegative(), infeasible: z.literal(true) });
 
 export function headerFor(model: string, gpu: string, seed: number, profileSha256: string): DatasetHeader {
-  return { kind: 'lora-placer-sweep', model, gpu, seed, sampler: samplerVersion, profileSha256, features: [...featureNames], featureVersion };
+  return { kind: 'lora-placer-sweep', model, gpu, seed, sampler: samplerVersion, profileSha256, features: [...featureNames], featureVersion, labels: labelsVersion };
 }
 
 export interface DatasetContents {
@@ -69,8 +79,9 @@ export function openDataset(file: string, header: DatasetHeader): DatasetContent
   if (!sameSweep) {
     throw new AppError('invalidInput', `--dataset: ${file} belongs to another sweep (header ${lines[0]!.text.slice(0, 500)}); choose another file`);
   }
-  // the header alone, its newline never written: nothing to resume
-  if (lines[0]!.torn) return createDataset(file, header);
+  // the header alone, its newline never written: nothing to resume; rows measuring less than this
+  // version's labels cannot be completed either: the sweep starts over in the same file
+  if (lines[0]!.torn || (found.labels ?? 1) !== header.labels) return createDataset(file, header);
   const staleFeatures = JSON.stringify(found.features) !== JSON.stringify(header.features) || found.featureVersion !== header.featureVersion;
   const contents = readRows(file, lines, staleFeatures);
   if (contents.tornAt !== null) truncateSync(file, contents.tornAt);

@@ -9,6 +9,18 @@ import { workloadShape } from './workload-shape.js';
 
 export type TreeEvaluator = (x: ArrayLike<number>) => number;
 
+/** What the students answer for one GPU: throughput, starvation, mean and tail latencies (ms). */
+export interface PredictedFigures {
+  throughput: number;
+  starvationProbability: number;
+  starved: boolean;
+  itlMs: number;
+  ttftMs: number;
+  ttftP99Ms: number;
+  itlP99Ms: number;
+  worstAdapterTtftMs: number;
+}
+
 /**
  * The distilled trees of one model@gpu, each evaluated by a walk over flat typed arrays. The branch-only
  * functions `compile()` generates are as fast once warm, but only after about a million calls (a
@@ -40,13 +52,14 @@ export class Predictor {
     const ideal = x[9]!;
     const reason = memoryErrorReason(this.profile, e.kvCacheTokens, e.maxLoras, e.maxLoraRank);
     if (reason) {
-      return { throughput: null, idealThroughput: ideal, starvationProbability: null, starved: null, memoryError: true, memoryErrorReason: reason, itlMs: null, ttftMs: null, engine: { ...e }, modelVersion: this.version };
+      const none = { throughput: null, starvationProbability: null, starved: null, itlMs: null, ttftMs: null, ttftP99Ms: null, itlP99Ms: null, worstAdapterTtftMs: null };
+      return { ...none, idealThroughput: ideal, memoryError: true, memoryErrorReason: reason, engine: { ...e }, modelVersion: this.version };
     }
     return { ...this.predictFeatures(x), idealThroughput: ideal, memoryError: false, memoryErrorReason: null, engine: { ...e }, modelVersion: this.version };
   }
 
-  /** The four answers for a feature vector (the hot path of placement: no allocation). */
-  predictFeatures(x: ArrayLike<number>): { throughput: number; starvationProbability: number; starved: boolean; itlMs: number; ttftMs: number } {
+  /** Every answer for a feature vector (the hot path of placement: one object, no other allocation). */
+  predictFeatures(x: ArrayLike<number>): PredictedFigures {
     const p = targets.starved.decode(this.evaluators.starved(x));
     return {
       throughput: targets.throughput.decode(this.evaluators.throughput(x), x),
@@ -54,6 +67,9 @@ export class Predictor {
       starved: p >= 0.5,
       itlMs: targets.itl.decode(this.evaluators.itl(x)),
       ttftMs: targets.ttft.decode(this.evaluators.ttft(x)),
+      ttftP99Ms: targets.ttftP99.decode(this.evaluators.ttftP99(x)),
+      itlP99Ms: targets.itlP99.decode(this.evaluators.itlP99(x)),
+      worstAdapterTtftMs: targets.worstAdapterTtft.decode(this.evaluators.worstAdapterTtft(x)),
     };
   }
 }

@@ -1,5 +1,5 @@
 import type { Profile } from '../profiles/index.js';
-import { parseScenario, resolveScenario, simulateParsed } from '../twin/index.js';
+import { parseScenario, resolveScenario, simulateParsed, type SimulationResult } from '../twin/index.js';
 import type { DatasetRow } from './dataset.js';
 import { computeFeatures } from './features.js';
 import { workloadShape } from './workload-shape.js';
@@ -16,7 +16,7 @@ export function sweepFeatures(profile: Profile, seed: number, index: number): nu
 export function sweepRow(profile: Profile, seed: number, index: number): DatasetRow | null {
   const raw = sampleWorkload(profile, seed, index);
   if (!raw) return null;
-  const scenario = parseScenario(raw);
+  const scenario = parseScenario({ ...raw, report: { perAdapter: true } });
   const result = simulateParsed(scenario, profile);
   if (result.memoryError) return null;
   const features = computeFeatures(profile, workloadShape(resolveScenario(scenario, profile)));
@@ -27,9 +27,26 @@ export function sweepRow(profile: Profile, seed: number, index: number): Dataset
     idealThroughput: round9(result.idealThroughput),
     itlMs: result.itlMs ? round9(result.itlMs.mean) : null,
     ttftMs: result.ttftMs ? round9(result.ttftMs.mean) : null,
+    ttftP99Ms: result.ttftMs ? round9(result.ttftMs.p99) : null,
+    itlP99Ms: result.itlMs ? round9(result.itlMs.p99) : null,
+    worstAdapterTtftMs: worstAdapterTtftMs(result),
     starved: result.starved,
     wallMs: Math.round(result.wallMs),
   };
+}
+
+/**
+ * The largest mean TTFT of any adapter that had requests: cold adapters are the ones that wait. An adapter
+ * whose requests all failed to complete counts the whole window (the research TTFT's convention).
+ */
+function worstAdapterTtftMs(result: SimulationResult): number | null {
+  let worst: number | null = null;
+  for (const a of result.adapters ?? []) {
+    if (a.arrivedRequests === 0) continue;
+    const ms = a.ttftMs ? a.ttftMs.mean : result.durationS * 1000;
+    worst = worst === null ? ms : Math.max(worst, ms);
+  }
+  return worst === null ? null : round9(worst);
 }
 
 /** Nine significant digits: rows print the same on every machine and stay compact. */

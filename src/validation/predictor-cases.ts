@@ -15,7 +15,18 @@ export function casesOf(profile: Profile, runs: RealRun[]): EvalCase[] {
     .filter((r) => r.model === profile.model && r.real !== null && !r.memoryError)
     .map((r) => {
       const resolved = resolveScenario(parseScenario(scenarioOf(r, profile.gpu, 0)), profile);
-      return { x: computeFeatures(profile, workloadShape(resolved)), throughput: r.real!.throughput, itlMs: r.real!.itlMs, ttftMs: r.real!.ttftMs, starved: r.real!.starved };
+      const real = r.real!;
+      return {
+        x: computeFeatures(profile, workloadShape(resolved)),
+        throughput: real.throughput,
+        itlMs: real.itlMs,
+        ttftMs: real.ttftMs,
+        ttftP99Ms: real.ttftP99Ms,
+        itlP99Ms: real.itlP99Ms,
+        // the real runs report no per-adapter TTFT
+        worstAdapterTtftMs: null,
+        starved: real.starved,
+      };
     });
 }
 

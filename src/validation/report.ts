@@ -40,8 +40,8 @@ export interface ModelReport {
   };
   /** latency tails, split into operator-load runs (real mean TTFT < 10 s) and saturated runs */
   regimes: { operatorLoad: RegimeErrors; saturated: RegimeErrors };
-  /** the distilled student trees on the same runs, when models/predictors has them */
-  predictor?: { version: string; metrics: PredictorMetrics };
+  /** the distilled student trees on the same runs, when models/predictors has them; `operatorLoad`: on those runs only */
+  predictor?: { version: string; metrics: PredictorMetrics; operatorLoad?: PredictorMetrics };
 }
 
 /** The Twin's latency errors on one group of runs, beside the research twin's where it reports the figure. */
@@ -209,7 +209,7 @@ function formatRegimes(g: ModelReport['regimes']): string[] {
   return lines;
 }
 
-function formatPredictor(model: string, p: { version: string; metrics: PredictorMetrics }): string[] {
+function formatPredictor(model: string, p: { version: string; metrics: PredictorMetrics; operatorLoad?: PredictorMetrics }): string[] {
   const m = p.metrics;
   const research = researchPredictorScores[model];
   const f2 = (x: number): string => x.toFixed(2);
@@ -222,5 +222,9 @@ function formatPredictor(model: string, p: { version: string; metrics: Predictor
     `  starvation accuracy ${f3(m.starved.accuracy)}, macro-F1 ${f3(m.starved.macroF1)}`.padEnd(66) +
       (research ? `${research.forest.accuracy} / ${research.forest.macroF1}, ${research.fastTree.accuracy} / ${research.fastTree.macroF1}` : ''),
   ];
+  const o = p.operatorLoad;
+  if (o?.ttftP99 && o.itlP99) {
+    lines.push(`  tail students, operator-load runs (${o.rows}): p99 TTFT ${f2(o.ttftP99.smapeResearch)} %, p99 ITL ${f2(o.itlP99.smapeResearch)} %, mean TTFT ${f2(o.ttft.smapeResearch)} %`);
+  }
   return lines;
 }

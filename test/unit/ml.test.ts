@@ -170,7 +170,7 @@ describe('workload sampler', () => {
 describe('sweep dataset', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lora-placer-ds-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const row = (index: number) => ({ index, features: new Array(featureCount).fill(index), throughput: 10, idealThroughput: 11, itlMs: 20, ttftMs: null, starved: false, wallMs: 5 });
+  const row = (index: number) => ({ index, features: new Array(featureCount).fill(index), throughput: 10, idealThroughput: 11, itlMs: 20, ttftMs: null, ttftP99Ms: null, itlP99Ms: 30, worstAdapterTtftMs: null, starved: false, wallMs: 5 });
   const header = headerFor('m', 'g', 1, 'p');
   /** every line of the file must be JSON (the header, then rows): what a later open would demand */
   const parsedLines = (file: string): { index?: number }[] => {
