@@ -46,7 +46,7 @@ let passedWorkloads = 0;
 let total = 0;
 console.log(`${'workload'.padEnd(34)} bound     k  at k GPUs`);
 for (const c of suiteCases(traceDir, false).filter((x) => x.name.includes(nameFilter))) {
-  const workload = parseWorkload({ ...c.workload, verify: true });
+  const workload = parseWorkload({ ...c.workload, verify: true, criterion: 'throughput' });
   const { bound: lower, ctx } = pack(workload, registry.get(workload.model, workload.gpu), unlimitedWorkLimits);
   const bound = lower.gpus;
   const k = Math.max(bound, Math.floor(boundRatioBar * bound + 1e-9));

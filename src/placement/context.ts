@@ -3,6 +3,7 @@ import { computeFeatures, featureCount, featureNames, type WorkloadShape } from 
 import { maxFeasibleSlots } from '../ml/workload-sampler.js';
 import { kvCapacityTokens, type Profile } from '../profiles/index.js';
 import { allowedMaxLoraRanks } from '../twin/index.js';
+import { criterionOf, type GpuCriterion } from './criterion.js';
 import type { GpuBin, GpuVerdict } from './gpu-bin.js';
 import type { PlacementItem } from './items.js';
 import type { ParsedWorkload, PlacementOptions } from './workload.js';
@@ -19,6 +20,10 @@ export interface Constraints {
   maxStarvationProbability: number;
   itlMs?: number;
   ttftMs?: number;
+  ttftP99Ms?: number;
+  itlP99Ms?: number;
+  /** every adapter's mean TTFT (the worst adapter's, as the students predict it) */
+  adapterTtftMs?: number;
 }
 
 /**
@@ -31,6 +36,8 @@ export class PlacementContext {
   readonly maxNumBatchedTokens: number;
   readonly maxNumSeqs: number;
   readonly constraints: Constraints;
+  /** what every GPU must meet, in the Twin (verification) and as the predictors see it (constraints) */
+  readonly criterion: GpuCriterion;
   evaluations = 0;
   /** adapters summed over evaluations: the work the evaluations cost (features are linear in adapters) */
   work = 0;
@@ -50,12 +57,9 @@ export class PlacementContext {
     this.profile = predictor.profile;
     this.maxNumBatchedTokens = workload.engine?.maxNumBatchedTokens ?? this.profile.engineDefaults.maxNumBatchedTokens;
     this.maxNumSeqs = Math.min(workload.engine?.maxNumSeqs ?? this.profile.engineDefaults.maxNumSeqs, this.maxNumBatchedTokens);
-    this.constraints = {
-      minServedFraction: options.minServedFraction,
-      maxStarvationProbability: options.maxStarvationProbability,
-      ...(workload.slo?.itlMs !== undefined ? { itlMs: workload.slo.itlMs } : {}),
-      ...(workload.slo?.ttftMs !== undefined ? { ttftMs: workload.slo.ttftMs } : {}),
-    };
+    this.criterion = criterionOf(workload);
+    const { kind: _kind, ...targets } = this.criterion;
+    this.constraints = { minServedFraction: options.minServedFraction, maxStarvationProbability: options.maxStarvationProbability, ...targets };
     this.shape = { rates: [], ratesDescending: true, ranks: [], slots: 1, servedAdapters: 1, maxLoraRank: 8, inputMean: 0, outputMean: 0, kvCacheTokens: 0, maxNumBatchedTokens: this.maxNumBatchedTokens, maxNumSeqs: this.maxNumSeqs };
   }
 
@@ -142,7 +146,10 @@ export class PlacementContext {
       servedFraction >= c.minServedFraction &&
       p.starvationProbability <= c.maxStarvationProbability &&
       (c.itlMs === undefined || p.itlMs <= c.itlMs) &&
-      (c.ttftMs === undefined || p.ttftMs <= c.ttftMs);
+      (c.ttftMs === undefined || p.ttftMs <= c.ttftMs) &&
+      (c.ttftP99Ms === undefined || p.ttftP99Ms <= c.ttftP99Ms) &&
+      (c.itlP99Ms === undefined || p.itlP99Ms <= c.itlP99Ms) &&
+      (c.adapterTtftMs === undefined || p.worstAdapterTtftMs <= c.adapterTtftMs);
     return {
       feasible,
       slots,
@@ -153,6 +160,9 @@ export class PlacementContext {
       starvationProbability: p.starvationProbability,
       itlMs: p.itlMs,
       ttftMs: p.ttftMs,
+      ttftP99Ms: p.ttftP99Ms,
+      itlP99Ms: p.itlP99Ms,
+      worstAdapterTtftMs: p.worstAdapterTtftMs,
       servedFraction,
       capacity: x[capacityColumn]!,
     };

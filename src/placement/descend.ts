@@ -3,7 +3,7 @@ import { balanceOver } from './balance.js';
 import type { PlacementContext } from './context.js';
 import type { GpuBin, GpuVerdict } from './gpu-bin.js';
 import { rankedKnobs } from './knobs.js';
-import { gpuScenario, runsClean, type GpuSimulator } from './verify.js';
+import { gpuScenario, meetsCriterion, runsClean, type GpuSimulator } from './verify.js';
 import { SimulationBudget } from './work.js';
 import type { ParsedWorkload } from './workload.js';
 
@@ -100,7 +100,7 @@ async function acceptAll(
     for (const [j, i] of chunk.entries()) {
       const r = answers[j]!;
       const fair = r.starvedAdapters.length <= allowedStarvedShare * bins[i]!.count;
-      if (runsClean(r) && fair && meetsSlo(ctx, r)) {
+      if (runsClean(r) && fair && meetsCriterion(ctx, r)) {
         results[i] = r;
         continue;
       }
@@ -131,9 +131,3 @@ function loaded(s: ParsedScenario, headroom: number): ParsedScenario {
   return headroom > 0 ? { ...s, adapters: s.adapters.map((a) => ({ ...a, rate: a.rate * (1 + headroom) })) } : s;
 }
 
-function meetsSlo(ctx: PlacementContext, r: SimulationResult): boolean {
-  const { itlMs, ttftMs } = ctx.constraints;
-  if (itlMs !== undefined && (r.itlMs === null || r.itlMs.mean > itlMs)) return false;
-  if (ttftMs !== undefined && (r.ttftMs === null || r.ttftMs.mean > ttftMs)) return false;
-  return true;
-}

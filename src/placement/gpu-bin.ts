@@ -12,6 +12,9 @@ export interface GpuVerdict {
   starvationProbability: number;
   itlMs: number;
   ttftMs: number;
+  ttftP99Ms: number;
+  itlP99Ms: number;
+  worstAdapterTtftMs: number;
   /** predicted completed / demanded tokens at that load */
   servedFraction: number;
   /** saturated tokens/s by the step model at these knobs (a feature of the predictors) */

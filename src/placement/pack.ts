@@ -103,5 +103,8 @@ export function aloneReason(ctx: PlacementContext, index: number): string {
   const c = ctx.constraints;
   if (c.itlMs !== undefined && v.itlMs > c.itlMs) return `predicted ITL ${v.itlMs.toFixed(1)} ms alone on a GPU exceeds slo.itlMs ${c.itlMs}`;
   if (c.ttftMs !== undefined && v.ttftMs > c.ttftMs) return `predicted TTFT ${v.ttftMs.toFixed(1)} ms alone on a GPU exceeds slo.ttftMs ${c.ttftMs}`;
+  if (c.itlP99Ms !== undefined && v.itlP99Ms > c.itlP99Ms) return `predicted p99 ITL ${v.itlP99Ms.toFixed(1)} ms alone on a GPU exceeds the SLO's ${c.itlP99Ms} ms`;
+  if (c.ttftP99Ms !== undefined && v.ttftP99Ms > c.ttftP99Ms) return `predicted p99 TTFT ${v.ttftP99Ms.toFixed(0)} ms alone on a GPU exceeds the SLO's ${c.ttftP99Ms} ms`;
+  if (c.adapterTtftMs !== undefined && v.worstAdapterTtftMs > c.adapterTtftMs) return `predicted mean TTFT ${v.worstAdapterTtftMs.toFixed(0)} ms alone on a GPU exceeds the SLO's ${c.adapterTtftMs} ms`;
   return `predicted to starve even alone on a GPU (served ${(100 * v.servedFraction).toFixed(1)} % of ${Math.round(v.idealThroughput)} tokens/s at the headroom load)`;
 }

@@ -12,7 +12,7 @@ import { firstFit, packingOrder, type Unplaced } from './pack.js';
 import { renderPlacement, type VerificationSummary } from './render.js';
 import { spread } from './spread.js';
 import { splitHotItems } from './split.js';
-import { inProcessSimulator, runsClean, verifyAndRepair, type GpuSimulator } from './verify.js';
+import { inProcessSimulator, meetsCriterion, verifyAndRepair, type GpuSimulator } from './verify.js';
 import type { Placement } from './placement.js';
 import { checkPlacementWork, SimulationBudget } from './work.js';
 import type { ParsedWorkload } from './workload.js';
@@ -105,7 +105,7 @@ export async function place(workload: ParsedWorkload, predictor: Predictor, deps
     verification = { results: v.results, rounds: v.rounds, simulated: v.simulated, budgetExhausted: false };
     const clean = bins.every((b) => {
       const r = v.results.get(b);
-      return r !== undefined && runsClean(r);
+      return r !== undefined && meetsCriterion(packed.ctx, r);
     });
     if (workload.options.descend && workload.objective === 'min-gpus' && unplaced.length === 0) {
       // a placement the repairs could not fix gets a re-spread at its own count too

@@ -19,8 +19,19 @@ export const GpuPlan = z.object({
     starvationProbability: z.number(),
     itlMs: z.number(),
     ttftMs: z.number(),
+    ttftP99Ms: z.number(),
+    itlP99Ms: z.number(),
+    worstAdapterTtftMs: z.number().describe('largest mean TTFT of any of its adapters'),
     headroom: z.number().describe('the GPU was sized to keep up with (1 + headroom) x its load'),
   }),
+  meets: z
+    .object({
+      criterion: z.enum(['slo', 'throughput']),
+      met: z.boolean(),
+      basis: z.enum(['twin', 'predictors']).describe('"twin": verified by simulating it; "predictors": predicted, not verified (verify: false)'),
+      failures: z.array(z.string()).describe('what it misses, when it does'),
+    })
+    .describe('whether this GPU meets the placement\'s criterion'),
   verified: SimulationResult.optional().describe('Twin simulation of this GPU (verify: true)'),
   vllmArgs: z.array(z.string()).describe('arguments for `vllm serve <model>`'),
 });
@@ -32,6 +43,11 @@ export const Placement = z.object({
   model: z.string(),
   gpu: z.string(),
   objective: z.enum(['min-gpus', 'min-latency']),
+  criterion: z.enum(['slo', 'throughput']).describe('what every GPU was placed to meet'),
+  slo: z
+    .object({ ttftMs: z.number().optional(), itlMs: z.number().optional(), ttftP99Ms: z.number().optional(), itlP99Ms: z.number().optional() })
+    .nullable()
+    .describe('the latency targets applied (the workload\'s, or the default SLO); null under the research rule without targets'),
   gpuCount: z.number().int(),
   lowerBound: z.number().int().describe('no placement serves the workload sustainably on fewer GPUs (see bounds)'),
   bounds: z.object({ throughput: z.number().int(), adapters: z.number().int() }),
@@ -45,6 +61,7 @@ export const Placement = z.object({
       starvedGpus: z.number().int(),
       memoryErrorGpus: z.number().int(),
       starvedAdapters: z.number().int().describe('adapters below 90 % of their own demand on some GPU'),
+      gpusMissingCriterion: z.number().int().describe('GPUs whose Twin run misses the criterion (SLO or research rule)'),
       budgetExhausted: z.boolean().describe('the simulation budget (MAX_VERIFIED_REQUESTS) ran out, so repairs or the descent stopped early'),
     })
     .optional(),

@@ -2,6 +2,7 @@ import type { SimulationResult } from '../twin/index.js';
 import type { LowerBound } from './bounds.js';
 import type { PlacementContext } from './context.js';
 import type { GpuBin } from './gpu-bin.js';
+import { effectiveSlo, twinVerdict } from './criterion.js';
 import { binEngine } from './gpu-scenario.js';
 import type { Unplaced } from './pack.js';
 import type { GpuPlan, Placement } from './placement.js';
@@ -32,6 +33,8 @@ export function renderPlacement(
     model: workload.model,
     gpu: workload.gpu,
     objective: workload.objective,
+    criterion: ctx.criterion.kind,
+    slo: effectiveSlo(ctx.criterion),
     gpuCount: gpus.length,
     lowerBound: bound.gpus,
     bounds: { throughput: bound.throughput, adapters: bound.adapters },
@@ -46,6 +49,7 @@ export function renderPlacement(
             starvedGpus: results.filter((r) => r.starved).length,
             memoryErrorGpus: results.filter((r) => r.memoryError !== null).length,
             starvedAdapters: results.reduce((n, r) => n + r.starvedAdapters.length, 0),
+            gpusMissingCriterion: results.filter((r) => !twinVerdict(r, ctx.criterion).met).length,
             budgetExhausted: verification.budgetExhausted,
           },
         }
@@ -76,14 +80,23 @@ function gpuPlan(workload: ParsedWorkload, ctx: PlacementContext, bin: GpuBin, i
       starvationProbability: nominal.starvationProbability,
       itlMs: nominal.itlMs,
       ttftMs: nominal.ttftMs,
+      ttftP99Ms: nominal.ttftP99Ms,
+      itlP99Ms: nominal.itlP99Ms,
+      worstAdapterTtftMs: nominal.worstAdapterTtftMs,
       headroom,
     },
+    meets: verified ? { criterion: ctx.criterion.kind, basis: 'twin' as const, ...twinVerdict(verified, ctx.criterion) } : { criterion: ctx.criterion.kind, basis: 'predictors' as const, ...predictedVerdict(v) },
     ...(verified ? { verified } : {}),
     vllmArgs: vllmArgs({
       ...engine,
       modules: adapters.map((a) => ({ name: a.id, path: workload.adapters[a.adapter]!.path ?? defaultAdapterPath(workload.options.loraModulesRoot, a.id) })),
     }),
   };
+}
+
+/** The predictors' verdict at the knobs chosen (at (1 + headroom) x the traffic, as the packing judged it). */
+function predictedVerdict(v: GpuBin['verdict'] & object): { met: boolean; failures: string[] } {
+  return { met: v.feasible, failures: v.feasible ? [] : ['the predictors found no knobs that meet the criterion at (1 + headroom) x the traffic'] };
 }
 
 /** adapter -> GPUs with the share of its requests each should get (a gateway's weighted routing). */

@@ -9,7 +9,7 @@ import type { Unplaced } from './pack.js';
  */
 export function maxSoloRate(ctx: PlacementContext, item: PlacementItem): number {
   // far below what one GPU completes and no latency SLO: no need to ask the predictors
-  const noSlo = ctx.constraints.itlMs === undefined && ctx.constraints.ttftMs === undefined;
+  const noSlo = ctx.criterion.kind === 'throughput' && ctx.constraints.itlMs === undefined && ctx.constraints.ttftMs === undefined;
   if (item.rate === 0 || (noSlo && item.demand * (1 + ctx.options.headroom) <= 0.5 * ctx.soloCapacity(item))) return item.rate;
   const probe = new GpuBin(-1, ctx.options.headroom);
   const fits = (rate: number): boolean => {

@@ -1,6 +1,7 @@
 import type { Profile } from '../profiles/index.js';
 import { simulateParsed, type ParsedScenario, type SimulationResult } from '../twin/index.js';
 import type { PlacementContext } from './context.js';
+import { twinVerdict } from './criterion.js';
 import { GpuBin } from './gpu-bin.js';
 import { itemOf } from './items.js';
 import { bestKnobs, refit } from './knobs.js';
@@ -21,12 +22,19 @@ export function runsClean(r: SimulationResult): boolean {
   return !r.starved && r.memoryError === null;
 }
 
+/** Whether the Twin's run of a GPU meets the placement's criterion (SLO or research rule). */
+export function meetsCriterion(ctx: PlacementContext, r: SimulationResult): boolean {
+  return twinVerdict(r, ctx.criterion).met;
+}
+
 /** Headroom added to a GPU each time the Twin finds it starving. */
 const repairHeadroomStep = 0.1;
 
 /** The Twin scenario of one GPU: its adapters with their routed rates, their lengths, its knobs. */
 export function gpuScenario(ctx: PlacementContext, workload: ParsedWorkload, bin: GpuBin): ParsedScenario {
-  return gpuScenarioOf(workload, binEngine(ctx, bin), bin.items.map((i) => ctx.items[i]!));
+  const scenario = gpuScenarioOf(workload, binEngine(ctx, bin), bin.items.map((i) => ctx.items[i]!));
+  // an SLO judges every adapter's TTFT: the Twin reports them
+  return ctx.criterion.kind === 'slo' ? { ...scenario, report: { perAdapter: true } } : scenario;
 }
 
 export interface VerifyOutcome {
@@ -68,7 +76,7 @@ export async function verifyAndRepair(
       const r = answers[i]!;
       results.set(b, r);
       b.verified = true;
-      if (!runsClean(r)) failing.push(b);
+      if (!meetsCriterion(ctx, r)) failing.push(b);
     });
     if (failing.length === 0 || rounds > ctx.options.maxRepairRounds) break;
     const shed = failing.flatMap((b) => shrink(ctx, b));

@@ -77,9 +77,16 @@ export const Workload = z
       .object({
         itlMs: z.number().finite().positive().optional().describe('predicted mean inter-token latency must not exceed this'),
         ttftMs: z.number().finite().positive().optional().describe('predicted mean time to first token must not exceed this'),
+        ttftP99Ms: z.number().finite().positive().optional().describe('each GPU\'s p99 time to first token, and every adapter\'s mean TTFT, must not exceed this'),
+        itlP99Ms: z.number().finite().positive().optional().describe('each GPU\'s p99 inter-token latency must not exceed this'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('latency targets; without it a placement meets the default SLO (p99 TTFT 2,000 ms, p99 ITL 200 ms) unless criterion is "throughput"'),
+    criterion: z
+      .enum(['slo', 'throughput'])
+      .default('slo')
+      .describe('"slo": every GPU meets the latency targets with no adapter starved; "throughput": the research rule (each GPU completes 90 % of its traffic; slo means still apply)'),
     verify: z.boolean().default(false).describe('simulate every GPU with the Twin, repair failing ones, attach the results'),
     options: PlacementOptions.default(PlacementOptions.parse({})),
   })

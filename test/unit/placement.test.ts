@@ -236,7 +236,8 @@ describe('verification', () => {
 });
 
 describe('descent below the verified count', () => {
-  const base = skewedWorkload(120, 60_000, 6);
+  // the research rule: the stand-in Twin below judges GPUs by their starvation verdicts only
+  const base = { ...skewedWorkload(120, 60_000, 6), criterion: 'throughput' as const };
   const rateOf = (s: ParsedScenario): number => s.adapters.reduce((sum, a) => sum + a.rate, 0);
   /** Twin results with the verdicts `judge` gives (short simulations: only the verdicts matter here) */
   const judged =
