@@ -92,6 +92,15 @@ export const Profile = z.object({
     ttftOverheadMs: z.number().nonnegative().describe('API server and client time added to every TTFT (tokenize, queue to engine, stream)'),
     fit: FitReport,
   }),
+  pauses: z
+    .object({
+      perStepProbability: z.number().min(0).max(1),
+      perHeldAdapterMs: z.number().nonnegative(),
+      maxMs: z.number().positive(),
+      source: z.string(),
+    })
+    .optional()
+    .describe('rare stalls of the engine process that grow with the adapters held (docs/twin-tails.md); absent: none'),
   calibration: z.object({
     tool: z.string(),
     notes: z.array(z.string()),

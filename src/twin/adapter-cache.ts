@@ -69,6 +69,11 @@ export class AdapterCache {
     if (this.onCpu[adapter]) this.idleOnCpu.insert(adapter);
   }
 
+  /** Adapters held in the CPU tier (every GPU-resident adapter is also held there). */
+  get heldAdapters(): number {
+    return this.cpuCount;
+  }
+
   isOnGpu(adapter: number): boolean {
     return this.onGpu[adapter] === 1;
   }

@@ -7,6 +7,7 @@ import { RequestState, RequestTable } from './request-table.js';
 import { RunningBatch } from './running-batch.js';
 import type { ResolvedEngine, ResolvedScenario } from './scenario.js';
 import { V1Scheduler, type StepPlan } from './scheduler.js';
+import { EnginePauses } from './engine-pauses.js';
 import { diskLoadMs, forwardMs, gpuLoadMs, schedulerMs } from './step-time.js';
 import { WaitingQueue } from './waiting-queue.js';
 
@@ -92,6 +93,7 @@ export class TwinEngine {
   private readonly observer: EngineObserver | undefined;
   private readonly fastForward: boolean;
   private readonly totalBlocks: number;
+  private readonly pauses: EnginePauses | null;
 
   constructor(resolved: ResolvedScenario, private readonly adapters: EngineAdapter[], options: EngineOptions = {}) {
     this.observer = options.observer;
@@ -126,6 +128,7 @@ export class TwinEngine {
     this.scheduler = new V1Scheduler(this.req, this.batch, this.waiting, this.cache, this.metrics, this.engine, this.profile.blockSize, options.observer?.onPreempt);
     this.totalBlocks = this.scheduler.freeBlocks;
     const index = new Map(adapters.map((a, i) => [a.id, i]));
+    this.pauses = this.profile.pauses ? new EnginePauses(this.profile.pauses, resolved.seed) : null;
     this.arrivals = new ArrivalSource(adapters, resolved.scenario.arrivals ?? { process: 'poisson' }, resolved.seed, index, this.horizon);
   }
 
@@ -140,14 +143,16 @@ export class TwinEngine {
         t = next;
         continue;
       }
-      const firstMs = this.stepMs(plan);
+      const pauseMs = this.pauses?.pauseMs(this.cache.heldAdapters) ?? 0;
+      const firstMs = this.stepMs(plan) + pauseMs;
       if (t + firstMs / 1000 > this.horizon) break;
       let steps = 1;
       let growthMs = 0;
-      if (plan.decodeOnly && this.fastForward) {
+      if (plan.decodeOnly && this.fastForward && pauseMs === 0) {
         growthMs = (this.profile.forward.base.perContextKiloTokenMs * plan.decodes) / 1000;
-        steps = this.identicalSteps(t, firstMs, growthMs);
+        steps = Math.min(this.identicalSteps(t, firstMs, growthMs), this.pauses?.stepsBeforePause ?? Infinity);
       }
+      this.pauses?.advance(steps);
       const totalMs = steps * firstMs + (growthMs * steps * (steps - 1)) / 2;
       const startS = t;
       t += totalMs / 1000;

@@ -9,6 +9,7 @@ import { fitKvCapacity } from './fit-kv.js';
 import { fitAdapterLoad } from './fit-loading.js';
 import { fitScheduler } from './fit-scheduler.js';
 import { MeasurementTables } from './tables.js';
+import { enginePauses } from './engine-pauses.js';
 
 /** max_model_len of known base models (from their Hugging Face config.json). */
 export const knownMaxModelLen: Record<string, number> = {
@@ -69,6 +70,7 @@ export function calibrate(opts: CalibrateOptions): CalibrationOutcome {
       adapterLoad: fitAdapterLoad(tables, model, mixedRank),
       scheduler,
       frontend: fitFrontend(tables, model),
+      pauses: enginePauses,
       calibration: {
         tool: 'lora-placer calibrate',
         notes: [
