@@ -1,7 +1,7 @@
 import type { Profile } from '../profiles/index.js';
 import { simulateParsed, type ParsedScenario, type SimulationResult } from '../twin/index.js';
 import type { PlacementContext } from './context.js';
-import { twinVerdict } from './criterion.js';
+import { starvedUnderSlo, twinVerdict } from './criterion.js';
 import { GpuBin } from './gpu-bin.js';
 import { itemOf } from './items.js';
 import { bestKnobs, refit } from './knobs.js';
@@ -79,7 +79,7 @@ export async function verifyAndRepair(
       if (!meetsCriterion(ctx, r)) failing.push(b);
     });
     if (failing.length === 0 || rounds > ctx.options.maxRepairRounds) break;
-    const shed = failing.flatMap((b) => shrink(ctx, b));
+    const shed = failing.flatMap((b) => shrink(ctx, b, results.get(b)!));
     const open = bins.filter((b) => !failing.includes(b));
     const placed = [...open, ...failing];
     unplaced.push(...firstFit(ctx, shed, placed, maxGpus));
@@ -91,16 +91,29 @@ export async function verifyAndRepair(
 
 /**
  * Raises the GPU's headroom and removes its largest items until the predictors accept the rest;
- * a lone item that still fails is halved (the other half is returned as a new share).
- * Returns the indices of the items to re-pack.
+ * a lone item that still fails is halved (the other half is returned as a new share). When the
+ * predictors accept the GPU as it is (they do not see what the Twin missed, e.g. one cold adapter
+ * under 90 % of its traffic), the adapters the Twin found starved, or else the largest item, move
+ * elsewhere: every repair changes the GPU. Returns the indices of the items to re-pack.
  */
-function shrink(ctx: PlacementContext, bin: GpuBin): number[] {
+function shrink(ctx: PlacementContext, bin: GpuBin, run: SimulationResult): number[] {
   bin.setHeadroom(bin.headroom + repairHeadroomStep, ctx.items);
   const shed: number[] = [];
+  if (refit(ctx, bin) !== null && bin.count > 1) {
+    const starved = new Set(ctx.criterion.kind === 'slo' ? starvedUnderSlo(run) : run.starvedAdapters);
+    for (let pos = bin.count - 1; pos >= 0 && bin.count > 1; pos--) {
+      const item = ctx.items[bin.items[pos]!]!;
+      if (starved.has(item.id)) shed.push(bin.removeAt(pos, item));
+    }
+    if (shed.length === 0) {
+      const pos = largestPosition(ctx, bin);
+      shed.push(bin.removeAt(pos, ctx.items[bin.items[pos]!]!));
+    }
+    refit(ctx, bin);
+  }
   while (refit(ctx, bin) === null) {
     if (bin.count > 1) {
-      let pos = 0;
-      for (let p = 1; p < bin.count; p++) if (ctx.items[bin.items[p]!]!.demand > ctx.items[bin.items[pos]!]!.demand) pos = p;
+      const pos = largestPosition(ctx, bin);
       shed.push(bin.removeAt(pos, ctx.items[bin.items[pos]!]!));
       continue;
     }
@@ -117,4 +130,11 @@ function shrink(ctx: PlacementContext, bin: GpuBin): number[] {
   }
   bin.room = bin.verdict ? roomOf(bin, bin.verdict) : 0;
   return shed;
+}
+
+/** Position in the bin of its item with the largest demand. */
+function largestPosition(ctx: PlacementContext, bin: GpuBin): number {
+  let pos = 0;
+  for (let p = 1; p < bin.count; p++) if (ctx.items[bin.items[p]!]!.demand > ctx.items[bin.items[pos]!]!.demand) pos = p;
+  return pos;
 }

@@ -39,7 +39,10 @@ describe('placement criterion', () => {
     expect(twinVerdict(run(), slo)).toEqual({ met: true, failures: [] });
     expect(twinVerdict(run({ ttftMs: summary(100, 1500) }), slo).failures).toEqual(['p99 TTFT 1500 ms > 1000 ms']);
     expect(twinVerdict(run({ itlMs: summary(20, 150) }), slo).failures).toEqual(['p99 ITL 150 ms > 100 ms']);
-    expect(twinVerdict(run({ starvedAdapters: ['b'] }), slo).failures).toEqual(['1 adapter(s) below 90 % of their traffic']);
+    // b under 90 % with 3 of its 5 requests unfinished is starved; with 1 unfinished the window's end cut it
+    const unfinished = (n: number) => run().adapters!.map((a) => (a.id === 'b' ? { ...a, completedRequests: 5 - n, servedFraction: (5 - n) / 5 } : a));
+    expect(twinVerdict(run({ starvedAdapters: ['b'], adapters: unfinished(3) }), slo).failures).toEqual(['1 adapter(s) below 90 % of their traffic with 3+ requests unfinished']);
+    expect(twinVerdict(run({ starvedAdapters: ['b'], adapters: unfinished(1) }), slo)).toEqual({ met: true, failures: [] });
     expect(twinVerdict(run({ memoryError: 'too many slots' }), slo)).toEqual({ met: false, failures: ['memory error: too many slots'] });
   });
 
