@@ -204,7 +204,7 @@ async function tightestVerified(workload: ParsedWorkload, predictor: Predictor, 
 }
 
 /** Largest |sum of an adapter's routed shares - its rate| / rate over the workload (0 when every share adds up). */
-function shareError(workload: ParsedWorkload, gpus: { adapters: { id: string; rate: number }[] }[]): number {
+export function shareError(workload: ParsedWorkload, gpus: { adapters: { id: string; rate: number }[] }[]): number {
   const routed = new Map<string, number>();
   for (const g of gpus) for (const a of g.adapters) routed.set(a.id, (routed.get(a.id) ?? 0) + a.rate);
   let worst = 0;

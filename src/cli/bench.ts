@@ -9,6 +9,7 @@ import { benchHttp, formatHttpBench } from '../bench/http.js';
 import { benchRobustness, formatRobustnessBench } from '../bench/robustness.js';
 import { benchPredict, formatPredictBench } from '../bench/predict.js';
 import { benchPlaceSpeed, benchSuiteCase, formatSpeed, formatSuite, suiteCases, suiteSummary, type SuiteRow } from '../bench/place.js';
+import { benchSloCase, benchSlos, formatSloSuite, sloSummaries, type SloSuiteRow } from '../bench/place-slo.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { writeJson } from './io.js';
@@ -24,6 +25,12 @@ bench place                 placement speed (100 to 10,000 adapters), then, when
   --workers N               Twin worker threads (default: all cores)
   --max-bound-ratio R       exit 1 unless median GPUs / lower bound <= R (CI)
   --min-saving F            exit 1 unless the median saving vs rate balancing >= F (CI)
+  --slo                     the suite at equal SLO instead (p99 TTFT 1 s and 3 s, p99 ITL 200 ms): ours,
+                            rate balancing, Dynamo-like, dLoRA-like, round robin, next-fit, all judged by
+                            the same Twin criterion, ours re-simulated with a fresh seed; exit 1 when ours
+                            misses the SLO or a GPU fails the fresh seed
+  --best-known-s S          with --slo: seconds of Twin-driven search for fewer GPUs per workload and SLO
+                            (default 120 in the full suite, 0 = off, the default with --quick)
 
 bench http                  the service (dist/main.js) and autocannon in separate processes: requests/s,
                             p50/p99 of /v1/predict and /v1/placements (100 adapters), idle and while a
@@ -49,6 +56,8 @@ export async function runBench(argv: string[]): Promise<number> {
       workers: { type: 'string' },
       'max-bound-ratio': { type: 'string' },
       'min-saving': { type: 'string' },
+      slo: { type: 'boolean', default: false },
+      'best-known-s': { type: 'string' },
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
     },
@@ -97,6 +106,8 @@ interface PlaceFlags {
   workers?: string | undefined;
   'max-bound-ratio'?: string | undefined;
   'min-saving'?: string | undefined;
+  slo: boolean;
+  'best-known-s'?: string | undefined;
 }
 
 async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Promise<number> {
@@ -112,6 +123,7 @@ async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Prom
     return 0;
   }
   const workers = parseWorkers(flags.workers);
+  if (flags.slo) return benchPlaceAtSlo(flags, registry, traceDir, workers, speed);
   const pool = new TwinPool(workers);
   const rows: SuiteRow[] = [];
   try {
@@ -131,6 +143,36 @@ async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Prom
   if (maxRatio !== undefined && summary.medianBoundRatio > maxRatio) failures.push(`median GPUs / lower bound ${summary.medianBoundRatio.toFixed(3)} > ${maxRatio}`);
   if (minSaving !== undefined && summary.medianSavingVsRateBalancing < minSaving) failures.push(`median saving vs rate balancing ${summary.medianSavingVsRateBalancing.toFixed(3)} < ${minSaving}`);
   for (const f of failures) process.stderr.write(`bench place: ${f}\n`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+async function benchPlaceAtSlo(flags: PlaceFlags, registry: PredictorRegistry, traceDir: string, workers: number, speed: unknown): Promise<number> {
+  const searchS = flags['best-known-s'] === undefined ? (flags.quick ? 0 : 120) : Number(flags['best-known-s']);
+  if (!(searchS >= 0)) throw new AppError('invalidInput', `--best-known-s: expected a non-negative number of seconds, got "${flags['best-known-s']}"`);
+  const pool = new TwinPool(workers);
+  const rows: SloSuiteRow[] = [];
+  const cases = suiteCases(traceDir, flags.quick);
+  const started = Date.now();
+  try {
+    for (const c of cases) {
+      for (const slo of benchSlos) {
+        const row = await benchSloCase(registry, c, slo, (s) => pool.run(s), workers, searchS * 1000);
+        rows.push(row);
+        // a line per workload, so long runs show progress in CI logs too
+        process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${rows.length}/${2 * cases.length} ${c.name} at p99 TTFT ${slo.ttftP99Ms} ms: ours ${row.ours.gpus}${row.ours.met ? '' : ' (missed)'}, rate balancing ${row.rateBalancing.gpus ?? `>${row.rateBalancing.limit}`}\n`);
+      }
+    }
+  } finally {
+    await pool.destroy();
+  }
+  const summaries = sloSummaries(rows);
+  if (flags.json) writeJson({ speed, sloSuite: rows, summaries }, true);
+  else process.stdout.write(`${formatSloSuite(rows)}\n`);
+  const failures = summaries.flatMap((s) => [
+    ...(s.oursMissing > 0 ? [`ours misses p99 TTFT ${s.slo.ttftP99Ms} ms on ${s.oursMissing} workload(s)`] : []),
+    ...(s.freshGpusOver + s.freshStarvedAdapters > 0 ? [`fresh seed at p99 TTFT ${s.slo.ttftP99Ms} ms: ${s.freshGpusOver} GPU(s) over, ${s.freshStarvedAdapters} starved adapter(s)`] : []),
+  ]);
+  for (const f of failures) process.stderr.write(`bench place --slo: ${f}\n`);
   return failures.length > 0 ? 1 : 0;
 }
 

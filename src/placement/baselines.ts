@@ -73,6 +73,35 @@ export function roundRobin(workload: ParsedWorkload, gpus: number): GpuAssignmen
 }
 
 /**
+ * Dynamo-like allocation over `gpus` GPUs: each adapter gets a replica count by load (its demand in
+ * fair per-GPU shares, rounded up, 1 to `gpus`) and its replicas go to the GPUs that rank highest for
+ * it by rendezvous (highest-random-weight) hashing, so adding a GPU moves few adapters; requests split
+ * evenly over the replicas; one slot per adapter a GPU serves.
+ */
+export function dynamoLike(workload: ParsedWorkload, gpus: number): GpuAssignment[] {
+  const all = demands(workload);
+  const fair = all.reduce((s, a) => s + a.demand, 0) / gpus;
+  const placed: { adapter: number; rate: number }[][] = Array.from({ length: gpus }, () => []);
+  for (const a of all) {
+    const replicas = fair > 0 ? Math.min(gpus, Math.max(1, Math.ceil(a.demand / fair - 1e-9))) : 1;
+    const id = workload.adapters[a.adapter]!.id;
+    const ranked = Array.from({ length: gpus }, (_, g) => ({ g, weight: rendezvousWeight(id, g) })).sort((x, y) => y.weight - x.weight || x.g - y.g);
+    for (const { g } of ranked.slice(0, replicas)) placed[g]!.push({ adapter: a.adapter, rate: a.rate / replicas });
+  }
+  return placed.filter((p) => p.length > 0).map((p) => slotPerAdapter(workload, p));
+}
+
+/** FNV-1a of "<adapter id>#<gpu>", finished with a 32-bit mix: the rendezvous weight of a GPU for an adapter. */
+function rendezvousWeight(id: string, gpu: number): number {
+  let h = 0x811c9dc5;
+  const key = `${id}#${gpu}`;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
  * dLoRA-like proactive placement over `gpus` GPUs: a GPU's "burst tolerance" is its free KV cache
  * (after one slot per adapter) over its expected demand. Adapters go, largest first, where the
  * tolerance stays highest; then the hottest adapter of the least tolerant GPU is replicated onto the

@@ -17,11 +17,16 @@ export interface SetVerdict {
   results: (SimulationResult | null)[];
 }
 
+/** Whether one GPU's Twin run passes (default: the research rule, it starts and is not starved). */
+export type GpuJudge = (r: SimulationResult) => boolean;
+const researchRule: GpuJudge = (r) => r.memoryError === null && !r.starved;
+
 /**
  * Simulates a set of GPU scenarios, heaviest first, `batch` at a time, and (with `stopEarly`) stops at
- * the first batch with a starved or failing GPU: enough to reject a GPU count.
+ * the first batch with a GPU that fails `judge`: enough to reject a GPU count. `starved` counts the
+ * GPUs that start but fail the judge.
  */
-export async function verifySet(scenarios: ParsedScenario[], simulate: GpuSimulator, batch: number, stopEarly: boolean): Promise<SetVerdict> {
+export async function verifySet(scenarios: ParsedScenario[], simulate: GpuSimulator, batch: number, stopEarly: boolean, judge: GpuJudge = researchRule): Promise<SetVerdict> {
   const demand = (s: ParsedScenario): number => s.adapters.reduce((sum, a) => sum + a.rate, 0);
   const order = scenarios.map((_, i) => i).sort((a, b) => demand(scenarios[b]!) - demand(scenarios[a]!) || a - b);
   const results: (SimulationResult | null)[] = scenarios.map(() => null);
@@ -36,7 +41,7 @@ export async function verifySet(scenarios: ParsedScenario[], simulate: GpuSimula
       results[k] = r;
       simulated++;
       if (r.memoryError !== null) memoryErrors++;
-      else if (r.starved) starved++;
+      else if (!judge(r)) starved++;
     });
     if (stopEarly && starved + memoryErrors > 0) break;
   }
@@ -53,11 +58,12 @@ export async function fewestVerifiedGpus(
   max: number,
   simulate: GpuSimulator,
   batch: number,
+  judge: GpuJudge = researchRule,
 ): Promise<VerifiedCount> {
   const tried: { gpus: number; ok: boolean }[] = [];
   let simulated = 0;
   const check = async (k: number): Promise<boolean> => {
-    const v = await verifySet(build(k), simulate, batch, true);
+    const v = await verifySet(build(k), simulate, batch, true, judge);
     simulated += v.simulated;
     tried.push({ gpus: k, ok: v.ok });
     return v.ok;

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { bestKnownSearch } from '../../src/bench/best-known.js';
+import { PredictorRegistry } from '../../src/ml/registry.js';
+import { embeddedProfiles } from '../../src/profiles/index.js';
+import { parseWorkload, place, type GpuSimulator } from '../../src/placement/index.js';
+import { Rng } from '../../src/shared/rng.js';
+import { simulateParsed, type ParsedScenario } from '../../src/twin/index.js';
+
+const llama = PredictorRegistry.fromDirectory(embeddedProfiles()).get('llama-3.1-8b-instruct', 'h100-64gb');
+
+function workload(): ReturnType<typeof parseWorkload> {
+  const rng = new Rng(4, 9);
+  const weights = Array.from({ length: 80 }, () => rng.gamma(0.5) + 1e-9);
+  const sum = weights.reduce((s, x) => s + x, 0);
+  return parseWorkload({
+    model: 'llama-3.1-8b-instruct',
+    gpu: 'h100-64gb',
+    adapters: weights.map((x, i) => ({ id: `a${i}`, rank: [8, 16][i % 2]!, rate: Math.round((1e6 * 100 * x) / sum) / 1e6 })),
+    engine: { maxNumSeqs: 2048, maxNumBatchedTokens: 2048 },
+    verify: true,
+    // the research rule: the stand-in Twin below decides by its starvation verdicts alone
+    criterion: 'throughput',
+    options: { verifyDurationS: 30, descend: false },
+  });
+}
+
+const rateOf = (s: ParsedScenario): number => s.adapters.reduce((sum, a) => sum + a.rate, 0);
+
+/** Short Twin runs whose starvation verdict is "more than `limit` req/s on the GPU". */
+function standIn(limit: () => number, seen: ParsedScenario[][]): GpuSimulator {
+  return async (scenarios) => {
+    seen.push(scenarios);
+    return scenarios.map((s) => ({ ...simulateParsed(s, llama.profile), starved: rateOf(s) > limit() + 1e-9 }));
+  };
+}
+
+describe('best-known search (benchmark)', () => {
+  it('finds fewer GPUs than ours when the Twin accepts them, every share still adding up to its rate', async () => {
+    const w = workload();
+    let limit = Infinity;
+    const seen: ParsedScenario[][] = [];
+    const simulate = standIn(() => limit, seen);
+    const ours = await place(w, llama, { simulate });
+    const total = w.adapters.reduce((s, a) => s + a.rate, 0);
+    expect(ours.gpuCount).toBeGreaterThan(ours.lowerBound);
+    // the stand-in now accepts up to 5 % over an even share of two GPUs fewer (at least the lower bound)
+    const target = Math.max(ours.lowerBound, ours.gpuCount - 2);
+    limit = (1.05 * total) / target;
+    seen.length = 0;
+    const found = await bestKnownSearch(w, llama, ours, simulate, 60_000, 1);
+    expect(found.gpus).not.toBeNull();
+    expect(found.gpus!).toBeLessThanOrEqual(target);
+    expect(found.gpus!).toBeGreaterThanOrEqual(Math.ceil(total / limit));
+    expect(found.tried[0]).toEqual({ gpus: ours.gpuCount - 1, ok: true });
+    expect(found.simulated).toBe(seen.reduce((n, batch) => n + batch.length, 0));
+    // every batch the search judged routes each adapter's whole rate, no GPU holds two shares of one adapter
+    for (const batch of seen.filter((b) => b.length > 2)) {
+      const routed = new Map<string, number>();
+      for (const s of batch) {
+        expect(new Set(s.adapters.map((a) => a.id)).size).toBe(s.adapters.length);
+        for (const a of s.adapters) routed.set(a.id, (routed.get(a.id) ?? 0) + a.rate);
+      }
+      for (const a of w.adapters) expect(routed.get(a.id)).toBeCloseTo(a.rate, 9);
+    }
+  });
+
+  it('keeps our count when one fewer cannot be reached, within its time budget', async () => {
+    const w = workload();
+    let limit = Infinity;
+    const simulate = standIn(() => limit, []);
+    const ours = await place(w, llama, { simulate });
+    const total = w.adapters.reduce((s, a) => s + a.rate, 0);
+    limit = (0.98 * total) / (ours.gpuCount - 1);
+    const started = Date.now();
+    const found = await bestKnownSearch(w, llama, ours, simulate, 3000, 1);
+    expect(found.gpus).toBe(ours.gpuCount);
+    expect(found.tried).toEqual([{ gpus: ours.gpuCount - 1, ok: false }]);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
