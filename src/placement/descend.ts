@@ -59,13 +59,11 @@ export async function descend(
     const state = accepted[i]!;
     let answers = state.results;
     const atOwnTraffic = state.bins.map((b) => gpuScenario(ctx, workload, b));
-    if (ctx.options.headroom > 0) {
-      // without budget for it, the answer reports the runs at (1 + headroom) x the traffic
-      if (budget.spend(atOwnTraffic)) {
-        answers = await simulate(atOwnTraffic);
-        counter.simulated += state.bins.length;
-        if (!answers.every((r) => meetsCriterion(ctx, r))) continue;
-      }
+    // without budget for it, the answer reports the runs at (1 + headroom) x the traffic
+    if (ctx.options.headroom > 0 && budget.spend(atOwnTraffic)) {
+      answers = await simulate(atOwnTraffic);
+      counter.simulated += state.bins.length;
+      if (!answers.every((r) => meetsCriterion(ctx, r))) continue;
     }
     const results = new Map<GpuBin, SimulationResult>();
     state.bins.forEach((b, j) => {

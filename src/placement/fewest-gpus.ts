@@ -1,5 +1,5 @@
 import type { ParsedScenario, SimulationResult } from '../twin/index.js';
-import type { GpuSimulator } from './verify.js';
+import { runsClean, type GpuSimulator } from './verify.js';
 
 export interface VerifiedCount {
   /** the fewest GPU count that verified, or null when none up to the search limit did */
@@ -17,16 +17,15 @@ export interface SetVerdict {
   results: (SimulationResult | null)[];
 }
 
-/** Whether one GPU's Twin run passes (default: the research rule, it starts and is not starved). */
+/** Whether one GPU's Twin run passes (default `runsClean`: the research rule, it starts and is not starved). */
 export type GpuJudge = (r: SimulationResult) => boolean;
-const researchRule: GpuJudge = (r) => r.memoryError === null && !r.starved;
 
 /**
  * Simulates a set of GPU scenarios, heaviest first, `batch` at a time, and (with `stopEarly`) stops at
  * the first batch with a GPU that fails `judge`: enough to reject a GPU count. `starved` counts the
  * GPUs that start but fail the judge.
  */
-export async function verifySet(scenarios: ParsedScenario[], simulate: GpuSimulator, batch: number, stopEarly: boolean, judge: GpuJudge = researchRule): Promise<SetVerdict> {
+export async function verifySet(scenarios: ParsedScenario[], simulate: GpuSimulator, batch: number, stopEarly: boolean, judge: GpuJudge = runsClean): Promise<SetVerdict> {
   const demand = (s: ParsedScenario): number => s.adapters.reduce((sum, a) => sum + a.rate, 0);
   const order = scenarios.map((_, i) => i).sort((a, b) => demand(scenarios[b]!) - demand(scenarios[a]!) || a - b);
   const results: (SimulationResult | null)[] = scenarios.map(() => null);
@@ -58,7 +57,7 @@ export async function fewestVerifiedGpus(
   max: number,
   simulate: GpuSimulator,
   batch: number,
-  judge: GpuJudge = researchRule,
+  judge: GpuJudge = runsClean,
 ): Promise<VerifiedCount> {
   const tried: { gpus: number; ok: boolean }[] = [];
   let simulated = 0;

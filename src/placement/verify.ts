@@ -92,9 +92,10 @@ export async function verifyAndRepair(
 /**
  * Raises the GPU's headroom and removes its largest items until the predictors accept the rest;
  * a lone item that still fails is halved (the other half is returned as a new share). When the
- * predictors accept the GPU as it is (they do not see what the Twin missed, e.g. one cold adapter
- * under 90 % of its traffic), the adapters the Twin found starved, or else the largest item, move
- * elsewhere: every repair changes the GPU. Returns the indices of the items to re-pack.
+ * predictors accept a GPU of several items as it is (they do not see what the Twin missed, e.g. one
+ * cold adapter under 90 % of its traffic), the adapters the Twin found starved, or else the largest
+ * item, move elsewhere, so that the repair changes it (a lone item the predictors accept stays as it
+ * is). Returns the indices of the items to re-pack.
  */
 function shrink(ctx: PlacementContext, bin: GpuBin, run: SimulationResult): number[] {
   bin.setHeadroom(bin.headroom + repairHeadroomStep, ctx.items);
@@ -109,7 +110,6 @@ function shrink(ctx: PlacementContext, bin: GpuBin, run: SimulationResult): numb
       const pos = largestPosition(ctx, bin);
       shed.push(bin.removeAt(pos, ctx.items[bin.items[pos]!]!));
     }
-    refit(ctx, bin);
   }
   while (refit(ctx, bin) === null) {
     if (bin.count > 1) {
