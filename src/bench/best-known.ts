@@ -4,7 +4,7 @@ import { balanceOver } from '../placement/balance.js';
 import { PlacementContext } from '../placement/context.js';
 import type { GpuBin, GpuVerdict } from '../placement/gpu-bin.js';
 import { adapterLengthMeans, itemOf, type PlacementItem } from '../placement/items.js';
-import { bestKnobs, rankedKnobs } from '../placement/knobs.js';
+import { bestKnobs, twinKnobChoices } from '../placement/knobs.js';
 import { gpuScenario, meetsCriterion, type GpuSimulator } from '../placement/verify.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
 import type { SimulationResult } from '../twin/index.js';
@@ -117,7 +117,7 @@ class RepairSearch {
 
   private async tryKnobs(bin: GpuBin): Promise<void> {
     const first = bin.verdict;
-    for (const verdict of rankedKnobs(this.ctx, bin).slice(0, knobTries)) {
+    for (const verdict of twinKnobChoices(this.ctx, bin, knobTries)) {
       if (this.meets(bin) || performance.now() > this.deadline) return;
       if (first && verdict.slots === first.slots) continue;
       bin.verdict = verdict;

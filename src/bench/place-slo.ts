@@ -4,6 +4,7 @@ import { assignmentScenario, dloraProactive, dynamoLike, rateBalancing, research
 import { starvedUnderSlo, twinVerdict, type GpuCriterion } from '../placement/criterion.js';
 import { PlacementContext } from '../placement/context.js';
 import { fewestVerifiedGpus, verifySet, type GpuJudge } from '../placement/fewest-gpus.js';
+import { confirmationSeedOffsets } from '../placement/descend.js';
 import { gpuScenarioOf } from '../placement/gpu-scenario.js';
 import { parseWorkload, place, type GpuSimulator, type ParsedWorkload, type Placement } from '../placement/index.js';
 import type { ParsedScenario } from '../twin/index.js';
@@ -55,14 +56,15 @@ export async function benchSloCase(registry: PredictorRegistry, c: BenchCase, sl
   const judge: GpuJudge = (r) => twinVerdict(r, criterion).met;
   const t0 = performance.now();
   const placement = await place(workload, predictor, { simulate, parallel: workers, limits: unlimitedWorkLimits });
+  const judged = asOursIsJudged(simulate, judge, workload.options.headroom);
   const placeS = (performance.now() - t0) / 1000;
   const scenarios = (gpus: GpuAssignment[]): ParsedScenario[] => gpus.map((g) => withPerAdapter(assignmentScenario(workload, g, ctx.maxNumBatchedTokens, ctx.maxNumSeqs)));
   const limit = Math.max(8, 4 * placement.gpuCount);
   const search = async (build: (k: number) => GpuAssignment[]): Promise<BaselineOutcome> => ({
-    ...(await fewestVerifiedGpus((k) => scenarios(build(k)), placement.lowerBound, limit, simulate, workers, judge)),
+    ...(await fewestVerifiedGpus((k) => scenarios(build(k)), placement.lowerBound, limit, judged, workers, judge)),
     limit,
   });
-  const nextFit = await verifySet(scenarios(researchNextFit(workload, predictor)), simulate, workers, false, judge);
+  const nextFit = await verifySet(scenarios(researchNextFit(workload, predictor)), judged, workers, false, judge);
   const missing = placement.verification?.gpusMissingCriterion ?? placement.gpuCount;
   return {
     name: c.name,
@@ -77,7 +79,24 @@ export async function benchSloCase(registry: PredictorRegistry, c: BenchCase, sl
     dlora: await search((k) => dloraProactive(workload, predictor.profile, k)),
     roundRobin: await search((k) => roundRobin(workload, k)),
     nextFit: { gpus: nextFit.results.length, failing: nextFit.starved + nextFit.memoryErrors },
-    bestKnown: bestKnownMs > 0 ? await bestKnownSearch(workload, predictor, placement, simulate, bestKnownMs, workload.options.verifySeed) : null,
+    bestKnown: bestKnownMs > 0 ? await bestKnownSearch(workload, predictor, placement, judged, bestKnownMs, workload.options.verifySeed) : null,
+  };
+}
+
+/**
+ * The simulator every method but ours is judged with, the way our descent judges a GPU count: at
+ * (1 + headroom) x the traffic on the verification seed, then at the traffic itself on that seed and
+ * the confirmation seeds. The answer is the first run that misses the criterion (else the run at the
+ * traffic on the verification seed), so every method meets the SLO on the same terms as ours.
+ */
+function asOursIsJudged(simulate: GpuSimulator, meets: GpuJudge, headroom: number): GpuSimulator {
+  const offsets = [0, ...confirmationSeedOffsets];
+  const loaded = (s: ParsedScenario): ParsedScenario => ({ ...s, adapters: s.adapters.map((a) => ({ ...a, rate: a.rate * (1 + headroom) })) });
+  return async (scenarios) => {
+    const variants = [...(headroom > 0 ? [scenarios.map(loaded)] : []), ...offsets.map((offset) => scenarios.map((s) => ({ ...s, seed: (s.seed ?? 0) + offset })))];
+    const runs = await simulate(variants.flat());
+    const reported = headroom > 0 ? 1 : 0;
+    return scenarios.map((_, i) => variants.map((_, k) => runs[k * scenarios.length + i]!).find((r) => !meets(r)) ?? runs[reported * scenarios.length + i]!);
   };
 }
 
@@ -125,6 +144,8 @@ export interface SloSummary {
   searched: number;
   equalToBestKnown: number;
   maxAboveBestKnown: number;
+  /** what the fewest GPUs any method reached save vs rate balancing (the room the saving bar has) */
+  medianBestKnownSavingVsRateBalancing: number;
   medianPlaceS: number;
 }
 
@@ -132,7 +153,8 @@ export function sloSummaries(rows: SloSuiteRow[]): SloSummary[] {
   return benchSlos.map((slo) => {
     const at = rows.filter((r) => r.slo.ttftP99Ms === slo.ttftP99Ms && r.slo.itlP99Ms === slo.itlP99Ms);
     // a baseline that never met the SLO within its limit needs more than the limit: count the limit + 1
-    const saving = (base: (r: SloSuiteRow) => BaselineOutcome): number => median(at.map((r) => 1 - r.ours.gpus / (base(r).gpus ?? base(r).limit + 1)));
+    const saving = (base: (r: SloSuiteRow) => BaselineOutcome, count: (r: SloSuiteRow) => number = (r) => r.ours.gpus): number =>
+      median(at.map((r) => 1 - count(r) / (base(r).gpus ?? base(r).limit + 1)));
     const searched = at.filter((r) => r.bestKnown !== null);
     const gap = (r: SloSuiteRow): number => r.ours.gpus - (bestKnownAtSlo(r) ?? r.ours.gpus);
     return {
@@ -149,6 +171,7 @@ export function sloSummaries(rows: SloSuiteRow[]): SloSummary[] {
       searched: searched.length,
       equalToBestKnown: searched.filter((r) => gap(r) === 0).length,
       maxAboveBestKnown: Math.max(0, ...searched.map(gap)),
+      medianBestKnownSavingVsRateBalancing: saving((r) => r.rateBalancing, (r) => bestKnownAtSlo(r) ?? r.ours.gpus),
       medianPlaceS: median(at.map((r) => r.ours.placeS)),
     };
   });
@@ -175,7 +198,7 @@ export function formatSloSuite(rows: SloSuiteRow[]): string {
     lines.push(
       `SLO p99 TTFT ${s.slo.ttftP99Ms} ms, p99 ITL ${s.slo.itlP99Ms} ms: ${s.workloads} workloads; ours missing the SLO on ${s.oursMissing}; fresh seed: ${s.freshGpusOver} GPUs over (10 % on the p99), ${s.freshStarvedAdapters} starved adapters; worst share error ${s.worstShareError.toExponential(1)}; median place ${s.medianPlaceS.toFixed(1)} s`,
       `  median GPUs saved vs rate balancing ${pct(s.medianSavingVsRateBalancing)}, Dynamo-like ${pct(s.medianSavingVsDynamo)}, dLoRA-like ${pct(s.medianSavingVsDlora)}, round robin ${pct(s.medianSavingVsRoundRobin)}`,
-      s.searched > 0 ? `  best-known search on ${s.searched}: ours equal on ${s.equalToBestKnown} (${pct(s.equalToBestKnown / s.searched)}), at most ${s.maxAboveBestKnown} GPU(s) above` : '  best-known search: off',
+      s.searched > 0 ? `  best-known search on ${s.searched}: ours equal on ${s.equalToBestKnown} (${pct(s.equalToBestKnown / s.searched)}), at most ${s.maxAboveBestKnown} GPU(s) above; the best known saves ${pct(s.medianBestKnownSavingVsRateBalancing)} vs rate balancing (median)` : '  best-known search: off',
     );
   }
   return lines.join('\n');

@@ -108,6 +108,20 @@ export function bestKnobs(ctx: PlacementContext, bin: GpuBin, latencyFirst = fal
   return rankedKnobs(ctx, bin, latencyFirst)[0]!;
 }
 
+/**
+ * The knob choices the Twin tries on a GPU: the predictors' best `tries`, then the most slots memory
+ * allows (a slot for every adapter when it fits). The predictors rank slot counts by their margins,
+ * and where every count misses those margins they can rank too few slots first, while the Twin finds
+ * that a slot per adapter keeps every cold adapter's TTFT low (as rate balancing's one slot per
+ * adapter does).
+ */
+export function twinKnobChoices(ctx: PlacementContext, bin: GpuBin, tries: number): GpuVerdict[] {
+  const ranked = rankedKnobs(ctx, bin).filter((v) => v.slots >= 1);
+  const best = ranked.slice(0, tries);
+  const most = ranked.reduce<GpuVerdict | undefined>((top, v) => (top === undefined || v.slots > top.slots ? v : top), undefined);
+  return most !== undefined && !best.includes(most) ? [...best, most] : best;
+}
+
 /** Every candidate slot count's verdict for the bin, best first (the order of `bestKnobs`). */
 export function rankedKnobs(ctx: PlacementContext, bin: GpuBin, latencyFirst = false): GpuVerdict[] {
   const maxAdapterRank = bin.maxRank();

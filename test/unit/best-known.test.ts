@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bestKnownSearch } from '../../src/bench/best-known.js';
+import { benchSlos, bestKnownAtSlo, sloSummaries, type BenchSlo, type SloSuiteRow } from '../../src/bench/place-slo.js';
+import type { BaselineOutcome } from '../../src/bench/place.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { embeddedProfiles } from '../../src/profiles/index.js';
 import { parseWorkload, place, type GpuSimulator } from '../../src/placement/index.js';
@@ -76,5 +78,40 @@ describe('best-known search (benchmark)', () => {
     expect(found.gpus).toBe(ours.gpuCount);
     expect(found.tried).toEqual([{ gpus: ours.gpuCount - 1, ok: false }]);
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
+describe('equal-SLO summary (benchmark)', () => {
+  const outcome = (gpus: number | null, limit = 8): BaselineOutcome => ({ gpus, tried: [], simulated: 0, limit });
+  const row = (ours: number, rateBal: number | null, searched: number | null, slo: BenchSlo = benchSlos[0]): SloSuiteRow => ({
+    name: 'w',
+    model: 'm',
+    adapters: 10,
+    slo,
+    lowerBound: 1,
+    ours: { gpus: ours, met: true, gpusMissing: 0, unplaced: 0, placeS: 1, shareError: 0 },
+    fresh: { gpusOver: 0, starvedAdapters: 0 },
+    rateBalancing: outcome(rateBal),
+    dynamo: outcome(null),
+    dlora: outcome(ours + 1),
+    roundRobin: outcome(ours + 2),
+    nextFit: { gpus: 1, failing: 1 },
+    bestKnown: searched === null ? null : { gpus: searched, tried: [], simulated: 0, searchS: 1 },
+  });
+
+  it('counts a baseline that never met the SLO as its limit + 1 and the best known as the fewest any method reached', () => {
+    const rows = [row(4, 4, 3), row(4, null, 4), row(10, 8, null), row(2, 2, 2, benchSlos[1])];
+    const [first, second] = sloSummaries(rows);
+    expect(first!.workloads).toBe(3);
+    // savings vs rate balancing: 0, 1 - 4/9, 1 - 10/8: the median is 0
+    expect(first!.medianSavingVsRateBalancing).toBeCloseTo(0, 9);
+    // the best known: 3 (search), 4 (ours), 8 (rate balancing beats ours): savings 0.25, 1 - 4/9, 0
+    expect(first!.medianBestKnownSavingVsRateBalancing).toBeCloseTo(0.25, 9);
+    expect(first!.searched).toBe(2);
+    expect(first!.equalToBestKnown).toBe(1);
+    expect(first!.maxAboveBestKnown).toBe(1);
+    expect(bestKnownAtSlo(rows[2]!)).toBe(8);
+    expect(second!.workloads).toBe(1);
+    expect(second!.equalToBestKnown).toBe(1);
   });
 });

@@ -12,6 +12,8 @@ import { AppError } from '../../src/shared/errors.js';
 import { Rng } from '../../src/shared/rng.js';
 import { simulateParsed, type ParsedScenario, type SimulationResult } from '../../src/twin/index.js';
 import { balanceOver } from '../../src/placement/balance.js';
+import { confirmationSeedOffsets } from '../../src/placement/descend.js';
+import { rankedKnobs, twinKnobChoices } from '../../src/placement/knobs.js';
 
 const profiles = embeddedProfiles();
 const registry = PredictorRegistry.fromDirectory(profiles);
@@ -287,6 +289,45 @@ describe('descent below the verified count', () => {
     expect(judged.calls).toBeGreaterThan(1);
     expect(p.gpuCount).toBe(first.gpuCount);
     expect(p.verification!.starvedAdapters).toBe(0);
+  });
+
+  it('under an SLO, keeps a count below the verified one only when its GPUs meet the SLO on every confirmation seed too', async () => {
+    // targets no short run misses: only the stand-in's starvation verdicts decide
+    const sloBase = { ...base, criterion: 'slo' as const, slo: { ttftP99Ms: 3_600_000, itlP99Ms: 100_000 } };
+    const options = { verifyDurationS: 60 };
+    const verifySeed = 0;
+    const seeds: number[] = [];
+    const failingOn = (seed: number | null): GpuSimulator =>
+      judged((s) => {
+        seeds.push(s.seed ?? 0);
+        return { starved: seed !== null && (s.seed ?? 0) === seed };
+      });
+    const first = await place(parseWorkload({ ...sloBase, verify: true, options: { ...options, descend: false } }), llama, { simulate: failingOn(null) });
+    const descended = await place(parseWorkload({ ...sloBase, verify: true, options }), llama, { simulate: failingOn(null) });
+    expect(descended.gpuCount).toBeLessThan(first.gpuCount);
+    for (const offset of confirmationSeedOffsets) expect(seeds).toContain(verifySeed + offset);
+    const lastOffset = confirmationSeedOffsets[confirmationSeedOffsets.length - 1]!;
+    const refused = await place(parseWorkload({ ...sloBase, verify: true, options }), llama, { simulate: failingOn(verifySeed + lastOffset) });
+    expect(refused.gpuCount).toBe(first.gpuCount);
+    expect(refused.verification!.gpusMissingCriterion).toBe(0);
+  });
+
+  it('lets the Twin try the predictors\' best knobs and then the most slots memory allows', () => {
+    const packed = pack(parseWorkload(skewedWorkload(200, 40_000, 3)), llama);
+    let appended = 0;
+    for (const bin of packed.bins) {
+      const ranked = rankedKnobs(packed.ctx, bin).filter((v) => v.slots >= 1);
+      const choices = twinKnobChoices(packed.ctx, bin, 2);
+      const most = Math.max(...ranked.map((v) => v.slots));
+      expect(choices.slice(0, 2)).toEqual(ranked.slice(0, 2));
+      const inBest = ranked.slice(0, 2).some((v) => v.slots === most);
+      expect(choices).toHaveLength(inBest ? 2 : 3);
+      expect(choices.filter((v) => v.slots === most)).toHaveLength(1);
+      if (!inBest) expect(choices[2]!.slots).toBe(most);
+      if (!inBest) appended++;
+      expect(most).toBe(Math.min(bin.count, packed.ctx.slotsAllowed(packed.ctx.loraRankFor(bin.maxRank()))));
+    }
+    expect(appended).toBeGreaterThan(0);
   });
 
   it('spreads items by load: no GPU exceeds the lightest by more than one item, shares of an adapter apart, the adapter cap kept', () => {
