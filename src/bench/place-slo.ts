@@ -4,7 +4,7 @@ import { assignmentScenario, dloraProactive, dynamoLike, rateBalancing, research
 import { starvedUnderSlo, twinVerdict, type GpuCriterion } from '../placement/criterion.js';
 import { PlacementContext } from '../placement/context.js';
 import { fewestVerifiedGpus, verifySet, type GpuJudge } from '../placement/fewest-gpus.js';
-import { confirmationSeedOffsets } from '../placement/descend.js';
+import { atHeadroomLoad, confirmationSeedOffsets } from '../placement/descend.js';
 import { gpuScenarioOf } from '../placement/gpu-scenario.js';
 import { parseWorkload, place, type GpuSimulator, type ParsedWorkload, type Placement } from '../placement/index.js';
 import type { ParsedScenario } from '../twin/index.js';
@@ -91,9 +91,8 @@ export async function benchSloCase(registry: PredictorRegistry, c: BenchCase, sl
  */
 function asOursIsJudged(simulate: GpuSimulator, meets: GpuJudge, headroom: number): GpuSimulator {
   const offsets = [0, ...confirmationSeedOffsets];
-  const loaded = (s: ParsedScenario): ParsedScenario => ({ ...s, adapters: s.adapters.map((a) => ({ ...a, rate: a.rate * (1 + headroom) })) });
   return async (scenarios) => {
-    const variants = [...(headroom > 0 ? [scenarios.map(loaded)] : []), ...offsets.map((offset) => scenarios.map((s) => ({ ...s, seed: (s.seed ?? 0) + offset })))];
+    const variants = [...(headroom > 0 ? [scenarios.map((s) => atHeadroomLoad(s, headroom))] : []), ...offsets.map((offset) => scenarios.map((s) => ({ ...s, seed: (s.seed ?? 0) + offset })))];
     const runs = await simulate(variants.flat());
     const reported = headroom > 0 ? 1 : 0;
     return scenarios.map((_, i) => variants.map((_, k) => runs[k * scenarios.length + i]!).find((r) => !meets(r)) ?? runs[reported * scenarios.length + i]!);

@@ -104,7 +104,7 @@ async function acceptAll(
     const scenarios = chunk.map((i) => {
       const bin = bins[i]!;
       bin.verdict = choices.get(bin)![attempt[i]!]!;
-      return loaded(gpuScenario(ctx, workload, bin), ctx.options.headroom);
+      return atHeadroomLoad(gpuScenario(ctx, workload, bin), ctx.options.headroom);
     });
     if (!budget.spend(scenarios)) return null;
     const answers = await simulate(scenarios);
@@ -140,7 +140,7 @@ function starvedAdapterShare(verified: { bins: GpuBin[]; results: Map<GpuBin, Si
 
 /**
  * Seed offsets on which a descended GPU must also meet an SLO. A GPU near its knee has a p99 TTFT
- * that swings with the arrival draw (on a bursty code trace, 1.5-5 s across seeds at one load): one
+ * that swings with the arrival draw (on a bursty code trace, 1.8-5.2 s over five seeds at one load): one
  * seed's pass promises less than a pass on three. The research rule, a share of tokens served, barely
  * moves with the draw.
  */
@@ -151,7 +151,7 @@ function confirmationSeeds(ctx: PlacementContext): readonly number[] {
 }
 
 /** The scenario with every adapter's traffic x (1 + headroom). */
-function loaded(s: ParsedScenario, headroom: number): ParsedScenario {
+export function atHeadroomLoad(s: ParsedScenario, headroom: number): ParsedScenario {
   return headroom > 0 ? { ...s, adapters: s.adapters.map((a) => ({ ...a, rate: a.rate * (1 + headroom) })) } : s;
 }
 
