@@ -4,7 +4,7 @@ import { assignmentScenario, dloraProactive, dynamoLike, rateBalancing, research
 import { starvedUnderSlo, twinVerdict, type GpuCriterion } from '../placement/criterion.js';
 import { PlacementContext } from '../placement/context.js';
 import { fewestVerifiedGpus, verifySet, type GpuJudge } from '../placement/fewest-gpus.js';
-import { atHeadroomLoad, confirmationSeedOffsets } from '../placement/descend.js';
+import { atHeadroomLoad, confirmationSeedOffsets, reseeded } from '../placement/descend.js';
 import { gpuScenarioOf } from '../placement/gpu-scenario.js';
 import { parseWorkload, place, type GpuSimulator, type ParsedWorkload, type Placement } from '../placement/index.js';
 import type { ParsedScenario } from '../twin/index.js';
@@ -56,8 +56,8 @@ export async function benchSloCase(registry: PredictorRegistry, c: BenchCase, sl
   const judge: GpuJudge = (r) => twinVerdict(r, criterion).met;
   const t0 = performance.now();
   const placement = await place(workload, predictor, { simulate, parallel: workers, limits: unlimitedWorkLimits });
-  const judged = asOursIsJudged(simulate, judge, workload.options.headroom);
   const placeS = (performance.now() - t0) / 1000;
+  const judged = asOursIsJudged(simulate, judge, workload.options.headroom);
   const scenarios = (gpus: GpuAssignment[]): ParsedScenario[] => gpus.map((g) => withPerAdapter(assignmentScenario(workload, g, ctx.maxNumBatchedTokens, ctx.maxNumSeqs)));
   const limit = Math.max(8, 4 * placement.gpuCount);
   const search = async (build: (k: number) => GpuAssignment[]): Promise<BaselineOutcome> => ({
@@ -92,7 +92,7 @@ export async function benchSloCase(registry: PredictorRegistry, c: BenchCase, sl
 function asOursIsJudged(simulate: GpuSimulator, meets: GpuJudge, headroom: number): GpuSimulator {
   const offsets = [0, ...confirmationSeedOffsets];
   return async (scenarios) => {
-    const variants = [...(headroom > 0 ? [scenarios.map((s) => atHeadroomLoad(s, headroom))] : []), ...offsets.map((offset) => scenarios.map((s) => ({ ...s, seed: (s.seed ?? 0) + offset })))];
+    const variants = [...(headroom > 0 ? [scenarios.map((s) => atHeadroomLoad(s, headroom))] : []), ...offsets.map((offset) => scenarios.map((s) => reseeded(s, offset)))];
     const runs = await simulate(variants.flat());
     const reported = headroom > 0 ? 1 : 0;
     return scenarios.map((_, i) => variants.map((_, k) => runs[k * scenarios.length + i]!).find((r) => !meets(r)) ?? runs[reported * scenarios.length + i]!);

@@ -62,7 +62,7 @@ export async function descend(
     let answers = state.results;
     const atOwnTraffic = state.bins.map((b) => gpuScenario(ctx, workload, b));
     const reported = ctx.options.headroom > 0 ? atOwnTraffic : [];
-    const runs = [...reported, ...offsets.flatMap((offset) => atOwnTraffic.map((s) => ({ ...s, seed: (s.seed ?? 0) + offset })))];
+    const runs = [...reported, ...offsets.flatMap((offset) => atOwnTraffic.map((s) => reseeded(s, offset)))];
     // without budget for them, the answer reports the runs the descent accepted
     if (runs.length > 0 && budget.spend(runs)) {
       const out = await simulate(runs);
@@ -148,6 +148,11 @@ export const confirmationSeedOffsets: readonly number[] = [1, 2];
 
 function confirmationSeeds(ctx: PlacementContext): readonly number[] {
   return ctx.criterion.kind === 'slo' ? confirmationSeedOffsets : [];
+}
+
+/** The scenario with its seed moved by `offset`: another arrival draw of the same traffic. */
+export function reseeded(s: ParsedScenario, offset: number): ParsedScenario {
+  return { ...s, seed: (s.seed ?? 0) + offset };
 }
 
 /** The scenario with every adapter's traffic x (1 + headroom). */
