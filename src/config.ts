@@ -52,6 +52,13 @@ export const Config = z
     REFRESH_THREADS: integer(1, 256).default(1).describe('Twin worker threads for refresh sweeps (leave a core to the HTTP loop)'),
     REFRESH_SEED: integer(0, 2 ** 32 - 1).default(1),
     MAX_POOLS: integer(1, 100_000).default(256).describe('pools kept; a PUT of one more is refused with 409'),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+      .max(4096)
+      .optional()
+      .describe('pools, plans and refresh jobs in this Redis, shared by the replicas pointed at it; unset: in memory (one process, lost on restart)'),
+    REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, '1-64 letters, digits, ":", ".", "_" or "-"').default('lora-placer:').describe('prefix of every key lora-placer writes in REDIS_URL'),
     POOL_STALE_S: seconds(1, 30 * 86_400, 'a pool plan whose workload was not updated for this long is stale (autoscale answers 503); 0 = never').default(900),
     VERIFY_THREADS: integer(1, 256).default(1).describe('worker threads for simulations and placements (the HTTP thread never runs them)'),
     WORK_QUEUE_MAX: integer(0, 10_000).default(16).describe('simulations and placements allowed to wait for a thread; beyond, 503 with Retry-After'),

@@ -6,6 +6,7 @@ import { ThreadBackend } from './jobs/work-queue.js';
 import { PredictorRegistry } from './ml/registry.js';
 import { createLogger } from './obs/logger.js';
 import { embeddedProfiles } from './profiles/index.js';
+import { RedisPoolStore } from './store/redis-store.js';
 
 /** Loopback addresses: a service bound to one of them is reachable from this machine only. */
 const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -30,6 +31,7 @@ export async function startServer(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const profiles = embeddedProfiles();
   const predictors = PredictorRegistry.fromDirectory(profiles);
+  const store = config.REDIS_URL ? redisStore(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger) : undefined;
   const app = await buildApp({
     profiles,
     predictors,
@@ -48,6 +50,7 @@ export async function startServer(): Promise<void> {
     maxConnections: config.MAX_CONNECTIONS,
     poolStaleS: config.POOL_STALE_S,
     maxPools: config.MAX_POOLS,
+    ...(store ? { store } : {}),
     refreshIntervalS: config.REFRESH_INTERVAL_S,
     ...(config.MODELS_DIR ? { modelsSync: { dir: config.MODELS_DIR, intervalS: config.MODELS_RELOAD_S } } : {}),
     checkResponses: config.CHECK_RESPONSES === '1',
@@ -76,6 +79,20 @@ export async function startServer(): Promise<void> {
     const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : (err as Error).message;
     fail(`cannot listen on ${config.HOST}:${config.PORT}: ${why} (set PORT / HOST)`);
   }
+}
+
+/** Redis as the state store; connection problems are logged at most every 10 s (ioredis reconnects by itself). */
+function redisStore(url: string, keyPrefix: string, logger: FastifyBaseLogger): RedisPoolStore {
+  let lastLogged = 0;
+  return new RedisPoolStore({
+    url,
+    keyPrefix,
+    onError: (err) => {
+      if (Date.now() - lastLogged < 10_000) return;
+      lastLogged = Date.now();
+      logger.warn({ err: { message: err.message } }, 'state store (REDIS_URL) unreachable: pool routes answer 503 until it is back');
+    },
+  });
 }
 
 function warnIfOpen(config: Config, logger: FastifyBaseLogger): void {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { hostname } from 'node:os';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { ModelsDirSync } from '../jobs/models-sync.js';
@@ -12,6 +13,8 @@ import { Metrics } from '../obs/metrics.js';
 import type { ParsedWorkload } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
+import { MemoryPoolStore } from '../store/memory-store.js';
+import type { PoolStore } from '../store/pool-store.js';
 import { defaultWorkLimits, type WorkLimits } from '../shared/work-limits.js';
 import { authGuards, type AuthScope } from './auth.js';
 import { capConnections } from './connections.js';
@@ -50,6 +53,10 @@ export interface AppDeps {
   poolStaleS?: number;
   /** most pools kept (default 256) */
   maxPools?: number;
+  /** where pools, plans and refresh jobs live (default: this process's memory); closed with the app */
+  store?: PoolStore;
+  /** this replica's name on the store's leases (default: the host name and a random suffix) */
+  replicaId?: string;
   /**
    * Check every response against its zod schema (default true; tests keep it on). The service turns it
    * off: handler output is already typed by the same schemas, and re-validating costs about 15 % of the
@@ -127,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sync?.stop();
     await s.refresh.close();
     await s.work.close();
+    await s.store.close();
   });
   // root-level on purpose: swagger must see every route, the metrics hook must time every request
   await docsRoutes(app);
@@ -144,6 +152,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const now = deps.now ?? Date.now;
   const predictors = deps.predictors;
   const limits = deps.limits ?? defaultWorkLimits;
+  const store = deps.store ?? new MemoryPoolStore(now);
   // the metrics read the pools, the refresh and the queue when scraped; all are made below
   let refresh: RefreshManager | null = null;
   let pools: PoolPlans | null = null;
@@ -152,7 +161,11 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     {
       models: () => predictors.list().map((p) => p.bundle.metadata),
       refreshRunning: () => refresh?.isRunning() ?? false,
-      pools: () => pools?.list().map((p) => ({ pool: p.pool, desiredReplicas: p.placement.gpuCount, stale: pools!.isStale(p) })) ?? [],
+      pools: async () => (pools ? (await pools.list()).map((p) => ({ pool: p.pool, desiredReplicas: p.gpuCount, stale: pools!.isStale(p) })) : []),
+      storeReachable: () => store.ping().then(
+        () => true,
+        () => false,
+      ),
       work: () => work?.stats() ?? { running: 0, queued: 0 },
     },
     now,
@@ -171,10 +184,22 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     metrics.placements.inc({ objective: w.objective, verified: String(w.verify) });
     return answer;
   };
-  pools = new PoolPlans(predictors, async (w: ParsedWorkload) => (await placeWorkload(w)).placement, deps.poolStaleS ?? 900, now, deps.maxPools ?? 256);
+  const replicaId = deps.replicaId ?? `${hostname()}:${randomUUID().slice(0, 8)}`;
+  pools = new PoolPlans({
+    store,
+    predictors,
+    placeFn: async (w: ParsedWorkload) => (await placeWorkload(w)).placement,
+    staleS: deps.poolStaleS ?? 900,
+    maxPools: deps.maxPools ?? 256,
+    replicaId,
+    now,
+  });
   const plans = pools;
   const modelSwapped = (p: Predictor): void => {
-    plans.recompute(p.profile.model, p.profile.gpu).catch((err: unknown) => log.error({ err }, 'pool plans not recomputed after a model swap'));
+    plans.recompute(p.profile.model, p.profile.gpu).catch((err: unknown) => {
+      metrics.storeErrors.inc();
+      log.error({ err }, 'pool plans not recomputed after a model swap');
+    });
   };
   refresh = new RefreshManager({
     modelsDir: null,
@@ -185,6 +210,12 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     ...deps.refresh,
     predictors,
     now,
+    store,
+    replicaId,
+    onStoreError: (err) => {
+      metrics.storeErrors.inc();
+      log.warn({ err }, 'refresh job record not written to the state store; the refresh goes on');
+    },
     onReplaced: modelSwapped,
     onFinished: (job) => {
       if (job.durationS !== null) metrics.refreshDuration.observe({ outcome: job.state }, job.durationS);
@@ -197,6 +228,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     work: queue,
     metrics,
     pools: plans,
+    store,
     refresh,
     guards: authGuards(deps.apiToken, deps.authScope),
     limits: { work: limits, predictBodyBytes: deps.predictBodyLimitBytes ?? 1024 * 1024 },

@@ -3,16 +3,25 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from './services.js';
 
-const Health = z.object({ status: z.string(), profiles: z.array(z.string()).optional(), models: z.array(z.string()).optional() });
+const Health = z.object({
+  status: z.string(),
+  profiles: z.array(z.string()).optional(),
+  models: z.array(z.string()).optional(),
+  store: z.object({ backend: z.string(), reachable: z.boolean() }).optional(),
+});
 
-/** Liveness (the process answers) and readiness (profiles and predictor models are loaded). */
+/** Liveness (the process answers) and readiness (profiles and predictor models are loaded, the state store answers). */
 export async function healthRoutes(app: FastifyInstance, s: Services): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get('/healthz', { schema: { tags: ['operations'], response: { 200: Health } } }, async () => ({ status: 'ok' }));
   r.get('/readyz', { schema: { tags: ['operations'], response: { 200: Health, 503: Health } } }, async (_req, reply) => {
     const profiles = s.profiles.list().map((p) => `${p.model}@${p.gpu}`);
     const models = s.predictors.list().map((p) => `${p.profile.model}@${p.profile.gpu}:${p.version}`);
-    const ready = profiles.length > 0 && models.length > 0;
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', profiles, models });
+    const reachable = await s.store.ping().then(
+      () => true,
+      () => false,
+    );
+    const ready = profiles.length > 0 && models.length > 0 && reachable;
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', profiles, models, store: { backend: s.store.backend, reachable } });
   });
 }

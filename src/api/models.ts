@@ -63,25 +63,25 @@ export async function modelRoutes(app: FastifyInstance, s: Services): Promise<vo
         tags: ['models'],
         summary: 'Start a background refresh: Twin sweep -> teacher -> distilled student -> compare -> swap',
         body: RefreshRequest,
-        response: { 202: RefreshJobBody, ...errors(400, 401, 404, 409, 413) },
+        response: { 202: RefreshJobBody, ...errors(400, 401, 404, 409, 413, 503) },
       },
     },
     async (req, reply) => {
       const { model, gpu, ...opts } = req.body;
-      const job = s.refresh.start(model, gpu, opts);
+      const job = await s.refresh.start(model, gpu, opts);
       return reply.status(202).header('location', `/v1/models/refresh/${job.id}`).send(job);
     },
   );
   r.get(
     '/v1/models/refresh/:id',
-    { onRequest: s.guards.read, schema: { tags: ['models'], summary: 'Progress and outcome of a refresh', params: RefreshParams, response: { 200: RefreshJobBody, ...errors(400, 404) } } },
+    { onRequest: s.guards.read, schema: { tags: ['models'], summary: 'Progress and outcome of a refresh', params: RefreshParams, response: { 200: RefreshJobBody, ...errors(400, 404, 503) } } },
     async (req) => s.refresh.get(req.params.id),
   );
   r.delete(
     '/v1/models/refresh/:id',
     {
       onRequest: s.guards.mutating,
-      schema: { security: tokenSecurity, tags: ['models'], summary: 'Cancel a running refresh (the served model stays)', params: RefreshParams, response: { 200: RefreshJobBody, ...errors(400, 401, 404, 409) } },
+      schema: { security: tokenSecurity, tags: ['models'], summary: 'Cancel a running refresh (the served model stays)', params: RefreshParams, response: { 200: RefreshJobBody, ...errors(400, 401, 404, 409, 503) } },
     },
     async (req) => s.refresh.cancel(req.params.id),
   );

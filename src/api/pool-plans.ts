@@ -1,17 +1,10 @@
 import type { PredictorRegistry } from '../ml/registry.js';
 import type { Placement, ParsedWorkload } from '../placement/index.js';
 import { AppError } from '../shared/errors.js';
+import { summaryOf, withLease, type PlanSummary, type PoolStore, type StoredPlan } from '../store/pool-store.js';
 
 /** A pool's workload as last PUT and the placement computed for it. */
-export interface PoolPlan {
-  pool: string;
-  workload: ParsedWorkload;
-  placement: Placement;
-  /** when the workload was last PUT: a plan whose workload is not kept up to date goes stale */
-  updatedAt: number;
-  /** when the placement was computed (a model swap recomputes it) */
-  computedAt: number;
-}
+export type PoolPlan = StoredPlan;
 
 export type PlaceFn = (w: ParsedWorkload) => Promise<Placement>;
 
@@ -25,76 +18,104 @@ export interface AutoscaleAnswer {
   modelVersion: string;
 }
 
+export interface PoolPlansOptions {
+  store: PoolStore;
+  predictors: PredictorRegistry;
+  placeFn: PlaceFn;
+  /** POOL_STALE_S (0: never) */
+  staleS: number;
+  /** most pools kept (MAX_POOLS) */
+  maxPools: number;
+  /** this replica's name on leases */
+  replicaId: string;
+  now?: () => number;
+}
+
+/** How long one replica holds a pool while re-planning it; renewed while it works, freed if it dies. */
+const replanLeaseMs = 30_000;
+
 /**
- * The pools the service plans for, kept in memory (a restart forgets them: the controller that PUTs a
- * pool's workload re-PUTs it). A plan is stale when its workload was not updated for `staleS` seconds
- * or it was computed with a model that is no longer served.
+ * The pools the service plans for, in the state store (memory, or Redis shared by the replicas). A plan
+ * is stale when its workload was not updated for `staleS` seconds or it was computed with a model that
+ * is no longer served.
  */
 export class PoolPlans {
-  private readonly plans = new Map<string, PoolPlan>();
+  private readonly now: () => number;
 
-  constructor(
-    private readonly predictors: PredictorRegistry,
-    private readonly placeFn: PlaceFn,
-    private readonly staleS: number,
-    private readonly now: () => number = Date.now,
-    /** most pools kept (MAX_POOLS): each holds a workload and its plan in memory */
-    private readonly maxPools = 256,
-  ) {}
-
-  /** Refuses (409) a new pool once MAX_POOLS are kept; checked before its placement is computed. */
-  assertRoomFor(pool: string): void {
-    if (this.plans.has(pool) || this.plans.size < this.maxPools) return;
-    throw new AppError('conflict', `the service keeps ${this.maxPools} pools, the most MAX_POOLS allows; delete one first`, { limit: 'MAX_POOLS', allowed: this.maxPools });
+  constructor(private readonly o: PoolPlansOptions) {
+    this.now = o.now ?? Date.now;
   }
 
-  /** Stores a pool's workload with the placement just computed for it. */
-  put(pool: string, workload: ParsedWorkload, placement: Placement): PoolPlan {
+  /** Refuses (409) a new pool once MAX_POOLS are kept; checked before its placement is computed. */
+  async assertRoomFor(pool: string): Promise<void> {
+    if ((await this.o.store.hasPool(pool)) || (await this.o.store.countPools()) < this.o.maxPools) return;
+    throw this.full();
+  }
+
+  /** Stores a pool's workload with the placement just computed for it; resolves once the store has it. */
+  async put(pool: string, workload: ParsedWorkload, placement: Placement): Promise<PoolPlan> {
     const t = this.now();
     const plan: PoolPlan = { pool, workload, placement, updatedAt: t, computedAt: t };
-    this.plans.set(pool, plan);
+    // checked again here, atomically: another replica may have added pools while this one was placing
+    if ((await this.o.store.putPlan(plan, this.o.maxPools)) === 'full') throw this.full();
     return plan;
   }
 
-  get(pool: string): PoolPlan {
-    const plan = this.plans.get(pool);
+  async get(pool: string): Promise<PoolPlan> {
+    const plan = await this.o.store.getPlan(pool);
     if (!plan) throw new AppError('notFound', `no pool "${pool}" (PUT /v1/pools/${pool} first)`, { pool });
     return plan;
   }
 
-  list(): PoolPlan[] {
-    return [...this.plans.values()];
+  /** every pool's summary, by name */
+  list(): Promise<PlanSummary[]> {
+    return this.o.store.listSummaries();
   }
 
-  delete(pool: string): void {
-    this.get(pool);
-    this.plans.delete(pool);
+  async delete(pool: string): Promise<void> {
+    if (!(await this.o.store.deletePlan(pool))) throw new AppError('notFound', `no pool "${pool}" (PUT /v1/pools/${pool} first)`, { pool });
   }
 
-  isStale(plan: PoolPlan): boolean {
-    const served = this.predictors.get(plan.workload.model, plan.workload.gpu).version;
-    return plan.placement.modelVersion !== served || (this.staleS > 0 && this.now() - plan.updatedAt > this.staleS * 1000);
+  isStale(plan: PlanSummary): boolean {
+    const served = this.o.predictors.get(plan.model, plan.gpu).version;
+    return plan.modelVersion !== served || (this.o.staleS > 0 && this.now() - plan.updatedAt > this.o.staleS * 1000);
   }
 
-  autoscale(pool: string): AutoscaleAnswer {
-    const plan = this.get(pool);
-    const stale = this.isStale(plan);
+  autoscaleOf(plan: PlanSummary): AutoscaleAnswer {
     return {
-      pool,
-      desiredReplicas: plan.placement.gpuCount,
-      lowerBoundReplicas: plan.placement.lowerBound,
+      pool: plan.pool,
+      desiredReplicas: plan.gpuCount,
+      lowerBoundReplicas: plan.lowerBound,
       computedAt: new Date(plan.computedAt).toISOString(),
-      stale,
-      modelVersion: plan.placement.modelVersion,
+      stale: this.isStale(plan),
+      modelVersion: plan.modelVersion,
     };
   }
 
-  /** Re-places every pool of a model@gpu after its predictor was swapped (keeps updatedAt). */
+  async autoscale(pool: string): Promise<AutoscaleAnswer> {
+    return this.autoscaleOf(summaryOf(await this.get(pool)));
+  }
+
+  /**
+   * Re-places every pool of a model@gpu after its predictor was swapped (keeps updatedAt). Every replica
+   * swaps the model, but a pool is re-planned by the one holding its lease; the new plan is stored only
+   * if no workload was PUT meanwhile.
+   */
   async recompute(model: string, gpu: string): Promise<void> {
-    for (const plan of this.list()) {
-      if (plan.workload.model !== model || plan.workload.gpu !== gpu) continue;
-      plan.placement = await this.placeFn(plan.workload);
-      plan.computedAt = this.now();
+    const served = this.o.predictors.get(model, gpu).version;
+    for (const plan of await this.list()) {
+      if (plan.model !== model || plan.gpu !== gpu || plan.modelVersion === served) continue;
+      await withLease(this.o.store, `replan:${plan.pool}`, this.o.replicaId, replanLeaseMs, async () => {
+        const current = await this.o.store.getPlan(plan.pool);
+        // another replica may have re-planned it while this one waited for the lease
+        if (!current || current.placement.modelVersion === served) return;
+        const placement = await this.o.placeFn(current.workload);
+        await this.o.store.replacePlanIf({ ...current, placement, computedAt: this.now() }, current.updatedAt);
+      });
     }
+  }
+
+  private full(): AppError {
+    return new AppError('conflict', `the service keeps ${this.o.maxPools} pools, the most MAX_POOLS allows; delete one first`, { limit: 'MAX_POOLS', allowed: this.o.maxPools });
   }
 }

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { bodyText, bodyValidatedInWorker, clientGone, takeJsonAsText } from './offloaded.js';
+import { summaryOf } from '../store/pool-store.js';
 import type { PoolPlan } from './pool-plans.js';
 import { AutoscaleBody, PoolBody, PoolName, WorkloadBody, errors } from './schemas.js';
 import { tokenSecurity } from './auth.js';
@@ -11,7 +12,7 @@ import type { Services } from './services.js';
 const PoolParams = z.object({ pool: PoolName });
 
 function view(s: Services, plan: PoolPlan): z.output<typeof PoolBody> {
-  return { pool: plan.pool, updatedAt: new Date(plan.updatedAt).toISOString(), computedAt: new Date(plan.computedAt).toISOString(), stale: s.pools.isStale(plan), placement: plan.placement };
+  return { pool: plan.pool, updatedAt: new Date(plan.updatedAt).toISOString(), computedAt: new Date(plan.computedAt).toISOString(), stale: s.pools.isStale(summaryOf(plan)), placement: plan.placement };
 }
 
 /** Pools: a workload kept up to date by a controller, its placement, and what autoscalers read. */
@@ -20,8 +21,8 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
     '/v1/pools',
-    { onRequest: s.guards.read, schema: { tags: ['pools'], summary: 'Pools and their replica counts', response: { 200: z.object({ pools: z.array(AutoscaleBody) }) } } },
-    async () => ({ pools: s.pools.list().map((p) => s.pools.autoscale(p.pool)) }),
+    { onRequest: s.guards.read, schema: { tags: ['pools'], summary: 'Pools and their replica counts', response: { 200: z.object({ pools: z.array(AutoscaleBody) }), ...errors(503) } } },
+    async () => ({ pools: (await s.pools.list()).map((p) => s.pools.autoscaleOf(p)) }),
   );
   r.put(
     '/v1/pools/:pool',
@@ -31,21 +32,21 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
       schema: { security: tokenSecurity, tags: ['pools'], summary: 'Store a pool\'s workload and compute its placement', params: PoolParams, body: WorkloadBody, response: { 200: PoolBody, ...errors(400, 401, 404, 409, 413, 503) } },
     },
     async (req, reply) => {
-      s.pools.assertRoomFor(req.params.pool);
+      await s.pools.assertRoomFor(req.params.pool);
       const { workload, placement } = await s.place(bodyText(req.body), clientGone(reply));
-      return view(s, s.pools.put(req.params.pool, workload, placement));
+      return view(s, await s.pools.put(req.params.pool, workload, placement));
     },
   );
   r.get(
     '/v1/pools/:pool',
-    { onRequest: s.guards.read, schema: { tags: ['pools'], summary: 'A pool\'s current placement', params: PoolParams, response: { 200: PoolBody, ...errors(400, 404) } } },
-    async (req) => view(s, s.pools.get(req.params.pool)),
+    { onRequest: s.guards.read, schema: { tags: ['pools'], summary: 'A pool\'s current placement', params: PoolParams, response: { 200: PoolBody, ...errors(400, 404, 503) } } },
+    async (req) => view(s, await s.pools.get(req.params.pool)),
   );
   r.delete(
     '/v1/pools/:pool',
-    { onRequest: s.guards.mutating, schema: { security: tokenSecurity, tags: ['pools'], summary: 'Forget a pool', params: PoolParams, response: { 204: z.null(), ...errors(400, 401, 404) } } },
+    { onRequest: s.guards.mutating, schema: { security: tokenSecurity, tags: ['pools'], summary: 'Forget a pool', params: PoolParams, response: { 204: z.null(), ...errors(400, 401, 404, 503) } } },
     async (req, reply) => {
-      s.pools.delete(req.params.pool);
+      await s.pools.delete(req.params.pool);
       return reply.status(204).send(null);
     },
   );
@@ -61,7 +62,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
       },
     },
     async (req) => {
-      const answer = s.pools.autoscale(req.params.pool);
+      const answer = await s.pools.autoscale(req.params.pool);
       if (answer.stale) throw new AppError('stalePlan', `the plan of pool "${answer.pool}" is stale (workload not updated within POOL_STALE_S, or computed with a replaced model)`, answer);
       return answer;
     },

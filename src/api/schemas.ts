@@ -66,6 +66,7 @@ export const RefreshJobBody = z
     workloads: z.number().int(),
     state: z.enum(['running', 'replaced', 'kept', 'failed', 'cancelled']),
     trigger: z.enum(['request', 'schedule']),
+    replica: z.string().describe('the service replica running it (its host name and a random suffix, new at each start)'),
     startedAt: z.string(),
     finishedAt: z.string().nullable(),
     durationS: z.number().nullable(),

@@ -6,6 +6,7 @@ import type { Metrics } from '../obs/metrics.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';
 import type { WorkLimits } from '../shared/work-limits.js';
+import type { PoolStore } from '../store/pool-store.js';
 import type { AuthGuards } from './auth.js';
 import type { PoolPlans } from './pool-plans.js';
 
@@ -24,6 +25,8 @@ export interface Services {
   work: WorkQueue;
   metrics: Metrics;
   pools: PoolPlans;
+  /** the state store behind the pools and refresh jobs (memory or Redis) */
+  store: PoolStore;
   refresh: RefreshManager;
   /** onRequest hooks of the route classes (API_TOKEN, AUTH_SCOPE) */
   guards: AuthGuards;

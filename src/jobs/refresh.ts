@@ -8,6 +8,8 @@ import { writeVersionedBundle } from '../ml/bundle-store.js';
 import { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
 import { AppError } from '../shared/errors.js';
+import { MemoryPoolStore } from '../store/memory-store.js';
+import type { PoolStore, StoredJob } from '../store/pool-store.js';
 import type { RefreshProgress, RefreshWorkerInput, RefreshWorkerResult } from './refresh.worker.js';
 import { workerEntry } from './worker-file.js';
 
@@ -21,6 +23,8 @@ export interface RefreshJob {
   workloads: number;
   state: RefreshState;
   trigger: 'request' | 'schedule';
+  /** the replica running it: a record left "running" by a replica that no longer holds the lease is ended as failed */
+  replica: string;
   startedAt: string;
   finishedAt: string | null;
   durationS: number | null;
@@ -48,6 +52,12 @@ export interface RefreshOptions {
   onReplaced?: (p: Predictor) => void;
   /** called when a job ends, whatever the outcome (metrics, logs) */
   onFinished?: (job: RefreshJob) => void;
+  /** where job records live and the lease that lets one replica at a time refresh (default: memory) */
+  store?: PoolStore;
+  /** this replica's name on that lease */
+  replicaId?: string;
+  /** a job record that could not be written (the store is down): the job goes on */
+  onStoreError?: (err: unknown) => void;
   now?: () => number;
 }
 
@@ -55,24 +65,33 @@ export interface RefreshOptions {
 const smapeSlack = 1.01;
 const f1Slack = 0.005;
 const keptJobs = 100;
-
+/** The fleet-wide refresh lease: held while a refresh runs, renewed every third of it, freed when its replica dies. */
+const refreshLease = 'refresh';
+const refreshLeaseMs = 30_000;
+/** progress is written to the store at most this often (the worker reports every sweep row) */
+const progressWriteMs = 2000;
 /**
- * Background model refresh: one at a time, each in its own worker thread. A candidate replaces the served
- * model only if it is not worse on the same Twin hold-out rows (throughput SMAPE and starvation
- * macro-F1); a failure leaves the old model serving.
+ * Background model refresh: one at a time across the replicas sharing a store (a lease), each in its own
+ * worker thread. A candidate replaces the served model only if it is not worse on the same Twin hold-out
+ * rows (throughput SMAPE and starvation macro-F1); a failure leaves the old model serving. Job records
+ * live in the store, so any replica answers for any job.
  */
 export class RefreshManager {
-  private readonly jobs = new Map<string, RefreshJob>();
-  private running: { job: RefreshJob; abort: AbortController; done: Promise<void>; cancelled: boolean } | null = null;
+  private running: { job: RefreshJob; abort: AbortController; done: Promise<void>; cancelled: boolean; renew: NodeJS.Timeout } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
+  private readonly store: PoolStore;
+  private readonly replicaId: string;
+  private lastProgressWrite = 0;
 
   constructor(private readonly o: RefreshOptions) {
     this.now = o.now ?? Date.now;
+    this.store = o.store ?? new MemoryPoolStore(this.now);
+    this.replicaId = o.replicaId ?? randomUUID();
   }
 
-  /** Starts a refresh; 409 while another one runs, 404 for a model without a predictor. */
-  start(model: string, gpu: string, opts: { seed?: number; workloads?: number; trigger?: RefreshJob['trigger'] } = {}): RefreshJob {
+  /** Starts a refresh; 409 while another one runs (here or on another replica), 404 for a model without a predictor. */
+  async start(model: string, gpu: string, opts: { seed?: number; workloads?: number; trigger?: RefreshJob['trigger'] } = {}): Promise<RefreshJob> {
     if (this.running) throw new AppError('conflict', `refresh ${this.running.job.id} is running; one refresh at a time`, { running: this.running.job.id });
     const served = this.o.predictors.get(model, gpu);
     const workloads = opts.workloads ?? this.o.workloads;
@@ -88,6 +107,7 @@ export class RefreshManager {
       workloads,
       state: 'running',
       trigger: opts.trigger ?? 'request',
+      replica: this.replicaId,
       startedAt: new Date(this.now()).toISOString(),
       finishedAt: null,
       durationS: null,
@@ -98,7 +118,18 @@ export class RefreshManager {
       persistedTo: null,
       error: null,
     };
-    this.remember(job);
+    if (!(await this.store.acquireLease(refreshLease, this.replicaId, refreshLeaseMs))) {
+      const holder = await this.store.leaseHolder(refreshLease);
+      throw new AppError('conflict', 'a refresh is running on another replica; one refresh at a time', { runningOn: holder });
+    }
+    // a second start() on this replica may have got here first while this one awaited the store
+    if (this.running) throw new AppError('conflict', `refresh ${(this.running as { job: RefreshJob }).job.id} is running; one refresh at a time`, { running: (this.running as { job: RefreshJob }).job.id });
+    try {
+      await this.store.putJob(job as unknown as StoredJob, keptJobs);
+    } catch (err) {
+      await this.store.releaseLease(refreshLease, this.replicaId).catch(() => undefined);
+      throw err;
+    }
     const input: RefreshWorkerInput = {
       model,
       gpu,
@@ -112,31 +143,51 @@ export class RefreshManager {
       ...(this.o.denseSamples ? { denseSamples: this.o.denseSamples } : {}),
     };
     const abort = new AbortController();
+    const renew = setInterval(() => {
+      this.store.acquireLease(refreshLease, this.replicaId, refreshLeaseMs).catch((err: unknown) => this.o.onStoreError?.(err));
+    }, refreshLeaseMs / 3);
+    renew.unref();
     const done = this.follow(job, input, served, abort.signal);
-    this.running = { job, abort, done, cancelled: false };
+    this.running = { job, abort, done, cancelled: false, renew };
     return job;
   }
 
   /** Stops a running refresh (its job ends as cancelled, the served model stays); 409 once it has ended. */
   async cancel(id: string): Promise<RefreshJob> {
-    const job = this.get(id);
+    const job = await this.get(id);
     const r = this.running;
-    if (!r || r.job !== job) throw new AppError('conflict', `refresh ${id} has already ended (${job.state})`, { id, state: job.state });
+    if (!r || r.job !== job) {
+      const where = job.state === 'running' ? 'runs on another replica: cancel it there' : `has already ended (${job.state})`;
+      throw new AppError('conflict', `refresh ${id} ${where}`, { id, state: job.state });
+    }
     r.cancelled = true;
     r.abort.abort(new Error('cancelled by request'));
     await r.done;
     return job;
   }
 
-  get(id: string): RefreshJob {
-    const job = this.jobs.get(id);
+  async get(id: string): Promise<RefreshJob> {
+    if (this.running?.job.id === id) return this.running.job;
+    const job = (await this.store.getJob(id)) as RefreshJob | null;
     if (!job) throw new AppError('notFound', `no refresh job "${id}"`, { id });
-    return job;
+    return this.orphanChecked(job);
   }
 
   /** Jobs remembered (the last 100), oldest first. */
-  list(): RefreshJob[] {
-    return [...this.jobs.values()];
+  async list(): Promise<RefreshJob[]> {
+    const jobs = (await this.store.listJobs()) as unknown as RefreshJob[];
+    return Promise.all(jobs.map((j) => (this.running?.job.id === j.id ? this.running.job : this.orphanChecked(j))));
+  }
+
+  /**
+   * A record still "running" whose replica no longer holds the refresh lease was left by a replica that
+   * died (kill -9, OOM): it is ended as failed, so it does not read "running" forever.
+   */
+  private async orphanChecked(job: RefreshJob): Promise<RefreshJob> {
+    if (job.state !== 'running' || (await this.store.leaseHolder(refreshLease)) === job.replica) return job;
+    const ended: RefreshJob = { ...job, state: 'failed', error: 'the replica running this refresh stopped before it ended', finishedAt: new Date(this.now()).toISOString() };
+    await this.store.putJob(ended as unknown as StoredJob, keptJobs);
+    return ended;
   }
 
   isRunning(): boolean {
@@ -156,7 +207,10 @@ export class RefreshManager {
       const all = this.o.predictors.list();
       if (this.running || all.length === 0) return;
       const p = all[next++ % all.length]!;
-      this.start(p.profile.model, p.profile.gpu, { trigger: 'schedule' });
+      // another replica running one (409) or the store being down skips this turn
+      this.start(p.profile.model, p.profile.gpu, { trigger: 'schedule' }).catch((err: unknown) => {
+        if (!(err instanceof AppError && err.status === 409)) this.o.onStoreError?.(err);
+      });
     }, intervalS * 1000);
     this.timer.unref();
   }
@@ -180,6 +234,7 @@ export class RefreshManager {
     port1.on('message', (m: RefreshProgress) => {
       if (m.type === 'progress') job.progress = { ...job.progress, sweepRowsDone: m.done, sweepRowsTotal: m.total };
       else job.progress = { ...job.progress, lastLog: m.line };
+      this.saveProgress(job);
     });
     let result: RefreshWorkerResult | null = null;
     let error: string | null = null;
@@ -207,8 +262,18 @@ export class RefreshManager {
     }
     job.finishedAt = new Date(this.now()).toISOString();
     job.durationS = (this.now() - started) / 1000;
+    clearInterval(this.running!.renew);
+    await this.store.putJob(job as unknown as StoredJob, keptJobs).catch((err: unknown) => this.o.onStoreError?.(err));
+    await this.store.releaseLease(refreshLease, this.replicaId).catch((err: unknown) => this.o.onStoreError?.(err));
     this.running = null;
     this.o.onFinished?.(job);
+  }
+
+  /** Writes a running job's progress for the other replicas, at most every progressWriteMs. */
+  private saveProgress(job: RefreshJob): void {
+    if (this.now() - this.lastProgressWrite < progressWriteMs) return;
+    this.lastProgressWrite = this.now();
+    this.store.putJob(job as unknown as StoredJob, keptJobs).catch((err: unknown) => this.o.onStoreError?.(err));
   }
 
   private decide(job: RefreshJob, r: RefreshWorkerResult, served: Predictor): void {
@@ -232,10 +297,6 @@ export class RefreshManager {
     return join(dir, `${job.model}@${job.gpu}-seed${job.seed}.jsonl`);
   }
 
-  private remember(job: RefreshJob): void {
-    this.jobs.set(job.id, job);
-    if (this.jobs.size > keptJobs) this.jobs.delete(this.jobs.keys().next().value!);
-  }
 }
 
 /** The rule a candidate must pass: not worse on throughput SMAPE nor on starvation macro-F1. */

@@ -4,7 +4,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface MetricSources {
   models(): { model: string; gpu: string; version: string; created: string }[];
   refreshRunning(): boolean;
-  pools(): { pool: string; desiredReplicas: number; stale: boolean }[];
+  /** read from the state store: may reject when it cannot be reached (the pool gauges are then left out) */
+  pools(): Promise<{ pool: string; desiredReplicas: number; stale: boolean }[]>;
+  /** whether the state store (memory or Redis) answers a ping now */
+  storeReachable(): Promise<boolean>;
   /** simulations and placements on the work queue */
   work(): { running: number; queued: number };
 }
@@ -52,7 +55,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly storeErrors = new Counter({
+    name: 'lora_placer_store_errors_total',
+    help: 'Background reads and writes of the state store (Redis) that failed: scrapes that left the pool gauges out, re-plans not done (requests answer 503 LP_ERR_STORE_UNAVAILABLE, counted by the HTTP histogram)',
+    registers: [this.registry],
+  });
+
   constructor(sources: MetricSources, now: () => number = Date.now) {
+    // a scrape while the store is down still answers, without the pool gauges
+    const poolsOrNone = () =>
+      sources.pools().catch(() => {
+        this.storeErrors.inc();
+        return [];
+      });
     collectDefaultMetrics({ register: this.registry, prefix: 'lora_placer_' });
     // prom-client names these gauges *_total, which promtool (rightly) rejects; nodejs_active_resources{type} carries the same information
     for (const g of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`lora_placer_nodejs_active_${g}_total`);
@@ -71,9 +86,9 @@ export class Metrics {
       help: 'GPUs (vLLM replicas) the current plan of a pool needs',
       labelNames: ['pool'] as const,
       registers: [this.registry],
-      collect() {
+      async collect() {
         this.reset();
-        for (const p of sources.pools()) this.set({ pool: p.pool }, p.desiredReplicas);
+        for (const p of await poolsOrNone()) this.set({ pool: p.pool }, p.desiredReplicas);
       },
     });
     new Gauge({
@@ -81,9 +96,17 @@ export class Metrics {
       help: '1 when a pool plan is stale (its autoscale route answers 503)',
       labelNames: ['pool'] as const,
       registers: [this.registry],
-      collect() {
+      async collect() {
         this.reset();
-        for (const p of sources.pools()) this.set({ pool: p.pool }, p.stale ? 1 : 0);
+        for (const p of await poolsOrNone()) this.set({ pool: p.pool }, p.stale ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'lora_placer_store_reachable',
+      help: '1 when the state store (REDIS_URL, or memory) answers; 0: pool and refresh routes answer 503 LP_ERR_STORE_UNAVAILABLE',
+      registers: [this.registry],
+      async collect() {
+        this.set((await sources.storeReachable()) ? 1 : 0);
       },
     });
     new Gauge({

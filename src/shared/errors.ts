@@ -23,6 +23,8 @@ export const ErrorCodes = {
   stalePlan: { code: 'LP_ERR_STALE_PLAN', status: 503 },
   busy: { code: 'LP_ERR_BUSY', status: 503 },
   timeout: { code: 'LP_ERR_TIMEOUT', status: 503 },
+  /** the shared state store (Redis) cannot be reached: retry; nothing was changed unless it answered */
+  storeUnavailable: { code: 'LP_ERR_STORE_UNAVAILABLE', status: 503 },
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;

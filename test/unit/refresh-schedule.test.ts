@@ -10,17 +10,19 @@ describe('periodic refresh and shutdown', () => {
     const finished: RefreshJob[] = [];
     const manager = new RefreshManager({ predictors, modelsDir: null, workloads: 5000, threads: 1, seed: 3, onFinished: (j) => finished.push(j) });
     manager.schedule(0.05);
-    while (manager.list().length === 0) await new Promise((r) => setTimeout(r, 20));
-    const job = manager.list()[0]!;
+    while ((await manager.list()).length === 0) await new Promise((r) => setTimeout(r, 20));
+    const job = (await manager.list())[0]!;
     expect(job).toMatchObject({ trigger: 'schedule', state: 'running', model: 'llama-3.1-8b-instruct' });
     await manager.close();
-    expect(job.state).toBe('failed');
-    expect(job.error).toMatch(/shutting down/);
-    expect(finished).toEqual([job]);
+    const ended = await manager.get(job.id);
+    expect(ended.state).toBe('failed');
+    expect(ended.error).toMatch(/shutting down/);
+    expect(finished.map((j) => j.id)).toEqual([job.id]);
+    expect(finished[0]).toEqual(ended);
     expect(manager.isRunning()).toBe(false);
     expect(predictors.list().map((p) => p.version)).toEqual(before);
     // no refresh starts after close()
     await new Promise((r) => setTimeout(r, 200));
-    expect(manager.list()).toHaveLength(1);
+    expect(await manager.list()).toHaveLength(1);
   });
 });

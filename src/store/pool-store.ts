@@ -1,0 +1,110 @@
+import type { ParsedWorkload, Placement } from '../placement/index.js';
+
+/**
+ * A pool's workload as last PUT and the placement computed for it, as kept in the store (plain JSON).
+ * The placement carries the model version it was computed with (`placement.modelVersion`).
+ */
+export interface StoredPlan {
+  pool: string;
+  workload: ParsedWorkload;
+  placement: Placement;
+  /** when the workload was last PUT (ms since the epoch): a plan whose workload is not kept up to date goes stale */
+  updatedAt: number;
+  /** when the placement was computed (a model swap recomputes it) */
+  computedAt: number;
+}
+
+/**
+ * What lists, autoscalers and metrics read of a plan: a few numbers, kept beside the plan so that
+ * listing 256 pools of 10,000 adapters each does not read 256 placements.
+ */
+export interface PlanSummary {
+  pool: string;
+  model: string;
+  gpu: string;
+  gpuCount: number;
+  lowerBound: number;
+  modelVersion: string;
+  updatedAt: number;
+  computedAt: number;
+}
+
+export function summaryOf(plan: StoredPlan): PlanSummary {
+  const { pool, workload, placement, updatedAt, computedAt } = plan;
+  return { pool, model: workload.model, gpu: workload.gpu, gpuCount: placement.gpuCount, lowerBound: placement.lowerBound, modelVersion: placement.modelVersion, updatedAt, computedAt };
+}
+
+/** A record of a background job (a model refresh), kept as JSON; `id` and `startedAt` identify it. */
+export interface StoredJob {
+  id: string;
+  state: string;
+  [field: string]: unknown;
+}
+
+/** What `putPlan` did: stored, or refused because the store already keeps `maxPools` other pools. */
+export type PutOutcome = 'stored' | 'full';
+
+/**
+ * The service's shared state: pools with their plans, refresh job records, and leases that let one
+ * replica at a time do a piece of background work. Two backends: in memory (one process, the default)
+ * and Redis (REDIS_URL: replicas sharing it see the same pools; a restart loses nothing acknowledged,
+ * since every write resolves only once the store has it).
+ *
+ * Every method may reject with AppError `storeUnavailable` (503) when the backend cannot be reached.
+ */
+export interface PoolStore {
+  /** "memory" or "redis": shown by /readyz */
+  readonly backend: string;
+  /** Stores a plan unless that would make more than `maxPools` pools (replacing one is always allowed). */
+  putPlan(plan: StoredPlan, maxPools: number): Promise<PutOutcome>;
+  /**
+   * Replaces a plan only while its workload is the one it was computed from (`updatedAt` unchanged):
+   * a background re-plan never overwrites a workload PUT meanwhile. Answers whether it was stored.
+   */
+  replacePlanIf(plan: StoredPlan, expectedUpdatedAt: number): Promise<boolean>;
+  getPlan(pool: string): Promise<StoredPlan | null>;
+  /** every plan's summary, ordered by pool name */
+  listSummaries(): Promise<PlanSummary[]>;
+  hasPool(pool: string): Promise<boolean>;
+  countPools(): Promise<number>;
+  /** Answers whether the pool existed. */
+  deletePlan(pool: string): Promise<boolean>;
+
+  /** Stores a job record, keeping the newest `keep` records. */
+  putJob(job: StoredJob, keep: number): Promise<void>;
+  getJob(id: string): Promise<StoredJob | null>;
+  /** job records, oldest first */
+  listJobs(): Promise<StoredJob[]>;
+
+  /**
+   * Takes the lease `name` for `owner` for `ttlMs` (or extends it when `owner` already holds it).
+   * Answers false when another owner holds it; a lease whose owner died frees itself when it expires.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Frees the lease if `owner` still holds it. */
+  releaseLease(name: string, owner: string): Promise<void>;
+  /** who holds the lease, or null */
+  leaseHolder(name: string): Promise<string | null>;
+
+  /** Answers when the backend can be reached (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs `work` while holding the lease `name`, renewing it every third of `ttlMs`; answers `skipped`
+ * without running it when another owner holds the lease.
+ */
+export async function withLease<T>(store: PoolStore, name: string, owner: string, ttlMs: number, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+  if (!(await store.acquireLease(name, owner, ttlMs))) return { ran: false };
+  const renew = setInterval(() => {
+    store.acquireLease(name, owner, ttlMs).catch(() => undefined);
+  }, Math.max(10, Math.floor(ttlMs / 3)));
+  renew.unref();
+  try {
+    return { ran: true, value: await work() };
+  } finally {
+    clearInterval(renew);
+    await store.releaseLease(name, owner).catch(() => undefined);
+  }
+}

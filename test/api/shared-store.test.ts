@@ -1,0 +1,97 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { PoolPlans } from '../../src/api/pool-plans.js';
+import { PredictorRegistry } from '../../src/ml/registry.js';
+import { embeddedProfiles } from '../../src/profiles/index.js';
+import { MemoryPoolStore } from '../../src/store/memory-store.js';
+import { buildTestApp, llama, smallWorkload } from '../helpers/app.js';
+import { storedPlan } from '../helpers/store-contract.js';
+
+const tiny = { workloads: 50, threads: 1, seed: 7, teacherTrees: 4, denseSamples: 3000, modelsDir: null };
+
+// Two apps on one store stand for two replicas on one Redis (test/integration/redis-store.test.ts runs real ones).
+describe('replicas sharing a store', async () => {
+  const store = new MemoryPoolStore();
+  const one = await buildTestApp({ store, replicaId: 'replica-1', refresh: tiny });
+  const two = await buildTestApp({ store, replicaId: 'replica-2', refresh: tiny });
+  afterAll(async () => {
+    await one.close();
+    await two.close();
+  });
+
+  it('a pool PUT on one replica is planned, listed and autoscaled the same on the other', async () => {
+    expect((await one.inject({ method: 'PUT', url: '/v1/pools/shared', payload: smallWorkload() })).statusCode).toBe(200);
+    for (const path of ['/v1/pools/shared', '/v1/pools/shared/autoscale', '/v1/pools']) expect((await two.inject({ url: path })).json()).toEqual((await one.inject({ url: path })).json());
+  });
+
+  it('runs one refresh at a time across the replicas, and either one answers for it', async () => {
+    const started = await one.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama });
+    expect(started.statusCode).toBe(202);
+    const refused = await two.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.details).toEqual({ runningOn: 'replica-1' });
+    const seen = (await two.inject({ url: `/v1/models/refresh/${started.json().id}` })).json();
+    expect(seen).toMatchObject({ id: started.json().id, replica: 'replica-1', state: 'running' });
+    // only the replica running it can cancel it
+    expect((await two.inject({ method: 'DELETE', url: `/v1/models/refresh/${started.json().id}` })).json().error.message).toMatch(/another replica/);
+    let ended = seen;
+    while (ended.state === 'running') {
+      await new Promise((r) => setTimeout(r, 200));
+      ended = (await two.inject({ url: `/v1/models/refresh/${started.json().id}` })).json();
+    }
+    expect(ended).toEqual((await one.inject({ url: `/v1/models/refresh/${started.json().id}` })).json());
+    expect(ended.finishedAt).not.toBeNull();
+    // the lease was freed: the other replica may refresh now
+    const next = await two.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama });
+    expect(next.statusCode).toBe(202);
+    await two.inject({ method: 'DELETE', url: `/v1/models/refresh/${next.json().id}` });
+  }, 120_000);
+
+  it('ends as failed a job left running by a replica that died (it no longer holds the refresh lease)', async () => {
+    const earlier = (await store.listJobs())[0]!;
+    await store.putJob({ ...earlier, id: 'orphan-1', state: 'running', replica: 'replica-gone', error: null, finishedAt: null, durationS: null }, 100);
+    const job = (await one.inject({ url: '/v1/models/refresh/orphan-1' })).json();
+    expect(job).toMatchObject({ state: 'failed', error: expect.stringMatching(/stopped before it ended/) });
+    expect((await store.getJob('orphan-1'))!.state).toBe('failed');
+  });
+});
+
+describe('re-planning a pool after a model swap', () => {
+  const predictors = PredictorRegistry.fromDirectory(embeddedProfiles());
+  const served = predictors.get(llama.model, llama.gpu).version;
+  const plans = (store: MemoryPoolStore, placeFn: ConstructorParameters<typeof PoolPlans>[0]['placeFn']) =>
+    new PoolPlans({ store, predictors, placeFn, staleS: 0, maxPools: 10, replicaId: 'me' });
+  const replanned = (gpuCount: number) => async () => ({ ...storedPlan('x', 0, gpuCount).placement, modelVersion: served });
+
+  it('re-plans a pool computed with another model version, keeping its workload and updatedAt', async () => {
+    const store = new MemoryPoolStore();
+    await store.putPlan(storedPlan('p', 100), 10);
+    await plans(store, replanned(4)).recompute(llama.model, llama.gpu);
+    const after = (await store.getPlan('p'))!;
+    expect(after.placement).toMatchObject({ gpuCount: 4, modelVersion: served });
+    expect(after.updatedAt).toBe(100);
+  });
+
+  it('does not overwrite a workload PUT while it was re-planning', async () => {
+    const store = new MemoryPoolStore();
+    await store.putPlan(storedPlan('p', 100), 10);
+    const slowPlace = async () => {
+      await store.putPlan(storedPlan('p', 200, 9), 10);
+      return replanned(4)();
+    };
+    await plans(store, slowPlace).recompute(llama.model, llama.gpu);
+    expect((await store.getPlan('p'))!).toMatchObject({ updatedAt: 200, placement: { gpuCount: 9 } });
+  });
+
+  it('leaves a pool to the replica holding its lease', async () => {
+    const store = new MemoryPoolStore();
+    await store.putPlan(storedPlan('p', 100), 10);
+    await store.acquireLease('replan:p', 'other-replica', 60_000);
+    let placed = 0;
+    await plans(store, async () => {
+      placed++;
+      return replanned(4)();
+    }).recompute(llama.model, llama.gpu);
+    expect(placed).toBe(0);
+    expect((await store.getPlan('p'))!.placement.gpuCount).toBe(2);
+  });
+});

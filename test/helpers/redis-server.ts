@@ -1,0 +1,55 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { freePort } from '../../src/shared/free-port.js';
+import { exited } from './service-process.js';
+
+/** Debian's redis-server is on this machine (.ci/run installs it when missing). */
+export const hasRedisServer = (): boolean => spawnSync('sh', ['-c', 'command -v redis-server']).status === 0;
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  /** SIGKILL, like a crashed node */
+  stop: () => Promise<void>;
+  /** starts it again on the same port and directory (its append-only file brings the data back) */
+  restart: () => Promise<void>;
+}
+
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('error', () => resolve(false));
+    socket.once('data', (d) => {
+      socket.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+    socket.once('connect', () => socket.write('PING\r\n'));
+  });
+}
+
+/**
+ * A real redis-server on a free loopback port, in the foreground (stopped by PID), persisting to an
+ * append-only file in `dir` fsynced on every write, so a restart of Redis keeps what it acknowledged.
+ */
+export async function startRedis(dir: string): Promise<RedisServer> {
+  const port = await freePort();
+  const server: RedisServer = { url: `redis://127.0.0.1:${port}`, port, process: undefined as unknown as ChildProcess, stop: async () => {}, restart: async () => {} };
+  const launch = async (): Promise<void> => {
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], { stdio: 'ignore' });
+    server.process = child;
+    const deadline = Date.now() + 10_000;
+    while (!(await answersPing(port))) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+      if (Date.now() > deadline) throw new Error('redis-server did not answer PING within 10 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  server.stop = async () => {
+    if (server.process.exitCode === null && server.process.signalCode === null) server.process.kill('SIGKILL');
+    await exited(server.process);
+  };
+  server.restart = launch;
+  await launch();
+  return server;
+}
