@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { bodyText, bodyValidatedInWorker, clientGone, takeJsonAsText } from './offloaded.js';
+import { ManifestOptions, poolManifests, toYamlDocuments } from '../manifests/index.js';
 import { summaryOf } from '../store/pool-store.js';
 import type { PoolPlan } from './pool-plans.js';
 import { AutoscaleBody, PoolBody, PoolName, WorkloadBody, errors } from './schemas.js';
@@ -10,6 +11,8 @@ import { tokenSecurity } from './auth.js';
 import type { Services } from './services.js';
 
 const PoolParams = z.object({ pool: PoolName });
+const ManifestQuery = ManifestOptions.extend({ format: z.enum(['json', 'yaml']).default('json').describe('json: a v1 List; yaml: one document per object') }).strict();
+const KubernetesList = z.object({ apiVersion: z.literal('v1'), kind: z.literal('List'), items: z.array(z.record(z.string(), z.unknown())) }).meta({ id: 'KubernetesList' });
 
 function view(s: Services, plan: PoolPlan): z.output<typeof PoolBody> {
   return { pool: plan.pool, updatedAt: new Date(plan.updatedAt).toISOString(), computedAt: new Date(plan.computedAt).toISOString(), stale: s.pools.isStale(summaryOf(plan)), placement: plan.placement };
@@ -48,6 +51,29 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     async (req, reply) => {
       await s.pools.delete(req.params.pool);
       return reply.status(204).send(null);
+    },
+  );
+  r.get(
+    '/v1/pools/:pool/manifests',
+    {
+      onRequest: s.guards.read,
+      schema: {
+        tags: ['pools'],
+        summary: "What a cluster applies for the pool's current plan: a vLLM Deployment and Service per engine setting, the routing ConfigMap, optionally an InferencePool",
+        params: PoolParams,
+        querystring: ManifestQuery,
+        response: { 200: KubernetesList.or(z.string()), ...errors(400, 404, 503) },
+      },
+    },
+    async (req, reply) => {
+      const { format, ...options } = req.query;
+      const plan = await s.pools.get(req.params.pool);
+      const list = poolManifests(
+        { pool: plan.pool, placement: plan.placement, profile: s.profiles.get(plan.workload.model, plan.workload.gpu), adapterRoot: plan.workload.options.loraModulesRoot },
+        options,
+      );
+      if (format === 'json') return list;
+      return reply.type('application/yaml').send(toYamlDocuments(list));
     },
   );
   r.get(

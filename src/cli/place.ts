@@ -4,10 +4,12 @@ import { PredictorRegistry } from '../ml/registry.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
 import { checkPlacementWork, parseWorkload, place } from '../placement/index.js';
 import { loadWorkLimits } from '../config.js';
+import { ManifestOptions, poolManifests, toYamlDocuments } from '../manifests/index.js';
+import { AppError } from '../shared/errors.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { parseWorkers } from './simulate.js';
 
-export const placeHelp = `place [FILE] [--workers N] [--pretty]   Workload (object, array or JSONL; stdin when no FILE) -> Placement
+export const placeHelp = `place [FILE] [--workers N] [--pretty] [--output placement|manifests ...]   Workload (object, array or JSONL; stdin when no FILE) -> Placement
 
 The fewest GPUs (or, with objective "min-latency", a spread over gpuCount GPUs), which adapters and
 what share of their traffic on each, each GPU's --max-loras / --max-cpu-loras / --max-lora-rank and
@@ -15,17 +17,50 @@ full vllmArgs, a routing table, and the adapters that cannot be served (unplaced
 With "verify": true every GPU is simulated by the Twin and repaired until none starves.
 Work limits as in the service (MAX_SIMULATED_REQUESTS, MAX_SIMULATED_SECONDS, MAX_VERIFIED_REQUESTS,
 MAX_GPUS in the environment; defaults in docs/service.md): a workload beyond them exits 2.
-  --workers N   worker threads for verification (default: all cores)`;
+  --workers N   worker threads for verification (default: all cores)
+  --output manifests   YAML a cluster applies instead of the Placement: per engine setting a vLLM
+                Deployment and Service, the routing ConfigMap (docs/manifests.md); with
+                --pool NAME (default "pool", one workload only), --image REF, --model-id ID,
+                --namespace NS, --adapter-claim PVC, --gateway none|inference-extension`;
+
+const PoolNameArg = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+
+/** The manifest flags, checked like the route's query (a bad one exits 2 naming it). */
+function manifestOptions(values: Record<string, string | boolean | undefined>): ManifestOptions {
+  const given = { image: values.image, modelId: values['model-id'], namespace: values.namespace, adapterClaim: values['adapter-claim'], gateway: values.gateway };
+  const parsed = ManifestOptions.safeParse(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) {
+    const flag: Record<string, string> = { modelId: '--model-id', adapterClaim: '--adapter-claim' };
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0]);
+    throw new AppError('invalidInput', `${flag[key] ?? `--${key}`}: ${issue.message}`, { path: key });
+  }
+  return parsed.data;
+}
 
 export async function runPlace(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { workers: { type: 'string' }, pretty: { type: 'boolean', default: false } },
+    options: {
+      workers: { type: 'string' },
+      pretty: { type: 'boolean', default: false },
+      output: { type: 'string', default: 'placement' },
+      pool: { type: 'string', default: 'pool' },
+      image: { type: 'string' },
+      'model-id': { type: 'string' },
+      namespace: { type: 'string' },
+      'adapter-claim': { type: 'string' },
+      gateway: { type: 'string' },
+    },
     allowPositionals: true,
     strict: true,
   });
-  const pool = new TwinPool(parseWorkers(values.workers));
+  if (values.output !== 'placement' && values.output !== 'manifests') throw new AppError('invalidInput', `--output: "${values.output}" is not one of placement, manifests`, { path: 'output' });
+  if (!PoolNameArg.test(values.pool)) throw new AppError('invalidInput', '--pool: lowercase letters, digits, ".", "_" and "-", 1 to 63 characters, starting and ending alphanumeric', { path: 'pool' });
+  const manifests = values.output === 'manifests' ? manifestOptions(values) : null;
   const input = readInputDocuments(positionals[0]);
+  if (manifests && input.items.length !== 1) throw new AppError('invalidInput', `--output manifests takes one workload (the input holds ${input.items.length}): one pool per run`, { path: 'output' });
+  const pool = new TwinPool(parseWorkers(values.workers));
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
   const limits = loadWorkLimits();
   // validate everything before placing anything: bad input fails fast, naming the item
@@ -40,7 +75,15 @@ export async function runPlace(argv: string[]): Promise<number> {
     }
   });
   try {
-    for (const w of workloads) writeJson(await place(w, registry.get(w.model, w.gpu), { simulate: (s) => pool.run(s), parallel: pool.workers, limits }), values.pretty);
+    for (const w of workloads) {
+      const placement = await place(w, registry.get(w.model, w.gpu), { simulate: (s) => pool.run(s), parallel: pool.workers, limits });
+      if (!manifests) {
+        writeJson(placement, values.pretty);
+        continue;
+      }
+      const list = poolManifests({ pool: values.pool, placement, profile: registry.get(w.model, w.gpu).profile, adapterRoot: w.options.loraModulesRoot }, manifests);
+      process.stdout.write(toYamlDocuments(list));
+    }
   } finally {
     await pool.destroy();
   }

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { k8sName } from './k8s-name.js';
+import type { ManifestOptions } from './manifest-options.js';
+import { objectMetadata, poolLabels, vllmPort } from './vllm-deployment.js';
+
+/**
+ * The Gateway API Inference Extension's InferencePool (inference.networking.k8s.io/v1), the object
+ * llm-d / GIE users apply to put a pool of model servers behind an endpoint picker. No typed model of
+ * it is published on npm, so its schema is written here from the v1 API (the fields used).
+ */
+export const InferencePool = z.object({
+  apiVersion: z.literal('inference.networking.k8s.io/v1'),
+  kind: z.literal('InferencePool'),
+  metadata: z.object({ name: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/), namespace: z.string().optional(), labels: z.record(z.string(), z.string()).optional() }),
+  spec: z.object({
+    selector: z.object({ matchLabels: z.record(z.string(), z.string()).refine((m) => Object.keys(m).length > 0, 'at least one label') }),
+    targetPorts: z.array(z.object({ number: z.number().int().min(1).max(65535) })).min(1).max(8),
+    endpointPickerRef: z.object({ name: z.string().min(1), port: z.object({ number: z.number().int().min(1).max(65535) }), failureMode: z.enum(['FailOpen', 'FailClose']).optional() }),
+  }),
+});
+export type InferencePool = z.infer<typeof InferencePool>;
+
+/** The pool's vLLM pods behind the endpoint picker `<pool>-epp` (deployed with llm-d's chart; its gRPC port 9002). */
+export function inferencePool(pool: string, o: ManifestOptions): InferencePool {
+  return InferencePool.parse({
+    apiVersion: 'inference.networking.k8s.io/v1',
+    kind: 'InferencePool',
+    metadata: objectMetadata(k8sName(pool), poolLabels(pool), o),
+    spec: { selector: { matchLabels: poolLabels(pool) }, targetPorts: [{ number: vllmPort }], endpointPickerRef: { name: k8sName(pool, 'epp'), port: { number: 9002 }, failureMode: 'FailOpen' } },
+  });
+}

@@ -1,0 +1,53 @@
+import type { Placement } from '../placement/index.js';
+import { engineGroups } from './engine-groups.js';
+import { inferencePool } from './inference-pool.js';
+import type { ManifestOptions } from './manifest-options.js';
+import { routingConfig, routingConfigMap } from './routing-config.js';
+import { engineObjects, type PoolServing } from './vllm-deployment.js';
+
+/** Hugging Face ids of the profiles' models (what vLLM loads unless `modelId` says otherwise). */
+export const hubModelIds: Record<string, string> = {
+  'llama-3.1-8b-instruct': 'meta-llama/Llama-3.1-8B-Instruct',
+  'qwen-2.5-7b-instruct': 'Qwen/Qwen2.5-7B-Instruct',
+};
+
+/** A `kind: List` that `kubectl apply -f` takes as is. */
+export interface ManifestList {
+  apiVersion: 'v1';
+  kind: 'List';
+  items: Record<string, unknown>[];
+}
+
+export interface PoolManifestInput {
+  pool: string;
+  placement: Placement;
+  profile: { maxModelLen: number; vllmVersion: string };
+  adapterRoot: string;
+}
+
+/**
+ * What a cluster applies to serve a placement: one vLLM Deployment and Service per distinct engine
+ * setting, the routing config a gateway loads (a ConfigMap), and, for Gateway API Inference Extension
+ * users, an InferencePool. Every object is validated against its schema as it is built (kubernetes-models
+ * for Kubernetes kinds), so a route or CLI answer never holds an object the API server would refuse.
+ */
+export function poolManifests(input: PoolManifestInput, o: ManifestOptions): ManifestList {
+  const { pool, placement } = input;
+  const serving: PoolServing = {
+    pool,
+    model: placement.model,
+    modelId: o.modelId ?? hubModelIds[placement.model] ?? placement.model,
+    maxModelLen: input.profile.maxModelLen,
+    calibratedVllm: input.profile.vllmVersion,
+    modelVersion: placement.modelVersion,
+    adapterRoot: input.adapterRoot,
+  };
+  const groups = engineGroups(placement);
+  const engines = groups.flatMap((group) => engineObjects(serving, group, o));
+  for (const object of engines) object.validate();
+  const routing = routingConfigMap(routingConfig(serving, placement, groups, o), o);
+  routing.validate();
+  const items: Record<string, unknown>[] = [...engines.map((e) => e.toJSON() as Record<string, unknown>), routing.toJSON() as Record<string, unknown>];
+  if (o.gateway === 'inference-extension') items.push(inferencePool(pool, o));
+  return { apiVersion: 'v1', kind: 'List', items };
+}

@@ -1,0 +1,77 @@
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { Service } from 'kubernetes-models/v1';
+import type { EngineGroup } from './engine-groups.js';
+import { k8sName } from './k8s-name.js';
+import type { ManifestOptions } from './manifest-options.js';
+
+/** What the vLLM objects of one pool are built from. */
+export interface PoolServing {
+  pool: string;
+  /** profile model name (served as --served-model-name, the name clients send) */
+  model: string;
+  /** what vLLM loads */
+  modelId: string;
+  maxModelLen: number;
+  /** the vLLM build the Twin was calibrated on (an annotation: pin the image to match it) */
+  calibratedVllm: string;
+  modelVersion: string;
+  /** where --lora-modules paths point (the adapter volume is mounted there) */
+  adapterRoot: string;
+}
+
+export const vllmPort = 8000;
+
+/** Labels every object of a pool carries; the pool's vLLM pods are selected by the first two. */
+export function poolLabels(pool: string): Record<string, string> {
+  return { 'app.kubernetes.io/managed-by': 'lora-placer', 'lora-placer.io/pool': pool };
+}
+
+export const engineName = (pool: string, group: EngineGroup): string => k8sName('vllm', pool, group.number);
+
+/** name, labels, the namespace when one was asked for, annotations */
+export function objectMetadata(name: string, labels: Record<string, string>, o: ManifestOptions, annotations?: Record<string, string>) {
+  return { name, labels, ...(o.namespace ? { namespace: o.namespace } : {}), ...(annotations ? { annotations } : {}) };
+}
+
+/**
+ * One vLLM Deployment per engine group (replicas = its GPUs, one `nvidia.com/gpu` each) and a Service in
+ * front of it: the backends the routing config and a gateway point at.
+ */
+export function engineObjects(serving: PoolServing, group: EngineGroup, o: ManifestOptions): [Deployment, Service] {
+  const name = engineName(serving.pool, group);
+  const selector = { ...poolLabels(serving.pool), 'lora-placer.io/engine': String(group.number) };
+  const labels = { ...selector, 'app.kubernetes.io/name': 'vllm' };
+  const annotations = { 'lora-placer.io/gpus': group.gpus.join(','), 'lora-placer.io/model-version': serving.modelVersion, 'lora-placer.io/calibrated-vllm': serving.calibratedVllm };
+  const adapterVolume = o.adapterClaim ? [{ name: 'adapters', persistentVolumeClaim: { claimName: o.adapterClaim, readOnly: true } }] : [];
+  const deployment = new Deployment({
+    metadata: objectMetadata(name, labels, o, annotations),
+    spec: {
+      replicas: group.gpus.length,
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels, annotations },
+        spec: {
+          containers: [
+            {
+              name: 'vllm',
+              image: o.image,
+              args: ['--model', serving.modelId, '--served-model-name', serving.model, '--port', String(vllmPort), `--max-model-len=${serving.maxModelLen}`, ...group.vllmArgs],
+              ports: [{ name: 'http', containerPort: vllmPort }],
+              resources: { limits: { 'nvidia.com/gpu': 1 }, requests: { 'nvidia.com/gpu': 1 } },
+              // loading the weights takes minutes: the startup probe waits up to 20 of them
+              startupProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10, failureThreshold: 120 },
+              readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 },
+              volumeMounts: [...(o.adapterClaim ? [{ name: 'adapters', mountPath: serving.adapterRoot, readOnly: true }] : []), { name: 'shm', mountPath: '/dev/shm' }],
+            },
+          ],
+          volumes: [...adapterVolume, { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '2Gi' } }],
+        },
+      },
+    },
+  });
+  const service = new Service({
+    metadata: objectMetadata(name, labels, o),
+    spec: { selector, ports: [{ name: 'http', port: vllmPort, targetPort: 'http' }] },
+  });
+  return [deployment, service];
+}

@@ -1,0 +1,107 @@
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { InferencePool } from '../../src/manifests/index.js';
+import { k8sName } from '../../src/manifests/k8s-name.js';
+import { buildTestApp, smallWorkload } from '../helpers/app.js';
+
+type Item = Record<string, any>;
+
+/** Every object again through its typed model (or schema): the answer must hold nothing a cluster refuses. */
+function revalidate(item: Item): void {
+  const models: Record<string, (o: Item) => { validate(): void }> = {
+    Deployment: (o) => new Deployment(o as never),
+    Service: (o) => new Service(o as never),
+    ConfigMap: (o) => new ConfigMap(o as never),
+  };
+  if (item.kind === 'InferencePool') InferencePool.parse(item);
+  else if (models[item.kind]) models[item.kind]!(item).validate();
+  else throw new Error(`no typed model for kind ${item.kind}`);
+}
+
+describe('GET /v1/pools/{pool}/manifests', async () => {
+  const app = await buildTestApp();
+  afterAll(() => app.close());
+  // two heavy adapters and many light ones: several GPUs, some adapters split over two
+  const workload = smallWorkload({ adapters: smallWorkload().adapters.map((a: { rate: number }, i: number) => ({ ...a, rate: i < 2 ? 45 : a.rate })) });
+  const put = await app.inject({ method: 'PUT', url: '/v1/pools/llama.prod', payload: workload });
+  const plan = put.json();
+  const get = (query = '') => app.inject({ url: `/v1/pools/llama.prod/manifests${query}` });
+
+  it('answers a v1 List of valid objects: a Deployment and a Service per engine setting, and the routing ConfigMap', async () => {
+    expect(put.statusCode).toBe(200);
+    const r = await get();
+    expect(r.statusCode).toBe(200);
+    const list = r.json();
+    expect(list).toMatchObject({ apiVersion: 'v1', kind: 'List' });
+    for (const item of list.items) revalidate(item);
+    const deployments = list.items.filter((i: Item) => i.kind === 'Deployment');
+    const services = list.items.filter((i: Item) => i.kind === 'Service');
+    expect(services.map((s: Item) => s.metadata.name).sort()).toEqual(deployments.map((d: Item) => d.metadata.name).sort());
+    // one replica per GPU, one GPU per replica, and every GPU's vLLM arguments in exactly one Deployment
+    expect(deployments.reduce((n: number, d: Item) => n + d.spec.replicas, 0)).toBe(plan.placement.gpuCount);
+    for (const d of deployments) expect(d.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu']).toBe(1);
+    for (const gpu of plan.placement.gpus) {
+      const holders = deployments.filter((d: Item) => JSON.stringify(d.spec.template.spec.containers[0].args).includes(JSON.stringify(gpu.vllmArgs).slice(1, -1)));
+      expect(holders).toHaveLength(1);
+    }
+    for (const name of list.items.map((i: Item) => i.metadata.name)) expect(name).toMatch(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/);
+  });
+
+  it("routes every adapter to the Services of the GPUs that hold it, with the placement's weights", async () => {
+    const list = (await get()).json();
+    const services = new Set(list.items.filter((i: Item) => i.kind === 'Service').map((s: Item) => s.metadata.name));
+    const config = JSON.parse(list.items.find((i: Item) => i.kind === 'ConfigMap').data['routing.json']);
+    expect(config).toMatchObject({ pool: 'llama.prod', modelVersion: plan.placement.modelVersion });
+    expect(config.adapters.map((a: Item) => a.adapter).sort()).toEqual(plan.placement.routing.map((r: Item) => r.adapter).sort());
+    for (const route of config.adapters) {
+      expect(route.backends.reduce((sum: number, b: Item) => sum + b.weight, 0)).toBeCloseTo(1, 5);
+      for (const backend of route.backends) {
+        expect(services.has(backend.service)).toBe(true);
+        expect(backend.url).toBe(`http://${backend.service}:8000`);
+      }
+    }
+  });
+
+  it('takes the operator\'s image, namespace, adapter volume and gateway, and answers YAML documents', async () => {
+    const r = await get('?image=registry.local/vllm:v0.10.2&namespace=serving&adapterClaim=lora-adapters&gateway=inference-extension&format=yaml');
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toMatch(/application\/yaml/);
+    const items = parseAllDocuments(r.body).map((d) => d.toJS() as Item);
+    for (const item of items) revalidate(item);
+    expect(items.every((i) => i.metadata.namespace === 'serving')).toBe(true);
+    const deployment = items.find((i) => i.kind === 'Deployment')!;
+    const pod = deployment.spec.template.spec;
+    expect(pod.containers[0].image).toBe('registry.local/vllm:v0.10.2');
+    expect(pod.volumes).toContainEqual({ name: 'adapters', persistentVolumeClaim: { claimName: 'lora-adapters', readOnly: true } });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'adapters', mountPath: '/models/lora', readOnly: true });
+    const pool = items.find((i) => i.kind === 'InferencePool')!;
+    // the InferencePool selects every vLLM pod of the pool and nothing else
+    for (const [key, value] of Object.entries(pool.spec.selector.matchLabels)) expect(deployment.spec.template.metadata.labels[key]).toBe(value);
+    expect(JSON.parse(items.find((i) => i.kind === 'ConfigMap')!.data['routing.json']).adapters[0].backends[0].url).toMatch(/\.serving\.svc:8000$/);
+  });
+
+  it('refuses bad options naming them, and 404s an unknown pool', async () => {
+    const bad = await get('?image=bad%20image');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/image/);
+    expect((await get('?gateway=istio')).json().error.message).toMatch(/gateway/);
+    expect((await get('?replicas=3')).statusCode).toBe(400);
+    expect((await app.inject({ url: '/v1/pools/ghost/manifests' })).statusCode).toBe(404);
+  });
+});
+
+describe('Kubernetes names of pools', () => {
+  it('keeps a valid name, and makes pools with "." or "_" valid names that do not collide', () => {
+    expect(k8sName('vllm', 'llama-prod', 0)).toBe('vllm-llama-prod-0');
+    const dotted = k8sName('vllm', 'llama.prod', 0);
+    const dashed = k8sName('vllm', 'llama-prod', 0);
+    const underscored = k8sName('vllm', 'llama_prod', 0);
+    for (const name of [dotted, underscored]) expect(name).toMatch(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/);
+    expect(new Set([dotted, dashed, underscored]).size).toBe(3);
+    const long = k8sName('vllm', 'p'.repeat(63), 12);
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(k8sName('0pool')).toMatch(/^[a-z]/);
+  });
+});
