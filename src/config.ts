@@ -59,6 +59,13 @@ export const Config = z
       .optional()
       .describe('pools, plans and refresh jobs in this Redis, shared by the replicas pointed at it; unset: in memory (one process, lost on restart)'),
     REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, '1-64 letters, digits, ":", ".", "_" or "-"').default('lora-placer:').describe('prefix of every key lora-placer writes in REDIS_URL'),
+    PROMETHEUS_URL: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
+      .max(2048)
+      .optional()
+      .describe('the Prometheus observed pools are read from (PUT /v1/pools/{pool}/source); unset: pools are pushed only'),
+    PROMETHEUS_TIMEOUT_MS: integer(100, 120_000).default(5000).describe('one Prometheus query; slower is a failed read (the last plan stays)'),
     POOL_STALE_S: seconds(1, 30 * 86_400, 'a pool plan whose workload was not updated for this long is stale (autoscale answers 503); 0 = never').default(900),
     VERIFY_THREADS: integer(1, 256).default(1).describe('worker threads for simulations and placements (the HTTP thread never runs them)'),
     WORK_QUEUE_MAX: integer(0, 10_000).default(16).describe('simulations and placements allowed to wait for a thread; beyond, 503 with Retry-After'),

@@ -51,6 +51,7 @@ export async function startServer(): Promise<void> {
     poolStaleS: config.POOL_STALE_S,
     maxPools: config.MAX_POOLS,
     ...(store ? { store } : {}),
+    ...(config.PROMETHEUS_URL ? { prometheus: { url: config.PROMETHEUS_URL, timeoutMs: config.PROMETHEUS_TIMEOUT_MS, maxBytes: 16 * 1024 * 1024 } } : {}),
     refreshIntervalS: config.REFRESH_INTERVAL_S,
     ...(config.MODELS_DIR ? { modelsSync: { dir: config.MODELS_DIR, intervalS: config.MODELS_RELOAD_S } } : {}),
     checkResponses: config.CHECK_RESPONSES === '1',

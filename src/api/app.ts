@@ -13,6 +13,8 @@ import { Metrics } from '../obs/metrics.js';
 import type { ParsedWorkload } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
+import { PoolObserver } from '../observe/pool-observer.js';
+import type { PrometheusOptions } from '../observe/prometheus-query.js';
 import { MemoryPoolStore } from '../store/memory-store.js';
 import type { PoolStore } from '../store/pool-store.js';
 import { defaultWorkLimits, type WorkLimits } from '../shared/work-limits.js';
@@ -57,6 +59,8 @@ export interface AppDeps {
   store?: PoolStore;
   /** this replica's name on the store's leases (default: the host name and a random suffix) */
   replicaId?: string;
+  /** PROMETHEUS_URL: where observed pools' traffic is read (unset: PUT .../source answers 503) */
+  prometheus?: PrometheusOptions;
   /**
    * Check every response against its zod schema (default true; tests keep it on). The service turns it
    * off: handler output is already typed by the same schemas, and re-validating costs about 15 % of the
@@ -128,10 +132,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   sync?.syncOnce();
   app.addHook('onReady', async () => {
     s.refresh.schedule(deps.refreshIntervalS ?? 0);
+    s.observer.start();
     sync?.start(deps.modelsSync!.intervalS);
   });
   app.addHook('onClose', async () => {
     sync?.stop();
+    await s.observer.stop();
     await s.refresh.close();
     await s.work.close();
     await s.store.close();
@@ -201,6 +207,19 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
       log.error({ err }, 'pool plans not recomputed after a model swap');
     });
   };
+  const observer = new PoolObserver({
+    store,
+    prometheus: deps.prometheus ?? null,
+    place: (json) => placeWorkload(json),
+    servedVersion: (model, gpu) => predictors.get(model, gpu).version,
+    replicaId,
+    maxPools: deps.maxPools ?? 256,
+    now,
+    onFailure: (pool, err) => {
+      metrics.observeErrors.inc({ pool });
+      log.warn({ pool, err: { message: err.message } }, 'pool traffic not observed; the last plan stays (stale after POOL_STALE_S)');
+    },
+  });
   refresh = new RefreshManager({
     modelsDir: null,
     workloads: 8000,
@@ -228,6 +247,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     work: queue,
     metrics,
     pools: plans,
+    observer,
     store,
     refresh,
     guards: authGuards(deps.apiToken, deps.authScope),

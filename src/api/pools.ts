@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { bodyText, bodyValidatedInWorker, clientGone, takeJsonAsText } from './offloaded.js';
 import { ManifestOptions, poolManifests, toYamlDocuments } from '../manifests/index.js';
+import { PoolSourceBody } from '../observe/traffic-source.js';
+import { parseJsonBody } from '../shared/json-body.js';
+import { parseOrThrow } from '../shared/validate.js';
 import { summaryOf } from '../store/pool-store.js';
 import type { PoolPlan } from './pool-plans.js';
 import { AutoscaleBody, PoolBody, PoolName, WorkloadBody, errors } from './schemas.js';
@@ -14,8 +17,31 @@ const PoolParams = z.object({ pool: PoolName });
 const ManifestQuery = ManifestOptions.extend({ format: z.enum(['json', 'yaml']).default('json').describe('json: a v1 List; yaml: one document per object') }).strict();
 const KubernetesList = z.object({ apiVersion: z.literal('v1'), kind: z.literal('List'), items: z.array(z.record(z.string(), z.unknown())) }).meta({ id: 'KubernetesList' });
 
+/** A source body is read on the HTTP thread (it holds no more than 10,000 adapter names): it is capped well below BODY_LIMIT_BYTES. */
+const sourceBodyMaxChars = 2 * 1024 * 1024;
+
 function view(s: Services, plan: PoolPlan): z.output<typeof PoolBody> {
-  return { pool: plan.pool, updatedAt: new Date(plan.updatedAt).toISOString(), computedAt: new Date(plan.computedAt).toISOString(), stale: s.pools.isStale(summaryOf(plan)), placement: plan.placement };
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  return {
+    pool: plan.pool,
+    updatedAt: new Date(plan.updatedAt).toISOString(),
+    computedAt: new Date(plan.computedAt).toISOString(),
+    stale: s.pools.isStale(summaryOf(plan)),
+    placement: plan.placement,
+    ...(plan.source ? { source: plan.source } : {}),
+    ...(plan.observation
+      ? {
+          observation: {
+            attemptedAt: iso(plan.observation.attemptedAt)!,
+            succeededAt: iso(plan.observation.succeededAt),
+            error: plan.observation.error,
+            adapters: plan.observation.adapters.length,
+            ignoredSeries: plan.observation.ignoredSeries,
+            replanned: plan.observation.replanned,
+          },
+        }
+      : {}),
+  };
 }
 
 /** Pools: a workload kept up to date by a controller, its placement, and what autoscalers read. */
@@ -38,6 +64,28 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
       await s.pools.assertRoomFor(req.params.pool);
       const { workload, placement } = await s.place(bodyText(req.body), clientGone(reply));
       return view(s, await s.pools.put(req.params.pool, workload, placement));
+    },
+  );
+  r.put(
+    '/v1/pools/:pool/source',
+    {
+      onRequest: s.guards.mutating,
+      validatorCompiler: bodyValidatedInWorker,
+      schema: {
+        security: tokenSecurity,
+        tags: ['pools'],
+        summary: "Observe a pool's traffic in Prometheus (PROMETHEUS_URL): its adapters and rates are read every periodS and the pool re-planned; answers the first plan",
+        params: PoolParams,
+        body: PoolSourceBody,
+        response: { 200: PoolBody, ...errors(400, 401, 409, 413, 503) },
+      },
+    },
+    async (req) => {
+      const text = bodyText(req.body);
+      if (text.length > sourceBodyMaxChars) throw new AppError('bodyTooLarge', `a pool source body is at most ${sourceBodyMaxChars} characters`, { allowed: sourceBodyMaxChars });
+      const source = parseOrThrow(PoolSourceBody, parseJsonBody(text, 200_000), 'body', 'body');
+      await s.pools.assertRoomFor(req.params.pool);
+      return view(s, await s.observer.create(req.params.pool, source));
     },
   );
   r.get(

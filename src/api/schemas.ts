@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PoolSourceBody } from '../observe/traffic-source.js';
 import { PredictorMetrics } from '../ml/bundle.js';
 import { Prediction } from '../ml/prediction.js';
 import { Placement, Workload } from '../placement/index.js';
@@ -97,5 +98,16 @@ export const PoolBody = z
     computedAt: z.string(),
     stale: z.boolean(),
     placement: Placement,
+    source: PoolSourceBody.optional().describe('an observed pool: where its traffic comes from'),
+    observation: z
+      .object({
+        attemptedAt: z.string(),
+        succeededAt: z.string().nullable(),
+        error: z.string().nullable().describe('why the last read failed; the last good plan stays, and goes stale after POOL_STALE_S'),
+        adapters: z.number().int().describe('adapters with traffic (or decaying out)'),
+        ignoredSeries: z.number().int().describe('series without a valid adapter label'),
+        replanned: z.boolean().describe('false: the drift was within the hysteresis'),
+      })
+      .optional(),
   })
   .meta({ id: 'Pool' });

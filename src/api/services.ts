@@ -6,6 +6,7 @@ import type { Metrics } from '../obs/metrics.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';
 import type { WorkLimits } from '../shared/work-limits.js';
+import type { PoolObserver } from '../observe/pool-observer.js';
 import type { PoolStore } from '../store/pool-store.js';
 import type { AuthGuards } from './auth.js';
 import type { PoolPlans } from './pool-plans.js';
@@ -25,6 +26,8 @@ export interface Services {
   work: WorkQueue;
   metrics: Metrics;
   pools: PoolPlans;
+  /** reads observed pools' traffic from Prometheus and re-plans them */
+  observer: PoolObserver;
   /** the state store behind the pools and refresh jobs (memory or Redis) */
   store: PoolStore;
   refresh: RefreshManager;

@@ -55,6 +55,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly observeErrors = new Counter({
+    name: 'lora_placer_pool_observe_errors_total',
+    help: "Reads of an observed pool's traffic that failed (Prometheus down or answering garbage, no traffic, placement refused); the last plan kept serving",
+    labelNames: ['pool'] as const,
+    registers: [this.registry],
+  });
   readonly storeErrors = new Counter({
     name: 'lora_placer_store_errors_total',
     help: 'Background reads and writes of the state store (Redis) that failed: scrapes that left the pool gauges out, re-plans not done (requests answer 503 LP_ERR_STORE_UNAVAILABLE, counted by the HTTP histogram)',

@@ -25,6 +25,8 @@ export const ErrorCodes = {
   timeout: { code: 'LP_ERR_TIMEOUT', status: 503 },
   /** the shared state store (Redis) cannot be reached: retry; nothing was changed unless it answered */
   storeUnavailable: { code: 'LP_ERR_STORE_UNAVAILABLE', status: 503 },
+  /** the traffic source (PROMETHEUS_URL) could not be read, or answered garbage: the last plan stays */
+  sourceUnavailable: { code: 'LP_ERR_SOURCE_UNAVAILABLE', status: 503 },
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;

@@ -1,4 +1,18 @@
+import type { ObservedAdapter, PoolSource } from '../observe/traffic-source.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
+
+/** The last reads of an observed pool's traffic. */
+export interface Observation {
+  attemptedAt: number;
+  /** the last read that gave a plan; null until one did */
+  succeededAt: number | null;
+  /** why the last read failed (Prometheus down, garbage, no traffic); null when it worked */
+  error: string | null;
+  adapters: ObservedAdapter[];
+  ignoredSeries: number;
+  /** whether the last successful read re-planned (false: within the hysteresis) */
+  replanned: boolean;
+}
 
 /**
  * A pool's workload as last PUT and the placement computed for it, as kept in the store (plain JSON).
@@ -12,6 +26,9 @@ export interface StoredPlan {
   updatedAt: number;
   /** when the placement was computed (a model swap recomputes it) */
   computedAt: number;
+  /** an observed pool: where its traffic comes from (absent: a pushed pool) */
+  source?: PoolSource;
+  observation?: Observation;
 }
 
 /**
@@ -27,11 +44,25 @@ export interface PlanSummary {
   modelVersion: string;
   updatedAt: number;
   computedAt: number;
+  /** an observed pool's period (null: pushed) and its last read, so the observer finds the pools due */
+  observePeriodS: number | null;
+  observeAttemptedAt: number | null;
 }
 
 export function summaryOf(plan: StoredPlan): PlanSummary {
   const { pool, workload, placement, updatedAt, computedAt } = plan;
-  return { pool, model: workload.model, gpu: workload.gpu, gpuCount: placement.gpuCount, lowerBound: placement.lowerBound, modelVersion: placement.modelVersion, updatedAt, computedAt };
+  return {
+    pool,
+    model: workload.model,
+    gpu: workload.gpu,
+    gpuCount: placement.gpuCount,
+    lowerBound: placement.lowerBound,
+    modelVersion: placement.modelVersion,
+    updatedAt,
+    computedAt,
+    observePeriodS: plan.source?.prometheus.periodS ?? null,
+    observeAttemptedAt: plan.observation?.attemptedAt ?? null,
+  };
 }
 
 /** A record of a background job (a model refresh), kept as JSON; `id` and `startedAt` identify it. */

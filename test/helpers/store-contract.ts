@@ -24,7 +24,7 @@ export function storeContract(backend: string, open: () => Promise<PoolStore>): 
       expect(await store.putPlan(storedPlan('a', 20), 10)).toBe('stored');
       expect(await store.getPlan('a')).toEqual(storedPlan('a', 20));
       expect((await store.listSummaries()).map((p) => p.pool)).toEqual(['a', 'b']);
-      expect((await store.listSummaries())[0]).toEqual({ pool: 'a', model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb', gpuCount: 2, lowerBound: 1, modelVersion: 'v1', updatedAt: 20, computedAt: 20 });
+      expect((await store.listSummaries())[0]).toEqual({ pool: 'a', model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb', gpuCount: 2, lowerBound: 1, modelVersion: 'v1', updatedAt: 20, computedAt: 20, observePeriodS: null, observeAttemptedAt: null });
       expect(await store.putPlan(storedPlan('a', 30, 5), 10)).toBe('stored');
       expect((await store.getPlan('a'))!.placement.gpuCount).toBe(5);
       expect((await store.listSummaries())[0]!.gpuCount).toBe(5);

@@ -1,0 +1,89 @@
+import type { ParsedWorkload } from '../placement/index.js';
+import { AdapterId } from '../twin/index.js';
+import { instantQuery, type PrometheusOptions, type Sample } from './prometheus-query.js';
+import { resolvedQueries, type ObservedAdapter, type PoolSource, type TrafficSource } from './traffic-source.js';
+
+/** What one read of the traffic found, per adapter (adapters with no requests in the window are absent). */
+export interface TrafficReading {
+  adapters: Map<string, { rate: number; inputTokens: number | null; outputTokens: number | null }>;
+  /** series whose adapter label is missing or not a valid adapter name */
+  ignoredSeries: number;
+}
+
+/** Runs the source's three queries (rate, then the token means of the adapters that had requests). */
+export async function readTraffic(prometheus: PrometheusOptions, source: TrafficSource): Promise<TrafficReading> {
+  const queries = resolvedQueries(source);
+  const [rates, inputs, outputs] = await Promise.all([instantQuery(prometheus, queries.rate), instantQuery(prometheus, queries.inputTokens), instantQuery(prometheus, queries.outputTokens)]);
+  const byAdapter = (samples: Sample[]) => new Map(samples.map((s) => [s.labels[source.adapterLabel] ?? '', s.value]));
+  const inputMeans = byAdapter(inputs);
+  const outputMeans = byAdapter(outputs);
+  const adapters: TrafficReading['adapters'] = new Map();
+  let ignoredSeries = 0;
+  for (const sample of rates) {
+    const id = sample.labels[source.adapterLabel];
+    if (id === undefined || !AdapterId.safeParse(id).success) {
+      ignoredSeries++;
+      continue;
+    }
+    if (sample.value <= 0) continue;
+    adapters.set(id, { rate: sample.value, inputTokens: positiveOrNull(inputMeans.get(id)), outputTokens: positiveOrNull(outputMeans.get(id)) });
+  }
+  return { adapters, ignoredSeries };
+}
+
+const positiveOrNull = (v: number | undefined): number | null => (v !== undefined && v > 0 ? v : null);
+
+/**
+ * The adapters' traffic after a reading: the ones seen take their new figures; one not seen keeps its
+ * last ones until `graceS` have passed since it was seen, then leaves (its rate decays meanwhile, see
+ * `decayedRate`).
+ */
+export function mergeReading(previous: ObservedAdapter[], reading: TrafficReading, now: number, graceS: number): ObservedAdapter[] {
+  const merged = new Map(previous.filter((a) => now - a.lastSeenAt <= graceS * 1000).map((a) => [a.id, a]));
+  for (const [id, seen] of reading.adapters) merged.set(id, { id, ...seen, lastSeenAt: now });
+  return [...merged.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** An adapter gone from the traffic fades out linearly over the grace period (a brief gap does not drop it at once). */
+export function decayedRate(adapter: ObservedAdapter, now: number, graceS: number): number {
+  const goneS = (now - adapter.lastSeenAt) / 1000;
+  if (goneS <= 0) return adapter.rate;
+  if (graceS === 0 || goneS >= graceS) return 0;
+  return adapter.rate * (1 - goneS / graceS);
+}
+
+const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/** The workload to plan: the template's settings, the observed adapters (ranks and paths from the known list), and known adapters with a rate of their own that were not observed. */
+export function observedWorkload(pool: PoolSource, observed: ObservedAdapter[], now: number): Record<string, unknown> {
+  const source = pool.prometheus;
+  const known = new Map(source.adapters.map((a) => [a.id, a]));
+  const adapters: Record<string, unknown>[] = [];
+  for (const seen of observed) {
+    const rate = round6(decayedRate(seen, now, source.graceS));
+    if (rate <= 0) continue;
+    const listed = known.get(seen.id);
+    adapters.push({
+      id: seen.id,
+      rank: listed?.rank ?? source.unknownAdapterRank,
+      rate,
+      ...(listed?.path ? { path: listed.path } : {}),
+      ...(seen.inputTokens !== null ? { inputTokens: { mean: round6(seen.inputTokens) } } : listed?.inputTokens ? { inputTokens: listed.inputTokens } : {}),
+      ...(seen.outputTokens !== null ? { outputTokens: { mean: round6(seen.outputTokens) } } : listed?.outputTokens ? { outputTokens: listed.outputTokens } : {}),
+    });
+  }
+  const seenIds = new Set(observed.map((a) => a.id));
+  for (const listed of source.adapters) if (!seenIds.has(listed.id) && listed.rate !== undefined && listed.rate > 0) adapters.push({ ...listed });
+  return { ...pool.workload, adapters };
+}
+
+/** True when a re-plan would change little: same adapters, every rate within `hysteresis` of the planned one. */
+export function withinHysteresis(planned: ParsedWorkload, next: Record<string, unknown>, hysteresis: number): boolean {
+  const nextAdapters = next.adapters as { id: string; rate: number }[];
+  if (nextAdapters.length !== planned.adapters.length) return false;
+  const plannedRates = new Map(planned.adapters.map((a) => [a.id, a.rate]));
+  return nextAdapters.every((a) => {
+    const before = plannedRates.get(a.id);
+    return before !== undefined && Math.abs(a.rate - before) <= hysteresis * Math.max(before, 1e-9);
+  });
+}

@@ -1,0 +1,123 @@
+import type { ParsedWorkload, Placement } from '../placement/index.js';
+import { AppError } from '../shared/errors.js';
+import { withLease, type Observation, type PoolStore, type StoredPlan } from '../store/pool-store.js';
+import { mergeReading, observedWorkload, readTraffic, withinHysteresis } from './observed-traffic.js';
+import type { PrometheusOptions } from './prometheus-query.js';
+import type { PoolSource } from './traffic-source.js';
+
+export interface PoolObserverOptions {
+  store: PoolStore;
+  /** PROMETHEUS_URL and its limits; null: observed pools are refused */
+  prometheus: PrometheusOptions | null;
+  /** places a workload given as JSON text (validated like a PUT body), on the work queue */
+  place: (workloadJson: string) => Promise<{ workload: ParsedWorkload; placement: Placement }>;
+  /** the model version served for a model@gpu: a plan computed with another one is re-planned */
+  servedVersion: (model: string, gpu: string) => string;
+  replicaId: string;
+  maxPools: number;
+  /** a read that failed (metric, log line); the last plan stays */
+  onFailure: (pool: string, err: Error) => void;
+  now?: () => number;
+}
+
+/** How often the observer looks for pools due; each pool is read every its own `periodS`. */
+const tickMs = 1000;
+
+/**
+ * Keeps observed pools up to date: every `periodS`, one replica (the lease `observe:<pool>`) reads the
+ * pool's traffic from Prometheus, merges it with what it saw before (vanished adapters decay out), and
+ * re-plans when the drift is beyond the hysteresis. A failed read leaves the last plan serving and its
+ * `updatedAt` unchanged, so the plan goes stale after POOL_STALE_S (autoscale answers 503).
+ */
+export class PoolObserver {
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly o: PoolObserverOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Reads a new observed pool's traffic once and stores its first plan; nothing is stored if that fails. */
+  async create(pool: string, source: PoolSource): Promise<StoredPlan> {
+    const prometheus = this.prometheus();
+    const now = this.now();
+    const reading = await readTraffic(prometheus, source.prometheus);
+    const adapters = mergeReading([], reading, now, source.prometheus.graceS);
+    const { workload, placement } = await this.o.place(JSON.stringify(nonEmpty(pool, observedWorkload(source, adapters, now))));
+    const plan: StoredPlan = { pool, workload, placement, updatedAt: now, computedAt: now, source, observation: { attemptedAt: now, succeededAt: now, error: null, adapters, ignoredSeries: reading.ignoredSeries, replanned: true } };
+    if ((await this.o.store.putPlan(plan, this.o.maxPools)) === 'full') {
+      throw new AppError('conflict', `the service keeps ${this.o.maxPools} pools, the most MAX_POOLS allows; delete one first`, { limit: 'MAX_POOLS', allowed: this.o.maxPools });
+    }
+    return plan;
+  }
+
+  start(): void {
+    if (!this.o.prometheus || this.timer) return;
+    this.timer = setInterval(() => {
+      this.ticking ??= this.tick().finally(() => (this.ticking = null));
+    }, tickMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.ticking;
+  }
+
+  /** Observes every pool that is due (one at a time: each may place on the work queue). */
+  async tick(): Promise<void> {
+    let due: string[];
+    try {
+      const now = this.now();
+      due = (await this.o.store.listSummaries()).filter((s) => s.observePeriodS !== null && now - (s.observeAttemptedAt ?? 0) >= s.observePeriodS * 1000).map((s) => s.pool);
+    } catch {
+      return; // the store is down: the next tick tries again
+    }
+    for (const pool of due) {
+      await withLease(this.o.store, `observe:${pool}`, this.o.replicaId, 60_000, () => this.observe(pool)).catch((err: unknown) => this.o.onFailure(pool, err as Error));
+    }
+  }
+
+  /** One read of one pool, stored only if nobody PUT the pool meanwhile. */
+  async observe(pool: string): Promise<void> {
+    const plan = await this.o.store.getPlan(pool);
+    if (!plan?.source) return;
+    const now = this.now();
+    // another replica may have read it while this one waited for the lease
+    if (plan.observation && now - plan.observation.attemptedAt < plan.source.prometheus.periodS * 1000) return;
+    const previous = plan.observation?.adapters ?? [];
+    let next: StoredPlan;
+    try {
+      next = await this.read(plan, plan.source, previous, now);
+    } catch (err) {
+      this.o.onFailure(pool, err as Error);
+      const observation: Observation = { ...(plan.observation ?? { succeededAt: null, adapters: previous, ignoredSeries: 0, replanned: false }), attemptedAt: now, error: (err as Error).message };
+      next = { ...plan, observation };
+    }
+    await this.o.store.replacePlanIf(next, plan.updatedAt);
+  }
+
+  private async read(plan: StoredPlan, source: PoolSource, previous: Observation['adapters'], now: number): Promise<StoredPlan> {
+    const reading = await readTraffic(this.prometheus(), source.prometheus);
+    const adapters = mergeReading(previous, reading, now, source.prometheus.graceS);
+    const workload = nonEmpty(plan.pool, observedWorkload(source, adapters, now));
+    const current = plan.placement.modelVersion === this.o.servedVersion(plan.workload.model, plan.workload.gpu);
+    const observation: Observation = { attemptedAt: now, succeededAt: now, error: null, adapters, ignoredSeries: reading.ignoredSeries, replanned: false };
+    if (current && withinHysteresis(plan.workload, workload, source.prometheus.hysteresis)) return { ...plan, updatedAt: now, observation };
+    const placed = await this.o.place(JSON.stringify(workload));
+    return { ...plan, workload: placed.workload, placement: placed.placement, updatedAt: now, computedAt: now, observation: { ...observation, replanned: true } };
+  }
+
+  private prometheus(): PrometheusOptions {
+    // a setting of this service, not an outage: 409, so a client does not retry it as a 503
+    if (!this.o.prometheus) throw new AppError('conflict', 'this service has no traffic source: observed pools need PROMETHEUS_URL to be set', { setting: 'PROMETHEUS_URL' });
+    return this.o.prometheus;
+  }
+}
+
+function nonEmpty(pool: string, workload: Record<string, unknown>): Record<string, unknown> {
+  if ((workload.adapters as unknown[]).length === 0) throw new AppError('sourceUnavailable', `pool "${pool}": no adapter had requests in the window (and none is listed with a rate)`, { pool });
+  return workload;
+}

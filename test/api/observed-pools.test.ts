@@ -1,0 +1,80 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildTestApp, llama } from '../helpers/app.js';
+import { startFakePrometheus } from '../helpers/fake-prometheus.js';
+
+type Gpu = { adapters: { id: string; rate: number }[] };
+const placedRate = (placement: { gpus: Gpu[] }, id: string) => placement.gpus.flatMap((g) => g.adapters).filter((a) => a.id === id).reduce((sum, a) => sum + a.rate, 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('pools observed in Prometheus', async () => {
+  const prometheus = await startFakePrometheus();
+  prometheus.state.rates = { 'ad-a': 2, 'ad-b': 1, 'ad-c': 0.5 };
+  const app = await buildTestApp({ prometheus: { url: prometheus.url, timeoutMs: 2000, maxBytes: 1024 * 1024 }, poolStaleS: 4 });
+  await app.ready();
+  afterAll(async () => {
+    await app.close();
+    await prometheus.close();
+  });
+  const body = { workload: llama, prometheus: { unknownAdapterRank: 16, periodS: 1, windowS: 30, hysteresis: 0.1, graceS: 0, adapters: [{ id: 'ad-a', rank: 8 }] } };
+  const putSource = (payload: unknown) => app.inject({ method: 'PUT', url: '/v1/pools/observed/source', payload: payload as object });
+  const pool = async () => (await app.inject({ url: '/v1/pools/observed' })).json();
+  const until = async (what: string, probe: () => Promise<boolean>) => {
+    for (const deadline = Date.now() + 10_000; !(await probe()); await sleep(100)) if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it('plans the adapters and rates Prometheus reports, with the known ranks', async () => {
+    const r = await putSource(body);
+    expect(r.statusCode).toBe(200);
+    const plan = r.json();
+    expect(plan.observation).toMatchObject({ error: null, adapters: 3, replanned: true });
+    expect(placedRate(plan.placement, 'ad-a')).toBeCloseTo(2, 6);
+    expect(plan.placement.gpus.flatMap((g: { adapters: { id: string; rank: number }[] }) => g.adapters).find((a: { id: string }) => a.id === 'ad-b').rank).toBe(16);
+    expect(prometheus.queries[0]).toBe('sum by (target_model_name) (rate(llm_d_epp_request_total{}[30s]))');
+  });
+
+  it('follows a rate change and new or vanished adapters within two periods', async () => {
+    const changedAt = Date.now();
+    prometheus.state.rates = { 'ad-a': 40, 'ad-b': 1, 'ad-d': 3 };
+    await until('the re-plan', async () => placedRate((await pool()).placement, 'ad-a') > 39);
+    expect(Date.now() - changedAt).toBeLessThan(2 * 1000 + 1000);
+    const plan = await pool();
+    expect(placedRate(plan.placement, 'ad-d')).toBeCloseTo(3, 6);
+    expect(placedRate(plan.placement, 'ad-c')).toBe(0);
+  });
+
+  it('keeps the last plan when Prometheus answers garbage or fails, counts it, and goes stale after POOL_STALE_S', async () => {
+    const before = (await pool()).placement;
+    prometheus.state.answer = 'garbage';
+    await until('a failed read', async () => (await pool()).observation.error !== null);
+    expect((await pool()).observation.error).toMatch(/not an instant vector/);
+    expect((await pool()).placement).toEqual(before);
+    prometheus.state.answer = 'error';
+    await until('the stale plan', async () => (await app.inject({ url: '/v1/pools/observed/autoscale' })).statusCode === 503);
+    expect((await pool()).placement).toEqual(before);
+    expect((await app.inject({ url: '/metrics' })).body).toMatch(/lora_placer_pool_observe_errors_total\{pool="observed"\} [1-9]/);
+    expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    prometheus.state.answer = 'vector';
+    await until('recovery', async () => (await app.inject({ url: '/v1/pools/observed/autoscale' })).statusCode === 200);
+  }, 20_000);
+
+  it('refuses bad sources naming the field, and answers 503 when Prometheus cannot be read at creation', async () => {
+    const bad = await putSource({ ...body, prometheus: { ...body.prometheus, selector: 'x"} or vector(1)' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/body\.prometheus\.selector/);
+    expect((await putSource({ workload: llama, prometheus: { periodS: 1 } })).json().error.message).toMatch(/unknownAdapterRank/);
+    prometheus.state.answer = 'error';
+    const down = await app.inject({ method: 'PUT', url: '/v1/pools/other/source', payload: body });
+    expect(down.statusCode).toBe(503);
+    expect(down.json().error.code).toBe('LP_ERR_SOURCE_UNAVAILABLE');
+    expect((await app.inject({ url: '/v1/pools/other' })).statusCode).toBe(404);
+    prometheus.state.answer = 'vector';
+  });
+
+  it('answers 409 naming PROMETHEUS_URL when none is configured', async () => {
+    const plain = await buildTestApp();
+    const r = await plain.inject({ method: 'PUT', url: '/v1/pools/x/source', payload: body });
+    expect(r.statusCode).toBe(409);
+    expect(r.json().error.message).toMatch(/PROMETHEUS_URL/);
+    await plain.close();
+  });
+});
