@@ -202,10 +202,18 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   });
   const plans = pools;
   const modelSwapped = (p: Predictor): void => {
-    plans.recompute(p.profile.model, p.profile.gpu).catch((err: unknown) => {
-      metrics.storeErrors.inc();
-      log.error({ err }, 'pool plans not recomputed after a model swap');
-    });
+    plans.recompute(p.profile.model, p.profile.gpu).then(
+      (failed) => {
+        for (const { pool, error } of failed) {
+          metrics.storeErrors.inc();
+          log.error({ pool, err: { message: error.message } }, 'pool not re-planned after a model swap (it is stale until its next PUT or swap)');
+        }
+      },
+      (err: unknown) => {
+        metrics.storeErrors.inc();
+        log.error({ err }, 'pool plans not recomputed after a model swap');
+      },
+    );
   };
   const observer = new PoolObserver({
     store,
@@ -214,6 +222,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     servedVersion: (model, gpu) => predictors.get(model, gpu).version,
     replicaId,
     maxPools: deps.maxPools ?? 256,
+    staleS: deps.poolStaleS ?? 900,
     now,
     onFailure: (pool, err) => {
       metrics.observeErrors.inc({ pool });

@@ -52,6 +52,12 @@ export class PoolPlans {
     throw this.full();
   }
 
+  /** A pushed workload may not replace an observed pool's silently: the observer would stop (409). */
+  async assertPushed(pool: string): Promise<void> {
+    const current = await this.o.store.getPlan(pool);
+    if (current?.source) throw new AppError('conflict', `pool "${pool}" is observed from Prometheus: DELETE it first, or PUT /v1/pools/${pool}/source (its adapters list plans pushed adapters beside the observed ones)`, { pool, observed: true });
+  }
+
   /** Stores a pool's workload with the placement just computed for it; resolves once the store has it. */
   async put(pool: string, workload: ParsedWorkload, placement: Placement): Promise<PoolPlan> {
     const t = this.now();
@@ -99,20 +105,27 @@ export class PoolPlans {
   /**
    * Re-places every pool of a model@gpu after its predictor was swapped (keeps updatedAt). Every replica
    * swaps the model, but a pool is re-planned by the one holding its lease; the new plan is stored only
-   * if no workload was PUT meanwhile.
+   * if nobody wrote the pool meanwhile. A pool that fails (queue full, store down) does not stop the
+   * others; it is re-planned at the next swap or PUT. Answers the pools that failed.
    */
-  async recompute(model: string, gpu: string): Promise<void> {
+  async recompute(model: string, gpu: string): Promise<{ pool: string; error: Error }[]> {
     const served = this.o.predictors.get(model, gpu).version;
+    const failed: { pool: string; error: Error }[] = [];
     for (const plan of await this.list()) {
       if (plan.model !== model || plan.gpu !== gpu || plan.modelVersion === served) continue;
-      await withLease(this.o.store, `replan:${plan.pool}`, this.o.replicaId, replanLeaseMs, async () => {
-        const current = await this.o.store.getPlan(plan.pool);
-        // another replica may have re-planned it while this one waited for the lease
-        if (!current || current.placement.modelVersion === served) return;
-        const placement = await this.o.placeFn(current.workload);
-        await this.o.store.replacePlanIf({ ...current, placement, computedAt: this.now() }, current.updatedAt);
-      });
+      await this.replan(plan.pool, served).catch((error: unknown) => failed.push({ pool: plan.pool, error: error as Error }));
     }
+    return failed;
+  }
+
+  private async replan(pool: string, served: string): Promise<void> {
+    await withLease(this.o.store, `replan:${pool}`, this.o.replicaId, replanLeaseMs, async () => {
+      const current = await this.o.store.getPlan(pool);
+      // another replica may have re-planned it while this one waited for the lease
+      if (!current || current.placement.modelVersion === served) return;
+      const placement = await this.o.placeFn(current.workload);
+      await this.o.store.replacePlanIf({ ...current, placement, computedAt: this.now() }, current.revision!);
+    });
   }
 
   private full(): AppError {

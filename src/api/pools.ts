@@ -62,6 +62,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     },
     async (req, reply) => {
       await s.pools.assertRoomFor(req.params.pool);
+      await s.pools.assertPushed(req.params.pool);
       const { workload, placement } = await s.place(bodyText(req.body), clientGone(reply));
       return view(s, await s.pools.put(req.params.pool, workload, placement));
     },
@@ -83,7 +84,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     async (req) => {
       const text = bodyText(req.body);
       if (text.length > sourceBodyMaxChars) throw new AppError('bodyTooLarge', `a pool source body is at most ${sourceBodyMaxChars} characters`, { allowed: sourceBodyMaxChars });
-      const source = parseOrThrow(PoolSourceBody, parseJsonBody(text, 200_000), 'body', 'body');
+      const source = parseOrThrow(PoolSourceBody, parseJsonBody(text, 1_000_000), 'body', 'body');
       await s.pools.assertRoomFor(req.params.pool);
       return view(s, await s.observer.create(req.params.pool, source));
     },

@@ -83,6 +83,8 @@ export class RefreshManager {
   private readonly store: PoolStore;
   private readonly replicaId: string;
   private lastProgressWrite = 0;
+  /** set synchronously while start() awaits the store, so a second start() on this replica is refused */
+  private starting = false;
 
   constructor(private readonly o: RefreshOptions) {
     this.now = o.now ?? Date.now;
@@ -93,6 +95,7 @@ export class RefreshManager {
   /** Starts a refresh; 409 while another one runs (here or on another replica), 404 for a model without a predictor. */
   async start(model: string, gpu: string, opts: { seed?: number; workloads?: number; trigger?: RefreshJob['trigger'] } = {}): Promise<RefreshJob> {
     if (this.running) throw new AppError('conflict', `refresh ${this.running.job.id} is running; one refresh at a time`, { running: this.running.job.id });
+    if (this.starting) throw new AppError('conflict', 'a refresh is starting on this replica; one refresh at a time');
     const served = this.o.predictors.get(model, gpu);
     const workloads = opts.workloads ?? this.o.workloads;
     const maxWorkloads = this.o.maxWorkloads ?? Infinity;
@@ -118,17 +121,20 @@ export class RefreshManager {
       persistedTo: null,
       error: null,
     };
-    if (!(await this.store.acquireLease(refreshLease, this.replicaId, refreshLeaseMs))) {
-      const holder = await this.store.leaseHolder(refreshLease);
-      throw new AppError('conflict', 'a refresh is running on another replica; one refresh at a time', { runningOn: holder });
-    }
-    // a second start() on this replica may have got here first while this one awaited the store
-    if (this.running) throw new AppError('conflict', `refresh ${(this.running as { job: RefreshJob }).job.id} is running; one refresh at a time`, { running: (this.running as { job: RefreshJob }).job.id });
+    this.starting = true;
     try {
-      await this.store.putJob(job as unknown as StoredJob, keptJobs);
-    } catch (err) {
-      await this.store.releaseLease(refreshLease, this.replicaId).catch(() => undefined);
-      throw err;
+      if (!(await this.store.acquireLease(refreshLease, this.replicaId, refreshLeaseMs))) {
+        const holder = await this.store.leaseHolder(refreshLease);
+        throw new AppError('conflict', 'a refresh is running on another replica; one refresh at a time', { runningOn: holder });
+      }
+      try {
+        await this.store.putJob(job as unknown as StoredJob, keptJobs);
+      } catch (err) {
+        await this.store.releaseLease(refreshLease, this.replicaId).catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      this.starting = false;
     }
     const input: RefreshWorkerInput = {
       model,
@@ -147,7 +153,7 @@ export class RefreshManager {
       this.store.acquireLease(refreshLease, this.replicaId, refreshLeaseMs).catch((err: unknown) => this.o.onStoreError?.(err));
     }, refreshLeaseMs / 3);
     renew.unref();
-    const done = this.follow(job, input, served, abort.signal);
+    const done = this.follow(job, input, served, abort.signal, renew);
     this.running = { job, abort, done, cancelled: false, renew };
     return job;
   }
@@ -227,7 +233,7 @@ export class RefreshManager {
   }
 
   /** Runs the job on a thread of its own (piscina: the thread ends with the job, abortable). */
-  private async follow(job: RefreshJob, input: RefreshWorkerInput, served: Predictor, signal: AbortSignal): Promise<void> {
+  private async follow(job: RefreshJob, input: RefreshWorkerInput, served: Predictor, signal: AbortSignal, renew: NodeJS.Timeout): Promise<void> {
     const started = this.now();
     const pool = new Piscina({ ...workerEntry(import.meta.url, 'refresh.worker'), minThreads: 0, maxThreads: 1 });
     const { port1, port2 } = new MessageChannel();
@@ -262,7 +268,7 @@ export class RefreshManager {
     }
     job.finishedAt = new Date(this.now()).toISOString();
     job.durationS = (this.now() - started) / 1000;
-    clearInterval(this.running!.renew);
+    clearInterval(renew);
     await this.store.putJob(job as unknown as StoredJob, keptJobs).catch((err: unknown) => this.o.onStoreError?.(err));
     await this.store.releaseLease(refreshLease, this.replicaId).catch((err: unknown) => this.o.onStoreError?.(err));
     this.running = null;

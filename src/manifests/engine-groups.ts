@@ -1,9 +1,13 @@
+import { createHash } from 'node:crypto';
 import type { Placement } from '../placement/index.js';
 
 /** GPUs that run the same vLLM command line: one Deployment with that many replicas. */
 export interface EngineGroup {
-  /** 0-based, in the order of each group's first GPU */
-  number: number;
+  /**
+   * a short hash of the command line: the Deployment's name stays when other GPUs change, so a re-plan
+   * restarts only the GPUs whose adapters or knobs changed
+   */
+  key: string;
   gpus: number[];
   vllmArgs: string[];
 }
@@ -13,7 +17,7 @@ export function engineGroups(placement: Placement): EngineGroup[] {
   const byArgs = new Map<string, EngineGroup>();
   for (const gpu of placement.gpus) {
     const key = JSON.stringify(gpu.vllmArgs);
-    const group = byArgs.get(key) ?? { number: byArgs.size, gpus: [], vllmArgs: gpu.vllmArgs };
+    const group = byArgs.get(key) ?? { key: createHash('sha256').update(key).digest('hex').slice(0, 10), gpus: [], vllmArgs: gpu.vllmArgs };
     group.gpus.push(gpu.index);
     byArgs.set(key, group);
   }

@@ -26,7 +26,7 @@ export function poolLabels(pool: string): Record<string, string> {
   return { 'app.kubernetes.io/managed-by': 'lora-placer', 'lora-placer.io/pool': pool };
 }
 
-export const engineName = (pool: string, group: EngineGroup): string => k8sName('vllm', pool, group.number);
+export const engineName = (pool: string, group: EngineGroup): string => k8sName('vllm', pool, group.key);
 
 /** name, labels, the namespace when one was asked for, annotations */
 export function objectMetadata(name: string, labels: Record<string, string>, o: ManifestOptions, annotations?: Record<string, string>) {
@@ -39,7 +39,7 @@ export function objectMetadata(name: string, labels: Record<string, string>, o: 
  */
 export function engineObjects(serving: PoolServing, group: EngineGroup, o: ManifestOptions): [Deployment, Service] {
   const name = engineName(serving.pool, group);
-  const selector = { ...poolLabels(serving.pool), 'lora-placer.io/engine': String(group.number) };
+  const selector = { ...poolLabels(serving.pool), 'lora-placer.io/engine': group.key };
   const labels = { ...selector, 'app.kubernetes.io/name': 'vllm' };
   const annotations = { 'lora-placer.io/gpus': group.gpus.join(','), 'lora-placer.io/model-version': serving.modelVersion, 'lora-placer.io/calibrated-vllm': serving.calibratedVllm };
   const adapterVolume = o.adapterClaim ? [{ name: 'adapters', persistentVolumeClaim: { claimName: o.adapterClaim, readOnly: true } }] : [];

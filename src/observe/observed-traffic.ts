@@ -1,27 +1,35 @@
 import type { ParsedWorkload } from '../placement/index.js';
 import { AdapterId } from '../twin/index.js';
-import { instantQuery, type PrometheusOptions, type Sample } from './prometheus-query.js';
+import { AppError } from '../shared/errors.js';
+import { QueryRefused, instantQuery, type PrometheusOptions, type Sample } from './prometheus-query.js';
 import { resolvedQueries, type ObservedAdapter, type PoolSource, type TrafficSource } from './traffic-source.js';
 
 /** What one read of the traffic found, per adapter (adapters with no requests in the window are absent). */
 export interface TrafficReading {
   adapters: Map<string, { rate: number; inputTokens: number | null; outputTokens: number | null }>;
-  /** series whose adapter label is missing or not a valid adapter name */
+  /** series whose adapter label is missing, not a valid adapter name, or not listed (unless admitUnknown) */
   ignoredSeries: number;
 }
 
 /** Runs the source's three queries (rate, then the token means of the adapters that had requests). */
 export async function readTraffic(prometheus: PrometheusOptions, source: TrafficSource): Promise<TrafficReading> {
   const queries = resolvedQueries(source);
-  const [rates, inputs, outputs] = await Promise.all([instantQuery(prometheus, queries.rate), instantQuery(prometheus, queries.inputTokens), instantQuery(prometheus, queries.outputTokens)]);
+  const run = (name: keyof typeof queries) =>
+    instantQuery(prometheus, queries[name]).catch((err: unknown) => {
+      if (!(err instanceof QueryRefused)) throw err;
+      const field = source.queries[name] === undefined ? 'prometheus.selector' : `prometheus.queries.${name}`;
+      throw new AppError('invalidInput', `${field}: Prometheus refused the ${name} query: ${err.message}`, { path: field });
+    });
+  const [rates, inputs, outputs] = await Promise.all([run('rate'), run('inputTokens'), run('outputTokens')]);
   const byAdapter = (samples: Sample[]) => new Map(samples.map((s) => [s.labels[source.adapterLabel] ?? '', s.value]));
   const inputMeans = byAdapter(inputs);
   const outputMeans = byAdapter(outputs);
   const adapters: TrafficReading['adapters'] = new Map();
+  const listed = new Set(source.adapters.map((a) => a.id));
   let ignoredSeries = 0;
   for (const sample of rates) {
     const id = sample.labels[source.adapterLabel];
-    if (id === undefined || !AdapterId.safeParse(id).success) {
+    if (id === undefined || !AdapterId.safeParse(id).success || (!source.admitUnknown && !listed.has(id))) {
       ignoredSeries++;
       continue;
     }
@@ -35,8 +43,7 @@ const positiveOrNull = (v: number | undefined): number | null => (v !== undefine
 
 /**
  * The adapters' traffic after a reading: the ones seen take their new figures; one not seen keeps its
- * last ones until `graceS` have passed since it was seen, then leaves (its rate decays meanwhile, see
- * `decayedRate`).
+ * last ones until `graceS` have passed since it was seen, then leaves (see `decayedRate`).
  */
 export function mergeReading(previous: ObservedAdapter[], reading: TrafficReading, now: number, graceS: number): ObservedAdapter[] {
   const merged = new Map(previous.filter((a) => now - a.lastSeenAt <= graceS * 1000).map((a) => [a.id, a]));
@@ -44,12 +51,13 @@ export function mergeReading(previous: ObservedAdapter[], reading: TrafficReadin
   return [...merged.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** An adapter gone from the traffic fades out linearly over the grace period (a brief gap does not drop it at once). */
+/**
+ * An adapter gone from the traffic keeps its last rate through the grace period (a brief gap does not
+ * drop it), then leaves at once: a rate fading step by step would re-plan the pool every period.
+ */
 export function decayedRate(adapter: ObservedAdapter, now: number, graceS: number): number {
   const goneS = (now - adapter.lastSeenAt) / 1000;
-  if (goneS <= 0) return adapter.rate;
-  if (graceS === 0 || goneS >= graceS) return 0;
-  return adapter.rate * (1 - goneS / graceS);
+  return goneS <= graceS ? adapter.rate : 0;
 }
 
 const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
@@ -65,7 +73,8 @@ export function observedWorkload(pool: PoolSource, observed: ObservedAdapter[], 
     const listed = known.get(seen.id);
     adapters.push({
       id: seen.id,
-      rank: listed?.rank ?? source.unknownAdapterRank,
+      // readTraffic admits an unlisted adapter only with admitUnknown, which requires unknownAdapterRank
+      rank: listed?.rank ?? source.unknownAdapterRank!,
       rate,
       ...(listed?.path ? { path: listed.path } : {}),
       ...(seen.inputTokens !== null ? { inputTokens: { mean: round6(seen.inputTokens) } } : listed?.inputTokens ? { inputTokens: listed.inputTokens } : {}),

@@ -15,6 +15,8 @@ export interface PoolObserverOptions {
   servedVersion: (model: string, gpu: string) => string;
   replicaId: string;
   maxPools: number;
+  /** POOL_STALE_S (0: never): a period at least this long would leave the plan stale between reads */
+  staleS: number;
   /** a read that failed (metric, log line); the last plan stays */
   onFailure: (pool: string, err: Error) => void;
   now?: () => number;
@@ -32,6 +34,7 @@ const tickMs = 1000;
 export class PoolObserver {
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
+  private stopping = false;
   private readonly now: () => number;
 
   constructor(private readonly o: PoolObserverOptions) {
@@ -41,6 +44,9 @@ export class PoolObserver {
   /** Reads a new observed pool's traffic once and stores its first plan; nothing is stored if that fails. */
   async create(pool: string, source: PoolSource): Promise<StoredPlan> {
     const prometheus = this.prometheus();
+    if (this.o.staleS > 0 && source.prometheus.periodS >= this.o.staleS) {
+      throw new AppError('invalidInput', `prometheus.periodS: must be less than POOL_STALE_S (${this.o.staleS} s), or the plan is stale between two reads`, { path: 'prometheus.periodS' });
+    }
     const now = this.now();
     const reading = await readTraffic(prometheus, source.prometheus);
     const adapters = mergeReading([], reading, now, source.prometheus.graceS);
@@ -61,6 +67,7 @@ export class PoolObserver {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.ticking;
@@ -76,11 +83,13 @@ export class PoolObserver {
       return; // the store is down: the next tick tries again
     }
     for (const pool of due) {
+      // shutting down: the pools left are read by another replica, or after the restart
+      if (this.stopping) return;
       await withLease(this.o.store, `observe:${pool}`, this.o.replicaId, 60_000, () => this.observe(pool)).catch((err: unknown) => this.o.onFailure(pool, err as Error));
     }
   }
 
-  /** One read of one pool, stored only if nobody PUT the pool meanwhile. */
+  /** One read of one pool, stored only if nobody wrote the pool meanwhile (a PUT, a model-swap re-plan). */
   async observe(pool: string): Promise<void> {
     const plan = await this.o.store.getPlan(pool);
     if (!plan?.source) return;
@@ -96,7 +105,7 @@ export class PoolObserver {
       const observation: Observation = { ...(plan.observation ?? { succeededAt: null, adapters: previous, ignoredSeries: 0, replanned: false }), attemptedAt: now, error: (err as Error).message };
       next = { ...plan, observation };
     }
-    await this.o.store.replacePlanIf(next, plan.updatedAt);
+    await this.o.store.replacePlanIf(next, plan.revision!);
   }
 
   private async read(plan: StoredPlan, source: PoolSource, previous: Observation['adapters'], now: number): Promise<StoredPlan> {

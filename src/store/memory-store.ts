@@ -1,4 +1,4 @@
-import { summaryOf, type PlanSummary, type PoolStore, type PutOutcome, type StoredJob, type StoredPlan } from './pool-store.js';
+import { revised, summaryOf, type PlanSummary, type PoolStore, type PutOutcome, type StoredJob, type StoredPlan } from './pool-store.js';
 
 /**
  * The default store: this process's memory. A restart forgets every pool (the controller that PUTs a
@@ -15,13 +15,13 @@ export class MemoryPoolStore implements PoolStore {
 
   async putPlan(plan: StoredPlan, maxPools: number): Promise<PutOutcome> {
     if (!this.plans.has(plan.pool) && this.plans.size >= maxPools) return 'full';
-    this.plans.set(plan.pool, structuredClone(plan));
+    this.plans.set(plan.pool, structuredClone(revised(plan)));
     return 'stored';
   }
 
-  async replacePlanIf(plan: StoredPlan, expectedUpdatedAt: number): Promise<boolean> {
-    if (this.plans.get(plan.pool)?.updatedAt !== expectedUpdatedAt) return false;
-    this.plans.set(plan.pool, structuredClone(plan));
+  async replacePlanIf(plan: StoredPlan, expectedRevision: string): Promise<boolean> {
+    if (this.plans.get(plan.pool)?.revision !== expectedRevision) return false;
+    this.plans.set(plan.pool, structuredClone(revised(plan)));
     return true;
   }
 

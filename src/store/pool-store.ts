@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ObservedAdapter, PoolSource } from '../observe/traffic-source.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
 
@@ -26,6 +27,8 @@ export interface StoredPlan {
   updatedAt: number;
   /** when the placement was computed (a model swap recomputes it) */
   computedAt: number;
+  /** set by the store on every write: the token a conditional replace compares */
+  revision?: string;
   /** an observed pool: where its traffic comes from (absent: a pushed pool) */
   source?: PoolSource;
   observation?: Observation;
@@ -47,6 +50,7 @@ export interface PlanSummary {
   /** an observed pool's period (null: pushed) and its last read, so the observer finds the pools due */
   observePeriodS: number | null;
   observeAttemptedAt: number | null;
+  revision: string | null;
 }
 
 export function summaryOf(plan: StoredPlan): PlanSummary {
@@ -62,6 +66,7 @@ export function summaryOf(plan: StoredPlan): PlanSummary {
     computedAt,
     observePeriodS: plan.source?.prometheus.periodS ?? null,
     observeAttemptedAt: plan.observation?.attemptedAt ?? null,
+    revision: plan.revision ?? null,
   };
 }
 
@@ -89,10 +94,11 @@ export interface PoolStore {
   /** Stores a plan unless that would make more than `maxPools` pools (replacing one is always allowed). */
   putPlan(plan: StoredPlan, maxPools: number): Promise<PutOutcome>;
   /**
-   * Replaces a plan only while its workload is the one it was computed from (`updatedAt` unchanged):
-   * a background re-plan never overwrites a workload PUT meanwhile. Answers whether it was stored.
+   * Replaces a plan only while it is the one read (its `revision` unchanged: nobody wrote it since): a
+   * background re-plan never overwrites a PUT, another re-plan or an observation made meanwhile.
+   * Answers whether it was stored.
    */
-  replacePlanIf(plan: StoredPlan, expectedUpdatedAt: number): Promise<boolean>;
+  replacePlanIf(plan: StoredPlan, expectedRevision: string): Promise<boolean>;
   getPlan(pool: string): Promise<StoredPlan | null>;
   /** every plan's summary, ordered by pool name */
   listSummaries(): Promise<PlanSummary[]>;
@@ -120,6 +126,11 @@ export interface PoolStore {
   /** Answers when the backend can be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A plan as the store writes it: with a new revision. */
+export function revised(plan: StoredPlan): StoredPlan {
+  return { ...plan, revision: randomUUID() };
 }
 
 /**

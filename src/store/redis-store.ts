@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { AppError } from '../shared/errors.js';
-import { summaryOf, type PlanSummary, type PoolStore, type PutOutcome, type StoredJob, type StoredPlan } from './pool-store.js';
+import { revised, summaryOf, type PlanSummary, type PoolStore, type PutOutcome, type StoredJob, type StoredPlan } from './pool-store.js';
 
 export interface RedisStoreOptions {
   /** redis://[user:password@]host:port[/db] (REDIS_URL) */
@@ -14,7 +14,7 @@ export interface RedisStoreOptions {
 }
 
 // Each script runs atomically in Redis: the check and the write cannot interleave with another replica's.
-// KEYS: plans, summaries; ARGV: pool, plan JSON, summary JSON, maxPools | expected updatedAt
+// KEYS: plans, summaries; ARGV: pool, plan JSON, summary JSON, maxPools | expected revision
 const putPlanScript = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -22,7 +22,7 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 return 1`;
 const replacePlanIfScript = `
 local current = redis.call('HGET', KEYS[2], ARGV[1])
-if not current or cjson.decode(current).updatedAt ~= tonumber(ARGV[4]) then return 0 end
+if not current or cjson.decode(current).revision ~= ARGV[4] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 return 1`;
@@ -54,7 +54,7 @@ interface Scripts {
 /**
  * Pools, plans, job records and leases in Redis (ioredis), shared by every replica pointed at it.
  * Plans are JSON in one hash (field = pool) beside a hash of their summaries (what lists and scrapes
- * read; the conditional replace compares its `updatedAt`); leases are keys with an expiry (SET PX),
+ * read; the conditional replace compares its `revision`); leases are keys with an expiry (SET PX),
  * freed only by their owner.
  * Durability is the Redis server's: run it with appendonly for restarts of Redis itself (deploy/redis).
  */
@@ -83,14 +83,16 @@ export class RedisPoolStore implements PoolStore {
     this.keys = { plans: `${p}plans`, summaries: `${p}plan-summaries`, jobs: `${p}jobs`, jobOrder: `${p}job-order`, lease: (name) => `${p}lease:${name}` };
   }
 
-  putPlan(plan: StoredPlan, maxPools: number): Promise<PutOutcome> {
+  putPlan(given: StoredPlan, maxPools: number): Promise<PutOutcome> {
+    const plan = revised(given);
     const { plans, summaries } = this.keys;
     return this.call(async () => ((await this.client.putPlan(plans, summaries, plan.pool, JSON.stringify(plan), JSON.stringify(summaryOf(plan)), String(maxPools))) === 1 ? 'stored' : 'full'));
   }
 
-  replacePlanIf(plan: StoredPlan, expectedUpdatedAt: number): Promise<boolean> {
+  replacePlanIf(given: StoredPlan, expectedRevision: string): Promise<boolean> {
+    const plan = revised(given);
     const { plans, summaries } = this.keys;
-    return this.call(async () => (await this.client.replacePlanIf(plans, summaries, plan.pool, JSON.stringify(plan), JSON.stringify(summaryOf(plan)), String(expectedUpdatedAt))) === 1);
+    return this.call(async () => (await this.client.replacePlanIf(plans, summaries, plan.pool, JSON.stringify(plan), JSON.stringify(summaryOf(plan)), expectedRevision)) === 1);
   }
 
   getPlan(pool: string): Promise<StoredPlan | null> {
@@ -166,7 +168,9 @@ export class RedisPoolStore implements PoolStore {
     try {
       return await command();
     } catch (err) {
-      throw new AppError('storeUnavailable', `the state store (Redis) cannot be reached: ${(err as Error).message}`, { backend: 'redis' });
+      // the reason without the address: error bodies reach clients that need no token
+      const reason = (err as Error).message.replace(/\b[\w.-]+:\d{2,5}\b/g, '<redis>');
+      throw new AppError('storeUnavailable', `the state store (Redis) cannot be reached: ${reason}`, { backend: 'redis' });
     }
   }
 }

@@ -8,14 +8,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('pools observed in Prometheus', async () => {
   const prometheus = await startFakePrometheus();
-  prometheus.state.rates = { 'ad-a': 2, 'ad-b': 1, 'ad-c': 0.5 };
+  prometheus.state.rates = { 'ad-a': 2, 'ad-b': 1, 'ad-c': 0.5, 'not-listed': 9 };
   const app = await buildTestApp({ prometheus: { url: prometheus.url, timeoutMs: 2000, maxBytes: 1024 * 1024 }, poolStaleS: 4 });
   await app.ready();
   afterAll(async () => {
     await app.close();
     await prometheus.close();
   });
-  const body = { workload: llama, prometheus: { unknownAdapterRank: 16, periodS: 1, windowS: 30, hysteresis: 0.1, graceS: 0, adapters: [{ id: 'ad-a', rank: 8 }] } };
+  const known = ['ad-a', 'ad-b', 'ad-c', 'ad-d'].map((id, i) => ({ id, rank: i === 0 ? 8 : 16 }));
+  const body = { workload: llama, prometheus: { periodS: 1, windowS: 30, hysteresis: 0.1, graceS: 0, adapters: known } };
   const putSource = (payload: unknown) => app.inject({ method: 'PUT', url: '/v1/pools/observed/source', payload: payload as object });
   const pool = async () => (await app.inject({ url: '/v1/pools/observed' })).json();
   const until = async (what: string, probe: () => Promise<boolean>) => {
@@ -26,20 +27,40 @@ describe('pools observed in Prometheus', async () => {
     const r = await putSource(body);
     expect(r.statusCode).toBe(200);
     const plan = r.json();
-    expect(plan.observation).toMatchObject({ error: null, adapters: 3, replanned: true });
+    // an adapter the gateway saw but nobody listed is not planned (admitUnknown is off)
+    expect(plan.observation).toMatchObject({ error: null, adapters: 3, ignoredSeries: 1, replanned: true });
+    expect(placedRate(plan.placement, 'not-listed')).toBe(0);
     expect(placedRate(plan.placement, 'ad-a')).toBeCloseTo(2, 6);
     expect(plan.placement.gpus.flatMap((g: { adapters: { id: string; rank: number }[] }) => g.adapters).find((a: { id: string }) => a.id === 'ad-b').rank).toBe(16);
-    expect(prometheus.queries[0]).toBe('sum by (target_model_name) (rate(llm_d_epp_request_total{}[30s]))');
+    expect(prometheus.queries[0]).toMatch(/^sum by \(target_model_name\) \(rate\(llm_d_epp_request_total\{\}\[30s\]\)/);
   });
 
   it('follows a rate change and new or vanished adapters within two periods', async () => {
     const changedAt = Date.now();
     prometheus.state.rates = { 'ad-a': 40, 'ad-b': 1, 'ad-d': 3 };
     await until('the re-plan', async () => placedRate((await pool()).placement, 'ad-a') > 39);
+    // two periods of 1 s, read by a tick that runs every second
     expect(Date.now() - changedAt).toBeLessThan(2 * 1000 + 1000);
     const plan = await pool();
     expect(placedRate(plan.placement, 'ad-d')).toBeCloseTo(3, 6);
     expect(placedRate(plan.placement, 'ad-c')).toBe(0);
+  });
+
+  it('does not re-plan a drift within the hysteresis, but keeps the plan fresh', async () => {
+    const before = await pool();
+    prometheus.state.rates = { 'ad-a': 40 * 1.05, 'ad-b': 1, 'ad-d': 3 };
+    await until('a read after the change', async () => Date.parse((await pool()).observation.attemptedAt) > Date.parse(before.observation.attemptedAt) + 1000);
+    const after = await pool();
+    expect(after.observation.replanned).toBe(false);
+    expect(after.computedAt).toBe(before.computedAt);
+    expect(after.placement).toEqual(before.placement);
+    expect(Date.parse(after.updatedAt)).toBeGreaterThan(Date.parse(before.updatedAt));
+  });
+
+  it('refuses a pushed workload onto an observed pool, naming the way out', async () => {
+    const r = await app.inject({ method: 'PUT', url: '/v1/pools/observed', payload: { ...llama, adapters: [{ id: 'x', rank: 8, rate: 1 }] } });
+    expect(r.statusCode).toBe(409);
+    expect(r.json().error.message).toMatch(/observed from Prometheus/);
   });
 
   it('keeps the last plan when Prometheus answers garbage or fails, counts it, and goes stale after POOL_STALE_S', async () => {
@@ -61,7 +82,13 @@ describe('pools observed in Prometheus', async () => {
     const bad = await putSource({ ...body, prometheus: { ...body.prometheus, selector: 'x"} or vector(1)' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/body\.prometheus\.selector/);
-    expect((await putSource({ workload: llama, prometheus: { periodS: 1 } })).json().error.message).toMatch(/unknownAdapterRank/);
+    expect((await putSource({ workload: llama, prometheus: { periodS: 1, admitUnknown: true } })).json().error.message).toMatch(/unknownAdapterRank/);
+    const slow = await putSource({ ...body, prometheus: { ...body.prometheus, periodS: 4 } });
+    expect(slow.statusCode).toBe(400);
+    expect(slow.json().error.message).toMatch(/periodS: must be less than POOL_STALE_S/);
+    const wrongQuery = await putSource({ ...body, prometheus: { ...body.prometheus, queries: { rate: 'bad(x)' } } });
+    expect(wrongQuery.statusCode).toBe(400);
+    expect(wrongQuery.json().error.message).toMatch(/prometheus\.queries\.rate: Prometheus refused/);
     prometheus.state.answer = 'error';
     const down = await app.inject({ method: 'PUT', url: '/v1/pools/other/source', payload: body });
     expect(down.statusCode).toBe(503);

@@ -23,6 +23,13 @@ describe('replicas sharing a store', async () => {
     for (const path of ['/v1/pools/shared', '/v1/pools/shared/autoscale', '/v1/pools']) expect((await two.inject({ url: path })).json()).toEqual((await one.inject({ url: path })).json());
   });
 
+  it('accepts one of two refreshes started at once on one replica', async () => {
+    const answers = await Promise.all([1, 2].map(() => one.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama })));
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 409]);
+    const started = answers.find((a) => a.statusCode === 202)!.json();
+    expect((await one.inject({ method: 'DELETE', url: `/v1/models/refresh/${started.id}` })).json().state).toBe('cancelled');
+  });
+
   it('runs one refresh at a time across the replicas, and either one answers for it', async () => {
     const started = await one.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama });
     expect(started.statusCode).toBe(202);

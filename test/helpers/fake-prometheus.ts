@@ -14,6 +14,7 @@ export async function startFakePrometheus(): Promise<FakePrometheus> {
     const query = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
     fake.queries.push(query);
     if (fake.state.answer === 'error') return void res.writeHead(500).end('internal error');
+    if (query.includes('bad(')) return void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'unknown function with name "bad"' }));
     if (fake.state.answer === 'garbage') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not prometheus</html>');
     const value = (id: string) => (query.includes('input_tokens') ? fake.state.inputTokens : query.includes('output_tokens') ? fake.state.outputTokens : fake.state.rates[id]!);
     const result = Object.keys(fake.state.rates).map((id) => ({ metric: { target_model_name: id }, value: [Date.now() / 1000, String(value(id))] }));

@@ -22,9 +22,9 @@ export function storeContract(backend: string, open: () => Promise<PoolStore>): 
       const store = await open();
       expect(await store.putPlan(storedPlan('b', 10), 10)).toBe('stored');
       expect(await store.putPlan(storedPlan('a', 20), 10)).toBe('stored');
-      expect(await store.getPlan('a')).toEqual(storedPlan('a', 20));
+      expect(await store.getPlan('a')).toEqual({ ...storedPlan('a', 20), revision: expect.any(String) });
       expect((await store.listSummaries()).map((p) => p.pool)).toEqual(['a', 'b']);
-      expect((await store.listSummaries())[0]).toEqual({ pool: 'a', model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb', gpuCount: 2, lowerBound: 1, modelVersion: 'v1', updatedAt: 20, computedAt: 20, observePeriodS: null, observeAttemptedAt: null });
+      expect((await store.listSummaries())[0]).toEqual({ pool: 'a', model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb', gpuCount: 2, lowerBound: 1, modelVersion: 'v1', updatedAt: 20, computedAt: 20, observePeriodS: null, observeAttemptedAt: null, revision: expect.any(String) });
       expect(await store.putPlan(storedPlan('a', 30, 5), 10)).toBe('stored');
       expect((await store.getPlan('a'))!.placement.gpuCount).toBe(5);
       expect((await store.listSummaries())[0]!.gpuCount).toBe(5);
@@ -48,16 +48,22 @@ export function storeContract(backend: string, open: () => Promise<PoolStore>): 
       await store.close();
     });
 
-    it('replaces a plan conditionally: not once its workload was PUT again', async () => {
+    it('replaces a plan conditionally: only while nobody wrote it since it was read', async () => {
       const store = await open();
       await store.putPlan(storedPlan('a', 100), 10);
-      expect(await store.replacePlanIf({ ...storedPlan('a', 100, 7), computedAt: 150 }, 100)).toBe(true);
+      const read = (await store.getPlan('a'))!;
+      expect(read.revision).toMatch(/\S/);
+      expect(await store.replacePlanIf({ ...read, placement: storedPlan('a', 100, 7).placement, computedAt: 150 }, read.revision!)).toBe(true);
+      expect((await store.getPlan('a'))!.placement.gpuCount).toBe(7);
+      // a second writer holding the same revision loses, even with the same updatedAt
+      expect(await store.replacePlanIf({ ...read, placement: storedPlan('a', 100, 8).placement }, read.revision!)).toBe(false);
       expect((await store.getPlan('a'))!.placement.gpuCount).toBe(7);
       expect((await store.listSummaries())[0]).toMatchObject({ gpuCount: 7, computedAt: 150, updatedAt: 100 });
+      const beforePut = (await store.getPlan('a'))!.revision!;
       await store.putPlan(storedPlan('a', 200, 3), 10);
-      expect(await store.replacePlanIf(storedPlan('a', 100, 9), 100)).toBe(false);
+      expect(await store.replacePlanIf(storedPlan('a', 100, 9), beforePut)).toBe(false);
       expect((await store.getPlan('a'))!.placement.gpuCount).toBe(3);
-      expect(await store.replacePlanIf(storedPlan('ghost', 1), 1)).toBe(false);
+      expect(await store.replacePlanIf(storedPlan('ghost', 1), 'none')).toBe(false);
       expect(await store.getPlan('ghost')).toBeNull();
       await store.close();
     });

@@ -86,7 +86,7 @@ describe.skipIf(!has('prometheus'))('a pool observed through a real Prometheus s
       fetch(`${service.base}/v1/pools/gw/source`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ workload: llama, prometheus: { unknownAdapterRank: 16, windowS: 5, periodS, graceS: 0 } }),
+        body: JSON.stringify({ workload: llama, prometheus: { admitUnknown: true, unknownAdapterRank: 16, windowS: 5, periodS, graceS: 0 } }),
       });
     // on a loaded machine Prometheus may not hold two samples in the window yet: "no traffic" is a 503 to retry
     let put = await putSource();
