@@ -57,6 +57,9 @@ export async function startServer(): Promise<void> {
     checkResponses: config.CHECK_RESPONSES === '1',
   });
   warnIfOpen(config, logger);
+  if (config.REDIS_URL && !config.MODELS_DIR) {
+    logger.warn('REDIS_URL without MODELS_DIR: a refresh swaps the model on one replica only, and the others then see its pools as stale (computed with a model they do not serve); set MODELS_DIR to a volume the replicas share');
+  }
   const shutdown = (signal: string): void => {
     logger.info({ signal, deadlineMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: no new connections, finishing requests in flight, stopping the refresh');
     setTimeout(() => {

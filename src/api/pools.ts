@@ -17,6 +17,22 @@ const PoolParams = z.object({ pool: PoolName });
 const ManifestQuery = ManifestOptions.extend({ format: z.enum(['json', 'yaml']).default('json').describe('json: a v1 List; yaml: one document per object') }).strict();
 const KubernetesList = z.object({ apiVersion: z.literal('v1'), kind: z.literal('List'), items: z.array(z.record(z.string(), z.unknown())) }).meta({ id: 'KubernetesList' });
 
+/**
+ * Rendered manifests by pool revision and options: rendering a 1,024-GPU plan costs the HTTP thread about
+ * half a second, and the route needs no token under the default AUTH_SCOPE; a plan's revision changes on
+ * every write, so an entry is never stale.
+ */
+const renderedManifests = new Map<string, unknown>();
+const renderedManifestsKept = 32;
+
+function remember<T>(key: string, render: () => T): T {
+  if (renderedManifests.has(key)) return renderedManifests.get(key) as T;
+  const value = render();
+  renderedManifests.set(key, value);
+  if (renderedManifests.size > renderedManifestsKept) renderedManifests.delete(renderedManifests.keys().next().value!);
+  return value;
+}
+
 /** A source body is read on the HTTP thread (it holds no more than 10,000 adapter names): it is capped well below BODY_LIMIT_BYTES. */
 const sourceBodyMaxChars = 2 * 1024 * 1024;
 
@@ -117,12 +133,10 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     async (req, reply) => {
       const { format, ...options } = req.query;
       const plan = await s.pools.get(req.params.pool);
-      const list = poolManifests(
-        { pool: plan.pool, placement: plan.placement, profile: s.profiles.get(plan.workload.model, plan.workload.gpu), adapterRoot: plan.workload.options.loraModulesRoot },
-        options,
-      );
-      if (format === 'json') return list;
-      return reply.type('application/yaml').send(toYamlDocuments(list));
+      const key = `${plan.pool}\n${plan.revision}\n${JSON.stringify(req.query)}`;
+      const list = () => poolManifests({ pool: plan.pool, placement: plan.placement, profile: s.profiles.get(plan.workload.model, plan.workload.gpu), adapterRoot: plan.workload.options.loraModulesRoot }, options);
+      if (format === 'json') return remember(key, list);
+      return reply.type('application/yaml').send(remember(key, () => toYamlDocuments(list())));
     },
   );
   r.get(

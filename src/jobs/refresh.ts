@@ -191,6 +191,9 @@ export class RefreshManager {
    */
   private async orphanChecked(job: RefreshJob): Promise<RefreshJob> {
     if (job.state !== 'running' || (await this.store.leaseHolder(refreshLease)) === job.replica) return job;
+    // its replica may have written the outcome and freed the lease between the two reads above
+    const fresh = (await this.store.getJob(job.id)) as RefreshJob | null;
+    if (!fresh || fresh.state !== 'running') return fresh ?? job;
     const ended: RefreshJob = { ...job, state: 'failed', error: 'the replica running this refresh stopped before it ended', finishedAt: new Date(this.now()).toISOString() };
     await this.store.putJob(ended as unknown as StoredJob, keptJobs);
     return ended;
