@@ -93,21 +93,22 @@ describe.skipIf(!has('prometheus'))('a pool observed through a real Prometheus s
     for (const deadline = Date.now() + 20_000; put.status === 503 && Date.now() < deadline; put = await putSource()) await sleep(500);
     expect(put.status).toBe(200);
     const first: any = await put.json();
-    // rate() over a 5 s window of 1 s scrapes is an estimate: within 30 % of the exporter's 2 req/s
-    expect(rateOf(first, 'ad-a')).toBeGreaterThan(1.4);
-    expect(rateOf(first, 'ad-a')).toBeLessThan(2.6);
+    // rate() over a 5 s window of 1 s scrapes is an estimate (scrapes jitter on a loaded machine): the plan
+    // holds the exporter's 2 req/s to within a factor of 1.5, far from the 30 req/s that follows
+    expect(rateOf(first, 'ad-a')).toBeGreaterThan(2 / 1.5);
+    expect(rateOf(first, 'ad-a')).toBeLessThan(2 * 1.5);
     expect(first.placement.gpus[0].adapters.length).toBeGreaterThan(0);
 
     exporter.setRates({ 'ad-a': 30, 'ad-b': 1, 'ad-c': 5 });
     const changedAt = Date.now();
     let plan = first;
     // the 5 s window must fill with the new rate (up to 5 s), then the next read (up to one period) re-plans
-    while (!(rateOf(plan, 'ad-a') > 21 && rateOf(plan, 'ad-c') > 3.5) && Date.now() - changedAt < 20_000) {
+    while (!(rateOf(plan, 'ad-a') > 30 / 1.5 && rateOf(plan, 'ad-c') > 5 / 1.5) && Date.now() - changedAt < 20_000) {
       await sleep(250);
       plan = await pool();
     }
     const followedS = (Date.now() - changedAt) / 1000;
-    expect(rateOf(plan, 'ad-a')).toBeGreaterThan(21);
+    expect(rateOf(plan, 'ad-a')).toBeGreaterThan(30 / 1.5);
     expect(followedS).toBeLessThanOrEqual(5 + 2 * periodS);
 
     prometheus.kill('SIGKILL');
