@@ -39,6 +39,20 @@ export type GpuPlan = z.infer<typeof GpuPlan>;
 
 export const RouteTarget = z.object({ gpu: z.number().int(), weight: z.number().describe('share of the adapter\'s requests') });
 
+const GpuAdapters = z.object({ gpu: z.number().int(), adapters: z.array(z.string()) });
+
+export const PlacementMoves = z
+  .object({
+    added: z.array(GpuAdapters).describe('adapters loaded on a GPU that did not hold them (gpu: index in this placement); each is a cold adapter load and a routing change'),
+    removed: z.array(GpuAdapters).describe('adapters taken off a GPU of the current placement, departed ones included (gpu: index in the current placement)'),
+    gpuMap: z
+      .array(z.object({ gpu: z.number().int(), previous: z.number().int().nullable() }))
+      .describe('each GPU of this placement and the GPU of the current placement it continues (null: a new GPU); current GPUs not listed were retired'),
+    count: z.number().int().describe('adapter-GPU additions in total (a split adapter\'s new share on a GPU that already held it is not one)'),
+  })
+  .describe('what a re-plan changed relative to the placement it started from');
+export type PlacementMoves = z.infer<typeof PlacementMoves>;
+
 export const Placement = z.object({
   model: z.string(),
   gpu: z.string(),
@@ -68,5 +82,6 @@ export const Placement = z.object({
   predictorEvaluations: z.number().int(),
   modelVersion: z.string(),
   elapsedMs: z.number(),
+  moves: PlacementMoves.optional().describe('re-plans only: adapters added to and removed from each GPU relative to the current placement'),
 });
 export type Placement = z.infer<typeof Placement>;
