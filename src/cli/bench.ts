@@ -10,12 +10,13 @@ import { benchRobustness, formatRobustnessBench } from '../bench/robustness.js';
 import { benchPredict, formatPredictBench } from '../bench/predict.js';
 import { benchPlaceSpeed, benchSuiteCase, formatSpeed, formatSuite, suiteCases, suiteSummary, type SuiteRow } from '../bench/place.js';
 import { benchSloCase, benchSlos, formatSloSuite, sloSummaries, type SloSuiteRow } from '../bench/place-slo.js';
+import { benchDrift, driftCases, driftSummary, formatDrift, type DriftRun } from '../bench/drift.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { writeJson } from './io.js';
 import { parseWorkers } from './simulate.js';
 
-export const benchHelp = `bench twin|predict|place|http|robustness [--repeats N] [--json]   benchmark tables: Twin speed, prediction cost, placement, HTTP service, hostile requests
+export const benchHelp = `bench twin|predict|place|drift|http|robustness [--repeats N] [--json]   benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile requests
 
 bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
                             (--data DIR, default ../shared/data), the quality suite: every GPU verified by
@@ -31,6 +32,15 @@ bench place                 placement speed (100 to 10,000 adapters), then, when
                             misses the SLO or a GPU fails the fresh seed
   --best-known-s S          with --slo: seconds of Twin-driven search for fewer GPUs per workload and SLO
                             (default 120 in the full suite, 0 = off, the default with --quick)
+
+bench drift                 a day of drifting traffic from the Azure traces (--data DIR, default
+                            ../shared/data), re-planned every 5 minutes: re-placement with few moves
+                            (replan) against placement from scratch (place), GPUs over time, adapters
+                            moved per re-plan, every plan re-simulated by the Twin; the issue's bars with
+                            pass/fail; exit 1 when one fails (docs/replan.md)
+  --quick                   64 adapters, one trace, 04:00 to 10:00 (under 3 minutes on 2 cores)
+  --workers N               Twin worker threads (default: all cores)
+  --hysteresis H            replan's hysteresis (default 0.1)
 
 bench http                  the service (dist/main.js) and autocannon in separate processes: requests/s,
                             p50/p99 of /v1/predict and /v1/placements (100 adapters), idle and while a
@@ -58,6 +68,7 @@ export async function runBench(argv: string[]): Promise<number> {
       'min-saving': { type: 'string' },
       slo: { type: 'boolean', default: false },
       'best-known-s': { type: 'string' },
+      hysteresis: { type: 'string', default: '0.1' },
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
     },
@@ -74,6 +85,7 @@ export async function runBench(argv: string[]): Promise<number> {
     return 0;
   }
   if (target === 'place') return benchPlace(values, repeats, cpu);
+  if (target === 'drift') return benchDriftDay(values, cpu);
   if (target === 'http') {
     const o = { durationS: positiveInt(values.duration, '--duration'), connections: positiveInt(values.connections, '--connections'), repeats, refreshWorkloads: 8000 };
     const result = await benchHttp(o);
@@ -88,7 +100,7 @@ export async function runBench(argv: string[]): Promise<number> {
     else process.stdout.write(`${formatRobustnessBench(result, o)}\n${cpu}\n`);
     return 0;
   }
-  if (target !== 'twin') throw new AppError('invalidInput', `bench: unknown target "${target ?? ''}" (available: twin, predict, place, http, robustness)`);
+  if (target !== 'twin') throw new AppError('invalidInput', `bench: unknown target "${target ?? ''}" (available: twin, predict, place, drift, http, robustness)`);
   const rows = benchTwin(embeddedProfiles(), repeats);
   if (values.json) {
     writeJson(rows.map(({ result, ...r }) => ({ ...r, throughputTotal: result.throughput.total, completed: result.completedRequests, steps: result.steps })), true);
@@ -174,6 +186,29 @@ async function benchPlaceAtSlo(flags: PlaceFlags, registry: PredictorRegistry, t
   ]);
   for (const f of failures) process.stderr.write(`bench place --slo: ${f}\n`);
   return failures.length > 0 ? 1 : 0;
+}
+
+async function benchDriftDay(flags: { json: boolean; quick: boolean; data: string; workers?: string | undefined; hysteresis: string }, cpu: string): Promise<number> {
+  const traceDir = join(flags.data, 'traces');
+  if (!existsSync(join(traceDir, 'splitwise_conv.csv'))) throw new AppError('dataFile', `bench drift: ${traceDir}/splitwise_conv.csv not found (--data DIR)`);
+  const hysteresis = optionalNumber(flags.hysteresis, '--hysteresis')!;
+  const workers = parseWorkers(flags.workers);
+  const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
+  const pool = new TwinPool(workers);
+  const started = Date.now();
+  const runs: DriftRun[] = [];
+  try {
+    for (const c of driftCases(traceDir, flags.quick)) {
+      runs.push(await benchDrift(registry, c, (s) => pool.run(s), workers, hysteresis, (line) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}\n`)));
+    }
+  } finally {
+    await pool.destroy();
+  }
+  const summaries = runs.map(driftSummary);
+  if (flags.json) writeJson({ runs, summaries }, true);
+  else process.stdout.write(`${runs.map(formatDrift).join('\n\n')}\n${cpu}; ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  const failed = summaries.some((s) => !(s.movesBarMet && s.gpuHoursBarMet && s.criterionBarMet));
+  return failed ? 1 : 0;
 }
 
 function positiveInt(value: string, flag: string): number {
