@@ -57,14 +57,21 @@ describe.skipIf(!has('prometheus'))('a pool observed through a real Prometheus s
   let exporter: Awaited<ReturnType<typeof startGatewayExporter>>;
   let prometheus: ChildProcess;
   let service: ServiceProcess;
+  let promUrl = '';
   const periodS = 3;
+  /** what Prometheus itself answers for an adapter's rate now (its estimate, which the plan must follow) */
+  const prometheusRate = async (id: string): Promise<number> => {
+    const query = encodeURIComponent(`sum by (target_model_name) (rate(llm_d_epp_request_total{target_model_name="${id}"}[5s]))`);
+    const answer = (await (await fetch(`${promUrl}/api/v1/query?query=${query}`)).json()) as { data: { result: { value: [number, string] }[] } };
+    return Number(answer.data.result[0]?.value[1] ?? 0);
+  };
   beforeAll(async () => {
     exporter = await startGatewayExporter();
     exporter.setRates({ 'ad-a': 2, 'ad-b': 1 });
     const port = await freePort();
     writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: gateway\n    static_configs:\n      - targets: ['127.0.0.1:${exporter.port}']\n`);
     prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-    const promUrl = `http://127.0.0.1:${port}`;
+    promUrl = `http://127.0.0.1:${port}`;
     for (const deadline = Date.now() + 30_000; !(await fetch(`${promUrl}/-/ready`).then((r) => r.ok, () => false)); await sleep(200)) if (Date.now() > deadline) throw new Error('prometheus not ready');
     service = await startService({ PROMETHEUS_URL: promUrl, POOL_STALE_S: String(4 * periodS) });
     // let the window fill with samples
@@ -93,23 +100,24 @@ describe.skipIf(!has('prometheus'))('a pool observed through a real Prometheus s
     for (const deadline = Date.now() + 20_000; put.status === 503 && Date.now() < deadline; put = await putSource()) await sleep(500);
     expect(put.status).toBe(200);
     const first: any = await put.json();
-    // rate() over a 5 s window of 1 s scrapes is an estimate (scrapes jitter on a loaded machine): the plan
-    // holds the exporter's 2 req/s to within a factor of 1.5, far from the 30 req/s that follows
-    expect(rateOf(first, 'ad-a')).toBeGreaterThan(2 / 1.5);
-    expect(rateOf(first, 'ad-a')).toBeLessThan(2 * 1.5);
+    // rate() over a 5 s window of 1 s scrapes is Prometheus' estimate (scrapes jitter on a loaded machine):
+    // the plan holds the order of the exporter's 2 req/s, far from the 30 req/s that follows
+    expect(rateOf(first, 'ad-a')).toBeGreaterThan(0.5);
+    expect(rateOf(first, 'ad-a')).toBeLessThan(6);
     expect(first.placement.gpus[0].adapters.length).toBeGreaterThan(0);
 
     exporter.setRates({ 'ad-a': 30, 'ad-b': 1, 'ad-c': 5 });
-    const changedAt = Date.now();
+    // from the moment Prometheus itself reports the new rate, the plan follows within two periods (+1 s tick)
+    for (const deadline = Date.now() + 20_000; (await prometheusRate('ad-a')) <= 15; await sleep(100)) if (Date.now() > deadline) throw new Error('prometheus never saw the new rate');
+    const seenAt = Date.now();
     let plan = first;
-    // the 5 s window must fill with the new rate (up to 5 s), then the next read (up to one period) re-plans
-    while (!(rateOf(plan, 'ad-a') > 30 / 1.5 && rateOf(plan, 'ad-c') > 5 / 1.5) && Date.now() - changedAt < 20_000) {
-      await sleep(250);
+    while (!(rateOf(plan, 'ad-a') > 15 && rateOf(plan, 'ad-c') > 0) && Date.now() - seenAt < 20_000) {
+      await sleep(100);
       plan = await pool();
     }
-    const followedS = (Date.now() - changedAt) / 1000;
-    expect(rateOf(plan, 'ad-a')).toBeGreaterThan(30 / 1.5);
-    expect(followedS).toBeLessThanOrEqual(5 + 2 * periodS);
+    const followedS = (Date.now() - seenAt) / 1000;
+    expect(rateOf(plan, 'ad-a')).toBeGreaterThan(15);
+    expect(followedS).toBeLessThanOrEqual(2 * periodS + 1);
 
     prometheus.kill('SIGKILL');
     await exited(prometheus);
