@@ -38,9 +38,32 @@ export interface CarriedOver {
  * Twin repaired keeps its tighter margin).
  */
 export function carryOver(ctx: PlacementContext, workload: ParsedWorkload, current: Placement, maxGpus: number): CarriedOver {
-  const adapterIndex = new Map(workload.adapters.map((a, i) => [a.id, i]));
   const means = adapterLengthMeans(workload);
   const planned = plannedRates(current);
+  const { items, carried } = sharesAtNewRates(workload, current, planned, means);
+  const needs = [...newTraffic(workload, planned, current, means), ...capHotShares(ctx, items)];
+  ctx.items = items;
+  const prepared = splitHotItems(ctx, needs, maxGpus);
+  const offset = items.length;
+  items.push(...prepared.items);
+  const unservable = prepared.unservable.map((u) => ({ ...u, item: u.item + offset }));
+  const waiting = new Set(unservable.map((u) => u.item));
+  markShared(items);
+  const out: CarriedOver = { bins: [], previous: new Map(), pending: [], unservable };
+  for (const { gpu, shares } of carried) {
+    if (shares.length === 0) continue;
+    const bin = new GpuBin(out.bins.length, Math.max(ctx.options.headroom, gpu.predicted.headroom));
+    for (const index of shares) bin.add(index, items[index]!);
+    out.bins.push(bin);
+    out.previous.set(bin, { index: gpu.index, slots: gpu.engine.maxLoras, demand: gpu.predicted.idealThroughput, twinAccepted: gpu.meets.met && gpu.meets.basis === 'twin' });
+  }
+  for (let index = offset; index < items.length; index++) if (!waiting.has(index)) out.pending.push(index);
+  return out;
+}
+
+/** Each current GPU's shares of the adapters still in the workload, scaled to their new rates. */
+function sharesAtNewRates(workload: ParsedWorkload, current: Placement, planned: Map<string, number>, means: { input: number[]; output: number[] }): { items: PlacementItem[]; carried: { gpu: Placement['gpus'][number]; shares: number[] }[] } {
+  const adapterIndex = new Map(workload.adapters.map((a, i) => [a.id, i]));
   const shareCount = new Map<string, number>();
   for (const gpu of current.gpus) for (const a of gpu.adapters) shareCount.set(a.id, (shareCount.get(a.id) ?? 0) + 1);
   const scaled = (adapter: number, plannedShare: number): number => {
@@ -61,24 +84,7 @@ export function carryOver(ctx: PlacementContext, workload: ParsedWorkload, curre
     }
     return { gpu, shares };
   });
-  const needs = [...newTraffic(workload, planned, current, means), ...capHotShares(ctx, items)];
-  ctx.items = items;
-  const prepared = splitHotItems(ctx, needs, maxGpus);
-  const offset = items.length;
-  items.push(...prepared.items);
-  const unservable = prepared.unservable.map((u) => ({ ...u, item: u.item + offset }));
-  const waiting = new Set(unservable.map((u) => u.item));
-  markShared(items);
-  const out: CarriedOver = { bins: [], previous: new Map(), pending: [], unservable };
-  for (const { gpu, shares } of carried) {
-    if (shares.length === 0) continue;
-    const bin = new GpuBin(out.bins.length, Math.max(ctx.options.headroom, gpu.predicted.headroom));
-    for (const index of shares) bin.add(index, items[index]!);
-    out.bins.push(bin);
-    out.previous.set(bin, { index: gpu.index, slots: gpu.engine.maxLoras, demand: gpu.predicted.idealThroughput, twinAccepted: gpu.meets.met && gpu.meets.basis === 'twin' });
-  }
-  for (let index = offset; index < items.length; index++) if (!waiting.has(index)) out.pending.push(index);
-  return out;
+  return { items, carried };
 }
 
 /** Whole items for the adapters no current GPU holds and for the unplaced part of the others' traffic. */

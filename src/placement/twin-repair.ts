@@ -2,10 +2,10 @@ import type { SimulationResult } from '../twin/index.js';
 import type { PlacementContext } from './context.js';
 import { starvedUnderSlo } from './criterion.js';
 import type { GpuBin } from './gpu-bin.js';
-import { knobsKeepingSlots } from './kept-knobs.js';
+import { knobsKeepingSlots, predictorsAccept } from './kept-knobs.js';
 import { twinKnobChoices } from './knobs.js';
 import { firstFit, packingOrder, roomOf } from './pack.js';
-import { shedFewest, shedLargest } from './shed.js';
+import { shedFewest } from './shed.js';
 import { foldIntoSiblingShares } from './sibling-shares.js';
 import { scenarioWithKnobs } from './knob-scenario.js';
 import { gpuScenario, meetsCriterion, type GpuSimulator, type VerifyOutcome } from './verify.js';
@@ -20,10 +20,10 @@ const knobTries = 3;
  * does. A GPU that misses the criterion first tries the other knob choices the descent would try (a
  * vLLM restart, but no adapter moves); if none meets it, it sheds the fewest adapters (see
  * shedWhatTheTwinFaults), which fold into sibling shares or go where the predictors accept them on the
- * other GPUs (or new ones), and every changed GPU is simulated again, at most `maxRepairRounds` times. Unlike
- * verification's repair it does not raise a GPU's headroom and shed until the predictors accept it:
- * the GPU met the criterion in the Twin beyond the predictors' margins before, and would lose most of
- * its adapters.
+ * GPUs the Twin has not faulted (or new ones), and every changed GPU is simulated again, at most
+ * `maxRepairRounds` times. Unlike verification's repair it does not raise a GPU's headroom and shed
+ * until the predictors accept it: the GPU met the criterion in the Twin beyond the predictors' margins
+ * before, and would lose most of its adapters.
  */
 export async function repairInTwin(
   ctx: PlacementContext,
@@ -36,6 +36,7 @@ export async function repairInTwin(
 ): Promise<VerifyOutcome> {
   const outcome: VerifyOutcome = { bins: start, results: new Map(), unplaced: [], rounds: 0, simulated: 0 };
   const meets = (bin: GpuBin): boolean => meetsCriterion(ctx, outcome.results.get(bin)!);
+  const faults = new Map<GpuBin, number>();
   for (;;) {
     const pending = outcome.bins.filter((b) => !b.verified);
     if (pending.length === 0 || !(await judge(ctx, workload, pending, simulate, budget, outcome))) break;
@@ -44,12 +45,13 @@ export async function repairInTwin(
     if (failing.length === 0 || outcome.rounds > ctx.options.maxRepairRounds) break;
     const stillFailing = await tryOtherKnobs(ctx, workload, failing, simulate, budget, outcome);
     if (stillFailing === null) break;
-    const shed = stillFailing.flatMap((bin) => shedWhatTheTwinFaults(ctx, bin, outcome.results.get(bin)!, acceptedDemand.get(bin)));
-    // a GPU the Twin just faulted takes nothing this round: the predictors would hand its items back
-    const open = outcome.bins.filter((b) => !stillFailing.includes(b));
+    for (const bin of stillFailing) faults.set(bin, (faults.get(bin) ?? 0) + 1);
+    const shed = stillFailing.flatMap((bin) => shedWhatTheTwinFaults(ctx, bin, outcome.results.get(bin)!, acceptedDemand.get(bin), faults.get(bin)!));
+    // a GPU the Twin faulted takes nothing more: the predictors, which accepted it, would hand items back
+    const open = outcome.bins.filter((b) => !faults.has(b));
     const waiting = foldIntoSiblingShares(ctx, open, shed);
     const opened = open.length;
-    outcome.unplaced.push(...firstFit(ctx, packingOrder(ctx, waiting), open, maxGpus - stillFailing.length));
+    outcome.unplaced.push(...firstFit(ctx, packingOrder(ctx, waiting), open, maxGpus - (outcome.bins.length - open.length)));
     outcome.bins = [...outcome.bins, ...open.slice(opened)].filter((b) => b.count > 0);
   }
   // a GPU changed after its last run (the budget ran out) reports the predictors' verdict, not a stale run
@@ -93,19 +95,39 @@ async function tryOtherKnobs(ctx: PlacementContext, workload: ParsedWorkload, fa
 
 
 /**
- * What a GPU the Twin faults gives up: the adapters it found starved (when not all of them); else, on
- * a GPU the Twin accepted at a lower load before, the fewest items that bring it back to that load;
- * else its largest item (a lone one is halved). Its knobs are then re-chosen keeping its slots where
- * possible.
+ * Share of a faulted GPU's load that comes off, per time the Twin has faulted it in this re-plan, when
+ * the predictors accept it as it is: they do not see what the Twin missed, a GPU's p99 TTFT falls with
+ * its load, and a GPU still missing after a small cut is further from its knee than it looked.
  */
-function shedWhatTheTwinFaults(ctx: PlacementContext, bin: GpuBin, run: SimulationResult, acceptedDemand: number | undefined): number[] {
-  const starved = new Set(ctx.criterion.kind === 'slo' ? starvedUnderSlo(run) : run.starvedAdapters);
+const loadCut = 0.1;
+
+/**
+ * What a GPU the Twin faults gives up. When the predictors accept it as it is (they do not see what
+ * the Twin missed): the adapters the Twin found starved, when not all of them, as place's repair does;
+ * else the fewest items that take `loadCut` x `faults` off its load (at most half). When they refuse
+ * it (it is overloaded, and most of its adapters may starve): the fewest items that bring it to where
+ * they accept it or to the load the Twin accepted it with in the current plan, whichever comes first
+ * (a quiet window's load may be far below what it serves). A lone item is halved. Its knobs are then
+ * re-chosen keeping its slots where possible.
+ */
+function shedWhatTheTwinFaults(ctx: PlacementContext, bin: GpuBin, run: SimulationResult, acceptedDemand: number | undefined, faults: number): number[] {
   const slots = bin.verdict!.slots;
-  const faulted = bin.items.filter((i) => starved.has(ctx.items[i]!.id));
-  const shed = faulted.length > 0 && faulted.length < bin.count ? faulted : [];
-  for (const i of shed) bin.remove(i, ctx.items);
-  if (shed.length === 0 && acceptedDemand !== undefined && bin.demand > acceptedDemand) shed.push(...shedFewest(ctx, bin, (b) => b.demand <= acceptedDemand));
-  if (shed.length === 0) shed.push(...shedLargest(ctx, bin));
+  const before = bin.demand;
+  const lighter = (b: GpuBin): boolean => b.demand <= (1 - Math.min(0.5, loadCut * faults)) * before;
+  let shed: number[];
+  if (predictorsAccept(ctx, bin, slots)) {
+    const starved = new Set(ctx.criterion.kind === 'slo' ? starvedUnderSlo(run) : run.starvedAdapters);
+    const faulted = bin.items.filter((i) => starved.has(ctx.items[i]!.id));
+    if (faulted.length > 0 && faulted.length < bin.count) {
+      for (const i of faulted) bin.remove(i, ctx.items);
+      shed = faulted;
+    } else {
+      shed = shedFewest(ctx, bin, lighter);
+    }
+  } else {
+    const target = acceptedDemand !== undefined && before > acceptedDemand ? (b: GpuBin) => b.demand <= acceptedDemand : lighter;
+    shed = shedFewest(ctx, bin, (b) => target(b) || predictorsAccept(ctx, b, slots));
+  }
   bin.verdict = knobsKeepingSlots(ctx, bin, slots);
   bin.room = roomOf(bin, bin.verdict);
   return shed;

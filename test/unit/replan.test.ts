@@ -7,6 +7,8 @@ import { GpuBin } from '../../src/placement/gpu-bin.js';
 import { wholeItems } from '../../src/placement/items.js';
 import { bestKnobs } from '../../src/placement/knobs.js';
 import { replan } from '../../src/placement/replan.js';
+import type { GpuSimulator } from '../../src/placement/verify.js';
+import { simulateParsed, type ParsedScenario } from '../../src/twin/index.js';
 
 const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
 const llama = registry.get('llama-3.1-8b-instruct', 'h100-64gb');
@@ -145,5 +147,26 @@ describe('replan (predictors)', async () => {
     const first = await replan(verified, llama, verifiedCurrent);
     expect(first.gpus.every((g) => g.meets.basis === 'twin')).toBe(true);
     expect(strip(await replan(verified, llama, verifiedCurrent))).toEqual(strip(first));
+  });
+
+  it('with the Twin, sheds only off the GPUs it faults, and hands nothing back to them', async () => {
+    // a stand-in Twin (short runs; only its verdicts matter) that starves any GPU above a load limit
+    const rateOf = (sc: ParsedScenario): number => sc.adapters.reduce((sum, a) => sum + a.rate, 0);
+    const standIn = (limit: number): GpuSimulator => async (scenarios) => scenarios.map((sc) => ({ ...simulateParsed(sc, llama.profile), starvedAdapters: [], starved: rateOf(sc) > limit + 1e-9 }));
+    const spread = pool((i) => (i === 0 ? 6 : 0.6 + (i % 5) * 0.1), { criterion: 'throughput', verify: true, options: { verifyDurationS: 30, descend: false } });
+    const before = await place(parseWorkload(spread), llama, { simulate: standIn(Infinity) });
+    const perGpu = before.gpus.map((g) => g.adapters.reduce((sum, a) => sum + a.rate, 0));
+    expect(before.gpuCount).toBeGreaterThan(1);
+    // the busiest GPU gets 30 % more traffic and the limit sits just above every other GPU's load
+    const busiest = before.gpus[perGpu.indexOf(Math.max(...perGpu))]!;
+    const onBusiest = new Set(busiest.adapters.map((a) => a.id));
+    const limit = Math.max(...perGpu) * 1.1;
+    const hotter = { ...spread, adapters: spread.adapters.map((a) => ({ ...a, rate: onBusiest.has(a.id) ? a.rate * 1.3 : a.rate })) };
+    const p = await replan(parseWorkload(hotter), llama, before, { simulate: standIn(limit) });
+    expect(p.gpus.every((g) => g.meets.met && g.meets.basis === 'twin')).toBe(true);
+    expect(p.moves!.removed.map((r) => r.gpu)).toEqual([busiest.index]);
+    expect(p.moves!.count).toBe(p.moves!.removed[0]!.adapters.length);
+    const byPrevious = new Map(p.moves!.gpuMap.map((m) => [m.previous, m.gpu]));
+    expect(p.moves!.added.some((a) => a.gpu === byPrevious.get(busiest.index))).toBe(false);
   });
 });
