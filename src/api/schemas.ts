@@ -9,7 +9,7 @@ import { ProfileName, Scenario, SimulationResult } from '../twin/index.js';
  * The HTTP contract's named schemas (OpenAPI components). The domain schemas come from the core;
  * this file only gives them their public names and adds the HTTP-only shapes.
  */
-export const ScenarioBody = Scenario.meta({ id: 'Scenario', description: 'One GPU: engine settings, adapters, lengths, arrivals (DESIGN.md §5)' });
+export const ScenarioBody = Scenario.meta({ id: 'Scenario', description: 'One GPU: engine settings, adapters, lengths, arrivals (docs/design.md, section Scenario)' });
 export const WorkloadBody = Workload.meta({ id: 'Workload', description: 'Adapters of one base model and GPU type to place' });
 export const SimulationResultBody = SimulationResult.meta({ id: 'SimulationResult' });
 export const PredictionBody = Prediction.meta({ id: 'Prediction' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Answer of /v1/predict and `lora-placer predict` (DESIGN.md section 5). */
+/** Answer of /v1/predict and `lora-placer predict` (docs/design.md, section Prediction). */
 export const Prediction = z.object({
   throughput: z.number().nullable().describe('tokens/s (input + output) of completed requests; null on a memory error'),
   idealThroughput: z.number().describe('tokens/s demanded by the workload'),

@@ -17,7 +17,7 @@ export interface VerificationSummary {
   budgetExhausted: boolean;
 }
 
-/** The Placement answer (DESIGN.md section 5): GPUs with knobs, predictions and vLLM arguments, routing, unplaced. */
+/** The Placement answer (docs/design.md, section Placement): GPUs with knobs, predictions and vLLM arguments, routing, unplaced. */
 export function renderPlacement(
   workload: ParsedWorkload,
   ctx: PlacementContext,
