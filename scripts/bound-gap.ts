@@ -13,7 +13,7 @@ import { unlimitedWorkLimits } from '../src/shared/work-limits.js';
 import { embeddedProfiles } from '../src/profiles/index.js';
 import { PredictorRegistry } from '../src/ml/registry.js';
 import { parseWorkload, pack } from '../src/placement/index.js';
-import { assignmentScenario, rateBalancing } from '../src/placement/baselines.js';
+import { assignmentScenario, rateBalancing } from '../src/bench/baselines/placements.js';
 import { runsClean } from '../src/placement/verify.js';
 import { boundRatioBar, suiteCases } from '../src/bench/place.js';
 import { TwinPool } from '../src/jobs/simulate-pool.js';

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { PredictorRegistry } from '../ml/registry.js';
-import { assignmentScenario, dloraProactive, dynamoLike, rateBalancing, researchNextFit, roundRobin, type GpuAssignment } from '../placement/baselines.js';
+import { assignmentScenario, dloraProactive, dynamoLike, rateBalancing, researchNextFit, roundRobin, type GpuAssignment } from './baselines/placements.js';
 import { starvedUnderSlo, twinVerdict, type GpuCriterion } from '../placement/criterion.js';
 import { PlacementContext } from '../placement/context.js';
-import { fewestVerifiedGpus, verifySet, type GpuJudge } from '../placement/fewest-gpus.js';
+import { fewestVerifiedGpus, verifySet, type GpuJudge } from './baselines/fewest-gpus.js';
 import { atHeadroomLoad, confirmationSeedOffsets, reseeded } from '../placement/descend.js';
 import { gpuScenarioOf } from '../placement/gpu-scenario.js';
 import { parseWorkload, place, type GpuSimulator, type ParsedWorkload, type Placement } from '../placement/index.js';

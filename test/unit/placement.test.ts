@@ -2,10 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { embeddedProfiles, memoryErrorReason } from '../../src/profiles/index.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { computeFeatures } from '../../src/ml/features.js';
-import { Placement, pack, parseWorkload, place, type GpuSimulator, type Workload } from '../../src/placement/index.js';
+import { Placement, pack, parseWorkload, place, type GpuSimulator } from '../../src/placement/index.js';
 import { GpuBin } from '../../src/placement/gpu-bin.js';
-import { assignmentScenario, dloraProactive, dynamoLike, rateBalancing, researchNextFit, roundRobin, type GpuAssignment } from '../../src/placement/baselines.js';
-import { fewestVerifiedGpus } from '../../src/placement/fewest-gpus.js';
 import { itemOf, splitItem } from '../../src/placement/items.js';
 import { vllmArgs } from '../../src/placement/vllm-args.js';
 import { AppError } from '../../src/shared/errors.js';
@@ -14,24 +12,11 @@ import { simulateParsed, type ParsedScenario, type SimulationResult } from '../.
 import { balanceOver } from '../../src/placement/balance.js';
 import { confirmationSeedOffsets } from '../../src/placement/descend.js';
 import { rankedKnobs, twinKnobChoices } from '../../src/placement/knobs.js';
+import { skewedWorkload } from '../helpers/workloads.js';
 
 const profiles = embeddedProfiles();
 const registry = PredictorRegistry.fromDirectory(profiles);
 const llama = registry.get('llama-3.1-8b-instruct', 'h100-64gb');
-
-/** Dirichlet(0.5)-like popularity over `n` adapters with `demand` tokens/s of ShareGPT-length requests. */
-function skewedWorkload(n: number, demand: number, seed = 1, extra: Partial<Workload> = {}): Workload {
-  const rng = new Rng(seed, 9);
-  const w = Array.from({ length: n }, () => rng.gamma(0.5) + 1e-9);
-  const sum = w.reduce((s, x) => s + x, 0);
-  return {
-    model: 'llama-3.1-8b-instruct',
-    gpu: 'h100-64gb',
-    adapters: w.map((x, i) => ({ id: `a${i}`, rank: [8, 16, 32][i % 3]!, rate: Math.round((1e6 * (demand / 419) * x) / sum) / 1e6 })),
-    engine: { maxNumSeqs: 2048, maxNumBatchedTokens: 2048 },
-    ...extra,
-  };
-}
 
 function routedRates(p: Placement): Map<string, number> {
   const m = new Map<string, number>();
@@ -350,105 +335,5 @@ describe('descent below the verified count', () => {
     }
     expect(bins.reduce((s, b) => s + b.count, 0)).toBe(items.length);
     expect(balanceOver(packed.ctx, items, 3)).toBeNull();
-  });
-});
-
-describe('baselines', () => {
-  const workload = parseWorkload(skewedWorkload(90, 30_000, 8));
-  const totals = (gpus: GpuAssignment[]): Map<number, number> => {
-    const m = new Map<number, number>();
-    for (const g of gpus) for (const a of g.adapters) m.set(a.adapter, (m.get(a.adapter) ?? 0) + a.rate);
-    return m;
-  };
-  const coversAll = (gpus: GpuAssignment[]): void => {
-    const t = totals(gpus);
-    workload.adapters.forEach((a, i) => expect(t.get(i)).toBeCloseTo(a.rate, 9));
-    for (const g of gpus) {
-      expect(new Set(g.adapters.map((a) => a.adapter)).size).toBe(g.adapters.length);
-      expect(Math.max(...g.adapters.map((a) => workload.adapters[a.adapter]!.rank))).toBeLessThanOrEqual(g.maxLoraRank);
-    }
-  };
-
-  it('rate balancing evens out demand over k GPUs with one slot per adapter', () => {
-    const gpus = rateBalancing(workload, 4);
-    expect(gpus).toHaveLength(4);
-    coversAll(gpus);
-    for (const g of gpus) expect(g.maxLoras).toBe(g.adapters.length);
-    const loads = gpus.map((g) => g.adapters.reduce((s, a) => s + a.rate, 0));
-    expect(Math.max(...loads) / Math.min(...loads)).toBeLessThan(1.2);
-  });
-
-  it('round robin deals adapters in turn', () => {
-    const gpus = roundRobin(workload, 4);
-    coversAll(gpus);
-    expect(gpus.map((g) => g.adapters.length)).toEqual([23, 23, 22, 22]);
-  });
-
-  it('dLoRA-like placement replicates hot adapters and splits their traffic evenly', () => {
-    const gpus = dloraProactive(workload, llama.profile, 4);
-    coversAll(gpus);
-    const replicas = new Map<number, number[]>();
-    for (const g of gpus) for (const a of g.adapters) replicas.set(a.adapter, [...(replicas.get(a.adapter) ?? []), a.rate]);
-    for (const rates of replicas.values()) expect(new Set(rates.map((r) => r.toFixed(12))).size).toBe(1);
-  });
-
-  it('Dynamo-like allocation gives hot adapters replicas by load, splits their traffic evenly, and moves few adapters when a GPU is added', () => {
-    const gpus = dynamoLike(workload, 20);
-    coversAll(gpus);
-    const hosts = (set: GpuAssignment[]): Map<number, number> => {
-      const m = new Map<number, number>();
-      for (const g of set) for (const a of g.adapters) m.set(a.adapter, (m.get(a.adapter) ?? 0) + 1);
-      return m;
-    };
-    const replicas = hosts(gpus);
-    expect(Math.max(...replicas.values())).toBeGreaterThan(1);
-    expect([...replicas.values()].filter((n) => n === 1).length).toBeGreaterThan(workload.adapters.length / 2);
-    // rendezvous hashing: with a 21st GPU, adapters with one replica either stay or move to the new GPU
-    // (400 adapters, so that no GPU is left empty and positions stay GPU numbers)
-    const many = parseWorkload(skewedWorkload(400, 30_000, 8));
-    const base = dynamoLike(many, 20);
-    expect(base).toHaveLength(20);
-    const single = hosts(base);
-    const before = new Map(base.flatMap((g, i) => g.adapters.map((a) => [a.adapter, i] as const)));
-    const after = dynamoLike(many, 21);
-    expect(after).toHaveLength(21);
-    let moved = 0;
-    after.forEach((g, i) => {
-      for (const a of g.adapters) {
-        if (single.get(a.adapter) !== 1 || hosts(after).get(a.adapter) !== 1) continue;
-        if (before.get(a.adapter) !== i) {
-          moved++;
-          expect(after[i]!.adapters.length).toBeGreaterThan(0);
-          expect(i).toBe(20);
-        }
-      }
-    });
-    expect(moved).toBeGreaterThan(0);
-    expect(moved).toBeLessThan(many.adapters.length / 10);
-  });
-
-  it('the research next-fit uses as many GPUs as it needs and never splits an adapter', () => {
-    const gpus = researchNextFit(workload, llama);
-    coversAll(gpus);
-    expect(totals(gpus).size).toBe(workload.adapters.length);
-    expect(gpus.reduce((n, g) => n + g.adapters.length, 0)).toBe(workload.adapters.length);
-    for (const g of gpus) expect(g.maxLoras).toBeLessThanOrEqual(g.adapters.length);
-  });
-
-  it('finds the fewest GPU count that verifies, trying few counts', async () => {
-    // a fake Twin: a GPU starves when it carries more than 10 req/s
-    const simulate: GpuSimulator = async (scenarios) =>
-      scenarios.map((s) => {
-        const load = s.adapters.reduce((sum, a) => sum + a.rate, 0);
-        return { ...simulateParsed({ ...s, durationS: 1, adapters: s.adapters.slice(0, 1) }, llama.profile), starved: load > 10 };
-      });
-    const total = workload.adapters.reduce((s, a) => s + a.rate, 0);
-    const r = await fewestVerifiedGpus((k) => rateBalancing(workload, k).map((g) => assignmentScenario(workload, g, 2048, 2048)), 1, 64, simulate, 2);
-    expect(r.gpus).not.toBeNull();
-    const loads = rateBalancing(workload, r.gpus!).map((g) => g.adapters.reduce((s, a) => s + a.rate, 0));
-    expect(Math.max(...loads)).toBeLessThanOrEqual(10);
-    expect(Math.max(...rateBalancing(workload, r.gpus! - 1).map((g) => g.adapters.reduce((s, a) => s + a.rate, 0)))).toBeGreaterThan(10);
-    expect(r.gpus!).toBeGreaterThanOrEqual(Math.ceil(total / 10));
-    expect(r.tried.length).toBeLessThan(12);
   });
 });

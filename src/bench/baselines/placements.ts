@@ -1,11 +1,11 @@
-import type { Predictor } from '../ml/predictor.js';
-import { computeFeatures, featureCount } from '../ml/features.js';
-import { kvCapacityTokens, type Profile } from '../profiles/index.js';
-import type { ParsedScenario } from '../twin/index.js';
-import { PlacementContext } from './context.js';
-import { gpuScenarioOf } from './gpu-scenario.js';
-import { adapterLengthMeans } from './items.js';
-import type { ParsedWorkload } from './workload.js';
+import type { Predictor } from '../../ml/predictor.js';
+import { computeFeatures, featureCount } from '../../ml/features.js';
+import { kvCapacityTokens, type Profile } from '../../profiles/index.js';
+import type { ParsedScenario } from '../../twin/index.js';
+import { PlacementContext } from '../../placement/context.js';
+import { gpuScenarioOf } from '../../placement/gpu-scenario.js';
+import { adapterLengthMeans } from '../../placement/items.js';
+import type { ParsedWorkload } from '../../placement/workload.js';
 
 /** A baseline's answer for one GPU: adapters with the traffic routed to it, and its LoRA knobs. */
 export interface GpuAssignment {

@@ -1,5 +1,5 @@
-import type { ParsedScenario, SimulationResult } from '../twin/index.js';
-import { runsClean, type GpuSimulator } from './verify.js';
+import type { ParsedScenario, SimulationResult } from '../../twin/index.js';
+import { runsClean, type GpuSimulator } from '../../placement/verify.js';
 
 export interface VerifiedCount {
   /** the fewest GPU count that verified, or null when none up to the search limit did */
