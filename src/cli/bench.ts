@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
@@ -14,7 +13,7 @@ import { benchDrift, driftCases, driftSummary, formatDrift, type DriftRun } from
 import { TwinPool } from '../jobs/simulate-pool.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { writeJson } from './io.js';
-import { parseWorkers } from './simulate.js';
+import { intOption, numberOption, optionalNumber, parseCommandArgs, parseWorkers } from './args.js';
 
 export const benchHelp = `bench twin|predict|place|drift|http|robustness [--repeats N] [--json]   benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile requests
 
@@ -55,9 +54,10 @@ bench robustness            the service (dist/main.js) sent the hardening report
                             (--duration default 10, --repeats default 3 here)`;
 
 export async function runBench(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
+  const { values, positionals } = parseCommandArgs(
+    'bench',
+    argv,
+    {
       repeats: { type: 'string' },
       json: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
@@ -72,11 +72,10 @@ export async function runBench(argv: string[]): Promise<number> {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
     },
-    allowPositionals: true,
-    strict: true,
-  });
+    1,
+  );
   const target = positionals[0];
-  const repeats = positiveInt(values.repeats ?? (target === 'http' || target === 'robustness' ? '3' : '7'), '--repeats');
+  const repeats = intOption(values.repeats ?? (target === 'http' || target === 'robustness' ? '3' : '7'), '--repeats');
   const cpu = `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, node ${process.version}`;
   if (target === 'predict') {
     const rows = benchPredict(PredictorRegistry.fromDirectory(embeddedProfiles()), 20_000, repeats);
@@ -87,14 +86,14 @@ export async function runBench(argv: string[]): Promise<number> {
   if (target === 'place') return benchPlace(values, repeats, cpu);
   if (target === 'drift') return benchDriftDay(values, cpu);
   if (target === 'http') {
-    const o = { durationS: positiveInt(values.duration, '--duration'), connections: positiveInt(values.connections, '--connections'), repeats, refreshWorkloads: 8000 };
+    const o = { durationS: intOption(values.duration, '--duration'), connections: intOption(values.connections, '--connections'), repeats, refreshWorkloads: 8000 };
     const result = await benchHttp(o);
     if (values.json) writeJson(result, true);
     else process.stdout.write(`${formatHttpBench(result, o)}\n${cpu}\n`);
     return 0;
   }
   if (target === 'robustness') {
-    const o = { durationS: positiveInt(values.duration, '--duration'), repeats };
+    const o = { durationS: intOption(values.duration, '--duration'), repeats };
     const result = await benchRobustness(o);
     if (values.json) writeJson(result, true);
     else process.stdout.write(`${formatRobustnessBench(result, o)}\n${cpu}\n`);
@@ -159,8 +158,8 @@ async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Prom
 }
 
 async function benchPlaceAtSlo(flags: PlaceFlags, registry: PredictorRegistry, traceDir: string, workers: number, speed: unknown): Promise<number> {
-  const searchS = flags['best-known-s'] === undefined ? (flags.quick ? 0 : 120) : Number(flags['best-known-s']);
-  if (!(searchS >= 0)) throw new AppError('invalidInput', `--best-known-s: expected a non-negative number of seconds, got "${flags['best-known-s']}"`);
+  const given = flags['best-known-s'];
+  const searchS = given === undefined ? (flags.quick ? 0 : 120) : numberOption(given, '--best-known-s', 'non-negative', 'seconds');
   const pool = new TwinPool(workers);
   const rows: SloSuiteRow[] = [];
   const cases = suiteCases(traceDir, flags.quick);
@@ -191,7 +190,7 @@ async function benchPlaceAtSlo(flags: PlaceFlags, registry: PredictorRegistry, t
 async function benchDriftDay(flags: { json: boolean; quick: boolean; data: string; workers?: string | undefined; hysteresis: string }, cpu: string): Promise<number> {
   const traceDir = join(flags.data, 'traces');
   if (!existsSync(join(traceDir, 'splitwise_conv.csv'))) throw new AppError('dataFile', `bench drift: ${traceDir}/splitwise_conv.csv not found (--data DIR)`);
-  const hysteresis = optionalNumber(flags.hysteresis, '--hysteresis')!;
+  const hysteresis = numberOption(flags.hysteresis, '--hysteresis');
   const workers = parseWorkers(flags.workers);
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
   const pool = new TwinPool(workers);
@@ -209,17 +208,4 @@ async function benchDriftDay(flags: { json: boolean; quick: boolean; data: strin
   else process.stdout.write(`${runs.map(formatDrift).join('\n\n')}\n${cpu}; ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   const failed = summaries.some((s) => !(s.movesBarMet && s.gpuHoursBarMet && s.criterionBarMet));
   return failed ? 1 : 0;
-}
-
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new AppError('invalidInput', `${flag}: expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function optionalNumber(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new AppError('invalidInput', `${flag}: expected a number, got "${value}"`);
-  return n;
 }

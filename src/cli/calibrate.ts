@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { calibrate } from '../profiles/calibration/calibrate.js';
 import { defaultProfilesDir } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { sharegptTables } from '../twin/index.js';
+import { parseCommandArgs, requireOption } from './args.js';
 
 export const calibrateHelp = `calibrate --data DIR --gpu NAME [--model M]... [--max-model-len M=N]... [--out DIR]
 
@@ -15,21 +15,17 @@ and writes <out>/<model>@<gpu>.json (default out: the package's models/profiles)
   --check                compare with the existing files instead of writing; exit 1 on a difference`;
 
 export async function runCalibrate(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      data: { type: 'string' },
-      gpu: { type: 'string' },
-      model: { type: 'string', multiple: true },
-      'max-model-len': { type: 'string', multiple: true },
-      'mixed-runs-model': { type: 'string' },
-      out: { type: 'string' },
-      check: { type: 'boolean', default: false },
-    },
-    strict: true,
+  const { values } = parseCommandArgs('calibrate', argv, {
+    data: { type: 'string' },
+    gpu: { type: 'string' },
+    model: { type: 'string', multiple: true },
+    'max-model-len': { type: 'string', multiple: true },
+    'mixed-runs-model': { type: 'string' },
+    out: { type: 'string' },
+    check: { type: 'boolean', default: false },
   });
-  if (!values.data) throw new AppError('invalidInput', '--data: required (directory of measurement tables)');
-  if (!values.gpu) throw new AppError('invalidInput', '--gpu: required (name of the GPU the tables were measured on, e.g. h100-64gb)');
+  const data = requireOption(values.data, '--data', 'directory of measurement tables');
+  const gpu = requireOption(values.gpu, '--gpu', 'name of the GPU the tables were measured on, e.g. h100-64gb');
   const maxModelLen: Record<string, number> = {};
   for (const spec of values['max-model-len'] ?? []) {
     const [m, n] = spec.split('=');
@@ -45,8 +41,8 @@ export async function runCalibrate(argv: string[]): Promise<number> {
     sumSq += o * o;
   }
   const outcome = calibrate({
-    dataDir: values.data,
-    gpu: values.gpu,
+    dataDir: data,
+    gpu,
     ...(values.model ? { models: values.model } : {}),
     maxModelLen,
     ...(values['mixed-runs-model'] ? { mixedRunsModel: values['mixed-runs-model'] } : {}),

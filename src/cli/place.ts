@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { embeddedProfiles } from '../profiles/index.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
@@ -7,7 +6,7 @@ import { loadWorkLimits } from '../config.js';
 import { ManifestOptions, poolManifests, toYamlDocuments } from '../manifests/index.js';
 import { AppError } from '../shared/errors.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
-import { parseWorkers } from './simulate.js';
+import { parseCommandArgs, parseWorkers } from './args.js';
 
 export const placeHelp = `place [FILE] [--workers N] [--pretty] [--output placement|manifests ...]   Workload (object, array or JSONL; stdin when no FILE) -> Placement
 
@@ -39,9 +38,10 @@ function manifestOptions(values: Record<string, string | boolean | undefined>): 
 }
 
 export async function runPlace(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
+  const { values, positionals } = parseCommandArgs(
+    'place',
+    argv,
+    {
       workers: { type: 'string' },
       pretty: { type: 'boolean', default: false },
       output: { type: 'string', default: 'placement' },
@@ -52,9 +52,8 @@ export async function runPlace(argv: string[]): Promise<number> {
       'adapter-claim': { type: 'string' },
       gateway: { type: 'string' },
     },
-    allowPositionals: true,
-    strict: true,
-  });
+    1,
+  );
   if (values.output !== 'placement' && values.output !== 'manifests') throw new AppError('invalidInput', `--output: "${values.output}" is not one of placement, manifests`, { path: 'output' });
   if (!PoolNameArg.test(values.pool)) throw new AppError('invalidInput', '--pool: lowercase letters, digits, ".", "_" and "-", 1 to 63 characters, starting and ending alphanumeric', { path: 'pool' });
   const manifests = values.output === 'manifests' ? manifestOptions(values) : null;

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { embeddedProfiles } from '../profiles/index.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { parseScenario } from '../twin/index.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
+import { parseCommandArgs } from './args.js';
 
 export const predictHelp = `predict [FILE] [--pretty]   Scenario (object, array or JSONL; durationS and seed are ignored) -> Prediction
 
@@ -10,7 +10,7 @@ Answers from the distilled trees of models/predictors in microseconds: throughpu
 starvationProbability, starved, memoryError (from the profile's KV rule, never learned), itlMs, ttftMs.`;
 
 export async function runPredict(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { pretty: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseCommandArgs('predict', argv, { pretty: { type: 'boolean', default: false } }, 1);
   const input = readInputDocuments(positionals[0]);
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
   const answers = input.items.map((item, i) => {

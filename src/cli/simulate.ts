@@ -1,11 +1,9 @@
-import { parseArgs } from 'node:util';
-import { availableParallelism } from 'node:os';
 import { embeddedProfiles } from '../profiles/index.js';
-import { AppError } from '../shared/errors.js';
 import { checkSimulationWork, parseScenario, simulateParsed } from '../twin/index.js';
 import { loadWorkLimits } from '../config.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { simulateInPool } from '../jobs/simulate-pool.js';
+import { parseCommandArgs, parseWorkers } from './args.js';
 
 export const simulateHelp = `simulate [FILE] [--workers N] [--pretty]   Scenario (object, array or JSONL; stdin when no FILE) -> SimulationResult
 
@@ -13,12 +11,12 @@ Answers in input order: one object for an object, one JSON line per scenario oth
   --workers N   worker threads for several scenarios (default: all cores)`;
 
 export async function runSimulate(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { workers: { type: 'string' }, pretty: { type: 'boolean', default: false } },
-    allowPositionals: true,
-    strict: true,
-  });
+  const { values, positionals } = parseCommandArgs(
+    'simulate',
+    argv,
+    { workers: { type: 'string' }, pretty: { type: 'boolean', default: false } },
+    1,
+  );
   const workers = parseWorkers(values.workers);
   const input = readInputDocuments(positionals[0]);
   const profiles = embeddedProfiles();
@@ -40,11 +38,4 @@ export async function runSimulate(argv: string[]): Promise<number> {
   }
   await simulateInPool(scenarios, workers, (result) => writeJson(result, values.pretty));
   return 0;
-}
-
-export function parseWorkers(value: string | undefined): number {
-  if (value === undefined) return availableParallelism();
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new AppError('invalidInput', `--workers: expected a positive integer, got "${value}"`);
-  return n;
 }

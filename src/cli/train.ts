@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { bundleFiles, PredictorMetadata } from '../ml/bundle.js';
@@ -9,7 +8,7 @@ import { writeFlatBundle } from '../ml/bundle-store.js';
 import { defaultPredictorsDir } from '../ml/registry.js';
 import { localSweepRunner } from '../jobs/sweep-runner.js';
 import { trainPredictors } from '../jobs/train.js';
-import { parseWorkers } from './simulate.js';
+import { intOption, parseCommandArgs, parseWorkers, requireOption } from './args.js';
 
 export const trainHelp = `train --model M --gpu G [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] [--out DIR] [--created ISO] [--check]
 
@@ -21,27 +20,21 @@ models/predictors/<model>@<gpu>/ with metadata (dataset hash, seed, features, ho
   --check         retrain from a fresh dataset and compare byte for byte with the files in --out; exit 1 on a difference`;
 
 export async function runTrain(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' },
-      gpu: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      workloads: { type: 'string', default: '8000' },
-      runs: { type: 'string' },
-      dataset: { type: 'string' },
-      workers: { type: 'string' },
-      out: { type: 'string' },
-      created: { type: 'string' },
-      check: { type: 'boolean', default: false },
-    },
-    strict: true,
+  const { values } = parseCommandArgs('train', argv, {
+    model: { type: 'string' },
+    gpu: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    workloads: { type: 'string', default: '8000' },
+    runs: { type: 'string' },
+    dataset: { type: 'string' },
+    workers: { type: 'string' },
+    out: { type: 'string' },
+    created: { type: 'string' },
+    check: { type: 'boolean', default: false },
   });
-  if (!values.model) throw new AppError('invalidInput', '--model: required');
-  if (!values.gpu) throw new AppError('invalidInput', '--gpu: required');
-  const profile = embeddedProfiles().get(values.model, values.gpu);
-  const seed = positiveInt(values.seed, '--seed', true);
-  const workloads = positiveInt(values.workloads, '--workloads', false);
+  const profile = embeddedProfiles().get(requireOption(values.model, '--model'), requireOption(values.gpu, '--gpu'));
+  const seed = intOption(values.seed, '--seed', 0);
+  const workloads = intOption(values.workloads, '--workloads');
   if (values.runs && !existsSync(values.runs)) throw new AppError('invalidInput', `--runs: ${values.runs} does not exist`);
   const out = values.out ?? join(defaultPredictorsDir, `${profile.model}@${profile.gpu}`);
   let created = values.created ?? new Date().toISOString();
@@ -88,10 +81,4 @@ export async function runTrain(argv: string[]): Promise<number> {
     await runner.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
-}
-
-function positiveInt(value: string | undefined, name: string, allowZero: boolean): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new AppError('invalidInput', `${name}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`);
-  return n;
 }

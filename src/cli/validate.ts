@@ -1,6 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { parseScenario } from '../twin/index.js';
@@ -11,7 +10,7 @@ import { buildReport, formatReport, type RunComparison } from '../validation/rep
 import { casesOf } from '../validation/predictor-cases.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { evaluate } from '../ml/evaluate.js';
-import { parseWorkers } from './simulate.js';
+import { intOption, optionalNumber, parseCommandArgs, parseWorkers, requireOption } from './args.js';
 
 export const validateHelp = `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [gates]
 
@@ -25,31 +24,26 @@ errors on the same runs (SMAPE, R2, starvation accuracy and macro-F1) beside the
   --min-starvation-f1 F       exit 1 when a model's predicted starvation macro-F1 is below F`;
 
 export async function runValidate(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      runs: { type: 'string' },
-      reference: { type: 'string' },
-      gpu: { type: 'string', default: 'h100-64gb' },
-      seed: { type: 'string', default: '0' },
-      workers: { type: 'string' },
-      json: { type: 'string' },
-      'max-throughput-smape': { type: 'string' },
-      'max-predictor-smape': { type: 'string' },
-      'min-starvation-f1': { type: 'string' },
-    },
-    strict: true,
+  const { values } = parseCommandArgs('validate', argv, {
+    runs: { type: 'string' },
+    reference: { type: 'string' },
+    gpu: { type: 'string', default: 'h100-64gb' },
+    seed: { type: 'string', default: '0' },
+    workers: { type: 'string' },
+    json: { type: 'string' },
+    'max-throughput-smape': { type: 'string' },
+    'max-predictor-smape': { type: 'string' },
+    'min-starvation-f1': { type: 'string' },
   });
-  if (!values.runs) throw new AppError('invalidInput', '--runs: required (a table in the format of dt_validation_real_runs.csv)');
-  if (!existsSync(values.runs)) throw new AppError('invalidInput', `--runs: ${values.runs} does not exist`);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(seed) || seed < 0) throw new AppError('invalidInput', `--seed: expected a non-negative integer, got "${values.seed}"`);
-  const limit = positiveOption(values['max-throughput-smape'], '--max-throughput-smape');
-  const predictorLimit = positiveOption(values['max-predictor-smape'], '--max-predictor-smape');
-  const minF1 = positiveOption(values['min-starvation-f1'], '--min-starvation-f1');
-  const runs = readRealRuns(values.runs);
-  if (runs.length === 0) throw new AppError('dataFile', `${values.runs}: no runs with results or errors`);
-  const referenceFile = values.reference ?? join(dirname(values.runs), 'reference-twin-outputs', 'dt_validation_dt_outputs_mean_version.csv');
+  const runsFile = requireOption(values.runs, '--runs', 'a table in the format of dt_validation_real_runs.csv');
+  if (!existsSync(runsFile)) throw new AppError('invalidInput', `--runs: ${runsFile} does not exist`);
+  const seed = intOption(values.seed, '--seed', 0);
+  const limit = optionalNumber(values['max-throughput-smape'], '--max-throughput-smape', 'positive');
+  const predictorLimit = optionalNumber(values['max-predictor-smape'], '--max-predictor-smape', 'positive');
+  const minF1 = optionalNumber(values['min-starvation-f1'], '--min-starvation-f1', 'positive');
+  const runs = readRealRuns(runsFile);
+  if (runs.length === 0) throw new AppError('dataFile', `${runsFile}: no runs with results or errors`);
+  const referenceFile = values.reference ?? join(dirname(runsFile), 'reference-twin-outputs', 'dt_validation_dt_outputs_mean_version.csv');
   const reference = existsSync(referenceFile) ? readReferenceTwin(referenceFile) : new Map();
   const profiles = embeddedProfiles();
   const scenarios = runs.map((run) => {
@@ -107,11 +101,4 @@ export async function runValidate(argv: string[]): Promise<number> {
   }
   for (const f of failures) process.stderr.write(`${f}\n`);
   return failures.length > 0 ? 1 : 0;
-}
-
-function positiveOption(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n > 0)) throw new AppError('invalidInput', `${flag}: expected a positive number, got "${value}"`);
-  return n;
 }
