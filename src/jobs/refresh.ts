@@ -11,7 +11,7 @@ import { AppError } from '../shared/errors.js';
 import { MemoryPoolStore } from '../store/memory-store.js';
 import type { PoolStore, StoredJob } from '../store/pool-store.js';
 import type { RefreshProgress, RefreshWorkerInput, RefreshWorkerResult } from './refresh.worker.js';
-import { workerEntry } from './worker-file.js';
+import { workerEntry } from '../shared/worker-file.js';
 
 export type RefreshState = 'running' | 'replaced' | 'kept' | 'failed' | 'cancelled';
 

@@ -5,8 +5,8 @@ import type { PredictorBundle, PredictorMetrics } from '../ml/bundle.js';
 import { evaluate, type EvalCase } from '../ml/evaluate.js';
 import { featureNames } from '../ml/features.js';
 import { embeddedProfiles } from '../profiles/index.js';
-import { localSweepRunner } from './sweep-runner.js';
-import { studentPointPredictor, trainPredictors } from './train.js';
+import { localSweepRunner } from '../training/local-sweep-runner.js';
+import { studentPointPredictor, trainPredictors } from '../training/train.js';
 
 /** What the service hands a refresh thread. */
 export interface RefreshWorkerInput {

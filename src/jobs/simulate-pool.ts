@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { embeddedProfiles } from '../profiles/index.js';
 import { simulateParsed, type ParsedScenario, type SimulationResult } from '../twin/index.js';
-import { workerEntry } from './worker-file.js';
+import { workerEntry } from '../shared/worker-file.js';
 
 /**
  * Twin runs on worker threads that live as long as the pool (placement verification and benchmarks

@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { AppError, fromWireError } from '../shared/errors.js';
 import { runWorkTask, type WorkEnvelope, type WorkOutputs, type WorkTask } from './work-task.js';
-import { workerEntry } from './worker-file.js';
+import { workerEntry } from '../shared/worker-file.js';
 
 /** Where tasks run: worker threads in the service, the caller's thread in tests (same task code). */
 export interface WorkBackend {

@@ -1,0 +1,33 @@
+import { Piscina } from 'piscina';
+import type { DatasetRow } from '../ml/dataset.js';
+import type { ProfileStore } from '../profiles/index.js';
+import { workerEntry } from '../shared/worker-file.js';
+import { InlineSweepRunner } from './inline-sweep-runner.js';
+import type { SweepJob, SweepRunner } from './sweep-runner.js';
+
+/** Local worker threads for `threads` > 1, this thread otherwise. */
+export function localSweepRunner(threads: number, profiles: ProfileStore): SweepRunner {
+  return threads > 1 ? new LocalSweepRunner(threads) : new InlineSweepRunner(profiles);
+}
+
+/** Worker-thread pool (piscina) running src/training/sweep.worker (next to this file, .ts or .js). */
+export class LocalSweepRunner implements SweepRunner {
+  private readonly pool: Piscina;
+
+  constructor(threads: number) {
+    this.pool = new Piscina({ ...workerEntry(import.meta.url, 'sweep.worker'), minThreads: threads, maxThreads: threads });
+  }
+
+  async run(jobs: SweepJob[], onRow: (job: SweepJob, row: DatasetRow | null) => void, signal?: AbortSignal): Promise<void> {
+    await Promise.all(
+      jobs.map(async (job) => {
+        const row = (await this.pool.run(job, signal ? { signal } : {})) as DatasetRow | null;
+        onRow(job, row);
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
