@@ -10,7 +10,7 @@ import { ThreadBackend, WorkQueue, type WorkBackend } from '../jobs/work-queue.j
 import type { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
 import { Metrics } from '../obs/metrics.js';
-import type { ParsedWorkload } from '../placement/index.js';
+import type { ParsedWorkload, Placement } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { PoolObserver } from '../observe/pool-observer.js';
@@ -31,6 +31,7 @@ import { poolRoutes } from './pools.js';
 import { predictRoutes } from './predict.js';
 import type { Services } from './services.js';
 import { simulateRoutes } from './simulate.js';
+import { uiRoutes } from './ui.js';
 
 export interface AppDeps {
   profiles: ProfileStore;
@@ -151,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(placementRoutes, s);
   await app.register(modelRoutes, s);
   await app.register(poolRoutes, s);
+  await app.register(uiRoutes);
   return app;
 }
 
@@ -182,19 +184,31 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     onRejected: (kind, reason) => metrics.workRejected.inc({ kind, reason }),
   });
   const queue = work;
-  const placeWorkload: Services['place'] = async (workload, signal) => {
+  const placeWorkload: Services['place'] = async (workload, signal, current) => {
     const end = metrics.placementDuration.startTimer();
-    const answer = await queue.run({ kind: 'place', body: workload, limits, predictors: predictorRefs(predictors) }, signal);
+    const task = { kind: 'place' as const, body: workload, limits, predictors: predictorRefs(predictors), ...(current ? { current } : {}) };
+    const answer = await queue.run(task, signal);
     const w = answer.workload;
     end({ verified: String(w.verify) });
     metrics.placements.inc({ objective: w.objective, verified: String(w.verify) });
     return answer;
   };
   const replicaId = deps.replicaId ?? `${hostname()}:${randomUUID().slice(0, 8)}`;
+  // counted by the replica that stored the plan, so the sum over replicas counts each move once
+  const countMoves = (pool: string, placement: Placement): void => {
+    if (placement.moves) metrics.adapterMoves.inc({ pool }, placement.moves.count);
+  };
+  // a deleted pool's series go with it: pool names are the client's, the label set stays bounded by MAX_POOLS
+  const forgetPoolSeries = (pool: string): void => {
+    metrics.adapterMoves.remove({ pool });
+    metrics.observeErrors.remove({ pool });
+  };
   pools = new PoolPlans({
     store,
     predictors,
-    placeFn: async (w: ParsedWorkload) => (await placeWorkload(w)).placement,
+    placeFn: async (w: ParsedWorkload, current: Placement) => (await placeWorkload(w, undefined, current)).placement,
+    onPlanned: countMoves,
+    onForgotten: forgetPoolSeries,
     staleS: deps.poolStaleS ?? 900,
     maxPools: deps.maxPools ?? 256,
     replicaId,
@@ -218,7 +232,8 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const observer = new PoolObserver({
     store,
     prometheus: deps.prometheus ?? null,
-    place: (json) => placeWorkload(json),
+    place: (json, current) => placeWorkload(json, undefined, current),
+    onPlanned: countMoves,
     servedVersion: (model, gpu) => predictors.get(model, gpu).version,
     replicaId,
     maxPools: deps.maxPools ?? 256,

@@ -6,7 +6,8 @@ import { summaryOf, withLease, type PlanSummary, type PoolStore, type StoredPlan
 /** A pool's workload as last PUT and the placement computed for it. */
 export type PoolPlan = StoredPlan;
 
-export type PlaceFn = (w: ParsedWorkload) => Promise<Placement>;
+/** Places a pool's workload, re-planning from its current placement (few moves) when it has one. */
+export type PlaceFn = (w: ParsedWorkload, current: Placement) => Promise<Placement>;
 
 /** What an autoscaler reads (KEDA metrics-api JSON). */
 export interface AutoscaleAnswer {
@@ -28,6 +29,10 @@ export interface PoolPlansOptions {
   maxPools: number;
   /** this replica's name on leases */
   replicaId: string;
+  /** a plan this replica stored (counts its moves) */
+  onPlanned?: (pool: string, placement: Placement) => void;
+  /** a pool this replica deleted */
+  onForgotten?: (pool: string) => void;
   now?: () => number;
 }
 
@@ -64,7 +69,13 @@ export class PoolPlans {
     const plan: PoolPlan = { pool, workload, placement, updatedAt: t, computedAt: t };
     // checked again here, atomically: another replica may have added pools while this one was placing
     if ((await this.o.store.putPlan(plan, this.o.maxPools)) === 'full') throw this.full();
+    this.o.onPlanned?.(pool, placement);
     return plan;
+  }
+
+  /** the placement a pool serves now, if it exists (a re-plan starts from it) */
+  async current(pool: string): Promise<Placement | undefined> {
+    return (await this.o.store.getPlan(pool))?.placement;
   }
 
   async get(pool: string): Promise<PoolPlan> {
@@ -80,6 +91,7 @@ export class PoolPlans {
 
   async delete(pool: string): Promise<void> {
     if (!(await this.o.store.deletePlan(pool))) throw new AppError('notFound', `no pool "${pool}" (PUT /v1/pools/${pool} first)`, { pool });
+    this.o.onForgotten?.(pool);
   }
 
   isStale(plan: PlanSummary): boolean {
@@ -123,8 +135,8 @@ export class PoolPlans {
       const current = await this.o.store.getPlan(pool);
       // another replica may have re-planned it while this one waited for the lease
       if (!current || current.placement.modelVersion === served) return;
-      const placement = await this.o.placeFn(current.workload);
-      await this.o.store.replacePlanIf({ ...current, placement, computedAt: this.now() }, current.revision!);
+      const placement = await this.o.placeFn(current.workload, current.placement);
+      if (await this.o.store.replacePlanIf({ ...current, placement, computedAt: this.now() }, current.revision!)) this.o.onPlanned?.(pool, placement);
     });
   }
 

@@ -37,8 +37,9 @@ export interface Services {
   /**
    * Places a workload (the request body as text, or a workload already parsed) with the served
    * predictor on the work queue, counted in metrics; answers the parsed workload with the placement.
+   * Given the `current` placement of a pool, re-plans from it with few moves (the answer has `moves`).
    */
-  place(workload: string | ParsedWorkload, signal?: AbortSignal): Promise<{ workload: ParsedWorkload; placement: Placement }>;
+  place(workload: string | ParsedWorkload, signal?: AbortSignal, current?: Placement): Promise<{ workload: ParsedWorkload; placement: Placement }>;
   /** re-plans the pools of a model whose predictor was just swapped in (refresh, MODELS_DIR) */
   modelSwapped(p: Predictor): void;
   now(): number;

@@ -1,4 +1,4 @@
-import { place, parseWorkload, type ParsedWorkload, type Placement } from '../placement/index.js';
+import { place, parseWorkload, replan, type ParsedWorkload, type Placement } from '../placement/index.js';
 import { embeddedProfiles } from '../profiles/index.js';
 import { toWireError, type WireError } from '../shared/errors.js';
 import { parseJsonBody } from '../shared/json-body.js';
@@ -15,11 +15,12 @@ export const maxWorkerJsonValues = 2_000_000;
 /**
  * Work the service does off the event loop. `body` is the request body as received: the worker parses
  * and validates it, so a large or malformed document costs the HTTP thread nothing. Pools re-planned
- * after a model swap send the workload already parsed.
+ * after a model swap send the workload already parsed. A pool's re-plan sends its `current`
+ * placement: the answer then starts from it and moves few adapters (replan).
  */
 export type WorkTask =
   | { kind: 'simulate'; body: string; limits: WorkLimits }
-  | { kind: 'place'; body: string | ParsedWorkload; limits: WorkLimits; predictors: PredictorRef[] };
+  | { kind: 'place'; body: string | ParsedWorkload; limits: WorkLimits; predictors: PredictorRef[]; current?: Placement };
 
 export interface WorkOutputs {
   simulate: { model: string; gpu: string; result: SimulationResult };
@@ -54,6 +55,10 @@ async function placeTask(task: Extract<WorkTask, { kind: 'place' }>): Promise<Wo
   const workload = typeof task.body === 'string' ? parseWorkload(parseJsonBody(task.body, maxWorkerJsonValues)) : task.body;
   const predictor = registryFromRefs(task.predictors, embeddedProfiles()).get(workload.model, workload.gpu);
   // verification simulates in this thread: the task already holds one worker
-  const placement = await place(workload, predictor, { limits: task.limits });
+  const deps = { limits: task.limits };
+  const current = task.current;
+  // a pool moved to another model or GPU cannot keep its adapters where they are: placed from scratch
+  const continues = current !== undefined && current.model === workload.model && current.gpu === workload.gpu;
+  const placement = continues ? await replan(workload, predictor, current, deps) : await place(workload, predictor, deps);
   return { workload, placement };
 }

@@ -61,6 +61,12 @@ export class Metrics {
     labelNames: ['pool'] as const,
     registers: [this.registry],
   });
+  readonly adapterMoves = new Counter({
+    name: 'lora_placer_adapter_moves_total',
+    help: "Adapters loaded on a GPU that did not hold them, by the pool's re-plans (each a cold adapter load and a routing change); counted by the replica that stored the plan",
+    labelNames: ['pool'] as const,
+    registers: [this.registry],
+  });
   readonly storeErrors = new Counter({
     name: 'lora_placer_store_errors_total',
     help: 'Background reads and writes of the state store (Redis) that failed: scrapes that left the pool gauges out, re-plans not done (requests answer 503 LP_ERR_STORE_UNAVAILABLE, counted by the HTTP histogram)',

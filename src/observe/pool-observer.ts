@@ -9,8 +9,11 @@ export interface PoolObserverOptions {
   store: PoolStore;
   /** PROMETHEUS_URL and its limits; null: observed pools are refused */
   prometheus: PrometheusOptions | null;
-  /** places a workload given as JSON text (validated like a PUT body), on the work queue */
-  place: (workloadJson: string) => Promise<{ workload: ParsedWorkload; placement: Placement }>;
+  /**
+   * places a workload given as JSON text (validated like a PUT body), on the work queue; from the
+   * pool's current placement when there is one (a re-plan with few moves)
+   */
+  place: (workloadJson: string, current?: Placement) => Promise<{ workload: ParsedWorkload; placement: Placement }>;
   /** the model version served for a model@gpu: a plan computed with another one is re-planned */
   servedVersion: (model: string, gpu: string) => string;
   replicaId: string;
@@ -19,6 +22,8 @@ export interface PoolObserverOptions {
   staleS: number;
   /** a read that failed (metric, log line); the last plan stays */
   onFailure: (pool: string, err: Error) => void;
+  /** a plan this replica stored (counts its moves) */
+  onPlanned?: (pool: string, placement: Placement) => void;
   now?: () => number;
 }
 
@@ -50,11 +55,14 @@ export class PoolObserver {
     const now = this.now();
     const reading = await readTraffic(prometheus, source.prometheus);
     const adapters = mergeReading([], reading, now, source.prometheus.graceS);
-    const { workload, placement } = await this.o.place(JSON.stringify(nonEmpty(pool, observedWorkload(source, adapters, now))));
+    // a pool pushed until now keeps its adapters where they are
+    const existing = await this.o.store.getPlan(pool);
+    const { workload, placement } = await this.o.place(JSON.stringify(nonEmpty(pool, observedWorkload(source, adapters, now))), existing?.placement);
     const plan: StoredPlan = { pool, workload, placement, updatedAt: now, computedAt: now, source, observation: { attemptedAt: now, succeededAt: now, error: null, adapters, ignoredSeries: reading.ignoredSeries, replanned: true } };
     if ((await this.o.store.putPlan(plan, this.o.maxPools)) === 'full') {
       throw new AppError('conflict', `the service keeps ${this.o.maxPools} pools, the most MAX_POOLS allows; delete one first`, { limit: 'MAX_POOLS', allowed: this.o.maxPools });
     }
+    this.o.onPlanned?.(pool, placement);
     return plan;
   }
 
@@ -105,7 +113,8 @@ export class PoolObserver {
       const observation: Observation = { ...(plan.observation ?? { succeededAt: null, adapters: previous, ignoredSeries: 0, replanned: false }), attemptedAt: now, error: (err as Error).message };
       next = { ...plan, observation };
     }
-    await this.o.store.replacePlanIf(next, plan.revision!);
+    const stored = await this.o.store.replacePlanIf(next, plan.revision!);
+    if (stored && next.observation?.replanned) this.o.onPlanned?.(pool, next.placement);
   }
 
   private async read(plan: StoredPlan, source: PoolSource, previous: Observation['adapters'], now: number): Promise<StoredPlan> {
@@ -115,7 +124,8 @@ export class PoolObserver {
     const current = plan.placement.modelVersion === this.o.servedVersion(plan.workload.model, plan.workload.gpu);
     const observation: Observation = { attemptedAt: now, succeededAt: now, error: null, adapters, ignoredSeries: reading.ignoredSeries, replanned: false };
     if (current && withinHysteresis(plan.workload, workload, source.prometheus.hysteresis)) return { ...plan, updatedAt: now, observation };
-    const placed = await this.o.place(JSON.stringify(workload));
+    // the observer's hysteresis is on the workload (above); the re-plan itself starts from the current placement
+    const placed = await this.o.place(JSON.stringify(workload), plan.placement);
     return { ...plan, workload: placed.workload, placement: placed.placement, updatedAt: now, computedAt: now, observation: { ...observation, replanned: true } };
   }
 

@@ -44,6 +44,12 @@ describe('pools observed in Prometheus', async () => {
     const plan = await pool();
     expect(placedRate(plan.placement, 'ad-d')).toBeCloseTo(3, 6);
     expect(placedRate(plan.placement, 'ad-c')).toBe(0);
+    // re-planned from the plan it served: the new adapter is a move, the vanished one is removed
+    const moves = plan.placement.moves;
+    expect(moves.added.flatMap((a: { adapters: string[] }) => a.adapters)).toContain('ad-d');
+    expect(moves.removed.flatMap((r: { adapters: string[] }) => r.adapters)).toContain('ad-c');
+    const counted = (await app.inject({ url: '/metrics' })).body.split('\n').find((l) => l.startsWith('lora_placer_adapter_moves_total{pool="observed"}'));
+    expect(Number(counted?.split(' ').at(-1))).toBeGreaterThanOrEqual(moves.count);
   });
 
   it('does not re-plan a drift within the hysteresis, but keeps the plan fresh', async () => {
