@@ -9,6 +9,7 @@ import { defaultPredictorsDir } from '../ml/registry.js';
 import { localSweepRunner } from '../jobs/sweep-runner.js';
 import { trainPredictors } from '../jobs/train.js';
 import { intOption, parseCommandArgs, parseWorkers, requireOption } from './args.js';
+import { readJsonFile } from './io.js';
 
 export const trainHelp = `train --model M --gpu G [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] [--out DIR] [--created ISO] [--check]
 
@@ -41,7 +42,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   let scratch: string | null = null;
   let datasetFile = values.dataset;
   if (values.check) {
-    const existing = PredictorMetadata.parse(JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')));
+    const existing = PredictorMetadata.parse(readJsonFile(join(out, 'metadata.json')));
     created = values.created ?? existing.created;
     if (!datasetFile) {
       scratch = mkdtempSync(join(tmpdir(), 'lora-placer-train-'));

@@ -1,4 +1,5 @@
 import { AppError, invalidInput } from './errors.js';
+import { jsonSyntaxError } from './json-syntax.js';
 
 /**
  * Weight of a JSON document: 1 per value, 4 per object (an empty object can miss a few required
@@ -38,7 +39,8 @@ export function parseJsonBody(text: string, maxJsonValues: number): unknown {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw invalidInput('request body', [{ path: '(root)', message: `not valid JSON (${(err as Error).message.slice(0, 120)})` }]);
+    const e = jsonSyntaxError(text, err);
+    throw invalidInput('request body', [{ path: '(root)', message: `not valid JSON (line ${e.line}, column ${e.column}: ${e.message})` }]);
   }
   if (jsonWeightExceeds(value, maxJsonValues)) throw documentTooLarge(maxJsonValues);
   return value;

@@ -113,6 +113,7 @@ describe('request bodies parsed off the HTTP thread', () => {
   it('answers empty, malformed and over-heavy bodies with clear 4xx errors', () => {
     expect(errorOf(() => parseJsonBody('  ', 100)).message).toMatch(/empty/);
     expect(errorOf(() => parseJsonBody('{"a":', 100)).message).toMatch(/not valid JSON/);
+    expect(errorOf(() => parseJsonBody('{\n  "a": 1,\n}', 100)).message).toContain("not valid JSON (line 2, column 9: trailing comma before '}')");
     expect(errorOf(() => parseJsonBody(JSON.stringify(Array(200).fill(0)), 100)).code).toBe('LP_ERR_BODY_TOO_LARGE');
     expect(parseJsonBody('{"a":1}', 100)).toEqual({ a: 1 });
   });
