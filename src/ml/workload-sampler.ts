@@ -1,4 +1,4 @@
-import { kvCapacityTokens, memoryErrorReason, type Profile } from '../profiles/index.js';
+import { kvCapacityTokens, maxFeasibleSlots, memoryErrorReason, type Profile } from '../profiles/index.js';
 import { Rng } from '../shared/rng.js';
 import { allowedMaxLoraRanks, type Scenario } from '../twin/index.js';
 import { benchmarkClientMaxInFlight } from './protocol.js';
@@ -13,18 +13,6 @@ const researchAdapterCounts = [8, 16, 32, 64, 96, 128, 160, 192, 256, 320, 384];
 
 const logUniform = (rng: Rng, lo: number, hi: number): number => Math.exp(Math.log(lo) + rng.next() * (Math.log(hi) - Math.log(lo)));
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(items.length)]!;
-
-/** Largest --max-loras that still starts with this --max-lora-rank (at most `cap`). */
-export function maxFeasibleSlots(profile: Profile, maxLoraRank: number, cap: number): number {
-  let lo = 0;
-  let hi = cap;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (memoryErrorReason(profile, kvCapacityTokens(profile, mid, maxLoraRank), mid, maxLoraRank) === null) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
 
 /**
  * One random but plausible workload for `profile`: 1-1024 served adapters, rank mixes of 8-64,

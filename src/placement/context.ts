@@ -1,7 +1,6 @@
 import type { Predictor } from '../ml/predictor.js';
 import { computeFeatures, featureCount, featureNames, type WorkloadShape } from '../ml/features.js';
-import { maxFeasibleSlots } from '../ml/workload-sampler.js';
-import { kvCapacityTokens, type Profile } from '../profiles/index.js';
+import { kvCapacityTokens, maxFeasibleSlots, type Profile } from '../profiles/index.js';
 import { allowedMaxLoraRanks } from '../twin/index.js';
 import { criterionOf, type GpuCriterion } from './criterion.js';
 import type { GpuBin, GpuVerdict } from './gpu-bin.js';

@@ -60,3 +60,15 @@ export function memoryErrorReason(profile: Profile, kvTokens: number, slots: num
   }
   return null;
 }
+
+/** Largest --max-loras that still starts with this --max-lora-rank (at most `cap`). */
+export function maxFeasibleSlots(profile: Profile, maxLoraRank: number, cap: number): number {
+  let lo = 0;
+  let hi = cap;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (memoryErrorReason(profile, kvCapacityTokens(profile, mid, maxLoraRank), mid, maxLoraRank) === null) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { embeddedProfiles, kvCapacityTokens, memoryErrorReason } from '../../src/profiles/index.js';
+import { embeddedProfiles, kvCapacityTokens, maxFeasibleSlots, memoryErrorReason } from '../../src/profiles/index.js';
 import { testProfile } from '../helpers/profile.js';
 
 describe('KV capacity', () => {
@@ -40,5 +40,12 @@ describe('KV capacity', () => {
         }
       }
     }
+  });
+
+  it('finds the largest slot count that starts', () => {
+    const profile = embeddedProfiles().get('llama-3.1-8b-instruct', 'h100-64gb');
+    const perSlot = profile.kvCapacity.ranks.find((c) => c.rank === 16)!.tokensPerSlot;
+    expect(maxFeasibleSlots(profile, 16, 1000)).toBe(224 + Math.floor((138_272 - 131_072) / perSlot));
+    expect(maxFeasibleSlots(profile, 8, 50)).toBe(50);
   });
 });

@@ -10,7 +10,7 @@ import { compile, flatten, treeStats, walk, TreeJson } from '../../src/ml/tree.j
 import { trainForest, predictForest, toMlRandomForestJson } from '../../src/ml/forest.js';
 import { fitStudent } from '../../src/ml/distill.js';
 import { computeFeatures, featureCount, featureNames } from '../../src/ml/features.js';
-import { maxFeasibleSlots, sampleWorkload } from '../../src/ml/workload-sampler.js';
+import { sampleWorkload } from '../../src/ml/workload-sampler.js';
 import { appendLines, headerFor, openDataset, datasetHash } from '../../src/ml/dataset.js';
 import { runSweep } from '../../src/training/sweep.js';
 import { InlineSweepRunner } from '../../src/training/inline-sweep-runner.js';
@@ -161,10 +161,6 @@ describe('workload sampler', () => {
     expect(Math.max(...served)).toBeGreaterThan(500);
   });
 
-  it('finds the largest slot count that starts', () => {
-    expect(maxFeasibleSlots(profile, 16, 1000)).toBe(224 + Math.floor((138_272 - 131_072) / profile.kvCapacity.ranks.find((c) => c.rank === 16)!.tokensPerSlot));
-    expect(maxFeasibleSlots(profile, 8, 50)).toBe(50);
-  });
 });
 
 describe('sweep dataset', () => {
