@@ -1,0 +1,68 @@
+import { Script } from 'node:vm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { uiCsp } from '../../src/api/ui.js';
+import { uiJs } from '../../src/api/ui/client.js';
+import { buildTestApp } from '../helpers/app.js';
+
+describe('the web view at /ui', async () => {
+  const app = await buildTestApp({ apiToken: 'ui-test-token', authScope: 'all' });
+  afterAll(() => app.close());
+
+  it('answers the page as HTML with a CSP that allows no inline or foreign script, without a token', async () => {
+    const r = await app.inject({ url: '/ui' });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.headers['content-security-policy']).toBe(uiCsp);
+    expect(uiCsp).toMatch(/script-src 'self';/);
+    expect(uiCsp).toMatch(/default-src 'none'/);
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+    expect(r.body).toMatch(/^<!doctype html>/);
+    // every script is a file of this service: none inline, none from elsewhere
+    const scripts = [...r.body.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts.map((m) => /src="([^"]+)"/.exec(m[1]!)?.[1])).toEqual([
+      '/ui/assets/chart.umd.min.js',
+      '/ui/assets/ui.js',
+    ]);
+    expect(scripts.every((m) => m[2]!.trim() === '')).toBe(true);
+    expect(r.body).not.toMatch(/\sstyle=|<style|https?:\/\//);
+  });
+
+  it('serves its script, style sheet and Chart.js with their content types', async () => {
+    const js = await app.inject({ url: '/ui/assets/ui.js' });
+    expect(js.statusCode).toBe(200);
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(js.body).toBe(uiJs);
+    const css = await app.inject({ url: '/ui/assets/ui.css' });
+    expect(css.statusCode).toBe(200);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.body).toMatch(/\.gpu-card/);
+    const chart = await app.inject({ url: '/ui/assets/chart.umd.min.js' });
+    expect(chart.statusCode).toBe(200);
+    expect(chart.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(chart.body).toMatch(/Chart\.js v4\.6\.1/);
+    expect(chart.body.length).toBeGreaterThan(100_000);
+  });
+
+  it('ships a script that parses and builds no HTML from strings', () => {
+    expect(() => new Script(uiJs)).not.toThrow();
+    expect(uiJs).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
+  });
+
+  it('answers an unknown asset 404 in the error shape, and does not echo an odd name', async () => {
+    const r = await app.inject({ url: '/ui/assets/nope.js' });
+    expect(r.statusCode).toBe(404);
+    expect(r.headers['content-type']).toMatch(/^application\/json/);
+    expect(r.json()).toEqual({
+      error: { code: 'LP_ERR_NOT_FOUND', message: expect.stringMatching(/^no UI asset "nope\.js"/) },
+    });
+    const odd = await app.inject({ url: `/ui/assets/${encodeURIComponent('<img src=x>')}` });
+    expect(odd.statusCode).toBe(404);
+    expect(odd.json().error.code).toBe('LP_ERR_NOT_FOUND');
+    expect(odd.body).not.toMatch(/<img/);
+  });
+
+  it('is not in the OpenAPI document', async () => {
+    const doc = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/ui'))).toEqual([]);
+  });
+});
