@@ -32,7 +32,7 @@ const workload = {
     })),
   ],
   verify: true,
-  options: { verifyDurationS: 120 },
+  options: { verifyDurationS: 600 },
 };
 
 describe('the web view in a headless browser', () => {
