@@ -32,6 +32,14 @@ export const featureVersion = 2;
 export type FeatureName = (typeof featureNames)[number];
 export const featureCount = featureNames.length;
 
+/**
+ * Each feature's column in the vector, by name: `x[featureColumn.demand_tokens_per_s]`. The trees split
+ * on these column numbers, so the order of `featureNames` is part of every stored model.
+ */
+export const featureColumn = Object.freeze(Object.fromEntries(featureNames.map((name, column) => [name, column]))) as {
+  readonly [Name in FeatureName]: number;
+};
+
 /** What the features are computed from: one server's engine settings and its adapters' traffic. */
 export interface WorkloadShape {
   /** per-adapter request rates (req/s) */
@@ -73,32 +81,36 @@ export function computeFeatures(profile: Profile, w: WorkloadShape, out: Float64
   }
   const meanRate = sum / n;
   const meanRank = rankSum / n;
-  out[0] = sum;
-  out[1] = Math.sqrt(Math.max(0, sumSq / n - meanRate * meanRate));
-  out[2] = maxRank;
-  out[3] = meanRank;
-  out[4] = Math.sqrt(Math.max(0, rankSq / n - meanRank * meanRank));
-  out[5] = w.slots;
-  out[6] = w.servedAdapters;
-  out[7] = w.inputMean;
-  out[8] = w.outputMean;
-  out[9] = sum * (w.inputMean + w.outputMean);
-  out[10] = w.kvCacheTokens;
+  const column = featureColumn;
+  const demand = sum * (w.inputMean + w.outputMean);
+  out[column.sum_rate] = sum;
+  out[column.std_rate] = Math.sqrt(Math.max(0, sumSq / n - meanRate * meanRate));
+  out[column.max_rank] = maxRank;
+  out[column.mean_rank] = meanRank;
+  out[column.std_rank] = Math.sqrt(Math.max(0, rankSq / n - meanRank * meanRank));
+  out[column.adapter_slots] = w.slots;
+  out[column.served_adapters] = w.servedAdapters;
+  out[column.mean_input_tokens] = w.inputMean;
+  out[column.mean_output_tokens] = w.outputMean;
+  out[column.demand_tokens_per_s] = demand;
+  out[column.kv_cache_tokens] = w.kvCacheTokens;
   let descending: ArrayLike<number> | null = w.ratesDescending === true ? w.rates : null;
   if (descending === null && w.slots < n && sum > 0) descending = sortedDescending(w.rates);
-  out[11] = w.slots >= n || sum <= 0 ? 1 : topShare(descending!, w.slots, sum);
-  out[12] = sumSq > 0 ? (sum * sum) / sumSq : 0;
-  out[13] = w.maxLoraRank;
-  out[14] = saturatedCapacity(profile, w, Math.min(w.slots, n));
+  out[column.top_slots_rate_share] = w.slots >= n || sum <= 0 ? 1 : topShare(descending!, w.slots, sum);
+  out[column.effective_adapters] = sumSq > 0 ? (sum * sum) / sumSq : 0;
+  out[column.max_lora_rank] = w.maxLoraRank;
+  const capacity = saturatedCapacity(profile, w, Math.min(w.slots, n));
+  out[column.capacity_tokens_per_s] = capacity;
   // demand over capacity: the ratio a tree cannot form from its two inputs
-  out[15] = out[14] > 0 ? out[9] / out[14] : 0;
+  out[column.load] = capacity > 0 ? demand / capacity : 0;
   const residence = residenceSeconds(profile, w, sum);
-  out[16] = activeAdapters(w.rates, residence) / w.slots;
-  out[17] = w.maxNumSeqs;
-  out[18] = w.maxNumBatchedTokens;
-  const cycle = sum * residence > w.slots ? slotCycleSeconds((descending ??= sortedDescending(w.rates)), sum, w.slots, residence) : 0;
-  out[19] = cycle;
-  out[20] = (cycle / 2 + residence) / protocolDurationS;
+  out[column.active_adapters_per_slot] = activeAdapters(w.rates, residence) / w.slots;
+  out[column.max_num_seqs] = w.maxNumSeqs;
+  out[column.max_num_batched_tokens] = w.maxNumBatchedTokens;
+  const cycle =
+    sum * residence > w.slots ? slotCycleSeconds((descending ??= sortedDescending(w.rates)), sum, w.slots, residence) : 0;
+  out[column.slot_cycle_s] = cycle;
+  out[column.backlog_fraction] = (cycle / 2 + residence) / protocolDurationS;
   return out;
 }
 

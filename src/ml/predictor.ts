@@ -1,7 +1,7 @@
 import { memoryErrorReason, type Profile } from '../profiles/index.js';
 import { resolveScenario, type ParsedScenario } from '../twin/index.js';
 import type { PredictorBundle } from './bundle.js';
-import { computeFeatures, featureCount } from './features.js';
+import { computeFeatures, featureColumn, featureCount } from './features.js';
 import type { Prediction } from './prediction.js';
 import { flatten, walk } from './tree.js';
 import { targetNames, targets, type TargetName } from './targets.js';
@@ -49,7 +49,7 @@ export class Predictor {
     const resolved = resolveScenario(scenario, this.profile);
     const e = resolved.engine;
     const x = computeFeatures(this.profile, workloadShape(resolved));
-    const ideal = x[9]!;
+    const ideal = x[featureColumn.demand_tokens_per_s]!;
     const reason = memoryErrorReason(this.profile, e.kvCacheTokens, e.maxLoras, e.maxLoraRank);
     if (reason) {
       const none = { throughput: null, starvationProbability: null, starved: null, itlMs: null, ttftMs: null, ttftP99Ms: null, itlP99Ms: null, worstAdapterTtftMs: null };

@@ -1,7 +1,7 @@
 import type { DatasetRow } from './dataset.js';
-import { featureNames } from './features.js';
+import { featureColumn } from './features.js';
 
-const demandColumn = featureNames.indexOf('demand_tokens_per_s');
+const demandColumn = featureColumn.demand_tokens_per_s;
 
 /** log of a latency in ms (latencies span 10 ms to an hour); null when it was not measured. */
 const logMs = (ms: number | null | undefined): number | null => (ms !== null && ms !== undefined && ms > 0 ? Math.log(ms) : null);

@@ -1,5 +1,5 @@
 import type { Predictor } from '../ml/predictor.js';
-import { computeFeatures, featureCount, featureNames, type WorkloadShape } from '../ml/features.js';
+import { computeFeatures, featureColumn, featureCount, type WorkloadShape } from '../ml/features.js';
 import { kvCapacityTokens, maxFeasibleSlots, type Profile } from '../profiles/index.js';
 import { allowedMaxLoraRanks } from '../twin/index.js';
 import { criterionOf, type GpuCriterion } from './criterion.js';
@@ -7,7 +7,8 @@ import type { GpuBin, GpuVerdict } from './gpu-bin.js';
 import type { PlacementItem } from './items.js';
 import type { ParsedWorkload, PlacementOptions } from './workload.js';
 
-const capacityColumn = featureNames.indexOf('capacity_tokens_per_s');
+const capacityColumn = featureColumn.capacity_tokens_per_s;
+const demandColumn = featureColumn.demand_tokens_per_s;
 
 /** --max-loras values placement considers: dense where a step matters, sparse where it does not. */
 export const slotGrid: readonly number[] = [
@@ -137,7 +138,7 @@ export class PlacementContext {
     s.kvCacheTokens = kv;
     const x = computeFeatures(this.profile, s, this.x);
     const p = this.predictor.predictFeatures(x);
-    const ideal = x[9]!;
+    const ideal = x[demandColumn]!;
     const servedFraction = ideal > 0 ? p.throughput / ideal : 1;
     const c = this.constraints;
     const feasible =

@@ -9,7 +9,7 @@ import { trainCart } from '../../src/ml/cart.js';
 import { compile, flatten, treeStats, walk, TreeJson } from '../../src/ml/tree.js';
 import { trainForest, predictForest, toMlRandomForestJson } from '../../src/ml/forest.js';
 import { fitStudent } from '../../src/ml/distill.js';
-import { computeFeatures, featureCount, featureNames } from '../../src/ml/features.js';
+import { computeFeatures, featureColumn, featureCount, featureNames } from '../../src/ml/features.js';
 import { sampleWorkload } from '../../src/ml/workload-sampler.js';
 import { appendLines, headerFor, openDataset, datasetHash } from '../../src/ml/dataset.js';
 import { runSweep } from '../../src/training/sweep.js';
@@ -122,7 +122,7 @@ describe('features', () => {
       maxNumBatchedTokens: 2048,
       maxNumSeqs: 256,
     });
-    const f = (name: (typeof featureNames)[number]) => x[featureNames.indexOf(name)]!;
+    const f = (name: (typeof featureNames)[number]) => x[featureColumn[name]]!;
     expect(x).toHaveLength(featureCount);
     expect(f('sum_rate')).toBe(6);
     expect(f('std_rate')).toBeCloseTo(Math.sqrt(2 / 3), 12);
@@ -137,6 +137,13 @@ describe('features', () => {
     expect(f('load')).toBeCloseTo(1800 / f('capacity_tokens_per_s'), 12);
     expect(f('capacity_tokens_per_s')).toBeGreaterThan(5_000);
     expect(f('capacity_tokens_per_s')).toBeLessThan(40_000);
+  });
+
+  it('names every column in vector order (the stored trees split on these numbers)', () => {
+    expect(Object.keys(featureColumn)).toEqual([...featureNames]);
+    featureNames.forEach((name, column) => expect(featureColumn[name]).toBe(column));
+    expect(featureColumn.demand_tokens_per_s).toBe(9);
+    expect(Object.isFrozen(featureColumn)).toBe(true);
   });
 });
 
