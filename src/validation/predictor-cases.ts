@@ -31,8 +31,9 @@ export function casesOf(profile: Profile, runs: RealRun[]): EvalCase[] {
 }
 
 /**
- * The research system's predictors on its test set built from the same real runs (reference-pipeline.md
- * section 2.3: RandomForest and the single "fast" tree; SMAPE without the factor 2).
+ * The research system's predictors on its test set built from the same real runs, as its authors reported
+ * them (RandomForest and the single "fast" tree; SMAPE without the factor 2; the source is named in
+ * docs/accuracy.md, section Where the real runs come from).
  */
 export const researchPredictorScores: Record<string, { forest: ResearchScore; fastTree: ResearchScore; testRows: number }> = {
   'llama-3.1-8b-instruct': { forest: { throughputSmape: 4.39, r2: 0.95, itlSmape: 10.99, accuracy: 0.95, macroF1: 0.95 }, fastTree: { throughputSmape: 10.25, r2: 0.85, itlSmape: 18.16, accuracy: 0.92, macroF1: 0.92 }, testRows: 133 },
