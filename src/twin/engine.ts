@@ -8,6 +8,7 @@ import { RunningBatch } from './running-batch.js';
 import type { ResolvedEngine, ResolvedScenario } from './scenario.js';
 import { V1Scheduler, type StepPlan } from './scheduler.js';
 import { EnginePauses } from './engine-pauses.js';
+import { KvBlocks } from './kv-blocks.js';
 import { diskLoadMs, forwardMs, gpuLoadMs, schedulerMs } from './step-time.js';
 import { WaitingQueue } from './waiting-queue.js';
 
@@ -92,7 +93,7 @@ export class TwinEngine {
 
   private readonly observer: EngineObserver | undefined;
   private readonly fastForward: boolean;
-  private readonly totalBlocks: number;
+  private readonly kv: KvBlocks;
   private readonly pauses: EnginePauses | null;
 
   constructor(resolved: ResolvedScenario, private readonly adapters: EngineAdapter[], options: EngineOptions = {}) {
@@ -124,9 +125,9 @@ export class TwinEngine {
       },
       this.metrics.byAdapter !== null,
     );
-    this.waiting = new WaitingQueue(this.req, n, (a) => this.batch.runningPerAdapter[a]! > 0);
-    this.scheduler = new V1Scheduler(this.req, this.batch, this.waiting, this.cache, this.metrics, this.engine, this.profile.blockSize, options.observer?.onPreempt);
-    this.totalBlocks = this.scheduler.freeBlocks;
+    this.waiting = new WaitingQueue(this.req, n, (a) => this.batch.isRunning(a));
+    this.kv = new KvBlocks(this.engine.kvCacheTokens, this.profile.blockSize);
+    this.scheduler = new V1Scheduler(this.req, this.batch, this.waiting, this.cache, this.kv, this.metrics, this.engine, options.observer?.onPreempt);
     const index = new Map(adapters.map((a, i) => [a.id, i]));
     this.pauses = this.profile.pauses ? new EnginePauses(this.profile.pauses, resolved.seed) : null;
     this.arrivals = new ArrivalSource(adapters, resolved.scenario.arrivals ?? { process: 'poisson' }, resolved.seed, index, this.horizon);
@@ -169,7 +170,7 @@ export class TwinEngine {
         running: this.batch.count,
         waiting: this.waiting.size,
         adapters: this.batch.activeAdapters,
-        usedBlocks: this.totalBlocks - this.scheduler.freeBlocks,
+        usedBlocks: this.kv.used,
         loadMs: plan.loadMs,
       });
     }
@@ -227,7 +228,7 @@ export class TwinEngine {
     const windowMs = (this.horizon - t) * 1000;
     k = Math.min(k, Math.max(1, stepsWithin(windowMs, firstMs, growthMs)));
     // the first step's blocks are already allocated; later steps must fit in what is free
-    let free = this.scheduler.freeBlocks;
+    let free = this.kv.free;
     const blockSize = this.profile.blockSize;
     for (let j = 1; j < k; j++) {
       if (j >= blockSize && free >= this.batch.decoders * Math.ceil((k - j) / blockSize)) break;
@@ -243,9 +244,9 @@ export class TwinEngine {
   }
 
   private finishSteps(plan: StepPlan, steps: number, firstMs: number, growthMs: number, totalMs: number, tEnd: number): void {
-    const { batch, req, metrics } = this;
-    for (let j = 1; j < steps; j++) this.scheduler.freeBlocks -= batch.blocksNeeded(j);
-    batch.decodeCounter += steps;
+    const { batch, req, metrics, kv } = this;
+    for (let j = 1; j < steps; j++) kv.allocate(batch.blocksNeeded(j));
+    batch.advanceDecodes(steps);
     metrics.onStep(totalMs, steps, batch.count, batch.activeAdapters);
     if (plan.decodes > 0) {
       // gaps of the decoders; with growing steps, record the run's mean (growth is a fraction of a ms)
@@ -253,8 +254,8 @@ export class TwinEngine {
       metrics.onGaps(gapMs, plan.decodes * steps);
       const byAdapter = metrics.byAdapter;
       if (byAdapter) for (let k = 0; k < batch.decodingAdapterCount; k++) {
-        const a = batch.decodingAdapters[k]!;
-        byAdapter.onGaps(a, gapMs, batch.decodersPerAdapter[a]! * steps);
+        const adapter = batch.decodingAdapter(k);
+        byAdapter.onGaps(adapter, gapMs, batch.decodersOf(adapter) * steps);
       }
     }
     for (let i = 0; i < plan.prefillCount; i++) {
@@ -268,22 +269,18 @@ export class TwinEngine {
         metrics.byAdapter?.onGaps(req.adapter[id]!, (tEnd - req.lastTokenTime[id]!) * 1000, 1);
       }
       req.generated[id] = req.generated[id]! + 1;
-      if (batch.prefillTail === id) batch.prefillTail = -1;
+      batch.prefillDone(id);
       if (req.generated[id]! >= req.output[id]!) this.complete(id, tEnd);
       else batch.addDecoder(id);
     }
-    while (batch.nextFinishKey() <= batch.decodeCounter) {
-      const id = batch.finishHeap.topId();
-      batch.finishHeap.pop();
-      this.complete(id, tEnd);
-    }
+    for (let id = batch.popFinished(); id >= 0; id = batch.popFinished()) this.complete(id, tEnd);
   }
 
   private complete(id: number, t: number): void {
     const { req, batch } = this;
     const freed = req.state[id] === RequestState.Decoding ? batch.removeDecoder(id) : req.blocks[id]!;
     batch.unlink(id);
-    this.scheduler.freeBlocks += freed;
+    this.kv.release(freed);
     req.state[id] = RequestState.Done;
     this.metrics.onComplete(req, id, t);
     this.observer?.onComplete?.({

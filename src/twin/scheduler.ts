@@ -1,4 +1,5 @@
 import type { AdapterCache } from './adapter-cache.js';
+import type { KvBlocks } from './kv-blocks.js';
 import type { Metrics } from './metrics.js';
 import { RequestState, type RequestTable } from './request-table.js';
 import type { RunningBatch } from './running-batch.js';
@@ -59,7 +60,6 @@ export class StepPlan {
  *    a request whose adapter would push the batch over --max-loras is skipped and the scan goes on.
  */
 export class V1Scheduler {
-  freeBlocks: number;
   readonly plan = new StepPlan();
 
   constructor(
@@ -67,13 +67,11 @@ export class V1Scheduler {
     private readonly batch: RunningBatch,
     private readonly waiting: WaitingQueue,
     private readonly cache: AdapterCache,
+    private readonly kv: KvBlocks,
     private readonly metrics: Metrics,
     private readonly engine: ResolvedEngine,
-    private readonly blockSize: number,
     private readonly onPreempt?: (id: number, adapter: number, atS: number) => void,
-  ) {
-    this.freeBlocks = Math.floor(engine.kvCacheTokens / blockSize);
-  }
+  ) {}
 
   schedule(now: number): StepPlan {
     const plan = this.plan;
@@ -88,7 +86,7 @@ export class V1Scheduler {
   }
 
   private scheduleRunning(now: number, plan: StepPlan): number {
-    const { batch, req, blockSize } = this;
+    const { batch, req, kv } = this;
     const budget = this.engine.maxNumBatchedTokens;
     let decodes = batch.decoders;
     let decodeBlocks = batch.blocksNeeded();
@@ -98,9 +96,9 @@ export class V1Scheduler {
     if (tail >= 0) {
       const computed = req.computed[tail]!;
       tailChunk = Math.min(this.target(tail) - computed, budget - decodes);
-      tailBlocks = tailChunk > 0 ? Math.ceil((computed + tailChunk) / blockSize) - req.blocks[tail]! : 0;
+      tailBlocks = tailChunk > 0 ? kv.blocksFor(computed + tailChunk) - req.blocks[tail]! : 0;
     }
-    while (decodeBlocks + tailBlocks > this.freeBlocks && batch.count > 0) {
+    while (decodeBlocks + tailBlocks > kv.free && batch.count > 0) {
       const victim = batch.tail;
       if (victim === tail) {
         tail = -1;
@@ -113,7 +111,7 @@ export class V1Scheduler {
       this.preempt(victim, now);
       plan.preempted++;
     }
-    this.freeBlocks -= decodeBlocks + tailBlocks;
+    kv.allocate(decodeBlocks + tailBlocks);
     plan.decodes = decodes;
     if (tailChunk > 0) {
       req.blocks[tail] = req.blocks[tail]! + tailBlocks;
@@ -133,7 +131,7 @@ export class V1Scheduler {
       freed = req.blocks[id]!;
     }
     batch.unlink(id);
-    this.freeBlocks += freed;
+    this.kv.release(freed);
     req.state[id] = RequestState.Waiting;
     req.computed[id] = 0;
     req.blocks[id] = 0;
@@ -157,8 +155,8 @@ export class V1Scheduler {
         continue;
       }
       const chunk = Math.min(this.target(id), budget);
-      const blocks = Math.ceil(chunk / this.blockSize);
-      if (blocks > this.freeBlocks) {
+      const blocks = this.kv.blocksFor(chunk);
+      if (blocks > this.kv.free) {
         stopped = true;
         break;
       }
@@ -180,8 +178,8 @@ export class V1Scheduler {
       const id = waiting.headId[adapter]!;
       lastExamined = id;
       const chunk = Math.min(this.target(id), budget);
-      const blocks = Math.ceil(chunk / this.blockSize);
-      if (blocks > this.freeBlocks) break;
+      const blocks = this.kv.blocksFor(chunk);
+      if (blocks > this.kv.free) break;
       waiting.popHead(adapter);
       this.place(id, chunk, blocks, plan);
       budget -= chunk;
@@ -193,19 +191,19 @@ export class V1Scheduler {
   }
 
   private slotsFullFor(adapter: number): boolean {
-    return this.batch.activeAdapters >= this.engine.maxLoras && this.batch.runningPerAdapter[adapter] === 0;
+    return this.batch.activeAdapters >= this.engine.maxLoras && !this.batch.isRunning(adapter);
   }
 
   private place(id: number, chunk: number, blocks: number, plan: StepPlan): void {
     const { req, batch } = this;
     const adapter = req.adapter[id]!;
-    if (batch.runningPerAdapter[adapter] === 0) plan.loadMs += this.cache.activate(adapter);
+    if (!batch.isRunning(adapter)) plan.loadMs += this.cache.activate(adapter);
     req.state[id] = RequestState.Prefilling;
     req.computed[id] = 0;
     req.blocks[id] = blocks;
-    this.freeBlocks -= blocks;
+    this.kv.allocate(blocks);
     batch.append(id);
-    if (chunk < this.target(id)) batch.prefillTail = id;
+    if (chunk < this.target(id)) batch.setPrefillTail(id);
     plan.addPrefill(id, chunk);
     plan.admitted++;
   }
