@@ -41,5 +41,18 @@ function requireToken(token: string): onRequestHookHandler {
   };
 }
 
+/**
+ * OpenAPI `security` of each class of route, as the guards enforce it under the default scope (`expensive`), so
+ * generated clients and Swagger UI's Authorize send the token where it is needed: `read` declares it optional
+ * (`{}` or bearer: only AUTH_SCOPE=all needs it, a client holding a token sends it anyway), `open` declares none
+ * (health and readiness, which have no guard). test/api/openapi-security.test.ts checks both against the guards.
+ */
+export const routeSecurity: Record<keyof AuthGuards | 'open', Record<string, string[]>[]> = {
+  open: [],
+  read: [{}, { bearer: [] }],
+  expensive: [{ bearer: [] }],
+  mutating: [{ bearer: [] }],
+};
+
 /** OpenAPI `security` of the routes a token protects in the default scope (clients and Swagger UI send it). */
-export const tokenSecurity = [{ bearer: [] }];
+export const tokenSecurity = routeSecurity.mutating;

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { routeSecurity } from './auth.js';
 import type { Services } from './services.js';
 
-const Health = z.object({
+export const Health = z.object({
   status: z.string(),
   profiles: z.array(z.string()).optional(),
   models: z.array(z.string()).optional(),
@@ -13,8 +14,27 @@ const Health = z.object({
 /** Liveness (the process answers) and readiness (profiles and predictor models are loaded, the state store answers). */
 export async function healthRoutes(app: FastifyInstance, s: Services): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get('/healthz', { schema: { tags: ['operations'], response: { 200: Health } } }, async () => ({ status: 'ok' }));
-  r.get('/readyz', { schema: { tags: ['operations'], response: { 200: Health, 503: Health } } }, async (_req, reply) => {
+  r.get(
+    '/healthz',
+    {
+      schema: {
+        operationId: 'getLiveness',
+        security: routeSecurity.open,
+        tags: ['operations'],
+        summary: 'Liveness: the process answers',
+        response: { 200: Health },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+  const readiness = {
+    operationId: 'getReadiness',
+    security: routeSecurity.open,
+    tags: ['operations'],
+    summary: 'Readiness: profiles and predictor models loaded, the state store answering (else 503)',
+    response: { 200: Health, 503: Health },
+  };
+  r.get('/readyz', { schema: readiness }, async (_req, reply) => {
     const profiles = s.profiles.list().map((p) => `${p.model}@${p.gpu}`);
     const models = s.predictors.list().map((p) => `${p.profile.model}@${p.profile.gpu}:${p.version}`);
     const reachable = await s.store.ping().then(

@@ -3,10 +3,25 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Predictor } from '../ml/predictor.js';
 import { ModelInfo, RefreshJobBody, RefreshRequest, errors } from './schemas.js';
-import { tokenSecurity } from './auth.js';
+import { routeSecurity } from './auth.js';
 import type { Services } from './services.js';
 
 const loadedAt = new WeakMap<Predictor, string>();
+
+export const ProfilesBody = z.object({
+  profiles: z.array(
+    z.object({
+      model: z.string(),
+      gpu: z.string(),
+      description: z.string(),
+      vllmVersion: z.string(),
+      maxModelLen: z.number().int(),
+      engineDefaults: z.object({ maxNumBatchedTokens: z.number().int(), maxNumSeqs: z.number().int() }),
+    }),
+  ),
+});
+
+export const ModelsBody = z.object({ models: z.array(ModelInfo), refreshRunning: z.boolean() });
 
 const RefreshParams = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'a refresh job id (letters, digits and "-")') });
 
@@ -34,14 +49,13 @@ export async function modelRoutes(app: FastifyInstance, s: Services): Promise<vo
     {
       onRequest: s.guards.read,
       schema: {
+        operationId: 'listProfiles',
+        security: routeSecurity.read,
         tags: ['models'],
         summary: 'Base model x GPU profiles the Twin knows',
         response: {
-          200: z.object({
-            profiles: z.array(
-              z.object({ model: z.string(), gpu: z.string(), description: z.string(), vllmVersion: z.string(), maxModelLen: z.number().int(), engineDefaults: z.object({ maxNumBatchedTokens: z.number().int(), maxNumSeqs: z.number().int() }) }),
-            ),
-          }),
+          200: ProfilesBody,
+          ...errors(401),
         },
       },
     },
@@ -51,7 +65,16 @@ export async function modelRoutes(app: FastifyInstance, s: Services): Promise<vo
   );
   r.get(
     '/v1/models',
-    { onRequest: s.guards.read, schema: { tags: ['models'], summary: 'Predictor models being served', response: { 200: z.object({ models: z.array(ModelInfo), refreshRunning: z.boolean() }) } } },
+    {
+      onRequest: s.guards.read,
+      schema: {
+        operationId: 'listModels',
+        security: routeSecurity.read,
+        tags: ['models'],
+        summary: 'Predictor models being served',
+        response: { 200: ModelsBody, ...errors(401) },
+      },
+    },
     async () => ({ models: s.predictors.list().map((p) => modelInfo(p, s.now())), refreshRunning: s.refresh.isRunning() }),
   );
   r.post(
@@ -59,7 +82,8 @@ export async function modelRoutes(app: FastifyInstance, s: Services): Promise<vo
     {
       onRequest: s.guards.mutating,
       schema: {
-        security: tokenSecurity,
+        operationId: 'startRefresh',
+        security: routeSecurity.mutating,
         tags: ['models'],
         summary: 'Start a background refresh: Twin sweep -> teacher -> distilled student -> compare -> swap',
         body: RefreshRequest,
@@ -74,14 +98,31 @@ export async function modelRoutes(app: FastifyInstance, s: Services): Promise<vo
   );
   r.get(
     '/v1/models/refresh/:id',
-    { onRequest: s.guards.read, schema: { tags: ['models'], summary: 'Progress and outcome of a refresh', params: RefreshParams, response: { 200: RefreshJobBody, ...errors(400, 404, 503) } } },
+    {
+      onRequest: s.guards.read,
+      schema: {
+        operationId: 'getRefresh',
+        security: routeSecurity.read,
+        tags: ['models'],
+        summary: 'Progress and outcome of a refresh',
+        params: RefreshParams,
+        response: { 200: RefreshJobBody, ...errors(400, 401, 404, 503) },
+      },
+    },
     async (req) => s.refresh.get(req.params.id),
   );
   r.delete(
     '/v1/models/refresh/:id',
     {
       onRequest: s.guards.mutating,
-      schema: { security: tokenSecurity, tags: ['models'], summary: 'Cancel a running refresh (the served model stays)', params: RefreshParams, response: { 200: RefreshJobBody, ...errors(400, 401, 404, 409, 503) } },
+      schema: {
+        operationId: 'cancelRefresh',
+        security: routeSecurity.mutating,
+        tags: ['models'],
+        summary: 'Cancel a running refresh (the served model stays)',
+        params: RefreshParams,
+        response: { 200: RefreshJobBody, ...errors(400, 401, 404, 409, 503) },
+      },
     },
     async (req) => s.refresh.cancel(req.params.id),
   );

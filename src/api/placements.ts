@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { bodyText, bodyValidatedInWorker, clientGone, takeJsonAsText } from './offloaded.js';
 import { PlacementBody, WorkloadBody, errors } from './schemas.js';
-import { tokenSecurity } from './auth.js';
+import { routeSecurity } from './auth.js';
 import type { Services } from './services.js';
 
 /** POST /v1/placements: the fewest GPUs, each GPU's flags and adapters, optionally verified by the Twin. */
@@ -13,7 +13,14 @@ export async function placementRoutes(app: FastifyInstance, s: Services): Promis
     {
       onRequest: s.guards.expensive,
       validatorCompiler: bodyValidatedInWorker,
-      schema: { security: tokenSecurity, tags: ['placement'], summary: 'Place a workload of adapters on GPUs', body: WorkloadBody, response: { 200: PlacementBody, ...errors(400, 401, 404, 413, 503) } },
+      schema: {
+        operationId: 'place',
+        security: routeSecurity.expensive,
+        tags: ['placement'],
+        summary: 'Place a workload of adapters on GPUs',
+        body: WorkloadBody,
+        response: { 200: PlacementBody, ...errors(400, 401, 404, 413, 503) },
+      },
     },
     async (req, reply) => (await s.place(bodyText(req.body), clientGone(reply))).placement,
   );

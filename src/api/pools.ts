@@ -10,7 +10,7 @@ import { parseOrThrow } from '../shared/validate.js';
 import { summaryOf } from '../store/pool-store.js';
 import type { PoolPlan } from './pool-plans.js';
 import { AutoscaleBody, PoolBody, PoolName, WorkloadBody, errors } from './schemas.js';
-import { tokenSecurity } from './auth.js';
+import { routeSecurity } from './auth.js';
 import type { Services } from './services.js';
 
 const PoolParams = z.object({ pool: PoolName });
@@ -66,7 +66,16 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
     '/v1/pools',
-    { onRequest: s.guards.read, schema: { tags: ['pools'], summary: 'Pools and their replica counts', response: { 200: z.object({ pools: z.array(AutoscaleBody) }), ...errors(503) } } },
+    {
+      onRequest: s.guards.read,
+      schema: {
+        operationId: 'listPools',
+        security: routeSecurity.read,
+        tags: ['pools'],
+        summary: 'Pools and their replica counts',
+        response: { 200: z.object({ pools: z.array(AutoscaleBody) }), ...errors(401, 503) },
+      },
+    },
     async () => ({ pools: (await s.pools.list()).map((p) => s.pools.autoscaleOf(p)) }),
   );
   r.put(
@@ -74,7 +83,15 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     {
       onRequest: s.guards.mutating,
       validatorCompiler: bodyValidatedInWorker,
-      schema: { security: tokenSecurity, tags: ['pools'], summary: 'Store a pool\'s workload and compute its placement', params: PoolParams, body: WorkloadBody, response: { 200: PoolBody, ...errors(400, 401, 404, 409, 413, 503) } },
+      schema: {
+        operationId: 'putPool',
+        security: routeSecurity.mutating,
+        tags: ['pools'],
+        summary: 'Store a pool\'s workload and compute its placement',
+        params: PoolParams,
+        body: WorkloadBody,
+        response: { 200: PoolBody, ...errors(400, 401, 404, 409, 413, 503) },
+      },
     },
     async (req, reply) => {
       await s.pools.assertRoomFor(req.params.pool);
@@ -91,7 +108,8 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
       onRequest: s.guards.mutating,
       validatorCompiler: bodyValidatedInWorker,
       schema: {
-        security: tokenSecurity,
+        operationId: 'putPoolSource',
+        security: routeSecurity.mutating,
         tags: ['pools'],
         summary: "Observe a pool's traffic in Prometheus (PROMETHEUS_URL): its adapters and rates are read every periodS and the pool re-planned; answers the first plan",
         params: PoolParams,
@@ -109,12 +127,32 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
   );
   r.get(
     '/v1/pools/:pool',
-    { onRequest: s.guards.read, schema: { tags: ['pools'], summary: 'A pool\'s current placement', params: PoolParams, response: { 200: PoolBody, ...errors(400, 404, 503) } } },
+    {
+      onRequest: s.guards.read,
+      schema: {
+        operationId: 'getPool',
+        security: routeSecurity.read,
+        tags: ['pools'],
+        summary: 'A pool\'s current placement',
+        params: PoolParams,
+        response: { 200: PoolBody, ...errors(400, 401, 404, 503) },
+      },
+    },
     async (req) => view(s, await s.pools.get(req.params.pool)),
   );
   r.delete(
     '/v1/pools/:pool',
-    { onRequest: s.guards.mutating, schema: { security: tokenSecurity, tags: ['pools'], summary: 'Forget a pool', params: PoolParams, response: { 204: z.null(), ...errors(400, 401, 404, 503) } } },
+    {
+      onRequest: s.guards.mutating,
+      schema: {
+        operationId: 'deletePool',
+        security: routeSecurity.mutating,
+        tags: ['pools'],
+        summary: 'Forget a pool',
+        params: PoolParams,
+        response: { 204: z.null(), ...errors(400, 401, 404, 503) },
+      },
+    },
     async (req, reply) => {
       await s.pools.delete(req.params.pool);
       return reply.status(204).send(null);
@@ -125,11 +163,13 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     {
       onRequest: s.guards.read,
       schema: {
+        operationId: 'getPoolManifests',
+        security: routeSecurity.read,
         tags: ['pools'],
         summary: "What a cluster applies for the pool's current plan: a vLLM Deployment and Service per engine setting, the routing ConfigMap, optionally an InferencePool",
         params: PoolParams,
         querystring: ManifestQuery,
-        response: { 200: KubernetesList.or(z.string()), ...errors(400, 404, 503) },
+        response: { 200: KubernetesList.or(z.string()), ...errors(400, 401, 404, 503) },
       },
     },
     async (req, reply) => {
@@ -146,10 +186,12 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     {
       onRequest: s.guards.read,
       schema: {
+        operationId: 'getPoolAutoscale',
+        security: routeSecurity.read,
         tags: ['pools'],
         summary: 'KEDA metrics-api answer (valueLocation desiredReplicas, targetValue "1"); 503 when the plan is stale so KEDA falls back',
         params: PoolParams,
-        response: { 200: AutoscaleBody, ...errors(400, 404, 503) },
+        response: { 200: AutoscaleBody, ...errors(400, 401, 404, 503) },
       },
     },
     async (req) => {

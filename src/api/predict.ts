@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { documentTooLarge, jsonWeightExceeds } from '../shared/json-body.js';
 import { PredictionBody, ScenarioBody, errors } from './schemas.js';
+import { routeSecurity } from './auth.js';
 import type { Services } from './services.js';
 
 /**
@@ -19,7 +20,14 @@ export async function predictRoutes(app: FastifyInstance, s: Services): Promise<
       onRequest: s.guards.read,
       bodyLimit: s.limits.predictBodyBytes,
       preValidation: (req, _reply, done) => done(jsonWeightExceeds(req.body, maxPredictJsonValues) ? documentTooLarge(maxPredictJsonValues) : undefined),
-      schema: { tags: ['predict'], summary: 'Predict one GPU\'s throughput, starvation and latency (durationS and seed are ignored)', body: ScenarioBody, response: { 200: PredictionBody, ...errors(400, 401, 404, 413) } },
+      schema: {
+        operationId: 'predict',
+        security: routeSecurity.read,
+        tags: ['predict'],
+        summary: 'Predict one GPU\'s throughput, starvation and latency (durationS and seed are ignored)',
+        body: ScenarioBody,
+        response: { 200: PredictionBody, ...errors(400, 401, 404, 413) },
+      },
     },
     async (req) => {
       const { model, gpu } = req.body;
