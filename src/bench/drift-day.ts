@@ -56,24 +56,24 @@ export class DriftDay {
   constructor(
     private readonly trace: ArrivalTrace,
     private readonly arrivals: Float64Array,
-    private readonly o: DriftDayOptions,
+    private readonly options: DriftDayOptions,
   ) {
-    const rng = new Rng(o.seed, 0xd1f7);
-    this.popularity = Array.from({ length: o.adapters }, () => rng.gamma(0.5) + 1e-12);
+    const rng = new Rng(options.seed, 0xd1f7);
+    this.popularity = Array.from({ length: options.adapters }, () => rng.gamma(0.5) + 1e-12);
     this.joinsAtS = this.popularity.map(() => 0);
     this.leavesAtS = this.popularity.map(() => Infinity);
-    for (let i = 0; i < o.adapters; i++) {
+    for (let i = 0; i < options.adapters; i++) {
       const u = rng.next();
       const at = rng.next() * daySeconds;
-      if (u < o.churn / 2) this.joinsAtS[i] = at;
-      else if (u < o.churn) this.leavesAtS[i] = at;
+      if (u < options.churn / 2) this.joinsAtS[i] = at;
+      else if (u < options.churn) this.leavesAtS[i] = at;
     }
     this.periodS = arrivals[arrivals.length - 1]! - arrivals[0]!;
   }
 
   /** The load multiplier at day second t (1 at the peak). */
   multiplier(t: number): number {
-    const { troughShare, troughAtS } = this.o;
+    const { troughShare, troughAtS } = this.options;
     return troughShare + ((1 - troughShare) * (1 - Math.cos((2 * Math.PI * (t - troughAtS)) / daySeconds))) / 2;
   }
 
@@ -81,8 +81,8 @@ export class DriftDay {
   window(startS: number, lengthS: number): Workload {
     const live = this.popularity.map((_, i) => i).filter((i) => this.joinsAtS[i]! <= startS && startS < this.leavesAtS[i]!);
     const pick = new WeightedChoice(live.map((i) => this.popularity[i]!));
-    const rng = new Rng(this.o.seed, 0x51de + Math.round(startS));
-    const copiesPerRequest = this.o.peakScale * this.multiplier(startS + lengthS / 2);
+    const rng = new Rng(this.options.seed, 0x51de + Math.round(startS));
+    const copiesPerRequest = this.options.peakScale * this.multiplier(startS + lengthS / 2);
     const counts = new Array<number>(live.length).fill(0);
     const requests = this.requestsIn(startS, lengthS);
     for (let r = 0; r < requests; r++) {
@@ -90,12 +90,12 @@ export class DriftDay {
       for (let c = 0; c < copies; c++) counts[pick.draw(rng)]!++;
     }
     return {
-      model: this.o.model,
-      gpu: this.o.gpu,
-      adapters: live.map((i, k) => ({ id: `${this.trace.name}-${i}`, rank: this.o.ranks[i % this.o.ranks.length]!, rate: Math.round((1e6 * counts[k]!) / lengthS) / 1e6 })),
+      model: this.options.model,
+      gpu: this.options.gpu,
+      adapters: live.map((i, k) => ({ id: `${this.trace.name}-${i}`, rank: this.options.ranks[i % this.options.ranks.length]!, rate: Math.round((1e6 * counts[k]!) / lengthS) / 1e6 })),
       inputTokens: { mean: Math.round(this.trace.inputMean * 1000) / 1000 },
       outputTokens: { mean: Math.round(this.trace.outputMean * 1000) / 1000 },
-      ...(this.o.engine ? { engine: this.o.engine } : {}),
+      ...(this.options.engine ? { engine: this.options.engine } : {}),
     };
   }
 

@@ -29,11 +29,11 @@ export class ModelsDirSync {
   /** bundle folders read successfully once: one that disappears is reported, its model stays served */
   private readonly seen = new Set<string>();
 
-  constructor(private readonly o: ModelsSyncOptions) {}
+  constructor(private readonly options: ModelsSyncOptions) {}
 
   /** One pass; returns the model@gpu keys swapped in. */
   syncOnce(): string[] {
-    const root = join(this.o.dir, 'predictors');
+    const root = join(this.options.dir, 'predictors');
     const { dirs, problems } = listBundles(root);
     for (const p of problems) this.report(p.err, p.dir);
     const swapped = dirs.map((dir) => this.syncBundle(dir)).filter((key): key is string => key !== null);
@@ -48,10 +48,10 @@ export class ModelsDirSync {
       const bundle = loadBundle(dir);
       this.seen.add(dir);
       const { model, gpu, version } = bundle.metadata;
-      if (this.o.predictors.list().some((p) => p.profile.model === model && p.profile.gpu === gpu && p.version === version)) return null;
-      const next = new Predictor(this.o.profiles.get(model, gpu), bundle);
-      this.o.predictors.swap(next);
-      this.o.onSwap?.(next);
+      if (this.options.predictors.list().some((p) => p.profile.model === model && p.profile.gpu === gpu && p.version === version)) return null;
+      const next = new Predictor(this.options.profiles.get(model, gpu), bundle);
+      this.options.predictors.swap(next);
+      this.options.onSwap?.(next);
       return `${model}@${gpu}`;
     } catch (err) {
       this.report(err, dir);
@@ -67,7 +67,7 @@ export class ModelsDirSync {
   }
 
   private report(err: unknown, dir: string): void {
-    this.o.onError?.(err instanceof Error ? err : new Error(String(err)), dir);
+    this.options.onError?.(err instanceof Error ? err : new Error(String(err)), dir);
   }
 
   start(intervalS: number): void {

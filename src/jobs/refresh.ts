@@ -86,19 +86,19 @@ export class RefreshManager {
   /** set synchronously while start() awaits the store, so a second start() on this replica is refused */
   private starting = false;
 
-  constructor(private readonly o: RefreshOptions) {
-    this.now = o.now ?? Date.now;
-    this.store = o.store ?? new MemoryPoolStore(this.now);
-    this.replicaId = o.replicaId ?? randomUUID();
+  constructor(private readonly options: RefreshOptions) {
+    this.now = options.now ?? Date.now;
+    this.store = options.store ?? new MemoryPoolStore(this.now);
+    this.replicaId = options.replicaId ?? randomUUID();
   }
 
   /** Starts a refresh; 409 while another one runs (here or on another replica), 404 for a model without a predictor. */
   async start(model: string, gpu: string, opts: { seed?: number; workloads?: number; trigger?: RefreshJob['trigger'] } = {}): Promise<RefreshJob> {
     if (this.running) throw new AppError('conflict', `refresh ${this.running.job.id} is running; one refresh at a time`, { running: this.running.job.id });
     if (this.starting) throw new AppError('conflict', 'a refresh is starting on this replica; one refresh at a time');
-    const served = this.o.predictors.get(model, gpu);
-    const workloads = opts.workloads ?? this.o.workloads;
-    const maxWorkloads = this.o.maxWorkloads ?? Infinity;
+    const served = this.options.predictors.get(model, gpu);
+    const workloads = opts.workloads ?? this.options.workloads;
+    const maxWorkloads = this.options.maxWorkloads ?? Infinity;
     if (workloads > maxWorkloads) {
       throw new AppError('tooMuchWork', `workloads: ${workloads} is more than the ${maxWorkloads} a refresh may sweep (limit REFRESH_MAX_WORKLOADS)`, { path: 'workloads', limit: 'REFRESH_MAX_WORKLOADS', allowed: maxWorkloads, requested: workloads });
     }
@@ -106,7 +106,7 @@ export class RefreshManager {
       id: randomUUID(),
       model,
       gpu,
-      seed: opts.seed ?? this.o.seed,
+      seed: opts.seed ?? this.options.seed,
       workloads,
       state: 'running',
       trigger: opts.trigger ?? 'request',
@@ -141,16 +141,16 @@ export class RefreshManager {
       gpu,
       seed: job.seed,
       workloads: job.workloads,
-      threads: this.o.threads,
+      threads: this.options.threads,
       datasetFile: this.datasetFile(job),
       created: job.startedAt,
       current: served.bundle,
-      ...(this.o.teacherTrees ? { teacherTrees: this.o.teacherTrees } : {}),
-      ...(this.o.denseSamples ? { denseSamples: this.o.denseSamples } : {}),
+      ...(this.options.teacherTrees ? { teacherTrees: this.options.teacherTrees } : {}),
+      ...(this.options.denseSamples ? { denseSamples: this.options.denseSamples } : {}),
     };
     const abort = new AbortController();
     const renew = setInterval(() => {
-      this.store.acquireLease(refreshLease, this.replicaId, refreshLeaseMs).catch((err: unknown) => this.o.onStoreError?.(err));
+      this.store.acquireLease(refreshLease, this.replicaId, refreshLeaseMs).catch((err: unknown) => this.options.onStoreError?.(err));
     }, refreshLeaseMs / 3);
     renew.unref();
     const done = this.follow(job, input, served, abort.signal, renew);
@@ -213,12 +213,12 @@ export class RefreshManager {
     if (intervalS <= 0) return;
     let next = 0;
     this.timer = setInterval(() => {
-      const all = this.o.predictors.list();
+      const all = this.options.predictors.list();
       if (this.running || all.length === 0) return;
       const p = all[next++ % all.length]!;
       // another replica running one (409) or the store being down skips this turn
       this.start(p.profile.model, p.profile.gpu, { trigger: 'schedule' }).catch((err: unknown) => {
-        if (!(err instanceof AppError && err.status === 409)) this.o.onStoreError?.(err);
+        if (!(err instanceof AppError && err.status === 409)) this.options.onStoreError?.(err);
       });
     }, intervalS * 1000);
     this.timer.unref();
@@ -272,17 +272,17 @@ export class RefreshManager {
     job.finishedAt = new Date(this.now()).toISOString();
     job.durationS = (this.now() - started) / 1000;
     clearInterval(renew);
-    await this.store.putJob(job as unknown as StoredJob, keptJobs).catch((err: unknown) => this.o.onStoreError?.(err));
-    await this.store.releaseLease(refreshLease, this.replicaId).catch((err: unknown) => this.o.onStoreError?.(err));
+    await this.store.putJob(job as unknown as StoredJob, keptJobs).catch((err: unknown) => this.options.onStoreError?.(err));
+    await this.store.releaseLease(refreshLease, this.replicaId).catch((err: unknown) => this.options.onStoreError?.(err));
     this.running = null;
-    this.o.onFinished?.(job);
+    this.options.onFinished?.(job);
   }
 
   /** Writes a running job's progress for the other replicas, at most every progressWriteMs. */
   private saveProgress(job: RefreshJob): void {
     if (this.now() - this.lastProgressWrite < progressWriteMs) return;
     this.lastProgressWrite = this.now();
-    this.store.putJob(job as unknown as StoredJob, keptJobs).catch((err: unknown) => this.o.onStoreError?.(err));
+    this.store.putJob(job as unknown as StoredJob, keptJobs).catch((err: unknown) => this.options.onStoreError?.(err));
   }
 
   private decide(job: RefreshJob, r: RefreshWorkerResult, served: Predictor): void {
@@ -295,14 +295,14 @@ export class RefreshManager {
       return;
     }
     const next = new Predictor(served.profile, r.bundle);
-    if (this.o.modelsDir) job.persistedTo = persist(this.o.modelsDir, r.bundle);
-    this.o.predictors.swap(next);
+    if (this.options.modelsDir) job.persistedTo = persist(this.options.modelsDir, r.bundle);
+    this.options.predictors.swap(next);
     job.state = 'replaced';
-    this.o.onReplaced?.(next);
+    this.options.onReplaced?.(next);
   }
 
   private datasetFile(job: RefreshJob): string {
-    const dir = this.o.modelsDir ? join(this.o.modelsDir, 'sweeps') : join(tmpdir(), 'lora-placer-sweeps');
+    const dir = this.options.modelsDir ? join(this.options.modelsDir, 'sweeps') : join(tmpdir(), 'lora-placer-sweeps');
     return join(dir, `${job.model}@${job.gpu}-seed${job.seed}.jsonl`);
   }
 

@@ -70,7 +70,7 @@ export class WorkQueue {
 
   constructor(
     private readonly backend: WorkBackend,
-    private readonly o: WorkQueueOptions,
+    private readonly options: WorkQueueOptions,
   ) {}
 
   get slots(): number {
@@ -84,7 +84,7 @@ export class WorkQueue {
 
   async run<K extends WorkTask['kind']>(task: Extract<WorkTask, { kind: K }>, clientSignal?: AbortSignal): Promise<WorkOutputs[K]> {
     if (this.closed) throw this.refuse(task.kind, 'closed', new AppError('notReady', 'the service is shutting down'));
-    if (this.inFlight >= this.backend.slots + this.o.maxQueued) {
+    if (this.inFlight >= this.backend.slots + this.options.maxQueued) {
       throw this.refuse(task.kind, 'busy', new AppError('busy', `${this.inFlight} tasks are running or queued, the most this service takes (VERIFY_THREADS + WORK_QUEUE_MAX); retry later`));
     }
     // one controller, its timer cleared when the task ends: AbortSignal.timeout would keep a timer alive
@@ -94,7 +94,7 @@ export class WorkQueue {
     const timer = setTimeout(() => {
       timedOut = true;
       stop.abort(new Error('deadline'));
-    }, this.o.timeoutMs);
+    }, this.options.timeoutMs);
     const onClientGone = (): void => stop.abort(new Error('client gone'));
     clientSignal?.addEventListener('abort', onClientGone, { once: true });
     const started = Date.now();
@@ -126,14 +126,14 @@ export class WorkQueue {
 
   private refuse(kind: WorkTask['kind'], reason: 'busy' | 'timeout' | 'cancelled' | 'closed', err: AppError): AppError {
     if (reason === 'busy' || reason === 'timeout') err.retryAfterS = this.retryAfterS();
-    this.o.onRejected?.(kind, reason);
+    this.options.onRejected?.(kind, reason);
     return err;
   }
 
   /** The error of a task the backend did not finish: past its deadline, its client gone, or a crashed worker. */
   private stopped(kind: WorkTask['kind'], err: unknown, timedOut: boolean, clientSignal: AbortSignal | undefined): AppError {
     if (timedOut) {
-      return this.refuse(kind, 'timeout', new AppError('timeout', `the ${kind} task did not finish within TASK_TIMEOUT_MS (${this.o.timeoutMs} ms) and was stopped`));
+      return this.refuse(kind, 'timeout', new AppError('timeout', `the ${kind} task did not finish within TASK_TIMEOUT_MS (${this.options.timeoutMs} ms) and was stopped`));
     }
     if (clientSignal?.aborted) return this.refuse(kind, 'cancelled', new AppError('clientClosed', 'the client closed the connection; the task was stopped'));
     if (this.closed) return this.refuse(kind, 'closed', new AppError('notReady', 'the service is shutting down'));

@@ -46,7 +46,7 @@ export class PlacementContext {
   private readonly slotLimit = new Map<number, number>();
   private readonly kvCache = new Map<number, number>();
   private readonly soloCapacities = new Map<string, number>();
-  private readonly x = new Float64Array(featureCount);
+  private readonly features = new Float64Array(featureCount);
   private readonly shape: WorkloadShape;
 
   constructor(
@@ -136,7 +136,7 @@ export class PlacementContext {
     s.inputMean = means.input;
     s.outputMean = means.output;
     s.kvCacheTokens = kv;
-    const x = computeFeatures(this.profile, s, this.x);
+    const x = computeFeatures(this.profile, s, this.features);
     const p = this.predictor.predictFeatures(x);
     const ideal = x[demandColumn]!;
     const servedFraction = ideal > 0 ? p.throughput / ideal : 1;

@@ -23,17 +23,18 @@ interface Clock {
 }
 
 class PoissonClock implements Clock {
-  private t = 0;
+  /** time of the last arrival drawn */
+  private timeS = 0;
   constructor(private readonly rng: Rng, private readonly rate: number) {}
   next(): number {
-    this.t += this.rng.exponential(this.rate);
-    return this.t;
+    this.timeS += this.rng.exponential(this.rate);
+    return this.timeS;
   }
 }
 
 /** Renewal process with Gamma inter-arrival times: mean 1/rate, coefficient of variation cv. */
 class GammaClock implements Clock {
-  private t = 0;
+  private timeS = 0;
   private readonly shape: number;
   private readonly scale: number;
   constructor(private readonly rng: Rng, rate: number, cv: number) {
@@ -41,8 +42,8 @@ class GammaClock implements Clock {
     this.scale = (cv * cv) / rate;
   }
   next(): number {
-    this.t += this.rng.gamma(this.shape) * this.scale;
-    return this.t;
+    this.timeS += this.rng.gamma(this.shape) * this.scale;
+    return this.timeS;
   }
 }
 
@@ -54,7 +55,7 @@ class GammaClock implements Clock {
  * walk through periods for ever.
  */
 class RegimeClock implements Clock {
-  private t = 0;
+  private timeS = 0;
   private level = 0;
   private periodEnd: number;
   private readonly maxLevel: number;
@@ -79,14 +80,14 @@ class RegimeClock implements Clock {
   }
   next(): number {
     for (;;) {
-      const candidate = this.t + this.rng.exponential(this.currentRate());
+      const candidate = this.timeS + this.rng.exponential(this.currentRate());
       if (candidate <= this.periodEnd) {
-        this.t = candidate;
-        return this.t;
+        this.timeS = candidate;
+        return this.timeS;
       }
       if (this.periodEnd >= this.horizonS) return Infinity;
       // memoryless: restart from the regime boundary with the new rate
-      this.t = this.periodEnd;
+      this.timeS = this.periodEnd;
       this.periodEnd += this.periodS;
       const step = this.rng.next() < 0.5 ? -1 : 1;
       this.level = Math.max(-this.maxLevel, Math.min(this.maxLevel, this.level + step));
