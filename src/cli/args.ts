@@ -33,6 +33,9 @@ export function parseCommandArgs<const O extends Options>(
   return { values: parsed.values, positionals: parsed.positionals };
 }
 
+/** --quiet: no progress on stderr (commands that report progress spread it into their options). */
+export const quietOption = { quiet: { type: 'boolean', default: false } } as const;
+
 /** The value of a required option, else bad input `--flag: required (hint)`. */
 export function requireOption(value: string | undefined, flag: string, hint?: string): string {
   if (value === undefined || value === '') throw new AppError('invalidInput', `${flag}: required${hint ? ` (${hint})` : ''}`);

@@ -13,9 +13,11 @@ import { benchDrift, driftCases, driftSummary, formatDrift, type DriftRun } from
 import { TwinPool } from '../jobs/simulate-pool.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { writeJson } from './io.js';
-import { intOption, numberOption, optionalNumber, parseCommandArgs, parseWorkers } from './args.js';
+import { intOption, numberOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption } from './args.js';
+import { Progress } from './progress.js';
 
 export const benchHelp = `bench twin|predict|place|drift|http|robustness [--repeats N] [--json]   benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile requests
+  --quiet                   no progress on stderr (place suite, --slo, drift; docs/cli.md, Progress)
 
 bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
                             (--data DIR, default ../shared/data), the quality suite: every GPU verified by
@@ -71,6 +73,7 @@ export async function runBench(argv: string[]): Promise<number> {
       hysteresis: { type: 'string', default: '0.1' },
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
+      ...quietOption,
     },
     1,
   );
@@ -119,6 +122,7 @@ interface PlaceFlags {
   'min-saving'?: string | undefined;
   slo: boolean;
   'best-known-s'?: string | undefined;
+  quiet: boolean;
 }
 
 async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Promise<number> {
@@ -137,15 +141,17 @@ async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Prom
   if (flags.slo) return benchPlaceAtSlo(flags, registry, traceDir, workers, speed);
   const pool = new TwinPool(workers);
   const rows: SuiteRow[] = [];
+  const cases = suiteCases(traceDir, flags.quick);
+  const progress = new Progress('bench place', cases.length, { quiet: flags.quiet });
   try {
-    for (const c of suiteCases(traceDir, flags.quick)) {
+    for (const c of cases) {
       rows.push(await benchSuiteCase(registry, c, (s) => pool.run(s), workers));
-      if (process.stderr.isTTY) process.stderr.write(`\r${rows.length} workloads done`);
+      progress.update(rows.length, cases.length, `workloads (last: ${c.name})`);
     }
   } finally {
+    progress.finish();
     await pool.destroy();
   }
-  if (process.stderr.isTTY) process.stderr.write('\n');
   const summary = suiteSummary(rows);
   if (flags.json) writeJson({ speed, suite: rows, summary }, true);
   else process.stdout.write(`${formatSuite(rows)}\n`);
@@ -163,17 +169,21 @@ async function benchPlaceAtSlo(flags: PlaceFlags, registry: PredictorRegistry, t
   const pool = new TwinPool(workers);
   const rows: SloSuiteRow[] = [];
   const cases = suiteCases(traceDir, flags.quick);
-  const started = Date.now();
+  const total = benchSlos.length * cases.length;
+  const progress = new Progress('bench place --slo', total, { quiet: flags.quiet });
   try {
     for (const c of cases) {
       for (const slo of benchSlos) {
         const row = await benchSloCase(registry, c, slo, (s) => pool.run(s), workers, searchS * 1000);
         rows.push(row);
         // a line per workload, so long runs show progress in CI logs too
-        process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${rows.length}/${2 * cases.length} ${c.name} at p99 TTFT ${slo.ttftP99Ms} ms: ours ${row.ours.gpus}${row.ours.met ? '' : ' (missed)'}, rate balancing ${row.rateBalancing.gpus ?? `>${row.rateBalancing.limit}`}\n`);
+        const ours = `ours ${row.ours.gpus}${row.ours.met ? '' : ' (missed)'}`;
+        const rateBalancing = `rate balancing ${row.rateBalancing.gpus ?? `>${row.rateBalancing.limit}`}`;
+        progress.detail(`${rows.length}/${total} ${c.name} at p99 TTFT ${slo.ttftP99Ms} ms: ${ours}, ${rateBalancing}`);
       }
     }
   } finally {
+    progress.finish();
     await pool.destroy();
   }
   const summaries = sloSummaries(rows);
@@ -187,7 +197,10 @@ async function benchPlaceAtSlo(flags: PlaceFlags, registry: PredictorRegistry, t
   return failures.length > 0 ? 1 : 0;
 }
 
-async function benchDriftDay(flags: { json: boolean; quick: boolean; data: string; workers?: string | undefined; hysteresis: string }, cpu: string): Promise<number> {
+async function benchDriftDay(
+  flags: { json: boolean; quick: boolean; data: string; workers?: string | undefined; hysteresis: string; quiet: boolean },
+  cpu: string,
+): Promise<number> {
   const traceDir = join(flags.data, 'traces');
   if (!existsSync(join(traceDir, 'splitwise_conv.csv'))) throw new AppError('dataFile', `bench drift: ${traceDir}/splitwise_conv.csv not found (--data DIR)`);
   const hysteresis = numberOption(flags.hysteresis, '--hysteresis');
@@ -196,11 +209,15 @@ async function benchDriftDay(flags: { json: boolean; quick: boolean; data: strin
   const pool = new TwinPool(workers);
   const started = Date.now();
   const runs: DriftRun[] = [];
+  const cases = driftCases(traceDir, flags.quick);
+  const progress = new Progress('bench drift', cases.length, { quiet: flags.quiet });
   try {
-    for (const c of driftCases(traceDir, flags.quick)) {
-      runs.push(await benchDrift(registry, c, (s) => pool.run(s), workers, hysteresis, (line) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}\n`)));
+    for (const c of cases) {
+      runs.push(await benchDrift(registry, c, (s) => pool.run(s), workers, hysteresis, (line) => progress.detail(line)));
+      progress.update(runs.length);
     }
   } finally {
+    progress.finish();
     await pool.destroy();
   }
   const summaries = runs.map(driftSummary);

@@ -8,7 +8,8 @@ import { writeFlatBundle } from '../ml/bundle-store.js';
 import { defaultPredictorsDir } from '../ml/registry.js';
 import { localSweepRunner } from '../jobs/sweep-runner.js';
 import { trainPredictors } from '../jobs/train.js';
-import { intOption, parseCommandArgs, parseWorkers, requireOption } from './args.js';
+import { intOption, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
+import { Progress } from './progress.js';
 import { readJsonFile } from './io.js';
 
 export const trainHelp = `train --model M --gpu G [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] [--out DIR] [--created ISO] [--check]
@@ -18,7 +19,8 @@ models/predictors/<model>@<gpu>/ with metadata (dataset hash, seed, features, ho
   --workloads N   workloads to simulate (default 8000)
   --runs FILE     real runs to score on, never trained on (e.g. dt_validation_real_runs.csv)
   --dataset FILE  sweep dataset to create or resume (default .cache/sweeps/<model>@<gpu>-seed<N>.jsonl)
-  --check         retrain from a fresh dataset and compare byte for byte with the files in --out; exit 1 on a difference`;
+  --check         retrain from a fresh dataset and compare byte for byte with the files in --out; exit 1 on a difference
+  --quiet         no sweep progress on stderr (docs/cli.md, Progress)`;
 
 export async function runTrain(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('train', argv, {
@@ -32,6 +34,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     out: { type: 'string' },
     created: { type: 'string' },
     check: { type: 'boolean', default: false },
+    ...quietOption,
   });
   const profile = embeddedProfiles().get(requireOption(values.model, '--model'), requireOption(values.gpu, '--gpu'));
   const seed = intOption(values.seed, '--seed', 0);
@@ -55,9 +58,21 @@ export async function runTrain(argv: string[]): Promise<number> {
   }
   const runner = localSweepRunner(parseWorkers(values.workers), embeddedProfiles());
   const started = Date.now();
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const progress = new Progress(`train: sweep ${profile.model}@${profile.gpu}`, null, { quiet: values.quiet });
   try {
-    const bundle = await trainPredictors({ profile, seed, workloads, datasetFile, runner, realRunsFile: values.runs ?? null, created, log });
+    const bundle = await trainPredictors({
+      profile,
+      seed,
+      workloads,
+      datasetFile,
+      runner,
+      realRunsFile: values.runs ?? null,
+      created,
+      log: (line) => progress.log(line),
+      progress: false,
+      onProgress: (done, total) => progress.update(done, total, 'rows'),
+    });
+    progress.finish();
     const seconds = (Date.now() - started) / 1000;
     if (values.check) {
       let differences = 0;
@@ -79,6 +94,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
+    progress.finish();
     await runner.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }

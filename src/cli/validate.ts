@@ -2,15 +2,16 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
-import { parseScenario } from '../twin/index.js';
-import { simulateInPool } from '../jobs/simulate-pool.js';
+import { parseScenario, type SimulationResult } from '../twin/index.js';
+import { TwinPool } from '../jobs/simulate-pool.js';
 import { operatorLoadTtftMs, readRealRuns, scenarioOf } from '../validation/real-runs.js';
 import { readReferenceTwin } from '../validation/reference-twin.js';
 import { buildReport, formatReport, type RunComparison } from '../validation/report.js';
 import { casesOf } from '../validation/predictor-cases.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { evaluate } from '../ml/evaluate.js';
-import { intOption, optionalNumber, parseCommandArgs, parseWorkers, requireOption } from './args.js';
+import { intOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
+import { Progress } from './progress.js';
 
 export const validateHelp = `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [gates]
 
@@ -21,7 +22,8 @@ errors on the same runs (SMAPE, R2, starvation accuracy and macro-F1) beside the
   --reference FILE            research twin outputs (default: reference-twin-outputs/dt_validation_dt_outputs_mean_version.csv beside --runs)
   --max-throughput-smape PCT  exit 1 when a model's Twin throughput SMAPE (research definition) exceeds PCT
   --max-predictor-smape PCT   exit 1 when a model's predicted throughput SMAPE (research definition) exceeds PCT
-  --min-starvation-f1 F       exit 1 when a model's predicted starvation macro-F1 is below F`;
+  --min-starvation-f1 F       exit 1 when a model's predicted starvation macro-F1 is below F
+  --quiet                     no progress on stderr (docs/cli.md, Progress)`;
 
 export async function runValidate(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('validate', argv, {
@@ -34,6 +36,7 @@ export async function runValidate(argv: string[]): Promise<number> {
     'max-throughput-smape': { type: 'string' },
     'max-predictor-smape': { type: 'string' },
     'min-starvation-f1': { type: 'string' },
+    ...quietOption,
   });
   const runsFile = requireOption(values.runs, '--runs', 'a table in the format of dt_validation_real_runs.csv');
   if (!existsSync(runsFile)) throw new AppError('invalidInput', `--runs: ${runsFile} does not exist`);
@@ -52,7 +55,20 @@ export async function runValidate(argv: string[]): Promise<number> {
     return s;
   });
   const started = Date.now();
-  const sims = await simulateInPool(scenarios, parseWorkers(values.workers), () => {});
+  const progress = new Progress('validate: Twin replays', scenarios.length, { quiet: values.quiet });
+  // one pool task per run, so progress counts runs as they finish (a slow run holds back no count)
+  const pool = new TwinPool(Math.min(parseWorkers(values.workers), scenarios.length), { threadsOnly: true });
+  let sims: SimulationResult[];
+  try {
+    sims = await Promise.all(scenarios.map(async (s) => {
+      const [result] = await pool.run([s]);
+      progress.tick();
+      return result!;
+    }));
+  } finally {
+    progress.finish();
+    await pool.destroy();
+  }
   const wallS = (Date.now() - started) / 1000;
   const comparisons: RunComparison[] = runs.map((run, i) => ({ run, sim: sims[i]!, reference: reference.get(run.key) }));
   const models = [...new Set(runs.map((r) => r.model))].sort();
