@@ -7,6 +7,9 @@ import { runPredict, predictHelp } from './cli/predict.js';
 import { runSimulate, simulateHelp } from './cli/simulate.js';
 import { runTrain, trainHelp } from './cli/train.js';
 import { runValidate, validateHelp } from './cli/validate.js';
+import { profilesHelp, runProfiles } from './cli/profiles.js';
+import { ExitCode, exitCodesHelp } from './cli/exit-codes.js';
+import { readFileSync } from 'node:fs';
 import { AppError, isAppError } from './shared/errors.js';
 
 interface Command {
@@ -22,39 +25,53 @@ const commands: Record<string, Command> = {
   train: { run: runTrain, help: trainHelp },
   calibrate: { run: runCalibrate, help: calibrateHelp },
   bench: { run: runBench, help: benchHelp },
+  profiles: { run: runProfiles, help: profilesHelp },
   serve: { run: runServe, help: serveHelp },
 };
+
+/** package.json's version (the same relative place from src/ under tsx and from dist/). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 const usage = `lora-placer: how many GPUs, which adapters where, and which vLLM LoRA flags.
 
 usage: lora-placer <command> [options]   (lora-placer <command> --help for details)
+       lora-placer --version | -V
 
 ${Object.values(commands)
   .map((c) => `  ${c.help.split('\n')[0]}`)
   .join('\n')}
 
-Exit status: 0 success, 1 failure, 2 bad input (the offending field is named).`;
+Long commands (bench place/drift, train, validate, place with verify) report progress on stderr: a line
+redrawn in place on a terminal, else a plain line every 5 s; --quiet silences it (docs/cli.md).
+
+${exitCodesHelp}`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage}\n`);
-    return name ? 0 : 2;
+    return name ? ExitCode.ok : ExitCode.badInput;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${version()}\n`);
+    return ExitCode.ok;
   }
   const command = commands[name];
   if (!command) throw new AppError('invalidInput', `unknown command "${name}" (commands: ${Object.keys(commands).join(', ')})`);
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.help}\n`);
-    return 0;
+    return ExitCode.ok;
   }
   return command.run(rest);
 }
 
 function exitCodeOf(err: unknown): number {
-  if (isAppError(err)) return err.status < 500 ? 2 : 1;
+  if (isAppError(err)) return err.status < 500 ? ExitCode.badInput : ExitCode.failure;
   // node:util parseArgs errors (unknown option, missing value) are bad input too
-  if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) return 2;
-  return 1;
+  if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) return ExitCode.badInput;
+  return ExitCode.failure;
 }
 
 main(process.argv.slice(2)).then(

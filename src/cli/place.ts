@@ -1,12 +1,14 @@
 import { embeddedProfiles } from '../profiles/index.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
-import { checkPlacementWork, parseWorkload, place } from '../placement/index.js';
+import { checkPlacementWork, parseWorkload, place, type GpuSimulator } from '../placement/index.js';
 import { loadWorkLimits } from '../config.js';
 import { ManifestOptions, poolManifests, toYamlDocuments } from '../manifests/index.js';
 import { AppError } from '../shared/errors.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
-import { parseCommandArgs, parseWorkers } from './args.js';
+import { parseCommandArgs, parseWorkers, quietOption } from './args.js';
+import { ExitCode } from './exit-codes.js';
+import { Progress } from './progress.js';
 
 export const placeHelp = `place [FILE] [--workers N] [--pretty] [--output placement|manifests ...]   Workload (object, array or JSONL; stdin when no FILE) -> Placement
 
@@ -17,6 +19,8 @@ With "verify": true every GPU is simulated by the Twin and repaired until none s
 Work limits as in the service (MAX_SIMULATED_REQUESTS, MAX_SIMULATED_SECONDS, MAX_VERIFIED_REQUESTS,
 MAX_GPUS in the environment; defaults in docs/service.md): a workload beyond them exits 2.
   --workers N   worker threads for verification (default: all cores)
+  --quiet       no verification progress on stderr (docs/cli.md, Progress)
+Exit status 3 (after the answer is written) when a placement leaves adapters unplaced (its "unplaced").
   --output manifests   YAML a cluster applies instead of the Placement: per engine setting a vLLM
                 Deployment and Service, the routing ConfigMap (docs/manifests.md); with
                 --pool NAME (default "pool", one workload only), --image REF, --model-id ID,
@@ -51,6 +55,7 @@ export async function runPlace(argv: string[]): Promise<number> {
       namespace: { type: 'string' },
       'adapter-claim': { type: 'string' },
       gateway: { type: 'string' },
+      ...quietOption,
     },
     1,
   );
@@ -73,9 +78,25 @@ export async function runPlace(argv: string[]): Promise<number> {
       throw withItemPath(err, i, input.single);
     }
   });
+  // verification simulates GPUs for a while: progress (placements done, GPU simulations) on stderr
+  const progress = workloads.some((w) => w.verify) ? new Progress('place', workloads.length, { quiet: values.quiet }) : null;
+  let simulations = 0;
+  let placed = 0;
+  const simulate: GpuSimulator = async (s) => {
+    const result = await pool.run(s);
+    progress?.update(placed, workloads.length, `placements, ${++simulations} GPU simulations`);
+    return result;
+  };
+  const unplaced: string[] = [];
   try {
-    for (const w of workloads) {
-      const placement = await place(w, registry.get(w.model, w.gpu), { simulate: (s) => pool.run(s), parallel: pool.workers, limits });
+    for (const [i, w] of workloads.entries()) {
+      const placement = await place(w, registry.get(w.model, w.gpu), { simulate, parallel: pool.workers, limits });
+      progress?.update(++placed);
+      if (placement.unplaced.length > 0) {
+        const item = input.single ? '' : `[${i}]: `;
+        const rate = placement.unplaced.reduce((sum, u) => sum + u.rate, 0);
+        unplaced.push(`${item}${placement.unplaced.length} adapter(s) left unplaced (${rate.toFixed(3)} req/s), e.g. "${placement.unplaced[0]!.id}": ${placement.unplaced[0]!.reason}`);
+      }
       if (!manifests) {
         writeJson(placement, values.pretty);
         continue;
@@ -84,7 +105,9 @@ export async function runPlace(argv: string[]): Promise<number> {
       process.stdout.write(toYamlDocuments(list));
     }
   } finally {
+    progress?.finish();
     await pool.destroy();
   }
-  return 0;
+  for (const u of unplaced) process.stderr.write(`lora-placer place: ${u}\n`);
+  return unplaced.length > 0 ? ExitCode.unplaced : ExitCode.ok;
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,8 +8,14 @@ const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], { cwd: root, input, encoding: 'utf8', timeout: 60_000 });
+function cli(args: string[], input?: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
+    cwd: root,
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -140,5 +146,81 @@ describe('lora-placer place', () => {
     const r = cli(['place'], `${JSON.stringify(workload)}\n${JSON.stringify({ ...workload, objective: 'fastest' })}\n`);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('[1].objective');
+  });
+});
+
+describe('lora-placer --version, profiles, exit codes, JSON errors, progress', () => {
+  const workload = {
+    model: 'llama-3.1-8b-instruct',
+    gpu: 'h100-64gb',
+    adapters: Array.from({ length: 8 }, (_, i) => ({ id: `tenant-${i}`, rank: 8, rate: 0.5 })),
+  };
+
+  it('prints the package version for --version and -V', () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = cli([flag]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`);
+    }
+  });
+
+  it('lists both committed profiles and their predictors, as text and as JSON', () => {
+    const text = cli(['profiles']);
+    expect(text.status).toBe(0);
+    for (const key of ['llama-3.1-8b-instruct@h100-64gb', 'qwen-2.5-7b-instruct@h100-64gb']) {
+      expect(text.stdout.split(key)).toHaveLength(3); // once as a profile, once as a predictor
+    }
+    const json = cli(['profiles', '--json']);
+    expect(json.status).toBe(0);
+    const out = JSON.parse(json.stdout) as { profiles: { model: string; maxModelLen: number }[]; predictors: { model: string; version: string }[] };
+    expect(out.profiles.map((p) => p.model).sort()).toEqual(['llama-3.1-8b-instruct', 'qwen-2.5-7b-instruct']);
+    expect(out.predictors.map((p) => p.model).sort()).toEqual(['llama-3.1-8b-instruct', 'qwen-2.5-7b-instruct']);
+    expect(out.profiles.every((p) => p.maxModelLen > 0)).toBe(true);
+    expect(cli(['profiles', '--frobnicate']).status).toBe(2);
+  });
+
+  it('documents its exit codes in --help', () => {
+    const r = cli(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('3 place answered but left adapters unplaced');
+  });
+
+  it('exits 3 when a placement leaves adapters unplaced, after writing it', () => {
+    const tight = { ...workload, maxGpus: 1, adapters: workload.adapters.map((a) => ({ ...a, rate: 8 })) };
+    const r = cli(['place'], JSON.stringify(tight));
+    expect(r.status).toBe(3);
+    const p = JSON.parse(r.stdout);
+    expect(p.gpuCount).toBe(1);
+    expect(p.unplaced.length).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/left unplaced.*maxGpus/);
+    expect(cli(['place'], JSON.stringify(workload)).status).toBe(0);
+  });
+
+  it('reports a trailing comma on line 14 of a JSON file with its line and column', () => {
+    const adapter = (id: string): string[] => ['    {', `      "id": "${id}",`, '      "rank": 8,', '      "rate": 0.5', '    },'];
+    const lines = ['{', '  "model": "llama-3.1-8b-instruct",', '  "gpu": "h100-64gb",', '  "adapters": [', ...adapter('a'), ...adapter('b'), '  ]', '}'];
+    expect(lines[13]).toBe('    },'); // line 14: the comma after the last adapter, column 6
+    const f = join(dir, 'trailing-comma.json');
+    writeFileSync(f, `${lines.join('\n')}\n`);
+    const r = cli(['place', f]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`lora-placer: ${f}:14:6: not valid JSON: trailing comma before ']'\n`);
+    const jsonl = cli(['predict'], `${JSON.stringify(scenario(1))}\n{"model": "m",}\n`);
+    expect(jsonl.status).toBe(2);
+    expect(jsonl.stderr).toContain("stdin:2:14: not valid JSON: trailing comma before '}'");
+  });
+
+  it('prints progress lines outside a terminal for a verified placement, none with --quiet', () => {
+    const verified = JSON.stringify({ ...workload, verify: true, options: { verifyDurationS: 60 } });
+    const env = { LORA_PLACER_PROGRESS_INTERVAL_MS: '1' };
+    const r = cli(['place', '--workers', '1'], verified, env);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^place: \d+\/1 \(\d+ %\) placements, \d+ GPU simulations/m);
+    expect(r.stderr).not.toContain('\r');
+    const quiet = cli(['place', '--workers', '1', '--quiet'], verified, env);
+    expect(quiet.status).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect(JSON.parse(quiet.stdout).gpuCount).toBe(JSON.parse(r.stdout).gpuCount);
   });
 });

@@ -1,0 +1,31 @@
+import { predictorSummary, profileSummary } from '../api/catalog.js';
+import { PredictorRegistry } from '../ml/registry.js';
+import { embeddedProfiles } from '../profiles/index.js';
+import { parseCommandArgs } from './args.js';
+import { writeJson } from './io.js';
+
+export const profilesHelp = `profiles [--json]   the committed model x GPU profiles (models/profiles) and predictors (models/predictors)
+
+The same entries as the service's GET /v1/profiles and GET /v1/models (without loadedAt); --json prints
+{ "profiles": [...], "predictors": [...] }.`;
+
+export async function runProfiles(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('profiles', argv, { json: { type: 'boolean', default: false } });
+  const store = embeddedProfiles();
+  const profiles = store.list().map(profileSummary);
+  const predictors = PredictorRegistry.fromDirectory(store).list().map(predictorSummary);
+  if (values.json) {
+    writeJson({ profiles, predictors }, true);
+    return 0;
+  }
+  const lines = ['profiles (model@gpu, vLLM, max model length):'];
+  for (const p of profiles) lines.push(`  ${p.model}@${p.gpu}  vLLM ${p.vllmVersion}  ${p.maxModelLen} tokens  ${p.description}`);
+  lines.push('predictors (model@gpu, version, trained, Twin hold-out):');
+  for (const p of predictors) {
+    const h = p.metrics.twinHoldout;
+    const holdout = `throughput SMAPE ${h.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ${h.starved.macroF1.toFixed(3)}`;
+    lines.push(`  ${p.model}@${p.gpu}  ${p.version}  ${p.created}  ${p.trainingRows} rows  ${holdout}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
