@@ -14,7 +14,7 @@ import { parseScenario } from '../src/twin/index.js';
 import { simulateParsed } from '../src/twin/simulate.js';
 import type { SimulationResult } from '../src/twin/result.js';
 import { operatorLoadTtftMs, readRealRuns, scenarioOf, type RealRun } from '../src/validation/real-runs.js';
-import { smapeResearch } from '../src/validation/smape.js';
+import { smapeResearch } from '../src/shared/smape.js';
 import { enginePauses } from '../src/profiles/calibration/engine-pauses.js';
 
 type Pauses = NonNullable<Profile['pauses']>;

@@ -13,7 +13,7 @@ import { leastSquares } from '../src/shared/least-squares.js';
 import { embeddedProfiles } from '../src/profiles/index.js';
 import { parseScenario, simulateParsed, type StepRecord } from '../src/twin/index.js';
 import { readRealRuns, scenarioOf, runKey } from '../src/validation/real-runs.js';
-import { smapeResearch } from '../src/validation/smape.js';
+import { smapeResearch } from '../src/shared/smape.js';
 
 const data = process.argv[2] ?? '../shared/data/vllm-lora';
 

@@ -1,4 +1,4 @@
-import { smapeResearch, smapeStandard } from '../validation/smape.js';
+import { smapeResearch, smapeStandard } from '../shared/smape.js';
 
 export { smapeResearch, smapeStandard };
 

@@ -1,7 +1,7 @@
 import type { SimulationResult } from '../twin/index.js';
 import { operatorLoadTtftMs, type RealRun } from './real-runs.js';
 import type { ReferenceTwinOutput } from './reference-twin.js';
-import { smapeResearch, smapeStandard } from './smape.js';
+import { smapeResearch, smapeStandard } from '../shared/smape.js';
 import type { PredictorMetrics } from '../ml/bundle.js';
 import { researchPredictorScores } from './predictor-cases.js';
 

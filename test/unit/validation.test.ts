@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { smapeResearch, smapeStandard } from '../../src/validation/smape.js';
+import { smapeResearch, smapeStandard } from '../../src/shared/smape.js';
 import { benchmarkClientMaxInFlight, readRealRuns, scenarioOf } from '../../src/validation/real-runs.js';
 import { parseScenario, type SimulationResult } from '../../src/twin/index.js';
 import { buildReport } from '../../src/validation/report.js';
