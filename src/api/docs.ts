@@ -43,7 +43,7 @@ export async function docsRoutes(app: FastifyInstance): Promise<void> {
     transform: jsonSchemaTransform,
     transformObject: (document) => {
       const generated = jsonSchemaTransformObject(document) as Record<string, unknown>;
-      return withExamples(tidyComponents(generated)) as ReturnType<typeof jsonSchemaTransformObject>;
+      return tidyComponents(withExamples(generated)) as ReturnType<typeof jsonSchemaTransformObject>;
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -5,13 +5,17 @@ import { isDeepStrictEqual } from 'node:util';
  * fields with a default optional) and `X` (what a response holds), and lists both forms of every schema
  * among the components whether a route uses it or not. This keeps the ones the operations use and
  * names them for the reader and for generated clients:
+ * - a JSON request body whose schema is an input form `XInput` becomes the request body component `X`
+ *   (components.requestBodies), its schema inlined there: openapi-typescript types a property with a
+ *   `default` as always present in a schema component, even one only requests use, but as optional in a
+ *   request body (so a client may leave out what has a default, as the service allows);
  * - a form no operation reaches (directly or through another component) is dropped;
- * - `XInput` is named `X` when no response uses `X` (a request body such as Workload or Scenario),
- *   and is merged into `X` when both forms are the same schema;
+ * - `XInput` is named `X` when no response uses `X`, and is merged into `X` when both forms are the same;
  * - so a name ending in `Input` is left only where a request and a response hold different forms of one
- *   schema, and responses always refer to the output form under its own name.
+ *   schema outside a body, and responses always refer to the output form under its own name.
  */
-export function tidyComponents(doc: Record<string, unknown>): Record<string, unknown> {
+export function tidyComponents(generated: Record<string, unknown>): Record<string, unknown> {
+  const doc = withRequestBodyComponents(generated);
   const components = (doc.components ?? {}) as { schemas?: Record<string, unknown> };
   const schemas = components.schemas ?? {};
   const { schemas: _, ...otherComponents } = components;
@@ -50,6 +54,47 @@ export function tidyComponents(doc: Record<string, unknown>): Record<string, unk
 }
 
 const prefix = '#/components/schemas/';
+
+interface Body {
+  required?: boolean;
+  description?: string;
+  content?: Record<string, { schema?: { $ref?: string }; examples?: Record<string, unknown> }>;
+}
+
+/** JSON request bodies of an input-form schema as request body components (the schema inlined), by name. */
+function withRequestBodyComponents(doc: Record<string, unknown>): Record<string, unknown> {
+  const components = (doc.components ?? {}) as {
+    schemas?: Record<string, unknown>;
+    requestBodies?: Record<string, Body>;
+  };
+  const schemas = components.schemas ?? {};
+  const bodies: Record<string, Body> = { ...components.requestBodies };
+  const paths: Record<string, Record<string, { requestBody?: Body | { $ref: string } }>> = {};
+  for (const [path, item] of Object.entries((doc.paths ?? {}) as typeof paths)) {
+    paths[path] = {};
+    for (const [method, op] of Object.entries(item)) {
+      const body = op.requestBody as Body | undefined;
+      const json = body?.content?.['application/json'];
+      const ref = json?.schema?.$ref;
+      const input = ref?.startsWith(prefix) && ref.endsWith('Input') ? ref.slice(prefix.length) : undefined;
+      if (!body || !json || !input || !(input in schemas) || Object.keys(body.content!).length !== 1) {
+        paths[path][method] = op;
+        continue;
+      }
+      const name = input.slice(0, -'Input'.length);
+      const same = bodies[name];
+      const examples = { ...same?.content?.['application/json']?.examples, ...json.examples };
+      const media = { schema: schemas[input] as object, ...(Object.keys(examples).length ? { examples } : {}) };
+      bodies[name] = {
+        ...(body.description ? { description: body.description } : {}),
+        required: body.required ?? false,
+        content: { 'application/json': media },
+      };
+      paths[path][method] = { ...op, requestBody: { $ref: `#/components/requestBodies/${name}` } };
+    }
+  }
+  return { ...doc, paths, components: { ...components, requestBodies: sortedByName(bodies) } };
+}
 
 /** The component schemas `root` refers to, and those they refer to. */
 function reachableFrom(root: unknown, schemas: Record<string, unknown>): Set<string> {

@@ -27,12 +27,21 @@ interface Operation {
   operationId?: string;
   summary?: string;
   security?: Record<string, string[]>[];
-  requestBody?: { content: Record<string, Media> };
+  requestBody?: { $ref: string };
   responses: Record<string, { content?: Record<string, Media> }>;
 }
 
 const doc = await openapiDocument();
-const schemas = (doc.components as { schemas: Record<string, Json> }).schemas;
+const { schemas, requestBodies } = doc.components as {
+  schemas: Record<string, Json>;
+  requestBodies: Record<string, { required: boolean; content: Record<string, Media> }>;
+};
+/** request bodies are components (src/api/openapi-tidy.ts): the name, and the JSON media type */
+const bodyOf = (op: Operation) => {
+  if (!op.requestBody) return undefined;
+  const name = op.requestBody.$ref.slice('#/components/requestBodies/'.length);
+  return { name, media: requestBodies[name]!.content['application/json']! };
+};
 const operations = Object.entries(doc.paths as Record<string, Record<string, Operation>>).flatMap(([path, ops]) =>
   Object.entries(ops).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })),
 );
@@ -43,12 +52,15 @@ function documentSchema(schema: Json): z.ZodType {
   return z.fromJSONSchema(JSON.parse(text));
 }
 
-/** The service's own zod schema of a component: requests in their input form, answers in their output form. */
-const serviceSchemas: Record<string, z.ZodType> = {
+/** The service's own zod schema of each request body and each answer component. */
+const requestSchemas: Record<string, z.ZodType> = {
   Workload: WorkloadBody,
   Scenario: ScenarioBody,
   RefreshRequest,
-  PoolSourceInput: PoolSourceBody,
+  PoolSource: PoolSourceBody,
+};
+const serviceSchemas: Record<string, z.ZodType> = {
+
   Placement: PlacementBody,
   Prediction: PredictionBody,
   SimulationResult: SimulationResultBody,
@@ -69,14 +81,21 @@ const inlineSchemas: Record<string, z.ZodType> = {
 /** Every example of the document: where it is, its value, the schema beside it. */
 const examples = operations.flatMap(({ key, op }) => {
   const media: { where: string; media: Media }[] = [];
-  const body = op.requestBody?.content['application/json'];
-  if (body) media.push({ where: `${key} request`, media: body });
+  const bodyName = bodyOf(op)?.name;
+  const body = bodyOf(op);
+  if (body) media.push({ where: `${key} request`, media: body.media });
   for (const [status, response] of Object.entries(op.responses)) {
     const json = response.content?.['application/json'];
     if (json) media.push({ where: `${key} ${status}`, media: json });
   }
   return media.flatMap(({ where, media: m }) =>
-    Object.entries(m.examples ?? {}).map(([name, e]) => ({ where, name, value: e.value, schema: m.schema })),
+    Object.entries(m.examples ?? {}).map(([name, e]) => ({
+      where,
+      body: bodyName,
+      name,
+      value: e.value,
+      schema: m.schema,
+    })),
   );
 });
 
@@ -93,8 +112,8 @@ describe('every operation of the OpenAPI document', () => {
 
   it('has an example of its request body and of each JSON success answer', () => {
     for (const { key, op } of operations) {
-      const body = op.requestBody?.content['application/json'];
-      if (body) expect(Object.keys(body.examples ?? {}), `${key} request`).toHaveLength(1);
+      const body = bodyOf(op);
+      if (body) expect(Object.keys(body.media.examples ?? {}), `${key} request`).toContain(op.operationId);
       for (const [status, response] of Object.entries(op.responses)) {
         const json = response.content?.['application/json'];
         if (!json || !status.startsWith('2')) continue;
@@ -102,7 +121,9 @@ describe('every operation of the OpenAPI document', () => {
       }
     }
     // each example written in src/api/examples.ts is in the document: none names a missing operation or status
-    const inDocument = examples.length;
+    // (a request body component shared by two operations holds both operations' examples)
+    const distinct = examples.map((e) => `${e.where.endsWith(' request') ? 'request' : e.where} ${e.name}`);
+    const inDocument = new Set(distinct).size;
     const written = Object.values(operationExamples)
       .map((e) => (e.request ? 1 : 0) + Object.keys(e.responses).length)
       .reduce((a, b) => a + b, 0);
@@ -130,15 +151,23 @@ describe('components', () => {
     }
   });
 
-  it('request bodies are the input form: fields with a default are optional', () => {
-    const workload = schemas.Workload as { required: string[]; properties: Json };
+  it('request bodies are the input form (fields with a default optional), as request body components', () => {
+    expect(Object.keys(requestBodies).sort()).toEqual(['PoolSource', 'RefreshRequest', 'Scenario', 'Workload']);
+    for (const body of Object.values(requestBodies)) expect(body.required).toBe(true);
+    const workload = requestBodies.Workload!.content['application/json']!.schema as {
+      required: string[];
+      properties: Json;
+    };
     expect(workload.required.sort()).toEqual(['adapters', 'gpu', 'model']);
     expect(workload.properties).toHaveProperty('verify');
-    expect((schemas.Scenario as { required: string[] }).required).not.toContain('durationS');
+    const scenario = requestBodies.Scenario!.content['application/json']!.schema as { required: string[] };
+    expect(scenario.required).not.toContain('durationS');
   });
 
   it('lists only components some operation uses', () => {
-    const text = JSON.stringify(doc.paths);
+    const text = JSON.stringify([doc.paths, requestBodies]);
+    const paths = JSON.stringify(doc.paths);
+    for (const name of Object.keys(requestBodies)) expect(paths).toContain(`"#/components/requestBodies/${name}"`);
     const used = new Set<string>();
     const visit = (name: string) => {
       if (used.has(name)) return;
@@ -153,7 +182,7 @@ describe('components', () => {
 describe('the example checks', () => {
   it('reject a broken example (the document schema and the zod schema alike)', () => {
     const op = operations.find(({ key }) => key === 'POST /v1/placements')!.op;
-    const place = op.requestBody!.content['application/json']!;
+    const place = bodyOf(op)!.media;
     const broken = { ...(operationExamples.place!.request!.value as Json), adapters: [{ id: 'a', rank: 0, rate: 1 }] };
     expect(documentSchema(place.schema).safeParse(broken).success).toBe(false);
     expect(documentSchema(place.schema).safeParse({ ...broken, adapters: [] }).success).toBe(false);
@@ -165,7 +194,7 @@ describe('the example checks', () => {
   });
 });
 
-describe.each(examples)('example $name ($where)', ({ where, value, schema }) => {
+describe.each(examples)('example $name ($where)', ({ where, body, value, schema }) => {
   it('is valid against its schema in the document', () => {
     const result = documentSchema(schema).safeParse(value);
     expect(result.success, JSON.stringify(result.error?.issues.slice(0, 3))).toBe(true);
@@ -173,7 +202,7 @@ describe.each(examples)('example $name ($where)', ({ where, value, schema }) => 
 
   it("is valid against the service's own zod schema", () => {
     const ref = typeof schema.$ref === 'string' ? schema.$ref.slice('#/components/schemas/'.length) : undefined;
-    const zod = ref ? serviceSchemas[ref] : inlineSchemas[where];
+    const zod = where.endsWith(' request') ? requestSchemas[body!] : ref ? serviceSchemas[ref] : inlineSchemas[where];
     if (!zod) {
       // the manifests answer: a v1 List (or YAML text); its items are Kubernetes objects the document leaves open
       expect(where).toBe('GET /v1/pools/{pool}/manifests 200');

@@ -36,7 +36,7 @@ describe('declared security matches what the service enforces', () => {
     expect(operations.length).toBeGreaterThanOrEqual(17);
   });
 
-  describe('AUTH_SCOPE=expensive (the default): a 401 without the token exactly where the token is required', async () => {
+  describe('AUTH_SCOPE=expensive (the default): a 401 without the token exactly where it is required', async () => {
     const app = await buildTestApp({ apiToken: token });
     afterAll(() => app.close());
     it.each(operations)('$name', async (o) => {

@@ -22,12 +22,13 @@ describe('openapi/openapi.json', () => {
 
   it('has no dangling $ref', async () => {
     const doc = await openapiDocument();
-    const schemas = (doc.components as { schemas: Record<string, unknown> }).schemas;
+    const components = doc.components as Record<'schemas' | 'requestBodies', Record<string, unknown>>;
     const all = refs(doc);
     expect(all.length).toBeGreaterThan(5);
     for (const ref of all) {
-      expect(ref).toMatch(/^#\/components\/schemas\//);
-      expect(schemas, ref).toHaveProperty([ref.slice('#/components/schemas/'.length)]);
+      const [, kind, name] = /^#\/components\/(schemas|requestBodies)\/([^/]+)$/.exec(ref) ?? [];
+      expect(kind, ref).toBeDefined();
+      expect(components[kind as 'schemas'], ref).toHaveProperty([name!]);
     }
   });
 

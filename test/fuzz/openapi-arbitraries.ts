@@ -42,15 +42,20 @@ interface ParameterObject {
   schema?: JsonSchema;
 }
 
+interface RequestBodyObject {
+  content?: Record<string, { schema?: JsonSchema }>;
+}
+
 interface OperationObject {
   parameters?: ParameterObject[];
-  requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+  /** inline, or a reference to components.requestBodies */
+  requestBody?: RequestBodyObject & { $ref?: string };
   responses?: Record<string, unknown>;
 }
 
 export interface OpenApiDocument {
   paths: Record<string, Record<string, OperationObject | ParameterObject[]>>;
-  components?: { schemas?: Record<string, JsonSchema> };
+  components?: { schemas?: Record<string, JsonSchema>; requestBodies?: Record<string, RequestBodyObject> };
 }
 
 /** One method + path of the document, with what the fuzzer needs to build requests for it. */
@@ -81,7 +86,7 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
         method: method.toUpperCase(),
         path,
         pathParams: params.filter((p) => p.in === 'path').map((p) => ({ name: p.name, schema: p.schema ?? { type: 'string' } })),
-        bodySchema: op.requestBody?.content?.['application/json']?.schema ?? null,
+        bodySchema: requestBodyOf(doc, op)?.content?.['application/json']?.schema ?? null,
         documentedStatuses: Object.keys(op.responses ?? {}).map(Number).filter(Number.isInteger),
       });
     }
@@ -89,7 +94,17 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
   return operations;
 }
 
-/** Follows `$ref: "#/components/schemas/..."` (the only kind zod emits) to the schema itself. */
+/** The operation's request body, a `$ref: "#/components/requestBodies/..."` followed. */
+function requestBodyOf(doc: OpenApiDocument, op: OperationObject): RequestBodyObject | undefined {
+  const ref = op.requestBody?.$ref;
+  if (ref === undefined) return op.requestBody;
+  const prefix = '#/components/requestBodies/';
+  const body = ref.startsWith(prefix) ? doc.components?.requestBodies?.[ref.slice(prefix.length)] : undefined;
+  if (!body) throw new Error(`cannot resolve $ref ${ref}`);
+  return body;
+}
+
+/** Follows `$ref: "#/components/schemas/...` (the only kind zod emits) to the schema itself. */
 export function deref(schema: JsonSchema, doc: OpenApiDocument): JsonSchema {
   let s = schema;
   for (let hops = 0; s.$ref !== undefined; hops++) {
