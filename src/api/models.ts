@@ -5,6 +5,7 @@ import type { Predictor } from '../ml/predictor.js';
 import { ModelInfo, RefreshJobBody, RefreshRequest, errors } from './schemas.js';
 import { routeSecurity } from './auth.js';
 import type { Services } from './services.js';
+import { predictorSummary, profileSummary } from './catalog.js';
 
 const loadedAt = new WeakMap<Predictor, string>();
 
@@ -26,19 +27,8 @@ export const ModelsBody = z.object({ models: z.array(ModelInfo), refreshRunning:
 const RefreshParams = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'a refresh job id (letters, digits and "-")') });
 
 function modelInfo(p: Predictor, now: number): z.output<typeof ModelInfo> {
-  const m = p.bundle.metadata;
   if (!loadedAt.has(p)) loadedAt.set(p, new Date(now).toISOString());
-  return {
-    model: m.model,
-    gpu: m.gpu,
-    version: m.version,
-    created: m.created,
-    trainingRows: m.dataset.rows,
-    seed: m.seed,
-    features: m.features,
-    metrics: { twinHoldout: m.metrics.twinHoldout.student, realRuns: m.metrics.realRuns?.student ?? null },
-    loadedAt: loadedAt.get(p)!,
-  };
+  return { ...predictorSummary(p), loadedAt: loadedAt.get(p)! };
 }
 
 /** GET /v1/profiles, GET /v1/models, POST /v1/models/refresh, GET /v1/models/refresh/{id}. */
@@ -60,7 +50,7 @@ export async function modelRoutes(app: FastifyInstance, s: Services): Promise<vo
       },
     },
     async () => ({
-      profiles: s.profiles.list().map((p) => ({ model: p.model, gpu: p.gpu, description: p.description, vllmVersion: p.vllmVersion, maxModelLen: p.maxModelLen, engineDefaults: p.engineDefaults })),
+      profiles: s.profiles.list().map(profileSummary),
     }),
   );
   r.get(
