@@ -71,9 +71,8 @@ function typecheck(source: string): string[] {
     typeRoots: [join(root, 'node_modules', '@types')],
     skipLibCheck: true,
   });
-  return ts
-    .getPreEmitDiagnostics(program)
-    .map((d) => `${d.file ? `${d.file.fileName.slice(dir.length + 1)}: ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+  const where = (d: ts.Diagnostic) => (d.file ? `${d.file.fileName.slice(dir.length + 1)}: ` : '');
+  return ts.getPreEmitDiagnostics(program).map((d) => where(d) + ts.flattenDiagnosticMessageText(d.messageText, '\n'));
 }
 
 describe('a client generated with openapi-typescript', async () => {
