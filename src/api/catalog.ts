@@ -13,7 +13,14 @@ export function profileSummary(p: Profile): {
   maxModelLen: number;
   engineDefaults: { maxNumBatchedTokens: number; maxNumSeqs: number };
 } {
-  return { model: p.model, gpu: p.gpu, description: p.description, vllmVersion: p.vllmVersion, maxModelLen: p.maxModelLen, engineDefaults: p.engineDefaults };
+  return {
+    model: p.model,
+    gpu: p.gpu,
+    description: p.description,
+    vllmVersion: p.vllmVersion,
+    maxModelLen: p.maxModelLen,
+    engineDefaults: p.engineDefaults,
+  };
 }
 
 export function predictorSummary(p: Predictor) {

@@ -15,7 +15,10 @@ export function parseCommandArgs<const O extends Options>(
   argv: string[],
   options: O,
   maxPositionals = 0,
-): { values: ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>['values']; positionals: string[] } {
+): {
+  values: ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>['values'];
+  positionals: string[];
+} {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -26,7 +29,10 @@ export function parseCommandArgs<const O extends Options>(
     throw err;
   }
   if (parsed.positionals.length > maxPositionals) {
-    const extra = parsed.positionals.slice(maxPositionals).map((p) => `"${p}"`).join(', ');
+    const extra = parsed.positionals
+      .slice(maxPositionals)
+      .map((p) => `"${p}"`)
+      .join(', ');
     const takes = maxPositionals === 0 ? 'takes no arguments' : `takes at most ${maxPositionals} argument(s)`;
     throw new AppError('invalidInput', `${command}: ${takes} besides options (got ${extra})`);
   }
@@ -38,7 +44,8 @@ export const quietOption = { quiet: { type: 'boolean', default: false } } as con
 
 /** The value of a required option, else bad input `--flag: required (hint)`. */
 export function requireOption(value: string | undefined, flag: string, hint?: string): string {
-  if (value === undefined || value === '') throw new AppError('invalidInput', `${flag}: required${hint ? ` (${hint})` : ''}`);
+  if (value === undefined || value === '')
+    throw new AppError('invalidInput', `${flag}: required${hint ? ` (${hint})` : ''}`);
   return value;
 }
 
@@ -71,7 +78,11 @@ export function numberOption(value: string, flag: string, range: NumberRange = '
 }
 
 /** numberOption, or undefined when the option was not given. */
-export function optionalNumber(value: string | undefined, flag: string, range: NumberRange = 'any'): number | undefined {
+export function optionalNumber(
+  value: string | undefined,
+  flag: string,
+  range: NumberRange = 'any',
+): number | undefined {
   return value === undefined ? undefined : numberOption(value, flag, range);
 }
 

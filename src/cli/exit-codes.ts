@@ -12,5 +12,10 @@ export const ExitCode = {
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export const exitCodesHelp = `Exit status: ${ExitCode.ok} success; ${ExitCode.failure} internal error or a failed check (bench bars, validate gates,
---check); ${ExitCode.badInput} bad input (the offending field is named); ${ExitCode.unplaced} place answered but left adapters unplaced.`;
+const { ok, failure, badInput, unplaced } = ExitCode;
+
+export const exitCodesHelp = [
+  `Exit status: ${ok} success; ${failure} internal error or a failed check (bench bars, validate gates,`,
+  `--check); ${badInput} bad input (the offending field is named); ${unplaced} place answered but left adapters`,
+  'unplaced.',
+].join('\n');

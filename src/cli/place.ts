@@ -95,7 +95,9 @@ export async function runPlace(argv: string[]): Promise<number> {
       if (placement.unplaced.length > 0) {
         const item = input.single ? '' : `[${i}]: `;
         const rate = placement.unplaced.reduce((sum, u) => sum + u.rate, 0);
-        unplaced.push(`${item}${placement.unplaced.length} adapter(s) left unplaced (${rate.toFixed(3)} req/s), e.g. "${placement.unplaced[0]!.id}": ${placement.unplaced[0]!.reason}`);
+        const first = placement.unplaced[0]!;
+        const left = `${placement.unplaced.length} adapter(s) left unplaced (${rate.toFixed(3)} req/s)`;
+        unplaced.push(`${item}${left}, e.g. "${first.id}": ${first.reason}`);
       }
       if (!manifests) {
         writeJson(placement, values.pretty);

@@ -4,7 +4,7 @@ import { embeddedProfiles } from '../profiles/index.js';
 import { parseCommandArgs } from './args.js';
 import { writeJson } from './io.js';
 
-export const profilesHelp = `profiles [--json]   the committed model x GPU profiles (models/profiles) and predictors (models/predictors)
+export const profilesHelp = `profiles [--json]   the committed model x GPU profiles and predictors (models/)
 
 The same entries as the service's GET /v1/profiles and GET /v1/models (without loadedAt); --json prints
 { "profiles": [...], "predictors": [...] }.`;
@@ -19,11 +19,13 @@ export async function runProfiles(argv: string[]): Promise<number> {
     return 0;
   }
   const lines = ['profiles (model@gpu, vLLM, max model length):'];
-  for (const p of profiles) lines.push(`  ${p.model}@${p.gpu}  vLLM ${p.vllmVersion}  ${p.maxModelLen} tokens  ${p.description}`);
+  for (const p of profiles)
+    lines.push(`  ${p.model}@${p.gpu}  vLLM ${p.vllmVersion}  ${p.maxModelLen} tokens  ${p.description}`);
   lines.push('predictors (model@gpu, version, trained, Twin hold-out):');
   for (const p of predictors) {
     const h = p.metrics.twinHoldout;
-    const holdout = `throughput SMAPE ${h.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ${h.starved.macroF1.toFixed(3)}`;
+    const smape = h.throughput.smapeResearch.toFixed(2);
+    const holdout = `throughput SMAPE ${smape} %, starvation macro-F1 ${h.starved.macroF1.toFixed(3)}`;
     lines.push(`  ${p.model}@${p.gpu}  ${p.version}  ${p.created}  ${p.trainingRows} rows  ${holdout}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -30,7 +30,10 @@ export function progressIntervalMs(env: NodeJS.ProcessEnv = process.env): number
   if (raw === undefined || raw === '') return defaultProgressIntervalMs;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
-    throw new AppError('invalidInput', `LORA_PLACER_PROGRESS_INTERVAL_MS: expected a positive integer of milliseconds, got "${raw}"`);
+    throw new AppError(
+      'invalidInput',
+      `LORA_PLACER_PROGRESS_INTERVAL_MS: expected a positive integer of milliseconds, got "${raw}"`,
+    );
   }
   return n;
 }

@@ -52,7 +52,9 @@ const isHex = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 70) || (c >
 function describe(text: string, i: number): string {
   if (i >= text.length) return 'end of input';
   const cp = text.codePointAt(i)!;
-  return cp < 32 ? `control character U+${cp.toString(16).padStart(4, '0').toUpperCase()}` : `'${String.fromCodePoint(cp)}'`;
+  return cp < 32
+    ? `control character U+${cp.toString(16).padStart(4, '0').toUpperCase()}`
+    : `'${String.fromCodePoint(cp)}'`;
 }
 
 /** What the scanner expects next inside an object or array. */
@@ -63,7 +65,9 @@ function scan(text: string): { position: number; message: string } | null {
   const n = text.length;
   const fail = (position: number, message: string): { position: number; message: string } => ({ position, message });
   const unexpected = (what: string): { position: number; message: string } =>
-    i >= n ? fail(n, `unexpected end of input, expected ${what}`) : fail(i, `unexpected ${describe(text, i)}, expected ${what}`);
+    i >= n
+      ? fail(n, `unexpected end of input, expected ${what}`)
+      : fail(i, `unexpected ${describe(text, i)}, expected ${what}`);
   const skipWs = (): void => {
     while (i < n && isWs(text.charCodeAt(i))) i++;
   };
@@ -80,12 +84,16 @@ function scan(text: string): { position: number; message: string } | null {
       if (c === 92) {
         const e = text.charCodeAt(i + 1);
         if (e === 117) {
-          for (let k = 2; k < 6; k++) if (!isHex(text.charCodeAt(i + k))) return fail(Math.min(i + k, n), 'bad \\u escape: expected 4 hex digits');
+          for (let k = 2; k < 6; k++)
+            if (!isHex(text.charCodeAt(i + k)))
+              return fail(Math.min(i + k, n), 'bad \\u escape: expected 4 hex digits');
           i += 6;
         } else if ('"\\/bfnrt'.includes(text[i + 1] ?? '') && i + 1 < n) {
           i += 2;
         } else {
-          return i + 1 >= n ? fail(n, 'unexpected end of input in a string') : fail(i + 1, `bad escape \\${text[i + 1]} in a string`);
+          return i + 1 >= n
+            ? fail(n, 'unexpected end of input in a string')
+            : fail(i + 1, `bad escape \\${text[i + 1]} in a string`);
         }
       } else {
         i++;
@@ -130,7 +138,9 @@ function scan(text: string): { position: number; message: string } | null {
         for (let k = 0; k < word.length; k++) {
           if (text.charCodeAt(i + k) !== word.charCodeAt(k)) {
             i += k;
-            return i >= n ? fail(n, `unexpected end of input in "${word}"`) : fail(i, `unexpected ${describe(text, i)} in "${word}"`);
+            return i >= n
+              ? fail(n, `unexpected end of input in "${word}"`)
+              : fail(i, `unexpected ${describe(text, i)} in "${word}"`);
           }
         }
         i += word.length;
@@ -163,7 +173,10 @@ function scan(text: string): { position: number; message: string } | null {
       continue;
     }
     if (top.kind === 'object' && top.state !== 'afterKey') {
-      if (c !== 34) return unexpected(top.state === 'first' ? "a property name in double quotes or '}'" : 'a property name in double quotes');
+      if (c !== 34)
+        return unexpected(
+          top.state === 'first' ? "a property name in double quotes or '}'" : 'a property name in double quotes',
+        );
       err = string();
       if (err) return err;
       skipWs();

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { intOption, numberOption, optionalNumber, parseCommandArgs, parseWorkers, requireOption } from '../../src/cli/args.js';
+import {
+  intOption,
+  numberOption,
+  optionalNumber,
+  parseCommandArgs,
+  parseWorkers,
+  requireOption,
+} from '../../src/cli/args.js';
 import { isAppError } from '../../src/shared/errors.js';
 
 function errorOf(f: () => unknown): Error {
@@ -36,13 +43,19 @@ describe('CLI argument helpers', () => {
     expect(intOption('4', '--repeats')).toBe(4);
     expect(intOption('0', '--seed', 0)).toBe(0);
     expect(errorOf(() => intOption('0', '--repeats')).message).toBe('--repeats: expected a positive integer, got "0"');
-    expect(errorOf(() => intOption('-1', '--seed', 0)).message).toBe('--seed: expected a non-negative integer, got "-1"');
+    expect(errorOf(() => intOption('-1', '--seed', 0)).message).toBe(
+      '--seed: expected a non-negative integer, got "-1"',
+    );
     expect(errorOf(() => intOption('1.5', '--seed', 0)).message).toContain('non-negative integer');
     expect(errorOf(() => intOption('', '--workers')).message).toContain('--workers');
     expect(numberOption('0.25', '--hysteresis')).toBe(0.25);
-    expect(errorOf(() => numberOption('abc', '--hysteresis')).message).toBe('--hysteresis: expected a number, got "abc"');
+    expect(errorOf(() => numberOption('abc', '--hysteresis')).message).toBe(
+      '--hysteresis: expected a number, got "abc"',
+    );
     expect(errorOf(() => numberOption(' ', '--hysteresis')).message).toContain('expected a number');
-    expect(errorOf(() => numberOption('0', '--max', 'positive')).message).toBe('--max: expected a positive number, got "0"');
+    expect(errorOf(() => numberOption('0', '--max', 'positive')).message).toBe(
+      '--max: expected a positive number, got "0"',
+    );
     expect(errorOf(() => numberOption('-1', '--s', 'non-negative', 'seconds')).message).toBe(
       '--s: expected a non-negative number of seconds, got "-1"',
     );

@@ -77,12 +77,17 @@ describe('CLI progress', () => {
     t = 3000;
     p.tick(); // within the interval after the detail line
     p.finish();
-    expect(stream.text()).toBe('place: 7 done 12 GPU simulations 2s elapsed\n[2s] workload 1 placed\nplace: 8 done 12 GPU simulations 3s elapsed (done)\n');
+    expect(stream.text()).toBe(
+      'place: 7 done 12 GPU simulations 2s elapsed\n[2s] workload 1 placed\n' +
+        'place: 8 done 12 GPU simulations 3s elapsed (done)\n',
+    );
   });
 
   it('reads its interval from LORA_PLACER_PROGRESS_INTERVAL_MS, naming it when malformed', () => {
     expect(progressIntervalMs({})).toBe(5000);
     expect(progressIntervalMs({ LORA_PLACER_PROGRESS_INTERVAL_MS: '250' })).toBe(250);
-    expect(() => progressIntervalMs({ LORA_PLACER_PROGRESS_INTERVAL_MS: 'soon' })).toThrow(/^LORA_PLACER_PROGRESS_INTERVAL_MS: expected/);
+    expect(() => progressIntervalMs({ LORA_PLACER_PROGRESS_INTERVAL_MS: 'soon' })).toThrow(
+      /^LORA_PLACER_PROGRESS_INTERVAL_MS: expected/,
+    );
   });
 });
