@@ -8,16 +8,6 @@ import { describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '../..');
 
-/**
- * Documents other work in flight cites before they are committed (docs/replan.md: re-placement; docs/cli.md:
- * the CLI). A link to one of them is not reported while it is missing; delete each entry once its file lands.
- */
-const pendingDocs = new Set(['docs/cli.md']);
-
-function pending(target: string): boolean {
-  return pendingDocs.has(relative(root, target)) && !existsSync(target);
-}
-
 function markdownFiles(): string[] {
   const docs = readdirSync(join(root, 'docs'))
     .filter((f) => f.endsWith('.md'))
@@ -77,7 +67,6 @@ function brokenLinks(file: string, text: string): Broken[] {
     if (/^[a-z][a-z0-9+.-]*:/i.test(link)) continue; // https:, mailto:
     const [pathPart, anchor] = link.split('#', 2) as [string, string | undefined];
     const target = pathPart === '' ? file : resolve(dirname(file), decodeURIComponent(pathPart));
-    if (pending(target)) continue;
     if (!existsSync(target)) {
       broken.push({ file: relative(root, file), link, why: 'no such file' });
       continue;
@@ -126,7 +115,6 @@ describe('documentation references', () => {
         broken.push(`${where}: cites DESIGN.md, which is not in the project (docs/design.md is)`);
       for (const m of text.matchAll(/\bdocs\/([\w./-]+?\.md)(?:,? section ([\w][\w -]*[\w])|,? "([^"\n]+)")?/g)) {
         const doc = join(root, 'docs', m[1] ?? '');
-        if (pending(doc)) continue;
         if (!existsSync(doc)) {
           broken.push(`${where}: docs/${m[1]} does not exist`);
           continue;
