@@ -1,4 +1,4 @@
-import { place, parseWorkload, replan, type ParsedWorkload, type Placement } from '../placement/index.js';
+import { place, parseWorkload, replan, replanApplies, type ParsedWorkload, type Placement } from '../placement/index.js';
 import { embeddedProfiles } from '../profiles/index.js';
 import { toWireError, type WireError } from '../shared/errors.js';
 import { parseJsonBody } from '../shared/json-body.js';
@@ -57,8 +57,8 @@ async function placeTask(task: Extract<WorkTask, { kind: 'place' }>): Promise<Wo
   // verification simulates in this thread: the task already holds one worker
   const deps = { limits: task.limits };
   const current = task.current;
-  // a pool moved to another model or GPU cannot keep its adapters where they are: placed from scratch
-  const continues = current !== undefined && current.model === workload.model && current.gpu === workload.gpu;
+  // a pool moved to another model, GPU, objective or a lower maxGpus is placed from scratch
+  const continues = current !== undefined && replanApplies(workload, current, task.limits);
   const placement = continues ? await replan(workload, predictor, current, deps) : await place(workload, predictor, deps);
   return { workload, placement };
 }

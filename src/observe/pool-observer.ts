@@ -110,7 +110,8 @@ export class PoolObserver {
       next = await this.read(plan, plan.source, previous, now);
     } catch (err) {
       this.o.onFailure(pool, err as Error);
-      const observation: Observation = { ...(plan.observation ?? { succeededAt: null, adapters: previous, ignoredSeries: 0, replanned: false }), attemptedAt: now, error: (err as Error).message };
+      // this read planned nothing: the plan served is the one the last good read made
+      const observation: Observation = { ...(plan.observation ?? { succeededAt: null, adapters: previous, ignoredSeries: 0 }), attemptedAt: now, error: (err as Error).message, replanned: false };
       next = { ...plan, observation };
     }
     const stored = await this.o.store.replacePlanIf(next, plan.revision!);

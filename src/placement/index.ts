@@ -11,7 +11,7 @@ export { vllmArgs } from './vllm-args.js';
 export { checkPlacementWork, SimulationBudget } from './work.js';
 export { AdapterPath } from './workload.js';
 export { PlacementMoves } from './placement.js';
-export { replan, ReplanSettings } from './replan.js';
+export { replan, replanApplies, ReplanSettings } from './replan.js';
 export type { ReplanOptions } from './replan.js';
 export { movesBetween } from './moves.js';
 export type { AdapterSets } from './moves.js';

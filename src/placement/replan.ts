@@ -82,6 +82,18 @@ export async function replan(workload: ParsedWorkload, predictor: Predictor, cur
   return { ...placement, moves: movesBetween(current, placement, bins.map((b) => carried.previous.get(b)?.index ?? null)) };
 }
 
+/**
+ * Whether a re-plan from `current` can answer this workload: the same model and GPU, the min-gpus
+ * objective on both (a min-latency workload asks for its own gpuCount, which a re-plan would not
+ * spread to or shrink to), and no more current GPUs than the workload allows (a lowered maxGpus would
+ * keep GPUs it no longer allows). Otherwise the workload is placed from scratch.
+ */
+export function replanApplies(workload: ParsedWorkload, current: Placement, limits: WorkLimits = defaultWorkLimits): boolean {
+  const maxGpus = workload.maxGpus ?? limits.maxGpus;
+  const sameTarget = current.model === workload.model && current.gpu === workload.gpu;
+  return sameTarget && workload.objective === 'min-gpus' && current.objective === 'min-gpus' && current.gpus.length <= maxGpus;
+}
+
 function checkCurrent(workload: ParsedWorkload, current: Placement, limits: WorkLimits): void {
   if (current.model !== workload.model || current.gpu !== workload.gpu) {
     throw new AppError('invalidInput', `current placement: it places ${current.model}@${current.gpu}, the workload is for ${workload.model}@${workload.gpu}`);

@@ -19,6 +19,10 @@ describe('pools observed in Prometheus', async () => {
   const body = { workload: llama, prometheus: { periodS: 1, windowS: 30, hysteresis: 0.1, graceS: 0, adapters: known } };
   const putSource = (payload: unknown) => app.inject({ method: 'PUT', url: '/v1/pools/observed/source', payload: payload as object });
   const pool = async () => (await app.inject({ url: '/v1/pools/observed' })).json();
+  const movesCounted = async (): Promise<number> => {
+    const line = (await app.inject({ url: '/metrics' })).body.split('\n').find((l) => l.startsWith('lora_placer_adapter_moves_total{pool="observed"}'));
+    return Number(line?.split(' ').at(-1) ?? 0);
+  };
   const until = async (what: string, probe: () => Promise<boolean>) => {
     for (const deadline = Date.now() + 10_000; !(await probe()); await sleep(100)) if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
   };
@@ -48,8 +52,8 @@ describe('pools observed in Prometheus', async () => {
     const moves = plan.placement.moves;
     expect(moves.added.flatMap((a: { adapters: string[] }) => a.adapters)).toContain('ad-d');
     expect(moves.removed.flatMap((r: { adapters: string[] }) => r.adapters)).toContain('ad-c');
-    const counted = (await app.inject({ url: '/metrics' })).body.split('\n').find((l) => l.startsWith('lora_placer_adapter_moves_total{pool="observed"}'));
-    expect(Number(counted?.split(' ').at(-1))).toBeGreaterThanOrEqual(moves.count);
+    // the first plan had nothing to move from; this re-plan is the only one since
+    expect(await movesCounted()).toBe(moves.count);
   });
 
   it('does not re-plan a drift within the hysteresis, but keeps the plan fresh', async () => {
@@ -70,16 +74,24 @@ describe('pools observed in Prometheus', async () => {
   });
 
   it('keeps the last plan when Prometheus answers garbage or fails, counts it, and goes stale after POOL_STALE_S', async () => {
+    // a re-plan first: the reads that fail next start from an observation that re-planned
+    prometheus.state.rates = { 'ad-a': 40, 'ad-b': 1, 'ad-c': 2, 'ad-d': 3 };
+    await until('the re-plan', async () => placedRate((await pool()).placement, 'ad-c') > 1.9);
+    expect((await pool()).observation.replanned).toBe(true);
     const before = (await pool()).placement;
+    const movesBefore = await movesCounted();
     prometheus.state.answer = 'garbage';
     await until('a failed read', async () => (await pool()).observation.error !== null);
     expect((await pool()).observation.error).toMatch(/not an instant vector/);
+    expect((await pool()).observation.replanned).toBe(false);
     expect((await pool()).placement).toEqual(before);
     prometheus.state.answer = 'error';
     await until('the stale plan', async () => (await app.inject({ url: '/v1/pools/observed/autoscale' })).statusCode === 503);
     expect((await pool()).placement).toEqual(before);
     expect((await app.inject({ url: '/metrics' })).body).toMatch(/lora_placer_pool_observe_errors_total\{pool="observed"\} [1-9]/);
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    // failed reads planned nothing: no move is counted for them
+    expect(await movesCounted()).toBe(movesBefore);
     prometheus.state.answer = 'vector';
     await until('recovery', async () => (await app.inject({ url: '/v1/pools/observed/autoscale' })).statusCode === 200);
   }, 20_000);

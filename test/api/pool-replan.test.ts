@@ -53,6 +53,19 @@ describe('a pool re-planned from its current placement', async () => {
     expect(await movesMetric()).toBe(next.moves!.count);
   });
 
+  it('places from scratch what a re-plan cannot answer: a lower maxGpus, the min-latency objective', async () => {
+    const capped = { ...drifted(), maxGpus: 1 };
+    const scratchCapped: Placement = (await app.inject({ method: 'POST', url: '/v1/placements', payload: capped })).json();
+    const cappedPlan: Placement = (await put(capped)).json().placement;
+    expect(cappedPlan.moves).toBeUndefined();
+    expect(cappedPlan.gpuCount).toBe(1);
+    expect(cappedPlan.unplaced.length).toBe(scratchCapped.unplaced.length);
+    const spread = { ...drifted(), objective: 'min-latency', gpuCount: 3 };
+    const spreadPlan: Placement = (await put(spread)).json().placement;
+    expect(spreadPlan.moves).toBeUndefined();
+    expect(spreadPlan.gpuCount).toBe(3);
+  });
+
   it('drops the pool\'s series when the pool is deleted', async () => {
     expect((await app.inject({ method: 'DELETE', url: '/v1/pools/drifting' })).statusCode).toBe(204);
     expect(await movesMetric()).toBeUndefined();
