@@ -57,8 +57,53 @@ function describe(text: string, i: number): string {
     : `'${String.fromCodePoint(cp)}'`;
 }
 
+const OBJECT = 0;
+const ARRAY = 1;
 /** What the scanner expects next inside an object or array. */
-type Frame = { kind: 'object' | 'array'; state: 'first' | 'afterValue' | 'afterComma' | 'afterKey' };
+const FIRST = 0;
+const AFTER_VALUE = 1;
+const AFTER_COMMA = 2;
+const AFTER_KEY = 3;
+
+/**
+ * The open objects and arrays, two bytes each: a body of a few MiB of '[' nests that deep, and an object
+ * per level cost the worker more heap than the body itself.
+ */
+class Frames {
+  private kinds = new Uint8Array(64);
+  private states = new Uint8Array(64);
+  length = 0;
+
+  push(kind: number): void {
+    if (this.length === this.kinds.length) {
+      const kinds = new Uint8Array(this.length * 2);
+      const states = new Uint8Array(this.length * 2);
+      kinds.set(this.kinds);
+      states.set(this.states);
+      this.kinds = kinds;
+      this.states = states;
+    }
+    this.kinds[this.length] = kind;
+    this.states[this.length] = FIRST;
+    this.length++;
+  }
+
+  pop(): void {
+    this.length--;
+  }
+
+  get kind(): number {
+    return this.kinds[this.length - 1]!;
+  }
+
+  get state(): number {
+    return this.states[this.length - 1]!;
+  }
+
+  set state(state: number) {
+    this.states[this.length - 1] = state;
+  }
+}
 
 function scan(text: string): { position: number; message: string } | null {
   let i = 0;
@@ -120,14 +165,14 @@ function scan(text: string): { position: number; message: string } | null {
     }
     return null;
   };
-  const stack: Frame[] = [];
+  const stack = new Frames();
   /** a value at i: a scalar is consumed, a container pushed; null when fine */
   const value = (): { position: number; message: string } | null => {
     skipWs();
     if (i >= n) return unexpected('a value');
     const c = text.charCodeAt(i);
     if (c === 123 || c === 91) {
-      stack.push({ kind: c === 123 ? 'object' : 'array', state: 'first' });
+      stack.push(c === 123 ? OBJECT : ARRAY);
       i++;
       return null;
     }
@@ -154,43 +199,42 @@ function scan(text: string): { position: number; message: string } | null {
   if (err) return err;
   let lastComma = -1;
   while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
     skipWs();
     const c = i < n ? text.charCodeAt(i) : -1;
-    const close = top.kind === 'object' ? 125 : 93;
-    const closer = top.kind === 'object' ? "'}'" : "']'";
-    if (top.state === 'afterComma' && c === close) return fail(lastComma, `trailing comma before ${closer}`);
-    if ((top.state === 'first' || top.state === 'afterValue') && c === close) {
+    const inObject = stack.kind === OBJECT;
+    const close = inObject ? 125 : 93;
+    const closer = inObject ? "'}'" : "']'";
+    const state = stack.state;
+    if (state === AFTER_COMMA && c === close) return fail(lastComma, `trailing comma before ${closer}`);
+    if ((state === FIRST || state === AFTER_VALUE) && c === close) {
       i++;
       stack.pop();
-      if (stack.length > 0) stack[stack.length - 1]!.state = 'afterValue';
+      if (stack.length > 0) stack.state = AFTER_VALUE;
       continue;
     }
-    if (top.state === 'afterValue') {
+    if (state === AFTER_VALUE) {
       if (c !== 44) return unexpected(`',' or ${closer}`);
       lastComma = i++;
-      top.state = 'afterComma';
+      stack.state = AFTER_COMMA;
       continue;
     }
-    if (top.kind === 'object' && top.state !== 'afterKey') {
+    if (inObject && state !== AFTER_KEY) {
       if (c !== 34)
         return unexpected(
-          top.state === 'first' ? "a property name in double quotes or '}'" : 'a property name in double quotes',
+          state === FIRST ? "a property name in double quotes or '}'" : 'a property name in double quotes',
         );
       err = string();
       if (err) return err;
       skipWs();
       if (text.charCodeAt(i) !== 58) return unexpected("':' after the property name");
       i++;
-      top.state = 'afterKey';
+      stack.state = AFTER_KEY;
       continue;
     }
     // a value in an array, or after an object's key
-    top.state = 'afterValue';
-    const depth = stack.length;
+    stack.state = AFTER_VALUE;
     err = value();
     if (err) return err;
-    if (stack.length > depth) continue;
   }
   skipWs();
   return i < n ? fail(i, `unexpected ${describe(text, i)} after the JSON value`) : null;
