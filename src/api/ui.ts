@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -23,14 +24,20 @@ function chartJsFile(): string {
 interface Asset {
   type: string;
   body: string | Buffer;
+  /** strong validator of the body: a revisit asks If-None-Match and gets a 304 instead of Chart.js again */
+  etag: string;
+}
+
+function asset(type: string, body: string | Buffer): Asset {
+  return { type, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
 }
 
 /** GET /ui (the web view of pools and placements) and its assets; static, so open like /docs: the API calls it makes carry the token. */
 export async function uiRoutes(app: FastifyInstance): Promise<void> {
   const assets = new Map<string, Asset>([
-    ['ui.js', { type: 'text/javascript; charset=utf-8', body: uiJs }],
-    ['ui.css', { type: 'text/css; charset=utf-8', body: uiCss }],
-    ['chart.umd.min.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(chartJsFile()) }],
+    ['ui.js', asset('text/javascript; charset=utf-8', uiJs)],
+    ['ui.css', asset('text/css; charset=utf-8', uiCss)],
+    ['chart.umd.min.js', asset('text/javascript; charset=utf-8', readFileSync(chartJsFile()))],
   ]);
   const secure = (reply: FastifyReply, type: string): FastifyReply =>
     reply
@@ -43,11 +50,13 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
     secure(reply, 'text/html; charset=utf-8').send(uiHtml),
   );
   app.get<{ Params: { name: string } }>('/ui/assets/:name', { schema: { hide: true } }, async (req, reply) => {
-    const asset = assets.get(req.params.name);
-    if (!asset) {
+    const found = assets.get(req.params.name);
+    if (!found) {
       const name = /^[A-Za-z0-9._-]{1,64}$/.test(req.params.name) ? `"${req.params.name}"` : 'of that name';
       throw new AppError('notFound', `no UI asset ${name} (there are ${[...assets.keys()].join(', ')})`);
     }
-    return secure(reply, asset.type).send(asset.body);
+    secure(reply, found.type).header('etag', found.etag);
+    if (req.headers['if-none-match'] === found.etag) return reply.status(304).send();
+    return reply.send(found.body);
   });
 }

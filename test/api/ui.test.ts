@@ -43,6 +43,18 @@ describe('the web view at /ui', async () => {
     expect(chart.body.length).toBeGreaterThan(100_000);
   });
 
+  it('answers a revisit of an asset with 304 when it has not changed', async () => {
+    const first = await app.inject({ url: '/ui/assets/chart.umd.min.js' });
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
+    const again = await app.inject({ url: '/ui/assets/chart.umd.min.js', headers: { 'if-none-match': etag } });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+    const other = await app.inject({ url: '/ui/assets/ui.js', headers: { 'if-none-match': etag } });
+    expect(other.statusCode).toBe(200);
+    expect(other.headers.etag).not.toBe(etag);
+  });
+
   it('ships a script that parses and builds no HTML from strings', () => {
     expect(() => new Script(uiJs)).not.toThrow();
     expect(uiJs).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
