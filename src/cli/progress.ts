@@ -62,7 +62,8 @@ export class Progress {
     this.stream = o.stream ?? process.stderr;
     this.tty = this.stream.isTTY === true;
     this.quiet = o.quiet ?? false;
-    this.intervalMs = o.intervalMs ?? progressIntervalMs();
+    // --quiet writes nothing: the interval setting is not read (a malformed one is no error then)
+    this.intervalMs = o.intervalMs ?? (this.quiet ? Number.POSITIVE_INFINITY : progressIntervalMs());
     this.now = o.now ?? Date.now;
     this.started = this.now();
     // a terminal shows the first tick at once; a log waits an interval (short commands stay silent)
