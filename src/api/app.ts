@@ -25,6 +25,7 @@ import { clientErrorHandler, installErrorHandler, frameworkErrors } from './erro
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { modelRoutes } from './models.js';
+import { PlacementService } from './placement-service.js';
 import { placementRoutes } from './placements.js';
 import { PoolPlans } from './pool-plans.js';
 import { poolRoutes } from './pools.js';
@@ -184,31 +185,14 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     onRejected: (kind, reason) => metrics.workRejected.inc({ kind, reason }),
   });
   const queue = work;
-  const placeWorkload: Services['place'] = async (workload, signal, current) => {
-    const end = metrics.placementDuration.startTimer();
-    const task = { kind: 'place' as const, body: workload, limits, predictors: predictorRefs(predictors), ...(current ? { current } : {}) };
-    const answer = await queue.run(task, signal);
-    const w = answer.workload;
-    end({ verified: String(w.verify) });
-    metrics.placements.inc({ objective: w.objective, verified: String(w.verify) });
-    return answer;
-  };
+  const placements = new PlacementService({ queue, metrics, limits, predictorRefs: () => predictorRefs(predictors) });
   const replicaId = deps.replicaId ?? `${hostname()}:${randomUUID().slice(0, 8)}`;
-  // counted by the replica that stored the plan, so the sum over replicas counts each move once
-  const countMoves = (pool: string, placement: Placement): void => {
-    if (placement.moves) metrics.adapterMoves.inc({ pool }, placement.moves.count);
-  };
-  // a deleted pool's series go with it: pool names are the client's, the label set stays bounded by MAX_POOLS
-  const forgetPoolSeries = (pool: string): void => {
-    metrics.adapterMoves.remove({ pool });
-    metrics.observeErrors.remove({ pool });
-  };
   pools = new PoolPlans({
     store,
     predictors,
-    placeFn: async (w: ParsedWorkload, current: Placement) => (await placeWorkload(w, undefined, current)).placement,
-    onPlanned: countMoves,
-    onForgotten: forgetPoolSeries,
+    placeFn: async (w: ParsedWorkload, current: Placement) => (await placements.place(w, undefined, current)).placement,
+    onPlanned: (pool, placement) => metrics.countMoves(pool, placement),
+    onForgotten: (pool) => metrics.forgetPool(pool),
     staleS: deps.poolStaleS ?? 900,
     maxPools: deps.maxPools ?? 256,
     replicaId,
@@ -232,8 +216,8 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const observer = new PoolObserver({
     store,
     prometheus: deps.prometheus ?? null,
-    place: (json, current) => placeWorkload(json, undefined, current),
-    onPlanned: countMoves,
+    place: (json, current) => placements.place(json, undefined, current),
+    onPlanned: (pool, placement) => metrics.countMoves(pool, placement),
     servedVersion: (model, gpu) => predictors.get(model, gpu).version,
     replicaId,
     maxPools: deps.maxPools ?? 256,
@@ -276,7 +260,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     refresh,
     guards: authGuards(deps.apiToken, deps.authScope),
     limits: { work: limits, predictBodyBytes: deps.predictBodyLimitBytes ?? 1024 * 1024 },
-    place: placeWorkload,
+    placements,
     modelSwapped,
     now,
   };

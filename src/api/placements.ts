@@ -22,6 +22,6 @@ export async function placementRoutes(app: FastifyInstance, s: Services): Promis
         response: { 200: PlacementBody, ...errors(400, 401, 404, 413, 503) },
       },
     },
-    async (req, reply) => (await s.place(bodyText(req.body), clientGone(reply))).placement,
+    async (req, reply) => (await s.placements.place(bodyText(req.body), clientGone(reply))).placement,
   );
 }

@@ -98,7 +98,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
       await s.pools.assertPushed(req.params.pool);
       // an existing pool is re-planned from its current placement: few adapters move
       const current = await s.pools.current(req.params.pool);
-      const { workload, placement } = await s.place(bodyText(req.body), clientGone(reply), current);
+      const { workload, placement } = await s.placements.place(bodyText(req.body), clientGone(reply), current);
       return view(s, await s.pools.put(req.params.pool, workload, placement));
     },
   );

@@ -3,12 +3,12 @@ import type { WorkQueue } from '../jobs/work-queue.js';
 import type { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
 import type { Metrics } from '../obs/metrics.js';
-import type { ParsedWorkload, Placement } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';
 import type { WorkLimits } from '../shared/work-limits.js';
 import type { PoolObserver } from '../observe/pool-observer.js';
 import type { PoolStore } from '../store/pool-store.js';
 import type { AuthGuards } from './auth.js';
+import type { PlacementService } from './placement-service.js';
 import type { PoolPlans } from './pool-plans.js';
 
 /** What one request may ask for (configuration; see docs/service.md "Limits"). */
@@ -34,12 +34,8 @@ export interface Services {
   /** onRequest hooks of the route classes (API_TOKEN, AUTH_SCOPE) */
   guards: AuthGuards;
   limits: ServiceLimits;
-  /**
-   * Places a workload (the request body as text, or a workload already parsed) with the served
-   * predictor on the work queue, counted in metrics; answers the parsed workload with the placement.
-   * Given the `current` placement of a pool, re-plans from it with few moves (the answer has `moves`).
-   */
-  place(workload: string | ParsedWorkload, signal?: AbortSignal, current?: Placement): Promise<{ workload: ParsedWorkload; placement: Placement }>;
+  /** placements on the work queue with the served predictors (POST /v1/placements, pools, re-plans) */
+  placements: PlacementService;
   /** re-plans the pools of a model whose predictor was just swapped in (refresh, MODELS_DIR) */
   modelSwapped(p: Predictor): void;
   now(): number;

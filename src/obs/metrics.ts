@@ -73,6 +73,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** The moves of a plan this replica stored: each replica counts its own, so the sum over replicas counts each once. */
+  countMoves(pool: string, placement: { moves?: { count: number } }): void {
+    if (placement.moves) this.adapterMoves.inc({ pool }, placement.moves.count);
+  }
+
+  /** A deleted pool's series go with it: pool names are the client's, and the label sets stay bounded by MAX_POOLS. */
+  forgetPool(pool: string): void {
+    this.adapterMoves.remove({ pool });
+    this.observeErrors.remove({ pool });
+  }
+
   constructor(sources: MetricSources, now: () => number = Date.now) {
     // a scrape while the store is down still answers, without the pool gauges
     const poolsOrNone = () =>
