@@ -33,11 +33,23 @@ interface GpuOutcome {
 
 async function tryGpu(pool: TwinPool, scenarios: Parameters<TwinPool['run']>[0]): Promise<GpuOutcome> {
   const results = await pool.run(scenarios);
-  const served = (i: number): number => (results[i]!.idealThroughput > 0 ? results[i]!.throughput.total / results[i]!.idealThroughput : 0);
+  const served = (i: number): number =>
+    results[i]!.idealThroughput > 0 ? results[i]!.throughput.total / results[i]!.idealThroughput : 0;
   const i = results.findIndex(runsClean);
-  if (i < 0) return { passed: false, starvedShare: 1, ttftS: Infinity, servedFraction: Math.max(...results.map((_, j) => served(j))) };
+  if (i < 0)
+    return {
+      passed: false,
+      starvedShare: 1,
+      ttftS: Infinity,
+      servedFraction: Math.max(...results.map((_, j) => served(j))),
+    };
   const r = results[i]!;
-  return { passed: true, starvedShare: r.starvedAdapters.length / scenarios[i]!.adapters.length, ttftS: (r.ttftMs?.mean ?? 0) / 1000, servedFraction: served(i) };
+  return {
+    passed: true,
+    starvedShare: r.starvedAdapters.length / scenarios[i]!.adapters.length,
+    ttftS: (r.ttftMs?.mean ?? 0) / 1000,
+    servedFraction: served(i),
+  };
 }
 
 const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
@@ -53,7 +65,10 @@ for (const c of suiteCases(traceDir, false).filter((x) => x.name.includes(nameFi
   const outcomes: GpuOutcome[] = [];
   for (const gpu of rateBalancing(workload, k)) {
     const slots = [...new Set(slotGrid.map((s) => Math.min(s, gpu.adapters.length)))];
-    const outcome = await tryGpu(pool, slots.map((s) => assignmentScenario(workload, { ...gpu, maxLoras: s }, ctx.maxNumBatchedTokens, ctx.maxNumSeqs)));
+    const outcome = await tryGpu(
+      pool,
+      slots.map((s) => assignmentScenario(workload, { ...gpu, maxLoras: s }, ctx.maxNumBatchedTokens, ctx.maxNumSeqs)),
+    );
     outcomes.push(outcome);
     if (!outcome.passed) break;
   }
@@ -65,5 +80,7 @@ for (const c of suiteCases(traceDir, false).filter((x) => x.name.includes(nameFi
     : `every GPU passes; worst: ${(100 * Math.max(...outcomes.map((o) => o.starvedShare))).toFixed(0)} % of adapters starved, TTFT ${Math.max(...outcomes.map((o) => o.ttftS)).toFixed(0)} s`;
   console.log(`${c.name.padEnd(34)} ${String(bound).padStart(5)} ${String(k).padStart(5)}  ${verdict}`);
 }
-console.log(`\nrate balancing at floor(${boundRatioBar} x bound) GPUs, any --max-loras per GPU: passes the GPU-level starvation rule on ${passedWorkloads} of ${total} workloads`);
+console.log(
+  `\nrate balancing at floor(${boundRatioBar} x bound) GPUs, any --max-loras per GPU: passes the GPU-level starvation rule on ${passedWorkloads} of ${total} workloads`,
+);
 await pool.destroy();

@@ -87,14 +87,16 @@ export const tables: Table[] = [
     file: 'docs/replan.md',
     args: (d) => ['bench', 'drift', '--quick', '--data', d],
     heavy: false,
-    about: 're-placement against placing from scratch over 6 hours of the conversation trace, 64 adapters (about 2 minutes)',
+    about:
+      're-placement against placing from scratch over 6 hours of the conversation trace, 64 adapters (about 2 minutes)',
   },
   {
     name: 'bench-drift',
     file: 'docs/replan.md',
     args: (d) => ['bench', 'drift', '--data', d],
     heavy: true,
-    about: 'the same over a whole day of both traces, 256 adapters, every plan re-simulated (about 1.5 hours on 2 cores)',
+    about:
+      'the same over a whole day of both traces, 256 adapters, every plan re-simulated (about 1.5 hours on 2 cores)',
   },
   {
     name: 'train-llama',

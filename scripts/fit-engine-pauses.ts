@@ -45,7 +45,10 @@ function figure(run: RealRun, sim: SimulationResult, f: Figure): [number, number
 
 function smapeOf(runs: RealRun[], sims: SimulationResult[], f: Figure): number {
   const pairs = runs.map((r, i) => figure(r, sims[i]!, f));
-  return smapeResearch(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
+  return smapeResearch(
+    pairs.map((p) => p[0]),
+    pairs.map((p) => p[1]),
+  );
 }
 
 const models = [...new Set(withResults.map((r) => r.model))].sort();
@@ -57,7 +60,9 @@ const pct = (v: number): string => `${v.toFixed(1).padStart(5)} %`;
 
 // 1. probability x length on the fit half's operator-load runs
 const fitLoad = withResults.filter((r) => isFitHalf(r) && isOperatorLoad(r));
-console.log(`1. fit half (ranks 8/16), ${fitLoad.length} operator-load runs: p99 TTFT research SMAPE per model, cap 1 s`);
+console.log(
+  `1. fit half (ranks 8/16), ${fitLoad.length} operator-load runs: p99 TTFT research SMAPE per model, cap 1 s`,
+);
 let best = { score: Infinity, perStepProbability: 0, perHeldAdapterMs: 0 };
 for (const perStepProbability of [0.0005, 0.00075, 0.001, 0.0015, 0.002]) {
   const cells: string[] = [];
@@ -73,19 +78,30 @@ for (const perStepProbability of [0.0005, 0.00075, 0.001, 0.0015, 0.002]) {
   }
   console.log(`  p ${String(perStepProbability).padEnd(7)} ${cells.join('   ')}`);
 }
-console.log(`  best: p ${best.perStepProbability}, ${best.perHeldAdapterMs} ms per held adapter (mean ${best.score.toFixed(1)} %)`);
+console.log(
+  `  best: p ${best.perStepProbability}, ${best.perHeldAdapterMs} ms per held adapter (mean ${best.score.toFixed(1)} %)`,
+);
 
 // 2. the cap, on every fit-half run
 const fitAll = withResults.filter(isFitHalf);
 console.log(`\n2. cap, on all ${fitAll.length} fit-half runs (throughput SMAPE, Twin and real agreeing on starvation)`);
 for (const maxMs of [500, 1000, 2000, 1e9]) {
-  const sims = simulateAll(fitAll, { perStepProbability: best.perStepProbability, perHeldAdapterMs: best.perHeldAdapterMs, maxMs, source: 'grid' });
+  const sims = simulateAll(fitAll, {
+    perStepProbability: best.perStepProbability,
+    perHeldAdapterMs: best.perHeldAdapterMs,
+    maxMs,
+    source: 'grid',
+  });
   const agree = fitAll.filter((r, i) => r.real!.starved === sims[i]!.starved).length;
-  console.log(`  cap ${maxMs >= 1e9 ? 'none' : `${maxMs} ms`}: throughput ${pct(smapeOf(fitAll, sims, 'throughput'))}, starvation ${agree}/${fitAll.length}`);
+  console.log(
+    `  cap ${maxMs >= 1e9 ? 'none' : `${maxMs} ms`}: throughput ${pct(smapeOf(fitAll, sims, 'throughput'))}, starvation ${agree}/${fitAll.length}`,
+  );
 }
 
 // 3. both halves and both rate groups, committed constants vs none
-console.log(`\n3. operator-load runs, research SMAPE without pauses -> with the committed constants (p ${enginePauses.perStepProbability}, ${enginePauses.perHeldAdapterMs} ms, cap ${enginePauses.maxMs} ms)`);
+console.log(
+  `\n3. operator-load runs, research SMAPE without pauses -> with the committed constants (p ${enginePauses.perStepProbability}, ${enginePauses.perHeldAdapterMs} ms, cap ${enginePauses.maxMs} ms)`,
+);
 const operatorLoad = withResults.filter(isOperatorLoad);
 const before = simulateAll(operatorLoad, undefined);
 const after = simulateAll(operatorLoad, enginePauses);
@@ -99,11 +115,22 @@ const groups: [string, (r: RealRun) => boolean][] = [
 for (const m of models) {
   console.log(`  ${m}`);
   for (const [name, keep] of groups) {
-    const idx = operatorLoad.map((r, i) => [r, i] as const).filter(([r]) => r.model === m && keep(r)).map(([, i]) => i);
+    const idx = operatorLoad
+      .map((r, i) => [r, i] as const)
+      .filter(([r]) => r.model === m && keep(r))
+      .map(([, i]) => i);
     const runs = idx.map((i) => operatorLoad[i]!);
     const cells = (['ttftMean', 'ttftP99', 'itlP99'] as const).map((f) => {
-      const b = smapeOf(runs, idx.map((i) => before[i]!), f);
-      const a = smapeOf(runs, idx.map((i) => after[i]!), f);
+      const b = smapeOf(
+        runs,
+        idx.map((i) => before[i]!),
+        f,
+      );
+      const a = smapeOf(
+        runs,
+        idx.map((i) => after[i]!),
+        f,
+      );
       return `${f} ${pct(b)} -> ${pct(a)}`;
     });
     console.log(`    ${name.padEnd(28)} ${String(runs.length).padStart(2)} runs   ${cells.join('   ')}`);

@@ -45,7 +45,11 @@ function calibrationRows(): { load: Load; excess: number }[] {
       const intervalMs = (1000 * requireNum(r, 'duration', where)) / requireNum(r, 'steps', where);
       // mixedLoad gives the per-adapter rate, aggregatedLoad the total
       const rate = requireNum(r, 'rate', where) * (name === 'mixedLoad' ? requireNum(r, 'cpu_loras', where) : 1);
-      const load = { running: requireNum(r, 'avg_batch_size', where), waiting: requireNum(r, 'avg_waiting_queue', where), arrivalsPerStep: (rate * intervalMs) / 1000 };
+      const load = {
+        running: requireNum(r, 'avg_batch_size', where),
+        waiting: requireNum(r, 'avg_waiting_queue', where),
+        arrivalsPerStep: (rate * intervalMs) / 1000,
+      };
       return { load, excess: requireNum(r, 'mean_itl_ms', where) / intervalMs - 1 };
     }),
   );
@@ -58,7 +62,12 @@ function fitTerm(term: Term, rows: { load: Load; excess: number }[]): (l: Load) 
     rows.map((r) => r.excess),
   );
   const slopes = fit.coefficients.slice(1);
-  return (l) => 1 + Math.max(0, term.features(l).reduce((s, x, i) => s + x * slopes[i]!, 0));
+  return (l) =>
+    1 +
+    Math.max(
+      0,
+      term.features(l).reduce((s, x, i) => s + x * slopes[i]!, 0),
+    );
 }
 
 interface Replay {
@@ -74,7 +83,9 @@ interface Replay {
 
 function replayValidation(): Replay[] {
   const file = join(data, 'dt_validation_real_runs.csv');
-  const runningByKey = new Map(readCsv(file).map((r) => [runKey(r.run_dir ?? '', 'real_results/'), num(r, 'npy_num_running_mean')]));
+  const runningByKey = new Map(
+    readCsv(file).map((r) => [runKey(r.run_dir ?? '', 'real_results/'), num(r, 'npy_num_running_mean')]),
+  );
   const profiles = embeddedProfiles();
   const out: Replay[] = [];
   for (const run of readRealRuns(file)) {
@@ -105,17 +116,26 @@ function replayValidation(): Replay[] {
   return out;
 }
 
-const median = (xs: number[]): number => quantileSorted([...xs].sort((a, b) => a - b), 0.5);
+const median = (xs: number[]): number =>
+  quantileSorted(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 const pct = (x: number): string => `${x.toFixed(2)} %`;
 
 const calibration = calibrationRows();
 const factors = terms.map((t) => ({ name: t.name, factor: fitTerm(t, calibration) }));
 const replays = replayValidation();
-process.stdout.write(`calibration: ${calibration.length} scheduler-overhead runs; validation: ${replays.length} runs replayed\n\n`);
+process.stdout.write(
+  `calibration: ${calibration.length} scheduler-overhead runs; validation: ${replays.length} runs replayed\n\n`,
+);
 for (const model of [...new Set(replays.map((r) => r.model))]) {
   const rows = replays.filter((r) => r.model === model);
   const real = rows.map((r) => r.realItl);
-  const twinError = smapeResearch(real, rows.map((r) => r.twinItl));
+  const twinError = smapeResearch(
+    real,
+    rows.map((r) => r.twinItl),
+  );
   process.stdout.write(`${model} (${rows.length} runs): ITL SMAPE research\n`);
   process.stdout.write(`  Twin as it is                          ${pct(twinError)}\n`);
   for (const f of factors) {
@@ -126,7 +146,13 @@ for (const model of [...new Set(replays.map((r) => r.model))]) {
     );
   }
   const sat = rows.filter((r) => r.twinTtftMs > 10_000);
-  const errorShare = smapeResearch(sat.map((r) => r.realItl), sat.map((r) => r.twinItl)) * sat.length / (twinError * rows.length);
+  const errorShare =
+    (smapeResearch(
+      sat.map((r) => r.realItl),
+      sat.map((r) => r.twinItl),
+    ) *
+      sat.length) /
+    (twinError * rows.length);
   const withRunning = sat.filter((r) => r.realRunning !== null);
   process.stdout.write(
     `  saturated runs (Twin TTFT > 10 s): ${sat.length}, ${pct(100 * errorShare)} of the ITL error; real / Twin median: ITL ${median(sat.map((r) => r.realItl / r.twinItl)).toFixed(3)}, ` +

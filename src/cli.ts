@@ -59,7 +59,8 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const command = commands[name];
-  if (!command) throw new AppError('invalidInput', `unknown command "${name}" (commands: ${Object.keys(commands).join(', ')})`);
+  if (!command)
+    throw new AppError('invalidInput', `unknown command "${name}" (commands: ${Object.keys(commands).join(', ')})`);
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.help}\n`);
     return ExitCode.ok;
@@ -70,7 +71,8 @@ async function main(argv: string[]): Promise<number> {
 function exitCodeOf(err: unknown): number {
   if (isAppError(err)) return err.status < 500 ? ExitCode.badInput : ExitCode.failure;
   // node:util parseArgs errors (unknown option, missing value) are bad input too
-  if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) return ExitCode.badInput;
+  if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))
+    return ExitCode.badInput;
   return ExitCode.failure;
 }
 

@@ -17,7 +17,14 @@ const seconds = (min: number, max: number, what: string) =>
     .string()
     .regex(/^\d+(\.\d+)?$/, `must be 0 or a decimal number of seconds from ${min} to ${max}`)
     .transform(Number)
-    .pipe(z.number().refine((v) => v === 0 || (v >= min && v <= max), `must be 0 or a decimal number of seconds from ${min} to ${max}`))
+    .pipe(
+      z
+        .number()
+        .refine(
+          (v) => v === 0 || (v >= min && v <= max),
+          `must be 0 or a decimal number of seconds from ${min} to ${max}`,
+        ),
+    )
     .describe(what);
 
 const KiB = 1024;
@@ -29,8 +36,18 @@ export const Config = z
     PORT: integer(1, 65535).default(8080),
     HOST: z.string().min(1).max(253).default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    MODELS_DIR: z.string().min(1).optional().describe('where refreshed predictors are written and read (predictors/<model>@<gpu>/); unset: the embedded models, refreshes kept in memory'),
-    MODELS_RELOAD_S: seconds(1, 86_400, 'how often MODELS_DIR is checked for models another replica refreshed; 0 = only at start').default(30),
+    MODELS_DIR: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'where refreshed predictors are written and read (predictors/<model>@<gpu>/); unset: the embedded models, refreshes kept in memory',
+      ),
+    MODELS_RELOAD_S: seconds(
+      1,
+      86_400,
+      'how often MODELS_DIR is checked for models another replica refreshed; 0 = only at start',
+    ).default(30),
     API_TOKEN: z
       .string()
       .min(8, 'must be at least 8 characters')
@@ -38,18 +55,33 @@ export const Config = z
       .regex(/^[\x21-\x7e]+$/, 'printable ASCII without blanks')
       .optional()
       .describe('when set, the routes of AUTH_SCOPE need `Authorization: Bearer <token>`'),
-    AUTH_SCOPE: z.enum(authScopes).default('expensive').describe('routes that need the token: mutating, expensive (mutating + simulate + placements), all (/v1/*)'),
+    AUTH_SCOPE: z
+      .enum(authScopes)
+      .default('expensive')
+      .describe('routes that need the token: mutating, expensive (mutating + simulate + placements), all (/v1/*)'),
     BODY_LIMIT_BYTES: integer(KiB, 1024 * MiB).default(8 * MiB),
-    PREDICT_BODY_LIMIT_BYTES: integer(KiB, 1024 * MiB).default(MiB).describe('/v1/predict answers on the HTTP thread: its bodies are capped lower'),
-    REQUEST_TIMEOUT_MS: integer(1000, 3_600_000).default(30_000).describe('time allowed to receive a whole request; a stalled body is cut with 408'),
+    PREDICT_BODY_LIMIT_BYTES: integer(KiB, 1024 * MiB)
+      .default(MiB)
+      .describe('/v1/predict answers on the HTTP thread: its bodies are capped lower'),
+    REQUEST_TIMEOUT_MS: integer(1000, 3_600_000)
+      .default(30_000)
+      .describe('time allowed to receive a whole request; a stalled body is cut with 408'),
     HEADERS_TIMEOUT_MS: integer(1000, 600_000).default(10_000).describe('time allowed to receive the request headers'),
     KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(5000),
-    MAX_CONNECTIONS: integer(16, 1_000_000).default(2048).describe('open connections; past it idle ones are closed first, then new ones refused'),
-    SHUTDOWN_TIMEOUT_MS: integer(100, 3_600_000).default(25_000).describe('SIGTERM: requests in flight get this long, then the process exits anyway'),
+    MAX_CONNECTIONS: integer(16, 1_000_000)
+      .default(2048)
+      .describe('open connections; past it idle ones are closed first, then new ones refused'),
+    SHUTDOWN_TIMEOUT_MS: integer(100, 3_600_000)
+      .default(25_000)
+      .describe('SIGTERM: requests in flight get this long, then the process exits anyway'),
     REFRESH_INTERVAL_S: seconds(60, 30 * 86_400, "periodic refresh of every profile's predictors; 0 = off").default(0),
     REFRESH_WORKLOADS: integer(50, 1_000_000).default(8000),
-    REFRESH_MAX_WORKLOADS: integer(50, 1_000_000).default(20_000).describe('most workloads a refresh request may ask for'),
-    REFRESH_THREADS: integer(1, 256).default(1).describe('Twin worker threads for refresh sweeps (leave a core to the HTTP loop)'),
+    REFRESH_MAX_WORKLOADS: integer(50, 1_000_000)
+      .default(20_000)
+      .describe('most workloads a refresh request may ask for'),
+    REFRESH_THREADS: integer(1, 256)
+      .default(1)
+      .describe('Twin worker threads for refresh sweeps (leave a core to the HTTP loop)'),
     REFRESH_SEED: integer(0, 2 ** 32 - 1).default(1),
     MAX_POOLS: integer(1, 100_000).default(256).describe('pools kept; a PUT of one more is refused with 409'),
     REDIS_URL: z
@@ -57,27 +89,57 @@ export const Config = z
       .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
       .max(4096)
       .optional()
-      .describe('pools, plans and refresh jobs in this Redis, shared by the replicas pointed at it; unset: in memory (one process, lost on restart)'),
-    REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, '1-64 letters, digits, ":", ".", "_" or "-"').default('lora-placer:').describe('prefix of every key lora-placer writes in REDIS_URL'),
+      .describe(
+        'pools, plans and refresh jobs in this Redis, shared by the replicas pointed at it; unset: in memory (one process, lost on restart)',
+      ),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:._-]{1,64}$/, '1-64 letters, digits, ":", ".", "_" or "-"')
+      .default('lora-placer:')
+      .describe('prefix of every key lora-placer writes in REDIS_URL'),
     PROMETHEUS_URL: z
       .string()
       .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
       .max(2048)
       .optional()
-      .describe('the Prometheus observed pools are read from (PUT /v1/pools/{pool}/source); unset: pools are pushed only'),
-    PROMETHEUS_TIMEOUT_MS: integer(100, 120_000).default(5000).describe('one Prometheus query; slower is a failed read (the last plan stays)'),
-    POOL_STALE_S: seconds(1, 30 * 86_400, 'a pool plan whose workload was not updated for this long is stale (autoscale answers 503); 0 = never').default(900),
-    VERIFY_THREADS: integer(1, 256).default(1).describe('worker threads for simulations and placements (the HTTP thread never runs them)'),
-    WORK_QUEUE_MAX: integer(0, 10_000).default(16).describe('simulations and placements allowed to wait for a thread; beyond, 503 with Retry-After'),
-    TASK_TIMEOUT_MS: integer(100, 3_600_000).default(60_000).describe('a simulation or placement not done this long after admission is stopped (503)'),
+      .describe(
+        'the Prometheus observed pools are read from (PUT /v1/pools/{pool}/source); unset: pools are pushed only',
+      ),
+    PROMETHEUS_TIMEOUT_MS: integer(100, 120_000)
+      .default(5000)
+      .describe('one Prometheus query; slower is a failed read (the last plan stays)'),
+    POOL_STALE_S: seconds(
+      1,
+      30 * 86_400,
+      'a pool plan whose workload was not updated for this long is stale (autoscale answers 503); 0 = never',
+    ).default(900),
+    VERIFY_THREADS: integer(1, 256)
+      .default(1)
+      .describe('worker threads for simulations and placements (the HTTP thread never runs them)'),
+    WORK_QUEUE_MAX: integer(0, 10_000)
+      .default(16)
+      .describe('simulations and placements allowed to wait for a thread; beyond, 503 with Retry-After'),
+    TASK_TIMEOUT_MS: integer(100, 3_600_000)
+      .default(60_000)
+      .describe('a simulation or placement not done this long after admission is stopped (503)'),
     MAX_SIMULATED_REQUESTS: integer(1000, 1e9).default(defaultWorkLimits.maxSimulatedRequests),
     MAX_SIMULATED_SECONDS: integer(1, 7 * 86_400).default(defaultWorkLimits.maxSimulatedSeconds),
     MAX_VERIFIED_REQUESTS: integer(1000, 1e10).default(defaultWorkLimits.maxVerifiedRequests),
     MAX_GPUS: integer(1, 100_000).default(defaultWorkLimits.maxGpus),
-    CHECK_RESPONSES: z.enum(['0', '1']).default('0').describe('1: check every answer against its schema (a number that is NaN becomes a 500); for tests and fuzzing, about 15 % of a prediction\'s CPU'),
+    CHECK_RESPONSES: z
+      .enum(['0', '1'])
+      .default('0')
+      .describe(
+        "1: check every answer against its schema (a number that is NaN becomes a 500); for tests and fuzzing, about 15 % of a prediction's CPU",
+      ),
   })
   .superRefine((c, ctx) => {
-    if (c.REFRESH_WORKLOADS > c.REFRESH_MAX_WORKLOADS) ctx.addIssue({ code: 'custom', path: ['REFRESH_WORKLOADS'], message: `must be <= REFRESH_MAX_WORKLOADS (${c.REFRESH_MAX_WORKLOADS})` });
+    if (c.REFRESH_WORKLOADS > c.REFRESH_MAX_WORKLOADS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REFRESH_WORKLOADS'],
+        message: `must be <= REFRESH_MAX_WORKLOADS (${c.REFRESH_MAX_WORKLOADS})`,
+      });
   });
 export type Config = z.infer<typeof Config>;
 
@@ -96,13 +158,18 @@ export function loadWorkLimits(env: NodeJS.ProcessEnv = process.env): WorkLimits
   const keys = ['MAX_SIMULATED_REQUESTS', 'MAX_SIMULATED_SECONDS', 'MAX_VERIFIED_REQUESTS', 'MAX_GPUS'] as const;
   const parsed = Config.safeParse(Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]])));
   if (!parsed.success) {
-    throw new AppError('invalidInput', `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new AppError(
+      'invalidInput',
+      `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return workLimitsOf(parsed.data);
 }
 
 /** The work limits of the configuration (the CLI reads the same variables, with the same defaults). */
-export function workLimitsOf(config: Pick<Config, 'MAX_SIMULATED_REQUESTS' | 'MAX_SIMULATED_SECONDS' | 'MAX_VERIFIED_REQUESTS' | 'MAX_GPUS'>): WorkLimits {
+export function workLimitsOf(
+  config: Pick<Config, 'MAX_SIMULATED_REQUESTS' | 'MAX_SIMULATED_SECONDS' | 'MAX_VERIFIED_REQUESTS' | 'MAX_GPUS'>,
+): WorkLimits {
   return {
     maxSimulatedRequests: config.MAX_SIMULATED_REQUESTS,
     maxSimulatedSeconds: config.MAX_SIMULATED_SECONDS,

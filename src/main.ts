@@ -39,7 +39,13 @@ export async function startServer(): Promise<void> {
     work: new ThreadBackend(config.VERIFY_THREADS),
     workQueue: { maxQueued: config.WORK_QUEUE_MAX, timeoutMs: config.TASK_TIMEOUT_MS },
     limits: workLimitsOf(config),
-    refresh: { modelsDir: config.MODELS_DIR ?? null, workloads: config.REFRESH_WORKLOADS, maxWorkloads: config.REFRESH_MAX_WORKLOADS, threads: config.REFRESH_THREADS, seed: config.REFRESH_SEED },
+    refresh: {
+      modelsDir: config.MODELS_DIR ?? null,
+      workloads: config.REFRESH_WORKLOADS,
+      maxWorkloads: config.REFRESH_MAX_WORKLOADS,
+      threads: config.REFRESH_THREADS,
+      seed: config.REFRESH_SEED,
+    },
     ...(config.API_TOKEN ? { apiToken: config.API_TOKEN } : {}),
     authScope: config.AUTH_SCOPE,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
@@ -51,19 +57,35 @@ export async function startServer(): Promise<void> {
     poolStaleS: config.POOL_STALE_S,
     maxPools: config.MAX_POOLS,
     ...(store ? { store } : {}),
-    ...(config.PROMETHEUS_URL ? { prometheus: { url: config.PROMETHEUS_URL, timeoutMs: config.PROMETHEUS_TIMEOUT_MS, maxBytes: 16 * 1024 * 1024 } } : {}),
+    ...(config.PROMETHEUS_URL
+      ? {
+          prometheus: {
+            url: config.PROMETHEUS_URL,
+            timeoutMs: config.PROMETHEUS_TIMEOUT_MS,
+            maxBytes: 16 * 1024 * 1024,
+          },
+        }
+      : {}),
     refreshIntervalS: config.REFRESH_INTERVAL_S,
     ...(config.MODELS_DIR ? { modelsSync: { dir: config.MODELS_DIR, intervalS: config.MODELS_RELOAD_S } } : {}),
     checkResponses: config.CHECK_RESPONSES === '1',
   });
   warnIfOpen(config, logger);
   if (config.REDIS_URL && !config.MODELS_DIR) {
-    logger.warn('REDIS_URL without MODELS_DIR: a refresh swaps the model on one replica only, and the others then see its pools as stale (computed with a model they do not serve); set MODELS_DIR to a volume the replicas share');
+    logger.warn(
+      'REDIS_URL without MODELS_DIR: a refresh swaps the model on one replica only, and the others then see its pools as stale (computed with a model they do not serve); set MODELS_DIR to a volume the replicas share',
+    );
   }
   const shutdown = (signal: string): void => {
-    logger.info({ signal, deadlineMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: no new connections, finishing requests in flight, stopping the refresh');
+    logger.info(
+      { signal, deadlineMs: config.SHUTDOWN_TIMEOUT_MS },
+      'shutting down: no new connections, finishing requests in flight, stopping the refresh',
+    );
     setTimeout(() => {
-      logger.error({ deadlineMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown deadline passed with work still running: exiting');
+      logger.error(
+        { deadlineMs: config.SHUTDOWN_TIMEOUT_MS },
+        'shutdown deadline passed with work still running: exiting',
+      );
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
     app.close().then(
@@ -80,7 +102,14 @@ export async function startServer(): Promise<void> {
     await app.listen({ port: config.PORT, host: config.HOST });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : (err as Error).message;
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the port is already in use'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EADDRNOTAVAIL'
+            ? 'no such address on this machine'
+            : (err as Error).message;
     fail(`cannot listen on ${config.HOST}:${config.PORT}: ${why} (set PORT / HOST)`);
   }
 }
@@ -94,7 +123,10 @@ function redisStore(url: string, keyPrefix: string, logger: FastifyBaseLogger): 
     onError: (err) => {
       if (Date.now() - lastLogged < 10_000) return;
       lastLogged = Date.now();
-      logger.warn({ err: { message: err.message } }, 'state store (REDIS_URL) unreachable: pool routes answer 503 until it is back');
+      logger.warn(
+        { err: { message: err.message } },
+        'state store (REDIS_URL) unreachable: pool routes answer 503 until it is back',
+      );
     },
   });
 }

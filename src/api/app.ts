@@ -93,7 +93,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout,
     keepAliveTimeout: deps.keepAliveTimeoutMs ?? 5000,
     // checked every second (Node's default is 30 s), so a stalled body is cut close to the timeout
-    http: { headersTimeout: Math.min(deps.headersTimeoutMs ?? 10_000, requestTimeout), requestTimeout, connectionsCheckingInterval: 1000, maxHeaderSize: 16 * 1024 },
+    http: {
+      headersTimeout: Math.min(deps.headersTimeoutMs ?? 10_000, requestTimeout),
+      requestTimeout,
+      connectionsCheckingInterval: 1000,
+      maxHeaderSize: 16 * 1024,
+    },
     requestIdHeader: false,
     genReqId: requestId,
     clientErrorHandler,
@@ -122,12 +127,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         predictors: deps.predictors,
         profiles: deps.profiles,
         onSwap: (p) => {
-          app.log.info({ model: p.profile.model, gpu: p.profile.gpu, version: p.version }, 'model swapped in from MODELS_DIR');
+          app.log.info(
+            { model: p.profile.model, gpu: p.profile.gpu, version: p.version },
+            'model swapped in from MODELS_DIR',
+          );
           s.modelSwapped(p);
         },
         onError: (err, dir) => {
           s.metrics.modelsDirErrors.inc();
-          app.log.warn({ err: { message: err.message }, dir }, 'MODELS_DIR: predictor bundle not loaded; the served models stay');
+          app.log.warn(
+            { err: { message: err.message }, dir },
+            'MODELS_DIR: predictor bundle not loaded; the served models stay',
+          );
         },
       })
     : null;
@@ -170,11 +181,15 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     {
       models: () => predictors.list().map((p) => p.bundle.metadata),
       refreshRunning: () => refresh?.isRunning() ?? false,
-      pools: async () => (pools ? (await pools.list()).map((p) => ({ pool: p.pool, desiredReplicas: p.gpuCount, stale: pools!.isStale(p) })) : []),
-      storeReachable: () => store.ping().then(
-        () => true,
-        () => false,
-      ),
+      pools: async () =>
+        pools
+          ? (await pools.list()).map((p) => ({ pool: p.pool, desiredReplicas: p.gpuCount, stale: pools!.isStale(p) }))
+          : [],
+      storeReachable: () =>
+        store.ping().then(
+          () => true,
+          () => false,
+        ),
       work: () => work?.stats() ?? { running: 0, queued: 0 },
     },
     now,
@@ -204,7 +219,10 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
       (failed) => {
         for (const { pool, error } of failed) {
           metrics.storeErrors.inc();
-          log.error({ pool, err: { message: error.message } }, 'pool not re-planned after a model swap (it is stale until its next PUT or swap)');
+          log.error(
+            { pool, err: { message: error.message } },
+            'pool not re-planned after a model swap (it is stale until its next PUT or swap)',
+          );
         }
       },
       (err: unknown) => {
@@ -225,7 +243,10 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     now,
     onFailure: (pool, err) => {
       metrics.observeErrors.inc({ pool });
-      log.warn({ pool, err: { message: err.message } }, 'pool traffic not observed; the last plan stays (stale after POOL_STALE_S)');
+      log.warn(
+        { pool, err: { message: err.message } },
+        'pool traffic not observed; the last plan stays (stale after POOL_STALE_S)',
+      );
     },
   });
   refresh = new RefreshManager({

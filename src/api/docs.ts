@@ -8,7 +8,8 @@ import { tidyComponents } from './openapi-tidy.js';
 export const apiInfo = {
   title: 'lora-placer',
   version: '0.1.0',
-  description: 'GPUs, adapter placement and vLLM LoRA flags for multi-LoRA serving, backed by a calibrated Digital Twin of vLLM and distilled predictors.',
+  description:
+    'GPUs, adapter placement and vLLM LoRA flags for multi-LoRA serving, backed by a calibrated Digital Twin of vLLM and distilled predictors.',
   license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
 };
 

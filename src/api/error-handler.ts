@@ -6,7 +6,11 @@ import { AppError, invalidInput, isAppError, type ErrorKind } from '../shared/er
 
 /** Fastify's own client errors, as the stable codes of the API. */
 const fastifyCodes: Record<string, () => AppError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: () => new AppError('bodyTooLarge', 'request body is larger than the limit (BODY_LIMIT_BYTES; PREDICT_BODY_LIMIT_BYTES for /v1/predict)'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    new AppError(
+      'bodyTooLarge',
+      'request body is larger than the limit (BODY_LIMIT_BYTES; PREDICT_BODY_LIMIT_BYTES for /v1/predict)',
+    ),
   FST_ERR_CTP_INVALID_JSON_BODY: () => new AppError('invalidInput', 'request body is not valid JSON'),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('invalidInput', 'request body is empty; a JSON document is required'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new AppError('unsupportedMediaType', 'send the body as application/json'),
@@ -19,7 +23,15 @@ const fastifyCodes: Record<string, () => AppError> = {
 };
 
 /** Statuses Node or Fastify may give a client error, as the kinds of the API. */
-const statusKinds: Record<number, ErrorKind> = { 404: 'notFound', 405: 'methodNotAllowed', 408: 'requestTimeout', 413: 'bodyTooLarge', 414: 'uriTooLong', 415: 'unsupportedMediaType', 431: 'headersTooLarge' };
+const statusKinds: Record<number, ErrorKind> = {
+  404: 'notFound',
+  405: 'methodNotAllowed',
+  408: 'requestTimeout',
+  413: 'bodyTooLarge',
+  414: 'uriTooLong',
+  415: 'unsupportedMediaType',
+  431: 'headersTooLarge',
+};
 
 /**
  * One mapping from anything thrown to `{ error: { code, message, details } }`: schema failures name
@@ -27,7 +39,9 @@ const statusKinds: Record<number, ErrorKind> = { 404: 'notFound', 405: 'methodNo
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(toAppError(err), err, req, reply));
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(new AppError('notFound', `no route ${req.method} ${clippedPath(req.url)}`).toJSON()));
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send(new AppError('notFound', `no route ${req.method} ${clippedPath(req.url)}`).toJSON()),
+  );
 }
 
 /** Fastify's router errors (bad percent-encoding, over-long parameters) through the same shape. */
@@ -51,13 +65,19 @@ function toAppError(err: FastifyError): AppError {
   if (isAppError(err)) return err;
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = err.validationContext === 'body' ? '' : `${err.validationContext}.`;
-    const issues = err.validation.map((v) => ({ path: where + (v.instancePath.slice(1).replaceAll('/', '.') || '(root)'), message: (v.message ?? 'invalid').slice(0, 200) }));
+    const issues = err.validation.map((v) => ({
+      path: where + (v.instancePath.slice(1).replaceAll('/', '.') || '(root)'),
+      message: (v.message ?? 'invalid').slice(0, 200),
+    }));
     return invalidInput(err.validationContext ?? 'request', issues);
   }
   if (err.code && fastifyCodes[err.code]) return fastifyCodes[err.code]!();
   if (isResponseSerializationError(err as never)) return new AppError('internal', 'internal error');
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    return new AppError(statusKinds[err.statusCode] ?? 'invalidInput', (err.message || STATUS_CODES[err.statusCode] || 'bad request').slice(0, 200));
+    return new AppError(
+      statusKinds[err.statusCode] ?? 'invalidInput',
+      (err.message || STATUS_CODES[err.statusCode] || 'bad request').slice(0, 200),
+    );
   }
   return new AppError('internal', 'internal error');
 }

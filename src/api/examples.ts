@@ -103,7 +103,10 @@ const placement = {
         maxNumSeqs: 256,
         kvCacheTokens: 306518,
       },
-      adapters: [{ id: 'support', rank: 8, rate: 2 }, { id: 'sql', rank: 16, rate: 0.5 }],
+      adapters: [
+        { id: 'support', rank: 8, rate: 2 },
+        { id: 'sql', rank: 16, rate: 0.5 },
+      ],
       predicted: {
         throughput: 1046,
         idealThroughput: 1048,
@@ -335,20 +338,20 @@ const manifests = {
       },
       data: {
         'routing.json': `${JSON.stringify(
-        {
-          pool: 'llama-prod',
-          model: 'llama-3.1-8b-instruct',
-          modelVersion: 'aeae32caeecc',
-          adapters: ['support', 'sql'].map((adapter) => ({
-            adapter,
-            backends: [
-              { service: 'vllm-llama-prod-ed21cc5b9a', url: 'http://vllm-llama-prod-ed21cc5b9a:8000', weight: 1 },
-            ],
-          })),
-        },
-        null,
-        2,
-      )}\n`,
+          {
+            pool: 'llama-prod',
+            model: 'llama-3.1-8b-instruct',
+            modelVersion: 'aeae32caeecc',
+            adapters: ['support', 'sql'].map((adapter) => ({
+              adapter,
+              backends: [
+                { service: 'vllm-llama-prod-ed21cc5b9a', url: 'http://vllm-llama-prod-ed21cc5b9a:8000', weight: 1 },
+              ],
+            })),
+          },
+          null,
+          2,
+        )}\n`,
       },
     },
   ],
@@ -487,8 +490,6 @@ const stalePlan = {
   },
 } satisfies z.output<typeof ErrorBody>;
 
-
-
 interface Example {
   summary: string;
   value: unknown;
@@ -507,11 +508,11 @@ export const operationExamples: Record<string, OperationExamples> = {
   getReadiness: { responses: { 200: ex('ready', readiness), 503: ex('the state store does not answer', notReady) } },
   predict: {
     request: ex('two adapters on one GPU with two LoRA slots (durationS and seed are ignored)', scenario),
-    responses: { 200: ex('the distilled predictors\' answer', prediction) },
+    responses: { 200: ex("the distilled predictors' answer", prediction) },
   },
   simulate: {
     request: ex('two adapters on one GPU with two LoRA slots, five simulated minutes', scenario),
-    responses: { 200: ex('the Digital Twin\'s answer', simulation) },
+    responses: { 200: ex("the Digital Twin's answer", simulation) },
   },
   place: {
     request: ex('the minimal workload: model, GPU type, adapters (the rest has defaults)', minimalWorkload),
@@ -530,7 +531,7 @@ export const operationExamples: Record<string, OperationExamples> = {
     request: ex('the minimal workload', minimalWorkload),
     responses: { 200: ex('stored and placed', pool) },
   },
-  getPool: { responses: { 200: ex('the pool\'s current placement', pool) } },
+  getPool: { responses: { 200: ex("the pool's current placement", pool) } },
   putPoolSource: {
     request: ex('observe two known adapters of the pool in Prometheus', poolSource),
     responses: { 200: ex('the first plan from the observed traffic', observedPool) },

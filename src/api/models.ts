@@ -24,7 +24,9 @@ export const ProfilesBody = z.object({
 
 export const ModelsBody = z.object({ models: z.array(ModelInfo), refreshRunning: z.boolean() });
 
-const RefreshParams = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'a refresh job id (letters, digits and "-")') });
+const RefreshParams = z.object({
+  id: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'a refresh job id (letters, digits and "-")'),
+});
 
 function modelInfo(p: Predictor, now: number): z.output<typeof ModelInfo> {
   if (!loadedAt.has(p)) loadedAt.set(p, new Date(now).toISOString());
@@ -65,7 +67,10 @@ export async function modelRoutes(app: FastifyInstance, s: Services): Promise<vo
         response: { 200: ModelsBody, ...errors(401) },
       },
     },
-    async () => ({ models: s.predictors.list().map((p) => modelInfo(p, s.now())), refreshRunning: s.refresh.isRunning() }),
+    async () => ({
+      models: s.predictors.list().map((p) => modelInfo(p, s.now())),
+      refreshRunning: s.refresh.isRunning(),
+    }),
   );
   r.post(
     '/v1/models/refresh',

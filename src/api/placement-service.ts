@@ -33,7 +33,13 @@ export class PlacementService {
    */
   async place(workload: string | ParsedWorkload, signal?: AbortSignal, current?: Placement): Promise<PlacedWorkload> {
     const end = this.o.metrics.placementDuration.startTimer();
-    const task = { kind: 'place' as const, body: workload, limits: this.o.limits, predictors: this.o.predictorRefs(), ...(current ? { current } : {}) };
+    const task = {
+      kind: 'place' as const,
+      body: workload,
+      limits: this.o.limits,
+      predictors: this.o.predictorRefs(),
+      ...(current ? { current } : {}),
+    };
     const answer = await this.o.queue.run(task, signal);
     const { verify, objective } = answer.workload;
     end({ verified: String(verify) });

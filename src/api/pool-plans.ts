@@ -60,7 +60,12 @@ export class PoolPlans {
   /** A pushed workload may not replace an observed pool's silently: the observer would stop (409). */
   async assertPushed(pool: string): Promise<void> {
     const current = await this.o.store.getPlan(pool);
-    if (current?.source) throw new AppError('conflict', `pool "${pool}" is observed from Prometheus: DELETE it first, or PUT /v1/pools/${pool}/source (its adapters list plans pushed adapters beside the observed ones)`, { pool, observed: true });
+    if (current?.source)
+      throw new AppError(
+        'conflict',
+        `pool "${pool}" is observed from Prometheus: DELETE it first, or PUT /v1/pools/${pool}/source (its adapters list plans pushed adapters beside the observed ones)`,
+        { pool, observed: true },
+      );
   }
 
   /** Stores a pool's workload with the placement just computed for it; resolves once the store has it. */
@@ -90,7 +95,8 @@ export class PoolPlans {
   }
 
   async delete(pool: string): Promise<void> {
-    if (!(await this.o.store.deletePlan(pool))) throw new AppError('notFound', `no pool "${pool}" (PUT /v1/pools/${pool} first)`, { pool });
+    if (!(await this.o.store.deletePlan(pool)))
+      throw new AppError('notFound', `no pool "${pool}" (PUT /v1/pools/${pool} first)`, { pool });
     this.o.onForgotten?.(pool);
   }
 
@@ -125,7 +131,9 @@ export class PoolPlans {
     const failed: { pool: string; error: Error }[] = [];
     for (const plan of await this.list()) {
       if (plan.model !== model || plan.gpu !== gpu || plan.modelVersion === served) continue;
-      await this.replan(plan.pool, served).catch((error: unknown) => failed.push({ pool: plan.pool, error: error as Error }));
+      await this.replan(plan.pool, served).catch((error: unknown) =>
+        failed.push({ pool: plan.pool, error: error as Error }),
+      );
     }
     return failed;
   }
@@ -136,11 +144,16 @@ export class PoolPlans {
       // another replica may have re-planned it while this one waited for the lease
       if (!current || current.placement.modelVersion === served) return;
       const placement = await this.o.placeFn(current.workload, current.placement);
-      if (await this.o.store.replacePlanIf({ ...current, placement, computedAt: this.now() }, current.revision!)) this.o.onPlanned?.(pool, placement);
+      if (await this.o.store.replacePlanIf({ ...current, placement, computedAt: this.now() }, current.revision!))
+        this.o.onPlanned?.(pool, placement);
     });
   }
 
   private full(): AppError {
-    return new AppError('conflict', `the service keeps ${this.o.maxPools} pools, the most MAX_POOLS allows; delete one first`, { limit: 'MAX_POOLS', allowed: this.o.maxPools });
+    return new AppError(
+      'conflict',
+      `the service keeps ${this.o.maxPools} pools, the most MAX_POOLS allows; delete one first`,
+      { limit: 'MAX_POOLS', allowed: this.o.maxPools },
+    );
   }
 }

@@ -14,8 +14,12 @@ import { routeSecurity } from './auth.js';
 import type { Services } from './services.js';
 
 const PoolParams = z.object({ pool: PoolName });
-const ManifestQuery = ManifestOptions.extend({ format: z.enum(['json', 'yaml']).default('json').describe('json: a v1 List; yaml: one document per object') }).strict();
-const KubernetesList = z.object({ apiVersion: z.literal('v1'), kind: z.literal('List'), items: z.array(z.record(z.string(), z.unknown())) }).meta({ id: 'KubernetesList' });
+const ManifestQuery = ManifestOptions.extend({
+  format: z.enum(['json', 'yaml']).default('json').describe('json: a v1 List; yaml: one document per object'),
+}).strict();
+const KubernetesList = z
+  .object({ apiVersion: z.literal('v1'), kind: z.literal('List'), items: z.array(z.record(z.string(), z.unknown())) })
+  .meta({ id: 'KubernetesList' });
 
 /**
  * Rendered manifests by pool revision and options: rendering a 1,024-GPU plan costs the HTTP thread about
@@ -87,7 +91,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
         operationId: 'putPool',
         security: routeSecurity.mutating,
         tags: ['pools'],
-        summary: 'Store a pool\'s workload and compute its placement',
+        summary: "Store a pool's workload and compute its placement",
         params: PoolParams,
         body: WorkloadBody,
         response: { 200: PoolBody, ...errors(400, 401, 404, 409, 413, 503) },
@@ -111,7 +115,8 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
         operationId: 'putPoolSource',
         security: routeSecurity.mutating,
         tags: ['pools'],
-        summary: "Observe a pool's traffic in Prometheus (PROMETHEUS_URL): its adapters and rates are read every periodS and the pool re-planned; answers the first plan",
+        summary:
+          "Observe a pool's traffic in Prometheus (PROMETHEUS_URL): its adapters and rates are read every periodS and the pool re-planned; answers the first plan",
         params: PoolParams,
         body: PoolSourceBody,
         response: { 200: PoolBody, ...errors(400, 401, 409, 413, 503) },
@@ -119,7 +124,10 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     },
     async (req) => {
       const text = bodyText(req.body);
-      if (text.length > sourceBodyMaxChars) throw new AppError('bodyTooLarge', `a pool source body is at most ${sourceBodyMaxChars} characters`, { allowed: sourceBodyMaxChars });
+      if (text.length > sourceBodyMaxChars)
+        throw new AppError('bodyTooLarge', `a pool source body is at most ${sourceBodyMaxChars} characters`, {
+          allowed: sourceBodyMaxChars,
+        });
       const source = parseOrThrow(PoolSourceBody, parseJsonBody(text, 1_000_000), 'body', 'body');
       await s.pools.assertRoomFor(req.params.pool);
       return view(s, await s.observer.create(req.params.pool, source));
@@ -133,7 +141,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
         operationId: 'getPool',
         security: routeSecurity.read,
         tags: ['pools'],
-        summary: 'A pool\'s current placement',
+        summary: "A pool's current placement",
         params: PoolParams,
         response: { 200: PoolBody, ...errors(400, 401, 404, 503) },
       },
@@ -166,7 +174,8 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
         operationId: 'getPoolManifests',
         security: routeSecurity.read,
         tags: ['pools'],
-        summary: "What a cluster applies for the pool's current plan: a vLLM Deployment and Service per engine setting, the routing ConfigMap, optionally an InferencePool",
+        summary:
+          "What a cluster applies for the pool's current plan: a vLLM Deployment and Service per engine setting, the routing ConfigMap, optionally an InferencePool",
         params: PoolParams,
         querystring: ManifestQuery,
         response: { 200: KubernetesList.or(z.string()), ...errors(400, 401, 404, 503) },
@@ -176,7 +185,16 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
       const { format, ...options } = req.query;
       const plan = await s.pools.get(req.params.pool);
       const key = `${plan.pool}\n${plan.revision}\n${JSON.stringify(req.query)}`;
-      const list = () => poolManifests({ pool: plan.pool, placement: plan.placement, profile: s.profiles.get(plan.workload.model, plan.workload.gpu), adapterRoot: plan.workload.options.loraModulesRoot }, options);
+      const list = () =>
+        poolManifests(
+          {
+            pool: plan.pool,
+            placement: plan.placement,
+            profile: s.profiles.get(plan.workload.model, plan.workload.gpu),
+            adapterRoot: plan.workload.options.loraModulesRoot,
+          },
+          options,
+        );
       if (format === 'json') return remember(key, list);
       return reply.type('application/yaml').send(remember(key, () => toYamlDocuments(list())));
     },
@@ -189,14 +207,20 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
         operationId: 'getPoolAutoscale',
         security: routeSecurity.read,
         tags: ['pools'],
-        summary: 'KEDA metrics-api answer (valueLocation desiredReplicas, targetValue "1"); 503 when the plan is stale so KEDA falls back',
+        summary:
+          'KEDA metrics-api answer (valueLocation desiredReplicas, targetValue "1"); 503 when the plan is stale so KEDA falls back',
         params: PoolParams,
         response: { 200: AutoscaleBody, ...errors(400, 401, 404, 503) },
       },
     },
     async (req) => {
       const answer = await s.pools.autoscale(req.params.pool);
-      if (answer.stale) throw new AppError('stalePlan', `the plan of pool "${answer.pool}" is stale (workload not updated within POOL_STALE_S, or computed with a replaced model)`, answer);
+      if (answer.stale)
+        throw new AppError(
+          'stalePlan',
+          `the plan of pool "${answer.pool}" is stale (workload not updated within POOL_STALE_S, or computed with a replaced model)`,
+          answer,
+        );
       return answer;
     },
   );

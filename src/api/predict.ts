@@ -19,12 +19,13 @@ export async function predictRoutes(app: FastifyInstance, s: Services): Promise<
     {
       onRequest: s.guards.read,
       bodyLimit: s.limits.predictBodyBytes,
-      preValidation: (req, _reply, done) => done(jsonWeightExceeds(req.body, maxPredictJsonValues) ? documentTooLarge(maxPredictJsonValues) : undefined),
+      preValidation: (req, _reply, done) =>
+        done(jsonWeightExceeds(req.body, maxPredictJsonValues) ? documentTooLarge(maxPredictJsonValues) : undefined),
       schema: {
         operationId: 'predict',
         security: routeSecurity.read,
         tags: ['predict'],
-        summary: 'Predict one GPU\'s throughput, starvation and latency (durationS and seed are ignored)',
+        summary: "Predict one GPU's throughput, starvation and latency (durationS and seed are ignored)",
         body: ScenarioBody,
         response: { 200: PredictionBody, ...errors(400, 401, 404, 413) },
       },

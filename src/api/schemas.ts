@@ -9,8 +9,14 @@ import { ProfileName, Scenario, SimulationResult } from '../twin/index.js';
  * The HTTP contract's named schemas (OpenAPI components). The domain schemas come from the core;
  * this file only gives them their public names and adds the HTTP-only shapes.
  */
-export const ScenarioBody = Scenario.meta({ id: 'Scenario', description: 'One GPU: engine settings, adapters, lengths, arrivals (docs/design.md, section Scenario)' });
-export const WorkloadBody = Workload.meta({ id: 'Workload', description: 'Adapters of one base model and GPU type to place' });
+export const ScenarioBody = Scenario.meta({
+  id: 'Scenario',
+  description: 'One GPU: engine settings, adapters, lengths, arrivals (docs/design.md, section Scenario)',
+});
+export const WorkloadBody = Workload.meta({
+  id: 'Workload',
+  description: 'Adapters of one base model and GPU type to place',
+});
 export const SimulationResultBody = SimulationResult.meta({ id: 'SimulationResult' });
 export const PredictionBody = Prediction.meta({ id: 'Prediction' });
 export const PlacementBody = Placement.meta({ id: 'Placement' });
@@ -32,7 +38,10 @@ export function errors(...statuses: number[]): Record<number, typeof ErrorBody> 
 
 export const PoolName = z
   .string()
-  .regex(/^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits, ".", "_" and "-", 1 to 63 characters, starting and ending alphanumeric');
+  .regex(
+    /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/,
+    'lowercase letters, digits, ".", "_" and "-", 1 to 63 characters, starting and ending alphanumeric',
+  );
 
 export const ModelInfo = z
   .object({
@@ -43,7 +52,9 @@ export const ModelInfo = z
     trainingRows: z.number().int(),
     seed: z.number().int(),
     features: z.array(z.string()),
-    metrics: z.object({ twinHoldout: PredictorMetrics, realRuns: PredictorMetrics.nullable() }).describe('student metrics'),
+    metrics: z
+      .object({ twinHoldout: PredictorMetrics, realRuns: PredictorMetrics.nullable() })
+      .describe('student metrics'),
     loadedAt: z.string(),
   })
   .meta({ id: 'ModelInfo' });
@@ -52,8 +63,22 @@ export const RefreshRequest = z
   .object({
     model: ProfileName,
     gpu: ProfileName,
-    seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('sweep seed (default REFRESH_SEED)'),
-    workloads: z.number().int().min(50).max(1_000_000).optional().describe('workloads simulated (default REFRESH_WORKLOADS; the service accepts at most REFRESH_MAX_WORKLOADS, 20,000 unless configured)'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional()
+      .describe('sweep seed (default REFRESH_SEED)'),
+    workloads: z
+      .number()
+      .int()
+      .min(50)
+      .max(1_000_000)
+      .optional()
+      .describe(
+        'workloads simulated (default REFRESH_WORKLOADS; the service accepts at most REFRESH_MAX_WORKLOADS, 20,000 unless configured)',
+      ),
   })
   .strict()
   .meta({ id: 'RefreshRequest' });
@@ -67,11 +92,17 @@ export const RefreshJobBody = z
     workloads: z.number().int(),
     state: z.enum(['running', 'replaced', 'kept', 'failed', 'cancelled']),
     trigger: z.enum(['request', 'schedule']),
-    replica: z.string().describe('the service replica running it (its host name and a random suffix, new at each start)'),
+    replica: z
+      .string()
+      .describe('the service replica running it (its host name and a random suffix, new at each start)'),
     startedAt: z.string(),
     finishedAt: z.string().nullable(),
     durationS: z.number().nullable(),
-    progress: z.object({ sweepRowsDone: z.number().int(), sweepRowsTotal: z.number().int().nullable(), lastLog: z.string().nullable() }),
+    progress: z.object({
+      sweepRowsDone: z.number().int(),
+      sweepRowsTotal: z.number().int().nullable(),
+      lastLog: z.string().nullable(),
+    }),
     candidate: z.object({ version: z.string(), metrics: PredictorMetrics }).nullable(),
     current: z.object({ version: z.string(), metrics: PredictorMetrics.nullable() }).nullable(),
     decision: z.string().nullable(),
@@ -103,7 +134,10 @@ export const PoolBody = z
       .object({
         attemptedAt: z.string(),
         succeededAt: z.string().nullable(),
-        error: z.string().nullable().describe('why the last read failed; the last good plan stays, and goes stale after POOL_STALE_S'),
+        error: z
+          .string()
+          .nullable()
+          .describe('why the last read failed; the last good plan stays, and goes stale after POOL_STALE_S'),
         adapters: z.number().int().describe('adapters with traffic (or decaying out)'),
         ignoredSeries: z.number().int().describe('series without a valid adapter label'),
         replanned: z.boolean().describe('false: the drift was within the hysteresis'),

@@ -23,7 +23,10 @@ export async function simulateRoutes(app: FastifyInstance, s: Services): Promise
       },
     },
     async (req, reply) => {
-      const { model, gpu, result } = await s.work.run({ kind: 'simulate', body: bodyText(req.body), limits: s.limits.work }, clientGone(reply));
+      const { model, gpu, result } = await s.work.run(
+        { kind: 'simulate', body: bodyText(req.body), limits: s.limits.work },
+        clientGone(reply),
+      );
       s.metrics.simulations.inc({ model, gpu });
       return result;
     },

@@ -135,7 +135,11 @@ class RepairSearch {
         if (performance.now() > this.deadline) return false;
         if (await this.attempt(bin, target, index, null)) return true;
         const small = target.items.reduce((s, i) => (s < 0 || items[i]!.demand < items[s]!.demand ? i : s), -1);
-        if (small >= 0 && items[small]!.demand < items[index]!.demand && !(items[small]!.shared && bin.holdsAdapter(items, items[small]!.adapter))) {
+        if (
+          small >= 0 &&
+          items[small]!.demand < items[index]!.demand &&
+          !(items[small]!.shared && bin.holdsAdapter(items, items[small]!.adapter))
+        ) {
           if (await this.attempt(bin, target, index, small)) return true;
         }
       }
@@ -146,7 +150,12 @@ class RepairSearch {
   /** Moves `index` from `from` to `to` (and `back` the other way); kept when `to` still meets the criterion. */
   private async attempt(from: GpuBin, to: GpuBin, index: number, back: number | null): Promise<boolean> {
     const items = this.ctx.items;
-    const saved: [GpuVerdict | null, GpuVerdict | null, SimulationResult | undefined, SimulationResult | undefined] = [from.verdict, to.verdict, this.results.get(from), this.results.get(to)];
+    const saved: [GpuVerdict | null, GpuVerdict | null, SimulationResult | undefined, SimulationResult | undefined] = [
+      from.verdict,
+      to.verdict,
+      this.results.get(from),
+      this.results.get(to),
+    ];
     const shift = (a: GpuBin, b: GpuBin, i: number): void => {
       a.remove(i, items);
       b.add(i, items[i]!);

@@ -7,7 +7,8 @@ import type { ArrivalTrace } from './place-workloads.js';
 /** A trace's request arrival times (s from its start, ascending). */
 export function readArrivalTimes(file: string): Float64Array {
   const times = Float64Array.from(readCsv(file).map((r) => Number(r.arrived_at)));
-  if (times.length < 2 || times.some((t) => !Number.isFinite(t))) throw new AppError('dataFile', `trace ${file}: expected a numeric arrived_at column with requests`);
+  if (times.length < 2 || times.some((t) => !Number.isFinite(t)))
+    throw new AppError('dataFile', `trace ${file}: expected a numeric arrived_at column with requests`);
   return times.sort();
 }
 
@@ -79,7 +80,9 @@ export class DriftDay {
 
   /** The workload as estimated from the window [startS, startS + lengthS) of the day. */
   window(startS: number, lengthS: number): Workload {
-    const live = this.popularity.map((_, i) => i).filter((i) => this.joinsAtS[i]! <= startS && startS < this.leavesAtS[i]!);
+    const live = this.popularity
+      .map((_, i) => i)
+      .filter((i) => this.joinsAtS[i]! <= startS && startS < this.leavesAtS[i]!);
     const pick = new WeightedChoice(live.map((i) => this.popularity[i]!));
     const rng = new Rng(this.options.seed, 0x51de + Math.round(startS));
     const copiesPerRequest = this.options.peakScale * this.multiplier(startS + lengthS / 2);
@@ -92,7 +95,11 @@ export class DriftDay {
     return {
       model: this.options.model,
       gpu: this.options.gpu,
-      adapters: live.map((i, k) => ({ id: `${this.trace.name}-${i}`, rank: this.options.ranks[i % this.options.ranks.length]!, rate: Math.round((1e6 * counts[k]!) / lengthS) / 1e6 })),
+      adapters: live.map((i, k) => ({
+        id: `${this.trace.name}-${i}`,
+        rank: this.options.ranks[i % this.options.ranks.length]!,
+        rate: Math.round((1e6 * counts[k]!) / lengthS) / 1e6,
+      })),
       inputTokens: { mean: Math.round(this.trace.inputMean * 1000) / 1000 },
       outputTokens: { mean: Math.round(this.trace.outputMean * 1000) / 1000 },
       ...(this.options.engine ? { engine: this.options.engine } : {}),

@@ -97,7 +97,14 @@ export interface DriftRun {
  * numbering costs it nothing. Each plan's GPUs are then simulated again by the Twin at the window's
  * traffic routed by the plan's weights (what a plan held by the hysteresis really serves).
  */
-export async function benchDrift(registry: PredictorRegistry, c: DriftCase, simulate: GpuSimulator, workers: number, hysteresis: number, progress: (line: string) => void = () => {}): Promise<DriftRun> {
+export async function benchDrift(
+  registry: PredictorRegistry,
+  c: DriftCase,
+  simulate: GpuSimulator,
+  workers: number,
+  hysteresis: number,
+  progress: (line: string) => void = () => {},
+): Promise<DriftRun> {
   const steps: DriftStep[] = [];
   let previous: { replan: Placement; scratch: Placement } | null = null;
   for (let k = 0; k < c.steps; k++) {
@@ -108,7 +115,8 @@ export async function benchDrift(registry: PredictorRegistry, c: DriftCase, simu
     const t0 = performance.now();
     const scratch = await place(workload, predictor, deps);
     const t1 = performance.now();
-    const replaced: Placement = previous === null ? scratch : await replan(workload, predictor, previous.replan, { ...deps, hysteresis });
+    const replaced: Placement =
+      previous === null ? scratch : await replan(workload, predictor, previous.replan, { ...deps, hysteresis });
     const t2 = performance.now();
     const [replanMeets, scratchMeets] = await twinCheck(workload, [replaced, scratch], simulate);
     const scratchMap = previous === null ? null : alignGpus(previous.scratch, scratch);
@@ -118,7 +126,13 @@ export async function benchDrift(registry: PredictorRegistry, c: DriftCase, simu
       adapters: workload.adapters.length,
       rate: workload.adapters.reduce((s, a) => s + a.rate, 0),
       replan: {
-        ...outcome(previous?.replan ?? null, replaced, replaced.moves?.gpuMap.map((m) => m.previous) ?? null, replanMeets!, (t2 - t1) / 1000),
+        ...outcome(
+          previous?.replan ?? null,
+          replaced,
+          replaced.moves?.gpuMap.map((m) => m.previous) ?? null,
+          replanMeets!,
+          (t2 - t1) / 1000,
+        ),
         unchanged: previous !== null && replaced.moves?.count === 0 && replaced.gpus === previous.replan.gpus,
       },
       scratch: outcome(previous?.scratch ?? null, scratch, scratchMap, scratchMeets!, (t1 - t0) / 1000),
@@ -129,12 +143,21 @@ export async function benchDrift(registry: PredictorRegistry, c: DriftCase, simu
   return { name: c.name, hysteresis, steps };
 }
 
-function outcome(before: Placement | null, after: Placement, previousOf: (number | null)[] | null, check: TwinCheck, seconds: number): PlanOutcome {
+function outcome(
+  before: Placement | null,
+  after: Placement,
+  previousOf: (number | null)[] | null,
+  check: TwinCheck,
+  seconds: number,
+): PlanOutcome {
   const map = before === null || previousOf === null ? null : previousOf;
   return {
     gpus: after.gpuCount,
     moves: map === null ? 0 : movesBetween(before!, after, map).count,
-    engineChanges: map === null ? 0 : after.gpus.filter((g, i) => map[i] !== null && engineChanged(before!.gpus[map[i]!]!.engine, g.engine)).length,
+    engineChanges:
+      map === null
+        ? 0
+        : after.gpus.filter((g, i) => map[i] !== null && engineChanged(before!.gpus[map[i]!]!.engine, g.engine)).length,
     meets: check.gpusMissing === 0 && after.unplaced.length === 0,
     gpusMissing: check.gpusMissing,
     unplaced: after.unplaced.length,
@@ -142,7 +165,8 @@ function outcome(before: Placement | null, after: Placement, previousOf: (number
   };
 }
 
-const engineChanged = (a: Placement['gpus'][number]['engine'], b: Placement['gpus'][number]['engine']): boolean => a.maxLoras !== b.maxLoras || a.maxLoraRank !== b.maxLoraRank;
+const engineChanged = (a: Placement['gpus'][number]['engine'], b: Placement['gpus'][number]['engine']): boolean =>
+  a.maxLoras !== b.maxLoras || a.maxLoraRank !== b.maxLoraRank;
 
 interface TwinCheck {
   gpusMissing: number;
@@ -171,7 +195,9 @@ function trafficScenarios(workload: ParsedWorkload, plan: Placement): ParsedScen
     return total > 0 ? (now * share) / total : now;
   };
   return plan.gpus.map((g) => {
-    const placed = g.adapters.filter((a) => index.has(a.id)).map((a) => ({ adapter: index.get(a.id)!, rate: routed(a.id, a.rate) }));
+    const placed = g.adapters
+      .filter((a) => index.has(a.id))
+      .map((a) => ({ adapter: index.get(a.id)!, rate: routed(a.id, a.rate) }));
     const scenario = gpuScenarioOf(workload, g.engine, placed);
     return workload.criterion === 'slo' ? { ...scenario, report: { perAdapter: true } } : scenario;
   });
@@ -201,7 +227,10 @@ export interface DriftSummary {
 
 export function driftSummary(run: DriftRun): DriftSummary {
   const method = (pick: (s: DriftStep) => PlanOutcome): MethodSummary => {
-    const moves = run.steps.slice(1).map((s) => pick(s).moves).sort((a, b) => a - b);
+    const moves = run.steps
+      .slice(1)
+      .map((s) => pick(s).moves)
+      .sort((a, b) => a - b);
     return {
       gpuHours: run.steps.reduce((h, s) => h + (pick(s).gpus * stepS) / 3600, 0),
       movesMedian: moves.length > 0 ? median(moves) : 0,
@@ -215,7 +244,8 @@ export function driftSummary(run: DriftRun): DriftSummary {
   };
   const replanned = method((s) => s.replan);
   const scratch = method((s) => s.scratch);
-  const movesShare = scratch.movesTotal > 0 ? replanned.movesTotal / scratch.movesTotal : replanned.movesTotal > 0 ? Infinity : 0;
+  const movesShare =
+    scratch.movesTotal > 0 ? replanned.movesTotal / scratch.movesTotal : replanned.movesTotal > 0 ? Infinity : 0;
   const extraGpuHours = replanned.gpuHours / scratch.gpuHours - 1;
   return {
     replan: replanned,
@@ -229,7 +259,8 @@ export function driftSummary(run: DriftRun): DriftSummary {
   };
 }
 
-const clock = (s: number): string => `${String(Math.floor((s % daySeconds) / 3600)).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}`;
+const clock = (s: number): string =>
+  `${String(Math.floor((s % daySeconds) / 3600)).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}`;
 
 function hourLine(name: string, steps: DriftStep[]): string {
   const hour = steps.slice(-12);

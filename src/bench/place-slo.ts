@@ -1,6 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import type { PredictorRegistry } from '../ml/registry.js';
-import { assignmentScenario, dloraProactive, dynamoLike, rateBalancing, researchNextFit, roundRobin, type GpuAssignment } from './baselines/placements.js';
+import {
+  assignmentScenario,
+  dloraProactive,
+  dynamoLike,
+  rateBalancing,
+  researchNextFit,
+  roundRobin,
+  type GpuAssignment,
+} from './baselines/placements.js';
 import { starvedUnderSlo, twinVerdict, type GpuCriterion } from '../placement/criterion.js';
 import { PlacementContext } from '../placement/context.js';
 import { fewestVerifiedGpus, verifySet, type GpuJudge } from './baselines/fewest-gpus.js';
@@ -48,7 +56,14 @@ export interface SloSuiteRow {
  * the fewest GPUs at which every GPU meets it; the research next-fit as it packs; and, when
  * `bestKnownMs` > 0, the long Twin search from our answer.
  */
-export async function benchSloCase(registry: PredictorRegistry, c: BenchCase, slo: BenchSlo, simulate: GpuSimulator, workers: number, bestKnownMs: number): Promise<SloSuiteRow> {
+export async function benchSloCase(
+  registry: PredictorRegistry,
+  c: BenchCase,
+  slo: BenchSlo,
+  simulate: GpuSimulator,
+  workers: number,
+  bestKnownMs: number,
+): Promise<SloSuiteRow> {
   const workload = parseWorkload({ ...c.workload, verify: true, slo, criterion: 'slo' });
   const predictor = registry.get(workload.model, workload.gpu);
   const ctx = new PlacementContext(predictor, workload, workload.options);
@@ -58,7 +73,8 @@ export async function benchSloCase(registry: PredictorRegistry, c: BenchCase, sl
   const placement = await place(workload, predictor, { simulate, parallel: workers, limits: unlimitedWorkLimits });
   const placeS = (performance.now() - t0) / 1000;
   const judged = asOursIsJudged(simulate, judge, workload.options.headroom);
-  const scenarios = (gpus: GpuAssignment[]): ParsedScenario[] => gpus.map((g) => withPerAdapter(assignmentScenario(workload, g, ctx.maxNumBatchedTokens, ctx.maxNumSeqs)));
+  const scenarios = (gpus: GpuAssignment[]): ParsedScenario[] =>
+    gpus.map((g) => withPerAdapter(assignmentScenario(workload, g, ctx.maxNumBatchedTokens, ctx.maxNumSeqs)));
   const limit = Math.max(8, 4 * placement.gpuCount);
   const search = async (build: (k: number) => GpuAssignment[]): Promise<BaselineOutcome> => ({
     ...(await fewestVerifiedGpus((k) => scenarios(build(k)), placement.lowerBound, limit, judged, workers, judge)),
@@ -72,14 +88,24 @@ export async function benchSloCase(registry: PredictorRegistry, c: BenchCase, sl
     adapters: workload.adapters.length,
     slo,
     lowerBound: placement.lowerBound,
-    ours: { gpus: placement.gpuCount, met: missing === 0 && placement.unplaced.length === 0, gpusMissing: missing, unplaced: placement.unplaced.length, placeS, shareError: shareError(workload, placement.gpus) },
+    ours: {
+      gpus: placement.gpuCount,
+      met: missing === 0 && placement.unplaced.length === 0,
+      gpusMissing: missing,
+      unplaced: placement.unplaced.length,
+      placeS,
+      shareError: shareError(workload, placement.gpus),
+    },
     fresh: await freshSeedCheck(workload, placement, criterion, simulate),
     rateBalancing: await search((k) => rateBalancing(workload, k)),
     dynamo: await search((k) => dynamoLike(workload, k)),
     dlora: await search((k) => dloraProactive(workload, predictor.profile, k)),
     roundRobin: await search((k) => roundRobin(workload, k)),
     nextFit: { gpus: nextFit.results.length, failing: nextFit.starved + nextFit.memoryErrors },
-    bestKnown: bestKnownMs > 0 ? await bestKnownSearch(workload, predictor, placement, judged, bestKnownMs, workload.options.verifySeed) : null,
+    bestKnown:
+      bestKnownMs > 0
+        ? await bestKnownSearch(workload, predictor, placement, judged, bestKnownMs, workload.options.verifySeed)
+        : null,
   };
 }
 
@@ -92,20 +118,38 @@ export async function benchSloCase(registry: PredictorRegistry, c: BenchCase, sl
 function asOursIsJudged(simulate: GpuSimulator, meets: GpuJudge, headroom: number): GpuSimulator {
   const offsets = [0, ...confirmationSeedOffsets];
   return async (scenarios) => {
-    const variants = [...(headroom > 0 ? [scenarios.map((s) => atHeadroomLoad(s, headroom))] : []), ...offsets.map((offset) => scenarios.map((s) => reseeded(s, offset)))];
+    const variants = [
+      ...(headroom > 0 ? [scenarios.map((s) => atHeadroomLoad(s, headroom))] : []),
+      ...offsets.map((offset) => scenarios.map((s) => reseeded(s, offset))),
+    ];
     const runs = await simulate(variants.flat());
     const reported = headroom > 0 ? 1 : 0;
-    return scenarios.map((_, i) => variants.map((_, k) => runs[k * scenarios.length + i]!).find((r) => !meets(r)) ?? runs[reported * scenarios.length + i]!);
+    return scenarios.map(
+      (_, i) =>
+        variants.map((_, k) => runs[k * scenarios.length + i]!).find((r) => !meets(r)) ??
+        runs[reported * scenarios.length + i]!,
+    );
   };
 }
 
 const withPerAdapter = (s: ParsedScenario): ParsedScenario => ({ ...s, report: { perAdapter: true } });
 
 /** Every GPU of our answer simulated again with a seed its verification never used. */
-async function freshSeedCheck(workload: ParsedWorkload, placement: Placement, criterion: GpuCriterion, simulate: GpuSimulator): Promise<SloSuiteRow['fresh']> {
+async function freshSeedCheck(
+  workload: ParsedWorkload,
+  placement: Placement,
+  criterion: GpuCriterion,
+  simulate: GpuSimulator,
+): Promise<SloSuiteRow['fresh']> {
   const index = new Map(workload.adapters.map((a, i) => [a.id, i]));
   const scenarios = placement.gpus.map((g) => ({
-    ...withPerAdapter(gpuScenarioOf(workload, g.engine, g.adapters.map((a) => ({ adapter: index.get(a.id)!, rate: a.rate })))),
+    ...withPerAdapter(
+      gpuScenarioOf(
+        workload,
+        g.engine,
+        g.adapters.map((a) => ({ adapter: index.get(a.id)!, rate: a.rate })),
+      ),
+    ),
     seed: workload.options.verifySeed + freshSeedOffset,
   }));
   const tolerant: GpuCriterion = {
@@ -122,7 +166,14 @@ async function freshSeedCheck(workload: ParsedWorkload, placement: Placement, cr
 
 /** The fewest GPUs any method reached at the SLO (ours when it met it, a baseline's, next-fit's when clean, the search's). */
 export function bestKnownAtSlo(r: SloSuiteRow): number | null {
-  const counts: (number | null)[] = [r.ours.met ? r.ours.gpus : null, r.rateBalancing.gpus, r.dynamo.gpus, r.dlora.gpus, r.roundRobin.gpus, r.bestKnown?.gpus ?? null];
+  const counts: (number | null)[] = [
+    r.ours.met ? r.ours.gpus : null,
+    r.rateBalancing.gpus,
+    r.dynamo.gpus,
+    r.dlora.gpus,
+    r.roundRobin.gpus,
+    r.bestKnown?.gpus ?? null,
+  ];
   if (r.nextFit.failing === 0) counts.push(r.nextFit.gpus);
   const found = counts.filter((n): n is number => n !== null);
   return found.length > 0 ? Math.min(...found) : null;
@@ -152,8 +203,10 @@ export function sloSummaries(rows: SloSuiteRow[]): SloSummary[] {
   return benchSlos.map((slo) => {
     const at = rows.filter((r) => r.slo.ttftP99Ms === slo.ttftP99Ms && r.slo.itlP99Ms === slo.itlP99Ms);
     // a baseline that never met the SLO within its limit needs more than the limit: count the limit + 1
-    const saving = (base: (r: SloSuiteRow) => BaselineOutcome, count: (r: SloSuiteRow) => number = (r) => r.ours.gpus): number =>
-      median(at.map((r) => 1 - count(r) / (base(r).gpus ?? base(r).limit + 1)));
+    const saving = (
+      base: (r: SloSuiteRow) => BaselineOutcome,
+      count: (r: SloSuiteRow) => number = (r) => r.ours.gpus,
+    ): number => median(at.map((r) => 1 - count(r) / (base(r).gpus ?? base(r).limit + 1)));
     const searched = at.filter((r) => r.bestKnown !== null);
     const gap = (r: SloSuiteRow): number => r.ours.gpus - (bestKnownAtSlo(r) ?? r.ours.gpus);
     return {
@@ -170,7 +223,10 @@ export function sloSummaries(rows: SloSuiteRow[]): SloSummary[] {
       searched: searched.length,
       equalToBestKnown: searched.filter((r) => gap(r) === 0).length,
       maxAboveBestKnown: Math.max(0, ...searched.map(gap)),
-      medianBestKnownSavingVsRateBalancing: saving((r) => r.rateBalancing, (r) => bestKnownAtSlo(r) ?? r.ours.gpus),
+      medianBestKnownSavingVsRateBalancing: saving(
+        (r) => r.rateBalancing,
+        (r) => bestKnownAtSlo(r) ?? r.ours.gpus,
+      ),
       medianPlaceS: median(at.map((r) => r.ours.placeS)),
     };
   });
@@ -182,7 +238,7 @@ const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
 export function formatSloSuite(rows: SloSuiteRow[]): string {
   const head = `${'workload'.padEnd(34)}${'SLO'.padStart(7)}${'bound'.padStart(6)}${'ours'.padStart(5)}${'met'.padStart(4)}${'best'.padStart(5)}${'search'.padStart(8)}${'rateBal'.padStart(8)}${'dynamo'.padStart(7)}${'dLoRA'.padStart(6)}${'rr'.padStart(5)}${'nextFit'.padStart(9)}${'fresh'.padStart(6)}${'place s'.padStart(8)}`;
   const lines = [
-    'placement at equal SLO (every GPU of every method simulated by the Twin, 3,600 s; SLO: p99 TTFT / p99 ITL 200 ms, no adapter starved, every adapter\'s mean TTFT within the TTFT target)',
+    "placement at equal SLO (every GPU of every method simulated by the Twin, 3,600 s; SLO: p99 TTFT / p99 ITL 200 ms, no adapter starved, every adapter's mean TTFT within the TTFT target)",
     head,
   ];
   for (const r of rows) {
@@ -197,7 +253,9 @@ export function formatSloSuite(rows: SloSuiteRow[]): string {
     lines.push(
       `SLO p99 TTFT ${s.slo.ttftP99Ms} ms, p99 ITL ${s.slo.itlP99Ms} ms: ${s.workloads} workloads; ours missing the SLO on ${s.oursMissing}; fresh seed: ${s.freshGpusOver} GPUs over (10 % on the p99), ${s.freshStarvedAdapters} starved adapters; worst share error ${s.worstShareError.toExponential(1)}; median place ${s.medianPlaceS.toFixed(1)} s`,
       `  median GPUs saved vs rate balancing ${pct(s.medianSavingVsRateBalancing)}, Dynamo-like ${pct(s.medianSavingVsDynamo)}, dLoRA-like ${pct(s.medianSavingVsDlora)}, round robin ${pct(s.medianSavingVsRoundRobin)}`,
-      s.searched > 0 ? `  best-known search on ${s.searched}: ours equal on ${s.equalToBestKnown} (${pct(s.equalToBestKnown / s.searched)}), at most ${s.maxAboveBestKnown} GPU(s) above; the best known saves ${pct(s.medianBestKnownSavingVsRateBalancing)} vs rate balancing (median)` : '  best-known search: off',
+      s.searched > 0
+        ? `  best-known search on ${s.searched}: ours equal on ${s.equalToBestKnown} (${pct(s.equalToBestKnown / s.searched)}), at most ${s.maxAboveBestKnown} GPU(s) above; the best known saves ${pct(s.medianBestKnownSavingVsRateBalancing)} vs rate balancing (median)`
+        : '  best-known search: off',
     );
   }
   return lines.join('\n');

@@ -26,9 +26,16 @@ export function readTrace(file: string, name: string): ArrivalTrace {
   const t = rows.map((r) => Number(r.arrived_at));
   const input = rows.map((r) => Number(r.num_prefill_tokens));
   const output = rows.map((r) => Number(r.num_decode_tokens));
-  if ([...t, ...input, ...output].some((v) => !Number.isFinite(v))) throw new AppError('dataFile', `trace ${file}: non-numeric arrived_at / num_prefill_tokens / num_decode_tokens`);
+  if ([...t, ...input, ...output].some((v) => !Number.isFinite(v)))
+    throw new AppError('dataFile', `trace ${file}: non-numeric arrived_at / num_prefill_tokens / num_decode_tokens`);
   const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
-  return { name, durationS: Math.max(...t) - Math.min(...t), arrivals: rows.length, inputMean: mean(input), outputMean: mean(output) };
+  return {
+    name,
+    durationS: Math.max(...t) - Math.min(...t),
+    arrivals: rows.length,
+    inputMean: mean(input),
+    outputMean: mean(output),
+  };
 }
 
 export interface TraceWorkloadOptions {
@@ -57,8 +64,14 @@ export function traceWorkload(trace: ArrivalTrace, o: TraceWorkloadOptions): Wor
   return {
     model: o.model,
     gpu: o.gpu,
-    adapters: counts.map((c, i) => ({ id: `${trace.name}-${i}`, rank: o.ranks[i % o.ranks.length]!, rate: round6(c / trace.durationS) })),
-    ...(o.lengths === 'trace' ? { inputTokens: { mean: round3(trace.inputMean) }, outputTokens: { mean: round3(trace.outputMean) } } : {}),
+    adapters: counts.map((c, i) => ({
+      id: `${trace.name}-${i}`,
+      rank: o.ranks[i % o.ranks.length]!,
+      rate: round6(c / trace.durationS),
+    })),
+    ...(o.lengths === 'trace'
+      ? { inputTokens: { mean: round3(trace.inputMean) }, outputTokens: { mean: round3(trace.outputMean) } }
+      : {}),
     ...(o.engine ? { engine: o.engine } : {}),
   };
 }
@@ -80,13 +93,19 @@ const sharegptTokensPerRequest = 419;
 /** Synthetic popularity laws over a total demand. */
 export function syntheticWorkload(o: SyntheticWorkloadOptions): Workload {
   const rng = new Rng(o.seed, 0x5e7);
-  const weights = Array.from({ length: o.adapters }, (_, i) => (o.popularity === 'zipf' ? 1 / (i + 1) : o.popularity === 'uniform' ? 1 : rng.gamma(0.5) + 1e-12));
+  const weights = Array.from({ length: o.adapters }, (_, i) =>
+    o.popularity === 'zipf' ? 1 / (i + 1) : o.popularity === 'uniform' ? 1 : rng.gamma(0.5) + 1e-12,
+  );
   const sum = weights.reduce((s, w) => s + w, 0);
   const totalRate = o.demand / sharegptTokensPerRequest;
   return {
     model: o.model,
     gpu: o.gpu,
-    adapters: weights.map((w, i) => ({ id: `${o.popularity}-${i}`, rank: o.ranks[i % o.ranks.length]!, rate: round6((totalRate * w) / sum) })),
+    adapters: weights.map((w, i) => ({
+      id: `${o.popularity}-${i}`,
+      rank: o.ranks[i % o.ranks.length]!,
+      rate: round6((totalRate * w) / sum),
+    })),
     ...(o.engine ? { engine: o.engine } : {}),
   };
 }

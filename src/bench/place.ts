@@ -3,9 +3,24 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
-import { assignmentScenario, dloraProactive, rateBalancing, researchNextFit, roundRobin, type GpuAssignment } from './baselines/placements.js';
+import {
+  assignmentScenario,
+  dloraProactive,
+  rateBalancing,
+  researchNextFit,
+  roundRobin,
+  type GpuAssignment,
+} from './baselines/placements.js';
 import { fewestVerifiedGpus, verifySet, type VerifiedCount } from './baselines/fewest-gpus.js';
-import { pack, parseWorkload, place, type GpuSimulator, type ParsedWorkload, type Placement, type Workload } from '../placement/index.js';
+import {
+  pack,
+  parseWorkload,
+  place,
+  type GpuSimulator,
+  type ParsedWorkload,
+  type Placement,
+  type Workload,
+} from '../placement/index.js';
 import { median } from './twin.js';
 import { readTrace, syntheticWorkload, traceWorkload } from './place-workloads.js';
 
@@ -24,7 +39,16 @@ export function speedCases(): BenchCase[] {
   return models.flatMap((model) =>
     [100, 1000, 10_000].map((adapters) => ({
       name: `${model.split('-')[0]} dirichlet N=${adapters}`,
-      workload: syntheticWorkload({ model, gpu, adapters, demand: 20 * adapters + 40_000, popularity: 'dirichlet', ranks: [8, 16], seed: 1, engine: researchEngine }),
+      workload: syntheticWorkload({
+        model,
+        gpu,
+        adapters,
+        demand: 20 * adapters + 40_000,
+        popularity: 'dirichlet',
+        ranks: [8, 16],
+        seed: 1,
+        engine: researchEngine,
+      }),
     })),
   );
 }
@@ -35,7 +59,10 @@ export function speedCases(): BenchCase[] {
  * and 8/16/32, both profiles; plus synthetic Zipf and uniform popularity. `quick` keeps one in four.
  */
 export function suiteCases(traceDir: string, quick: boolean): BenchCase[] {
-  const traces = [readTrace(join(traceDir, 'splitwise_conv.csv'), 'conv'), readTrace(join(traceDir, 'splitwise_code.csv'), 'code')];
+  const traces = [
+    readTrace(join(traceDir, 'splitwise_conv.csv'), 'conv'),
+    readTrace(join(traceDir, 'splitwise_code.csv'), 'code'),
+  ];
   const cases: BenchCase[] = [];
   let seed = 1;
   for (const model of models) {
@@ -43,10 +70,22 @@ export function suiteCases(traceDir: string, quick: boolean): BenchCase[] {
     for (const trace of traces) {
       for (const scale of [10, 50]) {
         for (const adapters of [64, 256, 1024, 4096]) {
-          for (const ranks of [[8, 16], [8, 16, 32]]) {
+          for (const ranks of [
+            [8, 16],
+            [8, 16, 32],
+          ]) {
             cases.push({
               name: `${short} ${trace.name} x${scale} N=${adapters} r${ranks.join('/')}`,
-              workload: traceWorkload(trace, { model, gpu, adapters, scale, ranks, lengths: 'sharegpt', seed: seed++, engine: researchEngine }),
+              workload: traceWorkload(trace, {
+                model,
+                gpu,
+                adapters,
+                scale,
+                ranks,
+                lengths: 'sharegpt',
+                seed: seed++,
+                engine: researchEngine,
+              }),
             });
           }
         }
@@ -56,7 +95,16 @@ export function suiteCases(traceDir: string, quick: boolean): BenchCase[] {
       for (const adapters of [128, 1024]) {
         cases.push({
           name: `${short} ${popularity} N=${adapters} r8/16/32`,
-          workload: syntheticWorkload({ model, gpu, adapters, demand: 60_000, popularity, ranks: [8, 16, 32], seed: seed++, engine: researchEngine }),
+          workload: syntheticWorkload({
+            model,
+            gpu,
+            adapters,
+            demand: 60_000,
+            popularity,
+            ranks: [8, 16, 32],
+            seed: seed++,
+            engine: researchEngine,
+          }),
         });
       }
     }
@@ -116,7 +164,15 @@ export interface SuiteRow {
   adapters: number;
   demand: number;
   lowerBound: number;
-  ours: { gpus: number; starved: number; memoryErrors: number; starvedAdapters: number; rounds: number; unplaced: number; shareError: number };
+  ours: {
+    gpus: number;
+    starved: number;
+    memoryErrors: number;
+    starvedAdapters: number;
+    rounds: number;
+    unplaced: number;
+    shareError: number;
+  };
   oursPackedGpus: number;
   /** ours with the tightest margin at which every GPU still verifies (the baselines' criterion) */
   oursTight: { gpus: number; headroom: number; minServedFraction: number; starvedAdapters: number };
@@ -131,7 +187,12 @@ export interface SuiteRow {
  * One suite workload: our placement verified and repaired by the Twin; the research next-fit verified
  * as is; for rate balancing, dLoRA-like and round robin the fewest GPUs at which every GPU verifies.
  */
-export async function benchSuiteCase(registry: PredictorRegistry, c: BenchCase, simulate: GpuSimulator, workers: number): Promise<SuiteRow> {
+export async function benchSuiteCase(
+  registry: PredictorRegistry,
+  c: BenchCase,
+  simulate: GpuSimulator,
+  workers: number,
+): Promise<SuiteRow> {
   // the research comparison: every method judged by the research rule (the equal-SLO suite is separate)
   const workload = parseWorkload({ ...c.workload, verify: true, criterion: 'throughput' });
   const predictor = registry.get(workload.model, workload.gpu);
@@ -147,7 +208,8 @@ export async function benchSuiteCase(registry: PredictorRegistry, c: BenchCase, 
   const tight = await tightestVerified(workload, predictor, simulate, placement);
   const maxNumSeqs = packed.ctx.maxNumSeqs;
   const maxNumBatchedTokens = packed.ctx.maxNumBatchedTokens;
-  const scenarios = (gpus: GpuAssignment[]) => gpus.map((g) => assignmentScenario(workload, g, maxNumBatchedTokens, maxNumSeqs));
+  const scenarios = (gpus: GpuAssignment[]) =>
+    gpus.map((g) => assignmentScenario(workload, g, maxNumBatchedTokens, maxNumSeqs));
   const nextFit = await verifySet(scenarios(researchNextFit(workload, predictor)), simulate, workers, false);
   const limit = Math.max(8, 4 * placement.gpuCount);
   const search = async (build: (k: number) => GpuAssignment[]): Promise<BaselineOutcome> => ({
@@ -192,13 +254,33 @@ const marginLadder = [
   { headroom: 0, minServedFraction: 0.9, maxStarvationProbability: 0.5 },
 ];
 
-async function tightestVerified(workload: ParsedWorkload, predictor: Predictor, simulate: GpuSimulator, first: Placement): Promise<SuiteRow['oursTight']> {
-  const clean = (p: Placement): boolean => p.verification!.starvedGpus + p.verification!.memoryErrorGpus === 0 && p.unplaced.length === 0;
-  let best = { gpus: clean(first) ? first.gpuCount : Infinity, headroom: workload.options.headroom, minServedFraction: workload.options.minServedFraction, starvedAdapters: first.verification!.starvedAdapters };
+async function tightestVerified(
+  workload: ParsedWorkload,
+  predictor: Predictor,
+  simulate: GpuSimulator,
+  first: Placement,
+): Promise<SuiteRow['oursTight']> {
+  const clean = (p: Placement): boolean =>
+    p.verification!.starvedGpus + p.verification!.memoryErrorGpus === 0 && p.unplaced.length === 0;
+  let best = {
+    gpus: clean(first) ? first.gpuCount : Infinity,
+    headroom: workload.options.headroom,
+    minServedFraction: workload.options.minServedFraction,
+    starvedAdapters: first.verification!.starvedAdapters,
+  };
   for (const margin of marginLadder) {
     if (best.gpus <= first.lowerBound) break;
-    const p = await place({ ...workload, options: { ...workload.options, ...margin } }, predictor, { simulate, limits: unlimitedWorkLimits });
-    if (clean(p) && p.gpuCount < best.gpus) best = { gpus: p.gpuCount, headroom: margin.headroom, minServedFraction: margin.minServedFraction, starvedAdapters: p.verification!.starvedAdapters };
+    const p = await place({ ...workload, options: { ...workload.options, ...margin } }, predictor, {
+      simulate,
+      limits: unlimitedWorkLimits,
+    });
+    if (clean(p) && p.gpuCount < best.gpus)
+      best = {
+        gpus: p.gpuCount,
+        headroom: margin.headroom,
+        minServedFraction: margin.minServedFraction,
+        starvedAdapters: p.verification!.starvedAdapters,
+      };
   }
   return best;
 }
@@ -301,11 +383,23 @@ export function suiteSummary(rows: SuiteRow[]): SuiteSummary {
     worstShareError: Math.max(0, ...rows.map((r) => r.ours.shareError)),
     medianBoundRatio: median(ratios),
     maxBoundRatio: Math.max(...ratios),
-    medianSavingVsRateBalancing: saving((r) => r.ours.gpus, (r) => r.rateBalancing),
+    medianSavingVsRateBalancing: saving(
+      (r) => r.ours.gpus,
+      (r) => r.rateBalancing,
+    ),
     medianTightBoundRatio: median(rows.map((r) => r.oursTight.gpus / r.lowerBound)),
-    medianTightSavingVsRateBalancing: saving((r) => r.oursTight.gpus, (r) => r.rateBalancing),
-    medianTightSavingVsDlora: saving((r) => r.oursTight.gpus, (r) => r.dlora),
-    medianTightSavingVsRoundRobin: saving((r) => r.oursTight.gpus, (r) => r.roundRobin),
+    medianTightSavingVsRateBalancing: saving(
+      (r) => r.oursTight.gpus,
+      (r) => r.rateBalancing,
+    ),
+    medianTightSavingVsDlora: saving(
+      (r) => r.oursTight.gpus,
+      (r) => r.dlora,
+    ),
+    medianTightSavingVsRoundRobin: saving(
+      (r) => r.oursTight.gpus,
+      (r) => r.roundRobin,
+    ),
     comparedWithRateBalancing: rows.filter((r) => r.rateBalancing.gpus !== null).length,
     rateBalancingNever: rows.filter((r) => r.rateBalancing.gpus === null).length,
     nextFitFailing: rows.filter((r) => r.nextFit.starved + r.nextFit.memoryErrors > 0).length,

@@ -74,7 +74,8 @@ export function benchPredict(registry: PredictorRegistry, samples: number, repea
     const served = p.evaluators.throughput;
     const compiled = compile(p.bundle.trees.throughput, featureCount);
     const flat = flatten(p.bundle.trees.throughput.root);
-    const add = (method: string, mode: 'single' | 'batched', r: { ns: number; noise: number }): void => void rows.push({ profile: name, method, mode, nsPerPrediction: r.ns, noise: r.noise });
+    const add = (method: string, mode: 'single' | 'batched', r: { ns: number; noise: number }): void =>
+      void rows.push({ profile: name, method, mode, nsPerPrediction: r.ns, noise: r.noise });
     const loop = (f: (x: Float64Array) => number) => () => {
       let s = 0;
       for (const x of xs) s += f(x);
@@ -82,35 +83,89 @@ export function benchPredict(registry: PredictorRegistry, samples: number, repea
     };
     const warm = 50;
     add('served student: flat-array walk (throughput)', 'single', time(loop(served), samples, repeats, warm));
-    add('served student: all seven trees + decoding', 'single', time(loop((x) => p.predictFeatures(x).throughput), samples, repeats, warm));
+    add(
+      'served student: all seven trees + decoding',
+      'single',
+      time(
+        loop((x) => p.predictFeatures(x).throughput),
+        samples,
+        repeats,
+        warm,
+      ),
+    );
     add('branch-only compiled function (throughput)', 'single', time(loop(compiled), samples, repeats, warm));
-    add('plain walk, fresh closure (reference)', 'single', time(loop((x) => walk(flat, x)), samples, repeats, warm));
+    add(
+      'plain walk, fresh closure (reference)',
+      'single',
+      time(
+        loop((x) => walk(flat, x)),
+        samples,
+        repeats,
+        warm,
+      ),
+    );
     if (reference) {
       const cart = reference.cart.DecisionTreeRegression.load(p.bundle.trees.throughput);
       const cartRepeats = Math.min(repeats, 3);
-      add('ml-cart predict', 'single', time(() => arrays.reduce((s, x) => s + cart.predict([x])[0]!, 0), samples, cartRepeats));
-      add('ml-cart predict', 'batched', time(() => cart.predict(arrays).reduce((s, v) => s + v, 0), samples, cartRepeats));
+      add(
+        'ml-cart predict',
+        'single',
+        time(() => arrays.reduce((s, x) => s + cart.predict([x])[0]!, 0), samples, cartRepeats),
+      );
+      add(
+        'ml-cart predict',
+        'batched',
+        time(() => cart.predict(arrays).reduce((s, v) => s + v, 0), samples, cartRepeats),
+      );
     }
     const labels = Float64Array.from(xs, (x) => served(x));
-    const forest = trainForest(columns, labels, { trees: 100, featureFraction: 0.5, minSamplesLeaf: 1, maxDepth: 24, seed: 1 });
+    const forest = trainForest(columns, labels, {
+      trees: 100,
+      featureFraction: 0.5,
+      minSamplesLeaf: 1,
+      maxDepth: 24,
+      seed: 1,
+    });
     if (reference) {
       const rf = reference.forest.RandomForestRegression.load(toMlRandomForestJson(forest, featureCount) as never);
       const few = arrays.slice(0, Math.min(500, samples));
       const method = 'forest, 100 trees (ml-random-forest predict)';
-      add(method, 'single', time(() => few.reduce((s, x) => s + rf.predict([x])[0]!, 0), few.length, 3));
-      add(method, 'batched', time(() => rf.predict(few).reduce((s, v) => s + v, 0), few.length, 3));
+      add(
+        method,
+        'single',
+        time(() => few.reduce((s, x) => s + rf.predict([x])[0]!, 0), few.length, 3),
+      );
+      add(
+        method,
+        'batched',
+        time(() => rf.predict(few).reduce((s, v) => s + v, 0), few.length, 3),
+      );
     }
-    add('forest, 100 trees (flat walk)', 'single', time(loop((x) => predictForest(forest, x)), samples, Math.min(repeats, 5)));
+    add(
+      'forest, 100 trees (flat walk)',
+      'single',
+      time(
+        loop((x) => predictForest(forest, x)),
+        samples,
+        Math.min(repeats, 5),
+      ),
+    );
   }
   return rows;
 }
 
 export function formatPredictBench(rows: PredictBenchRow[], repeats: number): string {
-  const lines = ['profile                            method                                          mode       ns/prediction   noise'];
+  const lines = [
+    'profile                            method                                          mode       ns/prediction   noise',
+  ];
   for (const r of rows) {
-    lines.push(`${r.profile.padEnd(34)} ${r.method.padEnd(47)} ${r.mode.padEnd(8)} ${r.nsPerPrediction.toFixed(r.nsPerPrediction < 100 ? 1 : 0).padStart(15)} ${(100 * r.noise).toFixed(1).padStart(6)}%`);
+    lines.push(
+      `${r.profile.padEnd(34)} ${r.method.padEnd(47)} ${r.mode.padEnd(8)} ${r.nsPerPrediction.toFixed(r.nsPerPrediction < 100 ? 1 : 0).padStart(15)} ${(100 * r.noise).toFixed(1).padStart(6)}%`,
+    );
   }
-  lines.push(`median over ${repeats} timed passes of 20,000 predictions (3 for ml-cart and ml-random-forest) after warm-up (50 passes for the student rows, 1 otherwise); noise = median absolute deviation / median.`);
+  lines.push(
+    `median over ${repeats} timed passes of 20,000 predictions (3 for ml-cart and ml-random-forest) after warm-up (50 passes for the student rows, 1 otherwise); noise = median absolute deviation / median.`,
+  );
   if (!rows.some((r) => r.method.startsWith('ml-cart'))) lines.push(referenceMissing);
   return lines.join('\n');
 }

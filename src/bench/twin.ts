@@ -15,7 +15,11 @@ function llamaHour(name: string, adapters: number, rates: number[], slots: numbe
       model: 'llama-3.1-8b-instruct',
       gpu: 'h100-64gb',
       engine: { maxLoras: slots, maxNumSeqs: 2048 },
-      adapters: Array.from({ length: adapters }, (_, i) => ({ id: `adapter-${i}`, rank: 8, rate: rates[i % rates.length]! })),
+      adapters: Array.from({ length: adapters }, (_, i) => ({
+        id: `adapter-${i}`,
+        rank: 8,
+        rate: rates[i % rates.length]!,
+      })),
       durationS: 3600,
       seed: 0,
     },

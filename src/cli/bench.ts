@@ -7,7 +7,15 @@ import { benchTwin, formatTwinBench } from '../bench/twin.js';
 import { benchHttp, formatHttpBench } from '../bench/http.js';
 import { benchRobustness, formatRobustnessBench } from '../bench/robustness.js';
 import { benchPredict, formatPredictBench } from '../bench/predict.js';
-import { benchPlaceSpeed, benchSuiteCase, formatSpeed, formatSuite, suiteCases, suiteSummary, type SuiteRow } from '../bench/place.js';
+import {
+  benchPlaceSpeed,
+  benchSuiteCase,
+  formatSpeed,
+  formatSuite,
+  suiteCases,
+  suiteSummary,
+  type SuiteRow,
+} from '../bench/place.js';
 import { benchSloCase, benchSlos, formatSloSuite, sloSummaries, type SloSuiteRow } from '../bench/place-slo.js';
 import { benchDrift, driftCases, driftSummary, formatDrift, type DriftRun } from '../bench/drift.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
@@ -89,7 +97,12 @@ export async function runBench(argv: string[]): Promise<number> {
   if (target === 'place') return benchPlace(values, repeats, cpu);
   if (target === 'drift') return benchDriftDay(values, cpu);
   if (target === 'http') {
-    const o = { durationS: intOption(values.duration, '--duration'), connections: intOption(values.connections, '--connections'), repeats, refreshWorkloads: 8000 };
+    const o = {
+      durationS: intOption(values.duration, '--duration'),
+      connections: intOption(values.connections, '--connections'),
+      repeats,
+      refreshWorkloads: 8000,
+    };
     const result = await benchHttp(o);
     if (values.json) writeJson(result, true);
     else process.stdout.write(`${formatHttpBench(result, o)}\n${cpu}\n`);
@@ -102,10 +115,22 @@ export async function runBench(argv: string[]): Promise<number> {
     else process.stdout.write(`${formatRobustnessBench(result, o)}\n${cpu}\n`);
     return 0;
   }
-  if (target !== 'twin') throw new AppError('invalidInput', `bench: unknown target "${target ?? ''}" (available: twin, predict, place, drift, http, robustness)`);
+  if (target !== 'twin')
+    throw new AppError(
+      'invalidInput',
+      `bench: unknown target "${target ?? ''}" (available: twin, predict, place, drift, http, robustness)`,
+    );
   const rows = benchTwin(embeddedProfiles(), repeats);
   if (values.json) {
-    writeJson(rows.map(({ result, ...r }) => ({ ...r, throughputTotal: result.throughput.total, completed: result.completedRequests, steps: result.steps })), true);
+    writeJson(
+      rows.map(({ result, ...r }) => ({
+        ...r,
+        throughputTotal: result.throughput.total,
+        completed: result.completedRequests,
+        steps: result.steps,
+      })),
+      true,
+    );
   } else {
     process.stdout.write(`${formatTwinBench(rows)}\n${cpu}\n`);
   }
@@ -156,16 +181,26 @@ async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Prom
   if (flags.json) writeJson({ speed, suite: rows, summary }, true);
   else process.stdout.write(`${formatSuite(rows)}\n`);
   const failures: string[] = [];
-  if (summary.starved + summary.memoryErrors > 0) failures.push(`${summary.starved} starved and ${summary.memoryErrors} memory-error GPUs after verification`);
-  if (maxRatio !== undefined && summary.medianBoundRatio > maxRatio) failures.push(`median GPUs / lower bound ${summary.medianBoundRatio.toFixed(3)} > ${maxRatio}`);
-  if (minSaving !== undefined && summary.medianSavingVsRateBalancing < minSaving) failures.push(`median saving vs rate balancing ${summary.medianSavingVsRateBalancing.toFixed(3)} < ${minSaving}`);
+  if (summary.starved + summary.memoryErrors > 0)
+    failures.push(`${summary.starved} starved and ${summary.memoryErrors} memory-error GPUs after verification`);
+  if (maxRatio !== undefined && summary.medianBoundRatio > maxRatio)
+    failures.push(`median GPUs / lower bound ${summary.medianBoundRatio.toFixed(3)} > ${maxRatio}`);
+  if (minSaving !== undefined && summary.medianSavingVsRateBalancing < minSaving)
+    failures.push(`median saving vs rate balancing ${summary.medianSavingVsRateBalancing.toFixed(3)} < ${minSaving}`);
   for (const f of failures) process.stderr.write(`bench place: ${f}\n`);
   return failures.length > 0 ? 1 : 0;
 }
 
-async function benchPlaceAtSlo(flags: PlaceFlags, registry: PredictorRegistry, traceDir: string, workers: number, speed: unknown): Promise<number> {
+async function benchPlaceAtSlo(
+  flags: PlaceFlags,
+  registry: PredictorRegistry,
+  traceDir: string,
+  workers: number,
+  speed: unknown,
+): Promise<number> {
   const given = flags['best-known-s'];
-  const searchS = given === undefined ? (flags.quick ? 0 : 120) : numberOption(given, '--best-known-s', 'non-negative', 'seconds');
+  const searchS =
+    given === undefined ? (flags.quick ? 0 : 120) : numberOption(given, '--best-known-s', 'non-negative', 'seconds');
   const pool = new TwinPool(workers);
   const rows: SloSuiteRow[] = [];
   const cases = suiteCases(traceDir, flags.quick);
@@ -191,18 +226,30 @@ async function benchPlaceAtSlo(flags: PlaceFlags, registry: PredictorRegistry, t
   else process.stdout.write(`${formatSloSuite(rows)}\n`);
   const failures = summaries.flatMap((s) => [
     ...(s.oursMissing > 0 ? [`ours misses p99 TTFT ${s.slo.ttftP99Ms} ms on ${s.oursMissing} workload(s)`] : []),
-    ...(s.freshGpusOver + s.freshStarvedAdapters > 0 ? [`fresh seed at p99 TTFT ${s.slo.ttftP99Ms} ms: ${s.freshGpusOver} GPU(s) over, ${s.freshStarvedAdapters} starved adapter(s)`] : []),
+    ...(s.freshGpusOver + s.freshStarvedAdapters > 0
+      ? [
+          `fresh seed at p99 TTFT ${s.slo.ttftP99Ms} ms: ${s.freshGpusOver} GPU(s) over, ${s.freshStarvedAdapters} starved adapter(s)`,
+        ]
+      : []),
   ]);
   for (const f of failures) process.stderr.write(`bench place --slo: ${f}\n`);
   return failures.length > 0 ? 1 : 0;
 }
 
 async function benchDriftDay(
-  flags: { json: boolean; quick: boolean; data: string; workers?: string | undefined; hysteresis: string; quiet: boolean },
+  flags: {
+    json: boolean;
+    quick: boolean;
+    data: string;
+    workers?: string | undefined;
+    hysteresis: string;
+    quiet: boolean;
+  },
   cpu: string,
 ): Promise<number> {
   const traceDir = join(flags.data, 'traces');
-  if (!existsSync(join(traceDir, 'splitwise_conv.csv'))) throw new AppError('dataFile', `bench drift: ${traceDir}/splitwise_conv.csv not found (--data DIR)`);
+  if (!existsSync(join(traceDir, 'splitwise_conv.csv')))
+    throw new AppError('dataFile', `bench drift: ${traceDir}/splitwise_conv.csv not found (--data DIR)`);
   const hysteresis = numberOption(flags.hysteresis, '--hysteresis');
   const workers = parseWorkers(flags.workers);
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
@@ -213,7 +260,16 @@ async function benchDriftDay(
   const progress = new Progress('bench drift', cases.length, { quiet: flags.quiet });
   try {
     for (const c of cases) {
-      runs.push(await benchDrift(registry, c, (s) => pool.run(s), workers, hysteresis, (line) => progress.detail(line)));
+      runs.push(
+        await benchDrift(
+          registry,
+          c,
+          (s) => pool.run(s),
+          workers,
+          hysteresis,
+          (line) => progress.detail(line),
+        ),
+      );
       progress.update(runs.length);
     }
   } finally {
@@ -222,7 +278,10 @@ async function benchDriftDay(
   }
   const summaries = runs.map(driftSummary);
   if (flags.json) writeJson({ runs, summaries }, true);
-  else process.stdout.write(`${runs.map(formatDrift).join('\n\n')}\n${cpu}; ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  else
+    process.stdout.write(
+      `${runs.map(formatDrift).join('\n\n')}\n${cpu}; ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+    );
   const failed = summaries.some((s) => !(s.movesBarMet && s.gpuHoursBarMet && s.criterionBarMet));
   return failed ? 1 : 0;
 }

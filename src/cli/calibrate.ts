@@ -30,7 +30,8 @@ export async function runCalibrate(argv: string[]): Promise<number> {
   for (const spec of values['max-model-len'] ?? []) {
     const [m, n] = spec.split('=');
     const v = Number(n);
-    if (!m || !Number.isInteger(v) || v <= 0) throw new AppError('invalidInput', `--max-model-len: expected MODEL=TOKENS, got "${spec}"`);
+    if (!m || !Number.isInteger(v) || v <= 0)
+      throw new AppError('invalidInput', `--max-model-len: expected MODEL=TOKENS, got "${spec}"`);
     maxModelLen[m] = v;
   }
   const shapes = sharegptTables();

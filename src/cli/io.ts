@@ -19,7 +19,8 @@ export function readInputDocuments(file: string | undefined): InputDocuments {
     throw new AppError('invalidInput', `cannot read ${file ?? 'stdin'}: ${(err as Error).message}`);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') throw new AppError('invalidInput', `${name} is empty: expected a JSON object, array or JSONL`);
+  if (text.trim() === '')
+    throw new AppError('invalidInput', `${name} is empty: expected a JSON object, array or JSONL`);
   let documentError: unknown;
   try {
     const value: unknown = JSON.parse(text);
@@ -59,7 +60,11 @@ function parses(text: string): boolean {
 function notValidJson(name: string, text: string, err: unknown, lineOffset: number): AppError {
   const e = jsonSyntaxError(text, err);
   const line = e.line + lineOffset;
-  return new AppError('invalidInput', `${name}:${line}:${e.column}: not valid JSON: ${e.message}`, { file: name, line, column: e.column });
+  return new AppError('invalidInput', `${name}:${line}:${e.column}: not valid JSON: ${e.message}`, {
+    file: name,
+    line,
+    column: e.column,
+  });
 }
 
 /** Reads and parses one JSON file; a malformed one is bad input naming `file:line:column`. */

@@ -30,8 +30,16 @@ const PoolNameArg = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
 /** The manifest flags, checked like the route's query (a bad one exits 2 naming it). */
 function manifestOptions(values: Record<string, string | boolean | undefined>): ManifestOptions {
-  const given = { image: values.image, modelId: values['model-id'], namespace: values.namespace, adapterClaim: values['adapter-claim'], gateway: values.gateway };
-  const parsed = ManifestOptions.safeParse(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)));
+  const given = {
+    image: values.image,
+    modelId: values['model-id'],
+    namespace: values.namespace,
+    adapterClaim: values['adapter-claim'],
+    gateway: values.gateway,
+  };
+  const parsed = ManifestOptions.safeParse(
+    Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
+  );
   if (!parsed.success) {
     const flag: Record<string, string> = { modelId: '--model-id', adapterClaim: '--adapter-claim' };
     const issue = parsed.error.issues[0]!;
@@ -59,11 +67,24 @@ export async function runPlace(argv: string[]): Promise<number> {
     },
     1,
   );
-  if (values.output !== 'placement' && values.output !== 'manifests') throw new AppError('invalidInput', `--output: "${values.output}" is not one of placement, manifests`, { path: 'output' });
-  if (!PoolNameArg.test(values.pool)) throw new AppError('invalidInput', '--pool: lowercase letters, digits, ".", "_" and "-", 1 to 63 characters, starting and ending alphanumeric', { path: 'pool' });
+  if (values.output !== 'placement' && values.output !== 'manifests')
+    throw new AppError('invalidInput', `--output: "${values.output}" is not one of placement, manifests`, {
+      path: 'output',
+    });
+  if (!PoolNameArg.test(values.pool))
+    throw new AppError(
+      'invalidInput',
+      '--pool: lowercase letters, digits, ".", "_" and "-", 1 to 63 characters, starting and ending alphanumeric',
+      { path: 'pool' },
+    );
   const manifests = values.output === 'manifests' ? manifestOptions(values) : null;
   const input = readInputDocuments(positionals[0]);
-  if (manifests && input.items.length !== 1) throw new AppError('invalidInput', `--output manifests takes one workload (the input holds ${input.items.length}): one pool per run`, { path: 'output' });
+  if (manifests && input.items.length !== 1)
+    throw new AppError(
+      'invalidInput',
+      `--output manifests takes one workload (the input holds ${input.items.length}): one pool per run`,
+      { path: 'output' },
+    );
   const pool = new TwinPool(parseWorkers(values.workers));
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
   const limits = loadWorkLimits();
@@ -79,7 +100,9 @@ export async function runPlace(argv: string[]): Promise<number> {
     }
   });
   // verification simulates GPUs for a while: progress (placements done, GPU simulations) on stderr
-  const progress = workloads.some((w) => w.verify) ? new Progress('place', workloads.length, { quiet: values.quiet }) : null;
+  const progress = workloads.some((w) => w.verify)
+    ? new Progress('place', workloads.length, { quiet: values.quiet })
+    : null;
   let simulations = 0;
   let placed = 0;
   const simulate: GpuSimulator = async (s) => {
@@ -103,7 +126,15 @@ export async function runPlace(argv: string[]): Promise<number> {
         writeJson(placement, values.pretty);
         continue;
       }
-      const list = poolManifests({ pool: values.pool, placement, profile: registry.get(w.model, w.gpu).profile, adapterRoot: w.options.loraModulesRoot }, manifests);
+      const list = poolManifests(
+        {
+          pool: values.pool,
+          placement,
+          profile: registry.get(w.model, w.gpu).profile,
+          adapterRoot: w.options.loraModulesRoot,
+        },
+        manifests,
+      );
       process.stdout.write(toYamlDocuments(list));
     }
   } finally {

@@ -39,7 +39,8 @@ export async function runTrain(argv: string[]): Promise<number> {
   const profile = embeddedProfiles().get(requireOption(values.model, '--model'), requireOption(values.gpu, '--gpu'));
   const seed = intOption(values.seed, '--seed', 0);
   const workloads = intOption(values.workloads, '--workloads');
-  if (values.runs && !existsSync(values.runs)) throw new AppError('invalidInput', `--runs: ${values.runs} does not exist`);
+  if (values.runs && !existsSync(values.runs))
+    throw new AppError('invalidInput', `--runs: ${values.runs} does not exist`);
   const out = values.out ?? join(defaultPredictorsDir, `${profile.model}@${profile.gpu}`);
   let created = values.created ?? new Date().toISOString();
   let scratch: string | null = null;
@@ -87,10 +88,16 @@ export async function runTrain(argv: string[]): Promise<number> {
     }
     for (const path of writeFlatBundle(out, bundle)) process.stdout.write(`wrote ${path}\n`);
     const m = bundle.metadata.metrics;
-    process.stdout.write(`trained ${profile.model}@${profile.gpu} (version ${bundle.metadata.version}) in ${seconds.toFixed(0)} s\n`);
-    process.stdout.write(`  Twin hold-out (${m.twinHoldout.student.rows} rows): student throughput SMAPE ${m.twinHoldout.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ${m.twinHoldout.student.starved.macroF1.toFixed(3)}\n`);
+    process.stdout.write(
+      `trained ${profile.model}@${profile.gpu} (version ${bundle.metadata.version}) in ${seconds.toFixed(0)} s\n`,
+    );
+    process.stdout.write(
+      `  Twin hold-out (${m.twinHoldout.student.rows} rows): student throughput SMAPE ${m.twinHoldout.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ${m.twinHoldout.student.starved.macroF1.toFixed(3)}\n`,
+    );
     if (m.realRuns) {
-      process.stdout.write(`  real runs (${m.realRuns.student.rows}): student throughput SMAPE ${m.realRuns.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ${m.realRuns.student.starved.macroF1.toFixed(3)}\n`);
+      process.stdout.write(
+        `  real runs (${m.realRuns.student.rows}): student throughput SMAPE ${m.realRuns.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ${m.realRuns.student.starved.macroF1.toFixed(3)}\n`,
+      );
     }
     return 0;
   } finally {

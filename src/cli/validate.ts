@@ -46,7 +46,8 @@ export async function runValidate(argv: string[]): Promise<number> {
   const minF1 = optionalNumber(values['min-starvation-f1'], '--min-starvation-f1', 'positive');
   const runs = readRealRuns(runsFile);
   if (runs.length === 0) throw new AppError('dataFile', `${runsFile}: no runs with results or errors`);
-  const referenceFile = values.reference ?? join(dirname(runsFile), 'reference-twin-outputs', 'dt_validation_dt_outputs_mean_version.csv');
+  const referenceFile =
+    values.reference ?? join(dirname(runsFile), 'reference-twin-outputs', 'dt_validation_dt_outputs_mean_version.csv');
   const reference = existsSync(referenceFile) ? readReferenceTwin(referenceFile) : new Map();
   const profiles = embeddedProfiles();
   const scenarios = runs.map((run) => {
@@ -60,17 +61,23 @@ export async function runValidate(argv: string[]): Promise<number> {
   const pool = new TwinPool(Math.min(parseWorkers(values.workers), scenarios.length), { threadsOnly: true });
   let sims: SimulationResult[];
   try {
-    sims = await Promise.all(scenarios.map(async (s) => {
-      const [result] = await pool.run([s]);
-      progress.tick();
-      return result!;
-    }));
+    sims = await Promise.all(
+      scenarios.map(async (s) => {
+        const [result] = await pool.run([s]);
+        progress.tick();
+        return result!;
+      }),
+    );
   } finally {
     progress.finish();
     await pool.destroy();
   }
   const wallS = (Date.now() - started) / 1000;
-  const comparisons: RunComparison[] = runs.map((run, i) => ({ run, sim: sims[i]!, reference: reference.get(run.key) }));
+  const comparisons: RunComparison[] = runs.map((run, i) => ({
+    run,
+    sim: sims[i]!,
+    reference: reference.get(run.key),
+  }));
   const models = [...new Set(runs.map((r) => r.model))].sort();
   const predictors = PredictorRegistry.fromDirectory(profiles);
   const reports = models.map((m) => {
@@ -79,7 +86,11 @@ export async function runValidate(argv: string[]): Promise<number> {
     if (predictor) {
       const predict = (x: ArrayLike<number>) => predictor.predictFeatures(x);
       const operatorLoad = runs.filter((r) => r.real !== null && r.real.ttftMs < operatorLoadTtftMs);
-      report.predictor = { version: predictor.version, metrics: evaluate(casesOf(predictor.profile, runs), predict), operatorLoad: evaluate(casesOf(predictor.profile, operatorLoad), predict) };
+      report.predictor = {
+        version: predictor.version,
+        metrics: evaluate(casesOf(predictor.profile, runs), predict),
+        operatorLoad: evaluate(casesOf(predictor.profile, operatorLoad), predict),
+      };
     }
     return report;
   });
@@ -109,11 +120,16 @@ export async function runValidate(argv: string[]): Promise<number> {
   }
   const failures: string[] = [];
   for (const r of reports) {
-    if (limit !== undefined && r.twin.throughput.research > limit) failures.push(`Twin throughput SMAPE ${r.twin.throughput.research.toFixed(2)} % > ${limit} % for ${r.model}`);
+    if (limit !== undefined && r.twin.throughput.research > limit)
+      failures.push(`Twin throughput SMAPE ${r.twin.throughput.research.toFixed(2)} % > ${limit} % for ${r.model}`);
     const m = r.predictor?.metrics;
     if ((predictorLimit !== undefined || minF1 !== undefined) && !m) failures.push(`no predictor for ${r.model}`);
-    if (m && predictorLimit !== undefined && m.throughput.smapeResearch > predictorLimit) failures.push(`predictor throughput SMAPE ${m.throughput.smapeResearch.toFixed(2)} % > ${predictorLimit} % for ${r.model}`);
-    if (m && minF1 !== undefined && m.starved.macroF1 < minF1) failures.push(`predictor starvation macro-F1 ${m.starved.macroF1.toFixed(3)} < ${minF1} for ${r.model}`);
+    if (m && predictorLimit !== undefined && m.throughput.smapeResearch > predictorLimit)
+      failures.push(
+        `predictor throughput SMAPE ${m.throughput.smapeResearch.toFixed(2)} % > ${predictorLimit} % for ${r.model}`,
+      );
+    if (m && minF1 !== undefined && m.starved.macroF1 < minF1)
+      failures.push(`predictor starvation macro-F1 ${m.starved.macroF1.toFixed(3)} < ${minF1} for ${r.model}`);
   }
   for (const f of failures) process.stderr.write(`${f}\n`);
   return failures.length > 0 ? 1 : 0;

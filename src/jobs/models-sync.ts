@@ -48,7 +48,12 @@ export class ModelsDirSync {
       const bundle = loadBundle(dir);
       this.seen.add(dir);
       const { model, gpu, version } = bundle.metadata;
-      if (this.options.predictors.list().some((p) => p.profile.model === model && p.profile.gpu === gpu && p.version === version)) return null;
+      if (
+        this.options.predictors
+          .list()
+          .some((p) => p.profile.model === model && p.profile.gpu === gpu && p.version === version)
+      )
+        return null;
       const next = new Predictor(this.options.profiles.get(model, gpu), bundle);
       this.options.predictors.swap(next);
       this.options.onSwap?.(next);
@@ -62,7 +67,11 @@ export class ModelsDirSync {
   /** `listed`: the folders this pass read or reported already (one report per problem) */
   private reportVanished(listed: string[]): void {
     for (const dir of this.seen) {
-      if (!listed.includes(dir)) this.report(new AppError('dataFile', `predictor bundle ${dir} is gone; the model loaded from it stays served`), dir);
+      if (!listed.includes(dir))
+        this.report(
+          new AppError('dataFile', `predictor bundle ${dir} is gone; the model loaded from it stays served`),
+          dir,
+        );
     }
   }
 

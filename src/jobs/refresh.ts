@@ -77,7 +77,13 @@ const progressWriteMs = 2000;
  * live in the store, so any replica answers for any job.
  */
 export class RefreshManager {
-  private running: { job: RefreshJob; abort: AbortController; done: Promise<void>; cancelled: boolean; renew: NodeJS.Timeout } | null = null;
+  private running: {
+    job: RefreshJob;
+    abort: AbortController;
+    done: Promise<void>;
+    cancelled: boolean;
+    renew: NodeJS.Timeout;
+  } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly store: PoolStore;
@@ -93,14 +99,25 @@ export class RefreshManager {
   }
 
   /** Starts a refresh; 409 while another one runs (here or on another replica), 404 for a model without a predictor. */
-  async start(model: string, gpu: string, opts: { seed?: number; workloads?: number; trigger?: RefreshJob['trigger'] } = {}): Promise<RefreshJob> {
-    if (this.running) throw new AppError('conflict', `refresh ${this.running.job.id} is running; one refresh at a time`, { running: this.running.job.id });
+  async start(
+    model: string,
+    gpu: string,
+    opts: { seed?: number; workloads?: number; trigger?: RefreshJob['trigger'] } = {},
+  ): Promise<RefreshJob> {
+    if (this.running)
+      throw new AppError('conflict', `refresh ${this.running.job.id} is running; one refresh at a time`, {
+        running: this.running.job.id,
+      });
     if (this.starting) throw new AppError('conflict', 'a refresh is starting on this replica; one refresh at a time');
     const served = this.options.predictors.get(model, gpu);
     const workloads = opts.workloads ?? this.options.workloads;
     const maxWorkloads = this.options.maxWorkloads ?? Infinity;
     if (workloads > maxWorkloads) {
-      throw new AppError('tooMuchWork', `workloads: ${workloads} is more than the ${maxWorkloads} a refresh may sweep (limit REFRESH_MAX_WORKLOADS)`, { path: 'workloads', limit: 'REFRESH_MAX_WORKLOADS', allowed: maxWorkloads, requested: workloads });
+      throw new AppError(
+        'tooMuchWork',
+        `workloads: ${workloads} is more than the ${maxWorkloads} a refresh may sweep (limit REFRESH_MAX_WORKLOADS)`,
+        { path: 'workloads', limit: 'REFRESH_MAX_WORKLOADS', allowed: maxWorkloads, requested: workloads },
+      );
     }
     const job: RefreshJob = {
       id: randomUUID(),
@@ -125,7 +142,9 @@ export class RefreshManager {
     try {
       if (!(await this.store.acquireLease(refreshLease, this.replicaId, refreshLeaseMs))) {
         const holder = await this.store.leaseHolder(refreshLease);
-        throw new AppError('conflict', 'a refresh is running on another replica; one refresh at a time', { runningOn: holder });
+        throw new AppError('conflict', 'a refresh is running on another replica; one refresh at a time', {
+          runningOn: holder,
+        });
       }
       try {
         await this.store.putJob(job as unknown as StoredJob, keptJobs);
@@ -150,7 +169,9 @@ export class RefreshManager {
     };
     const abort = new AbortController();
     const renew = setInterval(() => {
-      this.store.acquireLease(refreshLease, this.replicaId, refreshLeaseMs).catch((err: unknown) => this.options.onStoreError?.(err));
+      this.store
+        .acquireLease(refreshLease, this.replicaId, refreshLeaseMs)
+        .catch((err: unknown) => this.options.onStoreError?.(err));
     }, refreshLeaseMs / 3);
     renew.unref();
     const done = this.follow(job, input, served, abort.signal, renew);
@@ -163,7 +184,8 @@ export class RefreshManager {
     const job = await this.get(id);
     const r = this.running;
     if (!r || r.job !== job) {
-      const where = job.state === 'running' ? 'runs on another replica: cancel it there' : `has already ended (${job.state})`;
+      const where =
+        job.state === 'running' ? 'runs on another replica: cancel it there' : `has already ended (${job.state})`;
       throw new AppError('conflict', `refresh ${id} ${where}`, { id, state: job.state });
     }
     r.cancelled = true;
@@ -194,7 +216,12 @@ export class RefreshManager {
     // its replica may have written the outcome and freed the lease between the two reads above
     const fresh = (await this.store.getJob(job.id)) as RefreshJob | null;
     if (!fresh || fresh.state !== 'running') return fresh ?? job;
-    const ended: RefreshJob = { ...job, state: 'failed', error: 'the replica running this refresh stopped before it ended', finishedAt: new Date(this.now()).toISOString() };
+    const ended: RefreshJob = {
+      ...job,
+      state: 'failed',
+      error: 'the replica running this refresh stopped before it ended',
+      finishedAt: new Date(this.now()).toISOString(),
+    };
     await this.store.putJob(ended as unknown as StoredJob, keptJobs);
     return ended;
   }
@@ -236,7 +263,13 @@ export class RefreshManager {
   }
 
   /** Runs the job on a thread of its own (piscina: the thread ends with the job, abortable). */
-  private async follow(job: RefreshJob, input: RefreshWorkerInput, served: Predictor, signal: AbortSignal, renew: NodeJS.Timeout): Promise<void> {
+  private async follow(
+    job: RefreshJob,
+    input: RefreshWorkerInput,
+    served: Predictor,
+    signal: AbortSignal,
+    renew: NodeJS.Timeout,
+  ): Promise<void> {
     const started = this.now();
     const pool = new Piscina({ ...workerEntry(import.meta.url, 'refresh.worker'), minThreads: 0, maxThreads: 1 });
     const { port1, port2 } = new MessageChannel();
@@ -272,8 +305,12 @@ export class RefreshManager {
     job.finishedAt = new Date(this.now()).toISOString();
     job.durationS = (this.now() - started) / 1000;
     clearInterval(renew);
-    await this.store.putJob(job as unknown as StoredJob, keptJobs).catch((err: unknown) => this.options.onStoreError?.(err));
-    await this.store.releaseLease(refreshLease, this.replicaId).catch((err: unknown) => this.options.onStoreError?.(err));
+    await this.store
+      .putJob(job as unknown as StoredJob, keptJobs)
+      .catch((err: unknown) => this.options.onStoreError?.(err));
+    await this.store
+      .releaseLease(refreshLease, this.replicaId)
+      .catch((err: unknown) => this.options.onStoreError?.(err));
     this.running = null;
     this.options.onFinished?.(job);
   }
@@ -305,17 +342,22 @@ export class RefreshManager {
     const dir = this.options.modelsDir ? join(this.options.modelsDir, 'sweeps') : join(tmpdir(), 'lora-placer-sweeps');
     return join(dir, `${job.model}@${job.gpu}-seed${job.seed}.jsonl`);
   }
-
 }
 
 /** The rule a candidate must pass: not worse on throughput SMAPE nor on starvation macro-F1. */
-export function notWorse(candidate: PredictorMetrics, current: PredictorMetrics | null): { ok: boolean; reason: string } {
+export function notWorse(
+  candidate: PredictorMetrics,
+  current: PredictorMetrics | null,
+): { ok: boolean; reason: string } {
   if (!current) return { ok: true, reason: 'served model has other features: replaced without comparison' };
   const smapeOk = candidate.throughput.smapeResearch <= current.throughput.smapeResearch * smapeSlack;
   const f1Ok = candidate.starved.macroF1 >= current.starved.macroF1 - f1Slack;
   const figures = `throughput SMAPE ${candidate.throughput.smapeResearch} vs ${current.throughput.smapeResearch} %, starvation macro-F1 ${candidate.starved.macroF1} vs ${current.starved.macroF1}`;
   if (smapeOk && f1Ok) return { ok: true, reason: `not worse on the hold-out rows: ${figures}` };
-  return { ok: false, reason: `worse on the hold-out rows (${!smapeOk ? 'throughput' : 'starvation'}): ${figures}; the served model stays` };
+  return {
+    ok: false,
+    reason: `worse on the hold-out rows (${!smapeOk ? 'throughput' : 'starvation'}): ${figures}; the served model stays`,
+  };
 }
 
 /**

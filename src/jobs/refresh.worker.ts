@@ -36,7 +36,13 @@ export interface RefreshWorkerResult {
  * Thread entry of a background refresh: sweep -> train -> distill -> evaluate, all off the service's
  * event loop. The served model is scored on the same hold-out rows so the service can compare.
  */
-export default async function refreshTask({ input, port }: { input: RefreshWorkerInput; port: MessagePort }): Promise<RefreshWorkerResult> {
+export default async function refreshTask({
+  input,
+  port,
+}: {
+  input: RefreshWorkerInput;
+  port: MessagePort;
+}): Promise<RefreshWorkerResult> {
   const post = (m: RefreshProgress): void => port.postMessage(m);
   const profiles = embeddedProfiles();
   const runner = localSweepRunner(input.threads, profiles);

@@ -17,7 +17,10 @@ export class TwinPool {
   ) {}
 
   /** Simulates `scenarios` and hands each result to `emit` in input order; answers in input order. */
-  async run(scenarios: ParsedScenario[], emit: (r: SimulationResult, index: number) => void = () => {}): Promise<SimulationResult[]> {
+  async run(
+    scenarios: ParsedScenario[],
+    emit: (r: SimulationResult, index: number) => void = () => {},
+  ): Promise<SimulationResult[]> {
     if (!this.opts.threadsOnly && (this.workers <= 1 || scenarios.length <= 1)) {
       const profiles = embeddedProfiles();
       return scenarios.map((s, i) => {
@@ -26,7 +29,11 @@ export class TwinPool {
         return r;
       });
     }
-    this.pool ??= new Piscina({ ...workerEntry(import.meta.url, 'simulate.worker'), minThreads: Math.max(1, this.workers), maxThreads: Math.max(1, this.workers) });
+    this.pool ??= new Piscina({
+      ...workerEntry(import.meta.url, 'simulate.worker'),
+      minThreads: Math.max(1, this.workers),
+      maxThreads: Math.max(1, this.workers),
+    });
     const pool = this.pool;
     const results = new Array<SimulationResult | undefined>(scenarios.length);
     let next = 0;
@@ -49,7 +56,11 @@ export class TwinPool {
 }
 
 /** Simulates scenarios on a pool of `workers` threads made for this call. */
-export async function simulateInPool(scenarios: ParsedScenario[], workers: number, emit: (r: SimulationResult, index: number) => void): Promise<SimulationResult[]> {
+export async function simulateInPool(
+  scenarios: ParsedScenario[],
+  workers: number,
+  emit: (r: SimulationResult, index: number) => void,
+): Promise<SimulationResult[]> {
   const pool = new TwinPool(Math.min(workers, scenarios.length));
   try {
     return await pool.run(scenarios, emit);

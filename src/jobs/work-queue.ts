@@ -82,10 +82,20 @@ export class WorkQueue {
     return { running, queued: this.inFlight - running };
   }
 
-  async run<K extends WorkTask['kind']>(task: Extract<WorkTask, { kind: K }>, clientSignal?: AbortSignal): Promise<WorkOutputs[K]> {
+  async run<K extends WorkTask['kind']>(
+    task: Extract<WorkTask, { kind: K }>,
+    clientSignal?: AbortSignal,
+  ): Promise<WorkOutputs[K]> {
     if (this.closed) throw this.refuse(task.kind, 'closed', new AppError('notReady', 'the service is shutting down'));
     if (this.inFlight >= this.backend.slots + this.options.maxQueued) {
-      throw this.refuse(task.kind, 'busy', new AppError('busy', `${this.inFlight} tasks are running or queued, the most this service takes (VERIFY_THREADS + WORK_QUEUE_MAX); retry later`));
+      throw this.refuse(
+        task.kind,
+        'busy',
+        new AppError(
+          'busy',
+          `${this.inFlight} tasks are running or queued, the most this service takes (VERIFY_THREADS + WORK_QUEUE_MAX); retry later`,
+        ),
+      );
     }
     // one controller, its timer cleared when the task ends: AbortSignal.timeout would keep a timer alive
     // for the whole deadline after every task (tens of thousands at a thousand tasks a second)
@@ -131,11 +141,28 @@ export class WorkQueue {
   }
 
   /** The error of a task the backend did not finish: past its deadline, its client gone, or a crashed worker. */
-  private stopped(kind: WorkTask['kind'], err: unknown, timedOut: boolean, clientSignal: AbortSignal | undefined): AppError {
+  private stopped(
+    kind: WorkTask['kind'],
+    err: unknown,
+    timedOut: boolean,
+    clientSignal: AbortSignal | undefined,
+  ): AppError {
     if (timedOut) {
-      return this.refuse(kind, 'timeout', new AppError('timeout', `the ${kind} task did not finish within TASK_TIMEOUT_MS (${this.options.timeoutMs} ms) and was stopped`));
+      return this.refuse(
+        kind,
+        'timeout',
+        new AppError(
+          'timeout',
+          `the ${kind} task did not finish within TASK_TIMEOUT_MS (${this.options.timeoutMs} ms) and was stopped`,
+        ),
+      );
     }
-    if (clientSignal?.aborted) return this.refuse(kind, 'cancelled', new AppError('clientClosed', 'the client closed the connection; the task was stopped'));
+    if (clientSignal?.aborted)
+      return this.refuse(
+        kind,
+        'cancelled',
+        new AppError('clientClosed', 'the client closed the connection; the task was stopped'),
+      );
     if (this.closed) return this.refuse(kind, 'closed', new AppError('notReady', 'the service is shutting down'));
     if ((err as NodeJS.ErrnoException)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
       return new AppError('tooMuchWork', `the ${kind} task ran out of memory on its worker thread; ask for less work`);

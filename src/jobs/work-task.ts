@@ -1,4 +1,11 @@
-import { place, parseWorkload, replan, replanApplies, type ParsedWorkload, type Placement } from '../placement/index.js';
+import {
+  place,
+  parseWorkload,
+  replan,
+  replanApplies,
+  type ParsedWorkload,
+  type Placement,
+} from '../placement/index.js';
 import { embeddedProfiles } from '../profiles/index.js';
 import { toWireError, type WireError } from '../shared/errors.js';
 import { parseJsonBody } from '../shared/json-body.js';
@@ -20,7 +27,13 @@ export const maxWorkerJsonValues = 2_000_000;
  */
 export type WorkTask =
   | { kind: 'simulate'; body: string; limits: WorkLimits }
-  | { kind: 'place'; body: string | ParsedWorkload; limits: WorkLimits; predictors: PredictorRef[]; current?: Placement };
+  | {
+      kind: 'place';
+      body: string | ParsedWorkload;
+      limits: WorkLimits;
+      predictors: PredictorRef[];
+      current?: Placement;
+    };
 
 export interface WorkOutputs {
   simulate: { model: string; gpu: string; result: SimulationResult };
@@ -48,17 +61,24 @@ function simulateTask(task: Extract<WorkTask, { kind: 'simulate' }>): WorkOutput
   const scenario = parseScenario(parseJsonBody(task.body, maxWorkerJsonValues));
   const profile = embeddedProfiles().get(scenario.model, scenario.gpu);
   checkSimulationWork(scenario, task.limits);
-  return { model: scenario.model, gpu: scenario.gpu, result: simulateParsed(scenario, profile, { maxArrivals: arrivalCap(task.limits) }) };
+  return {
+    model: scenario.model,
+    gpu: scenario.gpu,
+    result: simulateParsed(scenario, profile, { maxArrivals: arrivalCap(task.limits) }),
+  };
 }
 
 async function placeTask(task: Extract<WorkTask, { kind: 'place' }>): Promise<WorkOutputs['place']> {
-  const workload = typeof task.body === 'string' ? parseWorkload(parseJsonBody(task.body, maxWorkerJsonValues)) : task.body;
+  const workload =
+    typeof task.body === 'string' ? parseWorkload(parseJsonBody(task.body, maxWorkerJsonValues)) : task.body;
   const predictor = registryFromRefs(task.predictors, embeddedProfiles()).get(workload.model, workload.gpu);
   // verification simulates in this thread: the task already holds one worker
   const deps = { limits: task.limits };
   const current = task.current;
   // a pool moved to another model, GPU, objective or a lower maxGpus is placed from scratch
   const continues = current !== undefined && replanApplies(workload, current, task.limits);
-  const placement = continues ? await replan(workload, predictor, current, deps) : await place(workload, predictor, deps);
+  const placement = continues
+    ? await replan(workload, predictor, current, deps)
+    : await place(workload, predictor, deps);
   return { workload, placement };
 }

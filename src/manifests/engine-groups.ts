@@ -17,7 +17,11 @@ export function engineGroups(placement: Placement): EngineGroup[] {
   const byArgs = new Map<string, EngineGroup>();
   for (const gpu of placement.gpus) {
     const key = JSON.stringify(gpu.vllmArgs);
-    const group = byArgs.get(key) ?? { key: createHash('sha256').update(key).digest('hex').slice(0, 10), gpus: [], vllmArgs: gpu.vllmArgs };
+    const group = byArgs.get(key) ?? {
+      key: createHash('sha256').update(key).digest('hex').slice(0, 10),
+      gpus: [],
+      vllmArgs: gpu.vllmArgs,
+    };
     group.gpus.push(gpu.index);
     byArgs.set(key, group);
   }

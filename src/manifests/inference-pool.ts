@@ -11,11 +11,24 @@ import { objectMetadata, poolLabels, vllmPort } from './vllm-deployment.js';
 export const InferencePool = z.object({
   apiVersion: z.literal('inference.networking.k8s.io/v1'),
   kind: z.literal('InferencePool'),
-  metadata: z.object({ name: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/), namespace: z.string().optional(), labels: z.record(z.string(), z.string()).optional() }),
+  metadata: z.object({
+    name: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/),
+    namespace: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+  }),
   spec: z.object({
-    selector: z.object({ matchLabels: z.record(z.string(), z.string()).refine((m) => Object.keys(m).length > 0, 'at least one label') }),
-    targetPorts: z.array(z.object({ number: z.number().int().min(1).max(65535) })).min(1).max(8),
-    endpointPickerRef: z.object({ name: z.string().min(1), port: z.object({ number: z.number().int().min(1).max(65535) }), failureMode: z.enum(['FailOpen', 'FailClose']).optional() }),
+    selector: z.object({
+      matchLabels: z.record(z.string(), z.string()).refine((m) => Object.keys(m).length > 0, 'at least one label'),
+    }),
+    targetPorts: z
+      .array(z.object({ number: z.number().int().min(1).max(65535) }))
+      .min(1)
+      .max(8),
+    endpointPickerRef: z.object({
+      name: z.string().min(1),
+      port: z.object({ number: z.number().int().min(1).max(65535) }),
+      failureMode: z.enum(['FailOpen', 'FailClose']).optional(),
+    }),
   }),
 });
 export type InferencePool = z.infer<typeof InferencePool>;
@@ -26,6 +39,10 @@ export function inferencePool(pool: string, o: ManifestOptions): InferencePool {
     apiVersion: 'inference.networking.k8s.io/v1',
     kind: 'InferencePool',
     metadata: objectMetadata(k8sName(pool), poolLabels(pool), o),
-    spec: { selector: { matchLabels: poolLabels(pool) }, targetPorts: [{ number: vllmPort }], endpointPickerRef: { name: k8sName(pool, 'epp'), port: { number: 9002 }, failureMode: 'FailOpen' } },
+    spec: {
+      selector: { matchLabels: poolLabels(pool) },
+      targetPorts: [{ number: vllmPort }],
+      endpointPickerRef: { name: k8sName(pool, 'epp'), port: { number: 9002 }, failureMode: 'FailOpen' },
+    },
   });
 }

@@ -7,7 +7,11 @@ import { createHash } from 'node:crypto';
  */
 export function k8sName(...parts: (string | number)[]): string {
   const wanted = parts.join('-');
-  const clean = wanted.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  const clean = wanted
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
   if (clean === wanted && clean.length <= 63 && /^[a-z]/.test(clean)) return clean;
   const hash = createHash('sha256').update(wanted).digest('hex').slice(0, 6);
   const stem = (/^[a-z]/.test(clean) ? clean : `x-${clean}`).slice(0, 63 - hash.length - 1).replace(/-$/, '');

@@ -47,7 +47,10 @@ export function poolManifests(input: PoolManifestInput, o: ManifestOptions): Man
   for (const object of engines) object.validate();
   const routing = routingConfigMap(routingConfig(serving, placement, groups, o), o);
   routing.validate();
-  const items: Record<string, unknown>[] = [...engines.map((e) => e.toJSON() as Record<string, unknown>), routing.toJSON() as Record<string, unknown>];
+  const items: Record<string, unknown>[] = [
+    ...engines.map((e) => e.toJSON() as Record<string, unknown>),
+    routing.toJSON() as Record<string, unknown>,
+  ];
   if (o.gateway === 'inference-extension') items.push(inferencePool(pool, o));
   return { apiVersion: 'v1', kind: 'List', items };
 }

@@ -14,7 +14,12 @@ export interface RoutingConfig {
 }
 
 /** The placement's routing table in terms of the engine Services (GPUs of one group share a Service, so their weights add). */
-export function routingConfig(serving: PoolServing, placement: Placement, groups: EngineGroup[], o: ManifestOptions): RoutingConfig {
+export function routingConfig(
+  serving: PoolServing,
+  placement: Placement,
+  groups: EngineGroup[],
+  o: ManifestOptions,
+): RoutingConfig {
   const serviceOfGpu = new Map<number, string>();
   for (const group of groups) for (const gpu of group.gpus) serviceOfGpu.set(gpu, engineName(serving.pool, group));
   const host = (service: string) => (o.namespace ? `${service}.${o.namespace}.svc` : service);
@@ -28,7 +33,14 @@ export function routingConfig(serving: PoolServing, placement: Placement, groups
         const service = serviceOfGpu.get(target.gpu)!;
         weights.set(service, (weights.get(service) ?? 0) + target.weight);
       }
-      return { adapter: route.adapter, backends: [...weights].map(([service, weight]) => ({ service, url: `http://${host(service)}:${vllmPort}`, weight: Number(weight.toFixed(6)) })) };
+      return {
+        adapter: route.adapter,
+        backends: [...weights].map(([service, weight]) => ({
+          service,
+          url: `http://${host(service)}:${vllmPort}`,
+          weight: Number(weight.toFixed(6)),
+        })),
+      };
     }),
   };
 }

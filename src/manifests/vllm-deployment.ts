@@ -29,7 +29,12 @@ export function poolLabels(pool: string): Record<string, string> {
 export const engineName = (pool: string, group: EngineGroup): string => k8sName('vllm', pool, group.key);
 
 /** name, labels, the namespace when one was asked for, annotations */
-export function objectMetadata(name: string, labels: Record<string, string>, o: ManifestOptions, annotations?: Record<string, string>) {
+export function objectMetadata(
+  name: string,
+  labels: Record<string, string>,
+  o: ManifestOptions,
+  annotations?: Record<string, string>,
+) {
   return { name, labels, ...(o.namespace ? { namespace: o.namespace } : {}), ...(annotations ? { annotations } : {}) };
 }
 
@@ -41,8 +46,14 @@ export function engineObjects(serving: PoolServing, group: EngineGroup, o: Manif
   const name = engineName(serving.pool, group);
   const selector = { ...poolLabels(serving.pool), 'lora-placer.io/engine': group.key };
   const labels = { ...selector, 'app.kubernetes.io/name': 'vllm' };
-  const annotations = { 'lora-placer.io/gpus': group.gpus.join(','), 'lora-placer.io/model-version': serving.modelVersion, 'lora-placer.io/calibrated-vllm': serving.calibratedVllm };
-  const adapterVolume = o.adapterClaim ? [{ name: 'adapters', persistentVolumeClaim: { claimName: o.adapterClaim, readOnly: true } }] : [];
+  const annotations = {
+    'lora-placer.io/gpus': group.gpus.join(','),
+    'lora-placer.io/model-version': serving.modelVersion,
+    'lora-placer.io/calibrated-vllm': serving.calibratedVllm,
+  };
+  const adapterVolume = o.adapterClaim
+    ? [{ name: 'adapters', persistentVolumeClaim: { claimName: o.adapterClaim, readOnly: true } }]
+    : [];
   const deployment = new Deployment({
     metadata: objectMetadata(name, labels, o, annotations),
     spec: {
@@ -55,13 +66,25 @@ export function engineObjects(serving: PoolServing, group: EngineGroup, o: Manif
             {
               name: 'vllm',
               image: o.image,
-              args: ['--model', serving.modelId, '--served-model-name', serving.model, '--port', String(vllmPort), `--max-model-len=${serving.maxModelLen}`, ...group.vllmArgs],
+              args: [
+                '--model',
+                serving.modelId,
+                '--served-model-name',
+                serving.model,
+                '--port',
+                String(vllmPort),
+                `--max-model-len=${serving.maxModelLen}`,
+                ...group.vllmArgs,
+              ],
               ports: [{ name: 'http', containerPort: vllmPort }],
               resources: { limits: { 'nvidia.com/gpu': 1 }, requests: { 'nvidia.com/gpu': 1 } },
               // loading the weights takes minutes: the startup probe waits up to 20 of them
               startupProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10, failureThreshold: 120 },
               readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 },
-              volumeMounts: [...(o.adapterClaim ? [{ name: 'adapters', mountPath: serving.adapterRoot, readOnly: true }] : []), { name: 'shm', mountPath: '/dev/shm' }],
+              volumeMounts: [
+                ...(o.adapterClaim ? [{ name: 'adapters', mountPath: serving.adapterRoot, readOnly: true }] : []),
+                { name: 'shm', mountPath: '/dev/shm' },
+              ],
             },
           ],
           volumes: [...adapterVolume, { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '2Gi' } }],

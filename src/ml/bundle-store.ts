@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync, type Dirent } from 'node:fs';
 import { basename, join } from 'node:path';
 import { AppError } from '../shared/errors.js';
-import { errno, fsyncDir, isMissing, lstatOrNull, readRegularFile, writeFileDurably, writeFileSynced } from '../shared/files.js';
+import {
+  errno,
+  fsyncDir,
+  isMissing,
+  lstatOrNull,
+  readRegularFile,
+  writeFileDurably,
+  writeFileSynced,
+} from '../shared/files.js';
 import { parseOrThrow } from '../shared/validate.js';
 import { bundleFiles, PredictorMetadata, studentVersion, type PredictorBundle } from './bundle.js';
 import { TreeJson } from './tree.js';
@@ -31,8 +39,13 @@ function readJsonFile(path: string, maxBytes: number): unknown {
 
 /** The five files of a bundle from one folder, parsed and schema-checked. */
 function readBundleFiles(dir: string): PredictorBundle {
-  const metadata = parseOrThrow(PredictorMetadata, readJsonFile(join(dir, 'metadata.json'), maxMetadataFileBytes), `predictor metadata in ${dir}`);
-  const tree = (t: TargetName): TreeJson => parseOrThrow(TreeJson, readJsonFile(join(dir, `${t}.json`), maxTreeFileBytes), `predictor tree ${dir}/${t}.json`);
+  const metadata = parseOrThrow(
+    PredictorMetadata,
+    readJsonFile(join(dir, 'metadata.json'), maxMetadataFileBytes),
+    `predictor metadata in ${dir}`,
+  );
+  const tree = (t: TargetName): TreeJson =>
+    parseOrThrow(TreeJson, readJsonFile(join(dir, `${t}.json`), maxTreeFileBytes), `predictor tree ${dir}/${t}.json`);
   const trees = Object.fromEntries(targetNames.map((t) => [t, tree(t)])) as Record<TargetName, TreeJson>;
   return { metadata, trees };
 }
@@ -68,11 +81,16 @@ export function servedFilesDir(bundleDir: string): string {
   if (isMissing(pointer)) return bundleDir;
   const name = readRegularFile(pointer, maxPointerFileBytes, predictorFile).trim();
   // the pattern has no separator and no "..": the directory can only be a child of the bundle folder
-  if (!versionDirPattern.test(name)) throw new AppError('dataFile', `${pointer} holds ${JSON.stringify(name.slice(0, 40))}, not a version directory name (v- and 12 hex digits)`);
+  if (!versionDirPattern.test(name))
+    throw new AppError(
+      'dataFile',
+      `${pointer} holds ${JSON.stringify(name.slice(0, 40))}, not a version directory name (v- and 12 hex digits)`,
+    );
   const dir = join(bundleDir, name);
   const st = lstatOrNull(dir);
   // lstat, not stat: a symlink named v-* could lead out of the bundle folder
-  if (!st?.isDirectory()) throw new AppError('dataFile', `${pointer} names ${name}, which is ${st ? 'not a directory' : 'missing'}`);
+  if (!st?.isDirectory())
+    throw new AppError('dataFile', `${pointer} names ${name}, which is ${st ? 'not a directory' : 'missing'}`);
   return dir;
 }
 
@@ -90,9 +108,15 @@ export function loadBundle(bundleDir: string): PredictorBundle {
   const filesDir = servedFilesDir(bundleDir);
   const bundle = readBundleFiles(filesDir);
   const { model, gpu, version } = bundle.metadata;
-  if (basename(bundleDir) !== `${model}@${gpu}`) throw new AppError('dataFile', `predictor folder ${bundleDir} holds ${model}@${gpu}`);
-  if (studentVersion(bundle.trees) !== version) throw new AppError('dataFile', `${filesDir}: trees do not hash to version ${version} (being written? retried next pass)`);
-  if (filesDir !== bundleDir && basename(filesDir) !== `v-${version}`) throw new AppError('dataFile', `${filesDir} holds version ${version}`);
+  if (basename(bundleDir) !== `${model}@${gpu}`)
+    throw new AppError('dataFile', `predictor folder ${bundleDir} holds ${model}@${gpu}`);
+  if (studentVersion(bundle.trees) !== version)
+    throw new AppError(
+      'dataFile',
+      `${filesDir}: trees do not hash to version ${version} (being written? retried next pass)`,
+    );
+  if (filesDir !== bundleDir && basename(filesDir) !== `v-${version}`)
+    throw new AppError('dataFile', `${filesDir} holds version ${version}`);
   return bundle;
 }
 
@@ -119,7 +143,10 @@ export function writeVersionedBundle(bundleDir: string, bundle: PredictorBundle)
   const { version } = bundle.metadata;
   const name = `v-${version}`;
   if (!versionDirPattern.test(name) || studentVersion(bundle.trees) !== version) {
-    throw new AppError('internal', `bundle ${bundle.metadata.model}@${bundle.metadata.gpu}: version ${version} is not the hash of its trees; not written`);
+    throw new AppError(
+      'internal',
+      `bundle ${bundle.metadata.model}@${bundle.metadata.gpu}: version ${version} is not the hash of its trees; not written`,
+    );
   }
   mkdirSync(bundleDir, { recursive: true });
   const previous = servedVersionName(bundleDir);
@@ -213,7 +240,15 @@ export function listBundles(root: string): BundleScan {
     entries = readdirSync(root, { withFileTypes: true });
   } catch (err) {
     if (errno(err) === 'ENOENT') return { dirs: [], problems: [] };
-    return { dirs: [], problems: [{ dir: root, err: new AppError('dataFile', `cannot list predictor bundles in ${root}: ${(err as Error).message}`) }] };
+    return {
+      dirs: [],
+      problems: [
+        {
+          dir: root,
+          err: new AppError('dataFile', `cannot list predictor bundles in ${root}: ${(err as Error).message}`),
+        },
+      ],
+    };
   }
   const scan: BundleScan = { dirs: [], problems: [] };
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -222,7 +257,10 @@ export function listBundles(root: string): BundleScan {
     if (entry.isDirectory()) {
       if (!isMissing(join(dir, pointerFile)) || !isMissing(join(dir, 'metadata.json'))) scan.dirs.push(dir);
     } else if (entry.name.includes('@')) {
-      scan.problems.push({ dir, err: new AppError('dataFile', `${dir} is not a directory, so not a predictor bundle`) });
+      scan.problems.push({
+        dir,
+        err: new AppError('dataFile', `${dir} is not a directory, so not a predictor bundle`),
+      });
     }
   }
   return scan;

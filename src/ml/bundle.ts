@@ -17,8 +17,19 @@ export const PredictorMetrics = z.object({
 });
 export type PredictorMetrics = z.infer<typeof PredictorMetrics>;
 
-const StudentInfo = z.object({ file: z.string(), maxDepth: z.number().int(), maxLeaves: z.number().int(), depth: z.number().int(), leaves: z.number().int(), bytes: z.number().int() });
-const TeacherChoice = z.object({ featureFraction: z.number(), minSamplesLeaf: z.number().int(), holdoutError: z.number() });
+const StudentInfo = z.object({
+  file: z.string(),
+  maxDepth: z.number().int(),
+  maxLeaves: z.number().int(),
+  depth: z.number().int(),
+  leaves: z.number().int(),
+  bytes: z.number().int(),
+});
+const TeacherChoice = z.object({
+  featureFraction: z.number(),
+  minSamplesLeaf: z.number().int(),
+  holdoutError: z.number(),
+});
 
 export const PredictorMetadata = z.object({
   schemaVersion: z.literal(1),
@@ -30,7 +41,12 @@ export const PredictorMetadata = z.object({
   features: z.array(z.string()),
   profileSha256: z.string(),
   protocol: z.object({ durationS: z.number(), maxInFlight: z.number().int() }),
-  dataset: z.object({ workloads: z.number().int(), rows: z.number().int(), sha256: z.string(), holdoutRows: z.number().int() }),
+  dataset: z.object({
+    workloads: z.number().int(),
+    rows: z.number().int(),
+    sha256: z.string(),
+    holdoutRows: z.number().int(),
+  }),
   teacher: z.object({
     algorithm: z.string(),
     trees: z.number().int(),
@@ -41,7 +57,9 @@ export const PredictorMetadata = z.object({
   students: z.record(z.string(), StudentInfo),
   metrics: z.object({
     twinHoldout: z.object({ teacher: PredictorMetrics, student: PredictorMetrics }),
-    realRuns: z.object({ file: z.string(), sha256: z.string(), teacher: PredictorMetrics, student: PredictorMetrics }).nullable(),
+    realRuns: z
+      .object({ file: z.string(), sha256: z.string(), teacher: PredictorMetrics, student: PredictorMetrics })
+      .nullable(),
   }),
 });
 export type PredictorMetadata = z.infer<typeof PredictorMetadata>;

@@ -36,7 +36,8 @@ export function trainCart(columns: Float64Array[], y: Float64Array, rows: Int32A
   const root: TreeNodeJson = { distribution: meanOf(y, rows) };
   const frontier: Candidate[] = [];
   const consider = (node: TreeNodeJson, nodeRows: Int32Array, depth: number): void => {
-    const split = depth < opts.maxDepth && nodeRows.length >= 2 * opts.minSamplesLeaf ? bestSplit(binned, y, nodeRows, opts) : null;
+    const split =
+      depth < opts.maxDepth && nodeRows.length >= 2 * opts.minSamplesLeaf ? bestSplit(binned, y, nodeRows, opts) : null;
     frontier.push({ node, rows: nodeRows, depth, split });
   };
   consider(root, rows, 0);
@@ -121,7 +122,8 @@ function bestSplit(binned: Binned, y: Float64Array, rows: Int32Array, opts: Cart
   let best: Split | null = null;
   const features = binned.codes.length;
   for (let f = 0; f < features; f++) {
-    if (opts.featureFraction !== undefined && opts.featureFraction < 1 && opts.random!() >= opts.featureFraction) continue;
+    if (opts.featureFraction !== undefined && opts.featureFraction < 1 && opts.random!() >= opts.featureFraction)
+      continue;
     const bins = binned.thresholds[f]!.length + 1;
     if (bins < 2) continue;
     const count = new Float64Array(bins);

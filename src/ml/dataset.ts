@@ -47,7 +47,17 @@ export const labelsVersion = 2;
 export const InfeasibleRow = z.object({ index: z.number().int().nonnegative(), infeasible: z.literal(true) });
 
 export function headerFor(model: string, gpu: string, seed: number, profileSha256: string): DatasetHeader {
-  return { kind: 'lora-placer-sweep', model, gpu, seed, sampler: samplerVersion, profileSha256, features: [...featureNames], featureVersion, labels: labelsVersion };
+  return {
+    kind: 'lora-placer-sweep',
+    model,
+    gpu,
+    seed,
+    sampler: samplerVersion,
+    profileSha256,
+    features: [...featureNames],
+    featureVersion,
+    labels: labelsVersion,
+  };
 }
 
 export interface DatasetContents {
@@ -77,12 +87,17 @@ export function openDataset(file: string, header: DatasetHeader): DatasetContent
     found.sampler === header.sampler &&
     found.profileSha256 === header.profileSha256;
   if (!sameSweep) {
-    throw new AppError('invalidInput', `--dataset: ${file} belongs to another sweep (header ${lines[0]!.text.slice(0, 500)}); choose another file`);
+    throw new AppError(
+      'invalidInput',
+      `--dataset: ${file} belongs to another sweep (header ${lines[0]!.text.slice(0, 500)}); choose another file`,
+    );
   }
   // the header alone, its newline never written: nothing to resume; rows measuring less than this
   // version's labels cannot be completed either: the sweep starts over in the same file
   if (lines[0]!.torn || (found.labels ?? 1) !== header.labels) return createDataset(file, header);
-  const staleFeatures = JSON.stringify(found.features) !== JSON.stringify(header.features) || found.featureVersion !== header.featureVersion;
+  const staleFeatures =
+    JSON.stringify(found.features) !== JSON.stringify(header.features) ||
+    found.featureVersion !== header.featureVersion;
   const contents = readRows(file, lines, staleFeatures);
   if (contents.tornAt !== null) truncateSync(file, contents.tornAt);
   return { rows: [...contents.byIndex.values()].sort((a, b) => a.index - b.index), done: contents.done, staleFeatures };
@@ -127,7 +142,11 @@ function readHeader(file: string, line: string): DatasetHeader | null {
 }
 
 /** The rows and done indices of lines 2.., and the byte offset of a torn last line (null: none). */
-function readRows(file: string, lines: DatasetLine[], staleFeatures: boolean): { byIndex: Map<number, DatasetRow>; done: Set<number>; tornAt: number | null } {
+function readRows(
+  file: string,
+  lines: DatasetLine[],
+  staleFeatures: boolean,
+): { byIndex: Map<number, DatasetRow>; done: Set<number>; tornAt: number | null } {
   const schema = staleFeatures ? DatasetRow.extend({ features: z.array(z.number()) }) : DatasetRow;
   const byIndex = new Map<number, DatasetRow>();
   const done = new Set<number>();
@@ -167,7 +186,9 @@ function parseLine(text: string): unknown {
 
 /** Rewrites a dataset with a new header and rows (after recomputing features), atomically. */
 export function rewriteDataset(file: string, header: DatasetHeader, rows: DatasetRow[], infeasible: number[]): void {
-  const lines = [header, ...rows, ...infeasible.map((index) => ({ index, infeasible: true }))].map((v) => JSON.stringify(v));
+  const lines = [header, ...rows, ...infeasible.map((index) => ({ index, infeasible: true }))].map((v) =>
+    JSON.stringify(v),
+  );
   writeFileSync(`${file}.tmp`, `${lines.join('\n')}\n`);
   renameSync(`${file}.tmp`, file);
 }

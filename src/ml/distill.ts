@@ -30,15 +30,36 @@ export interface StudentSize {
 }
 
 /** One CART fitted to teacher labels, as ml-cart JSON (classifier leaves hold [[P(0), P(1)]]). */
-export function fitStudent(columns: Float64Array[], labels: Float64Array, size: StudentSize, kind: 'regression' | 'classifier'): TreeJson {
+export function fitStudent(
+  columns: Float64Array[],
+  labels: Float64Array,
+  size: StudentSize,
+  kind: 'regression' | 'classifier',
+): TreeJson {
   const all = Int32Array.from({ length: labels.length }, (_, i) => i);
   const root = trainCart(columns, labels, all, { ...size, minSamplesLeaf: 5, maxBins: 256 });
-  const options = { kind, gainFunction: kind === 'regression' ? ('regression' as const) : ('gini' as const), splitFunction: 'mean' as const, minNumSamples: 5, maxDepth: size.maxDepth };
-  return { name: kind === 'regression' ? 'DTRegression' : 'DTClassifier', options, root: kind === 'classifier' ? asProbabilities(root) : root };
+  const options = {
+    kind,
+    gainFunction: kind === 'regression' ? ('regression' as const) : ('gini' as const),
+    splitFunction: 'mean' as const,
+    minNumSamples: 5,
+    maxDepth: size.maxDepth,
+  };
+  return {
+    name: kind === 'regression' ? 'DTRegression' : 'DTClassifier',
+    options,
+    root: kind === 'classifier' ? asProbabilities(root) : root,
+  };
 }
 
 function asProbabilities(node: TreeNodeJson): TreeNodeJson {
-  if (node.left && node.right) return { splitColumn: node.splitColumn!, splitValue: node.splitValue!, left: asProbabilities(node.left), right: asProbabilities(node.right) };
+  if (node.left && node.right)
+    return {
+      splitColumn: node.splitColumn!,
+      splitValue: node.splitValue!,
+      left: asProbabilities(node.left),
+      right: asProbabilities(node.right),
+    };
   const p = Math.min(1, Math.max(0, node.distribution as number));
   return { distribution: [[1 - p, p]] };
 }

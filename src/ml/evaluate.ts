@@ -24,7 +24,13 @@ export interface PointPrediction {
 }
 
 /** The latency fields of a case and a prediction, by metric name. */
-export const latencyFields = { itl: 'itlMs', ttft: 'ttftMs', ttftP99: 'ttftP99Ms', itlP99: 'itlP99Ms', worstAdapterTtft: 'worstAdapterTtftMs' } as const;
+export const latencyFields = {
+  itl: 'itlMs',
+  ttft: 'ttftMs',
+  ttftP99: 'ttftP99Ms',
+  itlP99: 'itlP99Ms',
+  worstAdapterTtft: 'worstAdapterTtftMs',
+} as const;
 
 const sig = (v: number): number => (Number.isFinite(v) ? Number(v.toPrecision(6)) : v);
 
@@ -38,16 +44,27 @@ export function evaluate(cases: EvalCase[], predict: (x: ArrayLike<number>) => P
   const [itlA, itlP] = pairs('itlMs');
   const [ttftA, ttftP] = pairs('ttftMs');
   // the tails: only where the cases measured them (real runs report no per-adapter TTFT)
-  const tail = (key: 'ttftP99Ms' | 'itlP99Ms' | 'worstAdapterTtftMs'): { smapeResearch: number; smapeStandard: number } | undefined => {
+  const tail = (
+    key: 'ttftP99Ms' | 'itlP99Ms' | 'worstAdapterTtftMs',
+  ): { smapeResearch: number; smapeStandard: number } | undefined => {
     const [a, q] = pairs(key);
-    return a.length > 0 ? { smapeResearch: sig(smapeResearch(a, q)), smapeStandard: sig(smapeStandard(a, q)) } : undefined;
+    return a.length > 0
+      ? { smapeResearch: sig(smapeResearch(a, q)), smapeStandard: sig(smapeStandard(a, q)) }
+      : undefined;
   };
   const tails = { ttftP99: tail('ttftP99Ms'), itlP99: tail('itlP99Ms'), worstAdapterTtft: tail('worstAdapterTtftMs') };
   const thrA = cases.map((c) => c.throughput);
   const thrP = p.map((q) => q.throughput);
-  const cls = classification(cases.map((c) => c.starved), p.map((q) => q.starvationProbability >= 0.5));
+  const cls = classification(
+    cases.map((c) => c.starved),
+    p.map((q) => q.starvationProbability >= 0.5),
+  );
   return {
-    throughput: { smapeResearch: sig(smapeResearch(thrA, thrP)), smapeStandard: sig(smapeStandard(thrA, thrP)), r2: sig(r2(thrA, thrP)) },
+    throughput: {
+      smapeResearch: sig(smapeResearch(thrA, thrP)),
+      smapeStandard: sig(smapeStandard(thrA, thrP)),
+      r2: sig(r2(thrA, thrP)),
+    },
     itl: { smapeResearch: sig(smapeResearch(itlA, itlP)), smapeStandard: sig(smapeStandard(itlA, itlP)) },
     ttft: { smapeResearch: sig(smapeResearch(ttftA, ttftP)), smapeStandard: sig(smapeStandard(ttftA, ttftP)) },
     starved: { accuracy: sig(cls.accuracy), macroF1: sig(cls.macroF1) },

@@ -63,7 +63,11 @@ export interface WorkloadShape {
  * The feature vector of a workload on a profile. The same function serves training rows and
  * predictions, so the two can never drift apart.
  */
-export function computeFeatures(profile: Profile, w: WorkloadShape, out: Float64Array = new Float64Array(featureCount)): Float64Array {
+export function computeFeatures(
+  profile: Profile,
+  w: WorkloadShape,
+  out: Float64Array = new Float64Array(featureCount),
+): Float64Array {
   const n = w.rates.length;
   let sum = 0;
   let sumSq = 0;
@@ -108,7 +112,9 @@ export function computeFeatures(profile: Profile, w: WorkloadShape, out: Float64
   out[column.max_num_seqs] = w.maxNumSeqs;
   out[column.max_num_batched_tokens] = w.maxNumBatchedTokens;
   const cycle =
-    sum * residence > w.slots ? slotCycleSeconds((descending ??= sortedDescending(w.rates)), sum, w.slots, residence) : 0;
+    sum * residence > w.slots
+      ? slotCycleSeconds((descending ??= sortedDescending(w.rates)), sum, w.slots, residence)
+      : 0;
   out[column.slot_cycle_s] = cycle;
   out[column.backlog_fraction] = (cycle / 2 + residence) / protocolDurationS;
   return out;
@@ -125,7 +131,14 @@ function residenceSeconds(profile: Profile, w: WorkloadShape, sumRate: number): 
   for (let k = 0; k < 4; k++) {
     const decodes = Math.min(sumRate * residenceS, w.maxNumSeqs, w.kvCacheTokens / context);
     const prefill = (sumRate * w.inputMean * residenceS) / Math.max(1, w.outputMean);
-    const ms = forwardMs(profile.forward, { decodes, prefillTokens: prefill, contextTokens: decodes * context, adapters, slots: w.slots, maxLoraRank: w.maxLoraRank });
+    const ms = forwardMs(profile.forward, {
+      decodes,
+      prefillTokens: prefill,
+      contextTokens: decodes * context,
+      adapters,
+      slots: w.slots,
+      maxLoraRank: w.maxLoraRank,
+    });
     residenceS = (w.outputMean * ms) / 1000;
   }
   return residenceS;

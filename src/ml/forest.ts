@@ -55,7 +55,13 @@ export function predictForest(forest: Forest, x: ArrayLike<number>): number {
  */
 export function toMlRandomForestJson(forest: Forest, featureCount: number): unknown {
   const all = Array.from({ length: featureCount }, (_, i) => i);
-  const treeOptions = { gainFunction: 'regression', splitFunction: 'mean', minNumSamples: forest.options.minSamplesLeaf, maxDepth: forest.options.maxDepth, kind: 'regression' };
+  const treeOptions = {
+    gainFunction: 'regression',
+    splitFunction: 'mean',
+    minNumSamples: forest.options.minSamplesLeaf,
+    maxDepth: forest.options.maxDepth,
+    kind: 'regression',
+  };
   return {
     name: 'RFRegression',
     selectionMethod: 'mean',

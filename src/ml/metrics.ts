@@ -33,6 +33,11 @@ export function classification(actual: boolean[], predicted: boolean[]): Classif
     else if (p) fp++;
     else fn++;
   });
-  const f1 = (t: number, f1p: number, f1n: number): number => (t === 0 ? (f1p + f1n === 0 ? 1 : 0) : (2 * t) / (2 * t + f1p + f1n));
-  return { accuracy: (tp + tn) / Math.max(1, actual.length), macroF1: (f1(tp, fp, fn) + f1(tn, fn, fp)) / 2, n: actual.length };
+  const f1 = (t: number, f1p: number, f1n: number): number =>
+    t === 0 ? (f1p + f1n === 0 ? 1 : 0) : (2 * t) / (2 * t + f1p + f1n);
+  return {
+    accuracy: (tp + tn) / Math.max(1, actual.length),
+    macroF1: (f1(tp, fp, fn) + f1(tn, fn, fp)) / 2,
+    n: actual.length,
+  };
 }

@@ -12,7 +12,10 @@ export const Prediction = z.object({
   ttftMs: z.number().nullable().describe('mean time to first token of completed requests'),
   ttftP99Ms: z.number().nullable().describe('p99 time to first token of completed requests'),
   itlP99Ms: z.number().nullable().describe('p99 inter-token latency'),
-  worstAdapterTtftMs: z.number().nullable().describe('largest mean TTFT of any adapter (cold adapters wait for a slot)'),
+  worstAdapterTtftMs: z
+    .number()
+    .nullable()
+    .describe('largest mean TTFT of any adapter (cold adapters wait for a slot)'),
   engine: z.object({
     maxLoras: z.number().int(),
     maxCpuLoras: z.number().int(),

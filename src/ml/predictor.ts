@@ -52,10 +52,33 @@ export class Predictor {
     const ideal = x[featureColumn.demand_tokens_per_s]!;
     const reason = memoryErrorReason(this.profile, e.kvCacheTokens, e.maxLoras, e.maxLoraRank);
     if (reason) {
-      const none = { throughput: null, starvationProbability: null, starved: null, itlMs: null, ttftMs: null, ttftP99Ms: null, itlP99Ms: null, worstAdapterTtftMs: null };
-      return { ...none, idealThroughput: ideal, memoryError: true, memoryErrorReason: reason, engine: { ...e }, modelVersion: this.version };
+      const none = {
+        throughput: null,
+        starvationProbability: null,
+        starved: null,
+        itlMs: null,
+        ttftMs: null,
+        ttftP99Ms: null,
+        itlP99Ms: null,
+        worstAdapterTtftMs: null,
+      };
+      return {
+        ...none,
+        idealThroughput: ideal,
+        memoryError: true,
+        memoryErrorReason: reason,
+        engine: { ...e },
+        modelVersion: this.version,
+      };
     }
-    return { ...this.predictFeatures(x), idealThroughput: ideal, memoryError: false, memoryErrorReason: null, engine: { ...e }, modelVersion: this.version };
+    return {
+      ...this.predictFeatures(x),
+      idealThroughput: ideal,
+      memoryError: false,
+      memoryErrorReason: null,
+      engine: { ...e },
+      modelVersion: this.version,
+    };
   }
 
   /** Every answer for a feature vector (the hot path of placement: one object, no other allocation). */

@@ -20,7 +20,11 @@ export class PredictorRegistry {
    * bundle throws (the embedded models ship with the package: a broken one must stop the start); with
    * it, each problem is reported there and that bundle skipped (a directory written at run time).
    */
-  static fromDirectory(profiles: ProfileStore, dir: string = defaultPredictorsDir, onError?: (err: Error, bundleDir: string) => void): PredictorRegistry {
+  static fromDirectory(
+    profiles: ProfileStore,
+    dir: string = defaultPredictorsDir,
+    onError?: (err: Error, bundleDir: string) => void,
+  ): PredictorRegistry {
     const report =
       onError ??
       ((err: Error): never => {
@@ -52,11 +56,15 @@ export class PredictorRegistry {
   get(model: string, gpu: string): Predictor {
     const p = this.predictors.get(`${model}@${gpu}`);
     if (!p) {
-      throw new AppError('unknownProfile', `no predictor for model "${model}" on gpu "${gpu}" (known: ${[...this.predictors.keys()].join(', ') || 'none'})`, {
-        model,
-        gpu,
-        known: [...this.predictors.keys()],
-      });
+      throw new AppError(
+        'unknownProfile',
+        `no predictor for model "${model}" on gpu "${gpu}" (known: ${[...this.predictors.keys()].join(', ') || 'none'})`,
+        {
+          model,
+          gpu,
+          known: [...this.predictors.keys()],
+        },
+      );
     }
     return p;
   }

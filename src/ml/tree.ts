@@ -16,7 +16,12 @@ export const TreeNodeSchema: z.ZodType<TreeNodeJson> = z.lazy(() =>
   z.union([
     z.object({ distribution: z.union([finite, z.array(z.array(finite.min(0).max(1)).length(2)).length(1)]) }).strict(),
     z
-      .object({ splitColumn: z.number().int().nonnegative(), splitValue: finite, left: TreeNodeSchema, right: TreeNodeSchema })
+      .object({
+        splitColumn: z.number().int().nonnegative(),
+        splitValue: finite,
+        left: TreeNodeSchema,
+        right: TreeNodeSchema,
+      })
       .strict(),
   ]),
 );
@@ -123,7 +128,8 @@ export function compile(tree: TreeJson, featureCount: number): (x: ArrayLike<num
       if (!(n.left && n.right)) return numberLiteral(leafValue(n));
       if (level === levelsPerFunction) return `f${emitFunction(n)}(x)`;
       const col = n.splitColumn!;
-      if (!Number.isInteger(col) || col < 0 || col >= featureCount) throw new RangeError(`split column ${col} outside 0..${featureCount - 1}`);
+      if (!Number.isInteger(col) || col < 0 || col >= featureCount)
+        throw new RangeError(`split column ${col} outside 0..${featureCount - 1}`);
       return `(x[${col}] < ${numberLiteral(n.splitValue!)} ? ${emit(n.left, level + 1)} : ${emit(n.right, level + 1)})`;
     };
     functions[id] = `function f${id}(x) { return ${emit(root, 0)}; }`;

@@ -11,7 +11,8 @@ export const researchRateGrid = [3.2, 1.6, 0.8, 0.4, 0.1, 0.05, 0.025, 0.0125, 0
 const rankMixes = [[8], [16], [32], [64], [8, 16], [8, 16, 32], [16, 32], [8, 32], [8, 64], [16, 64], [8, 16, 32, 64]];
 const researchAdapterCounts = [8, 16, 32, 64, 96, 128, 160, 192, 256, 320, 384];
 
-const logUniform = (rng: Rng, lo: number, hi: number): number => Math.exp(Math.log(lo) + rng.next() * (Math.log(hi) - Math.log(lo)));
+const logUniform = (rng: Rng, lo: number, hi: number): number =>
+  Math.exp(Math.log(lo) + rng.next() * (Math.log(hi) - Math.log(lo)));
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(items.length)]!;
 
 /**
@@ -24,7 +25,8 @@ const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(items.length
 export function sampleWorkload(profile: Profile, seed: number, index: number): Scenario | null {
   const rng = new Rng(seed, 0x5eed0000 + index);
   const researchGrid = rng.next() < 0.25;
-  const served = researchGrid || rng.next() < 0.1 ? pick(rng, researchAdapterCounts) : Math.round(logUniform(rng, 1, 1024));
+  const served =
+    researchGrid || rng.next() < 0.1 ? pick(rng, researchAdapterCounts) : Math.round(logUniform(rng, 1, 1024));
   const mix = pick(rng, rankMixes);
   const cyclic = rng.next() < 0.6;
   const ranks = Array.from({ length: served }, (_, i) => (cyclic ? mix[i % mix.length]! : pick(rng, mix)));
@@ -33,14 +35,19 @@ export function sampleWorkload(profile: Profile, seed: number, index: number): S
   // mostly at most one slot per adapter; sometimes more slots than adapters, as operators configure
   const slotCap = maxFeasibleSlots(profile, maxLoraRank, rng.next() < 0.15 ? Math.max(1, 4 * served) : served);
   if (slotCap < 1) return null;
-  const slots = rng.next() < 0.15 ? Math.max(1, Math.min(slotCap, pick(rng, researchAdapterCounts))) : Math.max(1, Math.min(slotCap, Math.round(logUniform(rng, 1, slotCap + 0.999))));
+  const slots =
+    rng.next() < 0.15
+      ? Math.max(1, Math.min(slotCap, pick(rng, researchAdapterCounts)))
+      : Math.max(1, Math.min(slotCap, Math.round(logUniform(rng, 1, slotCap + 0.999))));
   // vLLM's defaults are 256 sequences and a 2048-token budget; the real runs used 2048 / 2048
   const maxNumSeqs = pick(rng, [256, 256, 256, 512, 1024, 2048, 2048]);
   const maxNumBatchedTokens = Math.max(maxNumSeqs, pick(rng, [2048, 2048, 2048, 2048, 2048, 2048, 4096, 8192]));
   const nearPool = rng.next() < 0.5;
   const inputMean = nearPool ? 223 * logUniform(rng, 0.85, 1.15) : logUniform(rng, 32, 1500);
   const outputMean = nearPool ? 196 * logUniform(rng, 0.85, 1.15) : logUniform(rng, 16, 800);
-  const rates = researchGrid ? researchRates(rng, served, inputMean + outputMean) : popularityRates(rng, served, inputMean + outputMean);
+  const rates = researchGrid
+    ? researchRates(rng, served, inputMean + outputMean)
+    : popularityRates(rng, served, inputMean + outputMean);
   return {
     model: profile.model,
     gpu: profile.gpu,

@@ -25,9 +25,24 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
     registers: [this.registry],
   });
-  readonly predictions = new Counter({ name: 'lora_placer_predictions_total', help: 'Predictions answered', labelNames: ['model', 'gpu'] as const, registers: [this.registry] });
-  readonly simulations = new Counter({ name: 'lora_placer_simulations_total', help: 'Twin simulations answered', labelNames: ['model', 'gpu'] as const, registers: [this.registry] });
-  readonly placements = new Counter({ name: 'lora_placer_placements_total', help: 'Placements computed (requests and pool plans)', labelNames: ['objective', 'verified'] as const, registers: [this.registry] });
+  readonly predictions = new Counter({
+    name: 'lora_placer_predictions_total',
+    help: 'Predictions answered',
+    labelNames: ['model', 'gpu'] as const,
+    registers: [this.registry],
+  });
+  readonly simulations = new Counter({
+    name: 'lora_placer_simulations_total',
+    help: 'Twin simulations answered',
+    labelNames: ['model', 'gpu'] as const,
+    registers: [this.registry],
+  });
+  readonly placements = new Counter({
+    name: 'lora_placer_placements_total',
+    help: 'Placements computed (requests and pool plans)',
+    labelNames: ['objective', 'verified'] as const,
+    registers: [this.registry],
+  });
   readonly placementDuration = new Histogram({
     name: 'lora_placer_placement_duration_seconds',
     help: 'Time to compute one placement, verification included',
@@ -42,7 +57,11 @@ export class Metrics {
     buckets: [1, 10, 60, 300, 900, 1800, 3600, 7200],
     registers: [this.registry],
   });
-  readonly refreshFailures = new Counter({ name: 'lora_placer_refresh_failures_total', help: 'Model refreshes that failed (the old models kept serving)', registers: [this.registry] });
+  readonly refreshFailures = new Counter({
+    name: 'lora_placer_refresh_failures_total',
+    help: 'Model refreshes that failed (the old models kept serving)',
+    registers: [this.registry],
+  });
   readonly workRejected = new Counter({
     name: 'lora_placer_work_rejected_total',
     help: 'Simulations and placements not answered: queue full (busy), past TASK_TIMEOUT_MS (timeout), client gone (cancelled), shutting down (closed)',
@@ -93,7 +112,8 @@ export class Metrics {
       });
     collectDefaultMetrics({ register: this.registry, prefix: 'lora_placer_' });
     // prom-client names these gauges *_total, which promtool (rightly) rejects; nodejs_active_resources{type} carries the same information
-    for (const g of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`lora_placer_nodejs_active_${g}_total`);
+    for (const g of ['handles', 'requests', 'resources'])
+      this.registry.removeSingleMetric(`lora_placer_nodejs_active_${g}_total`);
     new Gauge({
       name: 'lora_placer_model_info',
       help: 'Predictor model being served (value 1), by model, gpu and version',
@@ -158,7 +178,8 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const m of sources.models()) this.set({ model: m.model, gpu: m.gpu }, Math.max(0, (now() - Date.parse(m.created)) / 1000));
+        for (const m of sources.models())
+          this.set({ model: m.model, gpu: m.gpu }, Math.max(0, (now() - Date.parse(m.created)) / 1000));
       },
     });
   }

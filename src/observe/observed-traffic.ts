@@ -18,7 +18,9 @@ export async function readTraffic(prometheus: PrometheusOptions, source: Traffic
     instantQuery(prometheus, queries[name]).catch((err: unknown) => {
       if (!(err instanceof QueryRefused)) throw err;
       const field = source.queries[name] === undefined ? 'prometheus.selector' : `prometheus.queries.${name}`;
-      throw new AppError('invalidInput', `${field}: Prometheus refused the ${name} query: ${err.message}`, { path: field });
+      throw new AppError('invalidInput', `${field}: Prometheus refused the ${name} query: ${err.message}`, {
+        path: field,
+      });
     });
   const [rates, inputs, outputs] = await Promise.all([run('rate'), run('inputTokens'), run('outputTokens')]);
   const byAdapter = (samples: Sample[]) => new Map(samples.map((s) => [s.labels[source.adapterLabel] ?? '', s.value]));
@@ -34,7 +36,11 @@ export async function readTraffic(prometheus: PrometheusOptions, source: Traffic
       continue;
     }
     if (sample.value <= 0) continue;
-    adapters.set(id, { rate: sample.value, inputTokens: positiveOrNull(inputMeans.get(id)), outputTokens: positiveOrNull(outputMeans.get(id)) });
+    adapters.set(id, {
+      rate: sample.value,
+      inputTokens: positiveOrNull(inputMeans.get(id)),
+      outputTokens: positiveOrNull(outputMeans.get(id)),
+    });
   }
   return { adapters, ignoredSeries };
 }
@@ -45,7 +51,12 @@ const positiveOrNull = (v: number | undefined): number | null => (v !== undefine
  * The adapters' traffic after a reading: the ones seen take their new figures; one not seen keeps its
  * last ones until `graceS` have passed since it was seen, then leaves (see `decayedRate`).
  */
-export function mergeReading(previous: ObservedAdapter[], reading: TrafficReading, now: number, graceS: number): ObservedAdapter[] {
+export function mergeReading(
+  previous: ObservedAdapter[],
+  reading: TrafficReading,
+  now: number,
+  graceS: number,
+): ObservedAdapter[] {
   const merged = new Map(previous.filter((a) => now - a.lastSeenAt <= graceS * 1000).map((a) => [a.id, a]));
   for (const [id, seen] of reading.adapters) merged.set(id, { id, ...seen, lastSeenAt: now });
   return [...merged.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -77,12 +88,21 @@ export function observedWorkload(pool: PoolSource, observed: ObservedAdapter[], 
       rank: listed?.rank ?? source.unknownAdapterRank!,
       rate,
       ...(listed?.path ? { path: listed.path } : {}),
-      ...(seen.inputTokens !== null ? { inputTokens: { mean: round6(seen.inputTokens) } } : listed?.inputTokens ? { inputTokens: listed.inputTokens } : {}),
-      ...(seen.outputTokens !== null ? { outputTokens: { mean: round6(seen.outputTokens) } } : listed?.outputTokens ? { outputTokens: listed.outputTokens } : {}),
+      ...(seen.inputTokens !== null
+        ? { inputTokens: { mean: round6(seen.inputTokens) } }
+        : listed?.inputTokens
+          ? { inputTokens: listed.inputTokens }
+          : {}),
+      ...(seen.outputTokens !== null
+        ? { outputTokens: { mean: round6(seen.outputTokens) } }
+        : listed?.outputTokens
+          ? { outputTokens: listed.outputTokens }
+          : {}),
     });
   }
   const seenIds = new Set(observed.map((a) => a.id));
-  for (const listed of source.adapters) if (!seenIds.has(listed.id) && listed.rate !== undefined && listed.rate > 0) adapters.push({ ...listed });
+  for (const listed of source.adapters)
+    if (!seenIds.has(listed.id) && listed.rate !== undefined && listed.rate > 0) adapters.push({ ...listed });
   return { ...pool.workload, adapters };
 }
 

@@ -50,17 +50,43 @@ export class PoolObserver {
   async create(pool: string, source: PoolSource): Promise<StoredPlan> {
     const prometheus = this.prometheus();
     if (this.o.staleS > 0 && source.prometheus.periodS >= this.o.staleS) {
-      throw new AppError('invalidInput', `prometheus.periodS: must be less than POOL_STALE_S (${this.o.staleS} s), or the plan is stale between two reads`, { path: 'prometheus.periodS' });
+      throw new AppError(
+        'invalidInput',
+        `prometheus.periodS: must be less than POOL_STALE_S (${this.o.staleS} s), or the plan is stale between two reads`,
+        { path: 'prometheus.periodS' },
+      );
     }
     const now = this.now();
     const reading = await readTraffic(prometheus, source.prometheus);
     const adapters = mergeReading([], reading, now, source.prometheus.graceS);
     // a pool pushed until now keeps its adapters where they are
     const existing = await this.o.store.getPlan(pool);
-    const { workload, placement } = await this.o.place(JSON.stringify(nonEmpty(pool, observedWorkload(source, adapters, now))), existing?.placement);
-    const plan: StoredPlan = { pool, workload, placement, updatedAt: now, computedAt: now, source, observation: { attemptedAt: now, succeededAt: now, error: null, adapters, ignoredSeries: reading.ignoredSeries, replanned: true } };
+    const { workload, placement } = await this.o.place(
+      JSON.stringify(nonEmpty(pool, observedWorkload(source, adapters, now))),
+      existing?.placement,
+    );
+    const plan: StoredPlan = {
+      pool,
+      workload,
+      placement,
+      updatedAt: now,
+      computedAt: now,
+      source,
+      observation: {
+        attemptedAt: now,
+        succeededAt: now,
+        error: null,
+        adapters,
+        ignoredSeries: reading.ignoredSeries,
+        replanned: true,
+      },
+    };
     if ((await this.o.store.putPlan(plan, this.o.maxPools)) === 'full') {
-      throw new AppError('conflict', `the service keeps ${this.o.maxPools} pools, the most MAX_POOLS allows; delete one first`, { limit: 'MAX_POOLS', allowed: this.o.maxPools });
+      throw new AppError(
+        'conflict',
+        `the service keeps ${this.o.maxPools} pools, the most MAX_POOLS allows; delete one first`,
+        { limit: 'MAX_POOLS', allowed: this.o.maxPools },
+      );
     }
     this.o.onPlanned?.(pool, placement);
     return plan;
@@ -86,14 +112,18 @@ export class PoolObserver {
     let due: string[];
     try {
       const now = this.now();
-      due = (await this.o.store.listSummaries()).filter((s) => s.observePeriodS !== null && now - (s.observeAttemptedAt ?? 0) >= s.observePeriodS * 1000).map((s) => s.pool);
+      due = (await this.o.store.listSummaries())
+        .filter((s) => s.observePeriodS !== null && now - (s.observeAttemptedAt ?? 0) >= s.observePeriodS * 1000)
+        .map((s) => s.pool);
     } catch {
       return; // the store is down: the next tick tries again
     }
     for (const pool of due) {
       // shutting down: the pools left are read by another replica, or after the restart
       if (this.stopping) return;
-      await withLease(this.o.store, `observe:${pool}`, this.o.replicaId, 60_000, () => this.observe(pool)).catch((err: unknown) => this.o.onFailure(pool, err as Error));
+      await withLease(this.o.store, `observe:${pool}`, this.o.replicaId, 60_000, () => this.observe(pool)).catch(
+        (err: unknown) => this.o.onFailure(pool, err as Error),
+      );
     }
   }
 
@@ -111,33 +141,68 @@ export class PoolObserver {
     } catch (err) {
       this.o.onFailure(pool, err as Error);
       // this read planned nothing: the plan served is the one the last good read made
-      const observation: Observation = { ...(plan.observation ?? { succeededAt: null, adapters: previous, ignoredSeries: 0 }), attemptedAt: now, error: (err as Error).message, replanned: false };
+      const observation: Observation = {
+        ...(plan.observation ?? { succeededAt: null, adapters: previous, ignoredSeries: 0 }),
+        attemptedAt: now,
+        error: (err as Error).message,
+        replanned: false,
+      };
       next = { ...plan, observation };
     }
     const stored = await this.o.store.replacePlanIf(next, plan.revision!);
     if (stored && next.observation?.replanned) this.o.onPlanned?.(pool, next.placement);
   }
 
-  private async read(plan: StoredPlan, source: PoolSource, previous: Observation['adapters'], now: number): Promise<StoredPlan> {
+  private async read(
+    plan: StoredPlan,
+    source: PoolSource,
+    previous: Observation['adapters'],
+    now: number,
+  ): Promise<StoredPlan> {
     const reading = await readTraffic(this.prometheus(), source.prometheus);
     const adapters = mergeReading(previous, reading, now, source.prometheus.graceS);
     const workload = nonEmpty(plan.pool, observedWorkload(source, adapters, now));
     const current = plan.placement.modelVersion === this.o.servedVersion(plan.workload.model, plan.workload.gpu);
-    const observation: Observation = { attemptedAt: now, succeededAt: now, error: null, adapters, ignoredSeries: reading.ignoredSeries, replanned: false };
-    if (current && withinHysteresis(plan.workload, workload, source.prometheus.hysteresis)) return { ...plan, updatedAt: now, observation };
+    const observation: Observation = {
+      attemptedAt: now,
+      succeededAt: now,
+      error: null,
+      adapters,
+      ignoredSeries: reading.ignoredSeries,
+      replanned: false,
+    };
+    if (current && withinHysteresis(plan.workload, workload, source.prometheus.hysteresis))
+      return { ...plan, updatedAt: now, observation };
     // the observer's hysteresis is on the workload (above); the re-plan itself starts from the current placement
     const placed = await this.o.place(JSON.stringify(workload), plan.placement);
-    return { ...plan, workload: placed.workload, placement: placed.placement, updatedAt: now, computedAt: now, observation: { ...observation, replanned: true } };
+    return {
+      ...plan,
+      workload: placed.workload,
+      placement: placed.placement,
+      updatedAt: now,
+      computedAt: now,
+      observation: { ...observation, replanned: true },
+    };
   }
 
   private prometheus(): PrometheusOptions {
     // a setting of this service, not an outage: 409, so a client does not retry it as a 503
-    if (!this.o.prometheus) throw new AppError('conflict', 'this service has no traffic source: observed pools need PROMETHEUS_URL to be set', { setting: 'PROMETHEUS_URL' });
+    if (!this.o.prometheus)
+      throw new AppError(
+        'conflict',
+        'this service has no traffic source: observed pools need PROMETHEUS_URL to be set',
+        { setting: 'PROMETHEUS_URL' },
+      );
     return this.o.prometheus;
   }
 }
 
 function nonEmpty(pool: string, workload: Record<string, unknown>): Record<string, unknown> {
-  if ((workload.adapters as unknown[]).length === 0) throw new AppError('sourceUnavailable', `pool "${pool}": no adapter had requests in the window (and none is listed with a rate)`, { pool });
+  if ((workload.adapters as unknown[]).length === 0)
+    throw new AppError(
+      'sourceUnavailable',
+      `pool "${pool}": no adapter had requests in the window (and none is listed with a rate)`,
+      { pool },
+    );
   return workload;
 }

@@ -6,7 +6,9 @@ const QueryAnswer = z.object({
   status: z.literal('success'),
   data: z.object({
     resultType: z.literal('vector'),
-    result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) })).max(100_000),
+    result: z
+      .array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) }))
+      .max(100_000),
   }),
 });
 
@@ -52,9 +54,13 @@ export async function instantQuery(o: PrometheusOptions, promql: string): Promis
   try {
     parsed = QueryAnswer.parse(JSON.parse(text));
   } catch {
-    throw unavailable(`Prometheus (PROMETHEUS_URL) answered something that is not an instant vector: ${text.slice(0, 120)}`);
+    throw unavailable(
+      `Prometheus (PROMETHEUS_URL) answered something that is not an instant vector: ${text.slice(0, 120)}`,
+    );
   }
-  return parsed.data.result.map((s) => ({ labels: s.metric, value: Number(s.value[1]) })).filter((s) => Number.isFinite(s.value));
+  return parsed.data.result
+    .map((s) => ({ labels: s.metric, value: Number(s.value[1]) }))
+    .filter((s) => Number.isFinite(s.value));
 }
 
 /** Prometheus refused the query (a PromQL error): the source's query is wrong, not Prometheus down. */

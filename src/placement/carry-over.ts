@@ -37,7 +37,12 @@ export interface CarriedOver {
  * unplaced, wait for a GPU. Sets ctx.items. Each GPU keeps the headroom it was placed with (a GPU the
  * Twin repaired keeps its tighter margin).
  */
-export function carryOver(ctx: PlacementContext, workload: ParsedWorkload, current: Placement, maxGpus: number): CarriedOver {
+export function carryOver(
+  ctx: PlacementContext,
+  workload: ParsedWorkload,
+  current: Placement,
+  maxGpus: number,
+): CarriedOver {
   const means = adapterLengthMeans(workload);
   const planned = plannedRates(current);
   const { items, carried } = sharesAtNewRates(workload, current, planned, means);
@@ -55,14 +60,24 @@ export function carryOver(ctx: PlacementContext, workload: ParsedWorkload, curre
     const bin = new GpuBin(out.bins.length, Math.max(ctx.options.headroom, gpu.predicted.headroom));
     for (const index of shares) bin.add(index, items[index]!);
     out.bins.push(bin);
-    out.previous.set(bin, { index: gpu.index, slots: gpu.engine.maxLoras, demand: gpu.predicted.idealThroughput, twinAccepted: gpu.meets.met && gpu.meets.basis === 'twin' });
+    out.previous.set(bin, {
+      index: gpu.index,
+      slots: gpu.engine.maxLoras,
+      demand: gpu.predicted.idealThroughput,
+      twinAccepted: gpu.meets.met && gpu.meets.basis === 'twin',
+    });
   }
   for (let index = offset; index < items.length; index++) if (!waiting.has(index)) out.pending.push(index);
   return out;
 }
 
 /** Each current GPU's shares of the adapters still in the workload, scaled to their new rates. */
-function sharesAtNewRates(workload: ParsedWorkload, current: Placement, planned: Map<string, number>, means: { input: number[]; output: number[] }): { items: PlacementItem[]; carried: { gpu: Placement['gpus'][number]; shares: number[] }[] } {
+function sharesAtNewRates(
+  workload: ParsedWorkload,
+  current: Placement,
+  planned: Map<string, number>,
+  means: { input: number[]; output: number[] },
+): { items: PlacementItem[]; carried: { gpu: Placement['gpus'][number]; shares: number[] }[] } {
   const adapterIndex = new Map(workload.adapters.map((a, i) => [a.id, i]));
   const shareCount = new Map<string, number>();
   for (const gpu of current.gpus) for (const a of gpu.adapters) shareCount.set(a.id, (shareCount.get(a.id) ?? 0) + 1);
@@ -80,7 +95,16 @@ function sharesAtNewRates(workload: ParsedWorkload, current: Placement, planned:
       if (adapter === undefined || held.has(adapter)) continue;
       held.add(adapter);
       shares.push(items.length);
-      items.push(itemOf(adapter, a.id, workload.adapters[adapter]!.rank, scaled(adapter, a.rate), means.input[adapter]!, means.output[adapter]!));
+      items.push(
+        itemOf(
+          adapter,
+          a.id,
+          workload.adapters[adapter]!.rank,
+          scaled(adapter, a.rate),
+          means.input[adapter]!,
+          means.output[adapter]!,
+        ),
+      );
     }
     return { gpu, shares };
   });
@@ -88,7 +112,12 @@ function sharesAtNewRates(workload: ParsedWorkload, current: Placement, planned:
 }
 
 /** Whole items for the adapters no current GPU holds and for the unplaced part of the others' traffic. */
-function newTraffic(workload: ParsedWorkload, planned: Map<string, number>, current: Placement, means: { input: number[]; output: number[] }): PlacementItem[] {
+function newTraffic(
+  workload: ParsedWorkload,
+  planned: Map<string, number>,
+  current: Placement,
+  means: { input: number[]; output: number[] },
+): PlacementItem[] {
   const placed = new Set(current.gpus.flatMap((gpu) => gpu.adapters.map((a) => a.id)));
   const unplacedRate = new Map(current.unplaced.map((u) => [u.id, u.rate]));
   const out: PlacementItem[] = [];

@@ -13,11 +13,18 @@ import { roomOf } from './pack.js';
  * the lightest GPU by demand, swapping items when they fit nowhere), no swap moves a second adapter.
  * Stops at `floor` GPUs or when the work budget is spent.
  */
-export function retireByPredictors(ctx: PlacementContext, bins: GpuBin[], budget: ImproveBudget, floor: number): GpuBin[] {
+export function retireByPredictors(
+  ctx: PlacementContext,
+  bins: GpuBin[],
+  budget: ImproveBudget,
+  floor: number,
+): GpuBin[] {
   let live = bins.slice();
   const kept = new Set<GpuBin>();
   while (live.length > Math.max(1, floor) && !spent(ctx, budget)) {
-    const candidate = live.filter((b) => !kept.has(b)).sort((a, b) => a.count - b.count || a.demand - b.demand || a.index - b.index)[0];
+    const candidate = live
+      .filter((b) => !kept.has(b))
+      .sort((a, b) => a.count - b.count || a.demand - b.demand || a.index - b.index)[0];
     if (!candidate) break;
     const others = live.filter((b) => b !== candidate);
     // rooms are optimistic: when even they cannot hold the candidate's demand, do not try
@@ -50,7 +57,9 @@ function moveAllInto(ctx: PlacementContext, from: GpuBin, targets: GpuBin[], bud
   for (const index of [...from.items].sort((a, b) => ctx.items[b]!.demand - ctx.items[a]!.demand || a - b)) {
     if (spent(ctx, budget)) return undo();
     const item = ctx.items[index]!;
-    const candidates = targets.filter((b) => b.room >= item.demand && ctx.mayTake(b, item)).sort((a, b) => a.room - b.room || a.index - b.index);
+    const candidates = targets
+      .filter((b) => b.room >= item.demand && ctx.mayTake(b, item))
+      .sort((a, b) => a.room - b.room || a.index - b.index);
     const target = candidates.find((bin) => tryAdd(ctx, bin, index) !== null);
     if (target === undefined) return undo();
     target.room = roomOf(target, target.verdict!);

@@ -12,7 +12,8 @@ const demandColumn = featureColumn.demand_tokens_per_s;
 
 /** --max-loras values placement considers: dense where a step matters, sparse where it does not. */
 export const slotGrid: readonly number[] = [
-  1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024,
+  1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+  384, 448, 512, 640, 768, 896, 1024,
 ];
 
 export interface Constraints {
@@ -56,11 +57,30 @@ export class PlacementContext {
   ) {
     this.profile = predictor.profile;
     this.maxNumBatchedTokens = workload.engine?.maxNumBatchedTokens ?? this.profile.engineDefaults.maxNumBatchedTokens;
-    this.maxNumSeqs = Math.min(workload.engine?.maxNumSeqs ?? this.profile.engineDefaults.maxNumSeqs, this.maxNumBatchedTokens);
+    this.maxNumSeqs = Math.min(
+      workload.engine?.maxNumSeqs ?? this.profile.engineDefaults.maxNumSeqs,
+      this.maxNumBatchedTokens,
+    );
     this.criterion = criterionOf(workload);
     const { kind: _kind, ...targets } = this.criterion;
-    this.constraints = { minServedFraction: options.minServedFraction, maxStarvationProbability: options.maxStarvationProbability, ...targets };
-    this.shape = { rates: [], ratesDescending: true, ranks: [], slots: 1, servedAdapters: 1, maxLoraRank: 8, inputMean: 0, outputMean: 0, kvCacheTokens: 0, maxNumBatchedTokens: this.maxNumBatchedTokens, maxNumSeqs: this.maxNumSeqs };
+    this.constraints = {
+      minServedFraction: options.minServedFraction,
+      maxStarvationProbability: options.maxStarvationProbability,
+      ...targets,
+    };
+    this.shape = {
+      rates: [],
+      ratesDescending: true,
+      ranks: [],
+      slots: 1,
+      servedAdapters: 1,
+      maxLoraRank: 8,
+      inputMean: 0,
+      outputMean: 0,
+      kvCacheTokens: 0,
+      maxNumBatchedTokens: this.maxNumBatchedTokens,
+      maxNumSeqs: this.maxNumSeqs,
+    };
   }
 
   /** The --max-lora-rank a set of adapters needs. */

@@ -28,7 +28,10 @@ export interface GpuCriterion {
 /** The criterion of a workload: its `slo` (or the default one), or the research rule with its mean targets. */
 export function criterionOf(workload: ParsedWorkload): GpuCriterion {
   const slo = workload.slo;
-  const means = { ...(slo?.ttftMs !== undefined ? { ttftMs: slo.ttftMs } : {}), ...(slo?.itlMs !== undefined ? { itlMs: slo.itlMs } : {}) };
+  const means = {
+    ...(slo?.ttftMs !== undefined ? { ttftMs: slo.ttftMs } : {}),
+    ...(slo?.itlMs !== undefined ? { itlMs: slo.itlMs } : {}),
+  };
   if (workload.criterion === 'throughput') return { kind: 'throughput', ...means };
   const targets = slo ?? defaultSlo;
   const adapterTtftMs = targets.ttftP99Ms ?? slo?.ttftMs;
@@ -42,7 +45,9 @@ export function criterionOf(workload: ParsedWorkload): GpuCriterion {
 }
 
 /** The effective SLO of a workload as the answer reports it (null under the research rule without targets). */
-export function effectiveSlo(c: GpuCriterion): { ttftMs?: number; itlMs?: number; ttftP99Ms?: number; itlP99Ms?: number } | null {
+export function effectiveSlo(
+  c: GpuCriterion,
+): { ttftMs?: number; itlMs?: number; ttftP99Ms?: number; itlP99Ms?: number } | null {
   const { kind: _kind, adapterTtftMs: _adapter, ...targets } = c;
   return Object.keys(targets).length > 0 ? targets : null;
 }
@@ -72,19 +77,27 @@ export function twinVerdict(r: SimulationResult, c: GpuCriterion): { met: boolea
   if (r.memoryError !== null) failures.push(`memory error: ${r.memoryError}`);
   else if (r.starved) failures.push('starved: completes under 90 % of its traffic');
   const over = (what: string, value: number | undefined, target: number | undefined): void => {
-    if (target !== undefined && (value === undefined || value > target)) failures.push(`${what} ${value === undefined ? 'unmeasured' : `${Math.round(value)} ms`} > ${target} ms`);
+    if (target !== undefined && (value === undefined || value > target))
+      failures.push(`${what} ${value === undefined ? 'unmeasured' : `${Math.round(value)} ms`} > ${target} ms`);
   };
   if (r.memoryError === null) {
     over('mean TTFT', r.ttftMs?.mean, c.ttftMs);
     over('mean ITL', r.itlMs?.mean, c.itlMs);
     if (c.kind === 'slo') {
       const starved = starvedUnderSlo(r);
-      if (starved.length > 0) failures.push(`${starved.length} adapter(s) below 90 % of their traffic with ${minUnfinished}+ requests unfinished`);
+      if (starved.length > 0)
+        failures.push(
+          `${starved.length} adapter(s) below 90 % of their traffic with ${minUnfinished}+ requests unfinished`,
+        );
       over('p99 TTFT', r.ttftMs?.p99, c.ttftP99Ms);
       over('p99 ITL', r.itlMs?.p99, c.itlP99Ms);
       if (c.adapterTtftMs !== undefined) {
-        const worst = Math.max(0, ...(r.adapters ?? []).filter((a) => a.arrivedRequests > 0).map((a) => a.ttftMs?.mean ?? r.durationS * 1000));
-        if (worst > c.adapterTtftMs) failures.push(`an adapter's mean TTFT ${Math.round(worst)} ms > ${c.adapterTtftMs} ms`);
+        const worst = Math.max(
+          0,
+          ...(r.adapters ?? []).filter((a) => a.arrivedRequests > 0).map((a) => a.ttftMs?.mean ?? r.durationS * 1000),
+        );
+        if (worst > c.adapterTtftMs)
+          failures.push(`an adapter's mean TTFT ${Math.round(worst)} ms > ${c.adapterTtftMs} ms`);
       }
     }
   }

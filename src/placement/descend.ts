@@ -50,7 +50,8 @@ export async function descend(
   const accepted: { bins: GpuBin[]; results: SimulationResult[] }[] = [];
   for (let k = from; k >= Math.max(1, floor); k--) {
     const bins = balanceOver(ctx, items, k);
-    const results = bins === null ? null : await acceptAll(ctx, workload, bins, allowed, simulate, batch, counter, budget);
+    const results =
+      bins === null ? null : await acceptAll(ctx, workload, bins, allowed, simulate, batch, counter, budget);
     if (results === null) break;
     accepted.push({ bins: bins!, results });
   }
@@ -159,4 +160,3 @@ export function reseeded(s: ParsedScenario, offset: number): ParsedScenario {
 export function atHeadroomLoad(s: ParsedScenario, headroom: number): ParsedScenario {
   return headroom > 0 ? { ...s, adapters: s.adapters.map((a) => ({ ...a, rate: a.rate * (1 + headroom) })) } : s;
 }
-

@@ -58,7 +58,8 @@ export class GpuBin {
 
   /** rate-weighted mean prompt and output tokens (plain means when no adapter has traffic) */
   lengthMeans(): { input: number; output: number } {
-    if (this.rateSum > 0) return { input: this.inputWeighted / this.rateSum, output: this.outputWeighted / this.rateSum };
+    if (this.rateSum > 0)
+      return { input: this.inputWeighted / this.rateSum, output: this.outputWeighted / this.rateSum };
     const n = Math.max(1, this.items.length);
     return { input: this.inputPlain / n, output: this.outputPlain / n };
   }
@@ -116,7 +117,8 @@ export class GpuBin {
     this.inputPlain -= item.inputMean;
     this.outputPlain -= item.outputMean;
     this.rankCounts.set(item.rank, this.rankCounts.get(item.rank)! - 1);
-    if (this.items.length === 0) this.rateSum = this.inputWeighted = this.outputWeighted = this.demand = this.inputPlain = this.outputPlain = 0;
+    if (this.items.length === 0)
+      this.rateSum = this.inputWeighted = this.outputWeighted = this.demand = this.inputPlain = this.outputPlain = 0;
     this.verified = false;
     return index;
   }

@@ -22,14 +22,24 @@ export function binEngine(ctx: PlacementContext, bin: GpuBin): Required<GpuEngin
  * The Twin scenario of one GPU of any placement (ours or a baseline's): the workload's adapters at the
  * rates routed to this GPU, their lengths, the GPU's knobs, and the verification protocol's duration and seed.
  */
-export function gpuScenarioOf(workload: ParsedWorkload, engine: GpuEngine, placed: { adapter: number; rate: number }[]): ParsedScenario {
+export function gpuScenarioOf(
+  workload: ParsedWorkload,
+  engine: GpuEngine,
+  placed: { adapter: number; rate: number }[],
+): ParsedScenario {
   return {
     model: workload.model,
     gpu: workload.gpu,
     engine,
     adapters: placed.map((p) => {
       const a = workload.adapters[p.adapter]!;
-      return { id: a.id, rank: a.rank, rate: p.rate, ...(a.inputTokens ? { inputTokens: a.inputTokens } : {}), ...(a.outputTokens ? { outputTokens: a.outputTokens } : {}) };
+      return {
+        id: a.id,
+        rank: a.rank,
+        rate: p.rate,
+        ...(a.inputTokens ? { inputTokens: a.inputTokens } : {}),
+        ...(a.outputTokens ? { outputTokens: a.outputTokens } : {}),
+      };
     }),
     ...(workload.inputTokens ? { inputTokens: workload.inputTokens } : {}),
     ...(workload.outputTokens ? { outputTokens: workload.outputTokens } : {}),

@@ -18,7 +18,11 @@ export function withinHysteresis(workload: ParsedWorkload, current: Placement, h
   const ranks = new Map(current.gpus.flatMap((gpu) => gpu.adapters.map((a) => [a.id, a.rank] as const)));
   return workload.adapters.every((adapter) => {
     const before = planned.get(adapter.id);
-    return before !== undefined && ranks.get(adapter.id) === adapter.rank && Math.abs(adapter.rate - before) <= hysteresis * before + 1e-12;
+    return (
+      before !== undefined &&
+      ranks.get(adapter.id) === adapter.rank &&
+      Math.abs(adapter.rate - before) <= hysteresis * before + 1e-12
+    );
   });
 }
 

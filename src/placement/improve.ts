@@ -55,7 +55,8 @@ function exhausted(ctx: PlacementContext, budget: ImproveBudget): boolean {
 function emptyInto(ctx: PlacementContext, from: GpuBin, targets: GpuBin[], budget: ImproveBudget): boolean {
   const snapshots = new Map<GpuBin, Snapshot>();
   const remember = (bin: GpuBin): void => {
-    if (!snapshots.has(bin)) snapshots.set(bin, { bin, contents: bin.items.slice(), verdict: bin.verdict, room: bin.room });
+    if (!snapshots.has(bin))
+      snapshots.set(bin, { bin, contents: bin.items.slice(), verdict: bin.verdict, room: bin.room });
   };
   remember(from);
   const queue = from.items.slice().sort((a, b) => ctx.items[b]!.demand - ctx.items[a]!.demand || a - b);
@@ -78,7 +79,13 @@ function emptyInto(ctx: PlacementContext, from: GpuBin, targets: GpuBin[], budge
 }
 
 /** Best fit: the GPU with the least room that accepts queue[q] (with as many following small items as fit). */
-function placeRun(ctx: PlacementContext, queue: number[], q: number, targets: GpuBin[], remember: (b: GpuBin) => void): number {
+function placeRun(
+  ctx: PlacementContext,
+  queue: number[],
+  q: number,
+  targets: GpuBin[],
+  remember: (b: GpuBin) => void,
+): number {
   const item = ctx.items[queue[q]!]!;
   const candidates = targets.filter((b) => b.room >= item.demand && ctx.mayTake(b, item));
   candidates.sort((a, b) => a.room - b.room || a.index - b.index);
@@ -98,11 +105,19 @@ function placeRun(ctx: PlacementContext, queue: number[], q: number, targets: Gp
  * Swap: puts `index` on a GPU in place of one of its two smallest items, which is returned to be
  * moved in its turn. Each item is swapped out at most once.
  */
-function swapIn(ctx: PlacementContext, index: number, targets: GpuBin[], swapped: Set<number>, remember: (b: GpuBin) => void): number | null {
+function swapIn(
+  ctx: PlacementContext,
+  index: number,
+  targets: GpuBin[],
+  swapped: Set<number>,
+  remember: (b: GpuBin) => void,
+): number | null {
   const item = ctx.items[index]!;
   for (const bin of targets) {
     if (item.shared && bin.holdsAdapter(ctx.items, item.adapter)) continue;
-    const smaller = bin.items.filter((j) => !swapped.has(j) && ctx.items[j]!.demand < item.demand).sort((a, b) => ctx.items[a]!.demand - ctx.items[b]!.demand);
+    const smaller = bin.items
+      .filter((j) => !swapped.has(j) && ctx.items[j]!.demand < item.demand)
+      .sort((a, b) => ctx.items[a]!.demand - ctx.items[b]!.demand);
     for (const j of smaller.slice(0, 2)) {
       remember(bin);
       const before = bin.verdict;

@@ -37,7 +37,14 @@ export function wholeItems(workload: ParsedWorkload): PlacementItem[] {
   return workload.adapters.map((a, i) => itemOf(i, a.id, a.rank, a.rate, means.input[i]!, means.output[i]!));
 }
 
-export function itemOf(adapter: number, id: string, rank: number, rate: number, inputMean: number, outputMean: number): PlacementItem {
+export function itemOf(
+  adapter: number,
+  id: string,
+  rank: number,
+  rate: number,
+  inputMean: number,
+  outputMean: number,
+): PlacementItem {
   return { adapter, id, rank, rate, inputMean, outputMean, demand: rate * (inputMean + outputMean), shared: false };
 }
 
@@ -46,11 +53,20 @@ export function itemOf(adapter: number, id: string, rank: number, rate: number, 
  * as many full shares as needed plus the remainder, so that only the remainder competes for space.
  * Shares never share a GPU, so at most `maxShares` are made; what they cannot carry is `rest`.
  */
-export function splitItem(item: PlacementItem, maxRate: number, maxShares = Infinity): { shares: PlacementItem[]; rest: PlacementItem | null } {
+export function splitItem(
+  item: PlacementItem,
+  maxRate: number,
+  maxShares = Infinity,
+): { shares: PlacementItem[]; rest: PlacementItem | null } {
   if (!(maxRate > 0) || item.rate <= maxRate) return { shares: [item], rest: null };
   const full = Math.min(Math.floor(item.rate / maxRate), maxShares);
   const remainder = item.rate - full * maxRate;
-  const share = (rate: number): PlacementItem => ({ ...item, rate, demand: rate * (item.inputMean + item.outputMean), shared: true });
+  const share = (rate: number): PlacementItem => ({
+    ...item,
+    rate,
+    demand: rate * (item.inputMean + item.outputMean),
+    shared: true,
+  });
   const shares: PlacementItem[] = [];
   for (let i = 0; i < full; i++) shares.push(share(maxRate));
   if (remainder <= 0) return { shares, rest: null };

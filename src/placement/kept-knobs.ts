@@ -8,7 +8,12 @@ import { bestKnobs } from './knobs.js';
  * else the best knobs the predictors accept; else (a GPU the Twin accepted beyond the predictors'
  * margins) kept for the Twin to judge. A new GPU (`slots` undefined) gets the best knobs, as in place.
  */
-export function knobsKeepingSlots(ctx: PlacementContext, bin: GpuBin, slots: number | undefined, latencyFirst = false): GpuVerdict {
+export function knobsKeepingSlots(
+  ctx: PlacementContext,
+  bin: GpuBin,
+  slots: number | undefined,
+  latencyFirst = false,
+): GpuVerdict {
   const kept = slots === undefined ? null : ctx.evaluate(bin, Math.max(1, Math.min(slots, bin.count)));
   if (kept?.feasible) return kept;
   const best = bestKnobs(ctx, bin, latencyFirst);

@@ -118,7 +118,10 @@ export function bestKnobs(ctx: PlacementContext, bin: GpuBin, latencyFirst = fal
 export function twinKnobChoices(ctx: PlacementContext, bin: GpuBin, tries: number): GpuVerdict[] {
   const ranked = rankedKnobs(ctx, bin).filter((v) => v.slots >= 1);
   const best = ranked.slice(0, tries);
-  const most = ranked.reduce<GpuVerdict | undefined>((top, v) => (top === undefined || v.slots > top.slots ? v : top), undefined);
+  const most = ranked.reduce<GpuVerdict | undefined>(
+    (top, v) => (top === undefined || v.slots > top.slots ? v : top),
+    undefined,
+  );
   return most !== undefined && !best.includes(most) ? [...best, most] : best;
 }
 
@@ -129,9 +132,12 @@ export function rankedKnobs(ctx: PlacementContext, bin: GpuBin, latencyFirst = f
   const candidates = slotCandidates(bin.count, Math.max(1, limit));
   // the slot count the bin was accepted with stays a candidate (the grid may skip it)
   const current = bin.verdict?.slots;
-  if (current !== undefined && current <= Math.min(bin.count, limit) && !candidates.includes(current)) candidates.push(current);
+  if (current !== undefined && current <= Math.min(bin.count, limit) && !candidates.includes(current))
+    candidates.push(current);
   const verdicts = candidates.map((slots) => ctx.evaluate(bin, slots, maxAdapterRank));
-  return verdicts.sort((a, b) => (better(a, b, latencyFirst) ? -1 : better(b, a, latencyFirst) ? 1 : a.slots - b.slots));
+  return verdicts.sort((a, b) =>
+    better(a, b, latencyFirst) ? -1 : better(b, a, latencyFirst) ? 1 : a.slots - b.slots,
+  );
 }
 
 function better(a: GpuVerdict, b: GpuVerdict, latencyFirst: boolean): boolean {

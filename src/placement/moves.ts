@@ -11,8 +11,13 @@ export interface AdapterSets {
  * a routing change); one gone from a GPU is a removal. An adapter's share that only changes its rate on
  * a GPU that already held it is neither.
  */
-export function movesBetween(current: AdapterSets, next: AdapterSets, previous: readonly (number | null)[]): PlacementMoves {
-  const idsOf = (gpu: { adapters: readonly { id: string }[] } | undefined): Set<string> => new Set(gpu?.adapters.map((a) => a.id) ?? []);
+export function movesBetween(
+  current: AdapterSets,
+  next: AdapterSets,
+  previous: readonly (number | null)[],
+): PlacementMoves {
+  const idsOf = (gpu: { adapters: readonly { id: string }[] } | undefined): Set<string> =>
+    new Set(gpu?.adapters.map((a) => a.id) ?? []);
   const added: PlacementMoves['added'] = [];
   next.gpus.forEach((gpu, index) => {
     const before = idsOf(previous[index] === null ? undefined : current.gpus[previous[index]!]);

@@ -38,7 +38,12 @@ const maxRun = 64;
  * one again. Small items are offered in runs (as many of the following items as fit in a quarter of
  * the GPU's room), accepted or bisected together. A new GPU opens when none accepts (up to `maxGpus`).
  */
-export function firstFit(ctx: PlacementContext, order: readonly number[], bins: GpuBin[], maxGpus = Infinity): Unplaced[] {
+export function firstFit(
+  ctx: PlacementContext,
+  order: readonly number[],
+  bins: GpuBin[],
+  maxGpus = Infinity,
+): Unplaced[] {
   const unplaced: Unplaced[] = [];
   const maxAdapters = ctx.options.maxAdaptersPerGpu;
   for (let p = 0; p < order.length; ) {
@@ -77,7 +82,13 @@ export function firstFit(ctx: PlacementContext, order: readonly number[], bins: 
 }
 
 /** Items from position `p` on (at least one) while their demand fits `budget`, none of them a share. */
-export function runFrom(ctx: PlacementContext, order: readonly number[], p: number, budget: number, maxItems: number): number[] {
+export function runFrom(
+  ctx: PlacementContext,
+  order: readonly number[],
+  p: number,
+  budget: number,
+  maxItems: number,
+): number[] {
   const run = [order[p]!];
   let demand = ctx.items[order[p]!]!.demand;
   if (ctx.items[order[p]!]!.shared) return run;
@@ -101,10 +112,15 @@ export function aloneReason(ctx: PlacementContext, index: number): string {
   probe.add(index, item);
   const v = ctx.evaluate(probe, 1);
   const c = ctx.constraints;
-  if (c.itlMs !== undefined && v.itlMs > c.itlMs) return `predicted ITL ${v.itlMs.toFixed(1)} ms alone on a GPU exceeds slo.itlMs ${c.itlMs}`;
-  if (c.ttftMs !== undefined && v.ttftMs > c.ttftMs) return `predicted TTFT ${v.ttftMs.toFixed(1)} ms alone on a GPU exceeds slo.ttftMs ${c.ttftMs}`;
-  if (c.itlP99Ms !== undefined && v.itlP99Ms > c.itlP99Ms) return `predicted p99 ITL ${v.itlP99Ms.toFixed(1)} ms alone on a GPU exceeds the SLO's ${c.itlP99Ms} ms`;
-  if (c.ttftP99Ms !== undefined && v.ttftP99Ms > c.ttftP99Ms) return `predicted p99 TTFT ${v.ttftP99Ms.toFixed(0)} ms alone on a GPU exceeds the SLO's ${c.ttftP99Ms} ms`;
-  if (c.adapterTtftMs !== undefined && v.worstAdapterTtftMs > c.adapterTtftMs) return `predicted mean TTFT ${v.worstAdapterTtftMs.toFixed(0)} ms alone on a GPU exceeds the SLO's ${c.adapterTtftMs} ms`;
+  if (c.itlMs !== undefined && v.itlMs > c.itlMs)
+    return `predicted ITL ${v.itlMs.toFixed(1)} ms alone on a GPU exceeds slo.itlMs ${c.itlMs}`;
+  if (c.ttftMs !== undefined && v.ttftMs > c.ttftMs)
+    return `predicted TTFT ${v.ttftMs.toFixed(1)} ms alone on a GPU exceeds slo.ttftMs ${c.ttftMs}`;
+  if (c.itlP99Ms !== undefined && v.itlP99Ms > c.itlP99Ms)
+    return `predicted p99 ITL ${v.itlP99Ms.toFixed(1)} ms alone on a GPU exceeds the SLO's ${c.itlP99Ms} ms`;
+  if (c.ttftP99Ms !== undefined && v.ttftP99Ms > c.ttftP99Ms)
+    return `predicted p99 TTFT ${v.ttftP99Ms.toFixed(0)} ms alone on a GPU exceeds the SLO's ${c.ttftP99Ms} ms`;
+  if (c.adapterTtftMs !== undefined && v.worstAdapterTtftMs > c.adapterTtftMs)
+    return `predicted mean TTFT ${v.worstAdapterTtftMs.toFixed(0)} ms alone on a GPU exceeds the SLO's ${c.adapterTtftMs} ms`;
   return `predicted to starve even alone on a GPU (served ${(100 * v.servedFraction).toFixed(1)} % of ${Math.round(v.idealThroughput)} tokens/s at the headroom load)`;
 }

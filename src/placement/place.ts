@@ -39,7 +39,11 @@ export function defaultImproveWork(greedyWork: number): number {
  * Packs a workload with the predictors (no simulation): split hot adapters, first-fit decreasing,
  * improvement, final knobs per GPU. Pure and deterministic (unless options.timeBudgetMs is set).
  */
-export function pack(workload: ParsedWorkload, predictor: Predictor, limits: WorkLimits = defaultWorkLimits): PackedPlacement {
+export function pack(
+  workload: ParsedWorkload,
+  predictor: Predictor,
+  limits: WorkLimits = defaultWorkLimits,
+): PackedPlacement {
   const started = performance.now();
   const ctx = new PlacementContext(predictor, workload, workload.options);
   const maxGpus = workload.maxGpus ?? limits.maxGpus;
@@ -62,10 +66,22 @@ export function pack(workload: ParsedWorkload, predictor: Predictor, limits: Wor
     const workBefore = ctx.work;
     unplaced = firstFit(ctx, order, bins, maxGpus);
     const o = workload.options;
-    const budget = { work: ctx.work + (o.improveWork ?? defaultImproveWork(ctx.work - workBefore)), ...(o.timeBudgetMs ? { deadline: started + o.timeBudgetMs } : {}) };
+    const budget = {
+      work: ctx.work + (o.improveWork ?? defaultImproveWork(ctx.work - workBefore)),
+      ...(o.timeBudgetMs ? { deadline: started + o.timeBudgetMs } : {}),
+    };
     bins = improve(ctx, bins, budget, bound.gpus);
     // GPUs freed by the improvement may take what maxGpus left out
-    if (unplaced.length > 0) unplaced = firstFit(ctx, packingOrder(ctx, unplaced.map((u) => u.item)), bins, maxGpus);
+    if (unplaced.length > 0)
+      unplaced = firstFit(
+        ctx,
+        packingOrder(
+          ctx,
+          unplaced.map((u) => u.item),
+        ),
+        bins,
+        maxGpus,
+      );
   }
   for (const b of bins) b.verdict = bestKnobs(ctx, b, workload.objective === 'min-latency');
   return { ctx, bins, unplaced: [...prepared.unservable, ...unplaced], bound };
@@ -109,9 +125,23 @@ export async function place(workload: ParsedWorkload, predictor: Predictor, deps
     });
     if (workload.options.descend && workload.objective === 'min-gpus' && unplaced.length === 0) {
       // a placement the repairs could not fix gets a re-spread at its own count too
-      const d = await descend(packed.ctx, workload, { bins, results: v.results }, clean ? bins.length - 1 : bins.length, packed.bound.gpus, simulate, deps.parallel ?? 1, budget);
+      const d = await descend(
+        packed.ctx,
+        workload,
+        { bins, results: v.results },
+        clean ? bins.length - 1 : bins.length,
+        packed.bound.gpus,
+        simulate,
+        deps.parallel ?? 1,
+        budget,
+      );
       bins = d.bins;
-      verification = { results: d.results, rounds: v.rounds, simulated: v.simulated + d.simulated, budgetExhausted: false };
+      verification = {
+        results: d.results,
+        rounds: v.rounds,
+        simulated: v.simulated + d.simulated,
+        budgetExhausted: false,
+      };
     }
     verification.budgetExhausted = budget.exhausted;
   }

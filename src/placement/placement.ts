@@ -12,7 +12,9 @@ export const GpuPlan = z.object({
     maxNumSeqs: z.number().int(),
     kvCacheTokens: z.number().int().describe('KV capacity the profile expects at these knobs'),
   }),
-  adapters: z.array(z.object({ id: z.string(), rank: z.number().int(), rate: z.number().describe('req/s routed to this GPU') })),
+  adapters: z.array(
+    z.object({ id: z.string(), rank: z.number().int(), rate: z.number().describe('req/s routed to this GPU') }),
+  ),
   predicted: z.object({
     throughput: z.number().describe('tokens/s completed at the placed load'),
     idealThroughput: z.number().describe('tokens/s demanded by the placed load'),
@@ -28,27 +30,47 @@ export const GpuPlan = z.object({
     .object({
       criterion: z.enum(['slo', 'throughput']),
       met: z.boolean(),
-      basis: z.enum(['twin', 'predictors']).describe('"twin": verified by simulating it; "predictors": predicted, not verified (verify: false)'),
+      basis: z
+        .enum(['twin', 'predictors'])
+        .describe('"twin": verified by simulating it; "predictors": predicted, not verified (verify: false)'),
       failures: z.array(z.string()).describe('what it misses, when it does'),
     })
-    .describe('whether this GPU meets the placement\'s criterion'),
+    .describe("whether this GPU meets the placement's criterion"),
   verified: SimulationResult.optional().describe('Twin simulation of this GPU (verify: true)'),
   vllmArgs: z.array(z.string()).describe('arguments for `vllm serve <model>`'),
 });
 export type GpuPlan = z.infer<typeof GpuPlan>;
 
-export const RouteTarget = z.object({ gpu: z.number().int(), weight: z.number().describe('share of the adapter\'s requests') });
+export const RouteTarget = z.object({
+  gpu: z.number().int(),
+  weight: z.number().describe("share of the adapter's requests"),
+});
 
 const GpuAdapters = z.object({ gpu: z.number().int(), adapters: z.array(z.string()) });
 
 export const PlacementMoves = z
   .object({
-    added: z.array(GpuAdapters).describe('adapters loaded on a GPU that did not hold them (gpu: index in this placement); each is a cold adapter load and a routing change'),
-    removed: z.array(GpuAdapters).describe('adapters taken off a GPU of the current placement, departed ones included (gpu: index in the current placement)'),
+    added: z
+      .array(GpuAdapters)
+      .describe(
+        'adapters loaded on a GPU that did not hold them (gpu: index in this placement); each is a cold adapter load and a routing change',
+      ),
+    removed: z
+      .array(GpuAdapters)
+      .describe(
+        'adapters taken off a GPU of the current placement, departed ones included (gpu: index in the current placement)',
+      ),
     gpuMap: z
       .array(z.object({ gpu: z.number().int(), previous: z.number().int().nullable() }))
-      .describe('each GPU of this placement and the GPU of the current placement it continues (null: a new GPU); current GPUs not listed were retired'),
-    count: z.number().int().describe('adapter-GPU additions in total (a split adapter\'s new share on a GPU that already held it is not one)'),
+      .describe(
+        'each GPU of this placement and the GPU of the current placement it continues (null: a new GPU); current GPUs not listed were retired',
+      ),
+    count: z
+      .number()
+      .int()
+      .describe(
+        "adapter-GPU additions in total (a split adapter's new share on a GPU that already held it is not one)",
+      ),
   })
   .describe('what a re-plan changed relative to the placement it started from');
 export type PlacementMoves = z.infer<typeof PlacementMoves>;
@@ -59,14 +81,23 @@ export const Placement = z.object({
   objective: z.enum(['min-gpus', 'min-latency']),
   criterion: z.enum(['slo', 'throughput']).describe('what every GPU was placed to meet'),
   slo: z
-    .object({ ttftMs: z.number().optional(), itlMs: z.number().optional(), ttftP99Ms: z.number().optional(), itlP99Ms: z.number().optional() })
+    .object({
+      ttftMs: z.number().optional(),
+      itlMs: z.number().optional(),
+      ttftP99Ms: z.number().optional(),
+      itlP99Ms: z.number().optional(),
+    })
     .nullable()
-    .describe('the latency targets applied (the workload\'s, or the default SLO); null under the research rule without targets'),
+    .describe(
+      "the latency targets applied (the workload's, or the default SLO); null under the research rule without targets",
+    ),
   gpuCount: z.number().int(),
   lowerBound: z.number().int().describe('no placement serves the workload sustainably on fewer GPUs (see bounds)'),
   bounds: z.object({ throughput: z.number().int(), adapters: z.number().int() }),
   gpus: z.array(GpuPlan),
-  routing: z.array(z.object({ adapter: z.string(), targets: z.array(RouteTarget) })).describe('adapter -> GPUs with request weights, for a gateway'),
+  routing: z
+    .array(z.object({ adapter: z.string(), targets: z.array(RouteTarget) }))
+    .describe('adapter -> GPUs with request weights, for a gateway'),
   unplaced: z.array(z.object({ id: z.string(), rate: z.number().describe('req/s left unserved'), reason: z.string() })),
   verification: z
     .object({
@@ -75,13 +106,20 @@ export const Placement = z.object({
       starvedGpus: z.number().int(),
       memoryErrorGpus: z.number().int(),
       starvedAdapters: z.number().int().describe('adapters below 90 % of their own demand on some GPU'),
-      gpusMissingCriterion: z.number().int().describe('GPUs whose Twin run misses the criterion (SLO or research rule)'),
-      budgetExhausted: z.boolean().describe('the simulation budget (MAX_VERIFIED_REQUESTS) ran out, so repairs or the descent stopped early'),
+      gpusMissingCriterion: z
+        .number()
+        .int()
+        .describe('GPUs whose Twin run misses the criterion (SLO or research rule)'),
+      budgetExhausted: z
+        .boolean()
+        .describe('the simulation budget (MAX_VERIFIED_REQUESTS) ran out, so repairs or the descent stopped early'),
     })
     .optional(),
   predictorEvaluations: z.number().int(),
   modelVersion: z.string(),
   elapsedMs: z.number(),
-  moves: PlacementMoves.optional().describe('re-plans only: adapters added to and removed from each GPU relative to the current placement'),
+  moves: PlacementMoves.optional().describe(
+    're-plans only: adapters added to and removed from each GPU relative to the current placement',
+  ),
 });
 export type Placement = z.infer<typeof Placement>;

@@ -28,7 +28,9 @@ export function renderPlacement(
   elapsedMs: number,
 ): Placement {
   const gpus = bins.map((bin, index) => gpuPlan(workload, ctx, bin, index, verification?.results.get(bin)));
-  const results = verification ? bins.map((b) => verification.results.get(b)).filter((r): r is SimulationResult => r !== undefined) : [];
+  const results = verification
+    ? bins.map((b) => verification.results.get(b)).filter((r): r is SimulationResult => r !== undefined)
+    : [];
   return {
     model: workload.model,
     gpu: workload.gpu,
@@ -60,7 +62,13 @@ export function renderPlacement(
   };
 }
 
-function gpuPlan(workload: ParsedWorkload, ctx: PlacementContext, bin: GpuBin, index: number, verified: SimulationResult | undefined): GpuPlan {
+function gpuPlan(
+  workload: ParsedWorkload,
+  ctx: PlacementContext,
+  bin: GpuBin,
+  index: number,
+  verified: SimulationResult | undefined,
+): GpuPlan {
   const v = bin.verdict!;
   const headroom = bin.headroom;
   // the answer reports the placed load itself; the knobs were chosen at (1 + headroom) x that load
@@ -85,30 +93,45 @@ function gpuPlan(workload: ParsedWorkload, ctx: PlacementContext, bin: GpuBin, i
       worstAdapterTtftMs: nominal.worstAdapterTtftMs,
       headroom,
     },
-    meets: verified ? { criterion: ctx.criterion.kind, basis: 'twin' as const, ...twinVerdict(verified, ctx.criterion) } : { criterion: ctx.criterion.kind, basis: 'predictors' as const, ...predictedVerdict(v) },
+    meets: verified
+      ? { criterion: ctx.criterion.kind, basis: 'twin' as const, ...twinVerdict(verified, ctx.criterion) }
+      : { criterion: ctx.criterion.kind, basis: 'predictors' as const, ...predictedVerdict(v) },
     ...(verified ? { verified } : {}),
     vllmArgs: vllmArgs({
       ...engine,
-      modules: adapters.map((a) => ({ name: a.id, path: workload.adapters[a.adapter]!.path ?? defaultAdapterPath(workload.options.loraModulesRoot, a.id) })),
+      modules: adapters.map((a) => ({
+        name: a.id,
+        path: workload.adapters[a.adapter]!.path ?? defaultAdapterPath(workload.options.loraModulesRoot, a.id),
+      })),
     }),
   };
 }
 
 /** The predictors' verdict at the knobs chosen (at (1 + headroom) x the traffic, as the packing judged it). */
 function predictedVerdict(v: GpuBin['verdict'] & object): { met: boolean; failures: string[] } {
-  return { met: v.feasible, failures: v.feasible ? [] : ['the predictors found no knobs that meet the criterion at (1 + headroom) x the traffic'] };
+  return {
+    met: v.feasible,
+    failures: v.feasible
+      ? []
+      : ['the predictors found no knobs that meet the criterion at (1 + headroom) x the traffic'],
+  };
 }
 
 /** adapter -> GPUs with the share of its requests each should get (a gateway's weighted routing). */
 function routingTable(workload: ParsedWorkload, gpus: GpuPlan[]): Placement['routing'] {
   const byAdapter = new Map<string, { gpu: number; rate: number }[]>();
-  for (const g of gpus) for (const a of g.adapters) (byAdapter.get(a.id) ?? byAdapter.set(a.id, []).get(a.id)!).push({ gpu: g.index, rate: a.rate });
+  for (const g of gpus)
+    for (const a of g.adapters)
+      (byAdapter.get(a.id) ?? byAdapter.set(a.id, []).get(a.id)!).push({ gpu: g.index, rate: a.rate });
   return workload.adapters
     .filter((a) => byAdapter.has(a.id))
     .map((a) => {
       const shares = byAdapter.get(a.id)!;
       const total = shares.reduce((s, t) => s + t.rate, 0);
-      return { adapter: a.id, targets: shares.map((t) => ({ gpu: t.gpu, weight: total > 0 ? t.rate / total : 1 / shares.length })) };
+      return {
+        adapter: a.id,
+        targets: shares.map((t) => ({ gpu: t.gpu, weight: total > 0 ? t.rate / total : 1 / shares.length })),
+      };
     });
 }
 
@@ -121,5 +144,7 @@ function mergeUnplaced(ctx: PlacementContext, unplaced: Unplaced[]): Placement['
     if (prev) prev.rate += item.rate;
     else byAdapter.set(item.adapter, { rate: item.rate, reason: u.reason });
   }
-  return [...byAdapter.entries()].sort((a, b) => a[0] - b[0]).map(([adapter, u]) => ({ id: ctx.items.find((i) => i.adapter === adapter)!.id, rate: u.rate, reason: u.reason }));
+  return [...byAdapter.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([adapter, u]) => ({ id: ctx.items.find((i) => i.adapter === adapter)!.id, rate: u.rate, reason: u.reason }));
 }

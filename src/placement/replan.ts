@@ -33,7 +33,9 @@ export const ReplanSettings = z
       .min(0)
       .max(1)
       .default(0)
-      .describe('answer the current placement unchanged while every adapter\'s rate is within ± this fraction of its rate at the last plan (same adapters, every GPU meeting the criterion); 0: always re-plan'),
+      .describe(
+        "answer the current placement unchanged while every adapter's rate is within ± this fraction of its rate at the last plan (same adapters, every GPU meeting the criterion); 0: always re-plan",
+      ),
   })
   .strict();
 
@@ -52,14 +54,31 @@ export interface ReplanOptions extends PlaceDeps {
  * `descend`) retires GPUs the Twin finds the others can absorb (retireInTwin). The answer is a
  * Placement with `moves` relative to `current`. Refuses (413) work beyond the limits, as place does.
  */
-export async function replan(workload: ParsedWorkload, predictor: Predictor, current: Placement, options: ReplanOptions = {}): Promise<Placement> {
+export async function replan(
+  workload: ParsedWorkload,
+  predictor: Predictor,
+  current: Placement,
+  options: ReplanOptions = {},
+): Promise<Placement> {
   const started = performance.now();
-  const { hysteresis } = parseOrThrow(ReplanSettings, options.hysteresis === undefined ? {} : { hysteresis: options.hysteresis }, 'replan options');
+  const { hysteresis } = parseOrThrow(
+    ReplanSettings,
+    options.hysteresis === undefined ? {} : { hysteresis: options.hysteresis },
+    'replan options',
+  );
   const limits = options.limits ?? defaultWorkLimits;
   checkPlacementWork(workload, limits);
   checkCurrent(workload, current, limits);
   if (withinHysteresis(workload, current, hysteresis)) {
-    return { ...current, elapsedMs: performance.now() - started, moves: movesBetween(current, current, current.gpus.map((_, i) => i)) };
+    return {
+      ...current,
+      elapsedMs: performance.now() - started,
+      moves: movesBetween(
+        current,
+        current,
+        current.gpus.map((_, i) => i),
+      ),
+    };
   }
   const ctx = new PlacementContext(predictor, workload, workload.options);
   const maxGpus = workload.maxGpus ?? limits.maxGpus;
@@ -70,16 +89,34 @@ export async function replan(workload: ParsedWorkload, predictor: Predictor, cur
   if (workload.verify) {
     const budget = new SimulationBudget(limits.maxVerifiedRequests);
     const simulate = options.simulate ?? inProcessSimulator(predictor.profile);
-    const acceptedDemand = new Map([...carried.previous].filter(([, p]) => p.twinAccepted).map(([bin, p]) => [bin, p.demand]));
+    const acceptedDemand = new Map(
+      [...carried.previous].filter(([, p]) => p.twinAccepted).map(([bin, p]) => [bin, p.demand]),
+    );
     let v = await repairInTwin(ctx, workload, bins, simulate, maxGpus, budget, acceptedDemand);
     // the Twin may accept fewer GPUs than the predictors' margins (as the descent does for place)
-    if (workload.options.descend && workload.objective === 'min-gpus') v = await retireInTwin(ctx, workload, v, packed.bound.gpus, simulate, budget);
+    if (workload.options.descend && workload.objective === 'min-gpus')
+      v = await retireInTwin(ctx, workload, v, packed.bound.gpus, simulate, budget);
     bins = v.bins;
     unplaced = [...unplaced, ...v.unplaced];
     verification = { results: v.results, rounds: v.rounds, simulated: v.simulated, budgetExhausted: budget.exhausted };
   }
-  const placement = renderPlacement(workload, ctx, bins, unplaced, packed.bound, verification, performance.now() - started);
-  return { ...placement, moves: movesBetween(current, placement, bins.map((b) => carried.previous.get(b)?.index ?? null)) };
+  const placement = renderPlacement(
+    workload,
+    ctx,
+    bins,
+    unplaced,
+    packed.bound,
+    verification,
+    performance.now() - started,
+  );
+  return {
+    ...placement,
+    moves: movesBetween(
+      current,
+      placement,
+      bins.map((b) => carried.previous.get(b)?.index ?? null),
+    ),
+  };
 }
 
 /**
@@ -88,18 +125,37 @@ export async function replan(workload: ParsedWorkload, predictor: Predictor, cur
  * spread to or shrink to), and no more current GPUs than the workload allows (a lowered maxGpus would
  * keep GPUs it no longer allows). Otherwise the workload is placed from scratch.
  */
-export function replanApplies(workload: ParsedWorkload, current: Placement, limits: WorkLimits = defaultWorkLimits): boolean {
+export function replanApplies(
+  workload: ParsedWorkload,
+  current: Placement,
+  limits: WorkLimits = defaultWorkLimits,
+): boolean {
   const maxGpus = workload.maxGpus ?? limits.maxGpus;
   const sameTarget = current.model === workload.model && current.gpu === workload.gpu;
-  return sameTarget && workload.objective === 'min-gpus' && current.objective === 'min-gpus' && current.gpus.length <= maxGpus;
+  return (
+    sameTarget &&
+    workload.objective === 'min-gpus' &&
+    current.objective === 'min-gpus' &&
+    current.gpus.length <= maxGpus
+  );
 }
 
 function checkCurrent(workload: ParsedWorkload, current: Placement, limits: WorkLimits): void {
   if (current.model !== workload.model || current.gpu !== workload.gpu) {
-    throw new AppError('invalidInput', `current placement: it places ${current.model}@${current.gpu}, the workload is for ${workload.model}@${workload.gpu}`);
+    throw new AppError(
+      'invalidInput',
+      `current placement: it places ${current.model}@${current.gpu}, the workload is for ${workload.model}@${workload.gpu}`,
+    );
   }
   const gpus = current.gpus.length;
-  if (gpus > limits.maxGpus) throw tooMuchWork('current.gpus', `${gpus} GPUs is more than the ${limits.maxGpus} allowed`, 'maxGpus', limits, gpus);
+  if (gpus > limits.maxGpus)
+    throw tooMuchWork(
+      'current.gpus',
+      `${gpus} GPUs is more than the ${limits.maxGpus} allowed`,
+      'maxGpus',
+      limits,
+      gpus,
+    );
 }
 
 /**
@@ -108,19 +164,34 @@ function checkCurrent(workload: ParsedWorkload, current: Placement, limits: Work
  * over the GPUs (new ones last), GPUs that can be emptied into the others are (min-gpus, fewest
  * adapters first), and each GPU keeps its --max-loras where the predictors allow.
  */
-function repack(ctx: PlacementContext, workload: ParsedWorkload, carried: CarriedOver, maxGpus: number, started: number): { bins: GpuBin[]; unplaced: Unplaced[]; bound: LowerBound } {
+function repack(
+  ctx: PlacementContext,
+  workload: ParsedWorkload,
+  carried: CarriedOver,
+  maxGpus: number,
+  started: number,
+): { bins: GpuBin[]; unplaced: Unplaced[]; bound: LowerBound } {
   const workBefore = ctx.work;
-  const shed = carried.bins.flatMap((bin) => keepWithinCriterion(ctx, bin, carried.previous.get(bin)!, workload.verify));
+  const shed = carried.bins.flatMap((bin) =>
+    keepWithinCriterion(ctx, bin, carried.previous.get(bin)!, workload.verify),
+  );
   const waiting = foldIntoSiblingShares(ctx, carried.bins, [...shed, ...carried.pending]);
   let bins = carried.bins.filter((b) => b.count > 0);
   for (const bin of bins) bin.room = roomOf(bin, bin.verdict!);
   const left = firstFit(ctx, packingOrder(ctx, waiting), bins, maxGpus);
   const placed = [...bins.flatMap((b) => b.items), ...left.map((u) => u.item)];
-  const bound = lowerBound(ctx, placed.map((i) => ctx.items[i]!), workload.adapters.length);
+  const bound = lowerBound(
+    ctx,
+    placed.map((i) => ctx.items[i]!),
+    workload.adapters.length,
+  );
   const latencyFirst = workload.objective === 'min-latency';
   if (!latencyFirst) {
     const o = workload.options;
-    const budget = { work: ctx.work + (o.improveWork ?? defaultImproveWork(ctx.work - workBefore)), ...(o.timeBudgetMs ? { deadline: started + o.timeBudgetMs } : {}) };
+    const budget = {
+      work: ctx.work + (o.improveWork ?? defaultImproveWork(ctx.work - workBefore)),
+      ...(o.timeBudgetMs ? { deadline: started + o.timeBudgetMs } : {}),
+    };
     bins = retireByPredictors(ctx, bins, budget, bound.gpus);
   }
   for (const bin of bins) bin.verdict = knobsKeepingSlots(ctx, bin, carried.previous.get(bin)?.slots, latencyFirst);

@@ -42,7 +42,9 @@ export function shedLargest(ctx: PlacementContext, bin: GpuBin): number[] {
  */
 function smallestSufficient(ctx: PlacementContext, bin: GpuBin, removed: number, accepts: GpuCheck): number {
   const items = ctx.items;
-  const smaller = bin.items.filter((i) => items[i]!.demand < items[removed]!.demand).sort((a, b) => items[a]!.demand - items[b]!.demand || a - b);
+  const smaller = bin.items
+    .filter((i) => items[i]!.demand < items[removed]!.demand)
+    .sort((a, b) => items[a]!.demand - items[b]!.demand || a - b);
   bin.add(removed, items[removed]!);
   let lo = 0;
   let hi = smaller.length - 1;
@@ -63,7 +65,8 @@ function smallestSufficient(ctx: PlacementContext, bin: GpuBin, removed: number,
 /** Position in the bin of its item with the largest demand. */
 function largestPosition(ctx: PlacementContext, bin: GpuBin): number {
   let pos = 0;
-  for (let p = 1; p < bin.count; p++) if (ctx.items[bin.items[p]!]!.demand > ctx.items[bin.items[pos]!]!.demand) pos = p;
+  for (let p = 1; p < bin.count; p++)
+    if (ctx.items[bin.items[p]!]!.demand > ctx.items[bin.items[pos]!]!.demand) pos = p;
   return pos;
 }
 
@@ -73,7 +76,10 @@ function halveLoneItem(ctx: PlacementContext, bin: GpuBin): number | null {
   const item = ctx.items[only]!;
   if (item.rate < 1e-9) return null;
   bin.removeAt(0, item);
-  const half = { ...itemOf(item.adapter, item.id, item.rank, item.rate / 2, item.inputMean, item.outputMean), shared: true };
+  const half = {
+    ...itemOf(item.adapter, item.id, item.rank, item.rate / 2, item.inputMean, item.outputMean),
+    shared: true,
+  };
   ctx.items[only] = half;
   bin.add(only, half);
   ctx.items.push({ ...half });

@@ -7,7 +7,11 @@ import { roomOf } from './pack.js';
  * Folds shares that need a GPU into another share of the same adapter where that GPU still accepts
  * the sum: a routing weight changes and no adapter moves. Returns the items still needing a GPU.
  */
-export function foldIntoSiblingShares(ctx: PlacementContext, bins: readonly GpuBin[], pending: readonly number[]): number[] {
+export function foldIntoSiblingShares(
+  ctx: PlacementContext,
+  bins: readonly GpuBin[],
+  pending: readonly number[],
+): number[] {
   return pending.filter((index) => !(ctx.items[index]!.shared && bins.some((bin) => foldInto(ctx, bin, index))));
 }
 

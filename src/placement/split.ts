@@ -9,8 +9,10 @@ import type { Unplaced } from './pack.js';
  */
 export function maxSoloRate(ctx: PlacementContext, item: PlacementItem): number {
   // far below what one GPU completes and no latency SLO: no need to ask the predictors
-  const noSlo = ctx.criterion.kind === 'throughput' && ctx.constraints.itlMs === undefined && ctx.constraints.ttftMs === undefined;
-  if (item.rate === 0 || (noSlo && item.demand * (1 + ctx.options.headroom) <= 0.5 * ctx.soloCapacity(item))) return item.rate;
+  const noSlo =
+    ctx.criterion.kind === 'throughput' && ctx.constraints.itlMs === undefined && ctx.constraints.ttftMs === undefined;
+  if (item.rate === 0 || (noSlo && item.demand * (1 + ctx.options.headroom) <= 0.5 * ctx.soloCapacity(item)))
+    return item.rate;
   const probe = new GpuBin(-1, ctx.options.headroom);
   const fits = (rate: number): boolean => {
     probe.reset([], ctx.items);
@@ -45,7 +47,10 @@ export function splitHotItems(ctx: PlacementContext, items: readonly PlacementIt
   for (const item of items) {
     if (tokensBeyondModel(item, maxModelLen) > 0) {
       const tokens = Math.round(item.inputMean + item.outputMean);
-      unservable.push({ item: out.length, reason: `its requests average ${tokens} tokens (prompt + output), more than max_model_len ${maxModelLen} of ${ctx.profile.model}: vLLM refuses them` });
+      unservable.push({
+        item: out.length,
+        reason: `its requests average ${tokens} tokens (prompt + output), more than max_model_len ${maxModelLen} of ${ctx.profile.model}: vLLM refuses them`,
+      });
       out.push(item);
       continue;
     }
@@ -57,7 +62,10 @@ export function splitHotItems(ctx: PlacementContext, items: readonly PlacementIt
     const { shares, rest } = splitItem(item, max, maxGpus);
     for (const share of shares) out.push(share);
     if (rest) {
-      unservable.push({ item: out.length, reason: `needs more than the ${maxGpus} GPUs allowed by maxGpus (one GPU carries at most ${max.toPrecision(3)} req/s of it)` });
+      unservable.push({
+        item: out.length,
+        reason: `needs more than the ${maxGpus} GPUs allowed by maxGpus (one GPU carries at most ${max.toPrecision(3)} req/s of it)`,
+      });
       out.push(rest);
     }
   }

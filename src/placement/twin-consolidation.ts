@@ -22,9 +22,18 @@ const knobTries = 3;
  * meets it at its own traffic on the verification seed and, under an SLO, on the confirmation seeds.
  * Each retirement saves a whole GPU; a refused one is undone, and the pass ends when both are refused.
  */
-export async function retireInTwin(ctx: PlacementContext, workload: ParsedWorkload, outcome: VerifyOutcome, floor: number, simulate: GpuSimulator, budget: SimulationBudget): Promise<VerifyOutcome> {
+export async function retireInTwin(
+  ctx: PlacementContext,
+  workload: ParsedWorkload,
+  outcome: VerifyOutcome,
+  floor: number,
+  simulate: GpuSimulator,
+  budget: SimulationBudget,
+): Promise<VerifyOutcome> {
   while (outcome.bins.length > Math.max(1, floor)) {
-    const fewest = outcome.bins.reduce((a, b) => (b.count < a.count || (b.count === a.count && b.demand < a.demand) ? b : a));
+    const fewest = outcome.bins.reduce((a, b) =>
+      b.count < a.count || (b.count === a.count && b.demand < a.demand) ? b : a,
+    );
     const lightest = outcome.bins.reduce((a, b) => (b.demand < a.demand ? b : a));
     let retired = false;
     for (const candidate of new Set([fewest, lightest])) {
@@ -36,11 +45,25 @@ export async function retireInTwin(ctx: PlacementContext, workload: ParsedWorklo
 }
 
 /** Retires `candidate` if the Twin accepts the GPUs that receive its items; else changes nothing. */
-async function retire(ctx: PlacementContext, workload: ParsedWorkload, outcome: VerifyOutcome, candidate: GpuBin, simulate: GpuSimulator, budget: SimulationBudget): Promise<boolean> {
+async function retire(
+  ctx: PlacementContext,
+  workload: ParsedWorkload,
+  outcome: VerifyOutcome,
+  candidate: GpuBin,
+  simulate: GpuSimulator,
+  budget: SimulationBudget,
+): Promise<boolean> {
   const others = outcome.bins.filter((b) => b !== candidate);
-  const saved = others.map((b) => ({ bin: b, items: b.items.slice(), verdict: b.verdict, verified: b.verified, room: b.room }));
+  const saved = others.map((b) => ({
+    bin: b,
+    items: b.items.slice(),
+    verdict: b.verdict,
+    verified: b.verified,
+    room: b.room,
+  }));
   const receivers = spreadOver(ctx, candidate, others);
-  const accepted = receivers === null ? null : await acceptReceivers(ctx, workload, receivers, simulate, budget, outcome);
+  const accepted =
+    receivers === null ? null : await acceptReceivers(ctx, workload, receivers, simulate, budget, outcome);
   if (accepted === null) {
     for (const s of saved) {
       s.bin.reset(s.items, ctx.items);
@@ -65,7 +88,9 @@ function spreadOver(ctx: PlacementContext, from: GpuBin, others: GpuBin[]): GpuB
   const receivers = new Set<GpuBin>();
   for (const index of [...from.items].sort((a, b) => ctx.items[b]!.demand - ctx.items[a]!.demand || a - b)) {
     const item = ctx.items[index]!;
-    const target = others.filter((b) => ctx.mayTake(b, item)).reduce<GpuBin | null>((best, b) => (best === null || b.demand < best.demand ? b : best), null);
+    const target = others
+      .filter((b) => ctx.mayTake(b, item))
+      .reduce<GpuBin | null>((best, b) => (best === null || b.demand < best.demand ? b : best), null);
     if (target === null) return null;
     target.add(index, item);
     receivers.add(target);
@@ -80,7 +105,14 @@ function spreadOver(ctx: PlacementContext, from: GpuBin, others: GpuBin[]): GpuB
  * or the budget is spent. On success each GPU keeps the knobs that passed and its run at its own
  * traffic on the verification seed.
  */
-async function acceptReceivers(ctx: PlacementContext, workload: ParsedWorkload, receivers: GpuBin[], simulate: GpuSimulator, budget: SimulationBudget, outcome: VerifyOutcome): Promise<Map<GpuBin, SimulationResult> | null> {
+async function acceptReceivers(
+  ctx: PlacementContext,
+  workload: ParsedWorkload,
+  receivers: GpuBin[],
+  simulate: GpuSimulator,
+  budget: SimulationBudget,
+  outcome: VerifyOutcome,
+): Promise<Map<GpuBin, SimulationResult> | null> {
   const seeds = ctx.criterion.kind === 'slo' ? [0, ...confirmationSeedOffsets] : [0];
   const accepted = new Map<GpuBin, SimulationResult>();
   const run = async (scenarios: ParsedScenario[]): Promise<SimulationResult[] | null> => {

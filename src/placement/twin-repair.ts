@@ -46,12 +46,16 @@ export async function repairInTwin(
     const stillFailing = await tryOtherKnobs(ctx, workload, failing, simulate, budget, outcome);
     if (stillFailing === null) break;
     for (const bin of stillFailing) faults.set(bin, (faults.get(bin) ?? 0) + 1);
-    const shed = stillFailing.flatMap((bin) => shedWhatTheTwinFaults(ctx, bin, outcome.results.get(bin)!, acceptedDemand.get(bin), faults.get(bin)!));
+    const shed = stillFailing.flatMap((bin) =>
+      shedWhatTheTwinFaults(ctx, bin, outcome.results.get(bin)!, acceptedDemand.get(bin), faults.get(bin)!),
+    );
     // a GPU the Twin faulted takes nothing more: the predictors, which accepted it, would hand items back
     const open = outcome.bins.filter((b) => !faults.has(b));
     const waiting = foldIntoSiblingShares(ctx, open, shed);
     const opened = open.length;
-    outcome.unplaced.push(...firstFit(ctx, packingOrder(ctx, waiting), open, maxGpus - (outcome.bins.length - open.length)));
+    outcome.unplaced.push(
+      ...firstFit(ctx, packingOrder(ctx, waiting), open, maxGpus - (outcome.bins.length - open.length)),
+    );
     outcome.bins = [...outcome.bins, ...open.slice(opened)].filter((b) => b.count > 0);
   }
   // a GPU changed after its last run (the budget ran out) reports the predictors' verdict, not a stale run
@@ -60,7 +64,14 @@ export async function repairInTwin(
 }
 
 /** Simulates `bins` at their current knobs and records the results; false when the budget is spent. */
-async function judge(ctx: PlacementContext, workload: ParsedWorkload, bins: GpuBin[], simulate: GpuSimulator, budget: SimulationBudget, outcome: VerifyOutcome): Promise<boolean> {
+async function judge(
+  ctx: PlacementContext,
+  workload: ParsedWorkload,
+  bins: GpuBin[],
+  simulate: GpuSimulator,
+  budget: SimulationBudget,
+  outcome: VerifyOutcome,
+): Promise<boolean> {
   const scenarios = bins.map((b) => gpuScenario(ctx, workload, b));
   if (!budget.spend(scenarios)) return false;
   const results = await simulate(scenarios);
@@ -76,8 +87,19 @@ async function judge(ctx: PlacementContext, workload: ParsedWorkload, bins: GpuB
  * Every other knob choice of each failing GPU in one batch; a GPU takes the first that meets the
  * criterion. Returns the GPUs none fixed (null when the budget is spent).
  */
-async function tryOtherKnobs(ctx: PlacementContext, workload: ParsedWorkload, failing: GpuBin[], simulate: GpuSimulator, budget: SimulationBudget, outcome: VerifyOutcome): Promise<GpuBin[] | null> {
-  const trials = failing.flatMap((bin) => twinKnobChoices(ctx, bin, knobTries).filter((v) => v.slots !== bin.verdict!.slots).map((verdict) => ({ bin, verdict })));
+async function tryOtherKnobs(
+  ctx: PlacementContext,
+  workload: ParsedWorkload,
+  failing: GpuBin[],
+  simulate: GpuSimulator,
+  budget: SimulationBudget,
+  outcome: VerifyOutcome,
+): Promise<GpuBin[] | null> {
+  const trials = failing.flatMap((bin) =>
+    twinKnobChoices(ctx, bin, knobTries)
+      .filter((v) => v.slots !== bin.verdict!.slots)
+      .map((verdict) => ({ bin, verdict })),
+  );
   const scenarios = trials.map(({ bin, verdict }) => scenarioWithKnobs(ctx, workload, bin, verdict));
   if (!budget.spend(scenarios)) return null;
   const results = scenarios.length > 0 ? await simulate(scenarios) : [];
@@ -92,7 +114,6 @@ async function tryOtherKnobs(ctx: PlacementContext, workload: ParsedWorkload, fa
   });
   return failing.filter((b) => !fixed.has(b));
 }
-
 
 /**
  * Share of a faulted GPU's load that comes off, per time the Twin has faulted it in this re-plan, when
@@ -110,7 +131,13 @@ const loadCut = 0.1;
  * (a quiet window's load may be far below what it serves). A lone item is halved. Its knobs are then
  * re-chosen keeping its slots where possible.
  */
-function shedWhatTheTwinFaults(ctx: PlacementContext, bin: GpuBin, run: SimulationResult, acceptedDemand: number | undefined, faults: number): number[] {
+function shedWhatTheTwinFaults(
+  ctx: PlacementContext,
+  bin: GpuBin,
+  run: SimulationResult,
+  acceptedDemand: number | undefined,
+  faults: number,
+): number[] {
   const slots = bin.verdict!.slots;
   const before = bin.demand;
   const lighter = (b: GpuBin): boolean => b.demand <= (1 - Math.min(0.5, loadCut * faults)) * before;
@@ -125,7 +152,8 @@ function shedWhatTheTwinFaults(ctx: PlacementContext, bin: GpuBin, run: Simulati
       shed = shedFewest(ctx, bin, lighter);
     }
   } else {
-    const target = acceptedDemand !== undefined && before > acceptedDemand ? (b: GpuBin) => b.demand <= acceptedDemand : lighter;
+    const target =
+      acceptedDemand !== undefined && before > acceptedDemand ? (b: GpuBin) => b.demand <= acceptedDemand : lighter;
     shed = shedFewest(ctx, bin, (b) => target(b) || predictorsAccept(ctx, b, slots));
   }
   bin.verdict = knobsKeepingSlots(ctx, bin, slots);

@@ -32,7 +32,11 @@ const repairHeadroomStep = 0.1;
 
 /** The Twin scenario of one GPU: its adapters with their routed rates, their lengths, its knobs. */
 export function gpuScenario(ctx: PlacementContext, workload: ParsedWorkload, bin: GpuBin): ParsedScenario {
-  const scenario = gpuScenarioOf(workload, binEngine(ctx, bin), bin.items.map((i) => ctx.items[i]!));
+  const scenario = gpuScenarioOf(
+    workload,
+    binEngine(ctx, bin),
+    bin.items.map((i) => ctx.items[i]!),
+  );
   // an SLO judges every adapter's TTFT: the Twin reports them
   return ctx.criterion.kind === 'slo' ? { ...scenario, report: { perAdapter: true } } : scenario;
 }
@@ -135,6 +139,7 @@ function shrink(ctx: PlacementContext, bin: GpuBin, run: SimulationResult): numb
 /** Position in the bin of its item with the largest demand. */
 function largestPosition(ctx: PlacementContext, bin: GpuBin): number {
   let pos = 0;
-  for (let p = 1; p < bin.count; p++) if (ctx.items[bin.items[p]!]!.demand > ctx.items[bin.items[pos]!]!.demand) pos = p;
+  for (let p = 1; p < bin.count; p++)
+    if (ctx.items[bin.items[p]!]!.demand > ctx.items[bin.items[pos]!]!.demand) pos = p;
   return pos;
 }

@@ -10,12 +10,19 @@ import type { ParsedWorkload } from './workload.js';
 export function checkPlacementWork(workload: ParsedWorkload, limits: WorkLimits): void {
   for (const field of ['maxGpus', 'gpuCount'] as const) {
     const gpus = workload[field];
-    if (gpus !== undefined && gpus > limits.maxGpus) throw tooMuchWork(field, `${gpus} GPUs is more than the ${limits.maxGpus} allowed`, 'maxGpus', limits, gpus);
+    if (gpus !== undefined && gpus > limits.maxGpus)
+      throw tooMuchWork(field, `${gpus} GPUs is more than the ${limits.maxGpus} allowed`, 'maxGpus', limits, gpus);
   }
   if (!workload.verify) return;
   const seconds = workload.options.verifyDurationS;
   if (seconds > limits.maxSimulatedSeconds) {
-    throw tooMuchWork('options.verifyDurationS', `${seconds} s is more than the ${limits.maxSimulatedSeconds} s allowed`, 'maxSimulatedSeconds', limits, seconds);
+    throw tooMuchWork(
+      'options.verifyDurationS',
+      `${seconds} s is more than the ${limits.maxSimulatedSeconds} s allowed`,
+      'maxSimulatedSeconds',
+      limits,
+      seconds,
+    );
   }
   const requests = workload.adapters.reduce((sum, a) => sum + a.rate, 0) * seconds;
   if (requests > limits.maxVerifiedRequests) {

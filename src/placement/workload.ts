@@ -8,38 +8,84 @@ import { AdapterSpec, LengthSpec, ProfileName, checkUniqueAdapterIds } from '../
  */
 export const AdapterPath = z
   .string()
-  .regex(/^[A-Za-z0-9._/~:@+%=][A-Za-z0-9._/~:@+%=-]{0,1023}$/, 'letters, digits and . _ / ~ : @ + % = -, not starting with "-", at most 1,024 characters');
+  .regex(
+    /^[A-Za-z0-9._/~:@+%=][A-Za-z0-9._/~:@+%=-]{0,1023}$/,
+    'letters, digits and . _ / ~ : @ + % = -, not starting with "-", at most 1,024 characters',
+  );
 
 export const PlacementObjective = z.enum(['min-gpus', 'min-latency']);
 
 export const PlacementOptions = z
   .object({
-    headroom: z.number().finite().min(0).max(2).default(0.1).describe('each GPU must keep up with (1 + headroom) x the traffic placed on it'),
-    minServedFraction: z.number().finite().min(0.5).max(1).default(0.95).describe('predicted completed / demanded tokens required at the headroom load'),
-    maxStarvationProbability: z.number().finite().min(0).max(1).default(0.2).describe('predicted starvation probability allowed at the headroom load'),
-    maxAdaptersPerGpu: z.number().int().min(1).max(100_000).default(1024).describe('--max-cpu-loras cap (the predictors were trained up to 1,024 served adapters)'),
+    headroom: z
+      .number()
+      .finite()
+      .min(0)
+      .max(2)
+      .default(0.1)
+      .describe('each GPU must keep up with (1 + headroom) x the traffic placed on it'),
+    minServedFraction: z
+      .number()
+      .finite()
+      .min(0.5)
+      .max(1)
+      .default(0.95)
+      .describe('predicted completed / demanded tokens required at the headroom load'),
+    maxStarvationProbability: z
+      .number()
+      .finite()
+      .min(0)
+      .max(1)
+      .default(0.2)
+      .describe('predicted starvation probability allowed at the headroom load'),
+    maxAdaptersPerGpu: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(1024)
+      .describe('--max-cpu-loras cap (the predictors were trained up to 1,024 served adapters)'),
     improveWork: z
       .number()
       .int()
       .min(0)
       .max(1e9)
       .optional()
-      .describe('work the improvement phase may spend, in adapters summed over predictor evaluations (a deterministic budget; default: half of what the greedy spent, at least 20,000)'),
-    timeBudgetMs: z.number().finite().positive().max(60_000).optional().describe('wall-clock cap on the improvement phase (answers then depend on machine speed)'),
+      .describe(
+        'work the improvement phase may spend, in adapters summed over predictor evaluations (a deterministic budget; default: half of what the greedy spent, at least 20,000)',
+      ),
+    timeBudgetMs: z
+      .number()
+      .finite()
+      .positive()
+      .max(60_000)
+      .optional()
+      .describe('wall-clock cap on the improvement phase (answers then depend on machine speed)'),
     verifyDurationS: z
       .number()
       .finite()
       .positive()
       .max(86_400)
       .default(3600)
-      .describe('simulated seconds per GPU when verifying; the service accepts at most MAX_SIMULATED_SECONDS, and rates x verifyDurationS at most MAX_VERIFIED_REQUESTS (default 20,000,000)'),
-    verifySeed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+      .describe(
+        'simulated seconds per GPU when verifying; the service accepts at most MAX_SIMULATED_SECONDS, and rates x verifyDurationS at most MAX_VERIFIED_REQUESTS (default 20,000,000)',
+      ),
+    verifySeed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .default(0),
     maxRepairRounds: z.number().int().min(0).max(20).default(4),
     descend: z
       .boolean()
       .default(true)
-      .describe('with verify: once the placement verifies, try one GPU fewer at a time with the traffic re-spread by load, keeping the fewest count the Twin accepts at (1 + headroom) x the traffic'),
-    loraModulesRoot: AdapterPath.max(512).default('/models/lora').describe('--lora-modules path prefix for adapters without their own `path`'),
+      .describe(
+        'with verify: once the placement verifies, try one GPU fewer at a time with the traffic re-spread by load, keeping the fewest count the Twin accepts at (1 + headroom) x the traffic',
+      ),
+    loraModulesRoot: AdapterPath.max(512)
+      .default('/models/lora')
+      .describe('--lora-modules path prefix for adapters without their own `path`'),
   })
   .strict();
 export type PlacementOptions = z.output<typeof PlacementOptions>;
@@ -63,31 +109,66 @@ export const Workload = z
       })
       .strict()
       .optional()
-      .describe('engine settings every GPU runs with (default: the profile\'s, i.e. vLLM\'s)'),
+      .describe("engine settings every GPU runs with (default: the profile's, i.e. vLLM's)"),
     maxGpus: z
       .number()
       .int()
       .min(1)
       .max(100_000)
       .optional()
-      .describe('GPUs available (default and largest value accepted: MAX_GPUS, 1,024 unless configured); what does not fit is reported in `unplaced`'),
-    gpuCount: z.number().int().min(1).max(100_000).optional().describe('min-latency: GPUs to spread over (default maxGpus, else the min-gpus count); at most MAX_GPUS'),
+      .describe(
+        'GPUs available (default and largest value accepted: MAX_GPUS, 1,024 unless configured); what does not fit is reported in `unplaced`',
+      ),
+    gpuCount: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe('min-latency: GPUs to spread over (default maxGpus, else the min-gpus count); at most MAX_GPUS'),
     objective: PlacementObjective.default('min-gpus'),
     slo: z
       .object({
-        itlMs: z.number().finite().positive().optional().describe('predicted mean inter-token latency must not exceed this'),
-        ttftMs: z.number().finite().positive().optional().describe('predicted mean time to first token must not exceed this'),
-        ttftP99Ms: z.number().finite().positive().optional().describe('each GPU\'s p99 time to first token, and every adapter\'s mean TTFT, must not exceed this'),
-        itlP99Ms: z.number().finite().positive().optional().describe('each GPU\'s p99 inter-token latency must not exceed this'),
+        itlMs: z
+          .number()
+          .finite()
+          .positive()
+          .optional()
+          .describe('predicted mean inter-token latency must not exceed this'),
+        ttftMs: z
+          .number()
+          .finite()
+          .positive()
+          .optional()
+          .describe('predicted mean time to first token must not exceed this'),
+        ttftP99Ms: z
+          .number()
+          .finite()
+          .positive()
+          .optional()
+          .describe("each GPU's p99 time to first token, and every adapter's mean TTFT, must not exceed this"),
+        itlP99Ms: z
+          .number()
+          .finite()
+          .positive()
+          .optional()
+          .describe("each GPU's p99 inter-token latency must not exceed this"),
       })
       .strict()
       .optional()
-      .describe('latency targets; without it a placement meets the default SLO (p99 TTFT 2,000 ms, p99 ITL 200 ms) unless criterion is "throughput"'),
+      .describe(
+        'latency targets; without it a placement meets the default SLO (p99 TTFT 2,000 ms, p99 ITL 200 ms) unless criterion is "throughput"',
+      ),
     criterion: z
       .enum(['slo', 'throughput'])
       .default('slo')
-      .describe('"slo": every GPU meets the latency targets with no adapter starved; "throughput": the research rule (each GPU completes 90 % of its traffic; slo means still apply)'),
-    verify: z.boolean().default(false).describe('simulate every GPU with the Twin, repair failing ones, attach the results'),
+      .describe(
+        '"slo": every GPU meets the latency targets with no adapter starved; "throughput": the research rule (each GPU completes 90 % of its traffic; slo means still apply)',
+      ),
+    verify: z
+      .boolean()
+      .default(false)
+      .describe('simulate every GPU with the Twin, repair failing ones, attach the results'),
     options: PlacementOptions.default(PlacementOptions.parse({})),
   })
   .strict()
@@ -95,7 +176,11 @@ export const Workload = z
     checkUniqueAdapterIds(w.adapters, ctx);
     const e = w.engine;
     if (e?.maxNumSeqs !== undefined && e.maxNumBatchedTokens !== undefined && e.maxNumSeqs > e.maxNumBatchedTokens) {
-      ctx.addIssue({ code: 'custom', path: ['engine', 'maxNumSeqs'], message: `must be <= engine.maxNumBatchedTokens (${e.maxNumBatchedTokens}), as vLLM requires` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['engine', 'maxNumSeqs'],
+        message: `must be <= engine.maxNumBatchedTokens (${e.maxNumBatchedTokens}), as vLLM requires`,
+      });
     }
     if (w.gpuCount !== undefined && w.maxGpus !== undefined && w.gpuCount > w.maxGpus) {
       ctx.addIssue({ code: 'custom', path: ['gpuCount'], message: `must be <= maxGpus (${w.maxGpus})` });

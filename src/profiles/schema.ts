@@ -48,7 +48,9 @@ export const ForwardModel = z.object({
     perSlotDecodeMs: Finite.describe('per slot and decoding request'),
     perSlotPrefillTokenMs: Finite.describe('per slot and prefill token'),
     perAdapterMs: Finite.describe('per distinct adapter in the batch'),
-    rankTileFactor: Finite.describe('slot terms grow by this fraction for every 16 ranks of --max-lora-rank beyond the first 16'),
+    rankTileFactor: Finite.describe(
+      'slot terms grow by this fraction for every 16 ranks of --max-lora-rank beyond the first 16',
+    ),
     fit: FitReport,
   }),
 });
@@ -60,7 +62,10 @@ export const AdapterLoadModel = z.object({
     .min(1)
     .describe('CPU->GPU activation time of one adapter, by (--max-lora-rank, adapter rank)'),
   gpuFromCpuFit: FitReport,
-  diskToCpuMsPerRank: z.number().nonnegative().describe('disk->CPU load time per unit of adapter rank (file size grows with rank)'),
+  diskToCpuMsPerRank: z
+    .number()
+    .nonnegative()
+    .describe('disk->CPU load time per unit of adapter rank (file size grows with rank)'),
   diskFit: FitReport,
 });
 export type AdapterLoadModel = z.infer<typeof AdapterLoadModel>;
@@ -89,7 +94,10 @@ export const Profile = z.object({
   adapterLoad: AdapterLoadModel,
   scheduler: SchedulerModel,
   frontend: z.object({
-    ttftOverheadMs: z.number().nonnegative().describe('API server and client time added to every TTFT (tokenize, queue to engine, stream)'),
+    ttftOverheadMs: z
+      .number()
+      .nonnegative()
+      .describe('API server and client time added to every TTFT (tokenize, queue to engine, stream)'),
     fit: FitReport,
   }),
   pauses: z

@@ -86,7 +86,12 @@ export interface WireError {
 
 export function toWireError(err: unknown): WireError {
   if (isAppError(err)) {
-    return { kind: errorKindOf(err), message: err.message, ...(err.details === undefined ? {} : { details: err.details }), ...(err.retryAfterS ? { retryAfterS: err.retryAfterS } : {}) };
+    return {
+      kind: errorKindOf(err),
+      message: err.message,
+      ...(err.details === undefined ? {} : { details: err.details }),
+      ...(err.retryAfterS ? { retryAfterS: err.retryAfterS } : {}),
+    };
   }
   const e = err instanceof Error ? err : new Error(String(err));
   return { kind: 'internal', message: 'internal error', internalStack: e.stack ?? e.message };
@@ -106,7 +111,8 @@ export function invalidInput(what: string, issues: ErrorIssue[]): AppError {
   const summary = first ? `${first.path}: ${first.message}` : 'invalid';
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
   const shown = issues.slice(0, maxReportedIssues);
-  const details = issues.length > shown.length ? { issues: shown, omittedIssues: issues.length - shown.length } : { issues: shown };
+  const details =
+    issues.length > shown.length ? { issues: shown, omittedIssues: issues.length - shown.length } : { issues: shown };
   return new AppError('invalidInput', `invalid ${what}: ${summary}${more}`, details);
 }
 

@@ -1,4 +1,16 @@
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from './errors.js';
 
@@ -35,7 +47,8 @@ function statFile(path: string, what: string): Stats {
 
 function checkRegularFile(path: string, st: Stats, maxBytes: number, what: string): void {
   if (!st.isFile()) throw new AppError('dataFile', `${what} ${path} is ${fileKind(st)}, not a regular file`);
-  if (st.size > maxBytes) throw new AppError('dataFile', `${what} ${path} is ${st.size} bytes, more than the ${maxBytes} allowed`);
+  if (st.size > maxBytes)
+    throw new AppError('dataFile', `${what} ${path} is ${st.size} bytes, more than the ${maxBytes} allowed`);
 }
 
 function fileKind(st: Stats): string {
@@ -56,7 +69,8 @@ function readAtMost(path: string, fd: number, maxBytes: number, what: string): s
     if (n === 0) return Buffer.concat(chunks, total).toString('utf8');
     chunks.push(chunk.subarray(0, n));
     total += n;
-    if (total > maxBytes) throw new AppError('dataFile', `${what} ${path} grew past the ${maxBytes} bytes allowed while being read`);
+    if (total > maxBytes)
+      throw new AppError('dataFile', `${what} ${path} grew past the ${maxBytes} bytes allowed while being read`);
   }
 }
 

@@ -29,7 +29,11 @@ export function jsonWeightExceeds(value: unknown, budget: number): boolean {
 
 /** The 413 of a document heavier than the budget. */
 export function documentTooLarge(budget: number): AppError {
-  return new AppError('bodyTooLarge', `the request body holds more than ${budget.toLocaleString('en-US')} JSON values (objects count 4); send fewer adapters or events`, { maxJsonValues: budget });
+  return new AppError(
+    'bodyTooLarge',
+    `the request body holds more than ${budget.toLocaleString('en-US')} JSON values (objects count 4); send fewer adapters or events`,
+    { maxJsonValues: budget },
+  );
 }
 
 /** Parses a request body received as text (routes whose validation runs on a worker thread). */
@@ -40,7 +44,9 @@ export function parseJsonBody(text: string, maxJsonValues: number): unknown {
     value = JSON.parse(text);
   } catch (err) {
     const e = jsonSyntaxError(text, err);
-    throw invalidInput('request body', [{ path: '(root)', message: `not valid JSON (line ${e.line}, column ${e.column}: ${e.message})` }]);
+    throw invalidInput('request body', [
+      { path: '(root)', message: `not valid JSON (line ${e.line}, column ${e.column}: ${e.message})` },
+    ]);
   }
   if (jsonWeightExceeds(value, maxJsonValues)) throw documentTooLarge(maxJsonValues);
   return value;

@@ -54,7 +54,10 @@ export class LogHistogram {
 
   add(value: number, weight = 1): void {
     if (weight <= 0) return;
-    const idx = value <= this.minValue ? 0 : Math.min(this.counts.length - 1, 1 + Math.floor(Math.log(value / this.minValue) / this.logGrowth));
+    const idx =
+      value <= this.minValue
+        ? 0
+        : Math.min(this.counts.length - 1, 1 + Math.floor(Math.log(value / this.minValue) / this.logGrowth));
     this.counts[idx] = (this.counts[idx] as number) + weight;
     this.total += weight;
     this.weightedSum += value * weight;

@@ -23,10 +23,17 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
     result = schema.safeParse(value);
   } catch (err) {
     // zod gathers the issues of one array with a spread: hundreds of thousands of them overflow the stack
-    if (err instanceof RangeError) throw new AppError('invalidInput', `invalid ${what}: too many invalid values to report; check the document's arrays`);
+    if (err instanceof RangeError)
+      throw new AppError(
+        'invalidInput',
+        `invalid ${what}: too many invalid values to report; check the document's arrays`,
+      );
     throw err;
   }
   if (result.success) return result.data;
-  const issues: ErrorIssue[] = result.error.issues.map((i) => ({ path: issuePath(i.path, prefix), message: clip(i.message) }));
+  const issues: ErrorIssue[] = result.error.issues.map((i) => ({
+    path: issuePath(i.path, prefix),
+    message: clip(i.message),
+  }));
   throw invalidInput(what, issues);
 }

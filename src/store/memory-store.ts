@@ -1,4 +1,12 @@
-import { revised, summaryOf, type PlanSummary, type PoolStore, type PutOutcome, type StoredJob, type StoredPlan } from './pool-store.js';
+import {
+  revised,
+  summaryOf,
+  type PlanSummary,
+  type PoolStore,
+  type PutOutcome,
+  type StoredJob,
+  type StoredPlan,
+} from './pool-store.js';
 
 /**
  * The default store: this process's memory. A restart forgets every pool (the controller that PUTs a

@@ -137,11 +137,20 @@ export function revised(plan: StoredPlan): StoredPlan {
  * Runs `work` while holding the lease `name`, renewing it every third of `ttlMs`; answers `skipped`
  * without running it when another owner holds the lease.
  */
-export async function withLease<T>(store: PoolStore, name: string, owner: string, ttlMs: number, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+export async function withLease<T>(
+  store: PoolStore,
+  name: string,
+  owner: string,
+  ttlMs: number,
+  work: () => Promise<T>,
+): Promise<{ ran: true; value: T } | { ran: false }> {
   if (!(await store.acquireLease(name, owner, ttlMs))) return { ran: false };
-  const renew = setInterval(() => {
-    store.acquireLease(name, owner, ttlMs).catch(() => undefined);
-  }, Math.max(10, Math.floor(ttlMs / 3)));
+  const renew = setInterval(
+    () => {
+      store.acquireLease(name, owner, ttlMs).catch(() => undefined);
+    },
+    Math.max(10, Math.floor(ttlMs / 3)),
+  );
   renew.unref();
   try {
     return { ran: true, value: await work() };

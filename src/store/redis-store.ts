@@ -1,6 +1,14 @@
 import { Redis } from 'ioredis';
 import { AppError } from '../shared/errors.js';
-import { revised, summaryOf, type PlanSummary, type PoolStore, type PutOutcome, type StoredJob, type StoredPlan } from './pool-store.js';
+import {
+  revised,
+  summaryOf,
+  type PlanSummary,
+  type PoolStore,
+  type PutOutcome,
+  type StoredJob,
+  type StoredPlan,
+} from './pool-store.js';
 
 export interface RedisStoreOptions {
   /** redis://[user:password@]host:port[/db] (REDIS_URL) */
@@ -43,8 +51,22 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 interface Scripts {
-  putPlan(plans: string, summaries: string, pool: string, json: string, summary: string, maxPools: string): Promise<number>;
-  replacePlanIf(plans: string, summaries: string, pool: string, json: string, summary: string, expected: string): Promise<number>;
+  putPlan(
+    plans: string,
+    summaries: string,
+    pool: string,
+    json: string,
+    summary: string,
+    maxPools: string,
+  ): Promise<number>;
+  replacePlanIf(
+    plans: string,
+    summaries: string,
+    pool: string,
+    json: string,
+    summary: string,
+    expected: string,
+  ): Promise<number>;
   deletePlan(plans: string, summaries: string, pool: string): Promise<number>;
   putJob(jobs: string, order: string, id: string, json: string, keep: string): Promise<number>;
   acquireLease(lease: string, owner: string, ttlMs: string): Promise<number>;
@@ -61,7 +83,13 @@ interface Scripts {
 export class RedisPoolStore implements PoolStore {
   readonly backend = 'redis';
   private readonly client: Redis & Scripts;
-  private readonly keys: { plans: string; summaries: string; jobs: string; jobOrder: string; lease: (name: string) => string };
+  private readonly keys: {
+    plans: string;
+    summaries: string;
+    jobs: string;
+    jobOrder: string;
+    lease: (name: string) => string;
+  };
 
   constructor(o: RedisStoreOptions) {
     const client = new Redis(o.url, {
@@ -80,19 +108,46 @@ export class RedisPoolStore implements PoolStore {
     client.defineCommand('releaseLease', { numberOfKeys: 1, lua: releaseLeaseScript });
     this.client = client as Redis & Scripts;
     const p = o.keyPrefix;
-    this.keys = { plans: `${p}plans`, summaries: `${p}plan-summaries`, jobs: `${p}jobs`, jobOrder: `${p}job-order`, lease: (name) => `${p}lease:${name}` };
+    this.keys = {
+      plans: `${p}plans`,
+      summaries: `${p}plan-summaries`,
+      jobs: `${p}jobs`,
+      jobOrder: `${p}job-order`,
+      lease: (name) => `${p}lease:${name}`,
+    };
   }
 
   putPlan(given: StoredPlan, maxPools: number): Promise<PutOutcome> {
     const plan = revised(given);
     const { plans, summaries } = this.keys;
-    return this.call(async () => ((await this.client.putPlan(plans, summaries, plan.pool, JSON.stringify(plan), JSON.stringify(summaryOf(plan)), String(maxPools))) === 1 ? 'stored' : 'full'));
+    return this.call(async () =>
+      (await this.client.putPlan(
+        plans,
+        summaries,
+        plan.pool,
+        JSON.stringify(plan),
+        JSON.stringify(summaryOf(plan)),
+        String(maxPools),
+      )) === 1
+        ? 'stored'
+        : 'full',
+    );
   }
 
   replacePlanIf(given: StoredPlan, expectedRevision: string): Promise<boolean> {
     const plan = revised(given);
     const { plans, summaries } = this.keys;
-    return this.call(async () => (await this.client.replacePlanIf(plans, summaries, plan.pool, JSON.stringify(plan), JSON.stringify(summaryOf(plan)), expectedRevision)) === 1);
+    return this.call(
+      async () =>
+        (await this.client.replacePlanIf(
+          plans,
+          summaries,
+          plan.pool,
+          JSON.stringify(plan),
+          JSON.stringify(summaryOf(plan)),
+          expectedRevision,
+        )) === 1,
+    );
   }
 
   getPlan(pool: string): Promise<StoredPlan | null> {
@@ -140,7 +195,10 @@ export class RedisPoolStore implements PoolStore {
   }
 
   acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.call(async () => (await this.client.acquireLease(this.keys.lease(name), owner, String(Math.max(1, Math.round(ttlMs))))) === 1);
+    return this.call(
+      async () =>
+        (await this.client.acquireLease(this.keys.lease(name), owner, String(Math.max(1, Math.round(ttlMs))))) === 1,
+    );
   }
 
   releaseLease(name: string, owner: string): Promise<void> {
@@ -170,7 +228,9 @@ export class RedisPoolStore implements PoolStore {
     } catch (err) {
       // the reason without the address: error bodies reach clients that need no token
       const reason = (err as Error).message.replace(/\b[\w.-]+:\d{2,5}\b/g, '<redis>');
-      throw new AppError('storeUnavailable', `the state store (Redis) cannot be reached: ${reason}`, { backend: 'redis' });
+      throw new AppError('storeUnavailable', `the state store (Redis) cannot be reached: ${reason}`, {
+        backend: 'redis',
+      });
     }
   }
 }

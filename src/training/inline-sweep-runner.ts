@@ -7,7 +7,11 @@ import type { SweepJob, SweepRunner } from './sweep-runner.js';
 export class InlineSweepRunner implements SweepRunner {
   constructor(private readonly profiles: ProfileStore) {}
 
-  async run(jobs: SweepJob[], onRow: (job: SweepJob, row: DatasetRow | null) => void, signal?: AbortSignal): Promise<void> {
+  async run(
+    jobs: SweepJob[],
+    onRow: (job: SweepJob, row: DatasetRow | null) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     for (const job of jobs) {
       signal?.throwIfAborted();
       onRow(job, sweepRow(this.profiles.get(job.model, job.gpu), job.seed, job.index));

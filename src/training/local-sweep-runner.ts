@@ -15,10 +15,18 @@ export class LocalSweepRunner implements SweepRunner {
   private readonly pool: Piscina;
 
   constructor(threads: number) {
-    this.pool = new Piscina({ ...workerEntry(import.meta.url, 'sweep.worker'), minThreads: threads, maxThreads: threads });
+    this.pool = new Piscina({
+      ...workerEntry(import.meta.url, 'sweep.worker'),
+      minThreads: threads,
+      maxThreads: threads,
+    });
   }
 
-  async run(jobs: SweepJob[], onRow: (job: SweepJob, row: DatasetRow | null) => void, signal?: AbortSignal): Promise<void> {
+  async run(
+    jobs: SweepJob[],
+    onRow: (job: SweepJob, row: DatasetRow | null) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await Promise.all(
       jobs.map(async (job) => {
         const row = (await this.pool.run(job, signal ? { signal } : {})) as DatasetRow | null;

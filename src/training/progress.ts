@@ -20,7 +20,9 @@ export class Progress {
     const eta = rate > 0 ? (this.total - this.done) / rate : Infinity;
     const width = 30;
     const filled = Math.round((width * this.done) / Math.max(1, this.total));
-    this.stream.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}  ${rate.toFixed(1)} rows/s  ETA ${formatSeconds(eta)}   `);
+    this.stream.write(
+      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}  ${rate.toFixed(1)} rows/s  ETA ${formatSeconds(eta)}   `,
+    );
   }
 
   finish(): void {

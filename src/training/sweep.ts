@@ -27,7 +27,12 @@ export async function runSweep(opts: SweepOptions): Promise<DatasetRow[]> {
   if (existing.staleFeatures) {
     for (const row of existing.rows) row.features = sweepFeatures(opts.profile, opts.seed, row.index)!;
     const feasible = new Set(existing.rows.map((r) => r.index));
-    rewriteDataset(opts.datasetFile, header, existing.rows, [...existing.done].filter((i) => !feasible.has(i)).sort((a, b) => a - b));
+    rewriteDataset(
+      opts.datasetFile,
+      header,
+      existing.rows,
+      [...existing.done].filter((i) => !feasible.has(i)).sort((a, b) => a - b),
+    );
   }
   const jobs = [];
   for (let index = 0; index < opts.rows; index++) {

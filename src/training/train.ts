@@ -65,7 +65,16 @@ export async function trainPredictors(o: TrainOptions): Promise<PredictorBundle>
   const { profile, seed, log } = o;
   const teacherTrees = o.teacherTrees ?? defaultTeacherTrees;
   const denseSamples = o.denseSamples ?? defaultDenseSamples;
-  const rows = await runSweep({ profile, seed, rows: o.workloads, datasetFile: o.datasetFile, runner: o.runner, progress: o.progress ?? true, ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+  const rows = await runSweep({
+    profile,
+    seed,
+    rows: o.workloads,
+    datasetFile: o.datasetFile,
+    runner: o.runner,
+    progress: o.progress ?? true,
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
   log(`dataset: ${rows.length} rows of ${o.workloads} workloads`);
   const { train, holdout } = split(rows, seed);
   const holdoutCases = holdout.map(caseOf);
@@ -77,13 +86,24 @@ export async function trainPredictors(o: TrainOptions): Promise<PredictorBundle>
     const { columns, labels } = trainingArrays(train, t);
     let best: { forest: Forest; error: number; featureFraction: number; minSamplesLeaf: number } | null = null;
     for (const g of teacherGrid) {
-      const forest = trainForest(columns, labels, { trees: teacherTrees, maxDepth: teacherMaxDepth, seed: seed + 17, ...g });
+      const forest = trainForest(columns, labels, {
+        trees: teacherTrees,
+        maxDepth: teacherMaxDepth,
+        seed: seed + 17,
+        ...g,
+      });
       const error = targetError(t, holdoutCases, (x) => predictForest(forest, x));
       if (!best || error < best.error) best = { forest, error, ...g };
     }
     teachers[t] = best!.forest;
-    selected[t] = { featureFraction: best!.featureFraction, minSamplesLeaf: best!.minSamplesLeaf, holdoutError: sig(best!.error) };
-    log(`teacher ${t}: ${teacherTrees} trees, features/split ${best!.featureFraction}, min leaf ${best!.minSamplesLeaf}, hold-out ${errorName(t)} ${best!.error.toFixed(4)}`);
+    selected[t] = {
+      featureFraction: best!.featureFraction,
+      minSamplesLeaf: best!.minSamplesLeaf,
+      holdoutError: sig(best!.error),
+    };
+    log(
+      `teacher ${t}: ${teacherTrees} trees, features/split ${best!.featureFraction}, min leaf ${best!.minSamplesLeaf}, hold-out ${errorName(t)} ${best!.error.toFixed(4)}`,
+    );
   }
 
   const distillSeed = seed + 1;
@@ -107,8 +127,16 @@ export async function trainPredictors(o: TrainOptions): Promise<PredictorBundle>
     }
     trees[t] = best!.tree;
     const stats = treeStats(best!.tree.root);
-    students[t] = { file: `${t}.json`, ...best!.size, depth: stats.depth, leaves: stats.leaves, bytes: JSON.stringify(best!.tree).length + 1 };
-    log(`student ${t}: depth ${stats.depth}, ${stats.leaves} leaves, hold-out ${errorName(t)} ${best!.error.toFixed(4)}`);
+    students[t] = {
+      file: `${t}.json`,
+      ...best!.size,
+      depth: stats.depth,
+      leaves: stats.leaves,
+      bytes: JSON.stringify(best!.tree).length + 1,
+    };
+    log(
+      `student ${t}: depth ${stats.depth}, ${stats.leaves} leaves, hold-out ${errorName(t)} ${best!.error.toFixed(4)}`,
+    );
   }
 
   const studentPredict = studentPointPredictor(trees);
@@ -118,7 +146,12 @@ export async function trainPredictors(o: TrainOptions): Promise<PredictorBundle>
     twinHoldout: { teacher: evaluate(holdoutCases, teacherPredict), student: evaluate(holdoutCases, studentPredict) },
     realRuns:
       realCases && o.realRunsFile
-        ? { file: basename(o.realRunsFile), sha256: sha256File(o.realRunsFile), teacher: evaluate(realCases, teacherPredict), student: evaluate(realCases, studentPredict) }
+        ? {
+            file: basename(o.realRunsFile),
+            sha256: sha256File(o.realRunsFile),
+            teacher: evaluate(realCases, teacherPredict),
+            student: evaluate(realCases, studentPredict),
+          }
         : null,
   };
   const metadata: PredictorMetadata = {
@@ -132,7 +165,12 @@ export async function trainPredictors(o: TrainOptions): Promise<PredictorBundle>
     profileSha256: profileSha256(profile),
     protocol: { durationS: protocolDurationS, maxInFlight: benchmarkClientMaxInFlight },
     dataset: { workloads: o.workloads, rows: rows.length, sha256: datasetHash(rows), holdoutRows: holdout.length },
-    teacher: { algorithm: 'random forest: bootstrap + per-split feature sampling, histogram CART trees (ml-random-forest JSON)', trees: teacherTrees, maxDepth: teacherMaxDepth, selected },
+    teacher: {
+      algorithm: 'random forest: bootstrap + per-split feature sampling, histogram CART trees (ml-random-forest JSON)',
+      trees: teacherTrees,
+      maxDepth: teacherMaxDepth,
+      selected,
+    },
     distillation: { samples: denseSamples, seed: distillSeed },
     students,
     metrics,
@@ -172,7 +210,10 @@ const caseOf = (r: DatasetRow): EvalCase => ({
 
 /** The error a target's model is chosen by: SMAPE of the decoded value, or 1 - macro-F1 for starvation. */
 function targetError(t: TargetName, cases: EvalCase[], raw: (x: ArrayLike<number>) => number): number {
-  const m = evaluate(cases, pointPredictor((target) => (target === t ? raw : () => 0)));
+  const m = evaluate(
+    cases,
+    pointPredictor((target) => (target === t ? raw : () => 0)),
+  );
   if (t === 'starved') return 1 - m.starved.macroF1;
   if (t === 'throughput') return m.throughput.smapeResearch;
   return (t === 'itl' || t === 'ttft' ? m[t] : m[t]!).smapeResearch;
@@ -188,8 +229,13 @@ export function studentPointPredictor(trees: Record<TargetName, TreeJson>): (x: 
   });
 }
 
-function pointPredictor(make: (t: TargetName) => (x: ArrayLike<number>) => number): (x: ArrayLike<number>) => PointPrediction {
-  const f = Object.fromEntries(targetNames.map((t) => [t, make(t)])) as Record<TargetName, (x: ArrayLike<number>) => number>;
+function pointPredictor(
+  make: (t: TargetName) => (x: ArrayLike<number>) => number,
+): (x: ArrayLike<number>) => PointPrediction {
+  const f = Object.fromEntries(targetNames.map((t) => [t, make(t)])) as Record<
+    TargetName,
+    (x: ArrayLike<number>) => number
+  >;
   return (x) => ({
     throughput: targets.throughput.decode(f.throughput(x), x),
     itlMs: targets.itl.decode(f.itl(x)),

@@ -25,7 +25,10 @@ interface Clock {
 class PoissonClock implements Clock {
   /** time of the last arrival drawn */
   private timeS = 0;
-  constructor(private readonly rng: Rng, private readonly rate: number) {}
+  constructor(
+    private readonly rng: Rng,
+    private readonly rate: number,
+  ) {}
   next(): number {
     this.timeS += this.rng.exponential(this.rate);
     return this.timeS;
@@ -37,7 +40,11 @@ class GammaClock implements Clock {
   private timeS = 0;
   private readonly shape: number;
   private readonly scale: number;
-  constructor(private readonly rng: Rng, rate: number, cv: number) {
+  constructor(
+    private readonly rng: Rng,
+    rate: number,
+    cv: number,
+  ) {
     this.shape = 1 / (cv * cv);
     this.scale = (cv * cv) / rate;
   }
@@ -125,14 +132,26 @@ export class ArrivalSource {
         case 'gamma':
           return new GammaClock(rng, a.rate, spec.cv ?? 1);
         case 'regime':
-          return new RegimeClock(rng, a.rate, spec.periodS ?? defaultRegimePeriodS, spec.factor ?? 1.5, spec.maxFactor ?? 7.5, horizonS);
+          return new RegimeClock(
+            rng,
+            a.rate,
+            spec.periodS ?? defaultRegimePeriodS,
+            spec.factor ?? 1.5,
+            spec.maxFactor ?? 7.5,
+            horizonS,
+          );
         default:
           return new PoissonClock(rng, a.rate);
       }
     });
     if (spec.process === 'trace') {
       this.trace = (spec.events ?? [])
-        .map((e) => ({ t: e.t, adapter: adapterIndex.get(e.adapter) ?? 0, inputTokens: e.inputTokens, outputTokens: e.outputTokens }))
+        .map((e) => ({
+          t: e.t,
+          adapter: adapterIndex.get(e.adapter) ?? 0,
+          inputTokens: e.inputTokens,
+          outputTokens: e.outputTokens,
+        }))
         .filter((e) => e.t <= horizonS)
         .sort((a, b) => a.t - b.t);
     } else {

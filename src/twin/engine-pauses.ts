@@ -24,7 +24,10 @@ export class EnginePauses {
   /** steps still to run before the one that pauses (0: the next step pauses) */
   private stepsBefore: number;
 
-  constructor(private readonly model: PauseModel, seed: number) {
+  constructor(
+    private readonly model: PauseModel,
+    seed: number,
+  ) {
     this.rng = new Rng(seed, pauseStream);
     this.stepsBefore = this.draw();
   }

@@ -96,7 +96,11 @@ export class TwinEngine {
   private readonly kv: KvBlocks;
   private readonly pauses: EnginePauses | null;
 
-  constructor(resolved: ResolvedScenario, private readonly adapters: EngineAdapter[], options: EngineOptions = {}) {
+  constructor(
+    resolved: ResolvedScenario,
+    private readonly adapters: EngineAdapter[],
+    options: EngineOptions = {},
+  ) {
     this.observer = options.observer;
     this.fastForward = options.fastForward ?? true;
     this.profile = resolved.profile;
@@ -127,10 +131,25 @@ export class TwinEngine {
     );
     this.waiting = new WaitingQueue(this.req, n, (a) => this.batch.isRunning(a));
     this.kv = new KvBlocks(this.engine.kvCacheTokens, this.profile.blockSize);
-    this.scheduler = new V1Scheduler(this.req, this.batch, this.waiting, this.cache, this.kv, this.metrics, this.engine, options.observer?.onPreempt);
+    this.scheduler = new V1Scheduler(
+      this.req,
+      this.batch,
+      this.waiting,
+      this.cache,
+      this.kv,
+      this.metrics,
+      this.engine,
+      options.observer?.onPreempt,
+    );
     const index = new Map(adapters.map((a, i) => [a.id, i]));
     this.pauses = this.profile.pauses ? new EnginePauses(this.profile.pauses, resolved.seed) : null;
-    this.arrivals = new ArrivalSource(adapters, resolved.scenario.arrivals ?? { process: 'poisson' }, resolved.seed, index, this.horizon);
+    this.arrivals = new ArrivalSource(
+      adapters,
+      resolved.scenario.arrivals ?? { process: 'poisson' },
+      resolved.seed,
+      index,
+      this.horizon,
+    );
   }
 
   run(): EngineOutcome {
@@ -190,7 +209,10 @@ export class TwinEngine {
       const a = this.arrivals.pop();
       this.metrics.onArrival(a.adapter, a.inputTokens + a.outputTokens);
       if (this.metrics.arrived > this.maxArrivals) {
-        throw new AppError('tooMuchWork', `the simulation generated more than ${this.maxArrivals} requests by t = ${a.time.toFixed(1)} s (bursty arrivals far above their mean); shorten durationS (limit MAX_SIMULATED_REQUESTS)`);
+        throw new AppError(
+          'tooMuchWork',
+          `the simulation generated more than ${this.maxArrivals} requests by t = ${a.time.toFixed(1)} s (bursty arrivals far above their mean); shorten durationS (limit MAX_SIMULATED_REQUESTS)`,
+        );
       }
       const inFlight = this.waiting.size + this.batch.count;
       if (inFlight >= this.maxInFlight || a.inputTokens + a.outputTokens > maxLen) {
@@ -243,7 +265,14 @@ export class TwinEngine {
     return k;
   }
 
-  private finishSteps(plan: StepPlan, steps: number, firstMs: number, growthMs: number, totalMs: number, tEnd: number): void {
+  private finishSteps(
+    plan: StepPlan,
+    steps: number,
+    firstMs: number,
+    growthMs: number,
+    totalMs: number,
+    tEnd: number,
+  ): void {
     const { batch, req, metrics, kv } = this;
     for (let j = 1; j < steps; j++) kv.allocate(batch.blocksNeeded(j));
     batch.advanceDecodes(steps);
@@ -253,10 +282,11 @@ export class TwinEngine {
       const gapMs = firstMs + (growthMs * (steps - 1)) / 2;
       metrics.onGaps(gapMs, plan.decodes * steps);
       const byAdapter = metrics.byAdapter;
-      if (byAdapter) for (let k = 0; k < batch.decodingAdapterCount; k++) {
-        const adapter = batch.decodingAdapter(k);
-        byAdapter.onGaps(adapter, gapMs, batch.decodersOf(adapter) * steps);
-      }
+      if (byAdapter)
+        for (let k = 0; k < batch.decodingAdapterCount; k++) {
+          const adapter = batch.decodingAdapter(k);
+          byAdapter.onGaps(adapter, gapMs, batch.decodersOf(adapter) * steps);
+        }
     }
     for (let i = 0; i < plan.prefillCount; i++) {
       const id = plan.prefillIds[i]!;
@@ -298,7 +328,10 @@ export class TwinEngine {
 /** Smallest k >= 1 with k*a + g*k*(k-1)/2 >= target. */
 function stepsToReach(targetMs: number, a: number, g: number): number {
   if (targetMs <= a) return 1;
-  let k = g > 1e-12 ? Math.ceil((-(a - g / 2) + Math.sqrt((a - g / 2) ** 2 + 2 * g * targetMs)) / g) : Math.ceil(targetMs / a);
+  let k =
+    g > 1e-12
+      ? Math.ceil((-(a - g / 2) + Math.sqrt((a - g / 2) ** 2 + 2 * g * targetMs)) / g)
+      : Math.ceil(targetMs / a);
   k = Math.max(1, k);
   while (k > 1 && (k - 1) * a + (g * (k - 1) * (k - 2)) / 2 >= targetMs) k--;
   while (k * a + (g * k * (k - 1)) / 2 < targetMs) k++;

@@ -46,7 +46,11 @@ export class KeyedMinHeap {
     for (;;) {
       let c = 2 * i + 1;
       if (c >= last) break;
-      if (c + 1 < last && (this.keys[c + 1]! < this.keys[c]! || (this.keys[c + 1] === this.keys[c] && this.ids[c + 1]! < this.ids[c]!))) c++;
+      if (
+        c + 1 < last &&
+        (this.keys[c + 1]! < this.keys[c]! || (this.keys[c + 1] === this.keys[c] && this.ids[c + 1]! < this.ids[c]!))
+      )
+        c++;
       if (this.keys[c]! > key || (this.keys[c] === key && this.ids[c]! > id)) break;
       this.keys[i] = this.keys[c]!;
       this.ids[i] = this.ids[c]!;
@@ -66,7 +70,10 @@ export class IndexedMinHeap {
   private readonly pos: Int32Array;
   size = 0;
 
-  constructor(capacity: number, private readonly key: Int32Array) {
+  constructor(
+    capacity: number,
+    private readonly key: Int32Array,
+  ) {
     this.heap = new Int32Array(capacity);
     this.pos = new Int32Array(capacity).fill(-1);
   }

@@ -1,5 +1,17 @@
 export { simulate, simulateParsed, starvationRatio } from './simulate.js';
-export { Scenario, LengthSpec, AdapterSpec, AdapterId, ProfileName, EngineSpec, ArrivalSpec, parseScenario, resolveScenario, allowedMaxLoraRanks, checkUniqueAdapterIds } from './scenario.js';
+export {
+  Scenario,
+  LengthSpec,
+  AdapterSpec,
+  AdapterId,
+  ProfileName,
+  EngineSpec,
+  ArrivalSpec,
+  parseScenario,
+  resolveScenario,
+  allowedMaxLoraRanks,
+  checkUniqueAdapterIds,
+} from './scenario.js';
 export { checkSimulationWork, expectedEvents, tooMuchWork, defaultDurationS } from './work.js';
 export type { ParsedScenario, ResolvedScenario, ResolvedEngine } from './scenario.js';
 export { SimulationResult, LatencySummary } from './result.js';

@@ -28,7 +28,8 @@ export interface ResolvedLength {
  * Shapes are scaled multiplicatively to the requested mean; the normal is truncated at 1 token.
  */
 export function resolveLength(spec: LengthSpec, kind: 'input' | 'output'): ResolvedLength {
-  const distribution = spec.distribution ?? (spec.values ? 'empirical' : spec.std !== undefined ? 'normal' : 'sharegpt');
+  const distribution =
+    spec.distribution ?? (spec.values ? 'empirical' : spec.std !== undefined ? 'normal' : 'sharegpt');
   switch (distribution) {
     case 'fixed': {
       const v = Math.max(1, Math.round(spec.mean ?? 1));
@@ -58,7 +59,14 @@ export function resolveLength(spec: LengthSpec, kind: 'input' | 'output'): Resol
     case 'sharegpt':
     case 'sharegpt-unfiltered': {
       const t = sharegptTables();
-      const table = distribution === 'sharegpt' ? (kind === 'input' ? t.prompt : t.output) : kind === 'input' ? t.promptRaw : t.outputRaw;
+      const table =
+        distribution === 'sharegpt'
+          ? kind === 'input'
+            ? t.prompt
+            : t.output
+          : kind === 'input'
+            ? t.promptRaw
+            : t.outputRaw;
       return scaledTable(table, spec.mean ?? table.mean);
     }
   }

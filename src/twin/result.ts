@@ -15,7 +15,10 @@ export const SimulationResult = z.object({
   idealThroughput: z.number().describe('tokens/s (input + output) of every request that arrived'),
   starved: z.boolean().describe('throughput < 0.9 x idealThroughput'),
   starvedAdapters: z.array(z.string()).describe('adapters whose completed tokens < 0.9 x their arrived tokens'),
-  memoryError: z.string().nullable().describe('why vLLM would not start with these engine settings; null when it starts'),
+  memoryError: z
+    .string()
+    .nullable()
+    .describe('why vLLM would not start with these engine settings; null when it starts'),
   ttftMs: LatencySummary,
   itlMs: LatencySummary,
   tpotMs: LatencySummary,
@@ -48,7 +51,9 @@ export const SimulationResult = z.object({
         completedRequests: z.number().int(),
         servedFraction: z.number().describe('completed tokens / arrived tokens of this adapter (1 when none arrived)'),
         ttftMs: LatencySummary,
-        itlMs: LatencySummary.describe('milliseconds, over this adapter\'s inter-token gaps (percentiles in 2 % buckets); null when none'),
+        itlMs: LatencySummary.describe(
+          "milliseconds, over this adapter's inter-token gaps (percentiles in 2 % buckets); null when none",
+        ),
       }),
     )
     .optional()

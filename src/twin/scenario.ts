@@ -14,17 +14,27 @@ export const LengthSpec = z
     distribution: z
       .enum(['sharegpt', 'sharegpt-unfiltered', 'normal', 'lognormal', 'fixed', 'empirical'])
       .optional()
-      .describe('default: empirical when `values` is given, normal when `std` is given, otherwise the ShareGPT shape scaled to `mean`'),
+      .describe(
+        'default: empirical when `values` is given, normal when `std` is given, otherwise the ShareGPT shape scaled to `mean`',
+      ),
     mean: positiveFinite.max(1_000_000).optional().describe('tokens'),
     std: z.number().finite().nonnegative().max(1_000_000).optional().describe('tokens'),
-    values: z.array(z.number().int().positive().max(1_000_000)).min(1).max(1_000_000).optional().describe('empirical token counts, drawn uniformly'),
+    values: z
+      .array(z.number().int().positive().max(1_000_000))
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe('empirical token counts, drawn uniformly'),
   })
   .strict()
   .superRefine((v, ctx) => {
     const dist = v.distribution ?? (v.values ? 'empirical' : v.std !== undefined ? 'normal' : 'sharegpt');
-    if (dist === 'empirical' && !v.values) ctx.addIssue({ code: 'custom', path: ['values'], message: 'required for the empirical distribution' });
-    if (dist !== 'empirical' && v.mean === undefined && !dist.startsWith('sharegpt')) ctx.addIssue({ code: 'custom', path: ['mean'], message: `required for the ${dist} distribution` });
-    if ((dist === 'normal' || dist === 'lognormal') && v.std === undefined) ctx.addIssue({ code: 'custom', path: ['std'], message: `required for the ${dist} distribution` });
+    if (dist === 'empirical' && !v.values)
+      ctx.addIssue({ code: 'custom', path: ['values'], message: 'required for the empirical distribution' });
+    if (dist !== 'empirical' && v.mean === undefined && !dist.startsWith('sharegpt'))
+      ctx.addIssue({ code: 'custom', path: ['mean'], message: `required for the ${dist} distribution` });
+    if ((dist === 'normal' || dist === 'lognormal') && v.std === undefined)
+      ctx.addIssue({ code: 'custom', path: ['std'], message: `required for the ${dist} distribution` });
   });
 export type LengthSpec = z.infer<typeof LengthSpec>;
 
@@ -34,11 +44,16 @@ export type LengthSpec = z.infer<typeof LengthSpec>;
  */
 export const AdapterId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,255}$/, 'letters, digits and . _ : / @ + -, starting with a letter or digit, at most 256 characters')
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,255}$/,
+    'letters, digits and . _ : / @ + -, starting with a letter or digit, at most 256 characters',
+  )
   .describe('adapter name (vLLM LoRA name)');
 
 /** Base model and GPU names (profile keys): short identifiers, never free text. */
-export const ProfileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$/, 'letters, digits and . _ : / @ + -, at most 128 characters');
+export const ProfileName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$/, 'letters, digits and . _ : / @ + -, at most 128 characters');
 
 export const AdapterSpec = z
   .object({
@@ -54,11 +69,29 @@ export type AdapterSpec = z.infer<typeof AdapterSpec>;
 export const EngineSpec = z
   .object({
     maxLoras: z.number().int().min(1).max(4096).describe('--max-loras: adapter slots'),
-    maxCpuLoras: z.number().int().min(1).max(1_000_000).optional().describe('--max-cpu-loras; default: number of adapters'),
-    maxLoraRank: z.number().int().min(1).max(512).optional().describe('--max-lora-rank; default: smallest allowed value >= the largest adapter rank'),
+    maxCpuLoras: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe('--max-cpu-loras; default: number of adapters'),
+    maxLoraRank: z
+      .number()
+      .int()
+      .min(1)
+      .max(512)
+      .optional()
+      .describe('--max-lora-rank; default: smallest allowed value >= the largest adapter rank'),
     maxNumBatchedTokens: z.number().int().min(1).max(1_000_000).optional(),
     maxNumSeqs: z.number().int().min(1).max(100_000).optional(),
-    kvCacheTokens: z.number().int().min(0).max(1e9).optional().describe('KV capacity; default: the profile value for (maxLoras, maxLoraRank)'),
+    kvCacheTokens: z
+      .number()
+      .int()
+      .min(0)
+      .max(1e9)
+      .optional()
+      .describe('KV capacity; default: the profile value for (maxLoras, maxLoraRank)'),
   })
   .strict();
 export type EngineSpec = z.infer<typeof EngineSpec>;
@@ -76,17 +109,34 @@ export const ArrivalSpec = z
   .object({
     process: z.enum(['poisson', 'gamma', 'regime', 'trace']).default('poisson'),
     cv: positiveFinite.max(100).optional().describe('gamma: coefficient of variation of inter-arrival times'),
-    periodS: z.number().finite().min(1).max(7 * 24 * 3600).optional().describe('regime: seconds between regime changes (default 300); every adapter switches once per period, which counts towards MAX_SIMULATED_REQUESTS'),
+    periodS: z
+      .number()
+      .finite()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .optional()
+      .describe(
+        'regime: seconds between regime changes (default 300); every adapter switches once per period, which counts towards MAX_SIMULATED_REQUESTS',
+      ),
     factor: z.number().finite().gt(1).max(100).optional().describe('regime: rate multiplier step (default 1.5)'),
     maxFactor: z.number().finite().min(1).max(1000).optional().describe('regime: multiplier bound (default 7.5)'),
     events: z.array(TraceEvent).max(10_000_000).optional().describe('trace: requests to replay'),
-    maxInFlight: z.number().int().positive().max(1e9).optional().describe('client concurrency limit: an arrival finding this many requests in the server is rejected'),
+    maxInFlight: z
+      .number()
+      .int()
+      .positive()
+      .max(1e9)
+      .optional()
+      .describe('client concurrency limit: an arrival finding this many requests in the server is rejected'),
   })
   .strict()
   .superRefine((v, ctx) => {
-    if (v.process === 'gamma' && v.cv === undefined) ctx.addIssue({ code: 'custom', path: ['cv'], message: 'required for the gamma process' });
-    if (v.process === 'trace' && !v.events) ctx.addIssue({ code: 'custom', path: ['events'], message: 'required for the trace process' });
-    if (v.process !== 'trace' && v.events) ctx.addIssue({ code: 'custom', path: ['events'], message: 'only allowed with process "trace"' });
+    if (v.process === 'gamma' && v.cv === undefined)
+      ctx.addIssue({ code: 'custom', path: ['cv'], message: 'required for the gamma process' });
+    if (v.process === 'trace' && !v.events)
+      ctx.addIssue({ code: 'custom', path: ['events'], message: 'required for the trace process' });
+    if (v.process !== 'trace' && v.events)
+      ctx.addIssue({ code: 'custom', path: ['events'], message: 'only allowed with process "trace"' });
   });
 export type ArrivalSpec = z.infer<typeof ArrivalSpec>;
 
@@ -100,21 +150,40 @@ export const Scenario = z
     outputTokens: LengthSpec.optional(),
     arrivals: ArrivalSpec.optional(),
     report: z
-      .object({ perAdapter: z.boolean().default(false).describe('add `adapters` to the SimulationResult: arrivals, completions, served fraction, TTFT and ITL of each adapter') })
+      .object({
+        perAdapter: z
+          .boolean()
+          .default(false)
+          .describe(
+            'add `adapters` to the SimulationResult: arrivals, completions, served fraction, TTFT and ITL of each adapter',
+          ),
+      })
       .strict()
       .optional()
       .describe('what the SimulationResult carries besides the GPU-wide figures (predictions ignore it)'),
     durationS: positiveFinite
       .max(7 * 24 * 3600)
       .optional()
-      .describe('simulated seconds (default 3600); the service accepts at most MAX_SIMULATED_SECONDS (default 86,400), and rates x durationS at most MAX_SIMULATED_REQUESTS (default 2,000,000)'),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+      .describe(
+        'simulated seconds (default 3600); the service accepts at most MAX_SIMULATED_SECONDS (default 86,400), and rates x durationS at most MAX_SIMULATED_REQUESTS (default 2,000,000)',
+      ),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
     const seen = checkUniqueAdapterIds(s.adapters, ctx);
     s.arrivals?.events?.forEach((e, i) => {
-      if (!seen.has(e.adapter)) ctx.addIssue({ code: 'custom', path: ['arrivals', 'events', i, 'adapter'], message: `unknown adapter ${quoted(e.adapter)}` });
+      if (!seen.has(e.adapter))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['arrivals', 'events', i, 'adapter'],
+          message: `unknown adapter ${quoted(e.adapter)}`,
+        });
     });
   });
 export type Scenario = z.input<typeof Scenario>;
@@ -124,7 +193,12 @@ export function checkUniqueAdapterIds(adapters: readonly { id: string }[], ctx: 
   const seen = new Map<string, number>();
   adapters.forEach((a, i) => {
     const prev = seen.get(a.id);
-    if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['adapters', i, 'id'], message: `duplicate adapter id ${quoted(a.id)} (also adapters.${prev}.id)` });
+    if (prev !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['adapters', i, 'id'],
+        message: `duplicate adapter id ${quoted(a.id)} (also adapters.${prev}.id)`,
+      });
     else seen.set(a.id, i);
   });
   return seen;
@@ -161,13 +235,25 @@ function lengthsBeyondModel(scenario: ParsedScenario, profile: Profile): ErrorIs
   const issues: ErrorIssue[] = [];
   // a trace carries each request's own lengths (the Twin refuses those beyond max_model_len one by one)
   if (scenario.arrivals?.process === 'trace') return issues;
-  const meanOf = (spec: LengthSpec | undefined, kind: 'input' | 'output'): number => resolveLength(spec ?? {}, kind).mean;
+  const meanOf = (spec: LengthSpec | undefined, kind: 'input' | 'output'): number =>
+    resolveLength(spec ?? {}, kind).mean;
   const globalTokens = meanOf(scenario.inputTokens, 'input') + meanOf(scenario.outputTokens, 'output');
   scenario.adapters.forEach((a, i) => {
-    const tokens = a.inputTokens || a.outputTokens ? meanOf(a.inputTokens ?? scenario.inputTokens, 'input') + meanOf(a.outputTokens ?? scenario.outputTokens, 'output') : globalTokens;
+    const tokens =
+      a.inputTokens || a.outputTokens
+        ? meanOf(a.inputTokens ?? scenario.inputTokens, 'input') +
+          meanOf(a.outputTokens ?? scenario.outputTokens, 'output')
+        : globalTokens;
     if (tokens <= profile.maxModelLen) return;
-    const path = a.outputTokens ? `adapters.${i}.outputTokens` : a.inputTokens ? `adapters.${i}.inputTokens` : 'outputTokens';
-    issues.push({ path, message: `mean prompt + output of ${Math.round(tokens)} tokens exceeds max_model_len ${profile.maxModelLen} of ${profile.model}: vLLM refuses such requests` });
+    const path = a.outputTokens
+      ? `adapters.${i}.outputTokens`
+      : a.inputTokens
+        ? `adapters.${i}.inputTokens`
+        : 'outputTokens';
+    issues.push({
+      path,
+      message: `mean prompt + output of ${Math.round(tokens)} tokens exceeds max_model_len ${profile.maxModelLen} of ${profile.model}: vLLM refuses such requests`,
+    });
   });
   return issues;
 }
@@ -185,14 +271,22 @@ export function resolveScenario(scenario: ParsedScenario, profile: Profile): Res
     issues.push({ path: 'engine.maxLoraRank', message: `vLLM accepts only ${allowedMaxLoraRanks.join(', ')}` });
   }
   scenario.adapters.forEach((a, i) => {
-    if (a.rank > maxLoraRank) issues.push({ path: `adapters.${i}.rank`, message: `rank ${a.rank} exceeds --max-lora-rank ${maxLoraRank}` });
+    if (a.rank > maxLoraRank)
+      issues.push({ path: `adapters.${i}.rank`, message: `rank ${a.rank} exceeds --max-lora-rank ${maxLoraRank}` });
   });
   const maxCpuLoras = e.maxCpuLoras ?? Math.max(scenario.adapters.length, e.maxLoras);
-  if (maxCpuLoras < e.maxLoras) issues.push({ path: 'engine.maxCpuLoras', message: `must be >= engine.maxLoras (${e.maxLoras}), as vLLM requires` });
+  if (maxCpuLoras < e.maxLoras)
+    issues.push({
+      path: 'engine.maxCpuLoras',
+      message: `must be >= engine.maxLoras (${e.maxLoras}), as vLLM requires`,
+    });
   const maxNumBatchedTokens = e.maxNumBatchedTokens ?? profile.engineDefaults.maxNumBatchedTokens;
   const maxNumSeqs = e.maxNumSeqs ?? profile.engineDefaults.maxNumSeqs;
   if (maxNumSeqs > maxNumBatchedTokens) {
-    issues.push({ path: 'engine.maxNumSeqs', message: `must be <= maxNumBatchedTokens (${maxNumBatchedTokens}), as vLLM requires` });
+    issues.push({
+      path: 'engine.maxNumSeqs',
+      message: `must be <= maxNumBatchedTokens (${maxNumBatchedTokens}), as vLLM requires`,
+    });
   }
   for (const issue of lengthsBeyondModel(scenario, profile)) issues.push(issue);
   if (issues.length > 0) throw invalidInput('scenario', issues);

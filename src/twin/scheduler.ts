@@ -46,7 +46,9 @@ export class StepPlan {
 
   /** Same decoders as the previous step and nothing else: eligible for fast-forward. */
   get decodeOnly(): boolean {
-    return this.prefillCount === 0 && this.admitted === 0 && this.preempted === 0 && this.loadMs === 0 && this.decodes > 0;
+    return (
+      this.prefillCount === 0 && this.admitted === 0 && this.preempted === 0 && this.loadMs === 0 && this.decodes > 0
+    );
   }
 }
 

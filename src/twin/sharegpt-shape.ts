@@ -109,7 +109,12 @@ function upperBound(a: Float64Array, x: number): number {
 let cache: { prompt: LengthTable; output: LengthTable; promptRaw: LengthTable; outputRaw: LengthTable } | undefined;
 
 /** Marginal length tables of the shape, unfiltered and after the benchmark filter (computed once). */
-export function sharegptTables(): { prompt: LengthTable; output: LengthTable; promptRaw: LengthTable; outputRaw: LengthTable } {
+export function sharegptTables(): {
+  prompt: LengthTable;
+  output: LengthTable;
+  promptRaw: LengthTable;
+  outputRaw: LengthTable;
+} {
   if (cache) return cache;
   // the grids are already ascending because the quantile function is monotone
   const p = roundedGrid(sharegptPromptKnots);

@@ -14,7 +14,11 @@ export function simulate(input: unknown, profiles: ProfileStore): SimulationResu
   return simulateParsed(scenario, profiles.get(scenario.model, scenario.gpu));
 }
 
-export function simulateParsed(scenario: ParsedScenario, profile: Profile, options: EngineOptions = {}): SimulationResult {
+export function simulateParsed(
+  scenario: ParsedScenario,
+  profile: Profile,
+  options: EngineOptions = {},
+): SimulationResult {
   const started = performance.now();
   const resolved = resolveScenario(scenario, profile);
   const { engine } = resolved;
@@ -35,7 +39,12 @@ export function simulateParsed(scenario: ParsedScenario, profile: Profile, optio
   return toResult(resolved, adapters, outcome, performance.now() - started);
 }
 
-function toResult(resolved: ResolvedScenario, adapters: EngineAdapter[], o: EngineOutcome, wallMs: number): SimulationResult {
+function toResult(
+  resolved: ResolvedScenario,
+  adapters: EngineAdapter[],
+  o: EngineOutcome,
+  wallMs: number,
+): SimulationResult {
   const m = o.metrics;
   const d = resolved.durationS;
   const total = (m.completedInput + m.completedOutput) / d;
@@ -71,8 +80,13 @@ function toResult(resolved: ResolvedScenario, adapters: EngineAdapter[], o: Engi
   };
 }
 
-function perAdapterReport(adapters: EngineAdapter[], m: EngineOutcome['metrics']): NonNullable<SimulationResult['adapters']> {
-  return m.byAdapter!.reports(m.arrivedTokensByAdapter, m.completedTokensByAdapter).map((r, i) => ({ id: adapters[i]!.id, ...r }));
+function perAdapterReport(
+  adapters: EngineAdapter[],
+  m: EngineOutcome['metrics'],
+): NonNullable<SimulationResult['adapters']> {
+  return m
+    .byAdapter!.reports(m.arrivedTokensByAdapter, m.completedTokensByAdapter)
+    .map((r, i) => ({ id: adapters[i]!.id, ...r }));
 }
 
 function memoryErrorResult(resolved: ResolvedScenario, reason: string, wallMs: number): SimulationResult {

@@ -29,9 +29,14 @@ export interface StepShape {
 export function forwardMs(model: ForwardModel, s: StepShape): number {
   const b = model.base;
   const l = model.lora;
-  const base = b.constantMs + b.perDecodeMs * s.decodes + (b.perContextKiloTokenMs * s.contextTokens) / 1000 + b.perPrefillTokenMs * s.prefillTokens;
+  const base =
+    b.constantMs +
+    b.perDecodeMs * s.decodes +
+    (b.perContextKiloTokenMs * s.contextTokens) / 1000 +
+    b.perPrefillTokenMs * s.prefillTokens;
   const tile = rankTile(model, s.maxLoraRank);
-  const slotCost = s.slots * (l.perSlotMs + l.perSlotDecodeMs * s.decodes + l.perSlotPrefillTokenMs * s.prefillTokens) * tile;
+  const slotCost =
+    s.slots * (l.perSlotMs + l.perSlotDecodeMs * s.decodes + l.perSlotPrefillTokenMs * s.prefillTokens) * tile;
   const lora = l.enabledMs + (s.adapters > 0 ? l.firstAdapterMs : 0) + slotCost + l.perAdapterMs * s.adapters;
   return base + lora;
 }
@@ -43,7 +48,10 @@ export function rankTile(model: ForwardModel, maxLoraRank: number): number {
 
 /** Scheduler CPU time (ms) of one step. */
 export function schedulerMs(model: SchedulerModel, running: number, waiting: number, skipped: number): number {
-  return Math.max(0, model.constantMs + model.perRunningMs * running + model.perWaitingMs * waiting + model.perSkippedMs * skipped);
+  return Math.max(
+    0,
+    model.constantMs + model.perRunningMs * running + model.perWaitingMs * waiting + model.perSkippedMs * skipped,
+  );
 }
 
 /** CPU->GPU activation time (ms) of an adapter of `rank` under --max-lora-rank `maxLoraRank`. */

@@ -22,7 +22,11 @@ export class WaitingQueue {
   /** arrived (never admitted) requests waiting */
   fifoCount = 0;
 
-  constructor(private readonly req: RequestTable, adapters: number, private readonly isInBatch: (adapter: number) => boolean) {
+  constructor(
+    private readonly req: RequestTable,
+    adapters: number,
+    private readonly isInBatch: (adapter: number) => boolean,
+  ) {
     this.headId = new Int32Array(adapters).fill(none);
     this.tailId = new Int32Array(adapters).fill(-1);
     this.all = new IndexedMinHeap(adapters, this.headId);

@@ -13,7 +13,10 @@ export const defaultRegimePeriodS = 300;
  * window, or the trace's events) plus one regime switch per adapter and period. Time and memory of the
  * Twin grow with it (about 150 bytes per request held).
  */
-export function expectedEvents(scenario: ParsedScenario, durationS: number = scenario.durationS ?? defaultDurationS): number {
+export function expectedEvents(
+  scenario: ParsedScenario,
+  durationS: number = scenario.durationS ?? defaultDurationS,
+): number {
   const arrivals = scenario.arrivals;
   if (arrivals?.process === 'trace') return arrivals.events?.length ?? 0;
   let rates = 0;
@@ -22,7 +25,8 @@ export function expectedEvents(scenario: ParsedScenario, durationS: number = sce
     rates += a.rate;
     if (a.rate > 0) active++;
   }
-  const switches = arrivals?.process === 'regime' ? active * Math.ceil(durationS / (arrivals.periodS ?? defaultRegimePeriodS)) : 0;
+  const switches =
+    arrivals?.process === 'regime' ? active * Math.ceil(durationS / (arrivals.periodS ?? defaultRegimePeriodS)) : 0;
   return rates * durationS + switches;
 }
 
@@ -33,7 +37,13 @@ export function expectedEvents(scenario: ParsedScenario, durationS: number = sce
 export function checkSimulationWork(scenario: ParsedScenario, limits: WorkLimits, what = ''): void {
   const durationS = scenario.durationS ?? defaultDurationS;
   if (durationS > limits.maxSimulatedSeconds) {
-    throw tooMuchWork(`${what}durationS`, `${durationS} s is more than the ${limits.maxSimulatedSeconds} s allowed`, 'maxSimulatedSeconds', limits, durationS);
+    throw tooMuchWork(
+      `${what}durationS`,
+      `${durationS} s is more than the ${limits.maxSimulatedSeconds} s allowed`,
+      'maxSimulatedSeconds',
+      limits,
+      durationS,
+    );
   }
   const events = expectedEvents(scenario, durationS);
   if (events > limits.maxSimulatedRequests) {
@@ -43,7 +53,13 @@ export function checkSimulationWork(scenario: ParsedScenario, limits: WorkLimits
 }
 
 /** The 413 of an exceeded limit: names the field, the limit, its setting and the value asked for. */
-export function tooMuchWork(path: string, message: string, limit: keyof WorkLimits, limits: WorkLimits, value: number): AppError {
+export function tooMuchWork(
+  path: string,
+  message: string,
+  limit: keyof WorkLimits,
+  limits: WorkLimits,
+  value: number,
+): AppError {
   return new AppError('tooMuchWork', `${path}: ${message} (limit ${workLimitSettings[limit]})`, {
     path,
     limit: workLimitSettings[limit],

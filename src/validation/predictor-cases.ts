@@ -35,9 +35,20 @@ export function casesOf(profile: Profile, runs: RealRun[]): EvalCase[] {
  * them (RandomForest and the single "fast" tree; SMAPE without the factor 2; the source is named in
  * docs/accuracy.md, section Where the real runs come from).
  */
-export const researchPredictorScores: Record<string, { forest: ResearchScore; fastTree: ResearchScore; testRows: number }> = {
-  'llama-3.1-8b-instruct': { forest: { throughputSmape: 4.39, r2: 0.95, itlSmape: 10.99, accuracy: 0.95, macroF1: 0.95 }, fastTree: { throughputSmape: 10.25, r2: 0.85, itlSmape: 18.16, accuracy: 0.92, macroF1: 0.92 }, testRows: 133 },
-  'qwen-2.5-7b-instruct': { forest: { throughputSmape: 5.28, r2: 0.93, itlSmape: 8.96, accuracy: 0.99, macroF1: 0.99 }, fastTree: { throughputSmape: 12.89, r2: 0.67, itlSmape: 23.97, accuracy: 0.97, macroF1: 0.97 }, testRows: 164 },
+export const researchPredictorScores: Record<
+  string,
+  { forest: ResearchScore; fastTree: ResearchScore; testRows: number }
+> = {
+  'llama-3.1-8b-instruct': {
+    forest: { throughputSmape: 4.39, r2: 0.95, itlSmape: 10.99, accuracy: 0.95, macroF1: 0.95 },
+    fastTree: { throughputSmape: 10.25, r2: 0.85, itlSmape: 18.16, accuracy: 0.92, macroF1: 0.92 },
+    testRows: 133,
+  },
+  'qwen-2.5-7b-instruct': {
+    forest: { throughputSmape: 5.28, r2: 0.93, itlSmape: 8.96, accuracy: 0.99, macroF1: 0.99 },
+    fastTree: { throughputSmape: 12.89, r2: 0.67, itlSmape: 23.97, accuracy: 0.97, macroF1: 0.97 },
+    testRows: 164,
+  },
 };
 
 export interface ResearchScore {

@@ -52,7 +52,12 @@ export function runKey(runDir: string, marker: string): string {
   return i >= 0 ? runDir.slice(i + marker.length) : runDir;
 }
 
-const list = (cell: string | undefined): number[] => (cell ?? '').trim().split(/\s+/).filter((s) => s !== '').map(Number);
+const list = (cell: string | undefined): number[] =>
+  (cell ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((s) => s !== '')
+    .map(Number);
 
 /** Reads a table in the format of dt_validation_real_runs.csv; skips launches with neither results nor an error. */
 export function readRealRuns(file: string): RealRun[] {
@@ -121,7 +126,11 @@ export function scenarioOf(run: RealRun, gpu: string, seed: number): Scenario {
       maxNumBatchedTokens: run.maxNumBatchedTokens,
       maxNumSeqs: run.maxNumSeqs,
     },
-    adapters: Array.from({ length: run.servedAdapters }, (_, i) => ({ id: `adapter-${i}`, rank: rank(i), rate: rate(i) })),
+    adapters: Array.from({ length: run.servedAdapters }, (_, i) => ({
+      id: `adapter-${i}`,
+      rank: rank(i),
+      rate: rate(i),
+    })),
     inputTokens: { mean: run.promptMean },
     outputTokens: { mean: run.outputMean },
     arrivals: { process: 'poisson', maxInFlight: benchmarkClientMaxInFlight },

@@ -59,7 +59,11 @@ export interface RegimeErrors {
 }
 
 function pair(actual: number[], predicted: number[]): ErrorPair {
-  return { research: smapeResearch(actual, predicted), standard: smapeStandard(actual, predicted), runs: actual.length };
+  return {
+    research: smapeResearch(actual, predicted),
+    standard: smapeStandard(actual, predicted),
+    runs: actual.length,
+  };
 }
 
 /**
@@ -94,14 +98,51 @@ function regimeErrors(group: RunComparison[]): RegimeErrors {
   const itlP99 = twin((s) => s.itlMs?.p99);
   return {
     runs: group.length,
-    throughput: pair(real.map((r) => r.throughput), twin((s) => s.throughput.total)),
-    ttftMean: pair(real.map((r) => r.ttftMs), ttftMean),
-    ttftP50: pair(real.map((r) => r.ttftP50Ms), twin((s) => s.ttftMs?.p50)),
-    ttftP99: pair(real.map((r) => r.ttftP99Ms), ttftP99),
-    itlMean: pair(real.map((r) => r.itlMs), twin((s) => s.itlMs?.mean)),
-    itlP99: pair(real.map((r) => r.itlP99Ms), itlP99),
-    ratio: { ttftMean: ratio(real.map((r) => r.ttftMs), ttftMean), ttftP99: ratio(real.map((r) => r.ttftP99Ms), ttftP99), itlP99: ratio(real.map((r) => r.itlP99Ms), itlP99) },
-    reference: { runs: withRef.length, itlMean: pair(withRef.map((c) => c.run.real!.itlMs), withRef.map((c) => c.reference!.itlMs)) },
+    throughput: pair(
+      real.map((r) => r.throughput),
+      twin((s) => s.throughput.total),
+    ),
+    ttftMean: pair(
+      real.map((r) => r.ttftMs),
+      ttftMean,
+    ),
+    ttftP50: pair(
+      real.map((r) => r.ttftP50Ms),
+      twin((s) => s.ttftMs?.p50),
+    ),
+    ttftP99: pair(
+      real.map((r) => r.ttftP99Ms),
+      ttftP99,
+    ),
+    itlMean: pair(
+      real.map((r) => r.itlMs),
+      twin((s) => s.itlMs?.mean),
+    ),
+    itlP99: pair(
+      real.map((r) => r.itlP99Ms),
+      itlP99,
+    ),
+    ratio: {
+      ttftMean: ratio(
+        real.map((r) => r.ttftMs),
+        ttftMean,
+      ),
+      ttftP99: ratio(
+        real.map((r) => r.ttftP99Ms),
+        ttftP99,
+      ),
+      itlP99: ratio(
+        real.map((r) => r.itlP99Ms),
+        itlP99,
+      ),
+    },
+    reference: {
+      runs: withRef.length,
+      itlMean: pair(
+        withRef.map((c) => c.run.real!.itlMs),
+        withRef.map((c) => c.reference!.itlMs),
+      ),
+    },
   };
 }
 
@@ -130,18 +171,39 @@ export function buildReport(model: string, comparisons: RunComparison[]): ModelR
       falseNegatives: mine.filter((c) => c.run.memoryError && c.sim.memoryError === null).length,
     },
     twin: {
-      throughput: pair(real.map((r) => r.throughput), scored.map((c) => c.sim.throughput.total)),
-      ttft: pair(real.map((r) => r.ttftMs), scored.map((c) => c.sim.ttftMs?.mean ?? 0)),
-      ttftWithPenalty: pair(scored.map((c) => realTtftWithPenalty(c.run)), scored.map((c) => simTtftWithPenalty(c.sim))),
-      itl: pair(real.map((r) => r.itlMs), scored.map((c) => c.sim.itlMs?.mean ?? 0)),
+      throughput: pair(
+        real.map((r) => r.throughput),
+        scored.map((c) => c.sim.throughput.total),
+      ),
+      ttft: pair(
+        real.map((r) => r.ttftMs),
+        scored.map((c) => c.sim.ttftMs?.mean ?? 0),
+      ),
+      ttftWithPenalty: pair(
+        scored.map((c) => realTtftWithPenalty(c.run)),
+        scored.map((c) => simTtftWithPenalty(c.sim)),
+      ),
+      itl: pair(
+        real.map((r) => r.itlMs),
+        scored.map((c) => c.sim.itlMs?.mean ?? 0),
+      ),
       starvation: agreement(scored.map((c) => c.run.real!.starved === c.sim.starved)),
       medianWallMs: median(mine.map((c) => c.sim.wallMs)),
     },
     reference: {
       runs: withRef.length,
-      throughput: pair(withRef.map((c) => c.run.real!.throughput), withRef.map((c) => c.reference!.throughput)),
-      ttftWithPenalty: pair(withRef.map((c) => realTtftWithPenalty(c.run)), withRef.map((c) => c.reference!.ttftPenaltyMs)),
-      itl: pair(withRef.map((c) => c.run.real!.itlMs), withRef.map((c) => c.reference!.itlMs)),
+      throughput: pair(
+        withRef.map((c) => c.run.real!.throughput),
+        withRef.map((c) => c.reference!.throughput),
+      ),
+      ttftWithPenalty: pair(
+        withRef.map((c) => realTtftWithPenalty(c.run)),
+        withRef.map((c) => c.reference!.ttftPenaltyMs),
+      ),
+      itl: pair(
+        withRef.map((c) => c.run.real!.itlMs),
+        withRef.map((c) => c.reference!.itlMs),
+      ),
       starvation: agreement(withRef.map((c) => c.run.real!.starved === refStarved(c))),
       medianWallMs: median(withRef.map((c) => c.reference!.wallS * 1000)),
     },
@@ -179,15 +241,21 @@ export function formatReport(reports: ModelReport[]): string {
     lines.push(
       `  starvation agreement       ${t.starvation.agree}/${t.starvation.runs} (${(100 * t.starvation.accuracy).toFixed(1)} %)          ${ref.starvation.agree}/${ref.starvation.runs} (${(100 * ref.starvation.accuracy).toFixed(1)} %)`,
     );
-    lines.push(`  median wall time per run   ${t.medianWallMs.toFixed(0)} ms                     ${ref.medianWallMs.toFixed(0)} ms`);
+    lines.push(
+      `  median wall time per run   ${t.medianWallMs.toFixed(0)} ms                     ${ref.medianWallMs.toFixed(0)} ms`,
+    );
     lines.push(...formatRegimes(r.regimes));
     if (r.predictor) lines.push(...formatPredictor(r.model, r.predictor));
     lines.push('');
   }
   lines.push('research SMAPE = 100 * mean(|y - p| / (|y| + |p|)) as in the papers; standard = twice that.');
   lines.push('* research TTFT definition: unfinished requests count as the whole window; requests sent by the');
-  lines.push('  real client are estimated as max(completed, sum of rates x window) since the runs did not record them.');
-  lines.push(`* operator load: real mean TTFT under ${operatorLoadTtftMs / 1000} s; the research twin reports means only (its p50 / p99 are not published).`);
+  lines.push(
+    '  real client are estimated as max(completed, sum of rates x window) since the runs did not record them.',
+  );
+  lines.push(
+    `* operator load: real mean TTFT under ${operatorLoadTtftMs / 1000} s; the research twin reports means only (its p50 / p99 are not published).`,
+  );
   return lines.join('\n');
 }
 
@@ -195,36 +263,61 @@ export function formatReport(reports: ModelReport[]): string {
 function formatRegimes(g: ModelReport['regimes']): string[] {
   const f = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(1)} %` : '-');
   const x = (v: number): string => (Number.isFinite(v) ? `x${v.toFixed(2)}` : '');
-  const lines = ['  latency by load (research SMAPE; Twin / real median)   operator load*     saturated     research twin (operator load)'];
+  const lines = [
+    '  latency by load (research SMAPE; Twin / real median)   operator load*     saturated     research twin (operator load)',
+  ];
   const o = g.operatorLoad;
   const s = g.saturated;
-  lines.push(`    runs                                                 ${String(o.runs).padStart(8)}     ${String(s.runs).padStart(9)}`);
-  const row = (name: string, a: ErrorPair, b: ErrorPair, bias = '', ref = ''): string => `    ${name.padEnd(52)} ${f(a.research).padStart(8)} ${bias.padEnd(6)} ${f(b.research).padStart(7)}     ${ref}`;
+  lines.push(
+    `    runs                                                 ${String(o.runs).padStart(8)}     ${String(s.runs).padStart(9)}`,
+  );
+  const row = (name: string, a: ErrorPair, b: ErrorPair, bias = '', ref = ''): string =>
+    `    ${name.padEnd(52)} ${f(a.research).padStart(8)} ${bias.padEnd(6)} ${f(b.research).padStart(7)}     ${ref}`;
   lines.push(row('throughput', o.throughput, s.throughput));
   lines.push(row('TTFT mean', o.ttftMean, s.ttftMean, x(o.ratio.ttftMean)));
   lines.push(row('TTFT p50', o.ttftP50, s.ttftP50));
   lines.push(row('TTFT p99', o.ttftP99, s.ttftP99, x(o.ratio.ttftP99)));
-  lines.push(row('ITL mean', o.itlMean, s.itlMean, '', o.reference.runs ? `${f(o.reference.itlMean.research)} (${o.reference.runs} runs)` : '-'));
+  lines.push(
+    row(
+      'ITL mean',
+      o.itlMean,
+      s.itlMean,
+      '',
+      o.reference.runs ? `${f(o.reference.itlMean.research)} (${o.reference.runs} runs)` : '-',
+    ),
+  );
   lines.push(row('ITL p99', o.itlP99, s.itlP99, x(o.ratio.itlP99)));
   return lines;
 }
 
-function formatPredictor(model: string, p: { version: string; metrics: PredictorMetrics; operatorLoad?: PredictorMetrics }): string[] {
+function formatPredictor(
+  model: string,
+  p: { version: string; metrics: PredictorMetrics; operatorLoad?: PredictorMetrics },
+): string[] {
   const m = p.metrics;
   const research = researchPredictorScores[model];
   const f2 = (x: number): string => x.toFixed(2);
   const f3 = (x: number): string => x.toFixed(3);
   const lines = [
     `  predictors (student trees ${p.version}, ${m.rows} runs)  research (${research?.testRows ?? '?'} runs): forest / fast tree`,
-    `  throughput SMAPE research   ${f2(m.throughput.smapeResearch)} % (standard ${f2(m.throughput.smapeStandard)} %), R2 ${f3(m.throughput.r2)}`.padEnd(66) +
-      (research ? `${f2(research.forest.throughputSmape)} % (${research.forest.r2}) / ${f2(research.fastTree.throughputSmape)} % (${research.fastTree.r2})` : ''),
-    `  ITL SMAPE research          ${f2(m.itl.smapeResearch)} %   TTFT ${f2(m.ttft.smapeResearch)} %`.padEnd(66) + (research ? `${f2(research.forest.itlSmape)} % / ${f2(research.fastTree.itlSmape)} %` : ''),
+    `  throughput SMAPE research   ${f2(m.throughput.smapeResearch)} % (standard ${f2(m.throughput.smapeStandard)} %), R2 ${f3(m.throughput.r2)}`.padEnd(
+      66,
+    ) +
+      (research
+        ? `${f2(research.forest.throughputSmape)} % (${research.forest.r2}) / ${f2(research.fastTree.throughputSmape)} % (${research.fastTree.r2})`
+        : ''),
+    `  ITL SMAPE research          ${f2(m.itl.smapeResearch)} %   TTFT ${f2(m.ttft.smapeResearch)} %`.padEnd(66) +
+      (research ? `${f2(research.forest.itlSmape)} % / ${f2(research.fastTree.itlSmape)} %` : ''),
     `  starvation accuracy ${f3(m.starved.accuracy)}, macro-F1 ${f3(m.starved.macroF1)}`.padEnd(66) +
-      (research ? `${research.forest.accuracy} / ${research.forest.macroF1}, ${research.fastTree.accuracy} / ${research.fastTree.macroF1}` : ''),
+      (research
+        ? `${research.forest.accuracy} / ${research.forest.macroF1}, ${research.fastTree.accuracy} / ${research.fastTree.macroF1}`
+        : ''),
   ];
   const o = p.operatorLoad;
   if (o?.ttftP99 && o.itlP99) {
-    lines.push(`  tail students, operator-load runs (${o.rows}): p99 TTFT ${f2(o.ttftP99.smapeResearch)} %, p99 ITL ${f2(o.itlP99.smapeResearch)} %, mean TTFT ${f2(o.ttft.smapeResearch)} %`);
+    lines.push(
+      `  tail students, operator-load runs (${o.rows}): p99 TTFT ${f2(o.ttftP99.smapeResearch)} %, p99 ITL ${f2(o.itlP99.smapeResearch)} %, mean TTFT ${f2(o.ttft.smapeResearch)} %`,
+    );
   }
   return lines;
 }

@@ -13,7 +13,10 @@ describe('one request cannot take the service down', async () => {
   };
 
   it('places an adapter whose requests exceed max_model_len as unplaced, without opening GPUs for it', async () => {
-    const r = await post('/v1/placements', { ...llama, adapters: [{ id: 'a', rank: 32, rate: 1, outputTokens: { mean: 1_000_000 } }] });
+    const r = await post('/v1/placements', {
+      ...llama,
+      adapters: [{ id: 'a', rank: 32, rate: 1, outputTokens: { mean: 1_000_000 } }],
+    });
     expect(r.statusCode).toBe(200);
     expect(r.json().gpuCount).toBe(0);
     expect(r.json().unplaced).toEqual([{ id: 'a', rate: 1, reason: expect.stringMatching(/max_model_len 131072/) }]);
@@ -23,11 +26,19 @@ describe('one request cannot take the service down', async () => {
   it('splits a hot adapter over at most maxGpus (default MAX_GPUS) GPUs and reports the rest, with no stack overflow', async () => {
     // the report's request: 100,000-token outputs at 14.41 req/s (a stack overflow once); no GPU meets the
     // default SLO for it, and the answer says so
-    const hostile = await post('/v1/placements', { ...llama, adapters: [{ id: 'a', rank: 32, rate: 14.41, outputTokens: { mean: 100_000 } }] });
+    const hostile = await post('/v1/placements', {
+      ...llama,
+      adapters: [{ id: 'a', rank: 32, rate: 14.41, outputTokens: { mean: 100_000 } }],
+    });
     expect(hostile.statusCode).toBe(200);
-    expect(hostile.json().unplaced).toEqual([{ id: 'a', rate: 14.41, reason: expect.stringMatching(/alone on a GPU/) }]);
+    expect(hostile.json().unplaced).toEqual([
+      { id: 'a', rate: 14.41, reason: expect.stringMatching(/alone on a GPU/) },
+    ]);
     // servable requests, but more traffic than 1,024 GPUs carry
-    const r = await post('/v1/placements', { ...llama, adapters: [{ id: 'a', rank: 32, rate: 20_000, outputTokens: { mean: 1000 } }] });
+    const r = await post('/v1/placements', {
+      ...llama,
+      adapters: [{ id: 'a', rank: 32, rate: 20_000, outputTokens: { mean: 1000 } }],
+    });
     expect(r.statusCode).toBe(200);
     const p = r.json();
     expect(p.gpuCount).toBe(1024);
@@ -40,7 +51,10 @@ describe('one request cannot take the service down', async () => {
   it('refuses a maxGpus above MAX_GPUS with 413 naming the field', async () => {
     const r = await post('/v1/placements', { ...llama, maxGpus: 5000, adapters: [{ id: 'a', rank: 8, rate: 1 }] });
     expect(r.statusCode).toBe(413);
-    expect(r.json().error).toMatchObject({ code: 'LP_ERR_TOO_MUCH_WORK', details: { path: 'maxGpus', limit: 'MAX_GPUS', allowed: 1024 } });
+    expect(r.json().error).toMatchObject({
+      code: 'LP_ERR_TOO_MUCH_WORK',
+      details: { path: 'maxGpus', limit: 'MAX_GPUS', allowed: 1024 },
+    });
   });
 
   it('refuses a regime period that would never let time advance', async () => {
@@ -54,7 +68,10 @@ describe('one request cannot take the service down', async () => {
     const adapters = Array.from({ length: 1000 }, (_, i) => ({ id: `a${i}`, rank: 8, rate: 1000 }));
     const week = await post('/v1/simulate', smallScenario({ adapters, durationS: 604_800 }));
     expect(week.statusCode).toBe(413);
-    expect(week.json().error).toMatchObject({ code: 'LP_ERR_TOO_MUCH_WORK', details: { path: 'durationS', limit: 'MAX_SIMULATED_SECONDS' } });
+    expect(week.json().error).toMatchObject({
+      code: 'LP_ERR_TOO_MUCH_WORK',
+      details: { path: 'durationS', limit: 'MAX_SIMULATED_SECONDS' },
+    });
     const hour = await post('/v1/simulate', smallScenario({ adapters, durationS: 3600 }));
     expect(hour.statusCode).toBe(413);
     expect(hour.json().error.details).toMatchObject({ limit: 'MAX_SIMULATED_REQUESTS', requested: 3.6e9 });
@@ -68,21 +85,31 @@ describe('one request cannot take the service down', async () => {
     expect(r.body.length).toBeLessThan(8 * 1024);
     expect(r.json().error.details.issues).toHaveLength(20);
     expect(r.json().error.details.omittedIssues).toBe(200_000 - 20);
-    const name = await post('/v1/placements', { ...llama, model: 'x'.repeat(7_000_000), adapters: [{ id: 'a', rank: 8, rate: 1 }] });
+    const name = await post('/v1/placements', {
+      ...llama,
+      model: 'x'.repeat(7_000_000),
+      adapters: [{ id: 'a', rank: 8, rate: 1 }],
+    });
     expect(name.statusCode).toBe(400);
     expect(name.body.length).toBeLessThan(2048);
     await healthy();
   });
 
   it('bounds what a /v1/predict body may hold, since predictions answer on the HTTP thread', async () => {
-    const values = await post('/v1/predict', smallScenario({ inputTokens: { values: Array.from({ length: 200_000 }, () => 1.5) } }));
+    const values = await post(
+      '/v1/predict',
+      smallScenario({ inputTokens: { values: Array.from({ length: 200_000 }, () => 1.5) } }),
+    );
     expect(values.statusCode).toBe(413);
     expect(values.json().error.code).toBe('LP_ERR_BODY_TOO_LARGE');
     await healthy();
   });
 
   it('never answers NaN or null where a number is promised (a degenerate lognormal)', async () => {
-    const r = await post('/v1/simulate', smallScenario({ inputTokens: { distribution: 'lognormal', mean: 1e-300, std: 1e6 } }));
+    const r = await post(
+      '/v1/simulate',
+      smallScenario({ inputTokens: { distribution: 'lognormal', mean: 1e-300, std: 1e6 } }),
+    );
     expect(r.statusCode).toBe(200);
     expect(Number.isFinite(r.json().idealThroughput)).toBe(true);
   });
@@ -99,13 +126,18 @@ describe('one request cannot take the service down', async () => {
       expect(r.statusCode, JSON.stringify(adapter)).toBe(400);
       expect(r.json().error.message).toMatch(/adapters\.0\.(id|path)/);
     }
-    const ok = await post('/v1/placements', { ...llama, adapters: [{ id: 'org/adapter-1.v2', rank: 8, rate: 1, path: 's3://bucket/lora/a@v2' }] });
+    const ok = await post('/v1/placements', {
+      ...llama,
+      adapters: [{ id: 'org/adapter-1.v2', rank: 8, rate: 1, path: 's3://bucket/lora/a@v2' }],
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().gpus[0].vllmArgs).toContain('org/adapter-1.v2=s3://bucket/lora/a@v2');
   });
 
   it('accepts an x-request-id only in a safe form', async () => {
-    expect((await app.inject({ url: '/healthz', headers: { 'x-request-id': 'trace-01:ab.CD' } })).headers['x-request-id']).toBe('trace-01:ab.CD');
+    expect(
+      (await app.inject({ url: '/healthz', headers: { 'x-request-id': 'trace-01:ab.CD' } })).headers['x-request-id'],
+    ).toBe('trace-01:ab.CD');
     for (const bad of ['x'.repeat(5000), 'a b', 'a\u00e9']) {
       const id = (await app.inject({ url: '/healthz', headers: { 'x-request-id': bad } })).headers['x-request-id'];
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
@@ -113,19 +145,31 @@ describe('one request cannot take the service down', async () => {
   });
 
   it('refuses compressed bodies (Fastify would read them as garbage) and a pool beyond MAX_POOLS', async () => {
-    const gz = await app.inject({ method: 'POST', url: '/v1/predict', payload: JSON.stringify(smallScenario()), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    const gz = await app.inject({
+      method: 'POST',
+      url: '/v1/predict',
+      payload: JSON.stringify(smallScenario()),
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
     expect(gz.statusCode).toBe(415);
     expect(gz.json().error.code).toBe('LP_ERR_UNSUPPORTED_MEDIA_TYPE');
     const few = await buildTestApp({ maxPools: 2 });
-    const put = (pool: string) => few.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: { ...llama, adapters: [{ id: 'a', rank: 8, rate: 1 }] } });
-    expect([(await put('p1')).statusCode, (await put('p2')).statusCode, (await put('p1')).statusCode]).toEqual([200, 200, 200]);
+    const put = (pool: string) =>
+      few.inject({
+        method: 'PUT',
+        url: `/v1/pools/${pool}`,
+        payload: { ...llama, adapters: [{ id: 'a', rank: 8, rate: 1 }] },
+      });
+    expect([(await put('p1')).statusCode, (await put('p2')).statusCode, (await put('p1')).statusCode]).toEqual([
+      200, 200, 200,
+    ]);
     const third = await put('p3');
     expect(third.statusCode).toBe(409);
     expect(third.json().error.details).toEqual({ limit: 'MAX_POOLS', allowed: 2 });
     await few.close();
   });
 
-  it('answers Fastify\'s own errors in the one shape', async () => {
+  it("answers Fastify's own errors in the one shape", async () => {
     const badUrl = await app.inject({ url: '/v1/pools/%zz' });
     expect(badUrl.statusCode).toBe(400);
     expect(Object.keys(badUrl.json())).toEqual(['error']);
@@ -146,12 +190,20 @@ describe('simulations and placements on worker threads', async () => {
     await app.close();
     await slow.close();
   });
-  const heavy = smallScenario({ engine: { maxLoras: 8 }, adapters: Array.from({ length: 2000 }, (_, i) => ({ id: `a${i}`, rank: 8, rate: 0.2 })), durationS: 3600 });
+  const heavy = smallScenario({
+    engine: { maxLoras: 8 },
+    adapters: Array.from({ length: 2000 }, (_, i) => ({ id: `a${i}`, rank: 8, rate: 0.2 })),
+    durationS: 3600,
+  });
 
   it.each([
     ['an unsupported --max-lora-rank', { engine: { maxLoras: 4, maxLoraRank: 12 } }, /engine\.maxLoraRank/],
     ['a token budget below max_num_seqs', { engine: { maxLoras: 4, maxNumBatchedTokens: 1 } }, /engine\.maxNumSeqs/],
-    ['a rank above --max-lora-rank', { engine: { maxLoras: 4, maxLoraRank: 8 }, adapters: [{ id: 'a', rank: 16, rate: 1 }] }, /adapters\.0\.rank/],
+    [
+      'a rank above --max-lora-rank',
+      { engine: { maxLoras: 4, maxLoraRank: 8 }, adapters: [{ id: 'a', rank: 16, rate: 1 }] },
+      /adapters\.0\.rank/,
+    ],
     ['fewer CPU slots than GPU slots', { engine: { maxLoras: 4, maxCpuLoras: 2 } }, /engine\.maxCpuLoras/],
   ])('answers 400 for %s from the Twin route, as /v1/predict does', async (_name, over, path) => {
     for (const url of ['/v1/simulate', '/v1/predict']) {
@@ -179,7 +231,11 @@ describe('simulations and placements on worker threads', async () => {
 
   it('stops a task past its deadline, replaces the worker, and serves the next request', async () => {
     // about 4 s of simulation on one core: well past the 2 s deadline
-    const day = smallScenario({ engine: { maxLoras: 1 }, adapters: Array.from({ length: 10_000 }, (_, i) => ({ id: `a${i}`, rank: 8, rate: 0.0023 })), durationS: 86_400 });
+    const day = smallScenario({
+      engine: { maxLoras: 1 },
+      adapters: Array.from({ length: 10_000 }, (_, i) => ({ id: `a${i}`, rank: 8, rate: 0.0023 })),
+      durationS: 86_400,
+    });
     const r = await slow.inject({ method: 'POST', url: '/v1/simulate', payload: day });
     expect(r.statusCode).toBe(503);
     expect(r.json().error.code).toBe('LP_ERR_TIMEOUT');

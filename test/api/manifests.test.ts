@@ -24,7 +24,9 @@ describe('GET /v1/pools/{pool}/manifests', async () => {
   const app = await buildTestApp();
   afterAll(() => app.close());
   // two heavy adapters and many light ones: several GPUs, some adapters split over two
-  const workload = smallWorkload({ adapters: smallWorkload().adapters.map((a: { rate: number }, i: number) => ({ ...a, rate: i < 2 ? 45 : a.rate })) });
+  const workload = smallWorkload({
+    adapters: smallWorkload().adapters.map((a: { rate: number }, i: number) => ({ ...a, rate: i < 2 ? 45 : a.rate })),
+  });
   const put = await app.inject({ method: 'PUT', url: '/v1/pools/llama.prod', payload: workload });
   const plan = put.json();
   const get = (query = '') => app.inject({ url: `/v1/pools/llama.prod/manifests${query}` });
@@ -38,15 +40,20 @@ describe('GET /v1/pools/{pool}/manifests', async () => {
     for (const item of list.items) revalidate(item);
     const deployments = list.items.filter((i: Item) => i.kind === 'Deployment');
     const services = list.items.filter((i: Item) => i.kind === 'Service');
-    expect(services.map((s: Item) => s.metadata.name).sort()).toEqual(deployments.map((d: Item) => d.metadata.name).sort());
+    expect(services.map((s: Item) => s.metadata.name).sort()).toEqual(
+      deployments.map((d: Item) => d.metadata.name).sort(),
+    );
     // one replica per GPU, one GPU per replica, and every GPU's vLLM arguments in exactly one Deployment
     expect(deployments.reduce((n: number, d: Item) => n + d.spec.replicas, 0)).toBe(plan.placement.gpuCount);
     for (const d of deployments) expect(d.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu']).toBe(1);
     for (const gpu of plan.placement.gpus) {
-      const holders = deployments.filter((d: Item) => JSON.stringify(d.spec.template.spec.containers[0].args).includes(JSON.stringify(gpu.vllmArgs).slice(1, -1)));
+      const holders = deployments.filter((d: Item) =>
+        JSON.stringify(d.spec.template.spec.containers[0].args).includes(JSON.stringify(gpu.vllmArgs).slice(1, -1)),
+      );
       expect(holders).toHaveLength(1);
     }
-    for (const name of list.items.map((i: Item) => i.metadata.name)) expect(name).toMatch(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/);
+    for (const name of list.items.map((i: Item) => i.metadata.name))
+      expect(name).toMatch(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/);
   });
 
   it("routes every adapter to the Services of the GPUs that hold it, with the placement's weights", async () => {
@@ -54,7 +61,9 @@ describe('GET /v1/pools/{pool}/manifests', async () => {
     const services = new Set(list.items.filter((i: Item) => i.kind === 'Service').map((s: Item) => s.metadata.name));
     const config = JSON.parse(list.items.find((i: Item) => i.kind === 'ConfigMap').data['routing.json']);
     expect(config).toMatchObject({ pool: 'llama.prod', modelVersion: plan.placement.modelVersion });
-    expect(config.adapters.map((a: Item) => a.adapter).sort()).toEqual(plan.placement.routing.map((r: Item) => r.adapter).sort());
+    expect(config.adapters.map((a: Item) => a.adapter).sort()).toEqual(
+      plan.placement.routing.map((r: Item) => r.adapter).sort(),
+    );
     for (const route of config.adapters) {
       expect(route.backends.reduce((sum: number, b: Item) => sum + b.weight, 0)).toBeCloseTo(1, 5);
       for (const backend of route.backends) {
@@ -64,8 +73,10 @@ describe('GET /v1/pools/{pool}/manifests', async () => {
     }
   });
 
-  it('takes the operator\'s image, namespace, adapter volume and gateway, and answers YAML documents', async () => {
-    const r = await get('?image=registry.local/vllm:v0.10.2&namespace=serving&adapterClaim=lora-adapters&gateway=inference-extension&format=yaml');
+  it("takes the operator's image, namespace, adapter volume and gateway, and answers YAML documents", async () => {
+    const r = await get(
+      '?image=registry.local/vllm:v0.10.2&namespace=serving&adapterClaim=lora-adapters&gateway=inference-extension&format=yaml',
+    );
     expect(r.statusCode).toBe(200);
     expect(r.headers['content-type']).toMatch(/application\/yaml/);
     const items = parseAllDocuments(r.body).map((d) => d.toJS() as Item);
@@ -74,12 +85,22 @@ describe('GET /v1/pools/{pool}/manifests', async () => {
     const deployment = items.find((i) => i.kind === 'Deployment')!;
     const pod = deployment.spec.template.spec;
     expect(pod.containers[0].image).toBe('registry.local/vllm:v0.10.2');
-    expect(pod.volumes).toContainEqual({ name: 'adapters', persistentVolumeClaim: { claimName: 'lora-adapters', readOnly: true } });
-    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'adapters', mountPath: '/models/lora', readOnly: true });
+    expect(pod.volumes).toContainEqual({
+      name: 'adapters',
+      persistentVolumeClaim: { claimName: 'lora-adapters', readOnly: true },
+    });
+    expect(pod.containers[0].volumeMounts).toContainEqual({
+      name: 'adapters',
+      mountPath: '/models/lora',
+      readOnly: true,
+    });
     const pool = items.find((i) => i.kind === 'InferencePool')!;
     // the InferencePool selects every vLLM pod of the pool and nothing else
-    for (const [key, value] of Object.entries(pool.spec.selector.matchLabels)) expect(deployment.spec.template.metadata.labels[key]).toBe(value);
-    expect(JSON.parse(items.find((i) => i.kind === 'ConfigMap')!.data['routing.json']).adapters[0].backends[0].url).toMatch(/\.serving\.svc:8000$/);
+    for (const [key, value] of Object.entries(pool.spec.selector.matchLabels))
+      expect(deployment.spec.template.metadata.labels[key]).toBe(value);
+    expect(
+      JSON.parse(items.find((i) => i.kind === 'ConfigMap')!.data['routing.json']).adapters[0].backends[0].url,
+    ).toMatch(/\.serving\.svc:8000$/);
   });
 
   it('refuses bad options naming them, and 404s an unknown pool', async () => {

@@ -15,7 +15,9 @@ describe('GET /metrics', async () => {
     const text = r.body;
     expect(text).toContain('lora_placer_predictions_total{model="llama-3.1-8b-instruct",gpu="h100-64gb"} 2');
     expect(text).toContain('lora_placer_placements_total{objective="min-gpus",verified="false"} 1');
-    expect(text).toMatch(/lora_placer_http_request_duration_seconds_count\{method="POST",route="\/v1\/predict",status_code="200"\} 2/);
+    expect(text).toMatch(
+      /lora_placer_http_request_duration_seconds_count\{method="POST",route="\/v1\/predict",status_code="200"\} 2/,
+    );
     expect(text).toMatch(/lora_placer_placement_duration_seconds_count\{verified="false"\} 1/);
     expect(text).toMatch(/lora_placer_model_age_seconds\{model="qwen-2.5-7b-instruct",gpu="h100-64gb"\} \d/);
     expect(text).toContain('lora_placer_process_cpu_seconds_total');

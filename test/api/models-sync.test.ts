@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+  readFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +19,14 @@ import { buildTestApp, llama, smallWorkload } from '../helpers/app.js';
 import { llamaBundleName, variant } from '../helpers/bundle-variant.js';
 
 /** the version of the embedded Llama predictors (models/predictors), whatever the last training made it */
-const embeddedLlamaVersion = (JSON.parse(readFileSync(new URL('../../models/predictors/llama-3.1-8b-instruct@h100-64gb/metadata.json', import.meta.url), 'utf8')) as { version: string }).version;
+const embeddedLlamaVersion = (
+  JSON.parse(
+    readFileSync(
+      new URL('../../models/predictors/llama-3.1-8b-instruct@h100-64gb/metadata.json', import.meta.url),
+      'utf8',
+    ),
+  ) as { version: string }
+).version;
 
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-sync-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,7 +38,9 @@ describe('MODELS_DIR: models another replica refreshed', () => {
     const first = variant(0.5);
     writeVersionedBundle(bundleDir, first);
     const app = await buildTestApp({ modelsSync: { dir, intervalS: 0 } });
-    const served = async () => (await app.inject({ url: '/v1/models' })).json().models.find((m: { model: string }) => m.model === llama.model).version;
+    const served = async () =>
+      (await app.inject({ url: '/v1/models' })).json().models.find((m: { model: string }) => m.model === llama.model)
+        .version;
     expect(await served()).toBe(first.metadata.version);
     await app.close();
   });
@@ -71,7 +89,12 @@ describe('MODELS_DIR problems never stop the service', () => {
     writeVersionedBundle(join(predictorsDir, llamaBundleName), served);
     const predictors = PredictorRegistry.fromDirectory(profiles);
     const errors: string[] = [];
-    const sync = new ModelsDirSync({ dir: modelsDir, predictors, profiles, onError: (e, d) => errors.push(`${d}: ${e.message}`) });
+    const sync = new ModelsDirSync({
+      dir: modelsDir,
+      predictors,
+      profiles,
+      onError: (e, d) => errors.push(`${d}: ${e.message}`),
+    });
     expect(sync.syncOnce()).toEqual([llamaBundleName]);
     expect(errors).toEqual([]);
     /** one pass that must not throw, report exactly one problem, and keep the served model */
@@ -150,7 +173,9 @@ describe('MODELS_DIR problems never stop the service', () => {
     mkdirSync(qwenDir);
     writeFileSync(join(qwenDir, 'CURRENT'), 'v-000000000000\n');
     const errors: string[] = [];
-    const registry = PredictorRegistry.fromDirectory(profiles, t.predictorsDir, (e, d) => errors.push(`${d}: ${e.message}`));
+    const registry = PredictorRegistry.fromDirectory(profiles, t.predictorsDir, (e, d) =>
+      errors.push(`${d}: ${e.message}`),
+    );
     expect(registry.list().map((p) => p.version)).toEqual([served.metadata.version]);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/qwen.*CURRENT names v-000000000000, which is missing/);

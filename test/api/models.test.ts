@@ -19,7 +19,10 @@ function degradedRegistry(): PredictorRegistry {
   const profiles = embeddedProfiles();
   const registry = PredictorRegistry.fromDirectory(profiles);
   const served = registry.get(llama.model, llama.gpu);
-  const trees = { ...served.bundle.trees, throughput: { ...served.bundle.trees.throughput, root: { distribution: 0 } } };
+  const trees = {
+    ...served.bundle.trees,
+    throughput: { ...served.bundle.trees.throughput, root: { distribution: 0 } },
+  };
   registry.swap(new Predictor(served.profile, { metadata: { ...served.bundle.metadata, version: 'degraded' }, trees }));
   return registry;
 }
@@ -38,16 +41,24 @@ describe('models and refresh', async () => {
     const profiles = (await app.inject({ url: '/v1/profiles' })).json().profiles;
     expect(profiles.map((p: { model: string }) => p.model)).toEqual(['llama-3.1-8b-instruct', 'qwen-2.5-7b-instruct']);
     const models = (await app.inject({ url: '/v1/models' })).json().models;
-    const meta = JSON.parse(readFileSync(new URL('../../models/predictors/llama-3.1-8b-instruct@h100-64gb/metadata.json', import.meta.url), 'utf8'));
+    const meta = JSON.parse(
+      readFileSync(
+        new URL('../../models/predictors/llama-3.1-8b-instruct@h100-64gb/metadata.json', import.meta.url),
+        'utf8',
+      ),
+    );
     const llamaModel = models.find((m: { model: string }) => m.model === llama.model);
     expect(llamaModel.version).toBe(meta.version);
-    expect(llamaModel.metrics.realRuns.throughput.smapeResearch).toBe(meta.metrics.realRuns.student.throughput.smapeResearch);
+    expect(llamaModel.metrics.realRuns.throughput.smapeResearch).toBe(
+      meta.metrics.realRuns.student.throughput.smapeResearch,
+    );
     await app.close();
   });
 
   it('refuses refreshes without the token, of unknown models and with bad bodies', async () => {
     const app = await buildTestApp({ apiToken: token, refresh: { ...tiny, modelsDir: null } });
-    const post = (payload: unknown, headers: Record<string, string> = auth) => app.inject({ method: 'POST', url: '/v1/models/refresh', payload: payload as object, headers });
+    const post = (payload: unknown, headers: Record<string, string> = auth) =>
+      app.inject({ method: 'POST', url: '/v1/models/refresh', payload: payload as object, headers });
     expect((await post(llama, {})).statusCode).toBe(401);
     expect((await post({ model: 'nope', gpu: 'h100-64gb' })).json().error.code).toBe('LP_ERR_UNKNOWN_PROFILE');
     expect((await post({ ...llama, workloads: 3 })).json().error.message).toMatch(/workloads/);
@@ -56,11 +67,17 @@ describe('models and refresh', async () => {
   });
 
   it('refreshes in the background, one at a time, and swaps in a model that is not worse, persisted atomically', async () => {
-    const app = await buildTestApp({ predictors: degradedRegistry(), apiToken: token, refresh: { ...tiny, modelsDir: dir } });
+    const app = await buildTestApp({
+      predictors: degradedRegistry(),
+      apiToken: token,
+      refresh: { ...tiny, modelsDir: dir },
+    });
     const started = await app.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama, headers: auth });
     expect(started.statusCode).toBe(202);
     expect(started.headers.location).toBe(`/v1/models/refresh/${started.json().id}`);
-    expect((await app.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama, headers: auth })).statusCode).toBe(409);
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama, headers: auth })).statusCode,
+    ).toBe(409);
     // the event loop stays free while the refresh runs
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
     const job = await waitForJob(app, started.json().id);
@@ -72,7 +89,9 @@ describe('models and refresh', async () => {
     expect(onDisk.version).toBe(candidate.version);
     const metrics = (await app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/lora_placer_refresh_duration_seconds_count\{outcome="replaced"\} 1/);
-    expect(metrics).toContain(`lora_placer_model_info{model="llama-3.1-8b-instruct",gpu="h100-64gb",version="${candidate.version}"} 1`);
+    expect(metrics).toContain(
+      `lora_placer_model_info{model="llama-3.1-8b-instruct",gpu="h100-64gb",version="${candidate.version}"} 1`,
+    );
     await app.close();
   }, 180_000);
 

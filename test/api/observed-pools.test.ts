@@ -3,28 +3,42 @@ import { buildTestApp, llama } from '../helpers/app.js';
 import { startFakePrometheus } from '../helpers/fake-prometheus.js';
 
 type Gpu = { adapters: { id: string; rate: number }[] };
-const placedRate = (placement: { gpus: Gpu[] }, id: string) => placement.gpus.flatMap((g) => g.adapters).filter((a) => a.id === id).reduce((sum, a) => sum + a.rate, 0);
+const placedRate = (placement: { gpus: Gpu[] }, id: string) =>
+  placement.gpus
+    .flatMap((g) => g.adapters)
+    .filter((a) => a.id === id)
+    .reduce((sum, a) => sum + a.rate, 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('pools observed in Prometheus', async () => {
   const prometheus = await startFakePrometheus();
   prometheus.state.rates = { 'ad-a': 2, 'ad-b': 1, 'ad-c': 0.5, 'not-listed': 9 };
-  const app = await buildTestApp({ prometheus: { url: prometheus.url, timeoutMs: 2000, maxBytes: 1024 * 1024 }, poolStaleS: 4 });
+  const app = await buildTestApp({
+    prometheus: { url: prometheus.url, timeoutMs: 2000, maxBytes: 1024 * 1024 },
+    poolStaleS: 4,
+  });
   await app.ready();
   afterAll(async () => {
     await app.close();
     await prometheus.close();
   });
   const known = ['ad-a', 'ad-b', 'ad-c', 'ad-d'].map((id, i) => ({ id, rank: i === 0 ? 8 : 16 }));
-  const body = { workload: llama, prometheus: { periodS: 1, windowS: 30, hysteresis: 0.1, graceS: 0, adapters: known } };
-  const putSource = (payload: unknown) => app.inject({ method: 'PUT', url: '/v1/pools/observed/source', payload: payload as object });
+  const body = {
+    workload: llama,
+    prometheus: { periodS: 1, windowS: 30, hysteresis: 0.1, graceS: 0, adapters: known },
+  };
+  const putSource = (payload: unknown) =>
+    app.inject({ method: 'PUT', url: '/v1/pools/observed/source', payload: payload as object });
   const pool = async () => (await app.inject({ url: '/v1/pools/observed' })).json();
   const movesCounted = async (): Promise<number> => {
-    const line = (await app.inject({ url: '/metrics' })).body.split('\n').find((l) => l.startsWith('lora_placer_adapter_moves_total{pool="observed"}'));
+    const line = (await app.inject({ url: '/metrics' })).body
+      .split('\n')
+      .find((l) => l.startsWith('lora_placer_adapter_moves_total{pool="observed"}'));
     return Number(line?.split(' ').at(-1) ?? 0);
   };
   const until = async (what: string, probe: () => Promise<boolean>) => {
-    for (const deadline = Date.now() + 10_000; !(await probe()); await sleep(100)) if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    for (const deadline = Date.now() + 10_000; !(await probe()); await sleep(100))
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
   };
 
   it('plans the adapters and rates Prometheus reports, with the known ranks', async () => {
@@ -35,7 +49,11 @@ describe('pools observed in Prometheus', async () => {
     expect(plan.observation).toMatchObject({ error: null, adapters: 3, ignoredSeries: 1, replanned: true });
     expect(placedRate(plan.placement, 'not-listed')).toBe(0);
     expect(placedRate(plan.placement, 'ad-a')).toBeCloseTo(2, 6);
-    expect(plan.placement.gpus.flatMap((g: { adapters: { id: string; rank: number }[] }) => g.adapters).find((a: { id: string }) => a.id === 'ad-b').rank).toBe(16);
+    expect(
+      plan.placement.gpus
+        .flatMap((g: { adapters: { id: string; rank: number }[] }) => g.adapters)
+        .find((a: { id: string }) => a.id === 'ad-b').rank,
+    ).toBe(16);
     expect(prometheus.queries[0]).toMatch(/^sum by \(target_model_name\) \(rate\(llm_d_epp_request_total\{\}\[30s\]\)/);
   });
 
@@ -59,7 +77,11 @@ describe('pools observed in Prometheus', async () => {
   it('does not re-plan a drift within the hysteresis, but keeps the plan fresh', async () => {
     const before = await pool();
     prometheus.state.rates = { 'ad-a': 40 * 1.05, 'ad-b': 1, 'ad-d': 3 };
-    await until('a read after the change', async () => Date.parse((await pool()).observation.attemptedAt) > Date.parse(before.observation.attemptedAt) + 1000);
+    await until(
+      'a read after the change',
+      async () =>
+        Date.parse((await pool()).observation.attemptedAt) > Date.parse(before.observation.attemptedAt) + 1000,
+    );
     const after = await pool();
     expect(after.observation.replanned).toBe(false);
     expect(after.computedAt).toBe(before.computedAt);
@@ -68,7 +90,11 @@ describe('pools observed in Prometheus', async () => {
   });
 
   it('refuses a pushed workload onto an observed pool, naming the way out', async () => {
-    const r = await app.inject({ method: 'PUT', url: '/v1/pools/observed', payload: { ...llama, adapters: [{ id: 'x', rank: 8, rate: 1 }] } });
+    const r = await app.inject({
+      method: 'PUT',
+      url: '/v1/pools/observed',
+      payload: { ...llama, adapters: [{ id: 'x', rank: 8, rate: 1 }] },
+    });
     expect(r.statusCode).toBe(409);
     expect(r.json().error.message).toMatch(/observed from Prometheus/);
   });
@@ -86,9 +112,14 @@ describe('pools observed in Prometheus', async () => {
     expect((await pool()).observation.replanned).toBe(false);
     expect((await pool()).placement).toEqual(before);
     prometheus.state.answer = 'error';
-    await until('the stale plan', async () => (await app.inject({ url: '/v1/pools/observed/autoscale' })).statusCode === 503);
+    await until(
+      'the stale plan',
+      async () => (await app.inject({ url: '/v1/pools/observed/autoscale' })).statusCode === 503,
+    );
     expect((await pool()).placement).toEqual(before);
-    expect((await app.inject({ url: '/metrics' })).body).toMatch(/lora_placer_pool_observe_errors_total\{pool="observed"\} [1-9]/);
+    expect((await app.inject({ url: '/metrics' })).body).toMatch(
+      /lora_placer_pool_observe_errors_total\{pool="observed"\} [1-9]/,
+    );
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
     // failed reads planned nothing: no move is counted for them
     expect(await movesCounted()).toBe(movesBefore);
@@ -100,7 +131,9 @@ describe('pools observed in Prometheus', async () => {
     const bad = await putSource({ ...body, prometheus: { ...body.prometheus, selector: 'x"} or vector(1)' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/body\.prometheus\.selector/);
-    expect((await putSource({ workload: llama, prometheus: { periodS: 1, admitUnknown: true } })).json().error.message).toMatch(/unknownAdapterRank/);
+    expect(
+      (await putSource({ workload: llama, prometheus: { periodS: 1, admitUnknown: true } })).json().error.message,
+    ).toMatch(/unknownAdapterRank/);
     const slow = await putSource({ ...body, prometheus: { ...body.prometheus, periodS: 4 } });
     expect(slow.statusCode).toBe(400);
     expect(slow.json().error.message).toMatch(/periodS: must be less than POOL_STALE_S/);

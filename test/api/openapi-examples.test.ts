@@ -60,7 +60,6 @@ const requestSchemas: Record<string, z.ZodType> = {
   PoolSource: PoolSourceBody,
 };
 const serviceSchemas: Record<string, z.ZodType> = {
-
   Placement: PlacementBody,
   Prediction: PredictionBody,
   SimulationResult: SimulationResultBody,
@@ -134,7 +133,11 @@ describe('every operation of the OpenAPI document', () => {
     for (const { key, op } of operations) {
       expect(op.security, key).toBeDefined();
       if (key === 'GET /healthz' || key === 'GET /readyz') expect(op.security, key).toEqual([]);
-      else expect(op.security?.some((s) => 'bearer' in s), key).toBe(true);
+      else
+        expect(
+          op.security?.some((s) => 'bearer' in s),
+          key,
+        ).toBe(true);
     }
   });
 });

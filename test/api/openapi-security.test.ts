@@ -40,7 +40,7 @@ describe('declared security matches what the service enforces', () => {
     const app = await buildTestApp({ apiToken: token });
     afterAll(() => app.close());
     it.each(operations)('$name', async (o) => {
-      expect(await anonymousStatus(app, o) === 401).toBe(required(o.op));
+      expect((await anonymousStatus(app, o)) === 401).toBe(required(o.op));
     });
   });
 
@@ -48,7 +48,7 @@ describe('declared security matches what the service enforces', () => {
     const app = await buildTestApp({ apiToken: token, authScope: 'all' });
     afterAll(() => app.close());
     it.each(operations)('$name', async (o) => {
-      expect(await anonymousStatus(app, o) === 401).toBe(mentioned(o.op));
+      expect((await anonymousStatus(app, o)) === 401).toBe(mentioned(o.op));
     });
   });
 });

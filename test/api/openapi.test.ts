@@ -34,7 +34,19 @@ describe('openapi/openapi.json', () => {
 
   it('documents every route of the contract', async () => {
     const paths = Object.keys((await openapiDocument()).paths as object);
-    for (const p of ['/healthz', '/readyz', '/v1/simulate', '/v1/predict', '/v1/placements', '/v1/profiles', '/v1/models', '/v1/models/refresh', '/v1/models/refresh/{id}', '/v1/pools/{pool}', '/v1/pools/{pool}/autoscale']) {
+    for (const p of [
+      '/healthz',
+      '/readyz',
+      '/v1/simulate',
+      '/v1/predict',
+      '/v1/placements',
+      '/v1/profiles',
+      '/v1/models',
+      '/v1/models/refresh',
+      '/v1/models/refresh/{id}',
+      '/v1/pools/{pool}',
+      '/v1/pools/{pool}/autoscale',
+    ]) {
       expect(paths).toContain(p);
     }
   });

@@ -6,7 +6,7 @@ describe('POST /v1/placements', async () => {
   afterAll(() => app.close());
   const post = (payload: unknown) => app.inject({ method: 'POST', url: '/v1/placements', payload: payload as object });
 
-  it('places every adapter, routes each adapter\'s whole rate, and renders vLLM flags', async () => {
+  it("places every adapter, routes each adapter's whole rate, and renders vLLM flags", async () => {
     const w = smallWorkload();
     const r = await post(w);
     expect(r.statusCode).toBe(200);
@@ -17,7 +17,9 @@ describe('POST /v1/placements', async () => {
     const routed = new Map<string, number>();
     for (const g of p.gpus) for (const a of g.adapters) routed.set(a.id, (routed.get(a.id) ?? 0) + a.rate);
     for (const a of w.adapters) expect(routed.get(a.id)).toBeCloseTo(a.rate, 9);
-    expect(p.gpus[0].vllmArgs).toEqual(expect.arrayContaining(['--enable-lora', `--max-loras=${p.gpus[0].engine.maxLoras}`, '--lora-modules']));
+    expect(p.gpus[0].vllmArgs).toEqual(
+      expect.arrayContaining(['--enable-lora', `--max-loras=${p.gpus[0].engine.maxLoras}`, '--lora-modules']),
+    );
   });
 
   it('verifies every GPU with the Twin when asked', async () => {

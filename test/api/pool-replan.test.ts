@@ -17,9 +17,12 @@ function drifted() {
 describe('a pool re-planned from its current placement', async () => {
   const app = await buildTestApp({});
   afterAll(() => app.close());
-  const put = (payload: unknown) => app.inject({ method: 'PUT', url: '/v1/pools/drifting', payload: payload as object });
+  const put = (payload: unknown) =>
+    app.inject({ method: 'PUT', url: '/v1/pools/drifting', payload: payload as object });
   const movesMetric = async (): Promise<number | undefined> => {
-    const line = (await app.inject({ url: '/metrics' })).body.split('\n').find((l) => l.startsWith('lora_placer_adapter_moves_total{pool="drifting"}'));
+    const line = (await app.inject({ url: '/metrics' })).body
+      .split('\n')
+      .find((l) => l.startsWith('lora_placer_adapter_moves_total{pool="drifting"}'));
     return line === undefined ? undefined : Number(line.split(' ').at(-1));
   };
 
@@ -55,7 +58,9 @@ describe('a pool re-planned from its current placement', async () => {
 
   it('places from scratch what a re-plan cannot answer: a lower maxGpus, the min-latency objective', async () => {
     const capped = { ...drifted(), maxGpus: 1 };
-    const scratchCapped: Placement = (await app.inject({ method: 'POST', url: '/v1/placements', payload: capped })).json();
+    const scratchCapped: Placement = (
+      await app.inject({ method: 'POST', url: '/v1/placements', payload: capped })
+    ).json();
     const cappedPlan: Placement = (await put(capped)).json().placement;
     expect(cappedPlan.moves).toBeUndefined();
     expect(cappedPlan.gpuCount).toBe(1);
@@ -66,7 +71,7 @@ describe('a pool re-planned from its current placement', async () => {
     expect(spreadPlan.gpuCount).toBe(3);
   });
 
-  it('drops the pool\'s series when the pool is deleted', async () => {
+  it("drops the pool's series when the pool is deleted", async () => {
     expect((await app.inject({ method: 'DELETE', url: '/v1/pools/drifting' })).statusCode).toBe(204);
     expect(await movesMetric()).toBeUndefined();
   });

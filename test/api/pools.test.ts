@@ -8,7 +8,8 @@ describe('pools and autoscaling', async () => {
   const app = await buildTestApp({ apiToken: token, poolStaleS: 600, now: () => now });
   afterAll(() => app.close());
   const auth = { authorization: `Bearer ${token}` };
-  const put = (pool: string, payload: unknown, headers: Record<string, string> = auth) => app.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: payload as object, headers });
+  const put = (pool: string, payload: unknown, headers: Record<string, string> = auth) =>
+    app.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: payload as object, headers });
   const gauge = async (name: string, pool: string): Promise<number | undefined> => {
     const text = (await app.inject({ url: '/metrics' })).body;
     const line = text.split('\n').find((l) => l.startsWith(`${name}{pool="${pool}"}`));
@@ -33,7 +34,9 @@ describe('pools and autoscaling', async () => {
     expect(a.json()).toMatchObject({ pool: 'llama-prod', desiredReplicas: gpus, stale: false });
     expect(a.json().lowerBoundReplicas).toBeLessThanOrEqual(gpus);
     expect(await gauge('lora_placer_desired_replicas', 'llama-prod')).toBe(gpus);
-    expect((await app.inject({ url: '/v1/pools' })).json().pools.map((p: { pool: string }) => p.pool)).toEqual(['llama-prod']);
+    expect((await app.inject({ url: '/v1/pools' })).json().pools.map((p: { pool: string }) => p.pool)).toEqual([
+      'llama-prod',
+    ]);
   });
 
   it('answers 503 once the workload was not updated within POOL_STALE_S, and recovers on the next PUT', async () => {

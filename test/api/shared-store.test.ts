@@ -19,15 +19,22 @@ describe('replicas sharing a store', async () => {
   });
 
   it('a pool PUT on one replica is planned, listed and autoscaled the same on the other', async () => {
-    expect((await one.inject({ method: 'PUT', url: '/v1/pools/shared', payload: smallWorkload() })).statusCode).toBe(200);
-    for (const path of ['/v1/pools/shared', '/v1/pools/shared/autoscale', '/v1/pools']) expect((await two.inject({ url: path })).json()).toEqual((await one.inject({ url: path })).json());
+    expect((await one.inject({ method: 'PUT', url: '/v1/pools/shared', payload: smallWorkload() })).statusCode).toBe(
+      200,
+    );
+    for (const path of ['/v1/pools/shared', '/v1/pools/shared/autoscale', '/v1/pools'])
+      expect((await two.inject({ url: path })).json()).toEqual((await one.inject({ url: path })).json());
   });
 
   it('accepts one of two refreshes started at once on one replica', async () => {
-    const answers = await Promise.all([1, 2].map(() => one.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama })));
+    const answers = await Promise.all(
+      [1, 2].map(() => one.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama })),
+    );
     expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 409]);
     const started = answers.find((a) => a.statusCode === 202)!.json();
-    expect((await one.inject({ method: 'DELETE', url: `/v1/models/refresh/${started.id}` })).json().state).toBe('cancelled');
+    expect((await one.inject({ method: 'DELETE', url: `/v1/models/refresh/${started.id}` })).json().state).toBe(
+      'cancelled',
+    );
   });
 
   it('runs one refresh at a time across the replicas, and either one answers for it', async () => {
@@ -39,7 +46,9 @@ describe('replicas sharing a store', async () => {
     const seen = (await two.inject({ url: `/v1/models/refresh/${started.json().id}` })).json();
     expect(seen).toMatchObject({ id: started.json().id, replica: 'replica-1', state: 'running' });
     // only the replica running it can cancel it
-    expect((await two.inject({ method: 'DELETE', url: `/v1/models/refresh/${started.json().id}` })).json().error.message).toMatch(/another replica/);
+    expect(
+      (await two.inject({ method: 'DELETE', url: `/v1/models/refresh/${started.json().id}` })).json().error.message,
+    ).toMatch(/another replica/);
     let ended = seen;
     while (ended.state === 'running') {
       await new Promise((r) => setTimeout(r, 200));
@@ -55,7 +64,18 @@ describe('replicas sharing a store', async () => {
 
   it('ends as failed a job left running by a replica that died (it no longer holds the refresh lease)', async () => {
     const earlier = (await store.listJobs())[0]!;
-    await store.putJob({ ...earlier, id: 'orphan-1', state: 'running', replica: 'replica-gone', error: null, finishedAt: null, durationS: null }, 100);
+    await store.putJob(
+      {
+        ...earlier,
+        id: 'orphan-1',
+        state: 'running',
+        replica: 'replica-gone',
+        error: null,
+        finishedAt: null,
+        durationS: null,
+      },
+      100,
+    );
     const job = (await one.inject({ url: '/v1/models/refresh/orphan-1' })).json();
     expect(job).toMatchObject({ state: 'failed', error: expect.stringMatching(/stopped before it ended/) });
     expect((await store.getJob('orphan-1'))!.state).toBe('failed');
@@ -67,7 +87,10 @@ describe('re-planning a pool after a model swap', () => {
   const served = predictors.get(llama.model, llama.gpu).version;
   const plans = (store: MemoryPoolStore, placeFn: ConstructorParameters<typeof PoolPlans>[0]['placeFn']) =>
     new PoolPlans({ store, predictors, placeFn, staleS: 0, maxPools: 10, replicaId: 'me' });
-  const replanned = (gpuCount: number) => async () => ({ ...storedPlan('x', 0, gpuCount).placement, modelVersion: served });
+  const replanned = (gpuCount: number) => async () => ({
+    ...storedPlan('x', 0, gpuCount).placement,
+    modelVersion: served,
+  });
 
   it('re-plans a pool computed with another model version, keeping its workload and updatedAt', async () => {
     const store = new MemoryPoolStore();

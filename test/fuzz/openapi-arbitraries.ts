@@ -85,9 +85,13 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
         key: `${method.toUpperCase()} ${path}`,
         method: method.toUpperCase(),
         path,
-        pathParams: params.filter((p) => p.in === 'path').map((p) => ({ name: p.name, schema: p.schema ?? { type: 'string' } })),
+        pathParams: params
+          .filter((p) => p.in === 'path')
+          .map((p) => ({ name: p.name, schema: p.schema ?? { type: 'string' } })),
         bodySchema: requestBodyOf(doc, op)?.content?.['application/json']?.schema ?? null,
-        documentedStatuses: Object.keys(op.responses ?? {}).map(Number).filter(Number.isInteger),
+        documentedStatuses: Object.keys(op.responses ?? {})
+          .map(Number)
+          .filter(Number.isInteger),
       });
     }
   }
@@ -168,7 +172,11 @@ interface GenContext {
 const defaultHints: Required<GenerationHints> = { overlays: [], uniqueItemKeys: ['id'], usualItems: 8, rareItems: 200 };
 
 /** An arbitrary of values valid for `schema` (JSON Schema rules only; see applyServiceRules). */
-export function validArbitrary(schema: JsonSchema, doc: OpenApiDocument, hints: GenerationHints = {}): fc.Arbitrary<unknown> {
+export function validArbitrary(
+  schema: JsonSchema,
+  doc: OpenApiDocument,
+  hints: GenerationHints = {},
+): fc.Arbitrary<unknown> {
   return valid(schema, { doc, hints: { ...defaultHints, ...hints }, insideArray: false });
 }
 
@@ -207,7 +215,11 @@ function validOfType(type: string, s: JsonSchema, ctx: GenContext): fc.Arbitrary
 
 /** Most values small, many on the boundaries, a few anywhere in the range (where bugs and costs hide). */
 function biased<T>(small: fc.Arbitrary<T>, edges: T[], anywhere: fc.Arbitrary<T>): fc.Arbitrary<T> {
-  return fc.oneof({ arbitrary: small, weight: 4 }, { arbitrary: fc.constantFrom(...edges), weight: 2 }, { arbitrary: anywhere, weight: 1 });
+  return fc.oneof(
+    { arbitrary: small, weight: 4 },
+    { arbitrary: fc.constantFrom(...edges), weight: 2 },
+    { arbitrary: anywhere, weight: 1 },
+  );
 }
 
 /** Bounds of a number schema; an absent bound is ±1e9, plausible for every field of this API. */
@@ -236,7 +248,8 @@ function rangeOf(s: JsonSchema): Range {
 /** Whether a number satisfies a number/integer schema (also used to state what a mutation breaks). */
 export function numberFits(n: number, s: JsonSchema): boolean {
   if (!Number.isFinite(n)) return false;
-  if (declaredTypes(s).includes('integer') && !declaredTypes(s).includes('number') && !Number.isInteger(n)) return false;
+  if (declaredTypes(s).includes('integer') && !declaredTypes(s).includes('number') && !Number.isInteger(n))
+    return false;
   if (s.minimum !== undefined && n < s.minimum) return false;
   if (s.exclusiveMinimum !== undefined && n <= s.exclusiveMinimum) return false;
   if (s.maximum !== undefined && n > s.maximum) return false;
@@ -244,7 +257,8 @@ export function numberFits(n: number, s: JsonSchema): boolean {
   return true;
 }
 
-const justInside = (bound: number, direction: 1 | -1): number => bound + direction * Math.max(Math.abs(bound) * 1e-9, 1e-9);
+const justInside = (bound: number, direction: 1 | -1): number =>
+  bound + direction * Math.max(Math.abs(bound) * 1e-9, 1e-9);
 const unique = <T>(values: T[]): T[] => [...new Set(values)];
 
 function integerBetween(lo: number, hi: number): fc.Arbitrary<number> {
@@ -274,9 +288,27 @@ function numberArbitrary(s: JsonSchema): fc.Arbitrary<number> {
   const fits = (v: number) => numberFits(v, { ...s, type: 'number' }) && v >= r.lo && v <= r.hi;
   // "small" on a grid of 1/100 steps: fc.double alone mostly draws tiny magnitudes like 1e-200
   const start = smallStart(s, r);
-  const small = fc.integer({ min: 0, max: 1000 }).map((k) => start + k / 100).filter(fits);
-  const edges = unique([r.loOpen ? justInside(r.lo, 1) : r.lo, justInside(r.lo, 1), r.hiOpen ? justInside(r.hi, -1) : r.hi, justInside(r.hi, -1), 0, 0.5, 1]);
-  const anywhere = fc.double({ min: r.lo, max: r.hi, minExcluded: r.loOpen, maxExcluded: r.hiOpen, noNaN: true, noDefaultInfinity: true });
+  const small = fc
+    .integer({ min: 0, max: 1000 })
+    .map((k) => start + k / 100)
+    .filter(fits);
+  const edges = unique([
+    r.loOpen ? justInside(r.lo, 1) : r.lo,
+    justInside(r.lo, 1),
+    r.hiOpen ? justInside(r.hi, -1) : r.hi,
+    justInside(r.hi, -1),
+    0,
+    0.5,
+    1,
+  ]);
+  const anywhere = fc.double({
+    min: r.lo,
+    max: r.hi,
+    minExcluded: r.loOpen,
+    maxExcluded: r.hiOpen,
+    noNaN: true,
+    noDefaultInfinity: true,
+  });
   return biased(small, edges.filter(fits), anywhere);
 }
 
@@ -294,7 +326,8 @@ function stringArbitrary(s: JsonSchema): fc.Arbitrary<string> {
   const min = s.minLength ?? 0;
   const max = s.maxLength ?? Infinity;
   const usualMax = Math.min(max, min + 16);
-  const sized = (lo: number, hi: number, unit: 'grapheme-ascii' | 'binary') => fc.string({ minLength: lo, maxLength: hi, unit }).filter((v) => stringFits(v, s));
+  const sized = (lo: number, hi: number, unit: 'grapheme-ascii' | 'binary') =>
+    fc.string({ minLength: lo, maxLength: hi, unit }).filter((v) => stringFits(v, s));
   const edgeLengths = unique([min, ...(max <= 4096 ? [max] : [])]);
   return fc.oneof(
     { arbitrary: sized(min, usualMax, 'grapheme-ascii'), weight: 6 },
@@ -320,9 +353,16 @@ function arrayArbitrary(s: JsonSchema, ctx: GenContext): fc.Arbitrary<unknown[]>
   const key = uniqueKeyOf(s.items, ctx);
   const upTo = (maxLength: number): fc.Arbitrary<unknown[]> =>
     key
-      ? fc.uniqueArray(item, { minLength: min, maxLength, size: 'max', selector: (v) => (v as Record<string, unknown>)[key] })
+      ? fc.uniqueArray(item, {
+          minLength: min,
+          maxLength,
+          size: 'max',
+          selector: (v) => (v as Record<string, unknown>)[key],
+        })
       : fc.array(item, { minLength: min, maxLength, size: 'max' });
-  return rare > usual ? fc.oneof({ arbitrary: upTo(usual), weight: 19 }, { arbitrary: upTo(rare), weight: 1 }) : upTo(usual);
+  return rare > usual
+    ? fc.oneof({ arbitrary: upTo(usual), weight: 19 }, { arbitrary: upTo(rare), weight: 1 })
+    : upTo(usual);
 }
 
 function withDefault(arb: fc.Arbitrary<unknown>, schema: JsonSchema, ctx: GenContext): fc.Arbitrary<unknown> {
@@ -342,7 +382,9 @@ function objectArbitrary(s: JsonSchema, ctx: GenContext): fc.Arbitrary<Record<st
   const record = fc.record(model, { requiredKeys, noNullPrototype: true }) as fc.Arbitrary<Record<string, unknown>>;
   const overlays = ctx.hints.overlays.filter((o) => Object.keys(o).every((k) => k in props));
   if (overlays.length === 0) return record;
-  return fc.tuple(record, fc.option(fc.constantFrom(...overlays), { freq: 10 })).map(([v, overlay]) => (overlay ? { ...v, ...overlay } : v));
+  return fc
+    .tuple(record, fc.option(fc.constantFrom(...overlays), { freq: 10 }))
+    .map(([v, overlay]) => (overlay ? { ...v, ...overlay } : v));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -369,14 +411,23 @@ export function applyServiceRules(body: unknown, profiles: ProfileFacts[] = []):
   const doc = structuredClone(body);
   const profile = profiles.find((p) => p.model === doc.model && p.gpu === doc.gpu);
   const adapters = Array.isArray(doc.adapters) ? doc.adapters.filter(isRecord) : [];
-  const lengthSpecs = [doc, ...adapters].flatMap((owner) => ['inputTokens', 'outputTokens'].filter((k) => isRecord(owner[k])).map((k) => [owner[k] as Record<string, unknown>, k] as const));
+  const lengthSpecs = [doc, ...adapters].flatMap((owner) =>
+    ['inputTokens', 'outputTokens']
+      .filter((k) => isRecord(owner[k]))
+      .map((k) => [owner[k] as Record<string, unknown>, k] as const),
+  );
   for (const [spec, key] of lengthSpecs) {
     repairLengthSpec(spec);
     if (profile?.maxModelLen) capLengthMean(spec, key === 'inputTokens' ? 'input' : 'output', profile.maxModelLen / 2);
   }
-  if (isRecord(doc.arrivals)) repairArrivals(doc.arrivals, adapters.map((a) => String(a.id)));
+  if (isRecord(doc.arrivals))
+    repairArrivals(
+      doc.arrivals,
+      adapters.map((a) => String(a.id)),
+    );
   if (isRecord(doc.engine)) repairEngine(doc.engine, adapters, profile);
-  if (typeof doc.gpuCount === 'number' && typeof doc.maxGpus === 'number' && doc.gpuCount > doc.maxGpus) doc.gpuCount = doc.maxGpus;
+  if (typeof doc.gpuCount === 'number' && typeof doc.maxGpus === 'number' && doc.gpuCount > doc.maxGpus)
+    doc.gpuCount = doc.maxGpus;
   return doc;
 }
 
@@ -400,8 +451,11 @@ function capLengthMean(spec: Record<string, unknown>, kind: 'input' | 'output', 
 
 /** LengthSpec: empirical needs values, normal/lognormal/fixed a mean, normal/lognormal a std. */
 function repairLengthSpec(spec: Record<string, unknown>): void {
-  const dist = (spec.distribution as string | undefined) ?? (spec.values ? 'empirical' : spec.std !== undefined ? 'normal' : 'sharegpt');
-  if (dist === 'empirical' && !spec.values) spec.values = [Math.min(1_000_000, Math.max(1, Math.round(Number(spec.mean ?? 100))))];
+  const dist =
+    (spec.distribution as string | undefined) ??
+    (spec.values ? 'empirical' : spec.std !== undefined ? 'normal' : 'sharegpt');
+  if (dist === 'empirical' && !spec.values)
+    spec.values = [Math.min(1_000_000, Math.max(1, Math.round(Number(spec.mean ?? 100))))];
   if (dist !== 'empirical' && !dist.startsWith('sharegpt') && spec.mean === undefined) spec.mean = 100;
   if ((dist === 'normal' || dist === 'lognormal') && spec.std === undefined) spec.std = 10;
 }
@@ -420,7 +474,11 @@ function repairArrivals(arrivals: Record<string, unknown>, adapterIds: string[])
 }
 
 /** vLLM refuses max_num_seqs > max_num_batched_tokens (either may be the profile's default), a --max-lora-rank off its list, ranks above it, max_cpu_loras < max_loras. */
-function repairEngine(engine: Record<string, unknown>, adapters: Record<string, unknown>[], profile: ProfileFacts | undefined): void {
+function repairEngine(
+  engine: Record<string, unknown>,
+  adapters: Record<string, unknown>[],
+  profile: ProfileFacts | undefined,
+): void {
   const seqs = engine.maxNumSeqs ?? profile?.engineDefaults?.maxNumSeqs;
   const batched = engine.maxNumBatchedTokens ?? profile?.engineDefaults?.maxNumBatchedTokens;
   if (typeof seqs === 'number' && typeof batched === 'number' && seqs > batched) engine.maxNumSeqs = batched;
@@ -430,7 +488,12 @@ function repairEngine(engine: Record<string, unknown>, adapters: Record<string, 
     engine.maxLoraRank = allowed;
     for (const a of adapters) if (typeof a.rank === 'number' && a.rank > allowed) a.rank = allowed;
   }
-  if (typeof engine.maxCpuLoras === 'number' && typeof engine.maxLoras === 'number' && engine.maxCpuLoras < engine.maxLoras) engine.maxCpuLoras = engine.maxLoras;
+  if (
+    typeof engine.maxCpuLoras === 'number' &&
+    typeof engine.maxLoras === 'number' &&
+    engine.maxCpuLoras < engine.maxLoras
+  )
+    engine.maxCpuLoras = engine.maxLoras;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -446,7 +509,8 @@ export class RawJson {
 export function toJsonText(value: unknown): string {
   const raw: string[] = [];
   const marker = (i: number) => `\u0001raw${i}\u0001`;
-  const text = JSON.stringify(value, (_key, v: unknown) => (v instanceof RawJson ? marker(raw.push(v.text) - 1) : v)) ?? 'null';
+  const text =
+    JSON.stringify(value, (_key, v: unknown) => (v instanceof RawJson ? marker(raw.push(v.text) - 1) : v)) ?? 'null';
   return raw.reduce((t, piece, i) => t.replace(JSON.stringify(marker(i)), piece), text);
 }
 
@@ -466,7 +530,13 @@ interface SchemaNode {
   ambiguous: boolean;
 }
 
-function nodesOf(value: unknown, schema: JsonSchema, doc: OpenApiDocument, path: (string | number)[] = [], ambiguous = false): SchemaNode[] {
+function nodesOf(
+  value: unknown,
+  schema: JsonSchema,
+  doc: OpenApiDocument,
+  path: (string | number)[] = [],
+  ambiguous = false,
+): SchemaNode[] {
   const s = deref(schema, doc);
   const branches = (s.anyOf ?? s.oneOf ?? []).map((b) => deref(b, doc));
   const types = branches.length ? unique(branches.flatMap(declaredTypes)) : declaredTypes(s);
@@ -482,7 +552,8 @@ function nodesOf(value: unknown, schema: JsonSchema, doc: OpenApiDocument, path:
     }
   }
   // a few items per array are enough, and keep long arrays from drowning out every other node
-  if (Array.isArray(value) && branch.items) value.slice(0, 3).forEach((v, i) => children.push(...nodesOf(v, branch.items!, doc, [...path, i], isAmbiguous)));
+  if (Array.isArray(value) && branch.items)
+    value.slice(0, 3).forEach((v, i) => children.push(...nodesOf(v, branch.items!, doc, [...path, i], isAmbiguous)));
   return [node, ...children];
 }
 
@@ -530,7 +601,8 @@ function stringsOutside(s: JsonSchema): string[] {
 function arraysOutside(value: unknown[], s: JsonSchema): unknown[][] {
   const out: unknown[][] = [];
   if ((s.minItems ?? 0) > 0) out.push(value.slice(0, s.minItems! - 1));
-  if (s.maxItems !== undefined && s.maxItems <= 1000 && value.length > 0) out.push(Array.from({ length: s.maxItems + 1 }, (_, i) => value[i % value.length]));
+  if (s.maxItems !== undefined && s.maxItems <= 1000 && value.length > 0)
+    out.push(Array.from({ length: s.maxItems + 1 }, (_, i) => value[i % value.length]));
   return out;
 }
 
@@ -545,7 +617,19 @@ function valuesOutside(n: SchemaNode): unknown[] {
   return Array.isArray(n.value) ? arraysOutside(n.value, n.schema) : [];
 }
 
-const hostileNumbers = [1e308, -1e308, 1e-300, -1e-300, new RawJson('-0'), new RawJson('1e400'), new RawJson('-1e400'), new RawJson('9007199254740993'), 2 ** 53, -1, 0];
+const hostileNumbers = [
+  1e308,
+  -1e308,
+  1e-300,
+  -1e-300,
+  new RawJson('-0'),
+  new RawJson('1e400'),
+  new RawJson('-1e400'),
+  new RawJson('9007199254740993'),
+  2 ** 53,
+  -1,
+  0,
+];
 const numericValueOf = (v: unknown): number => (v instanceof RawJson ? Number(v.text) : (v as number));
 
 const hostileStrings = [
@@ -573,14 +657,19 @@ const hostileStrings = [
 const extraKeys = ['unexpected', '__proto__', 'constructor', 'prototype', '', 'x'.repeat(1000)];
 
 function deeplyNested(depth: number, shape: 'array' | 'object'): RawJson {
-  return shape === 'array' ? new RawJson('['.repeat(depth) + ']'.repeat(depth)) : new RawJson('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+  return shape === 'array'
+    ? new RawJson('['.repeat(depth) + ']'.repeat(depth))
+    : new RawJson('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
 }
 
 export const mutators = {
   /** a required property removed */
   dropRequired: {
     appliesTo: (n) => isRecord(n.value) && (n.schema.required ?? []).some((k) => k in (n.value as object)),
-    mutate: (n) => fc.constantFrom(...(n.schema.required ?? []).filter((k) => k in (n.value as object))).map((k) => ({ replacement: { deleteKey: k }, rejects: !n.ambiguous })),
+    mutate: (n) =>
+      fc
+        .constantFrom(...(n.schema.required ?? []).filter((k) => k in (n.value as object)))
+        .map((k) => ({ replacement: { deleteKey: k }, rejects: !n.ambiguous })),
   },
   /** a value of another JSON type */
   wrongType: {
@@ -595,22 +684,31 @@ export const mutators = {
   /** 1e308, 1e-300, -0, 1e400 (Infinity once parsed), 2^53 + 1 */
   hugeNumber: {
     appliesTo: isNumberNode,
-    mutate: (n) => fc.constantFrom(...hostileNumbers).map((c) => set(c, !n.ambiguous && !numberFits(numericValueOf(c) + 0, n.schema))),
+    mutate: (n) =>
+      fc
+        .constantFrom(...hostileNumbers)
+        .map((c) => set(c, !n.ambiguous && !numberFits(numericValueOf(c) + 0, n.schema))),
   },
   /** a fraction where an integer is required */
   nonInteger: {
     appliesTo: (n) => isNumberNode(n) && n.types.includes('integer') && !n.types.includes('number'),
     // near 2^53 no fraction is representable: then the sum is an integer and nothing is claimed
-    mutate: (n) => fc.constantFrom(0.5, 1e-9, 0.999999).map((f) => (n.value as number) + f).map((v) => set(v, !Number.isInteger(v))),
+    mutate: (n) =>
+      fc
+        .constantFrom(0.5, 1e-9, 0.999999)
+        .map((f) => (n.value as number) + f)
+        .map((v) => set(v, !Number.isInteger(v))),
   },
   /** 10 to 100 KB of text */
   longString: {
     appliesTo: isStringNode,
     mutate: (n) =>
-      fc.tuple(fc.integer({ min: 10_000, max: 100_000 }), fc.constantFrom('a', 'é', '\u0000', '𝄞', '\\"')).map(([length, unit]) => {
-        const text = unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
-        return set(text, !n.ambiguous && !stringFits(text, n.schema));
-      }),
+      fc
+        .tuple(fc.integer({ min: 10_000, max: 100_000 }), fc.constantFrom('a', 'é', '\u0000', '𝄞', '\\"'))
+        .map(([length, unit]) => {
+          const text = unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+          return set(text, !n.ambiguous && !stringFits(text, n.schema));
+        }),
   },
   /** control characters, lone surrogates, bidi overrides, injection-looking text */
   unicodeString: {
@@ -621,12 +719,18 @@ export const mutators = {
   extraProperty: {
     appliesTo: (n) => isRecord(n.value) && n.schema.additionalProperties === false,
     // extraKeys are never all declared: "" and a 1000-character key are no property names of this API
-    mutate: (n) => fc.constantFrom(...extraKeys.filter((k) => !(k in (n.schema.properties ?? {})))).map((k) => ({ replacement: { addKey: k, value: { polluted: true } }, rejects: !n.ambiguous })),
+    mutate: (n) =>
+      fc
+        .constantFrom(...extraKeys.filter((k) => !(k in (n.schema.properties ?? {}))))
+        .map((k) => ({ replacement: { addKey: k, value: { polluted: true } }, rejects: !n.ambiguous })),
   },
   /** arrays or objects nested thousands deep */
   deepNesting: {
     appliesTo: (n) => n.types.length > 0 && (!typeAllowed(n.types, 'array') || !typeAllowed(n.types, 'object')),
-    mutate: (n) => fc.constantFrom(1_000, 5_000, 20_000).map((depth) => set(deeplyNested(depth, typeAllowed(n.types, 'array') ? 'object' : 'array'), true)),
+    mutate: (n) =>
+      fc
+        .constantFrom(1_000, 5_000, 20_000)
+        .map((depth) => set(deeplyNested(depth, typeAllowed(n.types, 'array') ? 'object' : 'array'), true)),
   },
   /** null where null is not allowed */
   nullValue: {
@@ -635,13 +739,17 @@ export const mutators = {
   },
   /** {} where an object with required properties, or no object, is expected */
   emptyObject: {
-    appliesTo: (n) => n.types.length > 0 && (!typeAllowed(n.types, 'object') || (!n.ambiguous && (n.schema.required ?? []).length > 0)),
+    appliesTo: (n) =>
+      n.types.length > 0 && (!typeAllowed(n.types, 'object') || (!n.ambiguous && (n.schema.required ?? []).length > 0)),
     mutate: () => fc.constant(set({}, true)),
   },
   /** the whole body an array, a string, a number, a boolean or null */
   topLevel: {
     appliesTo: (n) => n.path.length === 0,
-    mutate: (n) => fc.constantFrom([], [n.value], 'a string', 42, true, null).map((c) => set(c, !typeAllowed(n.types, jsonTypeOf(c)))),
+    mutate: (n) =>
+      fc
+        .constantFrom([], [n.value], 'a string', 42, true, null)
+        .map((c) => set(c, !typeAllowed(n.types, jsonTypeOf(c)))),
   },
 } satisfies Record<string, Mutator>;
 
@@ -666,21 +774,38 @@ function applyReplacement(root: unknown, path: (string | number)[], r: Replaceme
   if ('set' in r) parent[path[path.length - 1]!] = r.set;
   else if ('deleteKey' in r) delete parent[r.deleteKey];
   // defineProperty: assigning "__proto__" would change the prototype instead of adding a key
-  else Object.defineProperty(parent, r.addKey, { value: r.value, enumerable: true, writable: true, configurable: true });
+  else
+    Object.defineProperty(parent, r.addKey, { value: r.value, enumerable: true, writable: true, configurable: true });
   return copy;
 }
 
 /** One mutation of a value drawn from `validValues`: first the mutator, then one place it applies to. */
-export function mutatedArbitrary(schema: JsonSchema, doc: OpenApiDocument, validValues: fc.Arbitrary<unknown>, only?: MutatorName[]): fc.Arbitrary<MutatedValue> {
+export function mutatedArbitrary(
+  schema: JsonSchema,
+  doc: OpenApiDocument,
+  validValues: fc.Arbitrary<unknown>,
+  only?: MutatorName[],
+): fc.Arbitrary<MutatedValue> {
   const allowed = only ?? mutatorNames;
   return validValues.chain((value) => {
     const nodes = nodesOf(value, schema, doc);
-    const choices = allowed.map((name) => ({ name, places: nodes.filter((n) => (mutators[name] as Mutator).appliesTo(n)) })).filter((c) => c.places.length > 0);
+    const choices = allowed
+      .map((name) => ({ name, places: nodes.filter((n) => (mutators[name] as Mutator).appliesTo(n)) }))
+      .filter((c) => c.places.length > 0);
     if (choices.length === 0) return fc.constant({ value, mutator: allowed[0]!, at: '(root)', rejects: false });
     return fc
       .constantFrom(...choices)
-      .chain(({ name, places }) => fc.constantFrom(...places).chain((node) => (mutators[name] as Mutator).mutate(node).map((m) => ({ name, node, m }))))
-      .map(({ name, node, m }) => ({ value: applyReplacement(value, node.path, m.replacement), mutator: name, at: node.path.join('.') || '(root)', rejects: m.rejects }));
+      .chain(({ name, places }) =>
+        fc
+          .constantFrom(...places)
+          .chain((node) => (mutators[name] as Mutator).mutate(node).map((m) => ({ name, node, m }))),
+      )
+      .map(({ name, node, m }) => ({
+        value: applyReplacement(value, node.path, m.replacement),
+        mutator: name,
+        at: node.path.join('.') || '(root)',
+        rejects: m.rejects,
+      }));
   });
 }
 
@@ -729,13 +854,89 @@ export interface RequestOptions {
 
 const jsonHeaders = { 'content-type': 'application/json' };
 
-const invalidJsonTexts = ['{', '}', '{"model":}', "{'model':'x'}", '{"a":1,}', 'NaN', '{"a":1}{"b":2}', '[1,2', '{"a":"\\x"}', '\u0000', 'nul', '\ufeff{}', '{"a":1e}', '{"a":01}', '"unterminated'];
-const wrongContentTypes = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/xml', 'application/json; charset=utf-16', 'application/JSON', 'application/json, text/plain', ''];
+const invalidJsonTexts = [
+  '{',
+  '}',
+  '{"model":}',
+  "{'model':'x'}",
+  '{"a":1,}',
+  'NaN',
+  '{"a":1}{"b":2}',
+  '[1,2',
+  '{"a":"\\x"}',
+  '\u0000',
+  'nul',
+  '\ufeff{}',
+  '{"a":1e}',
+  '{"a":01}',
+  '"unterminated',
+];
+const wrongContentTypes = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+  'application/xml',
+  'application/json; charset=utf-16',
+  'application/JSON',
+  'application/json, text/plain',
+  '',
+];
 const contentEncodings = ['gzip', 'deflate', 'br', 'identity, gzip', 'x-unknown'];
-const badPathValues = ['%zz', '%', '%E0%A4%A', '%c3%28', '..', '%2e%2e', '%2F', 'a%2Fb', '%00', 'UPPER', '-x-', 'é', '<script>', 'a;b', '~', "'", '*', 'a/b', ''];
-const badQueries = ['?a=1', '?pool=x&pool=y', '?__proto__[polluted]=1', '?constructor[prototype][x]=1', `?${'q=1&'.repeat(2000)}`, '?%zz=1', '?a=%zz', '?&&&=', '?x[]=1&x[]=2', `?long=${'v'.repeat(10_000)}`];
-const oddRequestIds = ['', '   ', 'a'.repeat(1000), 'a'.repeat(8000), 'x\ty', 'é', '../..', 'null', '{"json":true}', '\u00ff\u00fe'];
-const bogusAuthorizations = ['Bearer', 'Bearer ', `Bearer ${'x'.repeat(10_000)}`, 'Basic Zm9vOmJhcg==', 'Bearer a b c', '\t', 'null', 'Bearer é'];
+const badPathValues = [
+  '%zz',
+  '%',
+  '%E0%A4%A',
+  '%c3%28',
+  '..',
+  '%2e%2e',
+  '%2F',
+  'a%2Fb',
+  '%00',
+  'UPPER',
+  '-x-',
+  'é',
+  '<script>',
+  'a;b',
+  '~',
+  "'",
+  '*',
+  'a/b',
+  '',
+];
+const badQueries = [
+  '?a=1',
+  '?pool=x&pool=y',
+  '?__proto__[polluted]=1',
+  '?constructor[prototype][x]=1',
+  `?${'q=1&'.repeat(2000)}`,
+  '?%zz=1',
+  '?a=%zz',
+  '?&&&=',
+  '?x[]=1&x[]=2',
+  `?long=${'v'.repeat(10_000)}`,
+];
+const oddRequestIds = [
+  '',
+  '   ',
+  'a'.repeat(1000),
+  'a'.repeat(8000),
+  'x\ty',
+  'é',
+  '../..',
+  'null',
+  '{"json":true}',
+  '\u00ff\u00fe',
+];
+const bogusAuthorizations = [
+  'Bearer',
+  'Bearer ',
+  `Bearer ${'x'.repeat(10_000)}`,
+  'Basic Zm9vOmJhcg==',
+  'Bearer a b c',
+  '\t',
+  'null',
+  'Bearer é',
+];
 const hugeHeaderValue = 'h'.repeat(20_000);
 
 function pathParamLiteral(value: unknown): string {
@@ -765,19 +966,27 @@ function operationArbitrary(op: Operation, doc: OpenApiDocument, o: RequestOptio
   const schemaValid = op.bodySchema ? validArbitrary(op.bodySchema, doc, hints) : null;
   const bodyValues = schemaValid?.map((v) => applyServiceRules(v, profiles)) ?? null;
   // 1 in 4 valid bodies skip the service's rules: valid to the document, refused by the service (a 4xx)
-  const validBody = schemaValid && bodyValues ? fc.oneof({ arbitrary: bodyValues.map((b) => ({ b, label: 'valid' })), weight: 3 }, { arbitrary: schemaValid.map((b) => ({ b, label: 'valid:schema-only' })), weight: 1 }) : fc.constant({ b: null, label: 'valid' });
-  const base = fc.record({ params: validParams(op, doc), body: validBody }).map(({ params, body: { b: body, label } }) => ({
-    operation: op.key,
-    method: op.method,
-    template: op.path,
-    params,
-    query: '',
-    headers: body === null ? {} : { ...jsonHeaders },
-    body: body === null ? null : toJsonText(body),
-    contentLengthLie: 0,
-    label,
-    claimedInvalid: false,
-  }));
+  const validBody =
+    schemaValid && bodyValues
+      ? fc.oneof(
+          { arbitrary: bodyValues.map((b) => ({ b, label: 'valid' })), weight: 3 },
+          { arbitrary: schemaValid.map((b) => ({ b, label: 'valid:schema-only' })), weight: 1 },
+        )
+      : fc.constant({ b: null, label: 'valid' });
+  const base = fc
+    .record({ params: validParams(op, doc), body: validBody })
+    .map(({ params, body: { b: body, label } }) => ({
+      operation: op.key,
+      method: op.method,
+      template: op.path,
+      params,
+      query: '',
+      headers: body === null ? {} : { ...jsonHeaders },
+      body: body === null ? null : toJsonText(body),
+      contentLengthLie: 0,
+      label,
+      claimedInvalid: false,
+    }));
   const variants: { arbitrary: fc.Arbitrary<FuzzRequest>; weight: number }[] = [];
   if (op.bodySchema && bodyValues) {
     variants.push({ arbitrary: bodyMutations(base, op.bodySchema, doc, bodyValues), weight: 4 });
@@ -790,20 +999,60 @@ function operationArbitrary(op: Operation, doc: OpenApiDocument, o: RequestOptio
   return fc.oneof({ arbitrary: base, weight: mutatedWeight }, ...variants);
 }
 
-function bodyMutations(base: fc.Arbitrary<FuzzRequest>, schema: JsonSchema, doc: OpenApiDocument, bodyValues: fc.Arbitrary<unknown>): fc.Arbitrary<FuzzRequest> {
-  return fc.tuple(base, mutatedArbitrary(schema, doc, bodyValues)).map(([r, m]) => ({ ...r, body: toJsonText(m.value), label: `body:${m.mutator}@${m.at}`, claimedInvalid: m.rejects }));
+function bodyMutations(
+  base: fc.Arbitrary<FuzzRequest>,
+  schema: JsonSchema,
+  doc: OpenApiDocument,
+  bodyValues: fc.Arbitrary<unknown>,
+): fc.Arbitrary<FuzzRequest> {
+  return fc
+    .tuple(base, mutatedArbitrary(schema, doc, bodyValues))
+    .map(([r, m]) => ({
+      ...r,
+      body: toJsonText(m.value),
+      label: `body:${m.mutator}@${m.at}`,
+      claimedInvalid: m.rejects,
+    }));
 }
 
 function rawBodyMutations(base: fc.Arbitrary<FuzzRequest>): fc.Arbitrary<FuzzRequest> {
   const text = (r: FuzzRequest) => r.body ?? '{}';
-  return fc.oneof(
-    fc.tuple(base, fc.constantFrom(...invalidJsonTexts)).map(([r, body]) => ({ ...r, body, label: 'raw:invalid-json' })),
-    fc.tuple(base, fc.nat()).map(([r, n]) => ({ ...r, body: text(r).slice(0, n % Math.max(1, text(r).length - 1)), label: 'raw:truncated-json' })),
-    base.map((r) => ({ ...r, body: '', label: 'raw:empty-body' })),
-    fc.tuple(base, fc.constantFrom(...wrongContentTypes)).map(([r, type]) => ({ ...r, headers: type ? { ...r.headers, 'content-type': type } : {}, label: `raw:content-type=${type || '(none)'}` })),
-    fc.tuple(base, fc.constantFrom(...contentEncodings)).map(([r, enc]) => ({ ...r, headers: { ...r.headers, 'content-encoding': enc }, label: `raw:content-encoding=${enc}` })),
-    fc.tuple(base, fc.constantFrom(-1, -5, 1, 100)).map(([r, lie]) => ({ ...r, contentLengthLie: Math.max(lie, -text(r).length), label: `raw:content-length${lie > 0 ? '+' : ''}${lie}` })),
-  ).map((r) => ({ ...r, claimedInvalid: true }));
+  return fc
+    .oneof(
+      fc
+        .tuple(base, fc.constantFrom(...invalidJsonTexts))
+        .map(([r, body]) => ({ ...r, body, label: 'raw:invalid-json' })),
+      fc
+        .tuple(base, fc.nat())
+        .map(([r, n]) => ({
+          ...r,
+          body: text(r).slice(0, n % Math.max(1, text(r).length - 1)),
+          label: 'raw:truncated-json',
+        })),
+      base.map((r) => ({ ...r, body: '', label: 'raw:empty-body' })),
+      fc
+        .tuple(base, fc.constantFrom(...wrongContentTypes))
+        .map(([r, type]) => ({
+          ...r,
+          headers: type ? { ...r.headers, 'content-type': type } : {},
+          label: `raw:content-type=${type || '(none)'}`,
+        })),
+      fc
+        .tuple(base, fc.constantFrom(...contentEncodings))
+        .map(([r, enc]) => ({
+          ...r,
+          headers: { ...r.headers, 'content-encoding': enc },
+          label: `raw:content-encoding=${enc}`,
+        })),
+      fc
+        .tuple(base, fc.constantFrom(-1, -5, 1, 100))
+        .map(([r, lie]) => ({
+          ...r,
+          contentLengthLie: Math.max(lie, -text(r).length),
+          label: `raw:content-length${lie > 0 ? '+' : ''}${lie}`,
+        })),
+    )
+    .map((r) => ({ ...r, claimedInvalid: true }));
 }
 
 function pathMutations(base: fc.Arbitrary<FuzzRequest>): fc.Arbitrary<FuzzRequest> {
@@ -816,27 +1065,45 @@ function pathMutations(base: fc.Arbitrary<FuzzRequest>): fc.Arbitrary<FuzzReques
 }
 
 function queryMutations(base: fc.Arbitrary<FuzzRequest>): fc.Arbitrary<FuzzRequest> {
-  return fc.tuple(base, fc.constantFrom(...badQueries)).map(([r, query]) => ({ ...r, query, label: `query:${query.length > 40 ? `${query.length} chars` : query}` }));
+  return fc
+    .tuple(base, fc.constantFrom(...badQueries))
+    .map(([r, query]) => ({ ...r, query, label: `query:${query.length > 40 ? `${query.length} chars` : query}` }));
 }
 
 function headerMutations(base: fc.Arbitrary<FuzzRequest>): fc.Arbitrary<FuzzRequest> {
   const odd = fc.oneof(
     fc.constantFrom(...oddRequestIds).map((v) => ['x-request-id', v] as const),
     fc.constantFrom(...bogusAuthorizations).map((v) => ['authorization', v] as const),
-    fc.constantFrom('text/html', 'application/xml', '*/*;q=0', 'application/json;q=0').map((v) => ['accept', v] as const),
+    fc
+      .constantFrom('text/html', 'application/xml', '*/*;q=0', 'application/json;q=0')
+      .map((v) => ['accept', v] as const),
     fc.constant(['x-request-id', hugeHeaderValue] as const),
   );
-  return fc.tuple(base, odd).map(([r, [name, value]]) => ({ ...r, headers: { ...r.headers, [name]: value }, label: `header:${name}=${value.length > 40 ? `${value.length} chars` : JSON.stringify(value)}` }));
+  return fc
+    .tuple(base, odd)
+    .map(([r, [name, value]]) => ({
+      ...r,
+      headers: { ...r.headers, [name]: value },
+      label: `header:${name}=${value.length > 40 ? `${value.length} chars` : JSON.stringify(value)}`,
+    }));
 }
 
 /** Requests over every operation of the document, weighted per operation. */
 export function requestArbitrary(doc: OpenApiDocument, o: RequestOptions = {}): fc.Arbitrary<FuzzRequest> {
   const maxBody = o.maxBodyBytes ?? 256 * 1024;
-  const perOperation = operationsOf(doc).map((op) => ({ arbitrary: operationArbitrary(op, doc, o), weight: o.weights?.[op.key] ?? 3 }));
+  const perOperation = operationsOf(doc).map((op) => ({
+    arbitrary: operationArbitrary(op, doc, o),
+    weight: o.weights?.[op.key] ?? 3,
+  }));
   return fc.oneof(...perOperation).filter((r) => (r.body?.length ?? 0) <= maxBody);
 }
 
 /** The request sequence of a seed: the same seed and count always give the same requests. */
-export function requestSequence(doc: OpenApiDocument, seed: number, count: number, o: RequestOptions = {}): FuzzRequest[] {
+export function requestSequence(
+  doc: OpenApiDocument,
+  seed: number,
+  count: number,
+  o: RequestOptions = {},
+): FuzzRequest[] {
   return fc.sample(requestArbitrary(doc, o), { seed, numRuns: count });
 }

@@ -13,7 +13,14 @@
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { operationsOf, requestSequence, type FuzzRequest, type OpenApiDocument, type Operation, type ProfileFacts } from './openapi-arbitraries.js';
+import {
+  operationsOf,
+  requestSequence,
+  type FuzzRequest,
+  type OpenApiDocument,
+  type Operation,
+  type ProfileFacts,
+} from './openapi-arbitraries.js';
 
 export interface FuzzOptions {
   baseUrl: string;
@@ -32,7 +39,12 @@ export interface FuzzOptions {
 }
 
 /** Operations that simulate or place: fewer of them, so that a run stays bounded. */
-export const expensiveOperations = ['POST /v1/simulate', 'POST /v1/placements', 'PUT /v1/pools/{pool}', 'POST /v1/models/refresh'];
+export const expensiveOperations = [
+  'POST /v1/simulate',
+  'POST /v1/placements',
+  'PUT /v1/pools/{pool}',
+  'POST /v1/models/refresh',
+];
 
 const maxResponseBytes = 4 * 1024 * 1024;
 const healthzIntervalMs = 100;
@@ -40,7 +52,14 @@ const healthzTimeoutMs = 10_000;
 /** a content-length longer than the body: the server rightly waits for bytes that never come */
 const incompleteBodyWaitMs = 3_000;
 
-export type ViolationKind = 'server-error' | 'error-shape' | 'body-too-large' | 'timeout' | 'connection-failed' | 'healthz' | 'liveness';
+export type ViolationKind =
+  | 'server-error'
+  | 'error-shape'
+  | 'body-too-large'
+  | 'timeout'
+  | 'connection-failed'
+  | 'healthz'
+  | 'liveness';
 
 /** The request as it went on the wire, trimmed for reading. */
 export interface RequestRecord {
@@ -117,7 +136,11 @@ function targetOf(baseUrl: string): Target {
 }
 
 /** Collects a response body up to maxResponseBytes; beyond that the answer is cut and flagged. */
-function readBody(res: http.IncomingMessage, done: (body: Buffer, tooLarge: boolean) => void, failed: (message: string) => void): void {
+function readBody(
+  res: http.IncomingMessage,
+  done: (body: Buffer, tooLarge: boolean) => void,
+  failed: (message: string) => void,
+): void {
   const chunks: Buffer[] = [];
   let size = 0;
   res.on('data', (chunk: Buffer) => {
@@ -146,8 +169,14 @@ function sendHttp(target: Target, req: WireRequest, timeoutMs: number, agent: ht
     if (req.body !== null) headers['content-length'] = String(Buffer.byteLength(req.body));
     let r: http.ClientRequest;
     try {
-      r = http.request({ host: target.host, port: target.port, method: req.method, path: req.path, headers, agent }, (res) =>
-        readBody(res, (body, tooLarge) => finish({ kind: 'answered', status: res.statusCode ?? 0, body, tooLarge, ms: ms() }), (message) => finish({ kind: 'failed', message, reusedSocket: false, ms: ms() })),
+      r = http.request(
+        { host: target.host, port: target.port, method: req.method, path: req.path, headers, agent },
+        (res) =>
+          readBody(
+            res,
+            (body, tooLarge) => finish({ kind: 'answered', status: res.statusCode ?? 0, body, tooLarge, ms: ms() }),
+            (message) => finish({ kind: 'failed', message, reusedSocket: false, ms: ms() }),
+          ),
       );
     } catch (err) {
       // node refused to send it (a header or path it considers malformed): nothing reached the service
@@ -158,7 +187,9 @@ function sendHttp(target: Target, req: WireRequest, timeoutMs: number, agent: ht
       finish({ kind: 'timeout', ms: ms() });
       r.destroy();
     }, timeoutMs);
-    r.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'failed', message: err.code ?? err.message, reusedSocket: r.reusedSocket, ms: ms() }));
+    r.on('error', (err: NodeJS.ErrnoException) =>
+      finish({ kind: 'failed', message: err.code ?? err.message, reusedSocket: r.reusedSocket, ms: ms() }),
+    );
     r.end(req.body ?? undefined);
   });
 }
@@ -168,7 +199,9 @@ function parseRawResponse(data: Buffer): { status: number; body: Buffer } | null
   const headEnd = data.indexOf('\r\n\r\n');
   if (headEnd < 0) return null;
   const [statusLine = '', ...lines] = data.subarray(0, headEnd).toString('latin1').split('\r\n');
-  const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  const headers = new Map(
+    lines.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+  );
   let body = data.subarray(headEnd + 4);
   if (headers.has('content-length')) body = body.subarray(0, Number(headers.get('content-length')));
   else if (headers.get('transfer-encoding')?.includes('chunked')) body = dechunk(body);
@@ -193,7 +226,13 @@ function sendRaw(target: Target, req: WireRequest, timeoutMs: number): Promise<O
     const started = performance.now();
     const body = Buffer.from(req.body ?? '');
     const length = Math.max(0, body.length + req.contentLengthLie);
-    const head = [`${req.method} ${req.path} HTTP/1.1`, `host: ${target.host}:${target.port}`, 'connection: close', ...Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`), `content-length: ${length}`];
+    const head = [
+      `${req.method} ${req.path} HTTP/1.1`,
+      `host: ${target.host}:${target.port}`,
+      'connection: close',
+      ...Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`),
+      `content-length: ${length}`,
+    ];
     const chunks: Buffer[] = [];
     const socket = net.connect(target.port, target.host);
     const settle = (o: Outcome) => {
@@ -203,13 +242,36 @@ function sendRaw(target: Target, req: WireRequest, timeoutMs: number): Promise<O
     };
     const answered = () => {
       const parsed = parseRawResponse(Buffer.concat(chunks));
-      if (parsed) settle({ kind: 'answered', status: parsed.status, body: parsed.body, tooLarge: parsed.body.length > maxResponseBytes, ms: performance.now() - started });
-      else settle({ kind: 'failed', message: chunks.length ? 'unparsable response' : 'closed without an answer', reusedSocket: false, ms: performance.now() - started });
+      if (parsed)
+        settle({
+          kind: 'answered',
+          status: parsed.status,
+          body: parsed.body,
+          tooLarge: parsed.body.length > maxResponseBytes,
+          ms: performance.now() - started,
+        });
+      else
+        settle({
+          kind: 'failed',
+          message: chunks.length ? 'unparsable response' : 'closed without an answer',
+          reusedSocket: false,
+          ms: performance.now() - started,
+        });
     };
-    const timer = setTimeout(() => (chunks.length ? answered() : settle({ kind: 'timeout', ms: performance.now() - started })), timeoutMs);
+    const timer = setTimeout(
+      () => (chunks.length ? answered() : settle({ kind: 'timeout', ms: performance.now() - started })),
+      timeoutMs,
+    );
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('end', answered);
-    socket.on('error', (err: NodeJS.ErrnoException) => settle({ kind: 'failed', message: err.code ?? err.message, reusedSocket: false, ms: performance.now() - started }));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      settle({
+        kind: 'failed',
+        message: err.code ?? err.message,
+        reusedSocket: false,
+        ms: performance.now() - started,
+      }),
+    );
     socket.write(`${head.join('\r\n')}\r\n\r\n`, 'latin1');
     // half-close: the server sees the end of the body it was promised more of
     socket.end(body);
@@ -218,7 +280,8 @@ function sendRaw(target: Target, req: WireRequest, timeoutMs: number): Promise<O
 
 /** Sends once; a reset on a reused keep-alive socket is the client's race, so that one is retried fresh. */
 async function send(target: Target, req: WireRequest, timeoutMs: number, agent: http.Agent): Promise<Outcome> {
-  if (req.contentLengthLie !== 0) return sendRaw(target, req, req.contentLengthLie > 0 ? incompleteBodyWaitMs : timeoutMs);
+  if (req.contentLengthLie !== 0)
+    return sendRaw(target, req, req.contentLengthLie > 0 ? incompleteBodyWaitMs : timeoutMs);
   const first = await sendHttp(target, req, timeoutMs, agent);
   if (first.kind === 'failed' && first.reusedSocket) return sendHttp(target, req, timeoutMs, false);
   return first;
@@ -228,7 +291,8 @@ async function send(target: Target, req: WireRequest, timeoutMs: number, agent: 
 // The contract
 // ---------------------------------------------------------------------------------------------------
 
-const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
+const clip = (text: string, max: number) =>
+  text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What is wrong with an error body, or null when it has exactly the documented shape. */
@@ -241,28 +305,38 @@ export function errorShapeProblem(body: Buffer): string | null {
   }
   if (!isRecord(parsed)) return `not an object: ${clip(JSON.stringify(parsed), 120)}`;
   const topKeys = Object.keys(parsed);
-  if (topKeys.length !== 1 || topKeys[0] !== 'error') return `top-level keys ${JSON.stringify(topKeys)}, expected ["error"]`;
+  if (topKeys.length !== 1 || topKeys[0] !== 'error')
+    return `top-level keys ${JSON.stringify(topKeys)}, expected ["error"]`;
   const e = parsed.error;
   if (!isRecord(e)) return '"error" is not an object';
   const extra = Object.keys(e).filter((k) => !['code', 'message', 'details'].includes(k));
   if (extra.length > 0) return `unexpected keys in "error": ${JSON.stringify(extra)}`;
-  if (typeof e.code !== 'string' || !e.code.startsWith('LP_ERR_')) return `error.code ${JSON.stringify(e.code)} does not start with LP_ERR_`;
+  if (typeof e.code !== 'string' || !e.code.startsWith('LP_ERR_'))
+    return `error.code ${JSON.stringify(e.code)} does not start with LP_ERR_`;
   if (typeof e.message !== 'string') return 'error.message is not a string';
   return null;
 }
 
 function judge(op: Operation, req: FuzzRequest, outcome: Outcome): Omit<Violation, 'request'> | null {
   if (outcome.kind === 'timeout') {
-    return req.contentLengthLie > 0 ? null : { kind: 'timeout', message: `no answer within ${Math.round(outcome.ms)} ms` };
+    return req.contentLengthLie > 0
+      ? null
+      : { kind: 'timeout', message: `no answer within ${Math.round(outcome.ms)} ms` };
   }
   if (outcome.kind === 'failed') {
     if (req.contentLengthLie > 0 || outcome.message.startsWith('not sendable')) return null;
     return { kind: 'connection-failed', message: `${outcome.message} after ${Math.round(outcome.ms)} ms` };
   }
   const response = { status: outcome.status, body: clip(outcome.body.toString('utf8'), 600) };
-  if (outcome.tooLarge) return { kind: 'body-too-large', message: `status ${outcome.status}, body over ${maxResponseBytes} bytes`, response };
+  if (outcome.tooLarge)
+    return {
+      kind: 'body-too-large',
+      message: `status ${outcome.status}, body over ${maxResponseBytes} bytes`,
+      response,
+    };
   const documented5xx = outcome.status !== 500 && op.documentedStatuses.includes(outcome.status);
-  if (outcome.status >= 500 && !documented5xx) return { kind: 'server-error', message: `status ${outcome.status}`, response };
+  if (outcome.status >= 500 && !documented5xx)
+    return { kind: 'server-error', message: `status ${outcome.status}`, response };
   if (outcome.status >= 200 && outcome.status < 300) return null;
   const problem = errorShapeProblem(outcome.body);
   return problem ? { kind: 'error-shape', message: `status ${outcome.status}: ${problem}`, response } : null;
@@ -338,11 +412,21 @@ function startHealthzPoller(target: Target): { stop: () => Promise<HealthzStats 
   let running = true;
   const loop = (async () => {
     while (running) {
-      const o = await sendHttp(target, { method: 'GET', path: '/healthz', headers: {}, body: null, contentLengthLie: 0 }, healthzTimeoutMs, agent);
+      const o = await sendHttp(
+        target,
+        { method: 'GET', path: '/healthz', headers: {}, body: null, contentLengthLie: 0 },
+        healthzTimeoutMs,
+        agent,
+      );
       latencies.push(o.ms);
       if (o.kind !== 'answered' || o.status !== 200) {
         failures++;
-        if (violations.length < 20) violations.push({ kind: 'healthz', message: `GET /healthz: ${statusKey(o)} after ${Math.round(o.ms)} ms`, request: null });
+        if (violations.length < 20)
+          violations.push({
+            kind: 'healthz',
+            message: `GET /healthz: ${statusKey(o)} after ${Math.round(o.ms)} ms`,
+            request: null,
+          });
       }
       await new Promise((r) => setTimeout(r, Math.max(0, healthzIntervalMs - o.ms)));
     }
@@ -353,13 +437,24 @@ function startHealthzPoller(target: Target): { stop: () => Promise<HealthzStats 
       await loop;
       agent.destroy();
       const sorted = [...latencies].sort((a, b) => a - b);
-      return { polls: latencies.length, failures, worstMs: sorted.at(-1) ?? 0, p99Ms: sorted[Math.floor(sorted.length * 0.99)] ?? 0, violations };
+      return {
+        polls: latencies.length,
+        failures,
+        worstMs: sorted.at(-1) ?? 0,
+        p99Ms: sorted[Math.floor(sorted.length * 0.99)] ?? 0,
+        violations,
+      };
     },
   };
 }
 
 async function getJson(target: Target, path: string): Promise<unknown> {
-  const o = await sendHttp(target, { method: 'GET', path, headers: {}, body: null, contentLengthLie: 0 }, 30_000, false);
+  const o = await sendHttp(
+    target,
+    { method: 'GET', path, headers: {}, body: null, contentLengthLie: 0 },
+    30_000,
+    false,
+  );
   if (o.kind !== 'answered' || o.status !== 200) throw new Error(`GET ${path}: ${statusKey(o)}`);
   return JSON.parse(o.body.toString('utf8'));
 }
@@ -367,26 +462,62 @@ async function getJson(target: Target, path: string): Promise<unknown> {
 /** The profiles the service knows: without their { model, gpu } nearly every valid body is a 404. */
 async function knownProfiles(target: Target): Promise<ProfileFacts[]> {
   const body = (await getJson(target, '/v1/profiles').catch(() => ({}))) as { profiles?: ProfileFacts[] };
-  return (body.profiles ?? []).map(({ model, gpu, maxModelLen, engineDefaults }) => ({ model, gpu, maxModelLen, engineDefaults }));
+  return (body.profiles ?? []).map(({ model, gpu, maxModelLen, engineDefaults }) => ({
+    model,
+    gpu,
+    maxModelLen,
+    engineDefaults,
+  }));
 }
 
 /** The service stopped accepting connections: the requests unanswered or in flight just then are the suspects. */
 function deathOf(index: number, suspects: RequestRecord[]): Violation {
   const unique = [...new Map(suspects.map((r) => [r.index, r])).values()].sort((a, b) => a.index - b.index);
   const listed = unique.map((r) => `#${r.index} ${r.method} ${r.path.slice(0, 60)} [${r.label}]`).join('; ');
-  return { kind: 'liveness', message: `the service refused connections from request #${index} on (it died); unanswered or in flight then: ${listed}`, request: unique[0] ?? null }; // the oldest: it has been working longest
+  return {
+    kind: 'liveness',
+    message: `the service refused connections from request #${index} on (it died); unanswered or in flight then: ${listed}`,
+    request: unique[0] ?? null,
+  }; // the oldest: it has been working longest
 }
 
 /** After the run: the process answers, and a small known-good prediction still works. */
-async function livenessViolations(target: Target, profile: ProfileFacts | undefined, timeoutMs: number): Promise<Violation[]> {
+async function livenessViolations(
+  target: Target,
+  profile: ProfileFacts | undefined,
+  timeoutMs: number,
+): Promise<Violation[]> {
   const out: Violation[] = [];
-  const health = await sendHttp(target, { method: 'GET', path: '/healthz', headers: {}, body: null, contentLengthLie: 0 }, timeoutMs, false);
-  if (health.kind !== 'answered' || health.status !== 200) out.push({ kind: 'liveness', message: `GET /healthz after the run: ${statusKey(health)}`, request: null });
-  const body = JSON.stringify({ model: profile?.model, gpu: profile?.gpu, engine: { maxLoras: 4 }, adapters: [{ id: 'a', rank: 8, rate: 1 }, { id: 'b', rank: 16, rate: 0.5 }] });
-  const predict = await sendHttp(target, { method: 'POST', path: '/v1/predict', headers: { 'content-type': 'application/json' }, body, contentLengthLie: 0 }, timeoutMs, false);
+  const health = await sendHttp(
+    target,
+    { method: 'GET', path: '/healthz', headers: {}, body: null, contentLengthLie: 0 },
+    timeoutMs,
+    false,
+  );
+  if (health.kind !== 'answered' || health.status !== 200)
+    out.push({ kind: 'liveness', message: `GET /healthz after the run: ${statusKey(health)}`, request: null });
+  const body = JSON.stringify({
+    model: profile?.model,
+    gpu: profile?.gpu,
+    engine: { maxLoras: 4 },
+    adapters: [
+      { id: 'a', rank: 8, rate: 1 },
+      { id: 'b', rank: 16, rate: 0.5 },
+    ],
+  });
+  const predict = await sendHttp(
+    target,
+    { method: 'POST', path: '/v1/predict', headers: { 'content-type': 'application/json' }, body, contentLengthLie: 0 },
+    timeoutMs,
+    false,
+  );
   if (predict.kind !== 'answered' || predict.status !== 200) {
     const detail = predict.kind === 'answered' ? ` ${clip(predict.body.toString('utf8'), 300)}` : '';
-    out.push({ kind: 'liveness', message: `known-good POST /v1/predict after the run: ${statusKey(predict)}${detail}`, request: null });
+    out.push({
+      kind: 'liveness',
+      message: `known-good POST /v1/predict after the run: ${statusKey(predict)}${detail}`,
+      request: null,
+    });
   }
   return out;
 }
@@ -402,7 +533,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   // generated before the clock and the poller start: generation is CPU work of this process
   const requests = requestSequence(doc, o.seed, o.requests, { profiles, weights });
 
-  const stats: Record<string, OperationStats> = Object.fromEntries([...operations.keys()].map((k) => [k, { sent: 0, skipped: 0, statuses: {} }]));
+  const stats: Record<string, OperationStats> = Object.fromEntries(
+    [...operations.keys()].map((k) => [k, { sent: 0, skipped: 0, statuses: {} }]),
+  );
   const statuses: Record<string, number> = {};
   const violations: Violation[] = [];
   const acceptedInvalid: RequestRecord[] = [];
@@ -428,11 +561,17 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     }
     const path = pathOf(req, learned);
     inFlight.set(index, recordOf(index, req, path));
-    const outcome = await send(target, { method: req.method, path, headers: req.headers, body: req.body, contentLengthLie: req.contentLengthLie }, timeoutMs, agent);
+    const outcome = await send(
+      target,
+      { method: req.method, path, headers: req.headers, body: req.body, contentLengthLie: req.contentLengthLie },
+      timeoutMs,
+      agent,
+    );
     inFlight.delete(index);
     if (outcome.kind === 'failed' && outcome.message === 'ECONNREFUSED') {
       // a request in flight when the process died is retried (reset on a reused socket) and lands here too
-      if (diedAt === null) violations.push(deathOf(index, [...unanswered, recordOf(index, req, path), ...inFlight.values()]));
+      if (diedAt === null)
+        violations.push(deathOf(index, [...unanswered, recordOf(index, req, path), ...inFlight.values()]));
       diedAt ??= index;
       opStats.skipped++;
       return;
@@ -441,14 +580,16 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     const key = statusKey(outcome);
     opStats.statuses[key] = (opStats.statuses[key] ?? 0) + 1;
     statuses[key] = (statuses[key] ?? 0) + 1;
-    if (outcome.kind === 'timeout' && req.contentLengthLie <= 0) timeouts.set(req.operation, (timeouts.get(req.operation) ?? 0) + 1);
+    if (outcome.kind === 'timeout' && req.contentLengthLie <= 0)
+      timeouts.set(req.operation, (timeouts.get(req.operation) ?? 0) + 1);
     const verdict = judge(op, req, outcome);
     if (verdict) violations.push({ ...verdict, request: recordOf(index, req, path) });
     if (verdict?.kind === 'timeout' || verdict?.kind === 'connection-failed') {
       unanswered.push(recordOf(index, req, path));
       if (unanswered.length > 5) unanswered.shift();
     }
-    if (outcome.kind === 'answered' && outcome.status >= 500 && !verdict) documented5xx.push(recordOf(index, req, path));
+    if (outcome.kind === 'answered' && outcome.status >= 500 && !verdict)
+      documented5xx.push(recordOf(index, req, path));
     if (outcome.kind === 'answered' && outcome.status >= 200 && outcome.status < 300) {
       learned.learnFrom(outcome.body);
       if (req.claimedInvalid) acceptedInvalid.push(recordOf(index, req, path));
@@ -461,14 +602,27 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     while (next < requests.length) {
       await runOne(next++);
       // ten progress lines per run, so that CI logs show progress without a line per hundred requests
-      if (++done % Math.max(100, Math.ceil(requests.length / 10)) === 0) o.log?.(`fuzz: ${done}/${requests.length} requests, ${violations.length} violations, ${Math.round((performance.now() - started) / 1000)} s`);
+      if (++done % Math.max(100, Math.ceil(requests.length / 10)) === 0)
+        o.log?.(
+          `fuzz: ${done}/${requests.length} requests, ${violations.length} violations, ${Math.round((performance.now() - started) / 1000)} s`,
+        );
     }
   };
   await Promise.all(Array.from({ length: o.concurrency ?? 2 }, worker));
   const { violations: healthzViolations, ...healthz } = await poller.stop();
   agent.destroy();
   violations.push(...healthzViolations, ...(await livenessViolations(target, profiles[0], timeoutMs)));
-  return { seed: o.seed, requests: requests.length, wallMs: performance.now() - started, operations: stats, statuses, violations, acceptedInvalid, documented5xx, healthz };
+  return {
+    seed: o.seed,
+    requests: requests.length,
+    wallMs: performance.now() - started,
+    operations: stats,
+    statuses,
+    violations,
+    acceptedInvalid,
+    documented5xx,
+    healthz,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -497,7 +651,12 @@ export interface ViolationGroup {
 export function groupViolations(violations: Violation[]): ViolationGroup[] {
   const groups = new Map<string, ViolationGroup>();
   for (const v of violations) {
-    const what = v.kind === 'error-shape' ? v.message.replace(/(not JSON|not an object): .*/s, '$1') : v.response ? `status ${v.response.status} ${errorCodeOf(v.response.body)}` : v.message.replace(/ after \d+ ms.*/, '');
+    const what =
+      v.kind === 'error-shape'
+        ? v.message.replace(/(not JSON|not an object): .*/s, '$1')
+        : v.response
+          ? `status ${v.response.status} ${errorCodeOf(v.response.body)}`
+          : v.message.replace(/ after \d+ ms.*/, '');
     const key = `${v.kind} | ${what}${v.request ? ` | ${labelFamily(v.request.label)}` : ''}`;
     const g = groups.get(key) ?? { key, count: 0, operations: [], example: v };
     g.count++;
@@ -513,7 +672,8 @@ export function formatViolation(v: Violation): string {
   if (r) {
     lines.push(`  #${r.index} ${r.method} ${r.path}   [${r.label}]`);
     if (Object.keys(r.headers).length) lines.push(`  headers: ${JSON.stringify(r.headers)}`);
-    if (r.contentLengthLie) lines.push(`  content-length: body length ${r.contentLengthLie > 0 ? '+' : ''}${r.contentLengthLie}`);
+    if (r.contentLengthLie)
+      lines.push(`  content-length: body length ${r.contentLengthLie > 0 ? '+' : ''}${r.contentLengthLie}`);
     if (r.body !== null) lines.push(`  body (${r.bodyBytes} bytes): ${r.body}`);
   }
   if (v.response) lines.push(`  -> ${v.response.status} ${v.response.body}`);
@@ -522,7 +682,10 @@ export function formatViolation(v: Violation): string {
 
 export function formatSummary(s: FuzzSummary): string {
   const pad = (text: string | number, width: number) => String(text).padStart(width);
-  const bucket = (statuses: Record<string, number>, test: (status: number) => boolean) => Object.entries(statuses).filter(([k]) => test(Number(k))).reduce((sum, [, n]) => sum + n, 0);
+  const bucket = (statuses: Record<string, number>, test: (status: number) => boolean) =>
+    Object.entries(statuses)
+      .filter(([k]) => test(Number(k)))
+      .reduce((sum, [, n]) => sum + n, 0);
   const width = Math.max(9, ...Object.keys(s.operations).map((k) => k.length));
   const lines = [
     `OpenAPI fuzz: seed ${s.seed}, ${s.requests} requests in ${(s.wallMs / 1000).toFixed(1)} s; /healthz worst ${Math.round(s.healthz.worstMs)} ms, p99 ${Math.round(s.healthz.p99Ms)} ms over ${s.healthz.polls} polls (${s.healthz.failures} failed)`,
@@ -532,14 +695,23 @@ export function formatSummary(s: FuzzSummary): string {
     const ok = bucket(op.statuses, (n) => n >= 200 && n < 300);
     const client = bucket(op.statuses, (n) => n >= 400 && n < 500);
     const server = bucket(op.statuses, (n) => n >= 500);
-    lines.push(`${key.padEnd(width)}  ${pad(op.sent, 5)} ${pad(ok, 5)} ${pad(client, 5)} ${pad(server, 5)} ${pad(op.sent - ok - client - server, 5)} ${pad(op.skipped, 5)}`);
+    lines.push(
+      `${key.padEnd(width)}  ${pad(op.sent, 5)} ${pad(ok, 5)} ${pad(client, 5)} ${pad(server, 5)} ${pad(op.sent - ok - client - server, 5)} ${pad(op.skipped, 5)}`,
+    );
   }
-  lines.push(`statuses: ${Object.entries(s.statuses).sort().map(([k, n]) => `${k} x${n}`).join(', ')}`);
-  const example = (records: RequestRecord[]) => (records[0] ? ` (e.g. #${records[0].index} ${records[0].operation} [${records[0].label}])` : '');
+  lines.push(
+    `statuses: ${Object.entries(s.statuses)
+      .sort()
+      .map(([k, n]) => `${k} x${n}`)
+      .join(', ')}`,
+  );
+  const example = (records: RequestRecord[]) =>
+    records[0] ? ` (e.g. #${records[0].index} ${records[0].operation} [${records[0].label}])` : '';
   lines.push(`accepted although the schema rejects them: ${s.acceptedInvalid.length}${example(s.acceptedInvalid)}`);
   lines.push(`documented 5xx (allowed): ${s.documented5xx.length}${example(s.documented5xx)}`);
   const groups = groupViolations(s.violations);
   lines.push(`violations: ${s.violations.length}${groups.length ? `, ${groups.length} kinds:` : ''}`);
-  for (const g of groups) lines.push(`  ${pad(g.count, 4)} x ${g.key}${g.operations.length ? ` (${g.operations.join(', ')})` : ''}`);
+  for (const g of groups)
+    lines.push(`  ${pad(g.count, 4)} x ${g.key}${g.operations.length ? ` (${g.operations.join(', ')})` : ''}`);
   return lines.join('\n');
 }

@@ -7,7 +7,12 @@ import { embeddedProfiles } from '../../src/profiles/index.js';
 /** The app on the embedded profiles and predictors, simulations and placements in this thread; callers close it. */
 export async function buildTestApp(over: Partial<AppDeps> = {}): Promise<FastifyInstance> {
   const profiles = embeddedProfiles();
-  return buildApp({ profiles, predictors: PredictorRegistry.fromDirectory(profiles), work: new InlineBackend(), ...over });
+  return buildApp({
+    profiles,
+    predictors: PredictorRegistry.fromDirectory(profiles),
+    work: new InlineBackend(),
+    ...over,
+  });
 }
 
 export const llama = { model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb' } as const;
@@ -26,6 +31,10 @@ export const smallScenario = (over: Record<string, unknown> = {}) => ({
 
 export const smallWorkload = (over: Record<string, unknown> = {}) => ({
   ...llama,
-  adapters: Array.from({ length: 40 }, (_, i) => ({ id: `ad-${i}`, rank: i % 3 === 0 ? 16 : 8, rate: i === 0 ? 30 : 0.2 + (i % 5) * 0.1 })),
+  adapters: Array.from({ length: 40 }, (_, i) => ({
+    id: `ad-${i}`,
+    rank: i % 3 === 0 ? 16 : 8,
+    rate: i === 0 ? 30 : 0.2 + (i % 5) * 0.1,
+  })),
   ...over,
 });

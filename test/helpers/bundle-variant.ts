@@ -8,7 +8,9 @@ export const llamaBundleName = 'llama-3.1-8b-instruct@h100-64gb';
 /** The embedded Llama bundle with its throughput leaf values scaled: another, consistent version. */
 export function variant(scale: number): PredictorBundle {
   const base = readBundle(join(defaultPredictorsDir, llamaBundleName));
-  const root = JSON.parse(JSON.stringify(base.trees.throughput.root), (k, v) => (k === 'distribution' && typeof v === 'number' ? v * scale : v));
+  const root = JSON.parse(JSON.stringify(base.trees.throughput.root), (k, v) =>
+    k === 'distribution' && typeof v === 'number' ? v * scale : v,
+  );
   const trees = { ...base.trees, throughput: { ...base.trees.throughput, root } };
   return { trees, metadata: { ...base.metadata, version: studentVersion(trees) } };
 }

@@ -18,16 +18,46 @@ export function testProfile(overrides: Partial<Profile> = {}, stepMs = 10): Prof
     engineDefaults: { maxNumBatchedTokens: 2048, maxNumSeqs: 256 },
     kvCapacity: {
       ranks: [
-        { rank: 8, points: [{ slots: 8, tokens: 100_000 }, { slots: 16, tokens: 96_000 }], tokensPerSlot: 500, failures: [] },
-        { rank: 16, points: [{ slots: 8, tokens: 96_000 }, { slots: 16, tokens: 88_000 }], tokensPerSlot: 1000, failures: [] },
+        {
+          rank: 8,
+          points: [
+            { slots: 8, tokens: 100_000 },
+            { slots: 16, tokens: 96_000 },
+          ],
+          tokensPerSlot: 500,
+          failures: [],
+        },
+        {
+          rank: 16,
+          points: [
+            { slots: 8, tokens: 96_000 },
+            { slots: 16, tokens: 88_000 },
+          ],
+          tokensPerSlot: 1000,
+          failures: [],
+        },
       ],
       fit: { ...fit, unit: 'KV tokens' },
     },
     forward: {
       base: { constantMs: stepMs, perDecodeMs: 0, perContextKiloTokenMs: 0, perPrefillTokenMs: 0, fit },
-      lora: { enabledMs: 0, firstAdapterMs: 0, perSlotMs: 0, perSlotDecodeMs: 0, perSlotPrefillTokenMs: 0, perAdapterMs: 0, rankTileFactor: 0, fit },
+      lora: {
+        enabledMs: 0,
+        firstAdapterMs: 0,
+        perSlotMs: 0,
+        perSlotDecodeMs: 0,
+        perSlotPrefillTokenMs: 0,
+        perAdapterMs: 0,
+        rankTileFactor: 0,
+        fit,
+      },
     },
-    adapterLoad: { gpuFromCpu: [{ maxRank: 8, rank: 8, ms: 0 }], gpuFromCpuFit: fit, diskToCpuMsPerRank: 0, diskFit: fit },
+    adapterLoad: {
+      gpuFromCpu: [{ maxRank: 8, rank: 8, ms: 0 }],
+      gpuFromCpuFit: fit,
+      diskToCpuMsPerRank: 0,
+      diskFit: fit,
+    },
     scheduler: { constantMs: 0, perRunningMs: 0, perWaitingMs: 0, perSkippedMs: 0, fit },
     frontend: { ttftOverheadMs: 0, fit },
     calibration: { tool: 'test', notes: [] },

@@ -34,9 +34,32 @@ function answersPing(port: number): Promise<boolean> {
  */
 export async function startRedis(dir: string): Promise<RedisServer> {
   const port = await freePort();
-  const server: RedisServer = { url: `redis://127.0.0.1:${port}`, port, process: undefined as unknown as ChildProcess, stop: async () => {}, restart: async () => {} };
+  const server: RedisServer = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    process: undefined as unknown as ChildProcess,
+    stop: async () => {},
+    restart: async () => {},
+  };
   const launch = async (): Promise<void> => {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], { stdio: 'ignore' });
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--dir',
+        dir,
+      ],
+      { stdio: 'ignore' },
+    );
     server.process = child;
     const deadline = Date.now() + 10_000;
     while (!(await answersPing(port))) {

@@ -16,7 +16,10 @@ export interface ServiceProcess {
   stop: () => Promise<number | null>;
 }
 
-export const exited = (p: ChildProcess): Promise<number | null> => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(p.exitCode) : p.once('exit', (code) => r(code))));
+export const exited = (p: ChildProcess): Promise<number | null> =>
+  new Promise((r) =>
+    p.exitCode !== null || p.signalCode !== null ? r(p.exitCode) : p.once('exit', (code) => r(code)),
+  );
 
 /** Starts `src/main.ts` on a free loopback port with `env` and waits for /readyz. */
 export async function startService(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<ServiceProcess> {
@@ -32,7 +35,10 @@ export async function startService(env: Record<string, string>, readyTimeoutMs =
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}: ${stderr}`);
-    const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${base}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error('the service was not ready in time');
     await new Promise((r) => setTimeout(r, 100));
@@ -42,7 +48,8 @@ export async function startService(env: Record<string, string>, readyTimeoutMs =
     base,
     port,
     stderr: () => stderr,
-    rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+    rssBytes: () =>
+      Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       return exited(child);

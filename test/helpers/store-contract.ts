@@ -6,7 +6,11 @@ import { withLease } from '../../src/store/pool-store.js';
 export function storedPlan(pool: string, updatedAt: number, gpuCount = 2): StoredPlan {
   return {
     pool,
-    workload: { model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb', adapters: [{ id: 'a', rank: 8, rate: 1 }] } as unknown as StoredPlan['workload'],
+    workload: {
+      model: 'llama-3.1-8b-instruct',
+      gpu: 'h100-64gb',
+      adapters: [{ id: 'a', rank: 8, rate: 1 }],
+    } as unknown as StoredPlan['workload'],
     placement: { gpuCount, lowerBound: 1, modelVersion: 'v1', gpus: [] } as unknown as StoredPlan['placement'],
     updatedAt,
     computedAt: updatedAt,
@@ -24,7 +28,19 @@ export function storeContract(backend: string, open: () => Promise<PoolStore>): 
       expect(await store.putPlan(storedPlan('a', 20), 10)).toBe('stored');
       expect(await store.getPlan('a')).toEqual({ ...storedPlan('a', 20), revision: expect.any(String) });
       expect((await store.listSummaries()).map((p) => p.pool)).toEqual(['a', 'b']);
-      expect((await store.listSummaries())[0]).toEqual({ pool: 'a', model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb', gpuCount: 2, lowerBound: 1, modelVersion: 'v1', updatedAt: 20, computedAt: 20, observePeriodS: null, observeAttemptedAt: null, revision: expect.any(String) });
+      expect((await store.listSummaries())[0]).toEqual({
+        pool: 'a',
+        model: 'llama-3.1-8b-instruct',
+        gpu: 'h100-64gb',
+        gpuCount: 2,
+        lowerBound: 1,
+        modelVersion: 'v1',
+        updatedAt: 20,
+        computedAt: 20,
+        observePeriodS: null,
+        observeAttemptedAt: null,
+        revision: expect.any(String),
+      });
       expect(await store.putPlan(storedPlan('a', 30, 5), 10)).toBe('stored');
       expect((await store.getPlan('a'))!.placement.gpuCount).toBe(5);
       expect((await store.listSummaries())[0]!.gpuCount).toBe(5);
@@ -53,10 +69,17 @@ export function storeContract(backend: string, open: () => Promise<PoolStore>): 
       await store.putPlan(storedPlan('a', 100), 10);
       const read = (await store.getPlan('a'))!;
       expect(read.revision).toMatch(/\S/);
-      expect(await store.replacePlanIf({ ...read, placement: storedPlan('a', 100, 7).placement, computedAt: 150 }, read.revision!)).toBe(true);
+      expect(
+        await store.replacePlanIf(
+          { ...read, placement: storedPlan('a', 100, 7).placement, computedAt: 150 },
+          read.revision!,
+        ),
+      ).toBe(true);
       expect((await store.getPlan('a'))!.placement.gpuCount).toBe(7);
       // a second writer holding the same revision loses, even with the same updatedAt
-      expect(await store.replacePlanIf({ ...read, placement: storedPlan('a', 100, 8).placement }, read.revision!)).toBe(false);
+      expect(await store.replacePlanIf({ ...read, placement: storedPlan('a', 100, 8).placement }, read.revision!)).toBe(
+        false,
+      );
       expect((await store.getPlan('a'))!.placement.gpuCount).toBe(7);
       expect((await store.listSummaries())[0]).toMatchObject({ gpuCount: 7, computedAt: 150, updatedAt: 100 });
       const beforePut = (await store.getPlan('a'))!.revision!;
@@ -74,7 +97,10 @@ export function storeContract(backend: string, open: () => Promise<PoolStore>): 
       expect((await store.listJobs()).map((j) => j.id)).toEqual(['j2', 'j3']);
       expect(await store.getJob('j1')).toBeNull();
       await store.putJob({ id: 'j2', state: 'kept', decision: 'worse' }, 2);
-      expect(await store.listJobs()).toEqual([{ id: 'j2', state: 'kept', decision: 'worse' }, { id: 'j3', state: 'running' }]);
+      expect(await store.listJobs()).toEqual([
+        { id: 'j2', state: 'kept', decision: 'worse' },
+        { id: 'j3', state: 'running' },
+      ]);
       await store.close();
     });
 

@@ -1,5 +1,13 @@
 import type { Profile } from '../../src/profiles/index.js';
-import { parseScenario, simulateParsed, type EngineOptions, type RequestRecord, type Scenario, type SimulationResult, type StepRecord } from '../../src/twin/index.js';
+import {
+  parseScenario,
+  simulateParsed,
+  type EngineOptions,
+  type RequestRecord,
+  type Scenario,
+  type SimulationResult,
+  type StepRecord,
+} from '../../src/twin/index.js';
 
 export interface Observed {
   result: SimulationResult;
@@ -9,7 +17,11 @@ export interface Observed {
 }
 
 /** Simulates with a given profile and records every step, completion and preemption. */
-export function observe(profile: Profile, scenario: Omit<Scenario, 'model' | 'gpu'>, options: Omit<EngineOptions, 'observer'> = {}): Observed {
+export function observe(
+  profile: Profile,
+  scenario: Omit<Scenario, 'model' | 'gpu'>,
+  options: Omit<EngineOptions, 'observer'> = {},
+): Observed {
   const steps: StepRecord[] = [];
   const requests: RequestRecord[] = [];
   const preempted: Observed['preempted'] = [];
@@ -27,7 +39,12 @@ export function observe(profile: Profile, scenario: Omit<Scenario, 'model' | 'gp
 }
 
 /** A trace event. */
-export const ev = (t: number, adapter: string, inputTokens: number, outputTokens: number) => ({ t, adapter, inputTokens, outputTokens });
+export const ev = (t: number, adapter: string, inputTokens: number, outputTokens: number) => ({
+  t,
+  adapter,
+  inputTokens,
+  outputTokens,
+});
 
 export function withoutWall(r: SimulationResult): Omit<SimulationResult, 'wallMs'> {
   const { wallMs: _ignored, ...rest } = r;

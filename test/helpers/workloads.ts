@@ -9,7 +9,11 @@ export function skewedWorkload(n: number, demand: number, seed = 1, extra: Parti
   return {
     model: 'llama-3.1-8b-instruct',
     gpu: 'h100-64gb',
-    adapters: w.map((x, i) => ({ id: `a${i}`, rank: [8, 16, 32][i % 3]!, rate: Math.round((1e6 * (demand / 419) * x) / sum) / 1e6 })),
+    adapters: w.map((x, i) => ({
+      id: `a${i}`,
+      rank: [8, 16, 32][i % 3]!,
+      rate: Math.round((1e6 * (demand / 419) * x) / sum) / 1e6,
+    })),
     engine: { maxNumSeqs: 2048, maxNumBatchedTokens: 2048 },
     ...extra,
   };

@@ -26,16 +26,23 @@ const embeddedVersion = PredictorRegistry.fromDirectory(profiles).get('llama-3.1
  */
 function writeThenKill(scales: [number, number], delayMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', writer, bundleDir, ...scales.map(String)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', writer, bundleDir, ...scales.map(String)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      if (!out.startsWith('ready\n') && `${out}${chunk}`.startsWith('ready\n')) setTimeout(() => child.kill('SIGKILL'), delayMs);
+      if (!out.startsWith('ready\n') && `${out}${chunk}`.startsWith('ready\n'))
+        setTimeout(() => child.kill('SIGKILL'), delayMs);
       out += chunk;
     });
     child.on('error', reject);
     // 'close', not 'exit': the lines written before the kill may still be in the pipe at exit
-    child.on('close', (code, signal) => (signal === 'SIGKILL' ? resolve(out.split('\n').filter((l) => l.startsWith('published ')).length) : reject(new Error(`writer exited ${code}`))));
+    child.on('close', (code, signal) =>
+      signal === 'SIGKILL'
+        ? resolve(out.split('\n').filter((l) => l.startsWith('published ')).length)
+        : reject(new Error(`writer exited ${code}`)),
+    );
   });
 }
 

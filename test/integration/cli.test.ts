@@ -8,7 +8,11 @@ const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(args: string[], input?: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+function cli(
+  args: string[],
+  input?: string,
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
     cwd: root,
     input,
@@ -46,9 +50,15 @@ describe('lora-placer CLI', () => {
     const input = JSON.stringify([scenario(1, 2), scenario(2, 0.2), scenario(3, 1)]);
     const r = cli(['simulate', '--workers', '2'], input);
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
-    const serial = cli(['simulate', '--workers', '1'], input).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const serial = cli(['simulate', '--workers', '1'], input)
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.arrivedRequests)).toEqual(serial.map((l) => l.arrivedRequests));
     expect(lines[0].arrivedRequests).toBeGreaterThan(lines[1].arrivedRequests);
   });
@@ -89,10 +99,15 @@ describe('lora-placer CLI', () => {
 
 describe('lora-placer predict', () => {
   it('answers a Prediction per scenario, in input order', () => {
-    const input = [scenario(1, 0.1), { ...scenario(2, 50), engine: { maxLoras: 2 } }].map((s) => JSON.stringify(s)).join('\n');
+    const input = [scenario(1, 0.1), { ...scenario(2, 50), engine: { maxLoras: 2 } }]
+      .map((s) => JSON.stringify(s))
+      .join('\n');
     const r = cli(['predict'], input);
     expect(r.status).toBe(0);
-    const [low, flood] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [low, flood] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(low.memoryError).toBe(false);
     expect(low.starved).toBe(false);
     expect(flood.starved).toBe(true);
@@ -101,7 +116,10 @@ describe('lora-placer predict', () => {
   });
 
   it('answers memoryError without a throughput for settings vLLM cannot start', () => {
-    const r = cli(['predict'], JSON.stringify({ ...scenario(1), engine: { maxLoras: 128 }, adapters: [{ id: 'a', rank: 32, rate: 1 }] }));
+    const r = cli(
+      ['predict'],
+      JSON.stringify({ ...scenario(1), engine: { maxLoras: 128 }, adapters: [{ id: 'a', rank: 32, rate: 1 }] }),
+    );
     expect(r.status).toBe(0);
     const p = JSON.parse(r.stdout);
     expect(p.memoryError).toBe(true);
@@ -119,7 +137,11 @@ describe('lora-placer place', () => {
   const workload = {
     model: 'llama-3.1-8b-instruct',
     gpu: 'h100-64gb',
-    adapters: Array.from({ length: 30 }, (_, i) => ({ id: `tenant-${i}`, rank: i % 2 ? 16 : 8, rate: 0.05 + (i % 5) * 0.4 })),
+    adapters: Array.from({ length: 30 }, (_, i) => ({
+      id: `tenant-${i}`,
+      rank: i % 2 ? 16 : 8,
+      rate: 0.05 + (i % 5) * 0.4,
+    })),
   };
 
   it('answers a Placement whose GPUs carry every adapter and ready-to-use vLLM arguments', () => {
@@ -129,13 +151,18 @@ describe('lora-placer place', () => {
     expect(r.status).toBe(0);
     const p = JSON.parse(r.stdout);
     expect(p.gpuCount).toBeGreaterThanOrEqual(1);
-    expect(p.gpus.flatMap((g: { adapters: { id: string }[] }) => g.adapters.map((a) => a.id)).sort()).toEqual(workload.adapters.map((a) => a.id).sort());
+    expect(p.gpus.flatMap((g: { adapters: { id: string }[] }) => g.adapters.map((a) => a.id)).sort()).toEqual(
+      workload.adapters.map((a) => a.id).sort(),
+    );
     expect(p.gpus[0].vllmArgs[0]).toBe('--enable-lora');
     expect(p.routing).toHaveLength(30);
   });
 
   it('verifies with the Twin on worker threads when asked', () => {
-    const r = cli(['place', '--workers', '2'], JSON.stringify({ ...workload, verify: true, options: { verifyDurationS: 120 } }));
+    const r = cli(
+      ['place', '--workers', '2'],
+      JSON.stringify({ ...workload, verify: true, options: { verifyDurationS: 120 } }),
+    );
     expect(r.status).toBe(0);
     const p = JSON.parse(r.stdout);
     expect(p.verification.simulatedGpus).toBeGreaterThanOrEqual(p.gpuCount);
@@ -173,7 +200,10 @@ describe('lora-placer --version, profiles, exit codes, JSON errors, progress', (
     }
     const json = cli(['profiles', '--json']);
     expect(json.status).toBe(0);
-    const out = JSON.parse(json.stdout) as { profiles: { model: string; maxModelLen: number }[]; predictors: { model: string; version: string }[] };
+    const out = JSON.parse(json.stdout) as {
+      profiles: { model: string; maxModelLen: number }[];
+      predictors: { model: string; version: string }[];
+    };
     expect(out.profiles.map((p) => p.model).sort()).toEqual(['llama-3.1-8b-instruct', 'qwen-2.5-7b-instruct']);
     expect(out.predictors.map((p) => p.model).sort()).toEqual(['llama-3.1-8b-instruct', 'qwen-2.5-7b-instruct']);
     expect(out.profiles.every((p) => p.maxModelLen > 0)).toBe(true);
@@ -198,8 +228,23 @@ describe('lora-placer --version, profiles, exit codes, JSON errors, progress', (
   });
 
   it('reports a trailing comma on line 14 of a JSON file with its line and column', () => {
-    const adapter = (id: string): string[] => ['    {', `      "id": "${id}",`, '      "rank": 8,', '      "rate": 0.5', '    },'];
-    const lines = ['{', '  "model": "llama-3.1-8b-instruct",', '  "gpu": "h100-64gb",', '  "adapters": [', ...adapter('a'), ...adapter('b'), '  ]', '}'];
+    const adapter = (id: string): string[] => [
+      '    {',
+      `      "id": "${id}",`,
+      '      "rank": 8,',
+      '      "rate": 0.5',
+      '    },',
+    ];
+    const lines = [
+      '{',
+      '  "model": "llama-3.1-8b-instruct",',
+      '  "gpu": "h100-64gb",',
+      '  "adapters": [',
+      ...adapter('a'),
+      ...adapter('b'),
+      '  ]',
+      '}',
+    ];
     expect(lines[13]).toBe('    },'); // line 14: the comma after the last adapter, column 6
     const f = join(dir, 'trailing-comma.json');
     writeFileSync(f, `${lines.join('\n')}\n`);

@@ -31,9 +31,14 @@ const workLimits = {
 
 async function untilReady(server: ChildProcess, base: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const ready = () => fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+  const ready = () =>
+    fetch(`${base}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
   while (!(await ready())) {
-    if (server.exitCode !== null) throw new Error(`the service exited with code ${server.exitCode} before it was ready (its stderr is above)`);
+    if (server.exitCode !== null)
+      throw new Error(`the service exited with code ${server.exitCode} before it was ready (its stderr is above)`);
     if (Date.now() > deadline) throw new Error('timed out waiting for /readyz');
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -54,7 +59,11 @@ describe('the service under an OpenAPI-derived fuzz run', () => {
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], { cwd: root, env: serviceEnv(port), stdio: ['ignore', 'ignore', 'inherit'] });
+    server = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], {
+      cwd: root,
+      env: serviceEnv(port),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     await untilReady(server, base);
   }, 90_000);
 
@@ -69,14 +78,25 @@ describe('the service under an OpenAPI-derived fuzz run', () => {
   it(
     `keeps its robustness contract over ${requests} requests (seed ${seed})`,
     async () => {
-      summary = await runFuzz({ baseUrl: base, requests, seed, concurrency: 2, log: (line) => process.stderr.write(`${line}\n`) });
+      summary = await runFuzz({
+        baseUrl: base,
+        requests,
+        seed,
+        concurrency: 2,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
       console.log(formatSummary(summary));
 
       const listed = summary.violations.slice(0, 20).map(formatViolation).join('\n\n');
       expect(summary.violations.length, `${summary.violations.length} violations; the first 20:\n\n${listed}`).toBe(0);
       // not even the 503s an operation documents (a full queue, a stale plan): at this pace neither should occur
-      expect(Object.keys(summary.statuses).filter((status) => Number(status) >= 500), 'statuses >= 500').toEqual([]);
-      const unexercised = Object.entries(summary.operations).filter(([, op]) => op.sent === 0).map(([key]) => key);
+      expect(
+        Object.keys(summary.statuses).filter((status) => Number(status) >= 500),
+        'statuses >= 500',
+      ).toEqual([]);
+      const unexercised = Object.entries(summary.operations)
+        .filter(([, op]) => op.sent === 0)
+        .map(([key]) => key);
       expect(unexercised, 'operations of /openapi.json no request reached').toEqual([]);
       expect(summary.healthz.worstMs, 'worst /healthz latency (ms) during the run').toBeLessThan(1000);
       expect(server.exitCode, 'the service process exited during the run').toBeNull();

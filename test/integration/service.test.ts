@@ -20,7 +20,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const exited = (p: ChildProcess): Promise<number | null> => new Promise((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (code) => r(code))));
+const exited = (p: ChildProcess): Promise<number | null> =>
+  new Promise((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (code) => r(code))));
 
 describe('the service as a process, started with its environment', () => {
   let server: ChildProcess;
@@ -40,7 +41,12 @@ describe('the service as a process, started with its environment', () => {
   });
 
   it('exits 1 with a message naming the bad variable', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], { cwd: root, env: { ...process.env, PORT: 'eighty' }, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], {
+      cwd: root,
+      env: { ...process.env, PORT: 'eighty' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/invalid configuration: PORT/);
   });
@@ -50,44 +56,64 @@ describe('the service as a process, started with its environment', () => {
     expect((await fetch(`${base}/docs`)).status).toBe(200);
   });
 
-  describe.skipIf(!has('prometheus') || !has('promtool'))('with a real Prometheus scraping it (Debian package prometheus; .ci/run installs it)', () => {
-    let prometheus: ChildProcess;
-    let promBase = '';
-    const dir = mkdtempSync(join(tmpdir(), 'lora-placer-prom-'));
-    beforeAll(async () => {
-      const port = await freePort();
-      promBase = `http://127.0.0.1:${port}`;
-      const target = base.replace('http://', '');
-      writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: lora-placer\n    static_configs:\n      - targets: ['${target}']\n`);
-      prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-      await until('prometheus', async () => ((await fetch(`${promBase}/-/ready`)).status === 200 ? true : undefined));
-    }, 60_000);
-    afterAll(async () => {
-      prometheus.kill('SIGTERM');
-      await exited(prometheus);
-      rmSync(dir, { recursive: true, force: true });
-    });
-
-    it('passes promtool check metrics', async () => {
-      const text = await (await fetch(`${base}/metrics`)).text();
-      const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-      expect(r.stdout + r.stderr).toBe('');
-      expect(r.status).toBe(0);
-    });
-
-    it('reads a pool\'s desired replicas back through Prometheus', async () => {
-      const put = await fetch(`${base}/v1/pools/itest`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(smallWorkload()) });
-      expect(put.status).toBe(200);
-      const gpus = ((await put.json()) as { placement: { gpuCount: number } }).placement.gpuCount;
-      const query = encodeURIComponent('lora_placer_desired_replicas{pool="itest"}');
-      const value = await until('the scraped gauge', async () => {
-        const body = (await (await fetch(`${promBase}/api/v1/query?query=${query}`)).json()) as { data?: { result?: { value?: [number, string] }[] } };
-        const v = body.data?.result?.[0]?.value?.[1];
-        return v === undefined ? undefined : Number(v);
+  describe.skipIf(!has('prometheus') || !has('promtool'))(
+    'with a real Prometheus scraping it (Debian package prometheus; .ci/run installs it)',
+    () => {
+      let prometheus: ChildProcess;
+      let promBase = '';
+      const dir = mkdtempSync(join(tmpdir(), 'lora-placer-prom-'));
+      beforeAll(async () => {
+        const port = await freePort();
+        promBase = `http://127.0.0.1:${port}`;
+        const target = base.replace('http://', '');
+        writeFileSync(
+          join(dir, 'prometheus.yml'),
+          `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: lora-placer\n    static_configs:\n      - targets: ['${target}']\n`,
+        );
+        prometheus = spawn(
+          'prometheus',
+          [
+            `--config.file=${join(dir, 'prometheus.yml')}`,
+            `--storage.tsdb.path=${join(dir, 'data')}`,
+            `--web.listen-address=127.0.0.1:${port}`,
+          ],
+          { stdio: 'ignore' },
+        );
+        await until('prometheus', async () => ((await fetch(`${promBase}/-/ready`)).status === 200 ? true : undefined));
+      }, 60_000);
+      afterAll(async () => {
+        prometheus.kill('SIGTERM');
+        await exited(prometheus);
+        rmSync(dir, { recursive: true, force: true });
       });
-      expect(value).toBe(gpus);
-    }, 60_000);
-  });
+
+      it('passes promtool check metrics', async () => {
+        const text = await (await fetch(`${base}/metrics`)).text();
+        const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+        expect(r.stdout + r.stderr).toBe('');
+        expect(r.status).toBe(0);
+      });
+
+      it("reads a pool's desired replicas back through Prometheus", async () => {
+        const put = await fetch(`${base}/v1/pools/itest`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify(smallWorkload()),
+        });
+        expect(put.status).toBe(200);
+        const gpus = ((await put.json()) as { placement: { gpuCount: number } }).placement.gpuCount;
+        const query = encodeURIComponent('lora_placer_desired_replicas{pool="itest"}');
+        const value = await until('the scraped gauge', async () => {
+          const body = (await (await fetch(`${promBase}/api/v1/query?query=${query}`)).json()) as {
+            data?: { result?: { value?: [number, string] }[] };
+          };
+          const v = body.data?.result?.[0]?.value?.[1];
+          return v === undefined ? undefined : Number(v);
+        });
+        expect(value).toBe(gpus);
+      }, 60_000);
+    },
+  );
 
   it('shuts down cleanly on SIGTERM', async () => {
     server.kill('SIGTERM');

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { assignmentScenario, dloraProactive, dynamoLike, rateBalancing, researchNextFit, roundRobin, type GpuAssignment } from '../../src/bench/baselines/placements.js';
+import {
+  assignmentScenario,
+  dloraProactive,
+  dynamoLike,
+  rateBalancing,
+  researchNextFit,
+  roundRobin,
+  type GpuAssignment,
+} from '../../src/bench/baselines/placements.js';
 import { fewestVerifiedGpus } from '../../src/bench/baselines/fewest-gpus.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { parseWorkload, type GpuSimulator } from '../../src/placement/index.js';
@@ -44,7 +52,8 @@ describe('baselines', () => {
     const gpus = dloraProactive(workload, llama.profile, 4);
     coversAll(gpus);
     const replicas = new Map<number, number[]>();
-    for (const g of gpus) for (const a of g.adapters) replicas.set(a.adapter, [...(replicas.get(a.adapter) ?? []), a.rate]);
+    for (const g of gpus)
+      for (const a of g.adapters) replicas.set(a.adapter, [...(replicas.get(a.adapter) ?? []), a.rate]);
     for (const rates of replicas.values()) expect(new Set(rates.map((r) => r.toFixed(12))).size).toBe(1);
   });
 
@@ -96,14 +105,25 @@ describe('baselines', () => {
     const simulate: GpuSimulator = async (scenarios) =>
       scenarios.map((s) => {
         const load = s.adapters.reduce((sum, a) => sum + a.rate, 0);
-        return { ...simulateParsed({ ...s, durationS: 1, adapters: s.adapters.slice(0, 1) }, llama.profile), starved: load > 10 };
+        return {
+          ...simulateParsed({ ...s, durationS: 1, adapters: s.adapters.slice(0, 1) }, llama.profile),
+          starved: load > 10,
+        };
       });
     const total = workload.adapters.reduce((s, a) => s + a.rate, 0);
-    const r = await fewestVerifiedGpus((k) => rateBalancing(workload, k).map((g) => assignmentScenario(workload, g, 2048, 2048)), 1, 64, simulate, 2);
+    const r = await fewestVerifiedGpus(
+      (k) => rateBalancing(workload, k).map((g) => assignmentScenario(workload, g, 2048, 2048)),
+      1,
+      64,
+      simulate,
+      2,
+    );
     expect(r.gpus).not.toBeNull();
     const loads = rateBalancing(workload, r.gpus!).map((g) => g.adapters.reduce((s, a) => s + a.rate, 0));
     expect(Math.max(...loads)).toBeLessThanOrEqual(10);
-    expect(Math.max(...rateBalancing(workload, r.gpus! - 1).map((g) => g.adapters.reduce((s, a) => s + a.rate, 0)))).toBeGreaterThan(10);
+    expect(
+      Math.max(...rateBalancing(workload, r.gpus! - 1).map((g) => g.adapters.reduce((s, a) => s + a.rate, 0))),
+    ).toBeGreaterThan(10);
     expect(r.gpus!).toBeGreaterThanOrEqual(Math.ceil(total / 10));
     expect(r.tried.length).toBeLessThan(12);
   });

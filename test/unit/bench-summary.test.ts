@@ -2,8 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { bestKnownGpus, suiteSummary, type SuiteRow } from '../../src/bench/place.js';
 
 /** A suite row with everything verified at `gpus` unless overridden. */
-function row(lowerBound: number, over: { tight?: number; nextFit?: [number, number]; rateBalancing?: number | null; dlora?: number | null; roundRobin?: number | null } = {}): SuiteRow {
-  const base = (gpus: number | null | undefined) => ({ gpus: gpus === undefined ? 99 : gpus, tried: [], simulated: 0, limit: 40 });
+function row(
+  lowerBound: number,
+  over: {
+    tight?: number;
+    nextFit?: [number, number];
+    rateBalancing?: number | null;
+    dlora?: number | null;
+    roundRobin?: number | null;
+  } = {},
+): SuiteRow {
+  const base = (gpus: number | null | undefined) => ({
+    gpus: gpus === undefined ? 99 : gpus,
+    tried: [],
+    simulated: 0,
+    limit: 40,
+  });
   const [nfGpus, nfStarved] = over.nextFit ?? [99, 0];
   return {
     name: 'w',
@@ -25,7 +39,9 @@ function row(lowerBound: number, over: { tight?: number; nextFit?: [number, numb
 describe('bench place summary: fewest GPUs any method verified', () => {
   it('takes the smallest verified count and skips a next-fit with a starved GPU and baselines that never verified', () => {
     expect(bestKnownGpus(row(2, { tight: 5, rateBalancing: 4, dlora: null, roundRobin: 6 }))).toBe(4);
-    expect(bestKnownGpus(row(2, { tight: 5, nextFit: [3, 1], rateBalancing: null, dlora: null, roundRobin: null }))).toBe(5);
+    expect(
+      bestKnownGpus(row(2, { tight: 5, nextFit: [3, 1], rateBalancing: null, dlora: null, roundRobin: null })),
+    ).toBe(5);
     expect(bestKnownGpus(row(2, { tight: 5, nextFit: [3, 0] }))).toBe(3);
   });
 

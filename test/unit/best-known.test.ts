@@ -17,7 +17,11 @@ function workload(): ReturnType<typeof parseWorkload> {
   return parseWorkload({
     model: 'llama-3.1-8b-instruct',
     gpu: 'h100-64gb',
-    adapters: weights.map((x, i) => ({ id: `a${i}`, rank: [8, 16][i % 2]!, rate: Math.round((1e6 * 100 * x) / sum) / 1e6 })),
+    adapters: weights.map((x, i) => ({
+      id: `a${i}`,
+      rank: [8, 16][i % 2]!,
+      rate: Math.round((1e6 * 100 * x) / sum) / 1e6,
+    })),
     engine: { maxNumSeqs: 2048, maxNumBatchedTokens: 2048 },
     verify: true,
     // the research rule: the stand-in Twin below decides by its starvation verdicts alone
@@ -83,7 +87,12 @@ describe('best-known search (benchmark)', () => {
 
 describe('equal-SLO summary (benchmark)', () => {
   const outcome = (gpus: number | null, limit = 8): BaselineOutcome => ({ gpus, tried: [], simulated: 0, limit });
-  const row = (ours: number, rateBal: number | null, searched: number | null, slo: BenchSlo = benchSlos[0]): SloSuiteRow => ({
+  const row = (
+    ours: number,
+    rateBal: number | null,
+    searched: number | null,
+    slo: BenchSlo = benchSlos[0],
+  ): SloSuiteRow => ({
     name: 'w',
     model: 'm',
     adapters: 10,

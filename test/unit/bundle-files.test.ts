@@ -1,18 +1,42 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ModelsDirSync } from '../../src/jobs/models-sync.js';
 import { bundleFiles } from '../../src/ml/bundle.js';
-import { loadBundle, maxMetadataFileBytes, readBundle, servedFilesDir, writeFlatBundle, writeVersionedBundle } from '../../src/ml/bundle-store.js';
+import {
+  loadBundle,
+  maxMetadataFileBytes,
+  readBundle,
+  servedFilesDir,
+  writeFlatBundle,
+  writeVersionedBundle,
+} from '../../src/ml/bundle-store.js';
 import { defaultPredictorsDir, PredictorRegistry } from '../../src/ml/registry.js';
 import { embeddedProfiles } from '../../src/profiles/index.js';
 import { readRegularFile } from '../../src/shared/files.js';
 import { llamaBundleName, variant } from '../helpers/bundle-variant.js';
 
 /** the version of the embedded Llama predictors (models/predictors), whatever the last training made it */
-const embeddedLlamaVersion = (JSON.parse(readFileSync(new URL('../../models/predictors/llama-3.1-8b-instruct@h100-64gb/metadata.json', import.meta.url), 'utf8')) as { version: string }).version;
+const embeddedLlamaVersion = (
+  JSON.parse(
+    readFileSync(
+      new URL('../../models/predictors/llama-3.1-8b-instruct@h100-64gb/metadata.json', import.meta.url),
+      'utf8',
+    ),
+  ) as { version: string }
+).version;
 
 const root = mkdtempSync(join(tmpdir(), 'lora-placer-bundle-files-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -30,7 +54,8 @@ beforeEach(() => {
 });
 
 const entries = (): string[] => readdirSync(bundleDir).sort();
-const longAgo = (path: string): void => utimesSync(path, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+const longAgo = (path: string): void =>
+  utimesSync(path, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
 
 describe('versioned bundle layout (MODELS_DIR)', () => {
   it('round-trips: CURRENT names v-<version>, which holds the five files, and nothing else is left', () => {
@@ -60,7 +85,12 @@ describe('versioned bundle layout (MODELS_DIR)', () => {
     const profiles = embeddedProfiles();
     const predictors = PredictorRegistry.fromDirectory(profiles);
     const errors: string[] = [];
-    const sync = new ModelsDirSync({ dir: modelsDir, predictors, profiles, onError: (e, dir) => errors.push(`${dir}: ${e.message}`) });
+    const sync = new ModelsDirSync({
+      dir: modelsDir,
+      predictors,
+      profiles,
+      onError: (e, dir) => errors.push(`${dir}: ${e.message}`),
+    });
     expect(sync.syncOnce()).toEqual([llamaBundleName]);
     const outside = join(root, `outside-${n}`);
     mkdirSync(outside);
@@ -74,7 +104,9 @@ describe('versioned bundle layout (MODELS_DIR)', () => {
     ];
     for (const [pointer, message] of cases) {
       writeFileSync(join(bundleDir, 'CURRENT'), pointer);
-      expect(() => loadBundle(bundleDir)).toThrow(expect.objectContaining({ ...dataFile, message: expect.stringMatching(message) }));
+      expect(() => loadBundle(bundleDir)).toThrow(
+        expect.objectContaining({ ...dataFile, message: expect.stringMatching(message) }),
+      );
       errors.length = 0;
       expect(sync.syncOnce()).toEqual([]);
       expect(errors).toHaveLength(1);
@@ -90,9 +122,12 @@ describe('versioned bundle layout (MODELS_DIR)', () => {
     const fresh = join(bundleDir, '.tmp-111111111111-8-beefbeef');
     mkdirSync(stale);
     mkdirSync(fresh);
-    for (const e of [`v-${a.metadata.version}`, `v-${b.metadata.version}`, '.tmp-000000000000-7-cafecafe']) longAgo(join(bundleDir, e));
+    for (const e of [`v-${a.metadata.version}`, `v-${b.metadata.version}`, '.tmp-000000000000-7-cafecafe'])
+      longAgo(join(bundleDir, e));
     writeVersionedBundle(bundleDir, c);
-    expect(entries()).toEqual(['.tmp-111111111111-8-beefbeef', 'CURRENT', `v-${b.metadata.version}`, `v-${c.metadata.version}`].sort());
+    expect(entries()).toEqual(
+      ['.tmp-111111111111-8-beefbeef', 'CURRENT', `v-${b.metadata.version}`, `v-${c.metadata.version}`].sort(),
+    );
     expect(loadBundle(bundleDir)).toEqual(c);
     // republishing the version it replaced reuses that directory
     writeVersionedBundle(bundleDir, b);
@@ -110,7 +145,9 @@ describe('versioned bundle layout (MODELS_DIR)', () => {
   });
 
   it('refuses to publish a bundle whose version is not the hash of its trees', () => {
-    expect(() => writeVersionedBundle(bundleDir, { ...a, metadata: { ...a.metadata, version: b.metadata.version } })).toThrow(/not the hash of its trees/);
+    expect(() =>
+      writeVersionedBundle(bundleDir, { ...a, metadata: { ...a.metadata, version: b.metadata.version } }),
+    ).toThrow(/not the hash of its trees/);
   });
 });
 
@@ -127,7 +164,9 @@ describe('flat bundle layout (models/predictors, train)', () => {
   it('reports trees that do not hash to the version (a flat bundle caught mid-write)', () => {
     writeFlatBundle(bundleDir, a);
     writeFileSync(join(bundleDir, 'throughput.json'), JSON.stringify(b.trees.throughput));
-    expect(() => loadBundle(bundleDir)).toThrow(expect.objectContaining({ ...dataFile, message: expect.stringMatching(/do not hash/) }));
+    expect(() => loadBundle(bundleDir)).toThrow(
+      expect.objectContaining({ ...dataFile, message: expect.stringMatching(/do not hash/) }),
+    );
   });
 });
 
@@ -141,7 +180,12 @@ describe('predictor files: regular files of sane size only', () => {
   it('refuses a directory named throughput.json', () => {
     rmSync(join(copy(), 'throughput.json'));
     mkdirSync(join(bundleDir, 'throughput.json'));
-    expect(() => readBundle(bundleDir)).toThrow(expect.objectContaining({ ...dataFile, message: expect.stringMatching(/throughput\.json is a directory, not a regular file/) }));
+    expect(() => readBundle(bundleDir)).toThrow(
+      expect.objectContaining({
+        ...dataFile,
+        message: expect.stringMatching(/throughput\.json is a directory, not a regular file/),
+      }),
+    );
   });
 
   it('refuses a FIFO without opening it (a child process reading it exits at once)', () => {
@@ -149,7 +193,10 @@ describe('predictor files: regular files of sane size only', () => {
     expect(spawnSync('mkfifo', [join(bundleDir, 'itl.json')]).status).toBe(0);
     const script = `import { readBundle } from ${JSON.stringify(join(process.cwd(), 'src/ml/bundle-store.ts'))};
 try { readBundle(${JSON.stringify(bundleDir)}); console.log('read'); } catch (e) { console.log(e.code, e.message); }`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(r.signal).toBeNull();
     expect(r.stdout).toMatch(/^LP_ERR_DATA_FILE .*itl\.json is a FIFO, not a regular file/);
   });
@@ -157,8 +204,15 @@ try { readBundle(${JSON.stringify(bundleDir)}); console.log('read'); } catch (e)
   it('refuses a file over its size cap, before reading it', () => {
     copy();
     writeFileSync(join(bundleDir, 'metadata.json'), ' '.repeat(maxMetadataFileBytes + 1));
-    expect(() => readBundle(bundleDir)).toThrow(expect.objectContaining({ ...dataFile, message: expect.stringMatching(/metadata\.json is \d+ bytes, more than the 1048576 allowed/) }));
-    expect(() => readRegularFile(join(bundleDir, 'ttft.json'), 1000, 'predictor file')).toThrow(/more than the 1000 allowed/);
+    expect(() => readBundle(bundleDir)).toThrow(
+      expect.objectContaining({
+        ...dataFile,
+        message: expect.stringMatching(/metadata\.json is \d+ bytes, more than the 1048576 allowed/),
+      }),
+    );
+    expect(() => readRegularFile(join(bundleDir, 'ttft.json'), 1000, 'predictor file')).toThrow(
+      /more than the 1000 allowed/,
+    );
   });
 
   it('follows a symlink to a regular file, refuses one to a FIFO or to nothing', () => {
@@ -175,11 +229,15 @@ try { readBundle(${JSON.stringify(bundleDir)}); console.log('read'); } catch (e)
     expect(() => readRegularFile(join(bundleDir, 'ttft.json'), 1000, 'predictor file')).toThrow(/is a FIFO/);
     rmSync(join(bundleDir, 'ttft.json'));
     symlinkSync(join(root, 'nothing-here'), join(bundleDir, 'ttft.json'));
-    expect(() => readBundle(bundleDir)).toThrow(expect.objectContaining({ ...dataFile, message: expect.stringMatching(/ttft\.json is missing/) }));
+    expect(() => readBundle(bundleDir)).toThrow(
+      expect.objectContaining({ ...dataFile, message: expect.stringMatching(/ttft\.json is missing/) }),
+    );
   });
 
   it('names a file that is not JSON', () => {
     writeFileSync(join(copy(), 'starved.json'), '{"name": "DTClassifier", ');
-    expect(() => readBundle(bundleDir)).toThrow(expect.objectContaining({ ...dataFile, message: expect.stringMatching(/starved\.json is not JSON/) }));
+    expect(() => readBundle(bundleDir)).toThrow(
+      expect.objectContaining({ ...dataFile, message: expect.stringMatching(/starved\.json is not JSON/) }),
+    );
   });
 });

@@ -59,7 +59,9 @@ describe('calibrate', () => {
   it('names a missing table', () => {
     const empty = mkdtempSync(join(tmpdir(), 'lora-placer-cal-empty-'));
     try {
-      expect(() => calibrate({ dataDir: empty, gpu: 'g', mixedShape: { promptMean: 1, outputMean: 1, outputContext: 1 } })).toThrow(/mem_max_table.csv is missing/);
+      expect(() =>
+        calibrate({ dataDir: empty, gpu: 'g', mixedShape: { promptMean: 1, outputMean: 1, outputContext: 1 } }),
+      ).toThrow(/mem_max_table.csv is missing/);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

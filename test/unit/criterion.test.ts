@@ -3,7 +3,8 @@ import { criterionOf, defaultSlo, effectiveSlo, twinVerdict } from '../../src/pl
 import { parseWorkload } from '../../src/placement/index.js';
 import type { SimulationResult } from '../../src/twin/index.js';
 
-const workload = (over: Record<string, unknown> = {}) => parseWorkload({ model: 'm', gpu: 'g', adapters: [{ id: 'a', rank: 8, rate: 1 }], ...over });
+const workload = (over: Record<string, unknown> = {}) =>
+  parseWorkload({ model: 'm', gpu: 'g', adapters: [{ id: 'a', rank: 8, rate: 1 }], ...over });
 
 const summary = (mean: number, p99: number) => ({ mean, p50: mean, p90: mean, p99 });
 /** A clean Twin run with two adapters; `over` replaces fields. */
@@ -16,8 +17,22 @@ function run(over: Partial<SimulationResult> = {}): SimulationResult {
     itlMs: summary(20, 60),
     durationS: 3600,
     adapters: [
-      { id: 'a', arrivedRequests: 10, completedRequests: 10, servedFraction: 1, ttftMs: summary(80, 300), itlMs: summary(20, 50) },
-      { id: 'b', arrivedRequests: 5, completedRequests: 5, servedFraction: 1, ttftMs: summary(150, 600), itlMs: summary(20, 50) },
+      {
+        id: 'a',
+        arrivedRequests: 10,
+        completedRequests: 10,
+        servedFraction: 1,
+        ttftMs: summary(80, 300),
+        itlMs: summary(20, 50),
+      },
+      {
+        id: 'b',
+        arrivedRequests: 5,
+        completedRequests: 5,
+        servedFraction: 1,
+        ttftMs: summary(150, 600),
+        itlMs: summary(20, 50),
+      },
     ],
     ...over,
   } as SimulationResult;
@@ -26,10 +41,17 @@ function run(over: Partial<SimulationResult> = {}): SimulationResult {
 describe('placement criterion', () => {
   it('defaults to the documented SLO, keeps given targets, and the research rule on request', () => {
     expect(criterionOf(workload())).toEqual({ kind: 'slo', ...defaultSlo, adapterTtftMs: defaultSlo.ttftP99Ms });
-    expect(criterionOf(workload({ slo: { ttftP99Ms: 1000 } }))).toEqual({ kind: 'slo', ttftP99Ms: 1000, adapterTtftMs: 1000 });
+    expect(criterionOf(workload({ slo: { ttftP99Ms: 1000 } }))).toEqual({
+      kind: 'slo',
+      ttftP99Ms: 1000,
+      adapterTtftMs: 1000,
+    });
     expect(criterionOf(workload({ slo: { ttftMs: 800 } }))).toEqual({ kind: 'slo', ttftMs: 800, adapterTtftMs: 800 });
     expect(criterionOf(workload({ criterion: 'throughput' }))).toEqual({ kind: 'throughput' });
-    expect(criterionOf(workload({ criterion: 'throughput', slo: { itlMs: 30 } }))).toEqual({ kind: 'throughput', itlMs: 30 });
+    expect(criterionOf(workload({ criterion: 'throughput', slo: { itlMs: 30 } }))).toEqual({
+      kind: 'throughput',
+      itlMs: 30,
+    });
     expect(effectiveSlo(criterionOf(workload({ criterion: 'throughput' })))).toBeNull();
     expect(effectiveSlo(criterionOf(workload()))).toEqual(defaultSlo);
   });
@@ -40,10 +62,19 @@ describe('placement criterion', () => {
     expect(twinVerdict(run({ ttftMs: summary(100, 1500) }), slo).failures).toEqual(['p99 TTFT 1500 ms > 1000 ms']);
     expect(twinVerdict(run({ itlMs: summary(20, 150) }), slo).failures).toEqual(['p99 ITL 150 ms > 100 ms']);
     // b under 90 % with 3 of its 5 requests unfinished is starved; with 1 unfinished the window's end cut it
-    const unfinished = (n: number) => run().adapters!.map((a) => (a.id === 'b' ? { ...a, completedRequests: 5 - n, servedFraction: (5 - n) / 5 } : a));
-    expect(twinVerdict(run({ starvedAdapters: ['b'], adapters: unfinished(3) }), slo).failures).toEqual(['1 adapter(s) below 90 % of their traffic with 3+ requests unfinished']);
-    expect(twinVerdict(run({ starvedAdapters: ['b'], adapters: unfinished(1) }), slo)).toEqual({ met: true, failures: [] });
-    expect(twinVerdict(run({ memoryError: 'too many slots' }), slo)).toEqual({ met: false, failures: ['memory error: too many slots'] });
+    const unfinished = (n: number) =>
+      run().adapters!.map((a) => (a.id === 'b' ? { ...a, completedRequests: 5 - n, servedFraction: (5 - n) / 5 } : a));
+    expect(twinVerdict(run({ starvedAdapters: ['b'], adapters: unfinished(3) }), slo).failures).toEqual([
+      '1 adapter(s) below 90 % of their traffic with 3+ requests unfinished',
+    ]);
+    expect(twinVerdict(run({ starvedAdapters: ['b'], adapters: unfinished(1) }), slo)).toEqual({
+      met: true,
+      failures: [],
+    });
+    expect(twinVerdict(run({ memoryError: 'too many slots' }), slo)).toEqual({
+      met: false,
+      failures: ['memory error: too many slots'],
+    });
   });
 
   it('judges cold adapters by their mean TTFT, one that completed nothing by the whole window', () => {
@@ -58,6 +89,8 @@ describe('placement criterion', () => {
     const research = criterionOf(workload({ criterion: 'throughput' }));
     expect(twinVerdict(run({ ttftMs: summary(90_000, 200_000), starvedAdapters: ['a'] }), research).met).toBe(true);
     expect(twinVerdict(run({ starved: true }), research).met).toBe(false);
-    expect(twinVerdict(run(), criterionOf(workload({ criterion: 'throughput', slo: { ttftMs: 50 } }))).failures).toEqual(['mean TTFT 100 ms > 50 ms']);
+    expect(
+      twinVerdict(run(), criterionOf(workload({ criterion: 'throughput', slo: { ttftMs: 50 } }))).failures,
+    ).toEqual(['mean TTFT 100 ms > 50 ms']);
   });
 });

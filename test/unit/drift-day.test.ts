@@ -5,7 +5,18 @@ import { DriftDay, daySeconds } from '../../src/bench/drift-day.js';
 const arrivals = Float64Array.from({ length: 3601 }, (_, i) => i);
 const trace = { name: 't', durationS: 3600, arrivals: arrivals.length, inputMean: 100, outputMean: 50 };
 const day = (over: Partial<ConstructorParameters<typeof DriftDay>[2]> = {}): DriftDay =>
-  new DriftDay(trace, arrivals, { model: 'm', gpu: 'g', adapters: 50, peakScale: 4, troughShare: 0.25, troughAtS: 4 * 3600, churn: 0.4, ranks: [8, 16], seed: 7, ...over });
+  new DriftDay(trace, arrivals, {
+    model: 'm',
+    gpu: 'g',
+    adapters: 50,
+    peakScale: 4,
+    troughShare: 0.25,
+    troughAtS: 4 * 3600,
+    churn: 0.4,
+    ranks: [8, 16],
+    seed: 7,
+    ...over,
+  });
 const total = (w: { adapters: { rate: number }[] }): number => w.adapters.reduce((s, a) => s + a.rate, 0);
 
 describe('drift day', () => {

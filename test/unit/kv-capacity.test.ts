@@ -33,10 +33,14 @@ describe('KV capacity', () => {
     for (const profile of embeddedProfiles().list()) {
       for (const curve of profile.kvCapacity.ranks) {
         for (const point of curve.points) {
-          expect(memoryErrorReason(profile, kvCapacityTokens(profile, point.slots, curve.rank), point.slots, curve.rank)).toBeNull();
+          expect(
+            memoryErrorReason(profile, kvCapacityTokens(profile, point.slots, curve.rank), point.slots, curve.rank),
+          ).toBeNull();
         }
         for (const failure of curve.failures) {
-          expect(memoryErrorReason(profile, kvCapacityTokens(profile, failure.slots, curve.rank), failure.slots, curve.rank)).not.toBeNull();
+          expect(
+            memoryErrorReason(profile, kvCapacityTokens(profile, failure.slots, curve.rank), failure.slots, curve.rank),
+          ).not.toBeNull();
         }
       }
     }

@@ -35,7 +35,8 @@ function importsOf(file: string, text: string): Import[] {
     const folder = spec.startsWith('.') ? topOf(resolve(dirname(join(src, file)), spec)) : null;
     found.push({ file, spec, folder, typeOnly });
   };
-  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^;'"]*?\sfrom\s+)?'([^']+)'/g)) add(m[2]!, m[1] !== undefined);
+  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^;'"]*?\sfrom\s+)?'([^']+)'/g))
+    add(m[2]!, m[1] !== undefined);
   for (const m of text.matchAll(/(?<!typeof\s)\bimport\(\s*'([^']+)'\s*\)/g)) add(m[1]!, false);
   for (const m of text.matchAll(/\brequire(?:\.resolve)?\(\s*'([^']+)'\s*\)/g)) add(m[1]!, false);
   return found;
@@ -93,12 +94,20 @@ describe('layering', () => {
   });
 
   it('loads no dev dependency from src at run time (type-only imports aside)', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
     const dev = new Set(Object.keys(pkg.devDependencies));
-    const name = (spec: string): string => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+    const name = (spec: string): string =>
+      spec
+        .split('/')
+        .slice(0, spec.startsWith('@') ? 2 : 1)
+        .join('/');
     // bench predict and bench http load theirs with createRequire when they run, and do without them
     const optional = new Set([join('bench', 'predict.ts'), join('bench', 'http.ts')]);
-    const wrong = imports.filter((i) => i.folder === null && !i.typeOnly && dev.has(name(i.spec)) && !optional.has(i.file));
+    const wrong = imports.filter(
+      (i) => i.folder === null && !i.typeOnly && dev.has(name(i.spec)) && !optional.has(i.file),
+    );
     expect(wrong.map((i) => `${i.file} imports ${i.spec}`)).toEqual([]);
   });
 });

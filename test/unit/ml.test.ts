@@ -29,17 +29,33 @@ describe('histogram CART', () => {
   const y = Float64Array.from(xs, step);
 
   it('recovers a step function and emits JSON that ml-cart loads and predicts identically', () => {
-    const root = trainCart(columnsOf(xs), y, allRows(xs.length), { maxDepth: 4, maxLeaves: 8, minSamplesLeaf: 5, maxBins: 64 });
+    const root = trainCart(columnsOf(xs), y, allRows(xs.length), {
+      maxDepth: 4,
+      maxLeaves: 8,
+      minSamplesLeaf: 5,
+      maxBins: 64,
+    });
     const flat = flatten(root);
     for (const x of xs.slice(0, 200)) expect(walk(flat, x)).toBeCloseTo(step(x), 9);
-    const json = TreeJson.parse({ name: 'DTRegression', options: { kind: 'regression', gainFunction: 'regression', splitFunction: 'mean', minNumSamples: 5, maxDepth: 4 }, root });
+    const json = TreeJson.parse({
+      name: 'DTRegression',
+      options: { kind: 'regression', gainFunction: 'regression', splitFunction: 'mean', minNumSamples: 5, maxDepth: 4 },
+      root,
+    });
     const cart = DecisionTreeRegression.load(json);
     expect(cart.predict(xs.slice(0, 50))).toEqual(xs.slice(0, 50).map((x) => walk(flat, x)));
   });
 
   it('respects the depth and leaf bounds', () => {
     const noisy = Float64Array.from(xs, (x) => x[0]! * x[1]! + x[2]!);
-    const stats = treeStats(trainCart(columnsOf(xs), noisy, allRows(xs.length), { maxDepth: 5, maxLeaves: 20, minSamplesLeaf: 10, maxBins: 64 }));
+    const stats = treeStats(
+      trainCart(columnsOf(xs), noisy, allRows(xs.length), {
+        maxDepth: 5,
+        maxLeaves: 20,
+        minSamplesLeaf: 10,
+        maxBins: 64,
+      }),
+    );
     expect(stats.leaves).toBe(20);
     expect(stats.depth).toBeLessThanOrEqual(5);
   });
@@ -49,7 +65,12 @@ describe('compiled trees', () => {
   const tree = TreeJson.parse({
     name: 'DTRegression',
     options: { kind: 'regression', gainFunction: 'regression', splitFunction: 'mean', minNumSamples: 3, maxDepth: 3 },
-    root: { splitColumn: 1, splitValue: 0.5, left: { distribution: -2.5 }, right: { splitColumn: 0, splitValue: 1e-7, left: { distribution: 0.1 }, right: { distribution: 3 } } },
+    root: {
+      splitColumn: 1,
+      splitValue: 0.5,
+      left: { distribution: -2.5 },
+      right: { splitColumn: 0, splitValue: 1e-7, left: { distribution: 0.1 }, right: { distribution: 3 } },
+    },
   });
 
   it('agree with the plain walk and with ml-cart on every input', () => {
@@ -66,15 +87,35 @@ describe('compiled trees', () => {
 
   it('refuse tampered models instead of evaluating them', () => {
     const bad = (root: unknown) => ({ ...tree, root });
-    expect(() => compile(bad({ splitColumn: 9, splitValue: 1, left: { distribution: 0 }, right: { distribution: 1 } }) as TreeJson, 2)).toThrow(/split column 9/);
-    expect(() => compile(bad({ splitColumn: 0, splitValue: '1) || process.exit(1', left: { distribution: 0 }, right: { distribution: 1 } }) as TreeJson, 2)).toThrow();
+    expect(() =>
+      compile(
+        bad({ splitColumn: 9, splitValue: 1, left: { distribution: 0 }, right: { distribution: 1 } }) as TreeJson,
+        2,
+      ),
+    ).toThrow(/split column 9/);
+    expect(() =>
+      compile(
+        bad({
+          splitColumn: 0,
+          splitValue: '1) || process.exit(1',
+          left: { distribution: 0 },
+          right: { distribution: 1 },
+        }) as TreeJson,
+        2,
+      ),
+    ).toThrow();
     expect(() => compile(bad({ distribution: Number.NaN }) as TreeJson, 2)).toThrow();
     expect(() => compile(bad({ distribution: 1, code: 'x' }) as TreeJson, 2)).toThrow();
   });
 
   it('stores classifier leaves as ml-cart class distributions', () => {
     const xs = Array.from({ length: 300 }, (_, i) => [i / 300]);
-    const student = fitStudent(columnsOf(xs), Float64Array.from(xs, (x) => (x[0]! > 0.6 ? 0.9 : 0.1)), { maxDepth: 3, maxLeaves: 4 }, 'classifier');
+    const student = fitStudent(
+      columnsOf(xs),
+      Float64Array.from(xs, (x) => (x[0]! > 0.6 ? 0.9 : 0.1)),
+      { maxDepth: 3, maxLeaves: 4 },
+      'classifier',
+    );
     expect(student.name).toBe('DTClassifier');
     const cart = DecisionTreeClassifier.load(student);
     expect(cart.predict([[0.1], [0.9]])).toEqual([0, 1]);
@@ -101,7 +142,14 @@ describe('teacher forest', () => {
   it('beats a single deep tree on noisy data', () => {
     const test = Array.from({ length: 400 }, () => [rng.next(), rng.next(), rng.next()]);
     const forest = trainForest(columnsOf(xs), y, opts);
-    const single = flatten(trainCart(columnsOf(xs), y, allRows(xs.length), { maxDepth: 12, maxLeaves: 1e9, minSamplesLeaf: 1, maxBins: 256 }));
+    const single = flatten(
+      trainCart(columnsOf(xs), y, allRows(xs.length), {
+        maxDepth: 12,
+        maxLeaves: 1e9,
+        minSamplesLeaf: 1,
+        maxBins: 256,
+      }),
+    );
     const mse = (f: (x: number[]) => number) => test.reduce((s, x) => s + (f(x) - truth(x)) ** 2, 0) / test.length;
     expect(mse((x) => predictForest(forest, x))).toBeLessThan(0.7 * mse((x) => walk(single, x)));
   });
@@ -159,7 +207,9 @@ describe('workload sampler', () => {
       const s = parseScenario(w);
       served.push(s.adapters.length);
       const rank = s.engine.maxLoraRank!;
-      expect(memoryErrorReason(profile, kvCapacityTokens(profile, s.engine.maxLoras, rank), s.engine.maxLoras, rank)).toBeNull();
+      expect(
+        memoryErrorReason(profile, kvCapacityTokens(profile, s.engine.maxLoras, rank), s.engine.maxLoras, rank),
+      ).toBeNull();
       expect(s.engine.maxLoras).toBeLessThanOrEqual(s.engine.maxCpuLoras!);
       expect(s.engine.maxLoras).toBeLessThanOrEqual(4 * s.adapters.length);
       expect(s.engine.maxNumSeqs!).toBeLessThanOrEqual(s.engine.maxNumBatchedTokens!);
@@ -167,19 +217,33 @@ describe('workload sampler', () => {
     expect(Math.min(...served)).toBeLessThan(8);
     expect(Math.max(...served)).toBeGreaterThan(500);
   });
-
 });
 
 describe('sweep dataset', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lora-placer-ds-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const row = (index: number) => ({ index, features: new Array(featureCount).fill(index), throughput: 10, idealThroughput: 11, itlMs: 20, ttftMs: null, ttftP99Ms: null, itlP99Ms: 30, worstAdapterTtftMs: null, starved: false, wallMs: 5 });
+  const row = (index: number) => ({
+    index,
+    features: new Array(featureCount).fill(index),
+    throughput: 10,
+    idealThroughput: 11,
+    itlMs: 20,
+    ttftMs: null,
+    ttftP99Ms: null,
+    itlP99Ms: 30,
+    worstAdapterTtftMs: null,
+    starved: false,
+    wallMs: 5,
+  });
   const header = headerFor('m', 'g', 1, 'p');
   /** every line of the file must be JSON (the header, then rows): what a later open would demand */
   const parsedLines = (file: string): { index?: number }[] => {
     const text = readFileSync(file, 'utf8');
     expect(text.endsWith('\n')).toBe(true);
-    return text.slice(0, -1).split('\n').map((l) => JSON.parse(l));
+    return text
+      .slice(0, -1)
+      .split('\n')
+      .map((l) => JSON.parse(l));
   };
 
   it('resumes: keeps rows and infeasible markers, drops a truncated last line, refuses another sweep', () => {
@@ -204,7 +268,11 @@ describe('sweep dataset', () => {
     const resumed = openDataset(file, header);
     expect(resumed.rows.map((r) => r.index)).toEqual([0, 1]);
     appendLines(file, [row(2), row(3)]);
-    expect(parsedLines(file).slice(1).map((l) => l.index)).toEqual([0, 1, 2, 3]);
+    expect(
+      parsedLines(file)
+        .slice(1)
+        .map((l) => l.index),
+    ).toEqual([0, 1, 2, 3]);
     expect(openDataset(file, header).rows.map((r) => r.index)).toEqual([0, 1, 2, 3]);
   });
 
@@ -224,7 +292,8 @@ describe('sweep dataset', () => {
     const profiles = embeddedProfiles();
     const profile = profiles.get('qwen-2.5-7b-instruct', 'h100-64gb');
     const file = join(dir, 'sweep.jsonl');
-    const sweep = (rows: number) => runSweep({ profile, seed: 3, rows, datasetFile: file, runner: new InlineSweepRunner(profiles), progress: false });
+    const sweep = (rows: number) =>
+      runSweep({ profile, seed: 3, rows, datasetFile: file, runner: new InlineSweepRunner(profiles), progress: false });
     await sweep(4);
     appendFileSync(file, '{"index": 4, "features": [0.');
     const rows = await sweep(8);
@@ -248,7 +317,12 @@ describe('sweep dataset', () => {
   it('names the file when line 1 is not JSON (a dataFile error, not a SyntaxError)', () => {
     const file = join(dir, 'c.jsonl');
     writeFileSync(file, `garbage{\n${JSON.stringify(row(1))}\n`);
-    expect(() => openDataset(file, header)).toThrow(expect.objectContaining({ code: 'LP_ERR_DATA_FILE', message: expect.stringMatching(/c\.jsonl line 1: not JSON/) }));
+    expect(() => openDataset(file, header)).toThrow(
+      expect.objectContaining({
+        code: 'LP_ERR_DATA_FILE',
+        message: expect.stringMatching(/c\.jsonl line 1: not JSON/),
+      }),
+    );
   });
 });
 

@@ -3,7 +3,9 @@ import { alignGpus, cheapestAssignment } from '../../src/placement/gpu-alignment
 import { movesBetween, type AdapterSets } from '../../src/placement/moves.js';
 import { Rng } from '../../src/shared/rng.js';
 
-const gpus = (...sets: string[][]): AdapterSets => ({ gpus: sets.map((ids) => ({ adapters: ids.map((id) => ({ id })) })) });
+const gpus = (...sets: string[][]): AdapterSets => ({
+  gpus: sets.map((ids) => ({ adapters: ids.map((id) => ({ id })) })),
+});
 
 describe('moves', () => {
   it('counts adapter-GPU additions per continued or new GPU, and removals per current GPU', () => {
@@ -28,7 +30,7 @@ describe('moves', () => {
     ]);
   });
 
-  it('does not count a split adapter\'s share on a GPU that already held it', () => {
+  it("does not count a split adapter's share on a GPU that already held it", () => {
     const current = gpus(['hot', 'a'], ['hot'], ['b']);
     const next = gpus(['hot', 'a'], ['hot', 'b'], ['hot']);
     expect(movesBetween(current, next, [0, 1, 2]).added).toEqual([
@@ -47,7 +49,12 @@ describe('moves', () => {
 
   it('finds a minimum-cost assignment (checked against every permutation)', () => {
     const rng = new Rng(11, 4);
-    const permutations = (n: number): number[][] => (n === 0 ? [[]] : permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)])));
+    const permutations = (n: number): number[][] =>
+      n === 0
+        ? [[]]
+        : permutations(n - 1).flatMap((p) =>
+            Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]),
+          );
     for (let trial = 0; trial < 20; trial++) {
       const n = 1 + rng.int(5);
       const cost = Array.from({ length: n }, () => Array.from({ length: n }, () => rng.int(7) - 3));

@@ -39,13 +39,16 @@ function disagreements(values: unknown[], zod: z.ZodType, expectValid: boolean):
     .map((v) => ({ v, r: zod.safeParse(v) }))
     .filter(({ r }) => r.success !== expectValid)
     .slice(0, 3)
-    .map(({ v, r }) => `${toJsonText(v).slice(0, 300)}\n  -> ${r.success ? 'accepted' : JSON.stringify(r.error.issues.slice(0, 2))}`);
+    .map(
+      ({ v, r }) =>
+        `${toJsonText(v).slice(0, 300)}\n  -> ${r.success ? 'accepted' : JSON.stringify(r.error.issues.slice(0, 2))}`,
+    );
 }
 
 describe.each(bodies)('$name bodies from the OpenAPI document', ({ operation, zod }) => {
   const valid = () => validArbitrary(bodyOf(operation), doc).map(applyServiceRules);
 
-  it('valid values pass the service\'s own zod schema', () => {
+  it("valid values pass the service's own zod schema", () => {
     const values = fc.sample(valid(), { seed: 42, numRuns: 300 });
     expect(disagreements(values, zod, true)).toEqual([]);
   });

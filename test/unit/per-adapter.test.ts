@@ -33,7 +33,8 @@ describe('per-adapter results (report.perAdapter)', () => {
     expect(adapters.map((a) => a.id)).toEqual(Array.from({ length: 12 }, (_, i) => `a${i}`));
     expect(adapters.reduce((s, a) => s + a.arrivedRequests, 0)).toBe(detailed.arrivedRequests);
     expect(adapters.reduce((s, a) => s + a.completedRequests, 0)).toBe(detailed.completedRequests);
-    const ttftWeighted = adapters.reduce((s, a) => s + (a.ttftMs?.mean ?? 0) * a.completedRequests, 0) / detailed.completedRequests;
+    const ttftWeighted =
+      adapters.reduce((s, a) => s + (a.ttftMs?.mean ?? 0) * a.completedRequests, 0) / detailed.completedRequests;
     expect(ttftWeighted).toBeCloseTo(detailed.ttftMs!.mean, 6);
     for (const a of adapters) {
       expect(a.servedFraction).toBeGreaterThan(0);
@@ -51,14 +52,17 @@ describe('per-adapter results (report.perAdapter)', () => {
     expect(Math.min(...cold)).toBeGreaterThan(Math.max(...hot));
   });
 
-  it('attributes every gap to its adapter: with 10 ms steps each adapter\'s gaps are 10 ms', () => {
+  it("attributes every gap to its adapter: with 10 ms steps each adapter's gaps are 10 ms", () => {
     const fixed = testProfile();
     const r = simulateParsed(
       parseScenario({
         model: fixed.model,
         gpu: fixed.gpu,
         engine: { maxLoras: 2 },
-        adapters: [{ id: 'x', rank: 8, rate: 0 }, { id: 'y', rank: 8, rate: 0 }],
+        adapters: [
+          { id: 'x', rank: 8, rate: 0 },
+          { id: 'y', rank: 8, rate: 0 },
+        ],
         arrivals: { process: 'trace', events: [ev(0, 'x', 16, 30), ev(0.001, 'y', 16, 20), ev(0.002, 'x', 16, 10)] },
         durationS: 5,
         report: { perAdapter: true },

@@ -16,7 +16,11 @@ function workload(n: number, demand: number, over: Record<string, unknown> = {})
   return parseWorkload({
     model: 'llama-3.1-8b-instruct',
     gpu: 'h100-64gb',
-    adapters: w.map((x, i) => ({ id: `a${i}`, rank: [8, 16][i % 2]!, rate: Math.round((1e6 * (demand / 419) * x) / sum) / 1e6 })),
+    adapters: w.map((x, i) => ({
+      id: `a${i}`,
+      rank: [8, 16][i % 2]!,
+      rate: Math.round((1e6 * (demand / 419) * x) / sum) / 1e6,
+    })),
     engine: { maxNumSeqs: 2048 },
     ...over,
   });
@@ -54,7 +58,15 @@ describe('placement for a latency SLO', () => {
       expect(g.meets.basis).toBe('twin');
       expect(g.meets.met).toBe(true);
       // the same GPU simulated with a seed the placement never used
-      const scenario = { model: w.model, gpu: w.gpu, engine: g.engine, adapters: g.adapters, durationS: 900, seed: 12345, report: { perAdapter: true } };
+      const scenario = {
+        model: w.model,
+        gpu: w.gpu,
+        engine: g.engine,
+        adapters: g.adapters,
+        durationS: 900,
+        seed: 12345,
+        report: { perAdapter: true },
+      };
       const fresh = simulateParsed(parseScenario(scenario), llama.profile);
       expect(fresh.ttftMs!.p99).toBeLessThanOrEqual(1.1 * 1000);
       expect(fresh.starvedAdapters).toEqual([]);

@@ -74,7 +74,9 @@ describe('building blocks', () => {
 
   it('a GPU bin keeps rates in descending order and its aggregates consistent through adds and removals', () => {
     const rng = new Rng(3, 1);
-    const items = Array.from({ length: 40 }, (_, i) => itemOf(i, `a${i}`, [8, 16, 32][i % 3]!, rng.next() * 2, 100 + i, 50 + i));
+    const items = Array.from({ length: 40 }, (_, i) =>
+      itemOf(i, `a${i}`, [8, 16, 32][i % 3]!, rng.next() * 2, 100 + i, 50 + i),
+    );
     const bin = new GpuBin(0, 0.1);
     items.forEach((it, i) => bin.add(i, it));
     for (const i of [5, 17, 0, 39, 22]) bin.remove(i, items);
@@ -82,8 +84,14 @@ describe('building blocks', () => {
     const rates = Array.from(bin.scaledRates.subarray(0, bin.count));
     expect(rates).toEqual([...rates].sort((a, b) => b - a));
     expect(bin.items.map((i) => items[i]!.rate * 1.1)).toEqual(rates);
-    expect(bin.rateSum).toBeCloseTo(kept.reduce((s, it) => s + it.rate, 0), 10);
-    expect(bin.demand).toBeCloseTo(kept.reduce((s, it) => s + it.demand, 0), 8);
+    expect(bin.rateSum).toBeCloseTo(
+      kept.reduce((s, it) => s + it.rate, 0),
+      10,
+    );
+    expect(bin.demand).toBeCloseTo(
+      kept.reduce((s, it) => s + it.demand, 0),
+      8,
+    );
     expect(bin.maxRank()).toBe(32);
     bin.reset([1, 4], items);
     expect(bin.count).toBe(2);
@@ -93,14 +101,37 @@ describe('building blocks', () => {
   it('features of pre-sorted rates equal those of the same rates in any order', () => {
     const rng = new Rng(5, 2);
     const rates = Array.from({ length: 300 }, () => rng.gamma(0.5) * 0.2);
-    const shape = { ranks: rates.map(() => 16), slots: 24, servedAdapters: 300, maxLoraRank: 16, inputMean: 223, outputMean: 196, kvCacheTokens: 250_000, maxNumBatchedTokens: 2048, maxNumSeqs: 2048 };
+    const shape = {
+      ranks: rates.map(() => 16),
+      slots: 24,
+      servedAdapters: 300,
+      maxLoraRank: 16,
+      inputMean: 223,
+      outputMean: 196,
+      kvCacheTokens: 250_000,
+      maxNumBatchedTokens: 2048,
+      maxNumSeqs: 2048,
+    };
     const shuffled = computeFeatures(llama.profile, { ...shape, rates });
-    const sorted = computeFeatures(llama.profile, { ...shape, rates: Float64Array.from(rates).sort().reverse(), ratesDescending: true });
+    const sorted = computeFeatures(llama.profile, {
+      ...shape,
+      rates: Float64Array.from(rates).sort().reverse(),
+      ratesDescending: true,
+    });
     shuffled.forEach((v, i) => expect(sorted[i]).toBeCloseTo(v, 9));
   });
 
   it('renders vLLM arguments one token each, with --lora-modules name=path', () => {
-    expect(vllmArgs({ maxLoras: 8, maxCpuLoras: 20, maxLoraRank: 32, maxNumBatchedTokens: 2048, maxNumSeqs: 256, modules: [{ name: 'a', path: '/m/a' }] })).toEqual([
+    expect(
+      vllmArgs({
+        maxLoras: 8,
+        maxCpuLoras: 20,
+        maxLoraRank: 32,
+        maxNumBatchedTokens: 2048,
+        maxNumSeqs: 256,
+        modules: [{ name: 'a', path: '/m/a' }],
+      }),
+    ).toEqual([
       '--enable-lora',
       '--max-loras=8',
       '--max-cpu-loras=20',
@@ -145,7 +176,14 @@ describe('placement (predictors only)', () => {
   });
 
   it('splits an adapter hotter than one GPU over several GPUs, shares adding up to its rate', async () => {
-    const workload = parseWorkload({ model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb', adapters: [{ id: 'hot', rank: 16, rate: 150 }, { id: 'cold', rank: 8, rate: 0.1 }] });
+    const workload = parseWorkload({
+      model: 'llama-3.1-8b-instruct',
+      gpu: 'h100-64gb',
+      adapters: [
+        { id: 'hot', rank: 16, rate: 150 },
+        { id: 'cold', rank: 8, rate: 0.1 },
+      ],
+    });
     const p = await place(workload, llama);
     const hot = p.gpus.filter((g) => g.adapters.some((a) => a.id === 'hot'));
     expect(hot.length).toBeGreaterThanOrEqual(3);
@@ -169,7 +207,8 @@ describe('placement (predictors only)', () => {
     expect(p.unplaced[0]!.reason).toMatch(/maxGpus/);
     const routed = routedRates(p);
     const missing = new Map(p.unplaced.map((u) => [u.id, u.rate]));
-    for (const a of workload.adapters) expect((routed.get(a.id) ?? 0) + (missing.get(a.id) ?? 0)).toBeCloseTo(a.rate, 9);
+    for (const a of workload.adapters)
+      expect((routed.get(a.id) ?? 0) + (missing.get(a.id) ?? 0)).toBeCloseTo(a.rate, 9);
   });
 
   it('lists adapters no GPU can serve under the SLO, with the reason', async () => {
@@ -182,7 +221,10 @@ describe('placement (predictors only)', () => {
   it('min-latency spreads over the GPU count asked for and lowers the worst predicted ITL', async () => {
     const base = skewedWorkload(120, 20_000, 3);
     const dense = await place(parseWorkload(base), llama);
-    const spread = await place(parseWorkload({ ...base, objective: 'min-latency', gpuCount: dense.gpuCount + 2 }), llama);
+    const spread = await place(
+      parseWorkload({ ...base, objective: 'min-latency', gpuCount: dense.gpuCount + 2 }),
+      llama,
+    );
     expect(spread.gpuCount).toBe(dense.gpuCount + 2);
     expect(spread.unplaced).toEqual([]);
     const worst = (p: Placement): number => Math.max(...p.gpus.map((g) => g.predicted.itlMs));
@@ -192,7 +234,11 @@ describe('placement (predictors only)', () => {
 
 describe('verification', () => {
   it('attaches a Twin result to every GPU and counts starved ones', async () => {
-    const workload = parseWorkload({ ...skewedWorkload(40, 12_000, 5), verify: true, options: { verifyDurationS: 300 } });
+    const workload = parseWorkload({
+      ...skewedWorkload(40, 12_000, 5),
+      verify: true,
+      options: { verifyDurationS: 300 },
+    });
     const p = await place(workload, llama);
     expect(p.verification).toBeDefined();
     expect(p.gpus.every((g) => g.verified !== undefined)).toBe(true);
@@ -201,13 +247,20 @@ describe('verification', () => {
   });
 
   it('repairs a GPU the Twin finds starving: tighter margin, fewer adapters, re-simulated', async () => {
-    const workload = parseWorkload({ ...skewedWorkload(60, 25_000, 6), verify: true, options: { verifyDurationS: 120, descend: false } });
+    const workload = parseWorkload({
+      ...skewedWorkload(60, 25_000, 6),
+      verify: true,
+      options: { verifyDurationS: 120, descend: false },
+    });
     const profile = llama.profile;
     let calls = 0;
     // the first simulation of the busiest GPU reports starvation; everything else is simulated for real
     const simulate: GpuSimulator = async (scenarios) => {
       calls++;
-      const busiest = calls === 1 ? scenarios.reduce((b, s, i) => (s.adapters.length > scenarios[b]!.adapters.length ? i : b), 0) : -1;
+      const busiest =
+        calls === 1
+          ? scenarios.reduce((b, s, i) => (s.adapters.length > scenarios[b]!.adapters.length ? i : b), 0)
+          : -1;
       return scenarios.map((s, i): SimulationResult => {
         const r = simulateParsed(s, profile);
         return i === busiest ? { ...r, starved: true } : r;
@@ -231,13 +284,21 @@ describe('descent below the verified count', () => {
     (judge: (s: ParsedScenario, call: number) => { starved: boolean; starvedAdapters?: string[] }): GpuSimulator =>
     async (scenarios) => {
       judged.calls++;
-      return scenarios.map((s) => ({ ...simulateParsed(s, llama.profile), starvedAdapters: [], ...judge(s, judged.calls) }));
+      return scenarios.map((s) => ({
+        ...simulateParsed(s, llama.profile),
+        starvedAdapters: [],
+        ...judge(s, judged.calls),
+      }));
     };
   judged.calls = 0;
 
   it('re-spreads the traffic over fewer GPUs while the Twin accepts them, and stops at the first count it refuses', async () => {
     const options = { verifyDurationS: 60, headroom: 0.1 };
-    const first = await place(parseWorkload({ ...base, verify: true, options: { ...options, descend: false } }), llama, { simulate: judged(() => ({ starved: false })) });
+    const first = await place(
+      parseWorkload({ ...base, verify: true, options: { ...options, descend: false } }),
+      llama,
+      { simulate: judged(() => ({ starved: false })) },
+    );
     const n = first.gpuCount;
     const total = base.adapters.reduce((s, a) => s + a.rate, 0);
     expect(n - 1).toBeGreaterThanOrEqual(first.lowerBound);
@@ -257,7 +318,14 @@ describe('descent below the verified count', () => {
     expect(p.gpuCount).toBe(n - 1);
     expect(p.verification!.starvedGpus).toBe(0);
     // the answer reports each GPU at its own traffic, not the headroom load it was judged at
-    expect(last.map(rateOf)).toEqual(p.gpus.map((g) => expect.closeTo(g.adapters.reduce((sum, a) => sum + a.rate, 0), 6)));
+    expect(last.map(rateOf)).toEqual(
+      p.gpus.map((g) =>
+        expect.closeTo(
+          g.adapters.reduce((sum, a) => sum + a.rate, 0),
+          6,
+        ),
+      ),
+    );
     expect(seen.some((r) => r > limit)).toBe(true);
     const routed = routedRates(p);
     for (const a of base.adapters) expect(routed.get(a.id)).toBeCloseTo(a.rate, 9);
@@ -265,10 +333,17 @@ describe('descent below the verified count', () => {
 
   it('refuses fewer GPUs that would leave more of their adapters under 90 % of their traffic', async () => {
     const options = { verifyDurationS: 60 };
-    const first = await place(parseWorkload({ ...base, verify: true, options: { ...options, descend: false } }), llama, { simulate: judged(() => ({ starved: false })) });
+    const first = await place(
+      parseWorkload({ ...base, verify: true, options: { ...options, descend: false } }),
+      llama,
+      { simulate: judged(() => ({ starved: false })) },
+    );
     // verification (the first call) finds every adapter served; every later GPU starves all its adapters
     judged.calls = 0;
-    const simulate = judged((s, call) => ({ starved: false, starvedAdapters: call === 1 ? [] : s.adapters.map((a) => a.id) }));
+    const simulate = judged((s, call) => ({
+      starved: false,
+      starvedAdapters: call === 1 ? [] : s.adapters.map((a) => a.id),
+    }));
     expect(first.gpuCount).toBeGreaterThan(first.lowerBound);
     const p = await place(parseWorkload({ ...base, verify: true, options }), llama, { simulate });
     expect(judged.calls).toBeGreaterThan(1);
@@ -287,17 +362,25 @@ describe('descent below the verified count', () => {
         seeds.push(s.seed ?? 0);
         return { starved: seed !== null && (s.seed ?? 0) === seed };
       });
-    const first = await place(parseWorkload({ ...sloBase, verify: true, options: { ...options, descend: false } }), llama, { simulate: failingOn(null) });
-    const descended = await place(parseWorkload({ ...sloBase, verify: true, options }), llama, { simulate: failingOn(null) });
+    const first = await place(
+      parseWorkload({ ...sloBase, verify: true, options: { ...options, descend: false } }),
+      llama,
+      { simulate: failingOn(null) },
+    );
+    const descended = await place(parseWorkload({ ...sloBase, verify: true, options }), llama, {
+      simulate: failingOn(null),
+    });
     expect(descended.gpuCount).toBeLessThan(first.gpuCount);
     for (const offset of confirmationSeedOffsets) expect(seeds).toContain(verifySeed + offset);
     const lastOffset = confirmationSeedOffsets[confirmationSeedOffsets.length - 1]!;
-    const refused = await place(parseWorkload({ ...sloBase, verify: true, options }), llama, { simulate: failingOn(verifySeed + lastOffset) });
+    const refused = await place(parseWorkload({ ...sloBase, verify: true, options }), llama, {
+      simulate: failingOn(verifySeed + lastOffset),
+    });
     expect(refused.gpuCount).toBe(first.gpuCount);
     expect(refused.verification!.gpusMissingCriterion).toBe(0);
   });
 
-  it('lets the Twin try the predictors\' best knobs and then the most slots memory allows', () => {
+  it("lets the Twin try the predictors' best knobs and then the most slots memory allows", () => {
     const packed = pack(parseWorkload(skewedWorkload(200, 40_000, 3)), llama);
     let appended = 0;
     for (const bin of packed.bins) {
@@ -321,7 +404,10 @@ describe('descent below the verified count', () => {
     const items = packed.ctx.items.map((_, i) => i);
     items.push(packed.ctx.items.length, packed.ctx.items.length + 1);
     const hot = packed.ctx.items[0]!;
-    packed.ctx.items.push({ ...hot, rate: 1, demand: 500, shared: true }, { ...hot, rate: 1, demand: 500, shared: true });
+    packed.ctx.items.push(
+      { ...hot, rate: 1, demand: 500, shared: true },
+      { ...hot, rate: 1, demand: 500, shared: true },
+    );
     const bins = balanceOver(packed.ctx, items, 4)!;
     expect(bins).toHaveLength(4);
     const biggest = Math.max(...items.map((i) => packed.ctx.items[i]!.demand));
@@ -330,7 +416,9 @@ describe('descent below the verified count', () => {
     for (const b of bins) {
       expect(b.count).toBeLessThanOrEqual(60);
       expect(b.verdict).not.toBeNull();
-      const sharesHere = b.items.filter((i) => packed.ctx.items[i]!.adapter === hot.adapter && packed.ctx.items[i]!.shared);
+      const sharesHere = b.items.filter(
+        (i) => packed.ctx.items[i]!.adapter === hot.adapter && packed.ctx.items[i]!.shared,
+      );
       expect(sharesHere.length).toBeLessThanOrEqual(1);
     }
     expect(bins.reduce((s, b) => s + b.count, 0)).toBe(items.length);

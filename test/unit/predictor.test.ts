@@ -17,7 +17,12 @@ const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
 
 describe('shipped predictors', () => {
   it('exist for both profiles, with consistent metadata', () => {
-    expect(registry.list().map((p) => `${p.profile.model}@${p.profile.gpu}`).sort()).toEqual(['llama-3.1-8b-instruct@h100-64gb', 'qwen-2.5-7b-instruct@h100-64gb']);
+    expect(
+      registry
+        .list()
+        .map((p) => `${p.profile.model}@${p.profile.gpu}`)
+        .sort(),
+    ).toEqual(['llama-3.1-8b-instruct@h100-64gb', 'qwen-2.5-7b-instruct@h100-64gb']);
     for (const p of registry.list()) {
       expect(p.bundle.metadata.features).toEqual([...featureNames]);
       expect(p.version).toBe(studentVersion(p.bundle.trees));
@@ -35,7 +40,8 @@ describe('shipped predictors', () => {
       for (const t of targetNames) {
         const tree = p.bundle.trees[t];
         const flat = flatten(tree.root);
-        const cart = tree.name === 'DTRegression' ? DecisionTreeRegression.load(tree) : DecisionTreeClassifier.load(tree);
+        const cart =
+          tree.name === 'DTRegression' ? DecisionTreeRegression.load(tree) : DecisionTreeClassifier.load(tree);
         const compiled = compile(tree, featureCount);
         for (let i = 0; i < 400; i++) {
           const x = Array.from({ length: featureCount }, (_, j) => columns[j]![i]!);
@@ -43,7 +49,7 @@ describe('shipped predictors', () => {
           expect(v).toBe(walk(flat, x));
           expect(compiled(x)).toBe(v);
           const ml = cart.predict([x])[0]!;
-          if (tree.name === "DTRegression") expect(ml).toBe(v);
+          if (tree.name === 'DTRegression') expect(ml).toBe(v);
           else expect(ml).toBe(v >= 0.5 ? 1 : 0);
         }
       }
@@ -52,7 +58,16 @@ describe('shipped predictors', () => {
 
   it('answer memoryError for settings vLLM cannot start, never a throughput', () => {
     const p = registry.get('llama-3.1-8b-instruct', 'h100-64gb');
-    const answer = Prediction.parse(p.predict(parseScenario({ model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb', engine: { maxLoras: 128 }, adapters: [{ id: 'a', rank: 32, rate: 1 }] })));
+    const answer = Prediction.parse(
+      p.predict(
+        parseScenario({
+          model: 'llama-3.1-8b-instruct',
+          gpu: 'h100-64gb',
+          engine: { maxLoras: 128 },
+          adapters: [{ id: 'a', rank: 32, rate: 1 }],
+        }),
+      ),
+    );
     expect(answer.memoryError).toBe(true);
     expect(answer.memoryErrorReason).toMatch(/max_model_len/);
     expect(answer.throughput).toBeNull();
@@ -61,7 +76,15 @@ describe('shipped predictors', () => {
 
   it('predict more throughput for more demand while the server keeps up, and starvation when it cannot', () => {
     const p = registry.get('qwen-2.5-7b-instruct', 'h100-64gb');
-    const at = (rate: number) => p.predict(parseScenario({ model: 'qwen-2.5-7b-instruct', gpu: 'h100-64gb', engine: { maxLoras: 16 }, adapters: Array.from({ length: 32 }, (_, i) => ({ id: `a${i}`, rank: 16, rate })) }));
+    const at = (rate: number) =>
+      p.predict(
+        parseScenario({
+          model: 'qwen-2.5-7b-instruct',
+          gpu: 'h100-64gb',
+          engine: { maxLoras: 16 },
+          adapters: Array.from({ length: 32 }, (_, i) => ({ id: `a${i}`, rank: 16, rate })),
+        }),
+      );
     const low = at(0.05);
     const mid = at(0.2);
     const flood = at(5);

@@ -19,8 +19,14 @@ describe('refresh: a candidate replaces the served model only if it is not worse
   });
 
   it('rejects a worse throughput or a worse starvation classifier, and says which', () => {
-    expect(notWorse(metrics(3.1, 0.95), metrics(3, 0.95))).toMatchObject({ ok: false, reason: expect.stringMatching(/throughput/) });
-    expect(notWorse(metrics(3, 0.94), metrics(3, 0.95))).toMatchObject({ ok: false, reason: expect.stringMatching(/starvation/) });
+    expect(notWorse(metrics(3.1, 0.95), metrics(3, 0.95))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/throughput/),
+    });
+    expect(notWorse(metrics(3, 0.94), metrics(3, 0.95))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/starvation/),
+    });
   });
 
   it('replaces a model with other features without comparing', () => {
@@ -36,7 +42,9 @@ describe('service configuration', () => {
   });
 
   it('names every bad variable', () => {
-    expect(() => loadConfig({ PORT: '99999', LOG_LEVEL: 'loud', BODY_LIMIT_BYTES: '-1' })).toThrow(/PORT.*LOG_LEVEL.*BODY_LIMIT_BYTES/);
+    expect(() => loadConfig({ PORT: '99999', LOG_LEVEL: 'loud', BODY_LIMIT_BYTES: '-1' })).toThrow(
+      /PORT.*LOG_LEVEL.*BODY_LIMIT_BYTES/,
+    );
     expect(() => loadConfig({ API_TOKEN: 'short' })).toThrow(/API_TOKEN: must be at least 8 characters/);
   });
 });

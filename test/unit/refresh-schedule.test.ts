@@ -8,7 +8,14 @@ describe('periodic refresh and shutdown', () => {
     const predictors = PredictorRegistry.fromDirectory(embeddedProfiles());
     const before = predictors.list().map((p) => p.version);
     const finished: RefreshJob[] = [];
-    const manager = new RefreshManager({ predictors, modelsDir: null, workloads: 5000, threads: 1, seed: 3, onFinished: (j) => finished.push(j) });
+    const manager = new RefreshManager({
+      predictors,
+      modelsDir: null,
+      workloads: 5000,
+      threads: 1,
+      seed: 3,
+      onFinished: (j) => finished.push(j),
+    });
     manager.schedule(0.05);
     while ((await manager.list()).length === 0) await new Promise((r) => setTimeout(r, 20));
     const job = (await manager.list())[0]!;

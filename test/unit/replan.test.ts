@@ -14,7 +14,10 @@ const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
 const llama = registry.get('llama-3.1-8b-instruct', 'h100-64gb');
 
 /** 40 adapters like test/helpers/app.ts smallWorkload: one hot adapter and 39 small ones (predictors only). */
-const pool = (rateOf: (i: number) => number = (i) => (i === 0 ? 30 : 0.1 + (i % 5) * 0.05), extra: Partial<Workload> = {}): Workload => ({
+const pool = (
+  rateOf: (i: number) => number = (i) => (i === 0 ? 30 : 0.1 + (i % 5) * 0.05),
+  extra: Partial<Workload> = {},
+): Workload => ({
   model: 'llama-3.1-8b-instruct',
   gpu: 'h100-64gb',
   adapters: Array.from({ length: 40 }, (_, i) => ({ id: `ad-${i}`, rank: i % 3 === 0 ? 16 : 8, rate: rateOf(i) })),
@@ -56,14 +59,21 @@ describe('replan (predictors)', async () => {
     const held = await replan(parseWorkload(drifted), llama, current, { hysteresis: 0.1 });
     expect(held.gpus).toEqual(current.gpus);
     expect(held.routing).toEqual(current.routing);
-    expect(held.moves).toEqual({ added: [], removed: [], gpuMap: current.gpus.map((_, gpu) => ({ gpu, previous: gpu })), count: 0 });
+    expect(held.moves).toEqual({
+      added: [],
+      removed: [],
+      gpuMap: current.gpus.map((_, gpu) => ({ gpu, previous: gpu })),
+      count: 0,
+    });
     // one adapter 12 % up is outside a 10 % band: the answer routes the new rates
     const beyond = pool((i) => baseRate(i) * (i === 7 ? 1.12 : 1));
     const replanned = await replan(parseWorkload(beyond), llama, current, { hysteresis: 0.1 });
     expect(routedRate(replanned, 'ad-7')).toBeCloseTo(baseRate(7) * 1.12, 9);
     // so is an adapter more, whatever the rates
     const grown = pool(baseRate, { adapters: [...base.adapters, { id: 'new', rank: 8, rate: 0.1 }] });
-    expect((await replan(parseWorkload(grown), llama, current, { hysteresis: 0.5 })).routing.map((r) => r.adapter)).toContain('new');
+    expect(
+      (await replan(parseWorkload(grown), llama, current, { hysteresis: 0.5 })).routing.map((r) => r.adapter),
+    ).toContain('new');
   });
 
   it('places an added adapter without moving the others when a GPU has room', async () => {
@@ -133,12 +143,21 @@ describe('replan (predictors)', async () => {
 
   it('refuses a hysteresis outside [0, 1] and a current placement of another model', async () => {
     const workload = parseWorkload(base);
-    await expect(replan(workload, llama, current, { hysteresis: 2 })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('hysteresis') });
-    await expect(replan(workload, llama, { ...current, model: 'qwen-2.5-7b-instruct' })).rejects.toMatchObject({ status: 400 });
+    await expect(replan(workload, llama, current, { hysteresis: 2 })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('hysteresis'),
+    });
+    await expect(replan(workload, llama, { ...current, model: 'qwen-2.5-7b-instruct' })).rejects.toMatchObject({
+      status: 400,
+    });
   });
 
   it('answers the same for the same input and seed, with the Twin too', async () => {
-    const strip = (p: Placement): unknown => ({ ...p, elapsedMs: 0, gpus: p.gpus.map((g) => ({ ...g, verified: g.verified ? { ...g.verified, wallMs: 0 } : undefined })) });
+    const strip = (p: Placement): unknown => ({
+      ...p,
+      elapsedMs: 0,
+      gpus: p.gpus.map((g) => ({ ...g, verified: g.verified ? { ...g.verified, wallMs: 0 } : undefined })),
+    });
     const drifted = parseWorkload(pool((i) => baseRate(i) * (1 + (i % 7) * 0.05)));
     expect(strip(await replan(drifted, llama, current))).toEqual(strip(await replan(drifted, llama, current)));
     const options = { verifyDurationS: 60, verifySeed: 3 };
@@ -152,8 +171,19 @@ describe('replan (predictors)', async () => {
   it('with the Twin, sheds only off the GPUs it faults, and hands nothing back to them', async () => {
     // a stand-in Twin (short runs; only its verdicts matter) that starves any GPU above a load limit
     const rateOf = (sc: ParsedScenario): number => sc.adapters.reduce((sum, a) => sum + a.rate, 0);
-    const standIn = (limit: number): GpuSimulator => async (scenarios) => scenarios.map((sc) => ({ ...simulateParsed(sc, llama.profile), starvedAdapters: [], starved: rateOf(sc) > limit + 1e-9 }));
-    const spread = pool((i) => (i === 0 ? 6 : 0.6 + (i % 5) * 0.1), { criterion: 'throughput', verify: true, options: { verifyDurationS: 30, descend: false } });
+    const standIn =
+      (limit: number): GpuSimulator =>
+      async (scenarios) =>
+        scenarios.map((sc) => ({
+          ...simulateParsed(sc, llama.profile),
+          starvedAdapters: [],
+          starved: rateOf(sc) > limit + 1e-9,
+        }));
+    const spread = pool((i) => (i === 0 ? 6 : 0.6 + (i % 5) * 0.1), {
+      criterion: 'throughput',
+      verify: true,
+      options: { verifyDurationS: 30, descend: false },
+    });
     const before = await place(parseWorkload(spread), llama, { simulate: standIn(Infinity) });
     const perGpu = before.gpus.map((g) => g.adapters.reduce((sum, a) => sum + a.rate, 0));
     expect(before.gpuCount).toBeGreaterThan(1);
@@ -161,7 +191,10 @@ describe('replan (predictors)', async () => {
     const busiest = before.gpus[perGpu.indexOf(Math.max(...perGpu))]!;
     const onBusiest = new Set(busiest.adapters.map((a) => a.id));
     const limit = Math.max(...perGpu) * 1.1;
-    const hotter = { ...spread, adapters: spread.adapters.map((a) => ({ ...a, rate: onBusiest.has(a.id) ? a.rate * 1.3 : a.rate })) };
+    const hotter = {
+      ...spread,
+      adapters: spread.adapters.map((a) => ({ ...a, rate: onBusiest.has(a.id) ? a.rate * 1.3 : a.rate })),
+    };
     const p = await replan(parseWorkload(hotter), llama, before, { simulate: standIn(limit) });
     expect(p.gpus.every((g) => g.meets.met && g.meets.basis === 'twin')).toBe(true);
     expect(p.moves!.removed.map((r) => r.gpu)).toEqual([busiest.index]);

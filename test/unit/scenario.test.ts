@@ -32,12 +32,26 @@ describe('scenario validation', () => {
     ['negative rate', { ...base, adapters: [{ id: 'a', rank: 8, rate: -1 }] }, 'adapters.0.rate'],
     ['non-finite rate', { ...base, adapters: [{ id: 'a', rank: 8, rate: Infinity }] }, 'adapters.0.rate'],
     ['rank 0', { ...base, adapters: [{ id: 'a', rank: 0, rate: 1 }] }, 'adapters.0.rank'],
-    ['duplicate ids', { ...base, adapters: [{ id: 'a', rank: 8, rate: 1 }, { id: 'a', rank: 8, rate: 1 }] }, 'adapters.1.id'],
+    [
+      'duplicate ids',
+      {
+        ...base,
+        adapters: [
+          { id: 'a', rank: 8, rate: 1 },
+          { id: 'a', rank: 8, rate: 1 },
+        ],
+      },
+      'adapters.1.id',
+    ],
     ['no adapters', { ...base, adapters: [] }, 'adapters'],
     ['slots missing', { ...base, engine: {} }, 'engine.maxLoras'],
     ['unknown field', { ...base, engine: { maxLoras: 2, maxLora: 3 } }, 'engine'],
     ['gamma without cv', { ...base, arrivals: { process: 'gamma' } }, 'arrivals.cv'],
-    ['trace of an unknown adapter', { ...base, arrivals: { process: 'trace', events: [{ t: 0, adapter: 'zz', inputTokens: 1, outputTokens: 1 }] } }, 'arrivals.events.0.adapter'],
+    [
+      'trace of an unknown adapter',
+      { ...base, arrivals: { process: 'trace', events: [{ t: 0, adapter: 'zz', inputTokens: 1, outputTokens: 1 }] } },
+      'arrivals.events.0.adapter',
+    ],
     ['lognormal without std', { ...base, inputTokens: { distribution: 'lognormal', mean: 10 } }, 'inputTokens.std'],
   ];
   for (const [name, input, path] of bad) {
@@ -50,10 +64,18 @@ describe('scenario validation', () => {
   }
 
   it('rejects settings vLLM refuses at start-up, naming the field', () => {
-    expect(issuesOf(() => simulate({ ...base, engine: { maxLoras: 2, maxCpuLoras: 1 } }, profiles)).paths).toEqual(['engine.maxCpuLoras']);
-    expect(issuesOf(() => simulate({ ...base, engine: { maxLoras: 2, maxLoraRank: 8 } }, profiles)).paths).toEqual(['adapters.1.rank']);
-    expect(issuesOf(() => simulate({ ...base, engine: { maxLoras: 2, maxLoraRank: 24 } }, profiles)).paths).toContain('engine.maxLoraRank');
-    expect(issuesOf(() => simulate({ ...base, engine: { maxLoras: 2, maxNumSeqs: 4096 } }, profiles)).paths).toEqual(['engine.maxNumSeqs']);
+    expect(issuesOf(() => simulate({ ...base, engine: { maxLoras: 2, maxCpuLoras: 1 } }, profiles)).paths).toEqual([
+      'engine.maxCpuLoras',
+    ]);
+    expect(issuesOf(() => simulate({ ...base, engine: { maxLoras: 2, maxLoraRank: 8 } }, profiles)).paths).toEqual([
+      'adapters.1.rank',
+    ]);
+    expect(issuesOf(() => simulate({ ...base, engine: { maxLoras: 2, maxLoraRank: 24 } }, profiles)).paths).toContain(
+      'engine.maxLoraRank',
+    );
+    expect(issuesOf(() => simulate({ ...base, engine: { maxLoras: 2, maxNumSeqs: 4096 } }, profiles)).paths).toEqual([
+      'engine.maxNumSeqs',
+    ]);
   });
 
   it('answers 404-style errors for unknown profiles', () => {
@@ -63,10 +85,20 @@ describe('scenario validation', () => {
 
   it('applies vLLM and profile defaults', () => {
     const resolved = resolveScenario(parseScenario(base), testProfile());
-    expect(resolved.engine).toEqual({ maxLoras: 2, maxCpuLoras: 2, maxLoraRank: 16, maxNumBatchedTokens: 2048, maxNumSeqs: 256, kvCacheTokens: 102_000 });
+    expect(resolved.engine).toEqual({
+      maxLoras: 2,
+      maxCpuLoras: 2,
+      maxLoraRank: 16,
+      maxNumBatchedTokens: 2048,
+      maxNumSeqs: 256,
+      kvCacheTokens: 102_000,
+    });
     expect(resolved.durationS).toBe(3600);
     expect(resolved.seed).toBe(0);
-    const small = resolveScenario(parseScenario({ ...base, adapters: [{ id: 'a', rank: 4, rate: 1 }], engine: { maxLoras: 3 } }), testProfile());
+    const small = resolveScenario(
+      parseScenario({ ...base, adapters: [{ id: 'a', rank: 4, rate: 1 }], engine: { maxLoras: 3 } }),
+      testProfile(),
+    );
     expect(small.engine.maxLoraRank).toBe(8);
     expect(small.engine.maxCpuLoras).toBe(3);
   });

@@ -87,14 +87,26 @@ describe('csv', () => {
 describe('engine heaps', () => {
   it('pops keyed entries in (key, id) order', () => {
     const h = new KeyedMinHeap();
-    const items = [[5, 1], [3, 9], [5, 0], [1, 4], [3, 2]] as const;
+    const items = [
+      [5, 1],
+      [3, 9],
+      [5, 0],
+      [1, 4],
+      [3, 2],
+    ] as const;
     for (const [k, id] of items) h.push(k, id);
     const out: number[][] = [];
     while (h.size > 0) {
       out.push([h.topKey(), h.topId()]);
       h.pop();
     }
-    expect(out).toEqual([[1, 4], [3, 2], [3, 9], [5, 0], [5, 1]]);
+    expect(out).toEqual([
+      [1, 4],
+      [3, 2],
+      [3, 9],
+      [5, 0],
+      [5, 1],
+    ]);
   });
 
   it('re-keys and removes members of an indexed heap', () => {

@@ -18,7 +18,19 @@ describe('training pipeline (small)', () => {
   const profiles = embeddedProfiles();
   const profile = profiles.get('qwen-2.5-7b-instruct', 'h100-64gb');
   const train = (datasetFile: string) =>
-    trainPredictors({ profile, seed: 3, workloads: 40, datasetFile, runner: new InlineSweepRunner(profiles), realRunsFile: null, created: '2026-01-01T00:00:00.000Z', progress: false, log: () => {}, denseSamples: 3000, teacherTrees: 8 });
+    trainPredictors({
+      profile,
+      seed: 3,
+      workloads: 40,
+      datasetFile,
+      runner: new InlineSweepRunner(profiles),
+      realRunsFile: null,
+      created: '2026-01-01T00:00:00.000Z',
+      progress: false,
+      log: () => {},
+      denseSamples: 3000,
+      teacherTrees: 8,
+    });
 
   it('is reproducible byte for byte, also when the sweep resumes from its dataset file', async () => {
     const first = await train(join(dir, 'a.jsonl'));
@@ -36,7 +48,14 @@ describe('training pipeline (small)', () => {
     const loaded = readBundle(join(dir, 'out'));
     expect(loaded).toEqual(first);
     const predictor = new Predictor(profile, loaded);
-    const p = predictor.predict(parseScenario({ model: profile.model, gpu: profile.gpu, engine: { maxLoras: 8 }, adapters: [{ id: 'a', rank: 8, rate: 1 }] }));
+    const p = predictor.predict(
+      parseScenario({
+        model: profile.model,
+        gpu: profile.gpu,
+        engine: { maxLoras: 8 },
+        adapters: [{ id: 'a', rank: 8, rate: 1 }],
+      }),
+    );
     expect(p.memoryError).toBe(false);
     expect(p.throughput).toBeGreaterThan(0);
     expect(p.modelVersion).toBe(m.version);

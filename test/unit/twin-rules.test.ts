@@ -76,7 +76,11 @@ describe('vLLM V1 scheduling rules', () => {
     const profile = testProfile({ maxModelLen: 90_000 });
     const ok = observe(profile, { engine: { maxLoras: 8 }, adapters: [{ id: 'a', rank: 16, rate: 1 }], durationS: 10 });
     expect(ok.result.memoryError).toBeNull();
-    const bad = observe(profile, { engine: { maxLoras: 16 }, adapters: [{ id: 'a', rank: 16, rate: 1 }], durationS: 10 });
+    const bad = observe(profile, {
+      engine: { maxLoras: 16 },
+      adapters: [{ id: 'a', rank: 16, rate: 1 }],
+      durationS: 10,
+    });
     expect(bad.result.memoryError).toMatch(/KV cache of 88000 tokens .* smaller than max_model_len 90000/);
     expect(bad.steps).toHaveLength(0);
     expect(bad.result.completedRequests).toBe(0);
@@ -87,20 +91,40 @@ describe('vLLM V1 scheduling rules', () => {
     const slow = testProfile({
       adapterLoad: { ...testProfile().adapterLoad, gpuFromCpu: [{ maxRank: 8, rank: 8, ms: 100 }] },
     });
-    const one = observe(slow, { engine: { maxLoras: 1, maxCpuLoras: 2 }, adapters: adapters2, arrivals: { process: 'trace', events: alternating }, durationS: 10 });
+    const one = observe(slow, {
+      engine: { maxLoras: 1, maxCpuLoras: 2 },
+      adapters: adapters2,
+      arrivals: { process: 'trace', events: alternating },
+      durationS: 10,
+    });
     expect(one.result.adapterLoads).toBe(4);
     // every request waits for its adapter's 100 ms activation inside its first step
     for (const r of one.requests) expect(r.firstTokenS - r.arrivalS).toBeCloseTo(0.11, 9);
-    const two = observe(slow, { engine: { maxLoras: 2 }, adapters: adapters2, arrivals: { process: 'trace', events: alternating }, durationS: 10 });
+    const two = observe(slow, {
+      engine: { maxLoras: 2 },
+      adapters: adapters2,
+      arrivals: { process: 'trace', events: alternating },
+      durationS: 10,
+    });
     expect(two.result.adapterLoads).toBe(2);
     expect(two.result.ttftMs!.mean).toBeCloseTo((2 * 110 + 2 * 10) / 4, 6);
   });
 
   it('loads from disk again when --max-cpu-loras is smaller than the number of adapters', () => {
     const alternating = [ev(0, 'a', 16, 2), ev(1, 'b', 16, 2), ev(2, 'a', 16, 2), ev(3, 'b', 16, 2)];
-    const small = observe(testProfile(), { engine: { maxLoras: 1, maxCpuLoras: 1 }, adapters: adapters2, arrivals: { process: 'trace', events: alternating }, durationS: 10 });
+    const small = observe(testProfile(), {
+      engine: { maxLoras: 1, maxCpuLoras: 1 },
+      adapters: adapters2,
+      arrivals: { process: 'trace', events: alternating },
+      durationS: 10,
+    });
     expect(small.result.diskLoads).toBe(4);
-    const big = observe(testProfile(), { engine: { maxLoras: 1, maxCpuLoras: 2 }, adapters: adapters2, arrivals: { process: 'trace', events: alternating }, durationS: 10 });
+    const big = observe(testProfile(), {
+      engine: { maxLoras: 1, maxCpuLoras: 2 },
+      adapters: adapters2,
+      arrivals: { process: 'trace', events: alternating },
+      durationS: 10,
+    });
     expect(big.result.diskLoads).toBe(2);
   });
 
@@ -112,7 +136,9 @@ describe('vLLM V1 scheduling rules', () => {
       durationS: 120,
       seed: 11,
     });
-    expect(result.arrivedRequests).toBe(result.completedRequests + result.runningAtEnd + result.waitingAtEnd + result.rejectedRequests);
+    expect(result.arrivedRequests).toBe(
+      result.completedRequests + result.runningAtEnd + result.waitingAtEnd + result.rejectedRequests,
+    );
     expect(result.rejectedRequests).toBeGreaterThan(0);
     expect(result.throughput.total).toBeLessThanOrEqual(result.idealThroughput);
     expect(result.starved).toBe(true);
@@ -121,7 +147,12 @@ describe('vLLM V1 scheduling rules', () => {
 
   it('adds the frontend overhead to TTFT', () => {
     const profile = testProfile({ frontend: { ...testProfile().frontend, ttftOverheadMs: 7 } });
-    const { requests } = observe(profile, { engine: { maxLoras: 1 }, adapters: [{ id: 'a', rank: 8, rate: 0 }], arrivals: { process: 'trace', events: [ev(1, 'a', 100, 3)] }, durationS: 5 });
+    const { requests } = observe(profile, {
+      engine: { maxLoras: 1 },
+      adapters: [{ id: 'a', rank: 8, rate: 0 }],
+      arrivals: { process: 'trace', events: [ev(1, 'a', 100, 3)] },
+      durationS: 5,
+    });
     expect(requests[0]!.firstTokenS - requests[0]!.arrivalS).toBeCloseTo(0.017, 9);
   });
 });
@@ -134,8 +165,20 @@ describe('determinism and fast-forward', () => {
   };
   const profile = testProfile({
     forward: {
-      base: { ...testProfile().forward.base, constantMs: 8, perDecodeMs: 0.03, perContextKiloTokenMs: 0.07, perPrefillTokenMs: 0.02 },
-      lora: { ...testProfile().forward.lora, enabledMs: 2, perSlotMs: 0.02, perAdapterMs: 0.3, perSlotPrefillTokenMs: 0.0005 },
+      base: {
+        ...testProfile().forward.base,
+        constantMs: 8,
+        perDecodeMs: 0.03,
+        perContextKiloTokenMs: 0.07,
+        perPrefillTokenMs: 0.02,
+      },
+      lora: {
+        ...testProfile().forward.lora,
+        enabledMs: 2,
+        perSlotMs: 0.02,
+        perAdapterMs: 0.3,
+        perSlotPrefillTokenMs: 0.0005,
+      },
     },
   });
 

@@ -19,7 +19,8 @@ describe('SMAPE', () => {
 describe('real runs table', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lora-placer-val-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const header = 'run_dir,arg_total_time,arg_adapter_rates,srv_max_loras,srv_max_cpu_loras,srv_max_lora_rank,srv_max_num_seqs,srv_model,srv_dummy_lora_ranks,log_completed,log_duration,log_mean_ttft_ms,log_mean_tpot_ms,log_mean_itl_ms,log_prompts_pool,log_pool_input_tokens,log_pool_output_tokens,error_class,max_num_batched_tokens,total_throughput,approx_ideal_throughput,approx_starvation_10pct';
+  const header =
+    'run_dir,arg_total_time,arg_adapter_rates,srv_max_loras,srv_max_cpu_loras,srv_max_lora_rank,srv_max_num_seqs,srv_model,srv_dummy_lora_ranks,log_completed,log_duration,log_mean_ttft_ms,log_mean_tpot_ms,log_mean_itl_ms,log_prompts_pool,log_pool_input_tokens,log_pool_output_tokens,error_class,max_num_batched_tokens,total_throughput,approx_ideal_throughput,approx_starvation_10pct';
   const file = join(dir, 'runs.csv');
   writeFileSync(
     file,
@@ -43,7 +44,13 @@ describe('real runs table', () => {
     const s = parseScenario(scenarioOf(readRealRuns(file)[0]!, 'h100-64gb', 3));
     expect(s.adapters.map((a) => a.rate)).toEqual([0.1, 0.05, 0.025, 0.1, 0.05]);
     expect(s.adapters.map((a) => a.rank)).toEqual([8, 16, 8, 16, 8]);
-    expect(s.engine).toEqual({ maxLoras: 8, maxCpuLoras: 5, maxLoraRank: 16, maxNumBatchedTokens: 2048, maxNumSeqs: 2048 });
+    expect(s.engine).toEqual({
+      maxLoras: 8,
+      maxCpuLoras: 5,
+      maxLoraRank: 16,
+      maxNumBatchedTokens: 2048,
+      maxNumSeqs: 2048,
+    });
     expect(s.arrivals?.maxInFlight).toBe(benchmarkClientMaxInFlight);
     expect(s.inputTokens).toEqual({ mean: 200 });
     expect(s.seed).toBe(3);
@@ -58,10 +65,33 @@ describe('latency by load regime', () => {
     rates: [1],
     servedAdapters: 1,
     durationS: 3600,
-    real: { throughput: 100, idealThroughput: 100, starved: false, ttftMs, ttftP50Ms: ttftMs, ttftP99Ms, itlMs: 10, itlP50Ms: 10, itlP99Ms: 20, tpotMs: 10, completed: 10, durationS: 3600 },
+    real: {
+      throughput: 100,
+      idealThroughput: 100,
+      starved: false,
+      ttftMs,
+      ttftP50Ms: ttftMs,
+      ttftP99Ms,
+      itlMs: 10,
+      itlP50Ms: 10,
+      itlP99Ms: 20,
+      tpotMs: 10,
+      completed: 10,
+      durationS: 3600,
+    },
   });
   const sim = (ttft: number, ttftP99: number) =>
-    ({ throughput: { total: 100 }, memoryError: null, ttftMs: { mean: ttft, p50: ttft, p90: ttft, p99: ttftP99 }, itlMs: { mean: 10, p50: 10, p90: 10, p99: 10 }, arrivedRequests: 10, completedRequests: 10, durationS: 3600, starved: false, wallMs: 1 }) as unknown as SimulationResult;
+    ({
+      throughput: { total: 100 },
+      memoryError: null,
+      ttftMs: { mean: ttft, p50: ttft, p90: ttft, p99: ttftP99 },
+      itlMs: { mean: 10, p50: 10, p90: 10, p99: 10 },
+      arrivedRequests: 10,
+      completedRequests: 10,
+      durationS: 3600,
+      starved: false,
+      wallMs: 1,
+    }) as unknown as SimulationResult;
 
   it('splits the runs at a real mean TTFT of 10 s and scores each group on its own', () => {
     const comparisons = [

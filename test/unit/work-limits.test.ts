@@ -7,11 +7,27 @@ import { AppError } from '../../src/shared/errors.js';
 import { jsonWeightExceeds, parseJsonBody } from '../../src/shared/json-body.js';
 import { Rng } from '../../src/shared/rng.js';
 import { defaultWorkLimits } from '../../src/shared/work-limits.js';
-import { checkSimulationWork, expectedEvents, parseScenario, resolveLength, simulateParsed } from '../../src/twin/index.js';
+import {
+  checkSimulationWork,
+  expectedEvents,
+  parseScenario,
+  resolveLength,
+  simulateParsed,
+} from '../../src/twin/index.js';
 import { testProfile } from '../helpers/profile.js';
 
 const scenario = (over: Record<string, unknown> = {}) =>
-  parseScenario({ model: 'test-model', gpu: 'test-gpu', engine: { maxLoras: 2 }, adapters: [{ id: 'a', rank: 8, rate: 2 }, { id: 'b', rank: 8, rate: 0 }], durationS: 100, ...over });
+  parseScenario({
+    model: 'test-model',
+    gpu: 'test-gpu',
+    engine: { maxLoras: 2 },
+    adapters: [
+      { id: 'a', rank: 8, rate: 2 },
+      { id: 'b', rank: 8, rate: 0 },
+    ],
+    durationS: 100,
+    ...over,
+  });
 
 const errorOf = (fn: () => unknown): AppError => {
   try {
@@ -27,12 +43,20 @@ describe('work a simulation may ask for', () => {
   it('counts expected requests, trace events and one regime switch per active adapter and period', () => {
     expect(expectedEvents(scenario())).toBe(200);
     expect(expectedEvents(scenario({ arrivals: { process: 'regime', periodS: 10 } }))).toBe(200 + 10);
-    expect(expectedEvents(scenario({ arrivals: { process: 'trace', events: [{ t: 1, adapter: 'a', inputTokens: 5, outputTokens: 5 }] } }))).toBe(1);
+    expect(
+      expectedEvents(
+        scenario({ arrivals: { process: 'trace', events: [{ t: 1, adapter: 'a', inputTokens: 5, outputTokens: 5 }] } }),
+      ),
+    ).toBe(1);
   });
 
   it('refuses too many simulated seconds or requests with 413 naming the field and the setting', () => {
     const limits = { ...defaultWorkLimits, maxSimulatedRequests: 150, maxSimulatedSeconds: 50 };
-    expect(errorOf(() => checkSimulationWork(scenario(), limits)).details).toMatchObject({ path: 'durationS', limit: 'MAX_SIMULATED_SECONDS', requested: 100 });
+    expect(errorOf(() => checkSimulationWork(scenario(), limits)).details).toMatchObject({
+      path: 'durationS',
+      limit: 'MAX_SIMULATED_SECONDS',
+      requested: 100,
+    });
     const e = errorOf(() => checkSimulationWork(scenario(), { ...limits, maxSimulatedSeconds: 100 }));
     expect(e.status).toBe(413);
     expect(e.details).toMatchObject({ path: 'adapters', limit: 'MAX_SIMULATED_REQUESTS', requested: 200 });
@@ -40,14 +64,20 @@ describe('work a simulation may ask for', () => {
   });
 
   it('ends a regime clock at the horizon even for an adapter too slow to ever arrive', () => {
-    const slow = scenario({ adapters: [{ id: 'a', rank: 8, rate: 1e-300 }], arrivals: { process: 'regime', periodS: 1 }, durationS: 1000 });
+    const slow = scenario({
+      adapters: [{ id: 'a', rank: 8, rate: 1e-300 }],
+      arrivals: { process: 'regime', periodS: 1 },
+      durationS: 1000,
+    });
     const r = simulateParsed(slow, testProfile());
     expect(r.arrivedRequests).toBe(0);
   });
 
   it('stops a simulation whose draws run far past the expected count', () => {
     const bursty = scenario({ adapters: [{ id: 'a', rank: 8, rate: 50 }], durationS: 100 });
-    expect(errorOf(() => simulateParsed(bursty, testProfile(), { maxArrivals: 1000 })).code).toBe('LP_ERR_TOO_MUCH_WORK');
+    expect(errorOf(() => simulateParsed(bursty, testProfile(), { maxArrivals: 1000 })).code).toBe(
+      'LP_ERR_TOO_MUCH_WORK',
+    );
   });
 
   it('refuses adapters whose mean request exceeds max_model_len, naming the length field', () => {
@@ -69,13 +99,26 @@ describe('work a simulation may ask for', () => {
 describe('work a placement may ask for', async () => {
   const predictor = PredictorRegistry.fromDirectory(embeddedProfiles()).get('llama-3.1-8b-instruct', 'h100-64gb');
   const workload = (over: Record<string, unknown> = {}) =>
-    parseWorkload({ model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb', adapters: Array.from({ length: 30 }, (_, i) => ({ id: `a${i}`, rank: 8, rate: 0.5 })), ...over });
+    parseWorkload({
+      model: 'llama-3.1-8b-instruct',
+      gpu: 'h100-64gb',
+      adapters: Array.from({ length: 30 }, (_, i) => ({ id: `a${i}`, rank: 8, rate: 0.5 })),
+      ...over,
+    });
 
   it('refuses maxGpus or gpuCount above MAX_GPUS and a first verification pass beyond MAX_VERIFIED_REQUESTS', () => {
-    expect(errorOf(() => checkPlacementWork(workload({ maxGpus: 2000 }), defaultWorkLimits)).details).toMatchObject({ path: 'maxGpus', allowed: 1024 });
-    expect(errorOf(() => checkPlacementWork(workload({ objective: 'min-latency', gpuCount: 2000 }), defaultWorkLimits)).details).toMatchObject({ path: 'gpuCount' });
+    expect(errorOf(() => checkPlacementWork(workload({ maxGpus: 2000 }), defaultWorkLimits)).details).toMatchObject({
+      path: 'maxGpus',
+      allowed: 1024,
+    });
+    expect(
+      errorOf(() => checkPlacementWork(workload({ objective: 'min-latency', gpuCount: 2000 }), defaultWorkLimits))
+        .details,
+    ).toMatchObject({ path: 'gpuCount' });
     const verified = workload({ verify: true });
-    expect(errorOf(() => checkPlacementWork(verified, { ...defaultWorkLimits, maxVerifiedRequests: 50_000 })).details).toMatchObject({ limit: 'MAX_VERIFIED_REQUESTS', requested: 54_000 });
+    expect(
+      errorOf(() => checkPlacementWork(verified, { ...defaultWorkLimits, maxVerifiedRequests: 50_000 })).details,
+    ).toMatchObject({ limit: 'MAX_VERIFIED_REQUESTS', requested: 54_000 });
     expect(() => checkPlacementWork(verified, defaultWorkLimits)).not.toThrow();
   });
 
@@ -113,7 +156,9 @@ describe('request bodies parsed off the HTTP thread', () => {
   it('answers empty, malformed and over-heavy bodies with clear 4xx errors', () => {
     expect(errorOf(() => parseJsonBody('  ', 100)).message).toMatch(/empty/);
     expect(errorOf(() => parseJsonBody('{"a":', 100)).message).toMatch(/not valid JSON/);
-    expect(errorOf(() => parseJsonBody('{\n  "a": 1,\n}', 100)).message).toContain("not valid JSON (line 2, column 9: trailing comma before '}')");
+    expect(errorOf(() => parseJsonBody('{\n  "a": 1,\n}', 100)).message).toContain(
+      "not valid JSON (line 2, column 9: trailing comma before '}')",
+    );
     expect(errorOf(() => parseJsonBody(JSON.stringify(Array(200).fill(0)), 100)).code).toBe('LP_ERR_BODY_TOO_LARGE');
     expect(parseJsonBody('{"a":1}', 100)).toEqual({ a: 1 });
   });
@@ -121,8 +166,18 @@ describe('request bodies parsed off the HTTP thread', () => {
 
 describe('configuration', () => {
   it('takes decimal ports and periods only, and names the bad variable', () => {
-    for (const env of [{ PORT: '' }, { PORT: '0' }, { PORT: '0x50' }, { PORT: '65536' }, { PORT: ' 80' }, { MODELS_RELOAD_S: '0.1' }, { TASK_TIMEOUT_MS: '1e3' }]) {
-      expect(() => loadConfig(env), JSON.stringify(env)).toThrow(new RegExp(`invalid configuration: ${Object.keys(env)[0]}`));
+    for (const env of [
+      { PORT: '' },
+      { PORT: '0' },
+      { PORT: '0x50' },
+      { PORT: '65536' },
+      { PORT: ' 80' },
+      { MODELS_RELOAD_S: '0.1' },
+      { TASK_TIMEOUT_MS: '1e3' },
+    ]) {
+      expect(() => loadConfig(env), JSON.stringify(env)).toThrow(
+        new RegExp(`invalid configuration: ${Object.keys(env)[0]}`),
+      );
     }
     const c = loadConfig({ PORT: '8081', POOL_STALE_S: '0', MAX_GPUS: '64' });
     expect([c.PORT, c.POOL_STALE_S, c.MAX_GPUS, c.AUTH_SCOPE]).toEqual([8081, 0, 64, 'expensive']);

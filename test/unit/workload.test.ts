@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/shared/rng.js';
 import { resolveLength } from '../../src/twin/lengths.js';
-import { benchmarkFilter, knotQuantile, sharegptOutputKnots, sharegptPromptKnots, sharegptTables } from '../../src/twin/sharegpt-shape.js';
+import {
+  benchmarkFilter,
+  knotQuantile,
+  sharegptOutputKnots,
+  sharegptPromptKnots,
+  sharegptTables,
+} from '../../src/twin/sharegpt-shape.js';
 import { ArrivalSource } from '../../src/twin/arrivals.js';
 
 const sampleMean = (sampler: (r: Rng) => number, n = 40_000, seed = 1): number => {
@@ -64,7 +70,16 @@ describe('arrival processes', () => {
   };
 
   it('produces Poisson arrivals at each adapter rate, in time order', () => {
-    const src = new ArrivalSource([{ rate: 2, ...lengths }, { rate: 0.5, ...lengths }], { process: 'poisson' }, 1, new Map(), 2000);
+    const src = new ArrivalSource(
+      [
+        { rate: 2, ...lengths },
+        { rate: 0.5, ...lengths },
+      ],
+      { process: 'poisson' },
+      1,
+      new Map(),
+      2000,
+    );
     const all = drain(src);
     expect(all.every((a, i) => i === 0 || a.time >= all[i - 1]!.time)).toBe(true);
     expect(all.filter((a) => a.adapter === 0).length / 2000).toBeCloseTo(2, 1);
@@ -93,16 +108,42 @@ describe('arrival processes', () => {
   });
 
   it('replays a trace in time order and leaves other adapters untouched when one is added', () => {
-    const trace = new ArrivalSource([{ rate: 0, ...lengths }, { rate: 0, ...lengths }], {
-      process: 'trace',
-      events: [
-        { t: 2, adapter: 'b', inputTokens: 7, outputTokens: 3 },
-        { t: 1, adapter: 'a', inputTokens: 5, outputTokens: 2 },
+    const trace = new ArrivalSource(
+      [
+        { rate: 0, ...lengths },
+        { rate: 0, ...lengths },
       ],
-    }, 0, new Map([['a', 0], ['b', 1]]), 10);
-    expect(drain(trace).map((a) => [a.time, a.adapter])).toEqual([[1, 0], [2, 1]]);
+      {
+        process: 'trace',
+        events: [
+          { t: 2, adapter: 'b', inputTokens: 7, outputTokens: 3 },
+          { t: 1, adapter: 'a', inputTokens: 5, outputTokens: 2 },
+        ],
+      },
+      0,
+      new Map([
+        ['a', 0],
+        ['b', 1],
+      ]),
+      10,
+    );
+    expect(drain(trace).map((a) => [a.time, a.adapter])).toEqual([
+      [1, 0],
+      [2, 1],
+    ]);
     const one = drain(new ArrivalSource([{ rate: 1, ...lengths }], { process: 'poisson' }, 9, new Map(), 100));
-    const two = drain(new ArrivalSource([{ rate: 1, ...lengths }, { rate: 3, ...lengths }], { process: 'poisson' }, 9, new Map(), 100));
+    const two = drain(
+      new ArrivalSource(
+        [
+          { rate: 1, ...lengths },
+          { rate: 3, ...lengths },
+        ],
+        { process: 'poisson' },
+        9,
+        new Map(),
+        100,
+      ),
+    );
     expect(two.filter((a) => a.adapter === 0).map((a) => a.time)).toEqual(one.map((a) => a.time));
   });
 });

@@ -25,7 +25,13 @@ export type GpuJudge = (r: SimulationResult) => boolean;
  * the first batch with a GPU that fails `judge`: enough to reject a GPU count. `starved` counts the
  * GPUs that start but fail the judge.
  */
-export async function verifySet(scenarios: ParsedScenario[], simulate: GpuSimulator, batch: number, stopEarly: boolean, judge: GpuJudge = runsClean): Promise<SetVerdict> {
+export async function verifySet(
+  scenarios: ParsedScenario[],
+  simulate: GpuSimulator,
+  batch: number,
+  stopEarly: boolean,
+  judge: GpuJudge = runsClean,
+): Promise<SetVerdict> {
   const demand = (s: ParsedScenario): number => s.adapters.reduce((sum, a) => sum + a.rate, 0);
   const order = scenarios.map((_, i) => i).sort((a, b) => demand(scenarios[b]!) - demand(scenarios[a]!) || a - b);
   const results: (SimulationResult | null)[] = scenarios.map(() => null);

@@ -23,7 +23,12 @@ interface AdapterDemand {
 
 function demands(workload: ParsedWorkload): AdapterDemand[] {
   const means = adapterLengthMeans(workload);
-  return workload.adapters.map((a, i) => ({ adapter: i, rate: a.rate, rank: a.rank, demand: a.rate * (means.input[i]! + means.output[i]!) }));
+  return workload.adapters.map((a, i) => ({
+    adapter: i,
+    rate: a.rate,
+    rank: a.rank,
+    demand: a.rate * (means.input[i]! + means.output[i]!),
+  }));
 }
 
 const byDemandDesc = (a: AdapterDemand, b: AdapterDemand): number => b.demand - a.demand || a.adapter - b.adapter;
@@ -85,7 +90,9 @@ export function dynamoLike(workload: ParsedWorkload, gpus: number): GpuAssignmen
   for (const a of all) {
     const replicas = fair > 0 ? Math.min(gpus, Math.max(1, Math.ceil(a.demand / fair - 1e-9))) : 1;
     const id = workload.adapters[a.adapter]!.id;
-    const ranked = Array.from({ length: gpus }, (_, g) => ({ g, weight: rendezvousWeight(id, g) })).sort((x, y) => y.weight - x.weight || x.g - y.g);
+    const ranked = Array.from({ length: gpus }, (_, g) => ({ g, weight: rendezvousWeight(id, g) })).sort(
+      (x, y) => y.weight - x.weight || x.g - y.g,
+    );
     for (const { g } of ranked.slice(0, replicas)) placed[g]!.push({ adapter: a.adapter, rate: a.rate / replicas });
   }
   return placed.filter((p) => p.length > 0).map((p) => slotPerAdapter(workload, p));
@@ -135,7 +142,8 @@ export function dloraProactive(workload: ParsedWorkload, profile: Profile, gpus:
   };
   all.forEach((a, i) => {
     let best = 0;
-    for (let g = 1; g < gpus; g++) if (tolerance(g, a.demand, a.rank, 1) > tolerance(best, a.demand, a.rank, 1)) best = g;
+    for (let g = 1; g < gpus; g++)
+      if (tolerance(g, a.demand, a.rank, 1) > tolerance(best, a.demand, a.rank, 1)) best = g;
     host(i, best);
   });
   for (let round = 0; round < 4 * gpus; round++) {
@@ -144,7 +152,10 @@ export function dloraProactive(workload: ParsedWorkload, profile: Profile, gpus:
     const worst = tolerances.indexOf(before);
     const hottest = gpu[worst]!.members.reduce((b, i) => (b < 0 || all[i]!.demand > all[b]!.demand ? i : b), -1);
     if (hottest < 0) break;
-    const target = tolerances.map((t, g) => ({ t, g })).filter(({ g }) => !replicas[hottest]!.includes(g)).sort((a, b) => b.t - a.t || a.g - b.g)[0];
+    const target = tolerances
+      .map((t, g) => ({ t, g }))
+      .filter(({ g }) => !replicas[hottest]!.includes(g))
+      .sort((a, b) => b.t - a.t || a.g - b.g)[0];
     if (!target) break;
     const snapshot = gpu.map((s) => ({ ...s, members: s.members.slice() }));
     const hostsBefore = replicas[hottest]!.slice();
@@ -176,7 +187,9 @@ export function researchNextFit(workload: ParsedWorkload, predictor: Predictor):
   const ctx = new PlacementContext(predictor, workload, workload.options);
   const all = demands(workload);
   const means = adapterLengthMeans(workload);
-  const groups = [...new Set(all.map((a) => a.rank))].sort((a, b) => b - a).map((rank) => zigzag(all.filter((a) => a.rank === rank)));
+  const groups = [...new Set(all.map((a) => a.rank))]
+    .sort((a, b) => b - a)
+    .map((rank) => zigzag(all.filter((a) => a.rank === rank)));
   const queue = groups.flat();
   const servers: { placed: AdapterDemand[]; slots: number }[] = [];
   let server = { placed: [] as AdapterDemand[], slots: 0, aIdx: 0, slotIdx: 0 };
@@ -189,7 +202,8 @@ export function researchNextFit(workload: ParsedWorkload, predictor: Predictor):
     let rateSum = 0;
     let inW = 0;
     let outW = 0;
-    for (const a of set) (rateSum += a.rate), (inW += a.rate * means.input[a.adapter]!), (outW += a.rate * means.output[a.adapter]!);
+    for (const a of set)
+      (rateSum += a.rate), (inW += a.rate * means.input[a.adapter]!), (outW += a.rate * means.output[a.adapter]!);
     computeFeatures(
       ctx.profile,
       {
@@ -218,7 +232,10 @@ export function researchNextFit(workload: ParsedWorkload, predictor: Predictor):
     if (candidates.length === 0) candidates.push(Math.min(adapters, researchGrid[0]!));
     const scored = candidates.map((slots) => ({ slots, p: predict(set, slots) })).filter((c) => c.p !== null);
     if (scored.length === 0) return null;
-    const keep = scored.length === 2 && scored[0]!.p!.throughput > scored[1]!.p!.throughput ? scored[0]! : scored[scored.length - 1]!;
+    const keep =
+      scored.length === 2 && scored[0]!.p!.throughput > scored[1]!.p!.throughput
+        ? scored[0]!
+        : scored[scored.length - 1]!;
     if (keep.slots !== server.slots && keep.slots === next) server.slotIdx++;
     return keep.p!.starved ? null : keep.slots;
   };
@@ -241,7 +258,10 @@ export function researchNextFit(workload: ParsedWorkload, predictor: Predictor):
       if (server.aIdx >= researchGrid.length) close();
     } else if (server.placed.length === 0) {
       // nothing fits even on an empty GPU: give it one of its own with one slot per adapter
-      servers.push({ placed: pending, slots: Math.min(pending.length, ctx.slotsAllowed(loraRankOf(Math.max(...pending.map((a) => a.rank))))) });
+      servers.push({
+        placed: pending,
+        slots: Math.min(pending.length, ctx.slotsAllowed(loraRankOf(Math.max(...pending.map((a) => a.rank))))),
+      });
       pending = [];
       server = { placed: [], slots: 0, aIdx: 0, slotIdx: 0 };
     } else {
@@ -270,6 +290,21 @@ function zigzag(items: AdapterDemand[]): AdapterDemand[] {
 }
 
 /** The Twin scenario of a baseline's GPU (same protocol as verifying a placement). */
-export function assignmentScenario(workload: ParsedWorkload, a: GpuAssignment, maxNumBatchedTokens: number, maxNumSeqs: number): ParsedScenario {
-  return gpuScenarioOf(workload, { maxLoras: a.maxLoras, maxCpuLoras: a.adapters.length, maxLoraRank: a.maxLoraRank, maxNumBatchedTokens, maxNumSeqs }, a.adapters);
+export function assignmentScenario(
+  workload: ParsedWorkload,
+  a: GpuAssignment,
+  maxNumBatchedTokens: number,
+  maxNumSeqs: number,
+): ParsedScenario {
+  return gpuScenarioOf(
+    workload,
+    {
+      maxLoras: a.maxLoras,
+      maxCpuLoras: a.adapters.length,
+      maxLoraRank: a.maxLoraRank,
+      maxNumBatchedTokens,
+      maxNumSeqs,
+    },
+    a.adapters,
+  );
 }

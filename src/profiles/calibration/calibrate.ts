@@ -39,7 +39,11 @@ export function calibrate(opts: CalibrateOptions): CalibrationOutcome {
   const available = tables.models();
   const models = opts.models ?? available;
   for (const m of models) {
-    if (!available.includes(m)) throw new AppError('invalidInput', `--model: no KV measurements for "${m}" in ${tables.file('kvTable')} (found: ${available.join(', ')})`);
+    if (!available.includes(m))
+      throw new AppError(
+        'invalidInput',
+        `--model: no KV measurements for "${m}" in ${tables.file('kvTable')} (found: ${available.join(', ')})`,
+      );
   }
   const mixedRunsModel = opts.mixedRunsModel ?? available[0]!;
   const bases = new Map<string, ReturnType<typeof fitBase>>();
@@ -48,7 +52,11 @@ export function calibrate(opts: CalibrateOptions): CalibrationOutcome {
   const warnings: string[] = [];
   const profiles = models.map((model) => {
     const maxModelLen = opts.maxModelLen?.[model] ?? knownMaxModelLen[model];
-    if (!maxModelLen) throw new AppError('invalidInput', `--max-model-len: unknown for model "${model}"; pass --max-model-len ${model}=N`);
+    if (!maxModelLen)
+      throw new AppError(
+        'invalidInput',
+        `--max-model-len: unknown for model "${model}"; pass --max-model-len ${model}=N`,
+      );
     const base = bases.get(model)!;
     const lora = fitLora(tables, model, {
       bases: new Map([...bases].map(([k, v]) => [k, v])),
@@ -61,7 +69,13 @@ export function calibrate(opts: CalibrateOptions): CalibrationOutcome {
       model,
       gpu: opts.gpu,
       description: `${model} on ${opts.gpu}, calibrated from ${tables.dir}`,
-      vllmVersion: mostCommon(tables.rows('kvTable').filter((r) => r.model === model).map((r) => r.vllm_version ?? '')) || 'unknown',
+      vllmVersion:
+        mostCommon(
+          tables
+            .rows('kvTable')
+            .filter((r) => r.model === model)
+            .map((r) => r.vllm_version ?? ''),
+        ) || 'unknown',
       maxModelLen,
       blockSize: 16,
       engineDefaults: engineDefaults(tables, model),
@@ -87,7 +101,15 @@ export function calibrate(opts: CalibrateOptions): CalibrationOutcome {
 
 /** vLLM defaults seen in the runs: the token budget they all used, and the running cap of runs that left max_num_seqs unset. */
 function engineDefaults(tables: MeasurementTables, model: string): Profile['engineDefaults'] {
-  const budget = Number(mostCommon(tables.rows('baseLatency').map((r) => r.max_num_batched_tokens ?? '').filter((v) => v !== ''))) || 2048;
+  const budget =
+    Number(
+      mostCommon(
+        tables
+          .rows('baseLatency')
+          .map((r) => r.max_num_batched_tokens ?? '')
+          .filter((v) => v !== ''),
+      ),
+    ) || 2048;
   const uncapped = tables
     .rows('loraOverhead')
     .filter((r) => r.srv_model === model && (r.srv_max_num_seqs ?? '') === '')
@@ -122,11 +144,17 @@ function checkMemoryRule(profile: Profile): string[] {
   const out: string[] = [];
   for (const curve of profile.kvCapacity.ranks) {
     for (const p of curve.points) {
-      if (p.tokens < profile.maxModelLen) out.push(`${profile.model}: started at slots ${p.slots} rank ${curve.rank} with ${p.tokens} KV tokens < maxModelLen`);
+      if (p.tokens < profile.maxModelLen)
+        out.push(
+          `${profile.model}: started at slots ${p.slots} rank ${curve.rank} with ${p.tokens} KV tokens < maxModelLen`,
+        );
     }
     for (const f of curve.failures) {
       const kv = kvCapacityTokens(profile, f.slots, curve.rank);
-      if (kv >= profile.maxModelLen) out.push(`${profile.model}: failed (${f.status}) at slots ${f.slots} rank ${curve.rank} but the rule predicts ${kv} KV tokens >= maxModelLen`);
+      if (kv >= profile.maxModelLen)
+        out.push(
+          `${profile.model}: failed (${f.status}) at slots ${f.slots} rank ${curve.rank} but the rule predicts ${kv} KV tokens >= maxModelLen`,
+        );
     }
   }
   return out;

@@ -22,7 +22,12 @@ interface StepObservation {
 }
 
 export function baseMs(p: BaseParams, o: { decodes: number; prefillTokens: number; context: number }): number {
-  return p.constantMs + p.perDecodeMs * o.decodes + (p.perContextKiloTokenMs * o.decodes * o.context) / 1000 + p.perPrefillTokenMs * o.prefillTokens;
+  return (
+    p.constantMs +
+    p.perDecodeMs * o.decodes +
+    (p.perContextKiloTokenMs * o.decodes * o.context) / 1000 +
+    p.perPrefillTokenMs * o.prefillTokens
+  );
 }
 
 const perModel = (rows: CsvRow[], model: string): CsvRow[] => rows.filter((r) => r.srv_model === model);
@@ -36,7 +41,9 @@ const perModel = (rows: CsvRow[], model: string): CsvRow[] => rows.filter((r) =>
 export function fitBase(tables: MeasurementTables, model: string): ForwardModel['base'] {
   const obs: StepObservation[] = [];
   // base-model decode probes, plus the no-LoRA reference runs of the LoRA-overhead probes
-  const noLora = perModel(tables.rows('loraOverhead'), model).filter((r) => r.srv_enable_lora !== 'True' && (r.run_dir ?? '').includes('/output/'));
+  const noLora = perModel(tables.rows('loraOverhead'), model).filter(
+    (r) => r.srv_enable_lora !== 'True' && (r.run_dir ?? '').includes('/output/'),
+  );
   for (const r of [...perModel(tables.rows('baseLatency'), model), ...noLora]) {
     const where = `${r.run_dir}`;
     const n = num(r, 'json_completed');
@@ -47,7 +54,13 @@ export function fitBase(tables: MeasurementTables, model: string): ForwardModel[
     if ((r.run_dir ?? '').includes('/output/')) {
       const stepMs = requireNum(r, 'json_mean_itl_ms', where);
       const steps = (requireNum(r, 'json_duration', where) * 1000) / stepMs;
-      obs.push({ ...decodeOnly('baseLatency', model), decodes: requireNum(r, 'npy_num_running_mean', where), context: input + output / 2, prefillTokens: (n * input) / steps, ms: stepMs - sched });
+      obs.push({
+        ...decodeOnly('baseLatency', model),
+        decodes: requireNum(r, 'npy_num_running_mean', where),
+        context: input + output / 2,
+        prefillTokens: (n * input) / steps,
+        ms: stepMs - sched,
+      });
     } else if (num(r, 'steps_in_window') !== null && num(r, 'step_interval_mean_ms') !== null) {
       obs.push({
         ...decodeOnly('baseLatency', model),
@@ -81,7 +94,17 @@ export function fitBase(tables: MeasurementTables, model: string): ForwardModel[
 }
 
 function decodeOnly(source: TableName, model: string): StepObservation {
-  return { source, decodes: 0, prefillTokens: 0, context: 0, adapters: 0, slots: 0, maxLoraRank: 8, ms: 0, baseModel: model };
+  return {
+    source,
+    decodes: 0,
+    prefillTokens: 0,
+    context: 0,
+    adapters: 0,
+    slots: 0,
+    maxLoraRank: 8,
+    ms: 0,
+    baseModel: model,
+  };
 }
 
 /** Inputs the LoRA fit needs besides the tables. */
@@ -133,12 +156,18 @@ export function fitLora(tables: MeasurementTables, model: string, ctx: LoraFitCo
   const wide = obs.filter((o) => tiles(o.maxLoraRank) > 1);
   let rankTileFactor = 0;
   if (wide.length > 0) {
-    const slotTerm = (o: StepObservation): number => o.slots * (c[2] + c[3] * o.decodes + c[4] * o.prefillTokens) * (tiles(o.maxLoraRank) - 1);
-    const rest = (o: StepObservation): number => o.ms - base(o) - (design(o, 1).reduce((s, x, i) => s + x * c[i]!, 0));
-    const f = leastSquares(wide.map((o) => [slotTerm(o)]), wide.map(rest), wide.map(weight));
+    const slotTerm = (o: StepObservation): number =>
+      o.slots * (c[2] + c[3] * o.decodes + c[4] * o.prefillTokens) * (tiles(o.maxLoraRank) - 1);
+    const rest = (o: StepObservation): number => o.ms - base(o) - design(o, 1).reduce((s, x, i) => s + x * c[i]!, 0);
+    const f = leastSquares(
+      wide.map((o) => [slotTerm(o)]),
+      wide.map(rest),
+      wide.map(weight),
+    );
     rankTileFactor = Math.max(0, f.coefficients[0] as number);
   }
-  const predict = (o: StepObservation): number => base(o) + design(o, 1 + rankTileFactor * (tiles(o.maxLoraRank) - 1)).reduce((s, x, i) => s + x * c[i]!, 0);
+  const predict = (o: StepObservation): number =>
+    base(o) + design(o, 1 + rankTileFactor * (tiles(o.maxLoraRank) - 1)).reduce((s, x, i) => s + x * c[i]!, 0);
   const rel = obs.map((o) => (o.ms - predict(o)) / o.ms);
   const bySource = [...perSource.keys()].map((s) => {
     const r = obs.flatMap((o, i) => (o.source === s ? [rel[i]!] : []));
@@ -177,7 +206,17 @@ function loraObservations(tables: MeasurementTables, model: string, ctx: LoraFit
     const output = (num(r, 'json_total_output_tokens') ?? 0) / n;
     // one request on an idle server; with flag_disable_loras_users it uses the base model (no adapter active)
     const adapterActive = r.flag_disable_loras_users === 'True' ? 0 : 1;
-    obs.push({ source: 'kvRuns', decodes: 1, prefillTokens: 0, context: input + output / 2, adapters: adapterActive, slots: num(r, 'srv_max_loras') ?? 1, maxLoraRank: num(r, 'srv_max_lora_rank') ?? 8, ms: itl, baseModel: model });
+    obs.push({
+      source: 'kvRuns',
+      decodes: 1,
+      prefillTokens: 0,
+      context: input + output / 2,
+      adapters: adapterActive,
+      slots: num(r, 'srv_max_loras') ?? 1,
+      maxLoraRank: num(r, 'srv_max_lora_rank') ?? 8,
+      ms: itl,
+      baseModel: model,
+    });
   }
   for (const r of perModel(tables.rows('loading'), model)) {
     const where = `${tables.file('loading')} ${r.run_dir}`;
@@ -185,11 +224,26 @@ function loraObservations(tables: MeasurementTables, model: string, ctx: LoraFit
     const input = requireNum(r, 'json_total_input_tokens', where) / n;
     const output = requireNum(r, 'json_total_output_tokens', where) / n;
     // --max-loras 1 and one request per adapter: one running request of one adapter; the median step excludes load steps
-    obs.push({ source: 'loading', decodes: 1, prefillTokens: 0, context: input + output / 2, adapters: 1, slots: 1, maxLoraRank: requireNum(r, 'srv_max_lora_rank', where), ms: requireNum(r, 'step_interval_median_ms', where) - (num(r, 'sched_time_mean_ms') ?? 0), baseModel: model });
+    obs.push({
+      source: 'loading',
+      decodes: 1,
+      prefillTokens: 0,
+      context: input + output / 2,
+      adapters: 1,
+      slots: 1,
+      maxLoraRank: requireNum(r, 'srv_max_lora_rank', where),
+      ms: requireNum(r, 'step_interval_median_ms', where) - (num(r, 'sched_time_mean_ms') ?? 0),
+      baseModel: model,
+    });
   }
   for (const r of perModel(tables.rows('loraOverhead'), model)) {
     if (r.srv_enable_lora !== 'True' || num(r, 'srv_max_loras') === null) continue;
-    if (num(r, 'unique_adapters_mean') === null || num(r, 'step_interval_mean_ms') === null || num(r, 'json_completed') === null) continue;
+    if (
+      num(r, 'unique_adapters_mean') === null ||
+      num(r, 'step_interval_mean_ms') === null ||
+      num(r, 'json_completed') === null
+    )
+      continue;
     const where = `${tables.file('loraOverhead')} ${r.run_dir}`;
     const n = requireNum(r, 'json_completed', where);
     const input = requireNum(r, 'json_total_input_tokens', where) / n;
@@ -215,7 +269,11 @@ function loraObservations(tables: MeasurementTables, model: string, ctx: LoraFit
       if (requireNum(r, 'avg_waiting_queue', where) < 1) return;
       const steps = requireNum(r, 'steps', where);
       const wallMs = requireNum(r, 'duration', where) * 1000;
-      const ms = (wallMs - 1000 * requireNum(r, 'total_scheduling_time', where) - 1000 * requireNum(r, 'max_lora_loading_time', where)) / steps;
+      const ms =
+        (wallMs -
+          1000 * requireNum(r, 'total_scheduling_time', where) -
+          1000 * requireNum(r, 'max_lora_loading_time', where)) /
+        steps;
       const completed = requireNum(r, 'completed_requests', where);
       // the table records output tokens only; prompts follow the same shape, rescaled alike
       const scale = requireNum(r, 'processed_tokens', where) / Math.max(1, completed) / ctx.mixedShape.outputMean;

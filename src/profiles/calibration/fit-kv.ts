@@ -6,7 +6,9 @@ import type { MeasurementTables } from './tables.js';
 /** Per-rank KV capacity curves from the start-up probes (KV tokens logged by vLLM, or the failure). */
 export function fitKvCapacity(tables: MeasurementTables, model: string): Profile['kvCapacity'] {
   const rows = tables.rows('kvTable').filter((r) => r.model === model);
-  const ranks = [...new Set(rows.map((r) => num(r, 'max_lora_rank')).filter((v): v is number => v !== null))].sort((a, b) => a - b);
+  const ranks = [...new Set(rows.map((r) => num(r, 'max_lora_rank')).filter((v): v is number => v !== null))].sort(
+    (a, b) => a - b,
+  );
   const residuals: number[] = [];
   const curves: KvRankCurve[] = ranks.map((rank) => {
     const atRank = rows.filter((r) => num(r, 'max_lora_rank') === rank);
@@ -20,7 +22,10 @@ export function fitKvCapacity(tables: MeasurementTables, model: string): Profile
       .sort((a, b) => a.slots - b.slots);
     let tokensPerSlot: number;
     if (points.length >= 2) {
-      const fit = leastSquares(points.map((p) => [1, p.slots]), points.map((p) => p.tokens));
+      const fit = leastSquares(
+        points.map((p) => [1, p.slots]),
+        points.map((p) => p.tokens),
+      );
       tokensPerSlot = -(fit.coefficients[1] as number);
       residuals.push(...fit.residuals);
     } else {

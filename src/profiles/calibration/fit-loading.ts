@@ -48,12 +48,18 @@ function fitDisk(tables: MeasurementTables, rank: number): { perRank: number; fi
   for (const name of names) {
     tables.rows(name).forEach((r, i) => {
       const where = `${tables.file(name)} row ${i + 2}`;
-      x.push([requireNum(r, 'max_lora_loads_from_disk', where), requireNum(r, 'max_lora_loads_from_memory_corrected', where)]);
+      x.push([
+        requireNum(r, 'max_lora_loads_from_disk', where),
+        requireNum(r, 'max_lora_loads_from_memory_corrected', where),
+      ]);
       y.push(1000 * requireNum(r, 'max_lora_loading_time', where));
     });
   }
   if (x.length < 2) {
-    return { perRank: 0, fit: { source: ['none'], rows: 0, rmsError: 0, unit: 'ms', note: 'no mixed-load runs: disk loads not charged' } };
+    return {
+      perRank: 0,
+      fit: { source: ['none'], rows: 0, rmsError: 0, unit: 'ms', note: 'no mixed-load runs: disk loads not charged' },
+    };
   }
   const fit = leastSquares(x, y);
   const [firstLoad, activation] = fit.coefficients as [number, number];

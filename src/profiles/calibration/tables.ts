@@ -22,13 +22,82 @@ export type TableName = keyof typeof tableFiles;
 
 const requiredColumns: Record<TableName, string[]> = {
   kvTable: ['model', 'A_max_max_loras', 'max_lora_rank', 'kv_cache_tokens', 'status'],
-  kvRuns: ['srv_model', 'srv_max_loras', 'srv_max_lora_rank', 'json_total_input_tokens', 'json_total_output_tokens', 'json_mean_ttft_ms', 'json_mean_itl_ms'],
-  baseLatency: ['run_dir', 'srv_model', 'json_completed', 'json_total_input_tokens', 'json_total_output_tokens', 'json_duration', 'json_mean_itl_ms', 'npy_num_running_mean', 'steps_in_window', 'step_interval_mean_ms'],
-  loraOverhead: ['run_dir', 'srv_model', 'json_completed', 'json_total_input_tokens', 'json_total_output_tokens', 'json_duration', 'npy_num_running_mean', 'unique_adapters_mean', 'step_interval_mean_ms', 'sched_time_mean_ms', 'srv_max_loras', 'srv_max_lora_rank'],
-  loading: ['srv_model', 'srv_max_lora_rank', 'srv_dummy_lora_ranks', 'json_completed', 'json_total_input_tokens', 'json_total_output_tokens', 'step_interval_median_ms', 'sched_time_mean_ms', 'mem_loading_time_per_load_ms', 'run_dir'],
+  kvRuns: [
+    'srv_model',
+    'srv_max_loras',
+    'srv_max_lora_rank',
+    'json_total_input_tokens',
+    'json_total_output_tokens',
+    'json_mean_ttft_ms',
+    'json_mean_itl_ms',
+  ],
+  baseLatency: [
+    'run_dir',
+    'srv_model',
+    'json_completed',
+    'json_total_input_tokens',
+    'json_total_output_tokens',
+    'json_duration',
+    'json_mean_itl_ms',
+    'npy_num_running_mean',
+    'steps_in_window',
+    'step_interval_mean_ms',
+  ],
+  loraOverhead: [
+    'run_dir',
+    'srv_model',
+    'json_completed',
+    'json_total_input_tokens',
+    'json_total_output_tokens',
+    'json_duration',
+    'npy_num_running_mean',
+    'unique_adapters_mean',
+    'step_interval_mean_ms',
+    'sched_time_mean_ms',
+    'srv_max_loras',
+    'srv_max_lora_rank',
+  ],
+  loading: [
+    'srv_model',
+    'srv_max_lora_rank',
+    'srv_dummy_lora_ranks',
+    'json_completed',
+    'json_total_input_tokens',
+    'json_total_output_tokens',
+    'step_interval_median_ms',
+    'sched_time_mean_ms',
+    'mem_loading_time_per_load_ms',
+    'run_dir',
+  ],
   loadTimes: ['run_dir', 'this_load_time_ms'],
-  mixedLoad: ['gpu_loras', 'cpu_loras', 'rank', 'avg_batch_size', 'avg_waiting_queue', 'mean_loras_by_batch', 'completed_requests', 'processed_tokens', 'total_scheduling_time', 'max_lora_loading_time', 'max_lora_loads_from_disk', 'max_lora_loads_from_memory_corrected', 'duration', 'steps'],
-  aggregatedLoad: ['gpu_loras', 'cpu_loras', 'avg_batch_size', 'avg_waiting_queue', 'mean_loras_by_batch', 'total_scheduling_time', 'max_lora_loading_time', 'max_lora_loads_from_disk', 'max_lora_loads_from_memory_corrected', 'steps'],
+  mixedLoad: [
+    'gpu_loras',
+    'cpu_loras',
+    'rank',
+    'avg_batch_size',
+    'avg_waiting_queue',
+    'mean_loras_by_batch',
+    'completed_requests',
+    'processed_tokens',
+    'total_scheduling_time',
+    'max_lora_loading_time',
+    'max_lora_loads_from_disk',
+    'max_lora_loads_from_memory_corrected',
+    'duration',
+    'steps',
+  ],
+  aggregatedLoad: [
+    'gpu_loras',
+    'cpu_loras',
+    'avg_batch_size',
+    'avg_waiting_queue',
+    'mean_loras_by_batch',
+    'total_scheduling_time',
+    'max_lora_loading_time',
+    'max_lora_loads_from_disk',
+    'max_lora_loads_from_memory_corrected',
+    'steps',
+  ],
 };
 
 export class MeasurementTables {
@@ -51,12 +120,16 @@ export class MeasurementTables {
     const cached = this.cache.get(name);
     if (cached) return cached;
     const path = join(this.dir, tableFiles[name]);
-    if (!existsSync(path)) throw new AppError('dataFile', `calibration table ${tableFiles[name]} is missing in ${this.dir}`);
+    if (!existsSync(path))
+      throw new AppError('dataFile', `calibration table ${tableFiles[name]} is missing in ${this.dir}`);
     const rows = readCsv(path);
     const header = rows[0] ? Object.keys(rows[0]) : [];
     const missing = requiredColumns[name].filter((c) => !header.includes(c));
     if (rows.length === 0 || missing.length > 0) {
-      throw new AppError('dataFile', `${tableFiles[name]}: ${rows.length === 0 ? 'no rows' : `missing columns ${missing.join(', ')}`}`);
+      throw new AppError(
+        'dataFile',
+        `${tableFiles[name]}: ${rows.length === 0 ? 'no rows' : `missing columns ${missing.join(', ')}`}`,
+      );
     }
     this.cache.set(name, rows);
     return rows;
