@@ -42,13 +42,11 @@ export async function healthRoutes(app: FastifyInstance, s: Services): Promise<v
       () => false,
     );
     const ready = profiles.length > 0 && models.length > 0 && reachable;
-    return reply
-      .status(ready ? 200 : 503)
-      .send({
-        status: ready ? 'ready' : 'not ready',
-        profiles,
-        models,
-        store: { backend: s.store.backend, reachable },
-      });
+    return reply.status(ready ? 200 : 503).send({
+      status: ready ? 'ready' : 'not ready',
+      profiles,
+      models,
+      store: { backend: s.store.backend, reachable },
+    });
   });
 }

@@ -112,7 +112,9 @@ class RepairSearch {
   private async judge(bins: GpuBin[]): Promise<void> {
     const answers = await this.simulate(bins.map((b) => gpuScenario(this.ctx, this.workload, b)));
     this.simulated += bins.length;
-    bins.forEach((b, i) => this.results.set(b, answers[i]!));
+    bins.forEach((b, i) => {
+      this.results.set(b, answers[i]!);
+    });
   }
 
   private async tryKnobs(bin: GpuBin): Promise<void> {

@@ -140,7 +140,10 @@ class WeightedChoice {
   constructor(weights: readonly number[]) {
     this.cumulative = new Float64Array(weights.length);
     let total = 0;
-    weights.forEach((w, i) => (this.cumulative[i] = total += w));
+    weights.forEach((w, i) => {
+      total += w;
+      this.cumulative[i] = total;
+    });
   }
 
   draw(rng: Rng): number {

@@ -114,7 +114,10 @@ export function syntheticWorkload(o: SyntheticWorkloadOptions): Workload {
 function multinomial(rng: Rng, n: number, weights: number[]): number[] {
   const cumulative = new Float64Array(weights.length);
   let total = 0;
-  weights.forEach((w, i) => (cumulative[i] = total += w));
+  weights.forEach((w, i) => {
+    total += w;
+    cumulative[i] = total;
+  });
   const counts = new Array<number>(weights.length).fill(0);
   for (let k = 0; k < n; k++) {
     const u = rng.next() * total;

@@ -215,7 +215,7 @@ export class RefreshManager {
     if (job.state !== 'running' || (await this.store.leaseHolder(refreshLease)) === job.replica) return job;
     // its replica may have written the outcome and freed the lease between the two reads above
     const fresh = (await this.store.getJob(job.id)) as RefreshJob | null;
-    if (!fresh || fresh.state !== 'running') return fresh ?? job;
+    if (fresh?.state !== 'running') return fresh ?? job;
     const ended: RefreshJob = {
       ...job,
       state: 'failed',

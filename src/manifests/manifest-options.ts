@@ -4,12 +4,12 @@ import { z } from 'zod';
 export const ManifestOptions = z.object({
   image: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._\/:@-]{0,254}$/, 'a container image reference')
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'a container image reference')
     .default('vllm/vllm-openai:latest')
     .describe('vLLM container image (pin a tag: the Twin was calibrated on the vLLM build its profile names)'),
   modelId: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._\/-]{0,254}$/, 'a Hugging Face model id or a path')
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/, 'a Hugging Face model id or a path')
     .optional()
     .describe("what vLLM loads (--model); default: the Hugging Face id of the profile's model"),
   namespace: z

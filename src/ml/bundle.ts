@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { TreeJson } from './tree.js';
+import type { TreeJson } from './tree.js';
 import { targetNames, type TargetName } from './targets.js';
 
 const ErrorPair = z.object({ smapeResearch: z.number(), smapeStandard: z.number() });

@@ -111,10 +111,11 @@ export function computeFeatures(
   out[column.active_adapters_per_slot] = activeAdapters(w.rates, residence) / w.slots;
   out[column.max_num_seqs] = w.maxNumSeqs;
   out[column.max_num_batched_tokens] = w.maxNumBatchedTokens;
-  const cycle =
-    sum * residence > w.slots
-      ? slotCycleSeconds((descending ??= sortedDescending(w.rates)), sum, w.slots, residence)
-      : 0;
+  let cycle = 0;
+  if (sum * residence > w.slots) {
+    descending ??= sortedDescending(w.rates);
+    cycle = slotCycleSeconds(descending, sum, w.slots, residence);
+  }
   out[column.slot_cycle_s] = cycle;
   out[column.backlog_fraction] = (cycle / 2 + residence) / protocolDurationS;
   return out;

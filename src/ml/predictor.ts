@@ -1,7 +1,7 @@
 import { memoryErrorReason, type Profile } from '../profiles/index.js';
 import { resolveScenario, type ParsedScenario } from '../twin/index.js';
 import type { PredictorBundle } from './bundle.js';
-import { computeFeatures, featureColumn, featureCount } from './features.js';
+import { computeFeatures, featureColumn } from './features.js';
 import type { Prediction } from './prediction.js';
 import { flatten, walk } from './tree.js';
 import { targetNames, targets, type TargetName } from './targets.js';

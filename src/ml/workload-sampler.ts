@@ -1,4 +1,4 @@
-import { kvCapacityTokens, maxFeasibleSlots, memoryErrorReason, type Profile } from '../profiles/index.js';
+import { maxFeasibleSlots, type Profile } from '../profiles/index.js';
 import { Rng } from '../shared/rng.js';
 import { allowedMaxLoraRanks, type Scenario } from '../twin/index.js';
 import { benchmarkClientMaxInFlight } from './protocol.js';

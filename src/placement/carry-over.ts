@@ -144,8 +144,12 @@ function capHotShares(ctx: PlacementContext, items: PlacementItem[]): PlacementI
     let limit = soloLimit.get(item.adapter);
     if (limit === undefined) {
       const max = maxSoloRate(ctx, item);
-      if (max >= item.rate) return void fitsAlone.set(item.adapter, item.rate);
-      soloLimit.set(item.adapter, (limit = max));
+      if (max >= item.rate) {
+        fitsAlone.set(item.adapter, item.rate);
+        return;
+      }
+      limit = max;
+      soloLimit.set(item.adapter, limit);
     }
     // not even a sliver fits alone: left for the GPU's verdict to report
     if (item.rate <= limit || limit <= 0) return;

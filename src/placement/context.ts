@@ -107,7 +107,10 @@ export class PlacementContext {
   kvTokens(slots: number, maxLoraRank: number): number {
     const key = slots * 1024 + maxLoraRank;
     let kv = this.kvCache.get(key);
-    if (kv === undefined) this.kvCache.set(key, (kv = kvCapacityTokens(this.profile, slots, maxLoraRank)));
+    if (kv === undefined) {
+      kv = kvCapacityTokens(this.profile, slots, maxLoraRank);
+      this.kvCache.set(key, kv);
+    }
     return kv;
   }
 
@@ -134,7 +137,8 @@ export class PlacementContext {
         maxNumBatchedTokens: this.maxNumBatchedTokens,
         maxNumSeqs: this.maxNumSeqs,
       });
-      this.soloCapacities.set(key, (c = x[capacityColumn]!));
+      c = x[capacityColumn]!;
+      this.soloCapacities.set(key, c);
     }
     return c;
   }

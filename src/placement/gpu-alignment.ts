@@ -44,12 +44,20 @@ export function cheapestAssignment(cost: readonly (readonly number[])[]): number
       for (let j = 1; j <= n; j++) {
         if (visited[j]) continue;
         const reduced = cost[from - 1]![j - 1]! - rowPotential[from]! - columnPotential[j]!;
-        if (reduced < slack[j]!) (slack[j] = reduced), (via[j] = column);
-        if (slack[j]! < delta) (delta = slack[j]!), (nextColumn = j);
+        if (reduced < slack[j]!) {
+          slack[j] = reduced;
+          via[j] = column;
+        }
+        if (slack[j]! < delta) {
+          delta = slack[j]!;
+          nextColumn = j;
+        }
       }
       for (let j = 0; j <= n; j++) {
-        if (visited[j]) (rowPotential[rowOfColumn[j]!]! += delta), (columnPotential[j]! -= delta);
-        else slack[j]! -= delta;
+        if (visited[j]) {
+          rowPotential[rowOfColumn[j]!]! += delta;
+          columnPotential[j]! -= delta;
+        } else slack[j]! -= delta;
       }
       column = nextColumn;
     } while (rowOfColumn[column] !== 0);

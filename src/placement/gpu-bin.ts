@@ -138,7 +138,9 @@ export class GpuBin {
 
   setHeadroom(headroom: number, items: readonly PlacementItem[]): void {
     this.headroom = headroom;
-    this.items.forEach((idx, pos) => (this.scaledRates[pos] = items[idx]!.rate * (1 + headroom)));
+    this.items.forEach((idx, pos) => {
+      this.scaledRates[pos] = items[idx]!.rate * (1 + headroom);
+    });
   }
 
   private ensure(n: number): void {

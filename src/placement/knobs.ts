@@ -47,8 +47,10 @@ export function tryAddRun(ctx: PlacementContext, bin: GpuBin, run: readonly numb
     const mid = (ok + bad) >> 1;
     resize(mid);
     const v = acceptAtSomeSlots(ctx, bin, false);
-    if (v) (ok = mid), (okVerdict = v);
-    else bad = mid;
+    if (v) {
+      ok = mid;
+      okVerdict = v;
+    } else bad = mid;
   }
   resize(ok);
   bin.verdict = okVerdict;

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import type { Predictor } from '../ml/predictor.js';
-import type { SimulationResult } from '../twin/index.js';
 import { lowerBound, type LowerBound } from './bounds.js';
 import { PlacementContext } from './context.js';
 import type { GpuBin } from './gpu-bin.js';

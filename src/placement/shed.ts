@@ -54,8 +54,10 @@ function smallestSufficient(ctx: PlacementContext, bin: GpuBin, removed: number,
     bin.remove(smaller[mid]!, items);
     const ok = accepts(bin);
     bin.add(smaller[mid]!, items[smaller[mid]!]!);
-    if (ok) (chosen = smaller[mid]!), (hi = mid - 1);
-    else lo = mid + 1;
+    if (ok) {
+      chosen = smaller[mid]!;
+      hi = mid - 1;
+    } else lo = mid + 1;
   }
   bin.remove(chosen, items);
   accepts(bin);

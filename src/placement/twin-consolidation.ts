@@ -37,7 +37,8 @@ export async function retireInTwin(
     const lightest = outcome.bins.reduce((a, b) => (b.demand < a.demand ? b : a));
     let retired = false;
     for (const candidate of new Set([fewest, lightest])) {
-      if ((retired = await retire(ctx, workload, outcome, candidate, simulate, budget))) break;
+      retired = await retire(ctx, workload, outcome, candidate, simulate, budget);
+      if (retired) break;
     }
     if (!retired) break;
   }

@@ -2,7 +2,7 @@ import type { Profile } from '../profiles/index.js';
 import { simulateParsed, type ParsedScenario, type SimulationResult } from '../twin/index.js';
 import type { PlacementContext } from './context.js';
 import { starvedUnderSlo, twinVerdict } from './criterion.js';
-import { GpuBin } from './gpu-bin.js';
+import type { GpuBin } from './gpu-bin.js';
 import { itemOf } from './items.js';
 import { bestKnobs, refit } from './knobs.js';
 import { firstFit, roomOf, type Unplaced } from './pack.js';

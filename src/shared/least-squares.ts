@@ -84,7 +84,9 @@ export function nonNegativeLeastSquares(rows: number[][], targets: number[], wei
     });
     if (worst < 0) {
       const full = new Array<number>(n).fill(0);
-      cols.forEach((c, k) => (full[c] = fit.coefficients[k] as number));
+      cols.forEach((c, k) => {
+        full[c] = fit.coefficients[k] as number;
+      });
       return { coefficients: full, residuals: fit.residuals, predictions: fit.predictions };
     }
     active[worst] = false;

@@ -96,11 +96,7 @@ export class TwinEngine {
   private readonly kv: KvBlocks;
   private readonly pauses: EnginePauses | null;
 
-  constructor(
-    resolved: ResolvedScenario,
-    private readonly adapters: EngineAdapter[],
-    options: EngineOptions = {},
-  ) {
+  constructor(resolved: ResolvedScenario, adapters: EngineAdapter[], options: EngineOptions = {}) {
     this.observer = options.observer;
     this.fastForward = options.fastForward ?? true;
     this.profile = resolved.profile;

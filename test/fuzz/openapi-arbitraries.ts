@@ -469,7 +469,9 @@ function repairArrivals(arrivals: Record<string, unknown>, adapterIds: string[])
     return;
   }
   const events = Array.isArray(arrivals.events) ? arrivals.events.filter(isRecord) : [];
-  events.forEach((e, i) => (e.adapter = adapterIds[i % adapterIds.length] ?? 'a'));
+  events.forEach((e, i) => {
+    e.adapter = adapterIds[i % adapterIds.length] ?? 'a';
+  });
   arrivals.events = events;
 }
 
@@ -553,7 +555,9 @@ function nodesOf(
   }
   // a few items per array are enough, and keep long arrays from drowning out every other node
   if (Array.isArray(value) && branch.items)
-    value.slice(0, 3).forEach((v, i) => children.push(...nodesOf(v, branch.items!, doc, [...path, i], isAmbiguous)));
+    value.slice(0, 3).forEach((v, i) => {
+      children.push(...nodesOf(v, branch.items!, doc, [...path, i], isAmbiguous));
+    });
   return [node, ...children];
 }
 
@@ -647,6 +651,7 @@ const hostileStrings = [
   "'; DROP TABLE pools; --",
   '../../../../etc/passwd',
   '%s%s%s%n',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile string, not a template
   '${process.exit()}',
   '__proto__',
   'constructor',
@@ -659,7 +664,7 @@ const extraKeys = ['unexpected', '__proto__', 'constructor', 'prototype', '', 'x
 function deeplyNested(depth: number, shape: 'array' | 'object'): RawJson {
   return shape === 'array'
     ? new RawJson('['.repeat(depth) + ']'.repeat(depth))
-    : new RawJson('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+    : new RawJson(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
 }
 
 export const mutators = {
@@ -1005,14 +1010,12 @@ function bodyMutations(
   doc: OpenApiDocument,
   bodyValues: fc.Arbitrary<unknown>,
 ): fc.Arbitrary<FuzzRequest> {
-  return fc
-    .tuple(base, mutatedArbitrary(schema, doc, bodyValues))
-    .map(([r, m]) => ({
-      ...r,
-      body: toJsonText(m.value),
-      label: `body:${m.mutator}@${m.at}`,
-      claimedInvalid: m.rejects,
-    }));
+  return fc.tuple(base, mutatedArbitrary(schema, doc, bodyValues)).map(([r, m]) => ({
+    ...r,
+    body: toJsonText(m.value),
+    label: `body:${m.mutator}@${m.at}`,
+    claimedInvalid: m.rejects,
+  }));
 }
 
 function rawBodyMutations(base: fc.Arbitrary<FuzzRequest>): fc.Arbitrary<FuzzRequest> {
@@ -1022,35 +1025,27 @@ function rawBodyMutations(base: fc.Arbitrary<FuzzRequest>): fc.Arbitrary<FuzzReq
       fc
         .tuple(base, fc.constantFrom(...invalidJsonTexts))
         .map(([r, body]) => ({ ...r, body, label: 'raw:invalid-json' })),
-      fc
-        .tuple(base, fc.nat())
-        .map(([r, n]) => ({
-          ...r,
-          body: text(r).slice(0, n % Math.max(1, text(r).length - 1)),
-          label: 'raw:truncated-json',
-        })),
+      fc.tuple(base, fc.nat()).map(([r, n]) => ({
+        ...r,
+        body: text(r).slice(0, n % Math.max(1, text(r).length - 1)),
+        label: 'raw:truncated-json',
+      })),
       base.map((r) => ({ ...r, body: '', label: 'raw:empty-body' })),
-      fc
-        .tuple(base, fc.constantFrom(...wrongContentTypes))
-        .map(([r, type]) => ({
-          ...r,
-          headers: type ? { ...r.headers, 'content-type': type } : {},
-          label: `raw:content-type=${type || '(none)'}`,
-        })),
-      fc
-        .tuple(base, fc.constantFrom(...contentEncodings))
-        .map(([r, enc]) => ({
-          ...r,
-          headers: { ...r.headers, 'content-encoding': enc },
-          label: `raw:content-encoding=${enc}`,
-        })),
-      fc
-        .tuple(base, fc.constantFrom(-1, -5, 1, 100))
-        .map(([r, lie]) => ({
-          ...r,
-          contentLengthLie: Math.max(lie, -text(r).length),
-          label: `raw:content-length${lie > 0 ? '+' : ''}${lie}`,
-        })),
+      fc.tuple(base, fc.constantFrom(...wrongContentTypes)).map(([r, type]) => ({
+        ...r,
+        headers: type ? { ...r.headers, 'content-type': type } : {},
+        label: `raw:content-type=${type || '(none)'}`,
+      })),
+      fc.tuple(base, fc.constantFrom(...contentEncodings)).map(([r, enc]) => ({
+        ...r,
+        headers: { ...r.headers, 'content-encoding': enc },
+        label: `raw:content-encoding=${enc}`,
+      })),
+      fc.tuple(base, fc.constantFrom(-1, -5, 1, 100)).map(([r, lie]) => ({
+        ...r,
+        contentLengthLie: Math.max(lie, -text(r).length),
+        label: `raw:content-length${lie > 0 ? '+' : ''}${lie}`,
+      })),
     )
     .map((r) => ({ ...r, claimedInvalid: true }));
 }
@@ -1079,13 +1074,11 @@ function headerMutations(base: fc.Arbitrary<FuzzRequest>): fc.Arbitrary<FuzzRequ
       .map((v) => ['accept', v] as const),
     fc.constant(['x-request-id', hugeHeaderValue] as const),
   );
-  return fc
-    .tuple(base, odd)
-    .map(([r, [name, value]]) => ({
-      ...r,
-      headers: { ...r.headers, [name]: value },
-      label: `header:${name}=${value.length > 40 ? `${value.length} chars` : JSON.stringify(value)}`,
-    }));
+  return fc.tuple(base, odd).map(([r, [name, value]]) => ({
+    ...r,
+    headers: { ...r.headers, [name]: value },
+    label: `header:${name}=${value.length > 40 ? `${value.length} chars` : JSON.stringify(value)}`,
+  }));
 }
 
 /** Requests over every operation of the document, weighted per operation. */

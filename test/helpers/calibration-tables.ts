@@ -22,7 +22,7 @@ const loraMs = (b: number, p: number, l: number, s: number, rank: number): numbe
 
 function csv(rows: Record<string, string | number>[]): string {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  return [cols.join(','), ...rows.map((r) => cols.map((c) => String(r[c] ?? '')).join(','))].join('\n') + '\n';
+  return `${[cols.join(','), ...rows.map((r) => cols.map((c) => String(r[c] ?? '')).join(','))].join('\n')}\n`;
 }
 
 /** Writes the probe tables of one model `m` (with the layout `calibrate --data` reads) into `dir`. */

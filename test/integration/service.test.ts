@@ -62,6 +62,7 @@ describe('the service as a process, started with its environment', () => {
       let prometheus: ChildProcess;
       let promBase = '';
       const dir = mkdtempSync(join(tmpdir(), 'lora-placer-prom-'));
+      // biome-ignore lint/suspicious/noDuplicateTestHooks: the hook of the nested describe.skipIf block, which biome does not see as a describe
       beforeAll(async () => {
         const port = await freePort();
         promBase = `http://127.0.0.1:${port}`;
@@ -81,6 +82,7 @@ describe('the service as a process, started with its environment', () => {
         );
         await until('prometheus', async () => ((await fetch(`${promBase}/-/ready`)).status === 200 ? true : undefined));
       }, 60_000);
+      // biome-ignore lint/suspicious/noDuplicateTestHooks: as above
       afterAll(async () => {
         prometheus.kill('SIGTERM');
         await exited(prometheus);

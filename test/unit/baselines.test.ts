@@ -26,7 +26,9 @@ describe('baselines', () => {
   };
   const coversAll = (gpus: GpuAssignment[]): void => {
     const t = totals(gpus);
-    workload.adapters.forEach((a, i) => expect(t.get(i)).toBeCloseTo(a.rate, 9));
+    workload.adapters.forEach((a, i) => {
+      expect(t.get(i)).toBeCloseTo(a.rate, 9);
+    });
     for (const g of gpus) {
       expect(new Set(g.adapters.map((a) => a.adapter)).size).toBe(g.adapters.length);
       expect(Math.max(...g.adapters.map((a) => workload.adapters[a.adapter]!.rank))).toBeLessThanOrEqual(g.maxLoraRank);

@@ -136,7 +136,9 @@ describe('teacher forest', () => {
     expect(JSON.stringify(a.roots)).toBe(JSON.stringify(b.roots));
     const rf = RandomForestRegression.load(toMlRandomForestJson(a, 3) as never);
     const probe = xs.slice(0, 20);
-    rf.predict(probe).forEach((v, i) => expect(v).toBeCloseTo(predictForest(a, probe[i]!), 12));
+    rf.predict(probe).forEach((v, i) => {
+      expect(v).toBeCloseTo(predictForest(a, probe[i]!), 12);
+    });
   });
 
   it('beats a single deep tree on noisy data', () => {
@@ -189,7 +191,9 @@ describe('features', () => {
 
   it('names every column in vector order (the stored trees split on these numbers)', () => {
     expect(Object.keys(featureColumn)).toEqual([...featureNames]);
-    featureNames.forEach((name, column) => expect(featureColumn[name]).toBe(column));
+    featureNames.forEach((name, column) => {
+      expect(featureColumn[name]).toBe(column);
+    });
     expect(featureColumn.demand_tokens_per_s).toBe(9);
     expect(Object.isFrozen(featureColumn)).toBe(true);
   });

@@ -78,7 +78,9 @@ describe('building blocks', () => {
       itemOf(i, `a${i}`, [8, 16, 32][i % 3]!, rng.next() * 2, 100 + i, 50 + i),
     );
     const bin = new GpuBin(0, 0.1);
-    items.forEach((it, i) => bin.add(i, it));
+    items.forEach((it, i) => {
+      bin.add(i, it);
+    });
     for (const i of [5, 17, 0, 39, 22]) bin.remove(i, items);
     const kept = items.filter((_, i) => ![5, 17, 0, 39, 22].includes(i));
     const rates = Array.from(bin.scaledRates.subarray(0, bin.count));
@@ -118,7 +120,9 @@ describe('building blocks', () => {
       rates: Float64Array.from(rates).sort().reverse(),
       ratesDescending: true,
     });
-    shuffled.forEach((v, i) => expect(sorted[i]).toBeCloseTo(v, 9));
+    shuffled.forEach((v, i) => {
+      expect(sorted[i]).toBeCloseTo(v, 9);
+    });
   });
 
   it('renders vLLM arguments one token each, with --lora-modules name=path', () => {

@@ -60,7 +60,9 @@ describe('least squares', () => {
     const rows = Array.from({ length: 20 }, (_, i) => [1, i, (i * i) % 7]);
     const y = rows.map(([a, b, c]) => 3 * a! - 0.5 * b! + 2 * c!);
     const fit = leastSquares(rows, y);
-    fit.coefficients.forEach((c, i) => expect(c).toBeCloseTo([3, -0.5, 2][i]!, 9));
+    fit.coefficients.forEach((c, i) => {
+      expect(c).toBeCloseTo([3, -0.5, 2][i]!, 9);
+    });
   });
 
   it('drops columns that would need a negative coefficient', () => {
@@ -112,7 +114,9 @@ describe('engine heaps', () => {
   it('re-keys and removes members of an indexed heap', () => {
     const keys = Int32Array.from([50, 10, 30, 20]);
     const h = new IndexedMinHeap(4, keys);
-    [0, 1, 2, 3].forEach((i) => h.insert(i));
+    [0, 1, 2, 3].forEach((i) => {
+      h.insert(i);
+    });
     expect(h.top()).toBe(1);
     keys[1] = 60;
     h.update(1);

@@ -1,5 +1,5 @@
 /** The web view's style sheet (served as /ui/assets/ui.css). */
-export const uiCss = String.raw`
+export const uiCss = `
 :root { --fg: #1f2933; --muted: #616e7c; --line: #d9e2ec; --bg: #f5f7fa; --card: #fff; --ok: #1f7a3f; --bad: #b42318; --accent: #2563eb; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }

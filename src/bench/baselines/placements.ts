@@ -73,7 +73,9 @@ export function rateBalancing(workload: ParsedWorkload, gpus: number): GpuAssign
 /** Round robin: adapter i on GPU i mod `gpus`, one slot per adapter. */
 export function roundRobin(workload: ParsedWorkload, gpus: number): GpuAssignment[] {
   const placed: { adapter: number; rate: number }[][] = Array.from({ length: gpus }, () => []);
-  workload.adapters.forEach((a, i) => placed[i % gpus]!.push({ adapter: i, rate: a.rate }));
+  workload.adapters.forEach((a, i) => {
+    placed[i % gpus]!.push({ adapter: i, rate: a.rate });
+  });
   return placed.filter((p) => p.length > 0).map((p) => slotPerAdapter(workload, p));
 }
 
@@ -122,7 +124,10 @@ export function dloraProactive(workload: ParsedWorkload, profile: Profile, gpus:
   const kv = (slots: number, rank: number): number => {
     const key = `${slots}/${rank}`;
     let v = kvCache.get(key);
-    if (v === undefined) kvCache.set(key, (v = kvCapacityTokens(profile, slots, loraRankOf(rank))));
+    if (v === undefined) {
+      v = kvCapacityTokens(profile, slots, loraRankOf(rank));
+      kvCache.set(key, v);
+    }
     return v;
   };
   const tolerance = (g: number, extraDemand = 0, extraRank = 0, extraCount = 0): number => {
@@ -161,7 +166,9 @@ export function dloraProactive(workload: ParsedWorkload, profile: Profile, gpus:
     const hostsBefore = replicas[hottest]!.slice();
     host(hottest, target.g);
     if (!(Math.min(...gpu.map((_, g) => tolerance(g))) > before)) {
-      snapshot.forEach((s, g) => (gpu[g] = s));
+      snapshot.forEach((s, g) => {
+        gpu[g] = s;
+      });
       replicas[hottest] = hostsBefore;
       break;
     }
@@ -202,8 +209,11 @@ export function researchNextFit(workload: ParsedWorkload, predictor: Predictor):
     let rateSum = 0;
     let inW = 0;
     let outW = 0;
-    for (const a of set)
-      (rateSum += a.rate), (inW += a.rate * means.input[a.adapter]!), (outW += a.rate * means.output[a.adapter]!);
+    for (const a of set) {
+      rateSum += a.rate;
+      inW += a.rate * means.input[a.adapter]!;
+      outW += a.rate * means.output[a.adapter]!;
+    }
     computeFeatures(
       ctx.profile,
       {

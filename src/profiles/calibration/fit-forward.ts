@@ -134,7 +134,9 @@ export function fitLora(tables: MeasurementTables, model: string, ctx: LoraFitCo
   const obs = loraObservations(tables, model, ctx);
   const base = (o: StepObservation): number => baseMs(ctx.bases.get(o.baseModel)!, o);
   const perSource = new Map<TableName, number>();
-  obs.forEach((o) => perSource.set(o.source, (perSource.get(o.source) ?? 0) + 1));
+  obs.forEach((o) => {
+    perSource.set(o.source, (perSource.get(o.source) ?? 0) + 1);
+  });
   const design = (o: StepObservation, tile: number): number[] => [
     1,
     o.adapters > 0 ? 1 : 0,
