@@ -9,7 +9,8 @@ export const apiInfo = {
   title: 'lora-placer',
   version: '0.1.0',
   description:
-    'GPUs, adapter placement and vLLM LoRA flags for multi-LoRA serving, backed by a calibrated Digital Twin of vLLM and distilled predictors.',
+    'GPUs, adapter placement and vLLM LoRA flags for multi-LoRA serving, backed by a calibrated Digital Twin of ' +
+    'vLLM and distilled predictors.',
   license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
 };
 

@@ -63,7 +63,8 @@ export class PoolPlans {
     if (current?.source)
       throw new AppError(
         'conflict',
-        `pool "${pool}" is observed from Prometheus: DELETE it first, or PUT /v1/pools/${pool}/source (its adapters list plans pushed adapters beside the observed ones)`,
+        `pool "${pool}" is observed from Prometheus: DELETE it first, or PUT /v1/pools/${pool}/source (its ` +
+          'adapters list plans pushed adapters beside the observed ones)',
         { pool, observed: true },
       );
   }

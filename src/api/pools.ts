@@ -37,7 +37,10 @@ function remember<T>(key: string, render: () => T): T {
   return value;
 }
 
-/** A source body is read on the HTTP thread (it holds no more than 10,000 adapter names): it is capped well below BODY_LIMIT_BYTES. */
+/**
+ * A source body is read on the HTTP thread (it holds no more than 10,000 adapter names): it is capped well below
+ * BODY_LIMIT_BYTES.
+ */
 const sourceBodyMaxChars = 2 * 1024 * 1024;
 
 function view(s: Services, plan: PoolPlan): z.output<typeof PoolBody> {
@@ -116,7 +119,8 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
         security: routeSecurity.mutating,
         tags: ['pools'],
         summary:
-          "Observe a pool's traffic in Prometheus (PROMETHEUS_URL): its adapters and rates are read every periodS and the pool re-planned; answers the first plan",
+          "Observe a pool's traffic in Prometheus (PROMETHEUS_URL): its adapters and rates are read every " +
+          'periodS and the pool re-planned; answers the first plan',
         params: PoolParams,
         body: PoolSourceBody,
         response: { 200: PoolBody, ...errors(400, 401, 409, 413, 503) },
@@ -175,7 +179,8 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
         security: routeSecurity.read,
         tags: ['pools'],
         summary:
-          "What a cluster applies for the pool's current plan: a vLLM Deployment and Service per engine setting, the routing ConfigMap, optionally an InferencePool",
+          "What a cluster applies for the pool's current plan: a vLLM Deployment and Service per engine " +
+          'setting, the routing ConfigMap, optionally an InferencePool',
         params: PoolParams,
         querystring: ManifestQuery,
         response: { 200: KubernetesList.or(z.string()), ...errors(400, 401, 404, 503) },
@@ -208,7 +213,8 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
         security: routeSecurity.read,
         tags: ['pools'],
         summary:
-          'KEDA metrics-api answer (valueLocation desiredReplicas, targetValue "1"); 503 when the plan is stale so KEDA falls back',
+          'KEDA metrics-api answer (valueLocation desiredReplicas, targetValue "1"); ' +
+          '503 when the plan is stale so KEDA falls back',
         params: PoolParams,
         response: { 200: AutoscaleBody, ...errors(400, 401, 404, 503) },
       },
@@ -218,7 +224,8 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
       if (answer.stale)
         throw new AppError(
           'stalePlan',
-          `the plan of pool "${answer.pool}" is stale (workload not updated within POOL_STALE_S, or computed with a replaced model)`,
+          `the plan of pool "${answer.pool}" is stale (workload not updated within POOL_STALE_S, or computed ` +
+            'with a replaced model)',
           answer,
         );
       return answer;

@@ -77,7 +77,8 @@ export const RefreshRequest = z
       .max(1_000_000)
       .optional()
       .describe(
-        'workloads simulated (default REFRESH_WORKLOADS; the service accepts at most REFRESH_MAX_WORKLOADS, 20,000 unless configured)',
+        'workloads simulated (default REFRESH_WORKLOADS; the service accepts at most REFRESH_MAX_WORKLOADS, ' +
+          '20,000 unless configured)',
       ),
   })
   .strict()

@@ -13,7 +13,8 @@ import { uiHtml } from './ui/html.js';
  * no eval, no CDN), API calls to this service only, nothing framed or posted elsewhere.
  */
 export const uiCsp =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Chart.js's browser build, from node_modules (a dependency): the page works offline. */
 function chartJsFile(): string {
@@ -32,7 +33,10 @@ function asset(type: string, body: string | Buffer): Asset {
   return { type, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
 }
 
-/** GET /ui (the web view of pools and placements) and its assets; static, so open like /docs: the API calls it makes carry the token. */
+/**
+ * GET /ui (the web view of pools and placements) and its assets; static, so open like /docs: the API calls it makes
+ * carry the token.
+ */
 export async function uiRoutes(app: FastifyInstance): Promise<void> {
   const assets = new Map<string, Asset>([
     ['ui.js', asset('text/javascript; charset=utf-8', uiJs)],

@@ -79,7 +79,12 @@ export const uiJs = String.raw`'use strict';
     if (body !== undefined) headers['content-type'] = 'application/json';
     var r;
     try {
-      r = await fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+      r = await fetch(path, {
+        method: method,
+        headers: headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+      });
     } catch (err) {
       throw new ApiError(0, 'the service did not answer (' + (err && err.message) + ')');
     }
@@ -139,13 +144,20 @@ export const uiJs = String.raw`'use strict';
         el('td', null, [button]),
         el('td', { class: 'num', text: p.desiredReplicas }),
         el('td', { class: 'num', text: p.lowerBoundReplicas }),
-        el('td', null, [el('span', { class: p.stale ? 'badge bad' : 'badge ok', text: p.stale ? 'stale' : 'current' })]),
+        el('td', null, [
+          el('span', { class: p.stale ? 'badge bad' : 'badge ok', text: p.stale ? 'stale' : 'current' }),
+        ]),
         el('td', { text: new Date(p.computedAt).toLocaleString() }),
         el('td', { class: 'muted', text: p.modelVersion }),
       ]));
     });
     table.hidden = pools.length === 0;
-    setStatus('pools-status', pools.length === 0 ? 'No pools yet: PUT /v1/pools/{pool} with a workload, then Reload.' : pools.length + (pools.length === 1 ? ' pool' : ' pools') + ': choose one.');
+    setStatus(
+      'pools-status',
+      pools.length === 0
+        ? 'No pools yet: PUT /v1/pools/{pool} with a workload, then Reload.'
+        : pools.length + (pools.length === 1 ? ' pool' : ' pools') + ': choose one.',
+    );
     var wanted = poolFromHash();
     if (wanted && pools.some(function (p) { return p.pool === wanted; })) await selectPool(wanted);
     else document.body.dataset.state = 'ready';
@@ -154,7 +166,9 @@ export const uiJs = String.raw`'use strict';
   async function selectPool(name) {
     var mine = ++seq;
     document.body.dataset.state = 'loading';
-    Array.prototype.forEach.call($('pools').tBodies[0].rows, function (row) { row.setAttribute('aria-current', String(row.dataset.pool === name)); });
+    Array.prototype.forEach.call($('pools').tBodies[0].rows, function (row) {
+      row.setAttribute('aria-current', String(row.dataset.pool === name));
+    });
     $('plan-section').hidden = false;
     $('plan-title').textContent = 'Pool ' + name;
     setStatus('plan-status', 'Loading the plan…');
@@ -175,14 +189,26 @@ export const uiJs = String.raw`'use strict';
     var gpuSelect = $('chart-gpu');
     clear(gpuSelect);
     plan.placement.gpus.forEach(function (g) {
-      gpuSelect.appendChild(el('option', { value: String(g.index), text: 'GPU ' + g.index + ': its ' + plural(g.adapters.length, 'adapter') + ' at their routed rates (--max-loras ' + g.engine.maxLoras + ' chosen)' }));
+      gpuSelect.appendChild(
+        el('option', {
+          value: String(g.index),
+          text:
+            'GPU ' + g.index + ': its ' + plural(g.adapters.length, 'adapter') +
+            ' at their routed rates (--max-loras ' + g.engine.maxLoras + ' chosen)',
+        }),
+      );
     });
     // the chart starts on the GPU with the most adapters: the one whose --max-loras matters most
     var busiest = 0;
-    plan.placement.gpus.forEach(function (g, i) { if (g.adapters.length > plan.placement.gpus[busiest].adapters.length) busiest = i; });
+    plan.placement.gpus.forEach(function (g, i) {
+      if (g.adapters.length > plan.placement.gpus[busiest].adapters.length) busiest = i;
+    });
     gpuSelect.value = String(busiest);
     $('chart-section').hidden = plan.placement.gpus.length === 0;
-    await Promise.all([fillCapacities(plan.placement, mine), plan.placement.gpus.length ? drawChart(plan.placement, busiest, ++chartSeq) : null]);
+    await Promise.all([
+      fillCapacities(plan.placement, mine),
+      plan.placement.gpus.length ? drawChart(plan.placement, busiest, ++chartSeq) : null,
+    ]);
     if (mine === seq) document.body.dataset.state = 'ready';
   }
 
@@ -207,10 +233,24 @@ export const uiJs = String.raw`'use strict';
       ['SLO', sloText(p.slo)],
       ['GPUs', p.gpuCount + ' (no placement needs fewer than ' + p.lowerBound + ')'],
       ['adapters', p.routing.length + ' placed, ' + p.unplaced.length + ' unplaced'],
-      ['latency', v ? 'verified by the Twin: ' + v.simulatedGpus + ' GPUs simulated in ' + v.rounds + ' rounds, ' + v.gpusMissingCriterion + ' missing the criterion, ' + v.starvedAdapters + ' starved adapters' + (v.budgetExhausted ? ' (simulation budget exhausted)' : '') : 'predicted by the distilled predictors (placed without verify)'],
-      ['plan', (plan.stale ? 'stale' : 'current') + ', computed ' + new Date(plan.computedAt).toLocaleString() + ', workload updated ' + new Date(plan.updatedAt).toLocaleString() + ', model ' + p.modelVersion],
+      [
+        'latency',
+        v
+          ? 'verified by the Twin: ' + v.simulatedGpus + ' GPUs simulated in ' + v.rounds + ' rounds, ' +
+            v.gpusMissingCriterion + ' missing the criterion, ' + v.starvedAdapters + ' starved adapters' +
+            (v.budgetExhausted ? ' (simulation budget exhausted)' : '')
+          : 'predicted by the distilled predictors (placed without verify)',
+      ],
+      [
+        'plan',
+        (plan.stale ? 'stale' : 'current') + ', computed ' + new Date(plan.computedAt).toLocaleString() +
+          ', workload updated ' + new Date(plan.updatedAt).toLocaleString() + ', model ' + p.modelVersion,
+      ],
     ];
-    rows.forEach(function (r) { summary.appendChild(el('dt', { text: r[0] })); summary.appendChild(el('dd', { text: r[1] })); });
+    rows.forEach(function (r) {
+      summary.appendChild(el('dt', { text: r[0] }));
+      summary.appendChild(el('dd', { text: r[1] }));
+    });
     var gpus = $('gpus');
     clear(gpus);
     p.gpus.forEach(function (g) { gpus.appendChild(gpuCard(p, g)); });
@@ -218,9 +258,25 @@ export const uiJs = String.raw`'use strict';
     clear(unplaced);
     if (p.unplaced.length) {
       unplaced.appendChild(el('h3', { text: 'Unplaced adapters' }));
-      var t = el('table', null, [el('thead', null, [el('tr', null, [el('th', { text: 'adapter' }), el('th', { class: 'num', text: 'req/s unserved' }), el('th', { text: 'why' })])])]);
+      var t = el('table', null, [
+        el('thead', null, [
+          el('tr', null, [
+            el('th', { text: 'adapter' }),
+            el('th', { class: 'num', text: 'req/s unserved' }),
+            el('th', { text: 'why' }),
+          ]),
+        ]),
+      ]);
       var tb = el('tbody');
-      p.unplaced.forEach(function (u) { tb.appendChild(el('tr', null, [el('td', { class: 'adapter-id', text: u.id }), el('td', { class: 'num', text: num(u.rate, 3) }), el('td', { text: u.reason })])); });
+      p.unplaced.forEach(function (u) {
+        tb.appendChild(
+          el('tr', null, [
+            el('td', { class: 'adapter-id', text: u.id }),
+            el('td', { class: 'num', text: num(u.rate, 3) }),
+            el('td', { text: u.reason }),
+          ]),
+        );
+      });
       t.appendChild(tb);
       unplaced.appendChild(t);
     }
@@ -232,7 +288,10 @@ export const uiJs = String.raw`'use strict';
       el('td', { text: name }),
       el('td', { class: 'num', text: ms(value) }),
       el('td', { class: 'num muted', text: target === undefined ? '—' : ms(target) }),
-      el('td', { class: verdict === 'ok' ? 'ok-text' : verdict === 'over' ? 'bad-text' : '', text: verdict === 'ok' ? '✓' : verdict === 'over' ? '✗' : '' }),
+      el('td', {
+        class: verdict === 'ok' ? 'ok-text' : verdict === 'over' ? 'bad-text' : '',
+        text: verdict === 'ok' ? '✓' : verdict === 'over' ? '✗' : '',
+      }),
     ]);
   }
 
@@ -246,18 +305,35 @@ export const uiJs = String.raw`'use strict';
       el('header', null, [
         el('h3', { text: 'GPU ' + g.index }),
         el('span', { class: 'muted', text: g.gpu }),
-        el('span', { class: met ? 'badge ok' : 'badge bad', text: met ? 'meets ' + g.meets.criterion : 'misses ' + g.meets.criterion }),
+        el('span', {
+          class: met ? 'badge ok' : 'badge bad',
+          text: met ? 'meets ' + g.meets.criterion : 'misses ' + g.meets.criterion,
+        }),
         el('span', { class: 'badge basis', text: g.meets.basis === 'twin' ? 'verified by the Twin' : 'predicted' }),
       ]),
-      el('div', { class: 'flags', text: '--max-loras ' + e.maxLoras + '  --max-cpu-loras ' + e.maxCpuLoras + '  --max-lora-rank ' + e.maxLoraRank }),
+      el('div', {
+        class: 'flags',
+        text: '--max-loras ' + e.maxLoras + '  --max-cpu-loras ' + e.maxCpuLoras + '  --max-lora-rank ' + e.maxLoraRank,
+      }),
     ]);
     var load = el('meter', { class: 'load', min: 0, max: 1, value: 0 });
-    var loadText = el('div', { class: 'text load-text', text: tokS(g.predicted.idealThroughput) + ' tok/s demanded, ' + tokS(g.predicted.throughput) + ' served (predicted); capacity being estimated…' });
+    var loadText = el('div', {
+      class: 'text load-text',
+      text:
+        tokS(g.predicted.idealThroughput) + ' tok/s demanded, ' + tokS(g.predicted.throughput) +
+        ' served (predicted); capacity being estimated…',
+    });
     card.appendChild(el('div', { class: 'row' }, [el('span', { class: 'label', text: 'load' }), load, loadText]));
     var slots = el('meter', { min: 0, max: Math.max(n, e.maxLoras, 1), value: Math.min(e.maxLoras, Math.max(n, 1)) });
     card.appendChild(el('div', { class: 'row' }, [
       el('span', { class: 'label', text: 'slots' }), slots,
-      el('div', { class: 'text', text: plural(e.maxLoras, 'GPU slot') + ' for ' + plural(n, 'adapter') + (n > e.maxLoras ? ' (the rest wait in the CPU cache of ' + e.maxCpuLoras + ')' : '') + '; rank ≤ ' + e.maxLoraRank + '; KV cache ' + tokS(e.kvCacheTokens) + ' tokens' }),
+      el('div', {
+        class: 'text',
+        text:
+          plural(e.maxLoras, 'GPU slot') + ' for ' + plural(n, 'adapter') +
+          (n > e.maxLoras ? ' (the rest wait in the CPU cache of ' + e.maxCpuLoras + ')' : '') + '; rank ≤ ' +
+          e.maxLoraRank + '; KV cache ' + tokS(e.kvCacheTokens) + ' tokens',
+      }),
     ]));
     var source = verified ? 'verified' : 'predicted';
     var ttft99 = verified ? (verified.ttftMs ? verified.ttftMs.p99 : null) : g.predicted.ttftP99Ms;
@@ -265,7 +341,14 @@ export const uiJs = String.raw`'use strict';
     var ttftMean = verified ? (verified.ttftMs ? verified.ttftMs.mean : null) : g.predicted.ttftMs;
     var itlMean = verified ? (verified.itlMs ? verified.itlMs.mean : null) : g.predicted.itlMs;
     card.appendChild(el('table', { class: 'latency' }, [
-      el('thead', null, [el('tr', null, [el('th', { text: 'latency' }), el('th', { class: 'num', text: source }), el('th', { class: 'num', text: 'SLO' }), el('th')])]),
+      el('thead', null, [
+        el('tr', null, [
+          el('th', { text: 'latency' }),
+          el('th', { class: 'num', text: source }),
+          el('th', { class: 'num', text: 'SLO' }),
+          el('th'),
+        ]),
+      ]),
       el('tbody', null, [
         latencyRow('TTFT p99', ttft99, slo.ttftP99Ms),
         latencyRow('ITL p99', itl99, slo.itlP99Ms),
@@ -273,16 +356,43 @@ export const uiJs = String.raw`'use strict';
         latencyRow('ITL mean', itlMean, slo.itlMs),
       ]),
     ]));
-    var extra = 'starvation probability ' + num(g.predicted.starvationProbability, 3) + ', sized for ' + num(1 + g.predicted.headroom, 2) + '× its load';
-    if (verified) extra += '; Twin: ' + tokS(verified.throughput.total) + ' of ' + tokS(verified.idealThroughput) + ' tok/s served' + (verified.starved ? ', starved' : '') + (verified.memoryError ? ', memory error: ' + verified.memoryError : '');
+    var extra =
+      'starvation probability ' + num(g.predicted.starvationProbability, 3) + ', sized for ' +
+      num(1 + g.predicted.headroom, 2) + '× its load';
+    if (verified)
+      extra +=
+        '; Twin: ' + tokS(verified.throughput.total) + ' of ' + tokS(verified.idealThroughput) + ' tok/s served' +
+        (verified.starved ? ', starved' : '') + (verified.memoryError ? ', memory error: ' + verified.memoryError : '');
     card.appendChild(el('div', { class: 'text muted', text: extra }));
-    if (g.meets.failures.length) card.appendChild(el('ul', { class: 'failures' }, g.meets.failures.map(function (f) { return el('li', { text: f }); })));
+    if (g.meets.failures.length)
+      card.appendChild(
+        el(
+          'ul',
+          { class: 'failures' },
+          g.meets.failures.map(function (f) {
+            return el('li', { text: f });
+          }),
+        ),
+      );
     var rows = g.adapters.slice(0, adaptersShown).map(function (a) {
-      return el('tr', null, [el('td', { class: 'adapter-id', text: a.id }), el('td', { class: 'num', text: a.rank }), el('td', { class: 'num', text: num(a.rate, 3) })]);
+      return el('tr', null, [
+        el('td', { class: 'adapter-id', text: a.id }),
+        el('td', { class: 'num', text: a.rank }),
+        el('td', { class: 'num', text: num(a.rate, 3) }),
+      ]);
     });
-    if (n > adaptersShown) rows.push(el('tr', null, [el('td', { class: 'muted', colSpan: 3, text: '… and ' + (n - adaptersShown) + ' more' })]));
+    if (n > adaptersShown)
+      rows.push(
+        el('tr', null, [el('td', { class: 'muted', colSpan: 3, text: '… and ' + (n - adaptersShown) + ' more' })]),
+      );
     card.appendChild(el('table', { class: 'adapters' }, [
-      el('thead', null, [el('tr', null, [el('th', { text: 'adapter' }), el('th', { class: 'num', text: 'rank' }), el('th', { class: 'num', text: 'req/s' })])]),
+      el('thead', null, [
+        el('tr', null, [
+          el('th', { text: 'adapter' }),
+          el('th', { class: 'num', text: 'rank' }),
+          el('th', { class: 'num', text: 'req/s' }),
+        ]),
+      ]),
       el('tbody', null, rows),
     ]));
     return card;
@@ -304,18 +414,27 @@ export const uiJs = String.raw`'use strict';
     p.gpus.forEach(function (g, i) {
       if (i >= capacityGpus || g.adapters.length === 0) {
         var t = cards[i] && cards[i].querySelector('.load-text');
-        if (t) t.textContent = tokS(g.predicted.idealThroughput) + ' tok/s demanded, ' + tokS(g.predicted.throughput) + ' served (predicted); capacity estimated for the first ' + capacityGpus + ' GPUs only';
+        if (t)
+          t.textContent =
+            tokS(g.predicted.idealThroughput) + ' tok/s demanded, ' + tokS(g.predicted.throughput) +
+            ' served (predicted); capacity estimated for the first ' + capacityGpus + ' GPUs only';
         return;
       }
       capacityFactors.forEach(function (k) {
-        tasks.push(function () { return api('POST', '/v1/predict', scenarioOf(p, g, g.engine, k)).then(function (r) { return { i: i, throughput: r.throughput }; }); });
+        tasks.push(function () {
+          return api('POST', '/v1/predict', scenarioOf(p, g, g.engine, k)).then(function (r) {
+            return { i: i, throughput: r.throughput };
+          });
+        });
       });
     });
     var failed = null;
     var results = await limited(tasks, parallel, function (err) { failed = err; });
     if (mine !== seq) return;
     var best = {};
-    results.forEach(function (r) { if (r && r.throughput !== null) best[r.i] = Math.max(best[r.i] || 0, r.throughput); });
+    results.forEach(function (r) {
+      if (r && r.throughput !== null) best[r.i] = Math.max(best[r.i] || 0, r.throughput);
+    });
     Object.keys(best).forEach(function (key) {
       var i = Number(key);
       var g = p.gpus[i];
@@ -327,7 +446,9 @@ export const uiJs = String.raw`'use strict';
       meter.low = 0.7 * meter.max;
       meter.high = 0.9 * meter.max;
       meter.optimum = 0;
-      cards[i].querySelector('.load-text').textContent = tokS(load) + ' of ' + tokS(capacity) + ' tok/s capacity (' + num((100 * load) / capacity, 0) + ' %), ' + tokS(g.predicted.throughput) + ' served (predicted)';
+      cards[i].querySelector('.load-text').textContent =
+        tokS(load) + ' of ' + tokS(capacity) + ' tok/s capacity (' + num((100 * load) / capacity, 0) + ' %), ' +
+        tokS(g.predicted.throughput) + ' served (predicted)';
     });
     if (failed) setStatus('plan-status', 'Some capacities not estimated: ' + failed.message, true);
   }
@@ -338,10 +459,24 @@ export const uiJs = String.raw`'use strict';
     var values = [];
     for (var m = 1; m <= top; m *= 2) values.push(m);
     values.push(g.adapters.length, g.engine.maxLoras);
-    values = values.filter(function (x, i, all) { return x >= 1 && x <= 4096 && all.indexOf(x) === i; }).sort(function (a, b) { return a - b; });
+    values = values
+      .filter(function (x, i, all) {
+        return x >= 1 && x <= 4096 && all.indexOf(x) === i;
+      })
+      .sort(function (a, b) {
+        return a - b;
+      });
     while (values.length > maxSweepPoints) {
       // drop the value farthest from the chosen one, never the chosen one
-      var far = values[0] === g.engine.maxLoras ? values.length - 1 : values[values.length - 1] === g.engine.maxLoras ? 0 : Math.abs(Math.log(values[0] / g.engine.maxLoras)) > Math.abs(Math.log(values[values.length - 1] / g.engine.maxLoras)) ? 0 : values.length - 1;
+      var far =
+        values[0] === g.engine.maxLoras
+          ? values.length - 1
+          : values[values.length - 1] === g.engine.maxLoras
+            ? 0
+            : Math.abs(Math.log(values[0] / g.engine.maxLoras)) >
+                Math.abs(Math.log(values[values.length - 1] / g.engine.maxLoras))
+              ? 0
+              : values.length - 1;
       values.splice(far, 1);
     }
     return values;
@@ -350,7 +485,13 @@ export const uiJs = String.raw`'use strict';
   async function drawChart(p, index, mine) {
     var g = p.gpus[index];
     var values = sweepValues(g);
-    $('chart-note').textContent = 'Predicted by the distilled predictors (POST /v1/predict, ' + values.length + ' calls), not simulated: GPU ' + g.index + '\'s ' + plural(g.adapters.length, 'adapter') + ' at the rates routed to it, its --max-lora-rank ' + g.engine.maxLoraRank + ', --max-num-batched-tokens ' + g.engine.maxNumBatchedTokens + ' and --max-num-seqs ' + g.engine.maxNumSeqs + ', the profile\'s KV capacity at each --max-loras, and the default prompt and output lengths (a plan does not carry the workload\'s lengths). The larger point is the --max-loras the placement chose.';
+    $('chart-note').textContent =
+      'Predicted by the distilled predictors (POST /v1/predict, ' + values.length + ' calls), not simulated: GPU ' +
+      g.index + "'s " + plural(g.adapters.length, 'adapter') + ' at the rates routed to it, its --max-lora-rank ' +
+      g.engine.maxLoraRank + ', --max-num-batched-tokens ' + g.engine.maxNumBatchedTokens + ' and --max-num-seqs ' +
+      g.engine.maxNumSeqs + ", the profile's KV capacity at each --max-loras, and the default prompt and output " +
+      "lengths (a plan does not carry the workload's lengths). " +
+      'The larger point is the --max-loras the placement chose.';
     if (typeof window.Chart !== 'function') {
       setStatus('chart-status', 'The chart library did not load.', true);
       return;
@@ -358,7 +499,12 @@ export const uiJs = String.raw`'use strict';
     setStatus('chart-status', 'Predicting ' + values.length + ' settings…');
     var failed = null;
     var preds = await limited(values.map(function (m) {
-      var engine = { maxLoras: m, maxLoraRank: g.engine.maxLoraRank, maxNumBatchedTokens: g.engine.maxNumBatchedTokens, maxNumSeqs: g.engine.maxNumSeqs };
+      var engine = {
+        maxLoras: m,
+        maxLoraRank: g.engine.maxLoraRank,
+        maxNumBatchedTokens: g.engine.maxNumBatchedTokens,
+        maxNumSeqs: g.engine.maxNumSeqs,
+      };
       return function () { return api('POST', '/v1/predict', scenarioOf(p, g, engine, 1)); };
     }), parallel, function (err) { failed = err; });
     if (mine !== chartSeq) return;
@@ -369,15 +515,65 @@ export const uiJs = String.raw`'use strict';
     setStatus('chart-status', status.join('; '), !!failed);
     var chosen = values.indexOf(g.engine.maxLoras);
     var radius = values.map(function (_, i) { return i === chosen ? 7 : 3; });
-    function series(field) { return preds.map(function (r) { return r && !r.memoryError && r[field] !== null && r[field] > 0 ? r[field] : null; }); }
+    function series(field) {
+      return preds.map(function (r) {
+        return r && !r.memoryError && r[field] !== null && r[field] > 0 ? r[field] : null;
+      });
+    }
     var datasets = [
-      { label: 'throughput (tok/s)', data: series('throughput'), yAxisID: 'tokens', borderColor: '#2563eb', backgroundColor: '#2563eb', pointRadius: radius, borderWidth: 2 },
-      { label: 'TTFT p99 (ms)', data: series('ttftP99Ms'), yAxisID: 'ms', borderColor: '#dc2626', backgroundColor: '#dc2626', pointRadius: radius, borderWidth: 2 },
-      { label: 'ITL p99 (ms)', data: series('itlP99Ms'), yAxisID: 'ms', borderColor: '#16a34a', backgroundColor: '#16a34a', pointRadius: radius, borderWidth: 2 },
+      {
+        label: 'throughput (tok/s)',
+        data: series('throughput'),
+        yAxisID: 'tokens',
+        borderColor: '#2563eb',
+        backgroundColor: '#2563eb',
+        pointRadius: radius,
+        borderWidth: 2,
+      },
+      {
+        label: 'TTFT p99 (ms)',
+        data: series('ttftP99Ms'),
+        yAxisID: 'ms',
+        borderColor: '#dc2626',
+        backgroundColor: '#dc2626',
+        pointRadius: radius,
+        borderWidth: 2,
+      },
+      {
+        label: 'ITL p99 (ms)',
+        data: series('itlP99Ms'),
+        yAxisID: 'ms',
+        borderColor: '#16a34a',
+        backgroundColor: '#16a34a',
+        pointRadius: radius,
+        borderWidth: 2,
+      },
     ];
     var slo = p.slo || {};
-    if (slo.ttftP99Ms !== undefined) datasets.push({ label: 'TTFT p99 SLO', data: values.map(function () { return slo.ttftP99Ms; }), yAxisID: 'ms', borderColor: '#dc2626', borderDash: [6, 4], borderWidth: 1, pointRadius: 0 });
-    if (slo.itlP99Ms !== undefined) datasets.push({ label: 'ITL p99 SLO', data: values.map(function () { return slo.itlP99Ms; }), yAxisID: 'ms', borderColor: '#16a34a', borderDash: [6, 4], borderWidth: 1, pointRadius: 0 });
+    if (slo.ttftP99Ms !== undefined)
+      datasets.push({
+        label: 'TTFT p99 SLO',
+        data: values.map(function () {
+          return slo.ttftP99Ms;
+        }),
+        yAxisID: 'ms',
+        borderColor: '#dc2626',
+        borderDash: [6, 4],
+        borderWidth: 1,
+        pointRadius: 0,
+      });
+    if (slo.itlP99Ms !== undefined)
+      datasets.push({
+        label: 'ITL p99 SLO',
+        data: values.map(function () {
+          return slo.itlP99Ms;
+        }),
+        yAxisID: 'ms',
+        borderColor: '#16a34a',
+        borderDash: [6, 4],
+        borderWidth: 1,
+        pointRadius: 0,
+      });
     if (chart) chart.destroy();
     chart = new window.Chart($('chart'), {
       type: 'line',
@@ -389,11 +585,26 @@ export const uiJs = String.raw`'use strict';
         interaction: { mode: 'index', intersect: false },
         scales: {
           x: { title: { display: true, text: '--max-loras (adapter slots)' } },
-          tokens: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'throughput, tokens/s' } },
-          ms: { type: 'logarithmic', position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'p99 latency, ms (log)' } },
+          tokens: {
+            type: 'linear',
+            position: 'left',
+            beginAtZero: true,
+            title: { display: true, text: 'throughput, tokens/s' },
+          },
+          ms: {
+            type: 'logarithmic',
+            position: 'right',
+            grid: { drawOnChartArea: false },
+            title: { display: true, text: 'p99 latency, ms (log)' },
+          },
         },
         plugins: {
-          title: { display: true, text: 'GPU ' + g.index + ' (' + plural(g.adapters.length, 'adapter') + '): predicted, chosen --max-loras ' + g.engine.maxLoras },
+          title: {
+            display: true,
+            text:
+              'GPU ' + g.index + ' (' + plural(g.adapters.length, 'adapter') + '): predicted, chosen --max-loras ' +
+              g.engine.maxLoras,
+          },
           legend: { position: 'bottom' },
         },
       },
@@ -407,7 +618,9 @@ export const uiJs = String.raw`'use strict';
     if (!current) return;
     var mine = ++chartSeq;
     document.body.dataset.state = 'loading';
-    drawChart(current.placement, Number(ev.target.value), mine).then(function () { if (mine === chartSeq) document.body.dataset.state = 'ready'; });
+    drawChart(current.placement, Number(ev.target.value), mine).then(function () {
+      if (mine === chartSeq) document.body.dataset.state = 'ready';
+    });
   });
   loadPools();
 })();

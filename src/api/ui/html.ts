@@ -19,7 +19,8 @@ export const uiHtml = `<!doctype html>
   <span class="muted">pools, their placements and vLLM LoRA flags</span>
   <span class="spacer"></span>
   <label class="token">API token
-    <input id="token" type="password" autocomplete="off" spellcheck="false" placeholder="only if the service asks for one">
+    <input id="token" type="password" autocomplete="off" spellcheck="false"
+      placeholder="only if the service asks for one">
   </label>
   <button id="reload" type="button">Reload</button>
 </header>
@@ -28,7 +29,9 @@ export const uiHtml = `<!doctype html>
     <h2>Pools</h2>
     <p id="pools-status" class="status" role="status">Loading pools…</p>
     <table id="pools" hidden>
-      <thead><tr><th>pool</th><th>GPUs</th><th>lower bound</th><th>plan</th><th>computed</th><th>model version</th></tr></thead>
+      <thead>
+        <tr><th>pool</th><th>GPUs</th><th>lower bound</th><th>plan</th><th>computed</th><th>model version</th></tr>
+      </thead>
       <tbody></tbody>
     </table>
   </section>
