@@ -41,7 +41,8 @@ export const Config = z
       .min(1)
       .optional()
       .describe(
-        'where refreshed predictors are written and read (predictors/<model>@<gpu>/); unset: the embedded models, refreshes kept in memory',
+        'where refreshed predictors are written and read (predictors/<model>@<gpu>/); unset: the embedded ' +
+          'models, refreshes kept in memory',
       ),
     MODELS_RELOAD_S: seconds(
       1,
@@ -90,7 +91,8 @@ export const Config = z
       .max(4096)
       .optional()
       .describe(
-        'pools, plans and refresh jobs in this Redis, shared by the replicas pointed at it; unset: in memory (one process, lost on restart)',
+        'pools, plans and refresh jobs in this Redis, shared by the replicas pointed at it; unset: in memory ' +
+          '(one process, lost on restart)',
       ),
     REDIS_KEY_PREFIX: z
       .string()
@@ -130,7 +132,8 @@ export const Config = z
       .enum(['0', '1'])
       .default('0')
       .describe(
-        "1: check every answer against its schema (a number that is NaN becomes a 500); for tests and fuzzing, about 15 % of a prediction's CPU",
+        '1: check every answer against its schema (a number that is NaN becomes a 500); for tests and fuzzing, ' +
+          "about 15 % of a prediction's CPU",
       ),
   })
   .superRefine((c, ctx) => {

@@ -73,7 +73,8 @@ export async function startServer(): Promise<void> {
   warnIfOpen(config, logger);
   if (config.REDIS_URL && !config.MODELS_DIR) {
     logger.warn(
-      'REDIS_URL without MODELS_DIR: a refresh swaps the model on one replica only, and the others then see its pools as stale (computed with a model they do not serve); set MODELS_DIR to a volume the replicas share',
+      'REDIS_URL without MODELS_DIR: a refresh swaps the model on one replica only, and the others then see its ' +
+        'pools as stale (computed with a model they do not serve); set MODELS_DIR to a volume the replicas share',
     );
   }
   const shutdown = (signal: string): void => {
@@ -135,7 +136,8 @@ function warnIfOpen(config: Config, logger: FastifyBaseLogger): void {
   if (config.API_TOKEN || loopback.test(config.HOST)) return;
   logger.warn(
     { host: config.HOST, port: config.PORT },
-    'API_TOKEN is not set and the service listens beyond loopback: anyone who can reach it may change pools, start refreshes and run simulations; set API_TOKEN',
+    'API_TOKEN is not set and the service listens beyond loopback: anyone who can reach it may change pools, ' +
+      'start refreshes and run simulations; set API_TOKEN',
   );
 }
 

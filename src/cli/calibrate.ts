@@ -79,10 +79,18 @@ function summarizeProfile(p: import('../profiles/index.js').Profile): void {
   process.stdout.write(
     [
       `  ${p.model}@${p.gpu}: maxModelLen ${p.maxModelLen}, KV fit rms ${p.kvCapacity.fit.rmsError.toFixed(0)} tokens`,
-      `  base step  ${b.constantMs.toFixed(2)} ms + ${b.perDecodeMs.toFixed(4)}/decode + ${b.perContextKiloTokenMs.toFixed(4)}/kctx + ${b.perPrefillTokenMs.toFixed(5)}/prefill token  (rms ${pct(b.fit.rmsRelativeError)})`,
-      `  LoRA       ${l.enabledMs.toFixed(2)} + ${l.firstAdapterMs.toFixed(2)} + slots*(${l.perSlotMs.toFixed(4)} + ${l.perSlotDecodeMs.toExponential(2)}*decodes + ${l.perSlotPrefillTokenMs.toExponential(2)}*prefill)*tile + ${l.perAdapterMs.toFixed(3)}*adapters, tile +${pct(l.rankTileFactor)}  (rms ${pct(l.fit.rmsRelativeError)})`,
-      `  scheduler  ${p.scheduler.constantMs.toFixed(3)} + ${p.scheduler.perRunningMs.toExponential(2)}*running + ${p.scheduler.perWaitingMs.toExponential(2)}*waiting + ${p.scheduler.perSkippedMs.toExponential(2)}*skipped ms`,
-      `  loads      disk ${p.adapterLoad.diskToCpuMsPerRank.toFixed(3)} ms/rank, frontend ${p.frontend.ttftOverheadMs.toFixed(2)} ms`,
+      `  base step  ${b.constantMs.toFixed(2)} ms + ${b.perDecodeMs.toFixed(4)}/decode + ` +
+        `${b.perContextKiloTokenMs.toFixed(4)}/kctx + ${b.perPrefillTokenMs.toFixed(5)}/prefill token  (rms ` +
+        `${pct(b.fit.rmsRelativeError)})`,
+      `  LoRA       ${l.enabledMs.toFixed(2)} + ${l.firstAdapterMs.toFixed(2)} + ` +
+        `slots*(${l.perSlotMs.toFixed(4)} + ${l.perSlotDecodeMs.toExponential(2)}*decodes + ` +
+        `${l.perSlotPrefillTokenMs.toExponential(2)}*prefill)*tile + ${l.perAdapterMs.toFixed(3)}*adapters, tile ` +
+        `+${pct(l.rankTileFactor)}  (rms ${pct(l.fit.rmsRelativeError)})`,
+      `  scheduler  ${p.scheduler.constantMs.toFixed(3)} + ${p.scheduler.perRunningMs.toExponential(2)}*running ` +
+        `+ ${p.scheduler.perWaitingMs.toExponential(2)}*waiting + ` +
+        `${p.scheduler.perSkippedMs.toExponential(2)}*skipped ms`,
+      `  loads      disk ${p.adapterLoad.diskToCpuMsPerRank.toFixed(3)} ms/rank, frontend ` +
+        `${p.frontend.ttftOverheadMs.toFixed(2)} ms`,
       '',
     ].join('\n'),
   );

@@ -10,7 +10,9 @@ import { parseCommandArgs, parseWorkers, quietOption } from './args.js';
 import { ExitCode } from './exit-codes.js';
 import { Progress } from './progress.js';
 
-export const placeHelp = `place [FILE] [--workers N] [--pretty] [--output placement|manifests ...]   Workload (object, array or JSONL; stdin when no FILE) -> Placement
+export const placeHelp =
+  'place [FILE] [--workers N] [--pretty] [--output placement|manifests ...]   ' +
+  `Workload (object, array or JSONL; stdin when no FILE) -> Placement
 
 The fewest GPUs (or, with objective "min-latency", a spread over gpuCount GPUs), which adapters and
 what share of their traffic on each, each GPU's --max-loras / --max-cpu-loras / --max-lora-rank and

@@ -5,7 +5,9 @@ import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { simulateInPool } from '../jobs/simulate-pool.js';
 import { parseCommandArgs, parseWorkers } from './args.js';
 
-export const simulateHelp = `simulate [FILE] [--workers N] [--pretty]   Scenario (object, array or JSONL; stdin when no FILE) -> SimulationResult
+export const simulateHelp =
+  'simulate [FILE] [--workers N] [--pretty]   ' +
+  `Scenario (object, array or JSONL; stdin when no FILE) -> SimulationResult
 
 Answers in input order: one object for an object, one JSON line per scenario otherwise.
   --workers N   worker threads for several scenarios (default: all cores)`;

@@ -12,7 +12,9 @@ import { intOption, parseCommandArgs, parseWorkers, quietOption, requireOption }
 import { Progress } from './progress.js';
 import { readJsonFile } from './io.js';
 
-export const trainHelp = `train --model M --gpu G [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] [--out DIR] [--created ISO] [--check]
+export const trainHelp =
+  'train --model M --gpu G [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] [--out DIR] ' +
+  `[--created ISO] [--check]
 
 Sweep (Twin runs of sampled workloads, resumable JSONL) -> teacher forests -> distilled student trees ->
 models/predictors/<model>@<gpu>/ with metadata (dataset hash, seed, features, hold-out and real-run errors).
@@ -92,11 +94,15 @@ export async function runTrain(argv: string[]): Promise<number> {
       `trained ${profile.model}@${profile.gpu} (version ${bundle.metadata.version}) in ${seconds.toFixed(0)} s\n`,
     );
     process.stdout.write(
-      `  Twin hold-out (${m.twinHoldout.student.rows} rows): student throughput SMAPE ${m.twinHoldout.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ${m.twinHoldout.student.starved.macroF1.toFixed(3)}\n`,
+      `  Twin hold-out (${m.twinHoldout.student.rows} rows): student throughput SMAPE ` +
+        `${m.twinHoldout.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ` +
+        `${m.twinHoldout.student.starved.macroF1.toFixed(3)}\n`,
     );
     if (m.realRuns) {
       process.stdout.write(
-        `  real runs (${m.realRuns.student.rows}): student throughput SMAPE ${m.realRuns.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ${m.realRuns.student.starved.macroF1.toFixed(3)}\n`,
+        `  real runs (${m.realRuns.student.rows}): student throughput SMAPE ` +
+          `${m.realRuns.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ` +
+          `${m.realRuns.student.starved.macroF1.toFixed(3)}\n`,
       );
     }
     return 0;

@@ -352,11 +352,14 @@ export function notWorse(
   if (!current) return { ok: true, reason: 'served model has other features: replaced without comparison' };
   const smapeOk = candidate.throughput.smapeResearch <= current.throughput.smapeResearch * smapeSlack;
   const f1Ok = candidate.starved.macroF1 >= current.starved.macroF1 - f1Slack;
-  const figures = `throughput SMAPE ${candidate.throughput.smapeResearch} vs ${current.throughput.smapeResearch} %, starvation macro-F1 ${candidate.starved.macroF1} vs ${current.starved.macroF1}`;
+  const figures =
+    `throughput SMAPE ${candidate.throughput.smapeResearch} vs ${current.throughput.smapeResearch} %, starvation ` +
+    `macro-F1 ${candidate.starved.macroF1} vs ${current.starved.macroF1}`;
   if (smapeOk && f1Ok) return { ok: true, reason: `not worse on the hold-out rows: ${figures}` };
   return {
     ok: false,
-    reason: `worse on the hold-out rows (${!smapeOk ? 'throughput' : 'starvation'}): ${figures}; the served model stays`,
+    reason:
+      `worse on the hold-out rows (${!smapeOk ? 'throughput' : 'starvation'}): ${figures}; ` + 'the served model stays',
   };
 }
 

@@ -93,7 +93,8 @@ export class WorkQueue {
         'busy',
         new AppError(
           'busy',
-          `${this.inFlight} tasks are running or queued, the most this service takes (VERIFY_THREADS + WORK_QUEUE_MAX); retry later`,
+          `${this.inFlight} tasks are running or queued, the most this service takes (VERIFY_THREADS + ` +
+            'WORK_QUEUE_MAX); retry later',
         ),
       );
     }

@@ -22,13 +22,15 @@ export const ManifestOptions = z.object({
     .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'a PersistentVolumeClaim name')
     .optional()
     .describe(
-      "a PersistentVolumeClaim holding the adapters, mounted read-only at the workload's loraModulesRoot; unset: the paths must resolve inside the image (or be hub ids)",
+      "a PersistentVolumeClaim holding the adapters, mounted read-only at the workload's loraModulesRoot; " +
+        'unset: the paths must resolve inside the image (or be hub ids)',
     ),
   gateway: z
     .enum(['none', 'inference-extension'])
     .default('none')
     .describe(
-      '"inference-extension": also an InferencePool (Gateway API Inference Extension v1, llm-d) over the pool\'s vLLM pods; needs its CRDs',
+      '"inference-extension": also an InferencePool (Gateway API Inference Extension v1, llm-d) over the ' +
+        "pool's vLLM pods; needs its CRDs",
     ),
 });
 export type ManifestOptions = z.output<typeof ManifestOptions>;

@@ -5,7 +5,9 @@ import type { EngineGroup } from './engine-groups.js';
 import { k8sName } from './k8s-name.js';
 import type { ManifestOptions } from './manifest-options.js';
 
-/** What a gateway loads: for every adapter, the Services that serve it and the share of its requests each should get. */
+/**
+ * What a gateway loads: for every adapter, the Services that serve it and the share of its requests each should get.
+ */
 export interface RoutingConfig {
   pool: string;
   model: string;
@@ -13,7 +15,10 @@ export interface RoutingConfig {
   adapters: { adapter: string; backends: { service: string; url: string; weight: number }[] }[];
 }
 
-/** The placement's routing table in terms of the engine Services (GPUs of one group share a Service, so their weights add). */
+/**
+ * The placement's routing table in terms of the engine Services (GPUs of one group share a Service, so their weights
+ * add).
+ */
 export function routingConfig(
   serving: PoolServing,
   placement: Placement,

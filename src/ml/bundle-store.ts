@@ -75,7 +75,9 @@ const tmpPrefix = '.tmp-';
  */
 export const pruneGraceMs = 10 * 60 * 1000;
 
-/** The folder the served files of `bundleDir` are in: the version directory CURRENT names, or the folder itself (flat). */
+/**
+ * The folder the served files of `bundleDir` are in: the version directory CURRENT names, or the folder itself (flat).
+ */
 export function servedFilesDir(bundleDir: string): string {
   const pointer = join(bundleDir, pointerFile);
   if (isMissing(pointer)) return bundleDir;
@@ -145,7 +147,8 @@ export function writeVersionedBundle(bundleDir: string, bundle: PredictorBundle)
   if (!versionDirPattern.test(name) || studentVersion(bundle.trees) !== version) {
     throw new AppError(
       'internal',
-      `bundle ${bundle.metadata.model}@${bundle.metadata.gpu}: version ${version} is not the hash of its trees; not written`,
+      `bundle ${bundle.metadata.model}@${bundle.metadata.gpu}: version ${version} is not the hash of its trees; ` +
+        'not written',
     );
   }
   mkdirSync(bundleDir, { recursive: true });

@@ -145,7 +145,10 @@ function residenceSeconds(profile: Profile, w: WorkloadShape, sumRate: number): 
   return residenceS;
 }
 
-/** Expected adapters with a request in the server (sum of 1 - exp(-rate x R)); above the slots, adapters queue for slots. */
+/**
+ * Expected adapters with a request in the server (sum of 1 - exp(-rate x R)); above the slots, adapters queue for
+ * slots.
+ */
 function activeAdapters(rates: ArrayLike<number>, residenceS: number): number {
   let active = 0;
   for (let i = 0; i < rates.length; i++) active += 1 - Math.exp(-rates[i]! * residenceS);

@@ -58,7 +58,8 @@ export class PredictorRegistry {
     if (!p) {
       throw new AppError(
         'unknownProfile',
-        `no predictor for model "${model}" on gpu "${gpu}" (known: ${[...this.predictors.keys()].join(', ') || 'none'})`,
+        `no predictor for model "${model}" on gpu "${gpu}" (known: ` +
+          `${[...this.predictors.keys()].join(', ') || 'none'})`,
         {
           model,
           gpu,

@@ -70,7 +70,9 @@ function researchRates(rng: Rng, n: number, tokensPerRequest: number): number[] 
   return rates.map((r) => round6(r * scale));
 }
 
-/** Total demand from idle to ~10x one H100 (most rows below 3x, where starvation is decided), split by a popularity law. */
+/**
+ * Total demand from idle to ~10x one H100 (most rows below 3x, where starvation is decided), split by a popularity law.
+ */
 function popularityRates(rng: Rng, n: number, tokensPerRequest: number): number[] {
   const demand = rng.next() < 0.85 ? logUniform(rng, 80, 40_000) : logUniform(rng, 40_000, maxDemand);
   const kind = rng.next();

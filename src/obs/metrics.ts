@@ -64,7 +64,9 @@ export class Metrics {
   });
   readonly workRejected = new Counter({
     name: 'lora_placer_work_rejected_total',
-    help: 'Simulations and placements not answered: queue full (busy), past TASK_TIMEOUT_MS (timeout), client gone (cancelled), shutting down (closed)',
+    help:
+      'Simulations and placements not answered: queue full (busy), past TASK_TIMEOUT_MS (timeout), client gone ' +
+      '(cancelled), shutting down (closed)',
     labelNames: ['kind', 'reason'] as const,
     registers: [this.registry],
   });
@@ -76,23 +78,31 @@ export class Metrics {
 
   readonly observeErrors = new Counter({
     name: 'lora_placer_pool_observe_errors_total',
-    help: "Reads of an observed pool's traffic that failed (Prometheus down or answering garbage, no traffic, placement refused); the last plan kept serving",
+    help:
+      "Reads of an observed pool's traffic that failed (Prometheus down or answering garbage, no traffic, " +
+      'placement refused); the last plan kept serving',
     labelNames: ['pool'] as const,
     registers: [this.registry],
   });
   readonly adapterMoves = new Counter({
     name: 'lora_placer_adapter_moves_total',
-    help: "Adapters loaded on a GPU that did not hold them, by the pool's re-plans (each a cold adapter load and a routing change); counted by the replica that stored the plan",
+    help:
+      "Adapters loaded on a GPU that did not hold them, by the pool's re-plans (each a cold adapter load and a " +
+      'routing change); counted by the replica that stored the plan',
     labelNames: ['pool'] as const,
     registers: [this.registry],
   });
   readonly storeErrors = new Counter({
     name: 'lora_placer_store_errors_total',
-    help: 'Background reads and writes of the state store (Redis) that failed: scrapes that left the pool gauges out, re-plans not done (requests answer 503 LP_ERR_STORE_UNAVAILABLE, counted by the HTTP histogram)',
+    help:
+      'Background reads and writes of the state store (Redis) that failed: scrapes that left the pool gauges out, ' +
+      're-plans not done (requests answer 503 LP_ERR_STORE_UNAVAILABLE, counted by the HTTP histogram)',
     registers: [this.registry],
   });
 
-  /** The moves of a plan this replica stored: each replica counts its own, so the sum over replicas counts each once. */
+  /**
+   * The moves of a plan this replica stored: each replica counts its own, so the sum over replicas counts each once.
+   */
   countMoves(pool: string, placement: { moves?: { count: number } }): void {
     if (placement.moves) this.adapterMoves.inc({ pool }, placement.moves.count);
   }
@@ -111,7 +121,8 @@ export class Metrics {
         return [];
       });
     collectDefaultMetrics({ register: this.registry, prefix: 'lora_placer_' });
-    // prom-client names these gauges *_total, which promtool (rightly) rejects; nodejs_active_resources{type} carries the same information
+    // prom-client names these gauges *_total, which promtool (rightly) rejects; nodejs_active_resources{type} carries
+    // the same information
     for (const g of ['handles', 'requests', 'resources'])
       this.registry.removeSingleMetric(`lora_placer_nodejs_active_${g}_total`);
     new Gauge({
@@ -146,7 +157,9 @@ export class Metrics {
     });
     new Gauge({
       name: 'lora_placer_store_reachable',
-      help: '1 when the state store (REDIS_URL, or memory) answers; 0: pool and refresh routes answer 503 LP_ERR_STORE_UNAVAILABLE',
+      help:
+        '1 when the state store (REDIS_URL, or memory) answers; 0: ' +
+        'pool and refresh routes answer 503 LP_ERR_STORE_UNAVAILABLE',
       registers: [this.registry],
       async collect() {
         this.set((await sources.storeReachable()) ? 1 : 0);

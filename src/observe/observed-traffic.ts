@@ -73,7 +73,10 @@ export function decayedRate(adapter: ObservedAdapter, now: number, graceS: numbe
 
 const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
 
-/** The workload to plan: the template's settings, the observed adapters (ranks and paths from the known list), and known adapters with a rate of their own that were not observed. */
+/**
+ * The workload to plan: the template's settings, the observed adapters (ranks and paths from the known list), and known
+ * adapters with a rate of their own that were not observed.
+ */
 export function observedWorkload(pool: PoolSource, observed: ObservedAdapter[], now: number): Record<string, unknown> {
   const source = pool.prometheus;
   const known = new Map(source.adapters.map((a) => [a.id, a]));

@@ -52,7 +52,8 @@ export class PoolObserver {
     if (this.o.staleS > 0 && source.prometheus.periodS >= this.o.staleS) {
       throw new AppError(
         'invalidInput',
-        `prometheus.periodS: must be less than POOL_STALE_S (${this.o.staleS} s), or the plan is stale between two reads`,
+        `prometheus.periodS: must be less than POOL_STALE_S (${this.o.staleS} s), or the plan is stale between ` +
+          'two reads',
         { path: 'prometheus.periodS' },
       );
     }

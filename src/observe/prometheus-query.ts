@@ -34,7 +34,9 @@ export interface Sample {
  */
 export async function instantQuery(o: PrometheusOptions, promql: string): Promise<Sample[]> {
   // Prometheus stops evaluating at its own deadline too, so a heavy query does not outlive ours there
-  const url = `${o.url.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(promql)}&timeout=${Math.max(1, Math.floor(o.timeoutMs / 1000))}s`;
+  const url =
+    `${o.url.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(promql)}` +
+    `&timeout=${Math.max(1, Math.floor(o.timeoutMs / 1000))}s`;
   let text: string;
   let status: number;
   try {

@@ -9,7 +9,9 @@ import { AdapterId } from '../twin/index.js';
  * `$selector` becomes the source's label matchers, `$window` its window, `$label` its adapter label.
  */
 export const defaultQueries = {
-  rate: 'sum by ($label) (rate(llm_d_epp_request_total{$selector}[$window]) or rate(inference_objective_request_total{$selector}[$window]))',
+  rate:
+    'sum by ($label) (rate(llm_d_epp_request_total{$selector}[$window]) or ' +
+    'rate(inference_objective_request_total{$selector}[$window]))',
   inputTokens: tokenMean('input'),
   outputTokens: tokenMean('output'),
 } as const;
@@ -17,7 +19,8 @@ export const defaultQueries = {
 /** Mean tokens per request from the token histograms (llm-d's names, else GIE's `inference_objective_*`). */
 function tokenMean(direction: 'input' | 'output'): string {
   const series = (part: 'sum' | 'count') =>
-    `rate(llm_d_epp_request_${direction}_tokens_${part}{$selector}[$window]) or rate(inference_objective_${direction}_tokens_${part}{$selector}[$window])`;
+    `rate(llm_d_epp_request_${direction}_tokens_${part}{$selector}[$window]) or ` +
+    `rate(inference_objective_${direction}_tokens_${part}{$selector}[$window])`;
   return `sum by ($label) (${series('sum')}) / sum by ($label) (${series('count')})`;
 }
 
@@ -68,7 +71,8 @@ export const TrafficSource = z
       .boolean()
       .default(false)
       .describe(
-        'plan adapters seen in the traffic but not listed in `adapters` (false: they are ignored and counted; anyone who can send the gateway a request with a new model name would otherwise add an adapter)',
+        'plan adapters seen in the traffic but not listed in `adapters` (false: they are ignored and counted; ' +
+          'anyone who can send the gateway a request with a new model name would otherwise add an adapter)',
       ),
     unknownAdapterRank: z
       .number()
@@ -77,14 +81,16 @@ export const TrafficSource = z
       .max(512)
       .optional()
       .describe(
-        'LoRA rank of an admitted adapter not listed in `adapters` (Prometheus does not know ranks); required with admitUnknown',
+        'LoRA rank of an admitted adapter not listed in `adapters` (Prometheus does not know ranks); ' +
+          'required with admitUnknown',
       ),
     adapters: z
       .array(WorkloadAdapter.partial({ rate: true }))
       .max(10_000)
       .default([])
       .describe(
-        'known adapters: rank and path; listed ones are planned beside the observed traffic (their `rate` when none is observed)',
+        'known adapters: rank and path; listed ones are planned beside the observed traffic ' +
+          '(their `rate` when none is observed)',
       ),
   })
   .strict()

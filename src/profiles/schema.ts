@@ -70,7 +70,9 @@ export const AdapterLoadModel = z.object({
 });
 export type AdapterLoadModel = z.infer<typeof AdapterLoadModel>;
 
-/** Scheduler CPU time per step: constant + per running + per waiting + per waiting request skipped for the slot limit. */
+/**
+ * Scheduler CPU time per step: constant + per running + per waiting + per waiting request skipped for the slot limit.
+ */
 export const SchedulerModel = z.object({
   constantMs: Finite,
   perRunningMs: Finite,

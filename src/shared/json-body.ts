@@ -31,7 +31,8 @@ export function jsonWeightExceeds(value: unknown, budget: number): boolean {
 export function documentTooLarge(budget: number): AppError {
   return new AppError(
     'bodyTooLarge',
-    `the request body holds more than ${budget.toLocaleString('en-US')} JSON values (objects count 4); send fewer adapters or events`,
+    `the request body holds more than ${budget.toLocaleString('en-US')} JSON values (objects count 4); send ` +
+      'fewer adapters or events',
     { maxJsonValues: budget },
   );
 }

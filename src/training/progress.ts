@@ -21,7 +21,8 @@ export class Progress {
     const width = 30;
     const filled = Math.round((width * this.done) / Math.max(1, this.total));
     this.stream.write(
-      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}  ${rate.toFixed(1)} rows/s  ETA ${formatSeconds(eta)}   `,
+      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}  ` +
+        `${rate.toFixed(1)} rows/s  ETA ${formatSeconds(eta)}   `,
     );
   }
 

@@ -102,7 +102,8 @@ export async function trainPredictors(o: TrainOptions): Promise<PredictorBundle>
       holdoutError: sig(best!.error),
     };
     log(
-      `teacher ${t}: ${teacherTrees} trees, features/split ${best!.featureFraction}, min leaf ${best!.minSamplesLeaf}, hold-out ${errorName(t)} ${best!.error.toFixed(4)}`,
+      `teacher ${t}: ${teacherTrees} trees, features/split ${best!.featureFraction}, min leaf ` +
+        `${best!.minSamplesLeaf}, hold-out ${errorName(t)} ${best!.error.toFixed(4)}`,
     );
   }
 

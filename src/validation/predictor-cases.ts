@@ -5,7 +5,9 @@ import { computeFeatures } from '../ml/features.js';
 import { workloadShape } from '../ml/workload-shape.js';
 import { readRealRuns, scenarioOf, type RealRun } from './real-runs.js';
 
-/** Real runs of this model that started, as evaluation cases: features of the replayed configuration, measured outcomes. */
+/**
+ * Real runs of this model that started, as evaluation cases: features of the replayed configuration, measured outcomes.
+ */
 export function realRunCases(profile: Profile, file: string): EvalCase[] {
   return casesOf(profile, readRealRuns(file));
 }

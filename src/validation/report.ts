@@ -40,7 +40,9 @@ export interface ModelReport {
   };
   /** latency tails, split into operator-load runs (real mean TTFT < 10 s) and saturated runs */
   regimes: { operatorLoad: RegimeErrors; saturated: RegimeErrors };
-  /** the distilled student trees on the same runs, when models/predictors has them; `operatorLoad`: on those runs only */
+  /**
+   * the distilled student trees on the same runs, when models/predictors has them; `operatorLoad`: on those runs only
+   */
   predictor?: { version: string; metrics: PredictorMetrics; operatorLoad?: PredictorMetrics };
 }
 
@@ -228,21 +230,27 @@ export function formatReport(reports: ModelReport[]): string {
     const ref = r.reference;
     lines.push(`${r.model}: ${r.runs} runs (${r.memoryErrors.real} real memory errors)`);
     lines.push(
-      `  memory errors: ${r.memoryErrors.predicted} predicted, ${r.memoryErrors.agree}/${r.runs} agree, ${r.memoryErrors.falsePositives} false positive(s), ${r.memoryErrors.falseNegatives} false negative(s)`,
+      `  memory errors: ${r.memoryErrors.predicted} predicted, ${r.memoryErrors.agree}/${r.runs} agree, ` +
+        `${r.memoryErrors.falsePositives} false positive(s), ${r.memoryErrors.falseNegatives} false negative(s)`,
     );
     lines.push('  SMAPE                      lora-placer twin            research twin (same runs)');
     lines.push('                             research    standard        research    standard');
     const row = (name: string, a: ErrorPair | null, b: ErrorPair | null): string =>
-      `  ${name.padEnd(26)} ${(a ? f(a.research) : '-').padStart(8)}  ${(a ? f(a.standard) : '-').padStart(10)}       ${(b ? f(b.research) : '-').padStart(8)}  ${(b ? f(b.standard) : '-').padStart(10)}`;
+      `  ${name.padEnd(26)} ${(a ? f(a.research) : '-').padStart(8)}  ` +
+      `${(a ? f(a.standard) : '-').padStart(10)}       ${(b ? f(b.research) : '-').padStart(8)}  ` +
+      `${(b ? f(b.standard) : '-').padStart(10)}`;
     lines.push(row(`throughput (${t.throughput.runs} runs)`, t.throughput, ref.throughput));
     lines.push(row('TTFT (completed requests)', t.ttft, null));
     lines.push(row('TTFT incl. unfinished*', t.ttftWithPenalty, ref.ttftWithPenalty));
     lines.push(row('ITL', t.itl, ref.itl));
     lines.push(
-      `  starvation agreement       ${t.starvation.agree}/${t.starvation.runs} (${(100 * t.starvation.accuracy).toFixed(1)} %)          ${ref.starvation.agree}/${ref.starvation.runs} (${(100 * ref.starvation.accuracy).toFixed(1)} %)`,
+      `  starvation agreement       ${t.starvation.agree}/${t.starvation.runs} ` +
+        `(${(100 * t.starvation.accuracy).toFixed(1)} %)          ${ref.starvation.agree}/${ref.starvation.runs} ` +
+        `(${(100 * ref.starvation.accuracy).toFixed(1)} %)`,
     );
     lines.push(
-      `  median wall time per run   ${t.medianWallMs.toFixed(0)} ms                     ${ref.medianWallMs.toFixed(0)} ms`,
+      `  median wall time per run   ${t.medianWallMs.toFixed(0)} ms                     ` +
+        `${ref.medianWallMs.toFixed(0)} ms`,
     );
     lines.push(...formatRegimes(r.regimes));
     if (r.predictor) lines.push(...formatPredictor(r.model, r.predictor));
@@ -254,7 +262,8 @@ export function formatReport(reports: ModelReport[]): string {
     '  real client are estimated as max(completed, sum of rates x window) since the runs did not record them.',
   );
   lines.push(
-    `* operator load: real mean TTFT under ${operatorLoadTtftMs / 1000} s; the research twin reports means only (its p50 / p99 are not published).`,
+    `* operator load: real mean TTFT under ${operatorLoadTtftMs / 1000} s; the research twin reports means only ` +
+      '(its p50 / p99 are not published).',
   );
   return lines.join('\n');
 }
@@ -264,12 +273,14 @@ function formatRegimes(g: ModelReport['regimes']): string[] {
   const f = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(1)} %` : '-');
   const x = (v: number): string => (Number.isFinite(v) ? `x${v.toFixed(2)}` : '');
   const lines = [
-    '  latency by load (research SMAPE; Twin / real median)   operator load*     saturated     research twin (operator load)',
+    '  latency by load (research SMAPE; Twin / real median)   ' +
+      'operator load*     saturated     research twin (operator load)',
   ];
   const o = g.operatorLoad;
   const s = g.saturated;
   lines.push(
-    `    runs                                                 ${String(o.runs).padStart(8)}     ${String(s.runs).padStart(9)}`,
+    `    runs                                                 ${String(o.runs).padStart(8)}     ` +
+      `${String(s.runs).padStart(9)}`,
   );
   const row = (name: string, a: ErrorPair, b: ErrorPair, bias = '', ref = ''): string =>
     `    ${name.padEnd(52)} ${f(a.research).padStart(8)} ${bias.padEnd(6)} ${f(b.research).padStart(7)}     ${ref}`;
@@ -299,24 +310,29 @@ function formatPredictor(
   const f2 = (x: number): string => x.toFixed(2);
   const f3 = (x: number): string => x.toFixed(3);
   const lines = [
-    `  predictors (student trees ${p.version}, ${m.rows} runs)  research (${research?.testRows ?? '?'} runs): forest / fast tree`,
-    `  throughput SMAPE research   ${f2(m.throughput.smapeResearch)} % (standard ${f2(m.throughput.smapeStandard)} %), R2 ${f3(m.throughput.r2)}`.padEnd(
-      66,
-    ) +
+    `  predictors (student trees ${p.version}, ${m.rows} runs)  research (${research?.testRows ?? '?'} runs): ` +
+      'forest / fast tree',
+    (
+      `  throughput SMAPE research   ${f2(m.throughput.smapeResearch)} % (standard ` +
+      `${f2(m.throughput.smapeStandard)} %), R2 ${f3(m.throughput.r2)}`
+    ).padEnd(66) +
       (research
-        ? `${f2(research.forest.throughputSmape)} % (${research.forest.r2}) / ${f2(research.fastTree.throughputSmape)} % (${research.fastTree.r2})`
+        ? `${f2(research.forest.throughputSmape)} % (${research.forest.r2}) / ` +
+          `${f2(research.fastTree.throughputSmape)} % (${research.fastTree.r2})`
         : ''),
     `  ITL SMAPE research          ${f2(m.itl.smapeResearch)} %   TTFT ${f2(m.ttft.smapeResearch)} %`.padEnd(66) +
       (research ? `${f2(research.forest.itlSmape)} % / ${f2(research.fastTree.itlSmape)} %` : ''),
     `  starvation accuracy ${f3(m.starved.accuracy)}, macro-F1 ${f3(m.starved.macroF1)}`.padEnd(66) +
       (research
-        ? `${research.forest.accuracy} / ${research.forest.macroF1}, ${research.fastTree.accuracy} / ${research.fastTree.macroF1}`
+        ? `${research.forest.accuracy} / ${research.forest.macroF1}, ${research.fastTree.accuracy} / ` +
+          `${research.fastTree.macroF1}`
         : ''),
   ];
   const o = p.operatorLoad;
   if (o?.ttftP99 && o.itlP99) {
     lines.push(
-      `  tail students, operator-load runs (${o.rows}): p99 TTFT ${f2(o.ttftP99.smapeResearch)} %, p99 ITL ${f2(o.itlP99.smapeResearch)} %, mean TTFT ${f2(o.ttft.smapeResearch)} %`,
+      `  tail students, operator-load runs (${o.rows}): p99 TTFT ${f2(o.ttftP99.smapeResearch)} %, p99 ITL ` +
+        `${f2(o.itlP99.smapeResearch)} %, mean TTFT ${f2(o.ttft.smapeResearch)} %`,
     );
   }
   return lines;

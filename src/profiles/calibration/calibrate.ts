@@ -88,7 +88,9 @@ export function calibrate(opts: CalibrateOptions): CalibrationOutcome {
       calibration: {
         tool: 'lora-placer calibrate',
         notes: [
-          `mixed-load runs taken as ${mixedRunsModel}, requests shaped like benchmark-filtered ShareGPT (prompt ${opts.mixedShape.promptMean.toFixed(1)}, output ${opts.mixedShape.outputMean.toFixed(1)} tokens) rescaled per run to its measured output tokens per request`,
+          `mixed-load runs taken as ${mixedRunsModel}, requests shaped like benchmark-filtered ShareGPT (prompt ` +
+            `${opts.mixedShape.promptMean.toFixed(1)}, output ${opts.mixedShape.outputMean.toFixed(1)} tokens) ` +
+            'rescaled per run to its measured output tokens per request',
         ],
       },
     };
@@ -99,7 +101,10 @@ export function calibrate(opts: CalibrateOptions): CalibrationOutcome {
   return { profiles, warnings };
 }
 
-/** vLLM defaults seen in the runs: the token budget they all used, and the running cap of runs that left max_num_seqs unset. */
+/**
+ * vLLM defaults seen in the runs: the token budget they all used, and the running cap of runs that left max_num_seqs
+ * unset.
+ */
 function engineDefaults(tables: MeasurementTables, model: string): Profile['engineDefaults'] {
   const budget =
     Number(
@@ -153,7 +158,8 @@ function checkMemoryRule(profile: Profile): string[] {
       const kv = kvCapacityTokens(profile, f.slots, curve.rank);
       if (kv >= profile.maxModelLen)
         out.push(
-          `${profile.model}: failed (${f.status}) at slots ${f.slots} rank ${curve.rank} but the rule predicts ${kv} KV tokens >= maxModelLen`,
+          `${profile.model}: failed (${f.status}) at slots ${f.slots} rank ${curve.rank} but the rule predicts ` +
+            `${kv} KV tokens >= maxModelLen`,
         );
     }
   }

@@ -88,7 +88,9 @@ export function fitBase(tables: MeasurementTables, model: string): ForwardModel[
       rmsError: rms(fit.residuals),
       rmsRelativeError: rms(fit.residuals.map((e, i) => e / obs[i]!.ms)),
       unit: 'ms per step',
-      note: 'decode probes: mean ITL minus scheduler time vs mean running; prefill probes: mean step interval of full prompt chunks',
+      note:
+        'decode probes: mean ITL minus scheduler time vs mean running; ' +
+        'prefill probes: mean step interval of full prompt chunks',
     },
   };
 }
@@ -189,7 +191,9 @@ export function fitLora(tables: MeasurementTables, model: string, ctx: LoraFitCo
       rmsError: rms(obs.map((o) => o.ms - predict(o))),
       rmsRelativeError: rms(rel),
       unit: 'ms per step',
-      note: `relative residual by source: ${bySource.join('; ')}. Mixed-load runs assumed measured on ${ctx.mixedRunsModel} (the table does not record the model).`,
+      note:
+        `relative residual by source: ${bySource.join('; ')}. Mixed-load runs assumed measured on ` +
+        `${ctx.mixedRunsModel} (the table does not record the model).`,
     },
   };
 }
@@ -225,7 +229,8 @@ function loraObservations(tables: MeasurementTables, model: string, ctx: LoraFit
     const n = requireNum(r, 'json_completed', where);
     const input = requireNum(r, 'json_total_input_tokens', where) / n;
     const output = requireNum(r, 'json_total_output_tokens', where) / n;
-    // --max-loras 1 and one request per adapter: one running request of one adapter; the median step excludes load steps
+    // --max-loras 1 and one request per adapter: one running request of one adapter; the median step excludes load
+    // steps
     obs.push({
       source: 'loading',
       decodes: 1,

@@ -34,7 +34,9 @@ export function fitAdapterLoad(tables: MeasurementTables, model: string, mixedRa
       rows: runs.length,
       rmsError: rms(deviations),
       unit: 'ms per activation',
-      note: 'table values are the measured means; rmsError is the spread of single activations around them. Unmeasured pairs use the nearest measured pair.',
+      note:
+        'table values are the measured means; rmsError is the spread of single activations around them. ' +
+        'Unmeasured pairs use the nearest measured pair.',
     },
     diskToCpuMsPerRank: disk.perRank,
     diskFit: disk.fit,
@@ -71,7 +73,9 @@ function fitDisk(tables: MeasurementTables, rank: number): { perRank: number; fi
       rows: x.length,
       rmsError: rms(fit.residuals),
       unit: 'ms of loading per run',
-      note: `loading time = ${firstLoad.toFixed(2)} ms per first (disk) load + ${activation.toFixed(2)} ms per later activation; disk part = the difference, at rank ${rank}, scaled by rank`,
+      note:
+        `loading time = ${firstLoad.toFixed(2)} ms per first (disk) load + ${activation.toFixed(2)} ms per later ` +
+        `activation; disk part = the difference, at rank ${rank}, scaled by rank`,
     },
   };
 }
