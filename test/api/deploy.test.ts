@@ -22,7 +22,10 @@ type Manifest = Record<string, any>;
 
 /** The pool every autoscaling example is written for. */
 const pool = 'llama-prod';
-/** Objects the examples refer to that deploy/ does not define, each with where it comes from (docs/deploy.md names them). */
+/**
+ * Objects the examples refer to that deploy/ does not define, each with where it comes from (docs/deploy.md names
+ * them).
+ */
 const userProvided: Record<string, string> = {
   'Deployment/vllm-llama-prod': "the pool's vLLM Deployment (GET /v1/pools/llama-prod/manifests), not deploy/",
 };
@@ -153,7 +156,8 @@ const scaleTargets = (objects: Manifest[]): string[] =>
     .filter((object) => object.kind === 'ScaledObject' || object.kind === 'HorizontalPodAutoscaler')
     .map(
       (object) =>
-        `${object.metadata.namespace ?? '(apply -n)'}/${object.spec.scaleTargetRef.kind ?? 'Deployment'}/${object.spec.scaleTargetRef.name}`,
+        `${object.metadata.namespace ?? '(apply -n)'}/${object.spec.scaleTargetRef.kind ?? 'Deployment'}/` +
+        `${object.spec.scaleTargetRef.name}`,
     );
 
 /** Every string in an object, with its path. */
@@ -314,40 +318,43 @@ describe('deployment manifests agree with the service', async () => {
     expect((await app.inject({ url: container.readinessProbe.httpGet.path })).json().store.reachable).toBe(true);
   });
 
-  it('KEDA metrics-api polls the autoscale route of the base Service for desiredReplicas, which needs no token', async () => {
-    const trigger = metricsApi.spec.triggers[0];
-    expect(trigger.type).toBe('metrics-api');
-    const url = new URL((trigger.metadata.url as string).replace('$(LORA_PLACER_NAMESPACE)', 'some-ns'));
-    expect(url.hostname).toBe(`${service.metadata.name}.some-ns.svc`);
-    expect(Number(url.port)).toBe(service.spec.ports[0].port);
-    expect(url.pathname).toBe(`/v1/pools/${pool}/autoscale`);
-    expect(Object.keys(spec.paths as object)).toContain(
-      url.pathname.replace(`/v1/pools/${pool}/`, '/v1/pools/{pool}/'),
-    );
-    expect(autoscaleProps).toContain(trigger.metadata.valueLocation);
-    expect(trigger.metadata.targetValue).toBe('1');
-    expect(trigger.metricType).toBe('AverageValue');
-    expect(trigger.authenticationRef).toBeUndefined();
-    // KEDA sends no token: the route must be open under the AUTH_SCOPE the Deployment sets, even with API_TOKEN set
-    const config = loadConfig(env);
-    const guarded = await buildTestApp({ apiToken: config.API_TOKEN!, authScope: config.AUTH_SCOPE });
-    try {
-      expect(
-        (await guarded.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: smallWorkload() })).statusCode,
-      ).toBe(401);
-      await guarded.inject({
-        method: 'PUT',
-        url: `/v1/pools/${pool}`,
-        payload: smallWorkload(),
-        headers: { authorization: `Bearer ${config.API_TOKEN}` },
-      });
-      const answer = await guarded.inject({ url: url.pathname });
-      expect(answer.statusCode).toBe(200);
-      expect(answer.json()[trigger.metadata.valueLocation]).toBe(desiredReplicas);
-    } finally {
-      await guarded.close();
-    }
-  });
+  it(
+    'KEDA metrics-api polls the autoscale route of the base Service for desiredReplicas, ' + 'which needs no token',
+    async () => {
+      const trigger = metricsApi.spec.triggers[0];
+      expect(trigger.type).toBe('metrics-api');
+      const url = new URL((trigger.metadata.url as string).replace('$(LORA_PLACER_NAMESPACE)', 'some-ns'));
+      expect(url.hostname).toBe(`${service.metadata.name}.some-ns.svc`);
+      expect(Number(url.port)).toBe(service.spec.ports[0].port);
+      expect(url.pathname).toBe(`/v1/pools/${pool}/autoscale`);
+      expect(Object.keys(spec.paths as object)).toContain(
+        url.pathname.replace(`/v1/pools/${pool}/`, '/v1/pools/{pool}/'),
+      );
+      expect(autoscaleProps).toContain(trigger.metadata.valueLocation);
+      expect(trigger.metadata.targetValue).toBe('1');
+      expect(trigger.metricType).toBe('AverageValue');
+      expect(trigger.authenticationRef).toBeUndefined();
+      // KEDA sends no token: the route must be open under the AUTH_SCOPE the Deployment sets, even with API_TOKEN set
+      const config = loadConfig(env);
+      const guarded = await buildTestApp({ apiToken: config.API_TOKEN!, authScope: config.AUTH_SCOPE });
+      try {
+        expect(
+          (await guarded.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: smallWorkload() })).statusCode,
+        ).toBe(401);
+        await guarded.inject({
+          method: 'PUT',
+          url: `/v1/pools/${pool}`,
+          payload: smallWorkload(),
+          headers: { authorization: `Bearer ${config.API_TOKEN}` },
+        });
+        const answer = await guarded.inject({ url: url.pathname });
+        expect(answer.statusCode).toBe(200);
+        expect(answer.json()[trigger.metadata.valueLocation]).toBe(desiredReplicas);
+      } finally {
+        await guarded.close();
+      }
+    },
+  );
 
   it('a stale plan answers 503 on the route KEDA polls, and the ScaledObject falls back', async () => {
     expect((await aging.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: smallWorkload() })).statusCode).toBe(
@@ -401,7 +408,8 @@ describe('deployment manifests agree with the service', async () => {
   });
 
   describe.skipIf(!has('promtool'))(
-    'the Prometheus queries return the plan, and nothing while it is stale (promtool, Debian package prometheus; .ci/run installs it)',
+    'the Prometheus queries return the plan, and nothing while it is stale (promtool, Debian package ' +
+      'prometheus; .ci/run installs it)',
     () => {
       let staleMetrics = '';
       beforeAll(async () => {
@@ -451,7 +459,8 @@ describe('deployment manifests agree with the service', async () => {
 });
 
 describe.skipIf(!has('kubectl'))(
-  'every kustomization in deploy/ renders, and every object validates (kubectl kustomize, Debian package kubernetes-client; .ci/run installs it)',
+  'every kustomization in deploy/ renders, and every object validates (kubectl kustomize, Debian package ' +
+    'kubernetes-client; .ci/run installs it)',
   () => {
     const rendered = new Map<string, Manifest[]>();
     const objectsOf = (dir: string): Manifest[] => {
@@ -516,7 +525,8 @@ describe.skipIf(!has('kubectl'))(
             if (!target) {
               expect(
                 userProvided[ref],
-                `deploy/${dir}: ${object.kind}/${object.metadata.name} refers to ${ref}, which is neither rendered nor documented as user-provided`,
+                `deploy/${dir}: ${object.kind}/${object.metadata.name} refers to ${ref}, which is neither ` +
+                  'rendered nor documented as user-provided',
               ).toBeDefined();
               continue;
             }
@@ -524,7 +534,8 @@ describe.skipIf(!has('kubectl'))(
               expect(Object.keys(secretValues(target)), `deploy/${dir}: ${ref} key ${secretKey}`).toContain(secretKey);
           }
         }
-        // a Secret, ConfigMap, claim or ServiceAccount nothing mounts is one nobody reads (as the old adapter "values" ConfigMap was)
+        // a Secret, ConfigMap, claim or ServiceAccount nothing mounts is one nobody reads (as the old adapter "values"
+        // ConfigMap was)
         const orphans = objects.filter(
           (object) =>
             ['Secret', 'ConfigMap', 'PersistentVolumeClaim', 'ServiceAccount'].includes(object.kind) &&
@@ -635,30 +646,34 @@ describe.skipIf(!has('kubectl'))(
       }
     });
 
-    it("with-redis: the Secret's redis-url reaches the Redis Service it renders, which keeps an append-only file on a claim", () => {
-      const objects = objectsOf('overlays/with-redis');
-      const redisUrl = new URL(
-        secretValues(objects.find((object) => object.kind === 'Secret' && object.metadata.name === 'lora-placer')!)[
-          'redis-url'
-        ]!,
-      );
-      const redisService = objects.find(
-        (object) => object.kind === 'Service' && object.metadata.name === redisUrl.hostname,
-      );
-      expect(redisService, `a Service named ${redisUrl.hostname}`).toBeDefined();
-      expect(redisService!.spec.ports.map((port: Manifest) => port.port)).toContain(Number(redisUrl.port || 6379));
-      const redis = objects.find(
-        (object) => object.kind === 'Deployment' && object.metadata.name === 'lora-placer-redis',
-      )!;
-      const redisContainer = redis.spec.template.spec.containers[0];
-      expect(redisContainer.image).toMatch(/^(docker\.io\/library\/)?redis:7(\.|$)/);
-      expect(redisContainer.args.join(' ')).toMatch(/--appendonly yes/);
-      const dataDir = redisContainer.args[redisContainer.args.indexOf('--dir') + 1];
-      const dataVolume = redisContainer.volumeMounts.find((mount: Manifest) => mount.mountPath === dataDir).name;
-      expect(
-        redis.spec.template.spec.volumes.find((volume: Manifest) => volume.name === dataVolume).persistentVolumeClaim,
-      ).toBeDefined();
-      expect(redis.spec.strategy.type).toBe('Recreate');
-    });
+    it(
+      "with-redis: the Secret's redis-url reaches the Redis Service it renders, which keeps an append-only file " +
+        'on a claim',
+      () => {
+        const objects = objectsOf('overlays/with-redis');
+        const redisUrl = new URL(
+          secretValues(objects.find((object) => object.kind === 'Secret' && object.metadata.name === 'lora-placer')!)[
+            'redis-url'
+          ]!,
+        );
+        const redisService = objects.find(
+          (object) => object.kind === 'Service' && object.metadata.name === redisUrl.hostname,
+        );
+        expect(redisService, `a Service named ${redisUrl.hostname}`).toBeDefined();
+        expect(redisService!.spec.ports.map((port: Manifest) => port.port)).toContain(Number(redisUrl.port || 6379));
+        const redis = objects.find(
+          (object) => object.kind === 'Deployment' && object.metadata.name === 'lora-placer-redis',
+        )!;
+        const redisContainer = redis.spec.template.spec.containers[0];
+        expect(redisContainer.image).toMatch(/^(docker\.io\/library\/)?redis:7(\.|$)/);
+        expect(redisContainer.args.join(' ')).toMatch(/--appendonly yes/);
+        const dataDir = redisContainer.args[redisContainer.args.indexOf('--dir') + 1];
+        const dataVolume = redisContainer.volumeMounts.find((mount: Manifest) => mount.mountPath === dataDir).name;
+        expect(
+          redis.spec.template.spec.volumes.find((volume: Manifest) => volume.name === dataVolume).persistentVolumeClaim,
+        ).toBeDefined();
+        expect(redis.spec.strategy.type).toBe('Recreate');
+      },
+    );
   },
 );

@@ -23,30 +23,34 @@ describe('one request cannot take the service down', async () => {
     await healthy();
   });
 
-  it('splits a hot adapter over at most maxGpus (default MAX_GPUS) GPUs and reports the rest, with no stack overflow', async () => {
-    // the report's request: 100,000-token outputs at 14.41 req/s (a stack overflow once); no GPU meets the
-    // default SLO for it, and the answer says so
-    const hostile = await post('/v1/placements', {
-      ...llama,
-      adapters: [{ id: 'a', rank: 32, rate: 14.41, outputTokens: { mean: 100_000 } }],
-    });
-    expect(hostile.statusCode).toBe(200);
-    expect(hostile.json().unplaced).toEqual([
-      { id: 'a', rate: 14.41, reason: expect.stringMatching(/alone on a GPU/) },
-    ]);
-    // servable requests, but more traffic than 1,024 GPUs carry
-    const r = await post('/v1/placements', {
-      ...llama,
-      adapters: [{ id: 'a', rank: 32, rate: 20_000, outputTokens: { mean: 1000 } }],
-    });
-    expect(r.statusCode).toBe(200);
-    const p = r.json();
-    expect(p.gpuCount).toBe(1024);
-    expect(p.unplaced).toEqual([{ id: 'a', rate: expect.any(Number), reason: expect.stringMatching(/maxGpus/) }]);
-    const routed = p.gpus.reduce((sum: number, g: { adapters: { rate: number }[] }) => sum + g.adapters[0]!.rate, 0);
-    expect(routed + p.unplaced[0].rate).toBeCloseTo(20_000, 6);
-    await healthy();
-  });
+  it(
+    'splits a hot adapter over at most maxGpus (default MAX_GPUS) GPUs and reports the rest, ' +
+      'with no stack overflow',
+    async () => {
+      // the report's request: 100,000-token outputs at 14.41 req/s (a stack overflow once); no GPU meets the
+      // default SLO for it, and the answer says so
+      const hostile = await post('/v1/placements', {
+        ...llama,
+        adapters: [{ id: 'a', rank: 32, rate: 14.41, outputTokens: { mean: 100_000 } }],
+      });
+      expect(hostile.statusCode).toBe(200);
+      expect(hostile.json().unplaced).toEqual([
+        { id: 'a', rate: 14.41, reason: expect.stringMatching(/alone on a GPU/) },
+      ]);
+      // servable requests, but more traffic than 1,024 GPUs carry
+      const r = await post('/v1/placements', {
+        ...llama,
+        adapters: [{ id: 'a', rank: 32, rate: 20_000, outputTokens: { mean: 1000 } }],
+      });
+      expect(r.statusCode).toBe(200);
+      const p = r.json();
+      expect(p.gpuCount).toBe(1024);
+      expect(p.unplaced).toEqual([{ id: 'a', rate: expect.any(Number), reason: expect.stringMatching(/maxGpus/) }]);
+      const routed = p.gpus.reduce((sum: number, g: { adapters: { rate: number }[] }) => sum + g.adapters[0]!.rate, 0);
+      expect(routed + p.unplaced[0].rate).toBeCloseTo(20_000, 6);
+      await healthy();
+    },
+  );
 
   it('refuses a maxGpus above MAX_GPUS with 413 naming the field', async () => {
     const r = await post('/v1/placements', { ...llama, maxGpus: 5000, adapters: [{ id: 'a', rank: 8, rate: 1 }] });
@@ -64,19 +68,23 @@ describe('one request cannot take the service down', async () => {
     await healthy();
   });
 
-  it('refuses a week of 1,000 adapters at 1,000 req/s before simulating, naming durationS, then the expected requests', async () => {
-    const adapters = Array.from({ length: 1000 }, (_, i) => ({ id: `a${i}`, rank: 8, rate: 1000 }));
-    const week = await post('/v1/simulate', smallScenario({ adapters, durationS: 604_800 }));
-    expect(week.statusCode).toBe(413);
-    expect(week.json().error).toMatchObject({
-      code: 'LP_ERR_TOO_MUCH_WORK',
-      details: { path: 'durationS', limit: 'MAX_SIMULATED_SECONDS' },
-    });
-    const hour = await post('/v1/simulate', smallScenario({ adapters, durationS: 3600 }));
-    expect(hour.statusCode).toBe(413);
-    expect(hour.json().error.details).toMatchObject({ limit: 'MAX_SIMULATED_REQUESTS', requested: 3.6e9 });
-    await healthy();
-  });
+  it(
+    'refuses a week of 1,000 adapters at 1,000 req/s before simulating, ' +
+      'naming durationS, then the expected requests',
+    async () => {
+      const adapters = Array.from({ length: 1000 }, (_, i) => ({ id: `a${i}`, rank: 8, rate: 1000 }));
+      const week = await post('/v1/simulate', smallScenario({ adapters, durationS: 604_800 }));
+      expect(week.statusCode).toBe(413);
+      expect(week.json().error).toMatchObject({
+        code: 'LP_ERR_TOO_MUCH_WORK',
+        details: { path: 'durationS', limit: 'MAX_SIMULATED_SECONDS' },
+      });
+      const hour = await post('/v1/simulate', smallScenario({ adapters, durationS: 3600 }));
+      expect(hour.statusCode).toBe(413);
+      expect(hour.json().error.details).toMatchObject({ limit: 'MAX_SIMULATED_REQUESTS', requested: 3.6e9 });
+      await healthy();
+    },
+  );
 
   it('answers 100,000 invalid adapters briefly: the first issues only, no echoed megabytes', async () => {
     const adapters = Array.from({ length: 100_000 }, (_, i) => ({ id: `a${i}`, rank: 0, rate: -1 }));
@@ -214,7 +222,8 @@ describe('simulations and placements on worker threads', async () => {
     }
   });
 
-  it('refuses work beyond the queue with 503 and Retry-After, and keeps /healthz and /v1/predict answering', async () => {
+  it('refuses work beyond the queue with 503 and Retry-After, ' +
+    'and keeps /healthz and /v1/predict answering', async () => {
     const inFlight = [0, 1, 2].map(() => app.inject({ method: 'POST', url: '/v1/simulate', payload: heavy }));
     await new Promise((r) => setTimeout(r, 50));
     const started = performance.now();

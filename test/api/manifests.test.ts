@@ -31,30 +31,34 @@ describe('GET /v1/pools/{pool}/manifests', async () => {
   const plan = put.json();
   const get = (query = '') => app.inject({ url: `/v1/pools/llama.prod/manifests${query}` });
 
-  it('answers a v1 List of valid objects: a Deployment and a Service per engine setting, and the routing ConfigMap', async () => {
-    expect(put.statusCode).toBe(200);
-    const r = await get();
-    expect(r.statusCode).toBe(200);
-    const list = r.json();
-    expect(list).toMatchObject({ apiVersion: 'v1', kind: 'List' });
-    for (const item of list.items) revalidate(item);
-    const deployments = list.items.filter((i: Item) => i.kind === 'Deployment');
-    const services = list.items.filter((i: Item) => i.kind === 'Service');
-    expect(services.map((s: Item) => s.metadata.name).sort()).toEqual(
-      deployments.map((d: Item) => d.metadata.name).sort(),
-    );
-    // one replica per GPU, one GPU per replica, and every GPU's vLLM arguments in exactly one Deployment
-    expect(deployments.reduce((n: number, d: Item) => n + d.spec.replicas, 0)).toBe(plan.placement.gpuCount);
-    for (const d of deployments) expect(d.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu']).toBe(1);
-    for (const gpu of plan.placement.gpus) {
-      const holders = deployments.filter((d: Item) =>
-        JSON.stringify(d.spec.template.spec.containers[0].args).includes(JSON.stringify(gpu.vllmArgs).slice(1, -1)),
+  it(
+    'answers a v1 List of valid objects: ' + 'a Deployment and a Service per engine setting, and the routing ConfigMap',
+    async () => {
+      expect(put.statusCode).toBe(200);
+      const r = await get();
+      expect(r.statusCode).toBe(200);
+      const list = r.json();
+      expect(list).toMatchObject({ apiVersion: 'v1', kind: 'List' });
+      for (const item of list.items) revalidate(item);
+      const deployments = list.items.filter((i: Item) => i.kind === 'Deployment');
+      const services = list.items.filter((i: Item) => i.kind === 'Service');
+      expect(services.map((s: Item) => s.metadata.name).sort()).toEqual(
+        deployments.map((d: Item) => d.metadata.name).sort(),
       );
-      expect(holders).toHaveLength(1);
-    }
-    for (const name of list.items.map((i: Item) => i.metadata.name))
-      expect(name).toMatch(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/);
-  });
+      // one replica per GPU, one GPU per replica, and every GPU's vLLM arguments in exactly one Deployment
+      expect(deployments.reduce((n: number, d: Item) => n + d.spec.replicas, 0)).toBe(plan.placement.gpuCount);
+      for (const d of deployments)
+        expect(d.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu']).toBe(1);
+      for (const gpu of plan.placement.gpus) {
+        const holders = deployments.filter((d: Item) =>
+          JSON.stringify(d.spec.template.spec.containers[0].args).includes(JSON.stringify(gpu.vllmArgs).slice(1, -1)),
+        );
+        expect(holders).toHaveLength(1);
+      }
+      for (const name of list.items.map((i: Item) => i.metadata.name))
+        expect(name).toMatch(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/);
+    },
+  );
 
   it("routes every adapter to the Services of the GPUs that hold it, with the placement's weights", async () => {
     const list = (await get()).json();
@@ -75,7 +79,8 @@ describe('GET /v1/pools/{pool}/manifests', async () => {
 
   it("takes the operator's image, namespace, adapter volume and gateway, and answers YAML documents", async () => {
     const r = await get(
-      '?image=registry.local/vllm:v0.10.2&namespace=serving&adapterClaim=lora-adapters&gateway=inference-extension&format=yaml',
+      '?image=registry.local/vllm:v0.10.2&namespace=serving&adapterClaim=lora-adapters' +
+        '&gateway=inference-extension&format=yaml',
     );
     expect(r.statusCode).toBe(200);
     expect(r.headers['content-type']).toMatch(/application\/yaml/);

@@ -60,23 +60,27 @@ describe('MODELS_DIR: models another replica refreshed', () => {
     await app.close();
   });
 
-  it('skip a flat (legacy) bundle whose trees do not match its metadata (caught mid-write), and load it once complete', () => {
-    const legacy = mkdtempSync(join(tmpdir(), 'lora-placer-sync-flat-'));
-    const flatDir = join(legacy, 'predictors', llamaBundleName);
-    const predictors = PredictorRegistry.fromDirectory(profiles);
-    const errors: string[] = [];
-    const sync = new ModelsDirSync({ dir: legacy, predictors, profiles, onError: (e) => errors.push(e.message) });
-    const next = variant(0.25);
-    writeFlatBundle(flatDir, next);
-    writeFileSync(join(flatDir, 'metadata.json'), JSON.stringify({ ...next.metadata, version: 'half-written' }));
-    expect(sync.syncOnce()).toEqual([]);
-    expect(errors[0]).toMatch(/do not hash/);
-    writeFlatBundle(flatDir, next);
-    expect(sync.syncOnce()).toEqual([llamaBundleName]);
-    expect(predictors.get(llama.model, llama.gpu).version).toBe(next.metadata.version);
-    expect(sync.syncOnce()).toEqual([]);
-    rmSync(legacy, { recursive: true, force: true });
-  });
+  it(
+    'skip a flat (legacy) bundle whose trees do not match its metadata (caught mid-write), ' +
+      'and load it once complete',
+    () => {
+      const legacy = mkdtempSync(join(tmpdir(), 'lora-placer-sync-flat-'));
+      const flatDir = join(legacy, 'predictors', llamaBundleName);
+      const predictors = PredictorRegistry.fromDirectory(profiles);
+      const errors: string[] = [];
+      const sync = new ModelsDirSync({ dir: legacy, predictors, profiles, onError: (e) => errors.push(e.message) });
+      const next = variant(0.25);
+      writeFlatBundle(flatDir, next);
+      writeFileSync(join(flatDir, 'metadata.json'), JSON.stringify({ ...next.metadata, version: 'half-written' }));
+      expect(sync.syncOnce()).toEqual([]);
+      expect(errors[0]).toMatch(/do not hash/);
+      writeFlatBundle(flatDir, next);
+      expect(sync.syncOnce()).toEqual([llamaBundleName]);
+      expect(predictors.get(llama.model, llama.gpu).version).toBe(next.metadata.version);
+      expect(sync.syncOnce()).toEqual([]);
+      rmSync(legacy, { recursive: true, force: true });
+    },
+  );
 });
 
 describe('MODELS_DIR problems never stop the service', () => {
@@ -109,28 +113,33 @@ describe('MODELS_DIR problems never stop the service', () => {
   }
 
   const asRoot = process.getuid?.() === 0;
-  it(`predictors unreadable (${asRoot ? 'running as root, where chmod 000 denies nothing: a symlink loop' : 'chmod 000'}): reported on every pass, served model kept, recovered after`, () => {
-    const t = syncedModelsDir();
-    const aside = join(t.modelsDir, 'predictors-aside');
-    if (asRoot) {
-      renameSync(t.predictorsDir, aside);
-      symlinkSync(t.predictorsDir, t.predictorsDir);
-    } else {
-      chmodSync(t.predictorsDir, 0);
-    }
-    t.passReportsOne(/cannot list predictor bundles in .*predictors: /);
-    t.passReportsOne(/cannot list predictor bundles/);
-    if (asRoot) {
-      rmSync(t.predictorsDir);
-      renameSync(aside, t.predictorsDir);
-    } else {
-      chmodSync(t.predictorsDir, 0o755);
-    }
-    t.errors.length = 0;
-    expect(t.sync.syncOnce()).toEqual([]);
-    expect(t.errors).toEqual([]);
-    rmSync(t.modelsDir, { recursive: true, force: true });
-  });
+  it(
+    'predictors unreadable ' +
+      `(${asRoot ? 'running as root, where chmod 000 denies nothing: a symlink loop' : 'chmod 000'}): reported on ` +
+      'every pass, served model kept, recovered after',
+    () => {
+      const t = syncedModelsDir();
+      const aside = join(t.modelsDir, 'predictors-aside');
+      if (asRoot) {
+        renameSync(t.predictorsDir, aside);
+        symlinkSync(t.predictorsDir, t.predictorsDir);
+      } else {
+        chmodSync(t.predictorsDir, 0);
+      }
+      t.passReportsOne(/cannot list predictor bundles in .*predictors: /);
+      t.passReportsOne(/cannot list predictor bundles/);
+      if (asRoot) {
+        rmSync(t.predictorsDir);
+        renameSync(aside, t.predictorsDir);
+      } else {
+        chmodSync(t.predictorsDir, 0o755);
+      }
+      t.errors.length = 0;
+      expect(t.sync.syncOnce()).toEqual([]);
+      expect(t.errors).toEqual([]);
+      rmSync(t.modelsDir, { recursive: true, force: true });
+    },
+  );
 
   it('predictors replaced by a regular file', () => {
     const t = syncedModelsDir();
@@ -157,15 +166,18 @@ describe('MODELS_DIR problems never stop the service', () => {
     rmSync(t.modelsDir, { recursive: true, force: true });
   });
 
-  it('start-up with predictors a regular file: the app builds, warns through onError, serves the embedded models', async () => {
-    const modelsDir = mkdtempSync(join(tmpdir(), 'lora-placer-sync-start-'));
-    writeFileSync(join(modelsDir, 'predictors'), 'not a folder');
-    const app = await buildTestApp({ modelsSync: { dir: modelsDir, intervalS: 0 } });
-    const models = (await app.inject({ url: '/v1/models' })).json().models as { model: string; version: string }[];
-    expect(models.find((m) => m.model === llama.model)!.version).toBe(embeddedLlamaVersion);
-    await app.close();
-    rmSync(modelsDir, { recursive: true, force: true });
-  });
+  it(
+    'start-up with predictors a regular file: the app builds, ' + 'warns through onError, serves the embedded models',
+    async () => {
+      const modelsDir = mkdtempSync(join(tmpdir(), 'lora-placer-sync-start-'));
+      writeFileSync(join(modelsDir, 'predictors'), 'not a folder');
+      const app = await buildTestApp({ modelsSync: { dir: modelsDir, intervalS: 0 } });
+      const models = (await app.inject({ url: '/v1/models' })).json().models as { model: string; version: string }[];
+      expect(models.find((m) => m.model === llama.model)!.version).toBe(embeddedLlamaVersion);
+      await app.close();
+      rmSync(modelsDir, { recursive: true, force: true });
+    },
+  );
 
   it('fromDirectory with onError reports a bad bundle and loads the others; without it, throws', () => {
     const t = syncedModelsDir();

@@ -66,7 +66,8 @@ describe('models and refresh', async () => {
     await app.close();
   });
 
-  it('refreshes in the background, one at a time, and swaps in a model that is not worse, persisted atomically', async () => {
+  it('refreshes in the background, one at a time, and swaps ' +
+    'in a model that is not worse, persisted atomically', async () => {
     const app = await buildTestApp({
       predictors: degradedRegistry(),
       apiToken: token,

@@ -99,7 +99,8 @@ describe('pools observed in Prometheus', async () => {
     expect(r.json().error.message).toMatch(/observed from Prometheus/);
   });
 
-  it('keeps the last plan when Prometheus answers garbage or fails, counts it, and goes stale after POOL_STALE_S', async () => {
+  it('keeps the last plan when Prometheus answers garbage ' +
+    'or fails, counts it, and goes stale after POOL_STALE_S', async () => {
     // a re-plan first: the reads that fail next start from an observation that re-planned
     prometheus.state.rates = { 'ad-a': 40, 'ad-b': 1, 'ad-c': 2, 'ad-d': 3 };
     await until('the re-plan', async () => placedRate((await pool()).placement, 'ad-c') > 1.9);

@@ -475,7 +475,10 @@ function repairArrivals(arrivals: Record<string, unknown>, adapterIds: string[])
   arrivals.events = events;
 }
 
-/** vLLM refuses max_num_seqs > max_num_batched_tokens (either may be the profile's default), a --max-lora-rank off its list, ranks above it, max_cpu_loras < max_loras. */
+/**
+ * vLLM refuses max_num_seqs > max_num_batched_tokens (either may be the profile's default), a --max-lora-rank off its
+ * list, ranks above it, max_cpu_loras < max_loras.
+ */
 function repairEngine(
   engine: Record<string, unknown>,
   adapters: Record<string, unknown>[],

@@ -30,7 +30,10 @@ export interface FuzzOptions {
   concurrency?: number;
   /** per-request timeout (default 60 s) */
   requestTimeoutMs?: number;
-  /** after this many timeouts of one operation its remaining requests are skipped, keeping a hung service's run bounded (default 3) */
+  /**
+   * after this many timeouts of one operation its remaining requests are skipped, keeping a hung service's run bounded
+   * (default 3)
+   */
   hangLimit?: number;
   /** relative weights per operation key (default: expensiveOperations 1, every other 3) */
   weights?: Record<string, number>;
@@ -476,7 +479,9 @@ function deathOf(index: number, suspects: RequestRecord[]): Violation {
   const listed = unique.map((r) => `#${r.index} ${r.method} ${r.path.slice(0, 60)} [${r.label}]`).join('; ');
   return {
     kind: 'liveness',
-    message: `the service refused connections from request #${index} on (it died); unanswered or in flight then: ${listed}`,
+    message:
+      `the service refused connections from request #${index} on (it died); unanswered or in flight then: ` +
+      `${listed}`,
     request: unique[0] ?? null,
   }; // the oldest: it has been working longest
 }
@@ -604,7 +609,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       // ten progress lines per run, so that CI logs show progress without a line per hundred requests
       if (++done % Math.max(100, Math.ceil(requests.length / 10)) === 0)
         o.log?.(
-          `fuzz: ${done}/${requests.length} requests, ${violations.length} violations, ${Math.round((performance.now() - started) / 1000)} s`,
+          `fuzz: ${done}/${requests.length} requests, ${violations.length} violations, ` +
+            `${Math.round((performance.now() - started) / 1000)} s`,
         );
     }
   };
@@ -629,7 +635,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
 // Reading the result
 // ---------------------------------------------------------------------------------------------------
 
-/** The mutation family of a label: "body:hugeNumber@rate" -> "body:hugeNumber", "header:x-request-id=..." -> "header:x-request-id". */
+/**
+ * The mutation family of a label: "body:hugeNumber@rate" -> "body:hugeNumber", "header:x-request-id=..." ->
+ * "header:x-request-id".
+ */
 function labelFamily(label: string): string {
   if (label.startsWith('body:')) return label.split('@')[0]!;
   if (label.startsWith('header:')) return label.split('=')[0]!;
@@ -647,7 +656,10 @@ export interface ViolationGroup {
   example: Violation;
 }
 
-/** Violations grouped by what they say (kind, status and code or shape problem, mutation family), with the operations they hit. */
+/**
+ * Violations grouped by what they say (kind, status and code or shape problem, mutation family), with the operations
+ * they hit.
+ */
 export function groupViolations(violations: Violation[]): ViolationGroup[] {
   const groups = new Map<string, ViolationGroup>();
   for (const v of violations) {
@@ -688,15 +700,19 @@ export function formatSummary(s: FuzzSummary): string {
       .reduce((sum, [, n]) => sum + n, 0);
   const width = Math.max(9, ...Object.keys(s.operations).map((k) => k.length));
   const lines = [
-    `OpenAPI fuzz: seed ${s.seed}, ${s.requests} requests in ${(s.wallMs / 1000).toFixed(1)} s; /healthz worst ${Math.round(s.healthz.worstMs)} ms, p99 ${Math.round(s.healthz.p99Ms)} ms over ${s.healthz.polls} polls (${s.healthz.failures} failed)`,
-    `${'operation'.padEnd(width)}  ${pad('sent', 5)} ${pad('2xx', 5)} ${pad('4xx', 5)} ${pad('5xx', 5)} ${pad('other', 5)} ${pad('skip', 5)}`,
+    `OpenAPI fuzz: seed ${s.seed}, ${s.requests} requests in ${(s.wallMs / 1000).toFixed(1)} s; /healthz worst ` +
+      `${Math.round(s.healthz.worstMs)} ms, p99 ${Math.round(s.healthz.p99Ms)} ms over ${s.healthz.polls} polls ` +
+      `(${s.healthz.failures} failed)`,
+    `${'operation'.padEnd(width)}  ${pad('sent', 5)} ${pad('2xx', 5)} ${pad('4xx', 5)} ${pad('5xx', 5)} ` +
+      `${pad('other', 5)} ${pad('skip', 5)}`,
   ];
   for (const [key, op] of Object.entries(s.operations)) {
     const ok = bucket(op.statuses, (n) => n >= 200 && n < 300);
     const client = bucket(op.statuses, (n) => n >= 400 && n < 500);
     const server = bucket(op.statuses, (n) => n >= 500);
     lines.push(
-      `${key.padEnd(width)}  ${pad(op.sent, 5)} ${pad(ok, 5)} ${pad(client, 5)} ${pad(server, 5)} ${pad(op.sent - ok - client - server, 5)} ${pad(op.skipped, 5)}`,
+      `${key.padEnd(width)}  ${pad(op.sent, 5)} ${pad(ok, 5)} ${pad(client, 5)} ${pad(server, 5)} ` +
+        `${pad(op.sent - ok - client - server, 5)} ${pad(op.skipped, 5)}`,
     );
   }
   lines.push(

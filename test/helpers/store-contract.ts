@@ -104,21 +104,24 @@ export function storeContract(backend: string, open: () => Promise<PoolStore>): 
       await store.close();
     });
 
-    it('gives a lease to one owner at a time, extends it for its owner, and frees it on expiry or release', async () => {
-      const store = await open();
-      expect(await store.acquireLease('replan:a', 'r1', 300)).toBe(true);
-      expect(await store.acquireLease('replan:a', 'r2', 300)).toBe(false);
-      expect(await store.acquireLease('replan:a', 'r1', 300)).toBe(true);
-      expect(await store.leaseHolder('replan:a')).toBe('r1');
-      await store.releaseLease('replan:a', 'r2');
-      expect(await store.leaseHolder('replan:a')).toBe('r1');
-      await sleep(450);
-      expect(await store.leaseHolder('replan:a')).toBeNull();
-      expect(await store.acquireLease('replan:a', 'r2', 300)).toBe(true);
-      await store.releaseLease('replan:a', 'r2');
-      expect(await store.acquireLease('replan:a', 'r1', 300)).toBe(true);
-      await store.close();
-    });
+    it(
+      'gives a lease to one owner at a time, ' + 'extends it for its owner, and frees it on expiry or release',
+      async () => {
+        const store = await open();
+        expect(await store.acquireLease('replan:a', 'r1', 300)).toBe(true);
+        expect(await store.acquireLease('replan:a', 'r2', 300)).toBe(false);
+        expect(await store.acquireLease('replan:a', 'r1', 300)).toBe(true);
+        expect(await store.leaseHolder('replan:a')).toBe('r1');
+        await store.releaseLease('replan:a', 'r2');
+        expect(await store.leaseHolder('replan:a')).toBe('r1');
+        await sleep(450);
+        expect(await store.leaseHolder('replan:a')).toBeNull();
+        expect(await store.acquireLease('replan:a', 'r2', 300)).toBe(true);
+        await store.releaseLease('replan:a', 'r2');
+        expect(await store.acquireLease('replan:a', 'r1', 300)).toBe(true);
+        await store.close();
+      },
+    );
 
     it('withLease runs the work for one owner and skips it for another meanwhile', async () => {
       const store = await open();

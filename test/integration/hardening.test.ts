@@ -51,7 +51,8 @@ describe('the service process under hostile requests', () => {
   }, 90_000);
   afterAll(() => svc.stop());
 
-  it('keeps /healthz under 250 ms while the largest allowed simulation and verified placement run, RSS under 2 GiB', async () => {
+  it('keeps /healthz under 250 ms while the largest allowed ' +
+    'simulation and verified placement run, RSS under 2 GiB', async () => {
     // 10,000 adapters, one slot, a day: 1.99 million expected requests, just under MAX_SIMULATED_REQUESTS
     const simulation = post(svc.base, '/v1/simulate', {
       ...llama,
@@ -95,7 +96,8 @@ describe('the service process under hostile requests', () => {
     const closed = new Promise<number>((r) => socket.once('close', () => r(performance.now())));
     const started = performance.now();
     socket.write(
-      'POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model": ',
+      'POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ' +
+        '1000\r\n\r\n{"model": ',
     );
     const elapsed = (await closed) - started;
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);

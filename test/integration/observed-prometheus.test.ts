@@ -84,7 +84,8 @@ describe.skipIf(!has('prometheus'))(
       const port = await freePort();
       writeFileSync(
         join(dir, 'prometheus.yml'),
-        `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: gateway\n    static_configs:\n      - targets: ['127.0.0.1:${exporter.port}']\n`,
+        'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: gateway\n    static_configs:\n      - ' +
+          `targets: ['127.0.0.1:${exporter.port}']\n`,
       );
       prometheus = spawn(
         'prometheus',
@@ -123,7 +124,8 @@ describe.skipIf(!has('prometheus'))(
         .filter((a) => a.id === id)
         .reduce((sum, a) => sum + a.rate, 0);
 
-    it('plans the observed rates, follows a change within two periods, and keeps the last plan (stale, 503) when Prometheus dies', async () => {
+    it('plans the observed rates, follows a change within two periods, ' +
+      'and keeps the last plan (stale, 503) when Prometheus dies', async () => {
       const putSource = () =>
         fetch(`${service.base}/v1/pools/gw/source`, {
           method: 'PUT',

@@ -106,7 +106,8 @@ describe.skipIf(!hasRedisServer())(
         expect((await json(a.base, '/readyz')).body.store).toEqual({ backend: 'redis', reachable: true });
       }, 60_000);
 
-      it('loses nothing acknowledged when a replica is killed (-9) in the middle of a plan, and answers the same after restart', async () => {
+      it('loses nothing acknowledged when a replica is killed (-9) in the middle of a plan, ' +
+        'and answers the same after restart', async () => {
         const before = (await json(b.base, '/v1/pools')).body;
         const plansBefore = await Promise.all(
           before.pools.map((p: { pool: string }) => json(b.base, `/v1/pools/${p.pool}`)),
@@ -135,7 +136,8 @@ describe.skipIf(!hasRedisServer())(
         if (maybe.status === 200) expect(maybe.body.placement.gpuCount).toBeGreaterThan(0);
       }, 90_000);
 
-      it('answers 503 on pool routes while Redis is down, stays alive and unready, and recovers with the data when it is back', async () => {
+      it('answers 503 on pool routes while Redis is down, ' +
+        'stays alive and unready, and recovers with the data when it is back', async () => {
         const before = (await json(a.base, '/v1/pools')).body;
         await redis.stop();
         const down = await json(b.base, '/v1/pools');

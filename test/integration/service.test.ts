@@ -62,14 +62,16 @@ describe('the service as a process, started with its environment', () => {
       let prometheus: ChildProcess;
       let promBase = '';
       const dir = mkdtempSync(join(tmpdir(), 'lora-placer-prom-'));
-      // biome-ignore lint/suspicious/noDuplicateTestHooks: the hook of the nested describe.skipIf block, which biome does not see as a describe
+      /* biome-ignore lint/suspicious/noDuplicateTestHooks: the hook of the nested describe.skipIf block, which biome
+         does not see as a describe */
       beforeAll(async () => {
         const port = await freePort();
         promBase = `http://127.0.0.1:${port}`;
         const target = base.replace('http://', '');
         writeFileSync(
           join(dir, 'prometheus.yml'),
-          `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: lora-placer\n    static_configs:\n      - targets: ['${target}']\n`,
+          'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: lora-placer\n    ' +
+            `static_configs:\n      - targets: ['${target}']\n`,
         );
         prometheus = spawn(
           'prometheus',

@@ -15,7 +15,8 @@ function chromiumPath(): string {
   const found = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
   if (!found)
     throw new Error(
-      "chromium is not installed: the web view test drives Debian's chromium (apt-get install -y --no-install-recommends chromium)",
+      "chromium is not installed: the web view test drives Debian's chromium (apt-get install -y " +
+        '--no-install-recommends chromium)',
     );
   return found;
 }
@@ -79,7 +80,8 @@ describe('the web view in a headless browser', () => {
     await service?.stop();
   });
 
-  it('loads the pools, shows the PUT placement as GPU cards and charts the --max-loras sweep, with no console errors', async () => {
+  it('loads the pools, shows the PUT placement as GPU cards and charts the --max-loras sweep, ' +
+    'with no console errors', async () => {
     await page.goto(`${service.base}/ui`, { waitUntil: 'load', timeout: 30_000 });
     await page.waitForSelector('button.pool-link[data-pool="web-demo"]', { timeout: 15_000 });
     await page.click('button.pool-link[data-pool="web-demo"]');

@@ -59,40 +59,44 @@ describe('baselines', () => {
     for (const rates of replicas.values()) expect(new Set(rates.map((r) => r.toFixed(12))).size).toBe(1);
   });
 
-  it('Dynamo-like allocation gives hot adapters replicas by load, splits their traffic evenly, and moves few adapters when a GPU is added', () => {
-    const gpus = dynamoLike(workload, 20);
-    coversAll(gpus);
-    const hosts = (set: GpuAssignment[]): Map<number, number> => {
-      const m = new Map<number, number>();
-      for (const g of set) for (const a of g.adapters) m.set(a.adapter, (m.get(a.adapter) ?? 0) + 1);
-      return m;
-    };
-    const replicas = hosts(gpus);
-    expect(Math.max(...replicas.values())).toBeGreaterThan(1);
-    expect([...replicas.values()].filter((n) => n === 1).length).toBeGreaterThan(workload.adapters.length / 2);
-    // rendezvous hashing: with a 21st GPU, adapters with one replica either stay or move to the new GPU
-    // (400 adapters, so that no GPU is left empty and positions stay GPU numbers)
-    const many = parseWorkload(skewedWorkload(400, 30_000, 8));
-    const base = dynamoLike(many, 20);
-    expect(base).toHaveLength(20);
-    const single = hosts(base);
-    const before = new Map(base.flatMap((g, i) => g.adapters.map((a) => [a.adapter, i] as const)));
-    const after = dynamoLike(many, 21);
-    expect(after).toHaveLength(21);
-    let moved = 0;
-    after.forEach((g, i) => {
-      for (const a of g.adapters) {
-        if (single.get(a.adapter) !== 1 || hosts(after).get(a.adapter) !== 1) continue;
-        if (before.get(a.adapter) !== i) {
-          moved++;
-          expect(after[i]!.adapters.length).toBeGreaterThan(0);
-          expect(i).toBe(20);
+  it(
+    'Dynamo-like allocation gives hot adapters replicas by load, splits their traffic evenly, and moves few ' +
+      'adapters when a GPU is added',
+    () => {
+      const gpus = dynamoLike(workload, 20);
+      coversAll(gpus);
+      const hosts = (set: GpuAssignment[]): Map<number, number> => {
+        const m = new Map<number, number>();
+        for (const g of set) for (const a of g.adapters) m.set(a.adapter, (m.get(a.adapter) ?? 0) + 1);
+        return m;
+      };
+      const replicas = hosts(gpus);
+      expect(Math.max(...replicas.values())).toBeGreaterThan(1);
+      expect([...replicas.values()].filter((n) => n === 1).length).toBeGreaterThan(workload.adapters.length / 2);
+      // rendezvous hashing: with a 21st GPU, adapters with one replica either stay or move to the new GPU
+      // (400 adapters, so that no GPU is left empty and positions stay GPU numbers)
+      const many = parseWorkload(skewedWorkload(400, 30_000, 8));
+      const base = dynamoLike(many, 20);
+      expect(base).toHaveLength(20);
+      const single = hosts(base);
+      const before = new Map(base.flatMap((g, i) => g.adapters.map((a) => [a.adapter, i] as const)));
+      const after = dynamoLike(many, 21);
+      expect(after).toHaveLength(21);
+      let moved = 0;
+      after.forEach((g, i) => {
+        for (const a of g.adapters) {
+          if (single.get(a.adapter) !== 1 || hosts(after).get(a.adapter) !== 1) continue;
+          if (before.get(a.adapter) !== i) {
+            moved++;
+            expect(after[i]!.adapters.length).toBeGreaterThan(0);
+            expect(i).toBe(20);
+          }
         }
-      }
-    });
-    expect(moved).toBeGreaterThan(0);
-    expect(moved).toBeLessThan(many.adapters.length / 10);
-  });
+      });
+      expect(moved).toBeGreaterThan(0);
+      expect(moved).toBeLessThan(many.adapters.length / 10);
+    },
+  );
 
   it('the research next-fit uses as many GPUs as it needs and never splits an adapter', () => {
     const gpus = researchNextFit(workload, llama);

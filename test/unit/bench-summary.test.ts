@@ -37,13 +37,16 @@ function row(
 }
 
 describe('bench place summary: fewest GPUs any method verified', () => {
-  it('takes the smallest verified count and skips a next-fit with a starved GPU and baselines that never verified', () => {
-    expect(bestKnownGpus(row(2, { tight: 5, rateBalancing: 4, dlora: null, roundRobin: 6 }))).toBe(4);
-    expect(
-      bestKnownGpus(row(2, { tight: 5, nextFit: [3, 1], rateBalancing: null, dlora: null, roundRobin: null })),
-    ).toBe(5);
-    expect(bestKnownGpus(row(2, { tight: 5, nextFit: [3, 0] }))).toBe(3);
-  });
+  it(
+    'takes the smallest verified count and skips a next-fit ' + 'with a starved GPU and baselines that never verified',
+    () => {
+      expect(bestKnownGpus(row(2, { tight: 5, rateBalancing: 4, dlora: null, roundRobin: 6 }))).toBe(4);
+      expect(
+        bestKnownGpus(row(2, { tight: 5, nextFit: [3, 1], rateBalancing: null, dlora: null, roundRobin: null })),
+      ).toBe(5);
+      expect(bestKnownGpus(row(2, { tight: 5, nextFit: [3, 0] }))).toBe(3);
+    },
+  );
 
   it('reports the median ratio to the bound and how many workloads some method placed within 1.1 x of it', () => {
     const s = suiteSummary([row(10, { tight: 11 }), row(10, { roundRobin: 12 }), row(4, { dlora: 6 })]);

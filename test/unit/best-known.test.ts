@@ -108,19 +108,23 @@ describe('equal-SLO summary (benchmark)', () => {
     bestKnown: searched === null ? null : { gpus: searched, tried: [], simulated: 0, searchS: 1 },
   });
 
-  it('counts a baseline that never met the SLO as its limit + 1 and the best known as the fewest any method reached', () => {
-    const rows = [row(4, 4, 3), row(4, null, 4), row(10, 8, null), row(2, 2, 2, benchSlos[1])];
-    const [first, second] = sloSummaries(rows);
-    expect(first!.workloads).toBe(3);
-    // savings vs rate balancing: 0, 1 - 4/9, 1 - 10/8: the median is 0
-    expect(first!.medianSavingVsRateBalancing).toBeCloseTo(0, 9);
-    // the best known: 3 (search), 4 (ours), 8 (rate balancing beats ours): savings 0.25, 1 - 4/9, 0
-    expect(first!.medianBestKnownSavingVsRateBalancing).toBeCloseTo(0.25, 9);
-    expect(first!.searched).toBe(2);
-    expect(first!.equalToBestKnown).toBe(1);
-    expect(first!.maxAboveBestKnown).toBe(1);
-    expect(bestKnownAtSlo(rows[2]!)).toBe(8);
-    expect(second!.workloads).toBe(1);
-    expect(second!.equalToBestKnown).toBe(1);
-  });
+  it(
+    'counts a baseline that never met the SLO as its limit + 1 ' +
+      'and the best known as the fewest any method reached',
+    () => {
+      const rows = [row(4, 4, 3), row(4, null, 4), row(10, 8, null), row(2, 2, 2, benchSlos[1])];
+      const [first, second] = sloSummaries(rows);
+      expect(first!.workloads).toBe(3);
+      // savings vs rate balancing: 0, 1 - 4/9, 1 - 10/8: the median is 0
+      expect(first!.medianSavingVsRateBalancing).toBeCloseTo(0, 9);
+      // the best known: 3 (search), 4 (ours), 8 (rate balancing beats ours): savings 0.25, 1 - 4/9, 0
+      expect(first!.medianBestKnownSavingVsRateBalancing).toBeCloseTo(0.25, 9);
+      expect(first!.searched).toBe(2);
+      expect(first!.equalToBestKnown).toBe(1);
+      expect(first!.maxAboveBestKnown).toBe(1);
+      expect(bestKnownAtSlo(rows[2]!)).toBe(8);
+      expect(second!.workloads).toBe(1);
+      expect(second!.equalToBestKnown).toBe(1);
+    },
+  );
 });

@@ -80,40 +80,44 @@ describe('versioned bundle layout (MODELS_DIR)', () => {
     expect(loadBundle(bundleDir)).toEqual(a);
   });
 
-  it('refuses CURRENT naming a missing, malformed or escaping directory (dataFile), and the sync keeps the served model', () => {
-    writeVersionedBundle(bundleDir, a);
-    const profiles = embeddedProfiles();
-    const predictors = PredictorRegistry.fromDirectory(profiles);
-    const errors: string[] = [];
-    const sync = new ModelsDirSync({
-      dir: modelsDir,
-      predictors,
-      profiles,
-      onError: (e, dir) => errors.push(`${dir}: ${e.message}`),
-    });
-    expect(sync.syncOnce()).toEqual([llamaBundleName]);
-    const outside = join(root, `outside-${n}`);
-    mkdirSync(outside);
-    for (const [name, text] of bundleFiles(b)) writeFileSync(join(outside, name), text);
-    symlinkSync(outside, join(bundleDir, `v-${b.metadata.version}`));
-    const cases: Array<[string, RegExp]> = [
-      ['v-000000000000\n', /missing/],
-      ['../../../etc\n', /not a version directory name/],
-      ['v-4C2F16975D51\n', /not a version directory name/],
-      [`v-${b.metadata.version}\n`, /not a directory/],
-    ];
-    for (const [pointer, message] of cases) {
-      writeFileSync(join(bundleDir, 'CURRENT'), pointer);
-      expect(() => loadBundle(bundleDir)).toThrow(
-        expect.objectContaining({ ...dataFile, message: expect.stringMatching(message) }),
-      );
-      errors.length = 0;
-      expect(sync.syncOnce()).toEqual([]);
-      expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatch(message);
-      expect(predictors.get(a.metadata.model, a.metadata.gpu).version).toBe(a.metadata.version);
-    }
-  });
+  it(
+    'refuses CURRENT naming a missing, malformed or escaping directory (dataFile), ' +
+      'and the sync keeps the served model',
+    () => {
+      writeVersionedBundle(bundleDir, a);
+      const profiles = embeddedProfiles();
+      const predictors = PredictorRegistry.fromDirectory(profiles);
+      const errors: string[] = [];
+      const sync = new ModelsDirSync({
+        dir: modelsDir,
+        predictors,
+        profiles,
+        onError: (e, dir) => errors.push(`${dir}: ${e.message}`),
+      });
+      expect(sync.syncOnce()).toEqual([llamaBundleName]);
+      const outside = join(root, `outside-${n}`);
+      mkdirSync(outside);
+      for (const [name, text] of bundleFiles(b)) writeFileSync(join(outside, name), text);
+      symlinkSync(outside, join(bundleDir, `v-${b.metadata.version}`));
+      const cases: Array<[string, RegExp]> = [
+        ['v-000000000000\n', /missing/],
+        ['../../../etc\n', /not a version directory name/],
+        ['v-4C2F16975D51\n', /not a version directory name/],
+        [`v-${b.metadata.version}\n`, /not a directory/],
+      ];
+      for (const [pointer, message] of cases) {
+        writeFileSync(join(bundleDir, 'CURRENT'), pointer);
+        expect(() => loadBundle(bundleDir)).toThrow(
+          expect.objectContaining({ ...dataFile, message: expect.stringMatching(message) }),
+        );
+        errors.length = 0;
+        expect(sync.syncOnce()).toEqual([]);
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toMatch(message);
+        expect(predictors.get(a.metadata.model, a.metadata.gpu).version).toBe(a.metadata.version);
+      }
+    },
+  );
 
   it('prunes every version but the current and the one it replaced, and stale temp leftovers only', () => {
     writeVersionedBundle(bundleDir, a);

@@ -85,7 +85,8 @@ function brokenLinks(file: string, text: string): Broken[] {
 describe('documentation references', () => {
   it('computes GitHub anchors', () => {
     const a = anchorsOf(
-      '# A b\n## `train`: the predictors, reproducibly\n## bench place --slo: at equal SLO\n## A b\n```\n# not a heading\n```\n',
+      '# A b\n## `train`: the predictors, reproducibly\n## bench place --slo: at equal SLO\n## A b\n```\n# not ' +
+        'a heading\n```\n',
     );
     expect([...a]).toEqual(['a-b', 'train-the-predictors-reproducibly', 'bench-place---slo-at-equal-slo', 'a-b-1']);
   });
@@ -93,7 +94,8 @@ describe('documentation references', () => {
   it('finds a broken link and a broken anchor, and ignores code', () => {
     const file = join(root, 'README.md');
     const text =
-      '[ok](docs/design.md#routes) [gone](docs/no-such.md) [bad](#no-such-heading) `[code](nowhere.md)`\n```\n[x](nowhere.md)\n```\n';
+      '[ok](docs/design.md#routes) [gone](docs/no-such.md) [bad](#no-such-heading) ' +
+      '`[code](nowhere.md)`\n```\n[x](nowhere.md)\n```\n';
     expect(brokenLinks(file, text).map((b) => b.link)).toEqual(['docs/no-such.md', '#no-such-heading']);
   });
 

@@ -280,17 +280,20 @@ describe('sweep dataset', () => {
     expect(openDataset(file, header).rows.map((r) => r.index)).toEqual([0, 1, 2, 3]);
   });
 
-  it('cuts a last row whose newline was never written (it is simulated again), and keeps a file that ends cleanly', () => {
-    const file = join(dir, 'no-newline.jsonl');
-    openDataset(file, header);
-    appendLines(file, [row(0)]);
-    appendFileSync(file, JSON.stringify(row(1)));
-    expect([...openDataset(file, header).done]).toEqual([0]);
-    const clean = readFileSync(file, 'utf8');
-    expect(clean).toBe(`${JSON.stringify(header)}\n${JSON.stringify(row(0))}\n`);
-    openDataset(file, header);
-    expect(readFileSync(file, 'utf8')).toBe(clean);
-  });
+  it(
+    'cuts a last row whose newline was never written (it is simulated again), ' + 'and keeps a file that ends cleanly',
+    () => {
+      const file = join(dir, 'no-newline.jsonl');
+      openDataset(file, header);
+      appendLines(file, [row(0)]);
+      appendFileSync(file, JSON.stringify(row(1)));
+      expect([...openDataset(file, header).done]).toEqual([0]);
+      const clean = readFileSync(file, 'utf8');
+      expect(clean).toBe(`${JSON.stringify(header)}\n${JSON.stringify(row(0))}\n`);
+      openDataset(file, header);
+      expect(readFileSync(file, 'utf8')).toBe(clean);
+    },
+  );
 
   it('a resumed sweep appends after the cut: the dataset holds every workload once', async () => {
     const profiles = embeddedProfiles();

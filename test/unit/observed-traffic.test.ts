@@ -32,7 +32,8 @@ describe('observed traffic', () => {
   it('fills the queries with the selector, window and adapter label', () => {
     const q = resolvedQueries(source.prometheus);
     expect(q.rate).toBe(
-      'sum by (target_model_name) (rate(llm_d_epp_request_total{pool="p1"}[120s]) or rate(inference_objective_request_total{pool="p1"}[120s]))',
+      'sum by (target_model_name) (rate(llm_d_epp_request_total{pool="p1"}[120s]) or ' +
+        'rate(inference_objective_request_total{pool="p1"}[120s]))',
     );
     expect(q.inputTokens).toContain('llm_d_epp_request_input_tokens_sum{pool="p1"}[120s]');
   });
@@ -57,24 +58,28 @@ describe('observed traffic', () => {
     expect(mergeReading(later, reading([['a', 6, 310]]), 101_000, 100).map((a) => a.id)).toEqual(['a']);
   });
 
-  it('builds a valid workload: listed ranks and paths, the unknown rank otherwise, listed adapters with their own rate', () => {
-    const observed = mergeReading(
-      [],
-      reading([
-        ['known', 3, 500],
-        ['new-one', 1, null],
-      ]),
-      0,
-      100,
-    );
-    const workload = observedWorkload(source, observed, 0);
-    expect(workload.adapters).toEqual([
-      { id: 'known', rank: 64, rate: 3, path: '/lora/known', inputTokens: { mean: 500 } },
-      { id: 'new-one', rank: 16, rate: 1 },
-      { id: 'pinned', rank: 8, rate: 0.5 },
-    ]);
-    expect(parseWorkload(workload).adapters).toHaveLength(3);
-  });
+  it(
+    'builds a valid workload: listed ranks and paths, ' +
+      'the unknown rank otherwise, listed adapters with their own rate',
+    () => {
+      const observed = mergeReading(
+        [],
+        reading([
+          ['known', 3, 500],
+          ['new-one', 1, null],
+        ]),
+        0,
+        100,
+      );
+      const workload = observedWorkload(source, observed, 0);
+      expect(workload.adapters).toEqual([
+        { id: 'known', rank: 64, rate: 3, path: '/lora/known', inputTokens: { mean: 500 } },
+        { id: 'new-one', rank: 16, rate: 1 },
+        { id: 'pinned', rank: 8, rate: 0.5 },
+      ]);
+      expect(parseWorkload(workload).adapters).toHaveLength(3);
+    },
+  );
 
   it('calls a drift small only with the same adapters, each within the hysteresis', () => {
     const planned = parseWorkload({
@@ -93,20 +98,24 @@ describe('observed traffic', () => {
     expect(withinHysteresis(planned, next(10, 1, true), 0.1)).toBe(false);
   });
 
-  it('refuses a selector that is not label matchers (it is pasted into PromQL), and unknown adapters without a rank', () => {
-    const bad = PoolSourceBody.safeParse({
-      workload: source.workload,
-      prometheus: { admitUnknown: true, unknownAdapterRank: 8, selector: 'a="x"}) or vector(1' },
-    });
-    expect(bad.success).toBe(false);
-    expect(bad.error!.issues[0]!.path).toEqual(['prometheus', 'selector']);
-    expect(
-      PoolSourceBody.safeParse({ workload: source.workload, prometheus: { admitUnknown: true } }).error!.issues[0]!
-        .path,
-    ).toEqual(['prometheus', 'unknownAdapterRank']);
-    expect(PoolSourceBody.safeParse({ workload: source.workload, prometheus: {} }).error!.issues[0]!.path).toEqual([
-      'prometheus',
-      'adapters',
-    ]);
-  });
+  it(
+    'refuses a selector that is not label matchers (it is pasted into PromQL), ' +
+      'and unknown adapters without a rank',
+    () => {
+      const bad = PoolSourceBody.safeParse({
+        workload: source.workload,
+        prometheus: { admitUnknown: true, unknownAdapterRank: 8, selector: 'a="x"}) or vector(1' },
+      });
+      expect(bad.success).toBe(false);
+      expect(bad.error!.issues[0]!.path).toEqual(['prometheus', 'selector']);
+      expect(
+        PoolSourceBody.safeParse({ workload: source.workload, prometheus: { admitUnknown: true } }).error!.issues[0]!
+          .path,
+      ).toEqual(['prometheus', 'unknownAdapterRank']);
+      expect(PoolSourceBody.safeParse({ workload: source.workload, prometheus: {} }).error!.issues[0]!.path).toEqual([
+        'prometheus',
+        'adapters',
+      ]);
+    },
+  );
 });

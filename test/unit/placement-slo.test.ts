@@ -8,7 +8,9 @@ import { parseScenario, simulateParsed } from '../../src/twin/index.js';
 
 const llama = PredictorRegistry.fromDirectory(embeddedProfiles()).get('llama-3.1-8b-instruct', 'h100-64gb');
 
-/** `n` adapters with Dirichlet(0.5)-like rates summing to `demand` tokens/s (ShareGPT lengths, ~419 tokens a request). */
+/**
+ * `n` adapters with Dirichlet(0.5)-like rates summing to `demand` tokens/s (ShareGPT lengths, ~419 tokens a request).
+ */
 function workload(n: number, demand: number, over: Record<string, unknown> = {}) {
   const rng = new Rng(5, 3);
   const w = Array.from({ length: n }, () => rng.gamma(0.5) + 1e-9);
@@ -50,7 +52,8 @@ describe('placement for a latency SLO', () => {
     expect(tight.gpuCount).toBeGreaterThanOrEqual(byDefault.gpuCount);
   });
 
-  it('verifies and repairs until every GPU meets the SLO in the Twin, and a fresh seed agrees within 10 % on the p99', async () => {
+  it('verifies and repairs until every GPU meets the SLO in the Twin, ' +
+    'and a fresh seed agrees within 10 % on the p99', async () => {
     const w = workload(40, 12_000, { verify: true, slo: { ttftP99Ms: 1000 }, options: { verifyDurationS: 900 } });
     const p = await place(w, llama);
     expect(p.verification!.gpusMissingCriterion).toBe(0);

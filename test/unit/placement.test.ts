@@ -296,44 +296,47 @@ describe('descent below the verified count', () => {
     };
   judged.calls = 0;
 
-  it('re-spreads the traffic over fewer GPUs while the Twin accepts them, and stops at the first count it refuses', async () => {
-    const options = { verifyDurationS: 60, headroom: 0.1 };
-    const first = await place(
-      parseWorkload({ ...base, verify: true, options: { ...options, descend: false } }),
-      llama,
-      { simulate: judged(() => ({ starved: false })) },
-    );
-    const n = first.gpuCount;
-    const total = base.adapters.reduce((s, a) => s + a.rate, 0);
-    expect(n - 1).toBeGreaterThanOrEqual(first.lowerBound);
-    // the Twin stand-in accepts a GPU up to 2 % over an even share of n - 1 GPUs at (1 + headroom) x its traffic
-    const limit = 1.1 * (total / (n - 1)) * 1.02;
-    const seen: number[] = [];
-    let last: ParsedScenario[] = [];
-    const judge = judged((s) => {
-      seen.push(rateOf(s));
-      return { starved: rateOf(s) > limit + 1e-9 };
-    });
-    const simulate: GpuSimulator = async (scenarios) => {
-      last = scenarios;
-      return judge(scenarios);
-    };
-    const p = await place(parseWorkload({ ...base, verify: true, options }), llama, { simulate, parallel: 2 });
-    expect(p.gpuCount).toBe(n - 1);
-    expect(p.verification!.starvedGpus).toBe(0);
-    // the answer reports each GPU at its own traffic, not the headroom load it was judged at
-    expect(last.map(rateOf)).toEqual(
-      p.gpus.map((g) =>
-        expect.closeTo(
-          g.adapters.reduce((sum, a) => sum + a.rate, 0),
-          6,
+  it(
+    're-spreads the traffic over fewer GPUs while the Twin accepts them, ' + 'and stops at the first count it refuses',
+    async () => {
+      const options = { verifyDurationS: 60, headroom: 0.1 };
+      const first = await place(
+        parseWorkload({ ...base, verify: true, options: { ...options, descend: false } }),
+        llama,
+        { simulate: judged(() => ({ starved: false })) },
+      );
+      const n = first.gpuCount;
+      const total = base.adapters.reduce((s, a) => s + a.rate, 0);
+      expect(n - 1).toBeGreaterThanOrEqual(first.lowerBound);
+      // the Twin stand-in accepts a GPU up to 2 % over an even share of n - 1 GPUs at (1 + headroom) x its traffic
+      const limit = 1.1 * (total / (n - 1)) * 1.02;
+      const seen: number[] = [];
+      let last: ParsedScenario[] = [];
+      const judge = judged((s) => {
+        seen.push(rateOf(s));
+        return { starved: rateOf(s) > limit + 1e-9 };
+      });
+      const simulate: GpuSimulator = async (scenarios) => {
+        last = scenarios;
+        return judge(scenarios);
+      };
+      const p = await place(parseWorkload({ ...base, verify: true, options }), llama, { simulate, parallel: 2 });
+      expect(p.gpuCount).toBe(n - 1);
+      expect(p.verification!.starvedGpus).toBe(0);
+      // the answer reports each GPU at its own traffic, not the headroom load it was judged at
+      expect(last.map(rateOf)).toEqual(
+        p.gpus.map((g) =>
+          expect.closeTo(
+            g.adapters.reduce((sum, a) => sum + a.rate, 0),
+            6,
+          ),
         ),
-      ),
-    );
-    expect(seen.some((r) => r > limit)).toBe(true);
-    const routed = routedRates(p);
-    for (const a of base.adapters) expect(routed.get(a.id)).toBeCloseTo(a.rate, 9);
-  });
+      );
+      expect(seen.some((r) => r > limit)).toBe(true);
+      const routed = routedRates(p);
+      for (const a of base.adapters) expect(routed.get(a.id)).toBeCloseTo(a.rate, 9);
+    },
+  );
 
   it('refuses fewer GPUs that would leave more of their adapters under 90 % of their traffic', async () => {
     const options = { verifyDurationS: 60 };
@@ -355,34 +358,38 @@ describe('descent below the verified count', () => {
     expect(p.verification!.starvedAdapters).toBe(0);
   });
 
-  it('under an SLO, keeps a count below the verified one only when its GPUs meet the SLO on every confirmation seed too', async () => {
-    // targets no short run misses: only the stand-in's starvation verdicts decide
-    const sloBase = { ...base, criterion: 'slo' as const, slo: { ttftP99Ms: 3_600_000, itlP99Ms: 100_000 } };
-    const options = { verifyDurationS: 60 };
-    const verifySeed = 0;
-    const seeds: number[] = [];
-    const failingOn = (seed: number | null): GpuSimulator =>
-      judged((s) => {
-        seeds.push(s.seed ?? 0);
-        return { starved: seed !== null && (s.seed ?? 0) === seed };
+  it(
+    'under an SLO, keeps a count below the verified one only when its GPUs meet the SLO ' +
+      'on every confirmation seed too',
+    async () => {
+      // targets no short run misses: only the stand-in's starvation verdicts decide
+      const sloBase = { ...base, criterion: 'slo' as const, slo: { ttftP99Ms: 3_600_000, itlP99Ms: 100_000 } };
+      const options = { verifyDurationS: 60 };
+      const verifySeed = 0;
+      const seeds: number[] = [];
+      const failingOn = (seed: number | null): GpuSimulator =>
+        judged((s) => {
+          seeds.push(s.seed ?? 0);
+          return { starved: seed !== null && (s.seed ?? 0) === seed };
+        });
+      const first = await place(
+        parseWorkload({ ...sloBase, verify: true, options: { ...options, descend: false } }),
+        llama,
+        { simulate: failingOn(null) },
+      );
+      const descended = await place(parseWorkload({ ...sloBase, verify: true, options }), llama, {
+        simulate: failingOn(null),
       });
-    const first = await place(
-      parseWorkload({ ...sloBase, verify: true, options: { ...options, descend: false } }),
-      llama,
-      { simulate: failingOn(null) },
-    );
-    const descended = await place(parseWorkload({ ...sloBase, verify: true, options }), llama, {
-      simulate: failingOn(null),
-    });
-    expect(descended.gpuCount).toBeLessThan(first.gpuCount);
-    for (const offset of confirmationSeedOffsets) expect(seeds).toContain(verifySeed + offset);
-    const lastOffset = confirmationSeedOffsets[confirmationSeedOffsets.length - 1]!;
-    const refused = await place(parseWorkload({ ...sloBase, verify: true, options }), llama, {
-      simulate: failingOn(verifySeed + lastOffset),
-    });
-    expect(refused.gpuCount).toBe(first.gpuCount);
-    expect(refused.verification!.gpusMissingCriterion).toBe(0);
-  });
+      expect(descended.gpuCount).toBeLessThan(first.gpuCount);
+      for (const offset of confirmationSeedOffsets) expect(seeds).toContain(verifySeed + offset);
+      const lastOffset = confirmationSeedOffsets[confirmationSeedOffsets.length - 1]!;
+      const refused = await place(parseWorkload({ ...sloBase, verify: true, options }), llama, {
+        simulate: failingOn(verifySeed + lastOffset),
+      });
+      expect(refused.gpuCount).toBe(first.gpuCount);
+      expect(refused.verification!.gpusMissingCriterion).toBe(0);
+    },
+  );
 
   it("lets the Twin try the predictors' best knobs and then the most slots memory allows", () => {
     const packed = pack(parseWorkload(skewedWorkload(200, 40_000, 3)), llama);
@@ -402,30 +409,34 @@ describe('descent below the verified count', () => {
     expect(appended).toBeGreaterThan(0);
   });
 
-  it('spreads items by load: no GPU exceeds the lightest by more than one item, shares of an adapter apart, the adapter cap kept', () => {
-    const workload = parseWorkload({ ...skewedWorkload(200, 40_000, 3), options: { maxAdaptersPerGpu: 60 } });
-    const packed = pack(workload, llama);
-    const items = packed.ctx.items.map((_, i) => i);
-    items.push(packed.ctx.items.length, packed.ctx.items.length + 1);
-    const hot = packed.ctx.items[0]!;
-    packed.ctx.items.push(
-      { ...hot, rate: 1, demand: 500, shared: true },
-      { ...hot, rate: 1, demand: 500, shared: true },
-    );
-    const bins = balanceOver(packed.ctx, items, 4)!;
-    expect(bins).toHaveLength(4);
-    const biggest = Math.max(...items.map((i) => packed.ctx.items[i]!.demand));
-    const demands = bins.map((b) => b.demand);
-    expect(Math.max(...demands) - Math.min(...demands)).toBeLessThanOrEqual(biggest + 1e-9);
-    for (const b of bins) {
-      expect(b.count).toBeLessThanOrEqual(60);
-      expect(b.verdict).not.toBeNull();
-      const sharesHere = b.items.filter(
-        (i) => packed.ctx.items[i]!.adapter === hot.adapter && packed.ctx.items[i]!.shared,
+  it(
+    'spreads items by load: no GPU exceeds the lightest by more than one item, ' +
+      'shares of an adapter apart, the adapter cap kept',
+    () => {
+      const workload = parseWorkload({ ...skewedWorkload(200, 40_000, 3), options: { maxAdaptersPerGpu: 60 } });
+      const packed = pack(workload, llama);
+      const items = packed.ctx.items.map((_, i) => i);
+      items.push(packed.ctx.items.length, packed.ctx.items.length + 1);
+      const hot = packed.ctx.items[0]!;
+      packed.ctx.items.push(
+        { ...hot, rate: 1, demand: 500, shared: true },
+        { ...hot, rate: 1, demand: 500, shared: true },
       );
-      expect(sharesHere.length).toBeLessThanOrEqual(1);
-    }
-    expect(bins.reduce((s, b) => s + b.count, 0)).toBe(items.length);
-    expect(balanceOver(packed.ctx, items, 3)).toBeNull();
-  });
+      const bins = balanceOver(packed.ctx, items, 4)!;
+      expect(bins).toHaveLength(4);
+      const biggest = Math.max(...items.map((i) => packed.ctx.items[i]!.demand));
+      const demands = bins.map((b) => b.demand);
+      expect(Math.max(...demands) - Math.min(...demands)).toBeLessThanOrEqual(biggest + 1e-9);
+      for (const b of bins) {
+        expect(b.count).toBeLessThanOrEqual(60);
+        expect(b.verdict).not.toBeNull();
+        const sharesHere = b.items.filter(
+          (i) => packed.ctx.items[i]!.adapter === hot.adapter && packed.ctx.items[i]!.shared,
+        );
+        expect(sharesHere.length).toBeLessThanOrEqual(1);
+      }
+      expect(bins.reduce((s, b) => s + b.count, 0)).toBe(items.length);
+      expect(balanceOver(packed.ctx, items, 3)).toBeNull();
+    },
+  );
 });

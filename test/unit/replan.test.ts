@@ -125,21 +125,25 @@ describe('replan (predictors)', async () => {
     for (const id of shed) expect(predictorsAcceptTogether(hotter, [...kept, id])).toBe(false);
   });
 
-  it('counts moves as adapter-GPU additions: a new share of a split adapter is one, a share that only changes its rate is none', async () => {
-    const hot = pool((i) => (i === 0 ? 60 : baseRate(i)));
-    const before = await place(parseWorkload(hot), llama);
-    const hotGpus = gpusOf(before).get('ad-0')!;
-    expect(hotGpus.length).toBeGreaterThan(1);
-    // 20 % more traffic on the split adapter: its shares grow where they are, or it gets one more GPU
-    const p = await replan(parseWorkload(pool((i) => (i === 0 ? 72 : baseRate(i)))), llama, before);
-    const after = gpusOf(p);
-    const previous = new Map(p.moves!.gpuMap.map((m) => [m.gpu, m.previous]));
-    const newShares = after.get('ad-0')!.filter((g) => !hotGpus.includes(previous.get(g) ?? -1)).length;
-    const addedHot = p.moves!.added.filter((a) => a.adapters.includes('ad-0')).length;
-    expect(addedHot).toBe(newShares);
-    expect(p.moves!.count).toBe(p.moves!.added.reduce((n, a) => n + a.adapters.length, 0));
-    expect(routedRate(p, 'ad-0')).toBeCloseTo(72, 9);
-  });
+  it(
+    'counts moves as adapter-GPU additions: a new share of a split adapter is one, ' +
+      'a share that only changes its rate is none',
+    async () => {
+      const hot = pool((i) => (i === 0 ? 60 : baseRate(i)));
+      const before = await place(parseWorkload(hot), llama);
+      const hotGpus = gpusOf(before).get('ad-0')!;
+      expect(hotGpus.length).toBeGreaterThan(1);
+      // 20 % more traffic on the split adapter: its shares grow where they are, or it gets one more GPU
+      const p = await replan(parseWorkload(pool((i) => (i === 0 ? 72 : baseRate(i)))), llama, before);
+      const after = gpusOf(p);
+      const previous = new Map(p.moves!.gpuMap.map((m) => [m.gpu, m.previous]));
+      const newShares = after.get('ad-0')!.filter((g) => !hotGpus.includes(previous.get(g) ?? -1)).length;
+      const addedHot = p.moves!.added.filter((a) => a.adapters.includes('ad-0')).length;
+      expect(addedHot).toBe(newShares);
+      expect(p.moves!.count).toBe(p.moves!.added.reduce((n, a) => n + a.adapters.length, 0));
+      expect(routedRate(p, 'ad-0')).toBeCloseTo(72, 9);
+    },
+  );
 
   it('refuses a hysteresis outside [0, 1] and a current placement of another model', async () => {
     const workload = parseWorkload(base);

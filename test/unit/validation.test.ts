@@ -20,13 +20,17 @@ describe('real runs table', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lora-placer-val-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const header =
-    'run_dir,arg_total_time,arg_adapter_rates,srv_max_loras,srv_max_cpu_loras,srv_max_lora_rank,srv_max_num_seqs,srv_model,srv_dummy_lora_ranks,log_completed,log_duration,log_mean_ttft_ms,log_mean_tpot_ms,log_mean_itl_ms,log_prompts_pool,log_pool_input_tokens,log_pool_output_tokens,error_class,max_num_batched_tokens,total_throughput,approx_ideal_throughput,approx_starvation_10pct';
+    'run_dir,arg_total_time,arg_adapter_rates,srv_max_loras,srv_max_cpu_loras,srv_max_lora_rank,' +
+    'srv_max_num_seqs,srv_model,srv_dummy_lora_ranks,log_completed,log_duration,log_mean_ttft_ms,' +
+    'log_mean_tpot_ms,log_mean_itl_ms,log_prompts_pool,log_pool_input_tokens,log_pool_output_tokens,error_class,' +
+    'max_num_batched_tokens,total_throughput,approx_ideal_throughput,approx_starvation_10pct';
   const file = join(dir, 'runs.csv');
   writeFileSync(
     file,
     [
       header,
-      'x/real_results/m/r/_8_5_16_,3600,0.1 0.05 0.025,8,5,16,2048,m,8 16,100,3600.1,40,15,16,300,60000,50000,,2048,1000,1001,0',
+      'x/real_results/m/r/_8_5_16_,3600,0.1 0.05 0.025,8,5,16,2048,m,8 ' +
+        '16,100,3600.1,40,15,16,300,60000,50000,,2048,1000,1001,0',
       'x/real_results/m/r/_256_256_16_,3600,0.1 0.05 0.025,256,256,16,2048,m,8 16,,,,,,,,,kv_cache_too_small,,,,',
       'x/real_results/m/r/_9_9_16_,3600,0.1,9,9,16,2048,m,8,,,,,,,,,,,,,',
     ].join('\n'),
