@@ -77,10 +77,12 @@ for (const c of suiteCases(traceDir, false).filter((x) => x.name.includes(nameFi
   if (!failed) passedWorkloads++;
   const verdict = failed
     ? `no slot count keeps a GPU from starving (best served ${(100 * failed.servedFraction).toFixed(0)} %)`
-    : `every GPU passes; worst: ${(100 * Math.max(...outcomes.map((o) => o.starvedShare))).toFixed(0)} % of adapters starved, TTFT ${Math.max(...outcomes.map((o) => o.ttftS)).toFixed(0)} s`;
+    : `every GPU passes; worst: ${(100 * Math.max(...outcomes.map((o) => o.starvedShare))).toFixed(0)} % of ` +
+      `adapters starved, TTFT ${Math.max(...outcomes.map((o) => o.ttftS)).toFixed(0)} s`;
   console.log(`${c.name.padEnd(34)} ${String(bound).padStart(5)} ${String(k).padStart(5)}  ${verdict}`);
 }
 console.log(
-  `\nrate balancing at floor(${boundRatioBar} x bound) GPUs, any --max-loras per GPU: passes the GPU-level starvation rule on ${passedWorkloads} of ${total} workloads`,
+  `\nrate balancing at floor(${boundRatioBar} x bound) GPUs, any --max-loras per GPU: passes the GPU-level ` +
+    `starvation rule on ${passedWorkloads} of ${total} workloads`,
 );
 await pool.destroy();

@@ -51,7 +51,8 @@ export const tables: Table[] = [
     args: () => ['bench', 'predict'],
     heavy: true,
     about:
-      'cost of one prediction, served students against ml-cart and the forests (about a minute idle; timings: wants an idle machine)',
+      'cost of one prediction, served students against ml-cart and the forests (about a minute idle; ' +
+      'timings: wants an idle machine)',
   },
   {
     name: 'bench-place',

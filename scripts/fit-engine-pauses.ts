@@ -79,7 +79,8 @@ for (const perStepProbability of [0.0005, 0.00075, 0.001, 0.0015, 0.002]) {
   console.log(`  p ${String(perStepProbability).padEnd(7)} ${cells.join('   ')}`);
 }
 console.log(
-  `  best: p ${best.perStepProbability}, ${best.perHeldAdapterMs} ms per held adapter (mean ${best.score.toFixed(1)} %)`,
+  `  best: p ${best.perStepProbability}, ${best.perHeldAdapterMs} ms per held adapter (mean ` +
+    `${best.score.toFixed(1)} %)`,
 );
 
 // 2. the cap, on every fit-half run
@@ -94,13 +95,15 @@ for (const maxMs of [500, 1000, 2000, 1e9]) {
   });
   const agree = fitAll.filter((r, i) => r.real!.starved === sims[i]!.starved).length;
   console.log(
-    `  cap ${maxMs >= 1e9 ? 'none' : `${maxMs} ms`}: throughput ${pct(smapeOf(fitAll, sims, 'throughput'))}, starvation ${agree}/${fitAll.length}`,
+    `  cap ${maxMs >= 1e9 ? 'none' : `${maxMs} ms`}: throughput ${pct(smapeOf(fitAll, sims, 'throughput'))}, ` +
+      `starvation ${agree}/${fitAll.length}`,
   );
 }
 
 // 3. both halves and both rate groups, committed constants vs none
 console.log(
-  `\n3. operator-load runs, research SMAPE without pauses -> with the committed constants (p ${enginePauses.perStepProbability}, ${enginePauses.perHeldAdapterMs} ms, cap ${enginePauses.maxMs} ms)`,
+  '\n3. operator-load runs, research SMAPE without pauses -> with the committed constants (p ' +
+    `${enginePauses.perStepProbability}, ${enginePauses.perHeldAdapterMs} ms, cap ${enginePauses.maxMs} ms)`,
 );
 const operatorLoad = withResults.filter(isOperatorLoad);
 const before = simulateAll(operatorLoad, undefined);

@@ -142,7 +142,8 @@ for (const model of [...new Set(replays.map((r) => r.model))]) {
     const predicted = rows.map((r) => r.twinItl * f.factor(r.load));
     const saturated = rows.filter((r) => r.twinTtftMs > 10_000);
     process.stdout.write(
-      `  x delivery term on ${f.name.padEnd(34)} ${pct(smapeResearch(real, predicted))}  (median factor on saturated runs ${median(saturated.map((r) => f.factor(r.load))).toFixed(3)})\n`,
+      `  x delivery term on ${f.name.padEnd(34)} ${pct(smapeResearch(real, predicted))}  (median factor on ` +
+        `saturated runs ${median(saturated.map((r) => f.factor(r.load))).toFixed(3)})\n`,
     );
   }
   const sat = rows.filter((r) => r.twinTtftMs > 10_000);
@@ -155,8 +156,10 @@ for (const model of [...new Set(replays.map((r) => r.model))]) {
     (twinError * rows.length);
   const withRunning = sat.filter((r) => r.realRunning !== null);
   process.stdout.write(
-    `  saturated runs (Twin TTFT > 10 s): ${sat.length}, ${pct(100 * errorShare)} of the ITL error; real / Twin median: ITL ${median(sat.map((r) => r.realItl / r.twinItl)).toFixed(3)}, ` +
-      `running ${median(withRunning.map((r) => r.realRunning! / r.load.running)).toFixed(3)}, throughput ${median(sat.map((r) => r.realThroughput / r.twinThroughput)).toFixed(3)}; ` +
+    `  saturated runs (Twin TTFT > 10 s): ${sat.length}, ${pct(100 * errorShare)} of the ITL error; real / Twin ` +
+      `median: ITL ${median(sat.map((r) => r.realItl / r.twinItl)).toFixed(3)}, ` +
+      `running ${median(withRunning.map((r) => r.realRunning! / r.load.running)).toFixed(3)}, throughput ` +
+      `${median(sat.map((r) => r.realThroughput / r.twinThroughput)).toFixed(3)}; ` +
       `Twin mean waiting ${median(sat.map((r) => r.load.waiting)).toFixed(0)}\n\n`,
   );
 }
