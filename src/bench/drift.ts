@@ -32,15 +32,28 @@ export interface DriftCase {
 /** The research evaluation's engine settings, as in the place suite. */
 const researchEngine = { maxNumSeqs: 2048, maxNumBatchedTokens: 2048 };
 
+/** Part of the drift day to run (the re-plan chain always starts at the day's first plan). */
+export interface DriftSelection {
+  /** one trace only: 'conv' or 'code' */
+  trace?: string;
+  /** second of the day at which the last plan ends (plans start before it) */
+  untilS?: number;
+}
+
 /**
  * The drift cases: Llama on H100, 256 adapters (ranks 8/16) over a day of the conversation and the
  * code trace, the load x10 at 16:00 and 30 % of that at 04:00, 10 % of the adapters joining and 10 %
  * leaving during the day. `quick`: the conversation trace with 64 adapters from 04:00 to 10:00 (the
  * trough and the morning ramp).
  */
-export function driftCases(traceDir: string, quick: boolean): DriftCase[] {
-  const traces = quick ? ['conv'] : ['conv', 'code'];
-  return traces.map((name, i) => {
+export function driftCases(traceDir: string, quick: boolean, only: DriftSelection = {}): DriftCase[] {
+  const traces = (quick ? ['conv'] : ['conv', 'code']).filter(
+    (name) => only.trace === undefined || name === only.trace,
+  );
+  if (traces.length === 0)
+    throw new Error(`drift: no trace "${only.trace}"${quick ? ' with --quick (conv only)' : ''}`);
+  return traces.map((name) => {
+    const i = name === 'conv' ? 0 : 1;
     const file = join(traceDir, `splitwise_${name}.csv`);
     const day = new DriftDay(readTrace(file, name), readArrivalTimes(file), {
       model: 'llama-3.1-8b-instruct',
@@ -55,7 +68,8 @@ export function driftCases(traceDir: string, quick: boolean): DriftCase[] {
       engine: researchEngine,
     });
     const startS = quick ? 4 * 3600 : 0;
-    const steps = quick ? (6 * 3600) / stepS : daySeconds / stepS;
+    const endS = Math.min(quick ? 10 * 3600 : daySeconds, only.untilS ?? Infinity);
+    const steps = Math.max(0, Math.ceil((endS - startS) / stepS));
     return { name: `${name} N=${quick ? 64 : 256}`, day, startS, steps };
   });
 }

@@ -50,6 +50,9 @@ bench drift                 a day of drifting traffic from the Azure traces (--d
   --quick                   64 adapters, one trace, 04:00 to 10:00 (under 3 minutes on 2 cores)
   --workers N               Twin worker threads (default: all cores)
   --hysteresis H            replan's hysteresis (default 0.1)
+  --trace conv|code         one trace only (default both; --quick: conv)
+  --until HH:MM             stop before the plan starting at HH:MM (the chain still starts at 00:00, or
+                            04:00 with --quick, since each re-plan starts from the one before)
 
 bench http                  the service (dist/main.js) and autocannon in separate processes: requests/s,
                             p50/p99 of /v1/predict and /v1/placements (100 adapters), idle and while a
@@ -79,6 +82,8 @@ export async function runBench(argv: string[]): Promise<number> {
       slo: { type: 'boolean', default: false },
       'best-known-s': { type: 'string' },
       hysteresis: { type: 'string', default: '0.1' },
+      trace: { type: 'string' },
+      until: { type: 'string' },
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
       ...quietOption,
@@ -243,6 +248,8 @@ async function benchDriftDay(
     data: string;
     workers?: string | undefined;
     hysteresis: string;
+    trace?: string | undefined;
+    until?: string | undefined;
     quiet: boolean;
   },
   cpu: string,
@@ -256,7 +263,15 @@ async function benchDriftDay(
   const pool = new TwinPool(workers);
   const started = Date.now();
   const runs: DriftRun[] = [];
-  const cases = driftCases(traceDir, flags.quick);
+  if (flags.trace !== undefined && !(flags.quick ? ['conv'] : ['conv', 'code']).includes(flags.trace))
+    throw new AppError(
+      'invalidInput',
+      `bench drift: --trace must be conv${flags.quick ? ' with --quick' : ' or code'}`,
+    );
+  const cases = driftCases(traceDir, flags.quick, {
+    ...(flags.trace !== undefined ? { trace: flags.trace } : {}),
+    ...(flags.until !== undefined ? { untilS: clockOption(flags.until, '--until') } : {}),
+  });
   const progress = new Progress('bench drift', cases.length, { quiet: flags.quiet });
   try {
     for (const c of cases) {
@@ -284,4 +299,13 @@ async function benchDriftDay(
     );
   const failed = summaries.some((s) => !(s.movesBarMet && s.gpuHoursBarMet && s.criterionBarMet));
   return failed ? 1 : 0;
+}
+
+/** HH:MM (00:00 to 24:00) as seconds of the day. */
+function clockOption(value: string, name: string): number {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(value);
+  const s = m ? Number(m[1]) * 3600 + Number(m[2]) * 60 : Number.NaN;
+  if (!m || Number(m[2]) > 59 || !(s > 0 && s <= 24 * 3600))
+    throw new AppError('invalidInput', `bench drift: ${name} must be HH:MM after 00:00, up to 24:00, not "${value}"`);
+  return s;
 }

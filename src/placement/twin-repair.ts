@@ -16,14 +16,22 @@ import type { ParsedWorkload } from './workload.js';
 const knobTries = 3;
 
 /**
+ * Rounds of the Twin's pass over a re-plan with `repairs` (options.maxRepairRounds) repairs per GPU:
+ * twice that, so that a GPU that misses only after it received another GPU's shed items (round
+ * `repairs` or later) still gets its repairs; the bound ends the pass when shed items keep opening GPUs.
+ */
+const maxRounds = (repairs: number): number => 2 * repairs;
+
+/**
  * The Twin's pass over a re-plan: every changed GPU is simulated at its own traffic, as verification
  * does. A GPU that misses the criterion first tries the other knob choices the descent would try (a
  * vLLM restart, but no adapter moves); if none meets it, it sheds the fewest adapters (see
  * shedWhatTheTwinFaults), which fold into sibling shares or go where the predictors accept them on the
- * GPUs the Twin has not faulted (or new ones), and every changed GPU is simulated again, at most
- * `maxRepairRounds` times. Unlike verification's repair it does not raise a GPU's headroom and shed
- * until the predictors accept it: the GPU met the criterion in the Twin beyond the predictors' margins
- * before, and would lose most of its adapters.
+ * GPUs the Twin has not faulted (or new ones), and every changed GPU is simulated again. Each GPU is
+ * shed at most `maxRepairRounds` times (a GPU that misses only after receiving shed items gets its own
+ * repairs), in at most 2 x `maxRepairRounds` rounds. Unlike verification's repair it does not raise a
+ * GPU's headroom and shed until the predictors accept it: the GPU met the criterion in the Twin beyond
+ * the predictors' margins before, and would lose most of its adapters.
  */
 export async function repairInTwin(
   ctx: PlacementContext,
@@ -37,16 +45,21 @@ export async function repairInTwin(
   const outcome: VerifyOutcome = { bins: start, results: new Map(), unplaced: [], rounds: 0, simulated: 0 };
   const meets = (bin: GpuBin): boolean => meetsCriterion(ctx, outcome.results.get(bin)!);
   const faults = new Map<GpuBin, number>();
+  const repairs = ctx.options.maxRepairRounds;
+  // each GPU is shed at most `repairs` times; the rounds are bounded too (shed items may open new GPUs)
   for (;;) {
     const pending = outcome.bins.filter((b) => !b.verified);
     if (pending.length === 0 || !(await judge(ctx, workload, pending, simulate, budget, outcome))) break;
     outcome.rounds++;
     const failing = pending.filter((b) => !meets(b));
-    if (failing.length === 0 || outcome.rounds > ctx.options.maxRepairRounds) break;
+    if (failing.length === 0 || outcome.rounds > maxRounds(repairs)) break;
     const stillFailing = await tryOtherKnobs(ctx, workload, failing, simulate, budget, outcome);
     if (stillFailing === null) break;
-    for (const bin of stillFailing) faults.set(bin, (faults.get(bin) ?? 0) + 1);
-    const shed = stillFailing.flatMap((bin) =>
+    // a GPU that received shed items and then missed is repaired in its own right, not cut off by the rounds
+    const repairable = stillFailing.filter((bin) => (faults.get(bin) ?? 0) < repairs);
+    if (repairable.length === 0) break;
+    for (const bin of repairable) faults.set(bin, (faults.get(bin) ?? 0) + 1);
+    const shed = repairable.flatMap((bin) =>
       shedWhatTheTwinFaults(ctx, bin, outcome.results.get(bin)!, acceptedDemand.get(bin), faults.get(bin)!),
     );
     // a GPU the Twin faulted takes nothing more: the predictors, which accepted it, would hand items back
