@@ -194,7 +194,8 @@ async function twinCheck(workload: ParsedWorkload, plans: Placement[], simulate:
   const criterion = criterionOf(workload);
   let next = 0;
   const checks = perPlan.map((scenarios) => {
-    const mine = results.slice(next, (next += scenarios.length));
+    const mine = results.slice(next, next + scenarios.length);
+    next += scenarios.length;
     return { gpusMissing: mine.filter((r) => !twinVerdict(r, criterion).met).length };
   });
   return plans.map((p) => checks[plans.indexOf(p)]!);
