@@ -275,13 +275,17 @@ export function driftSummary(run: DriftRun): DriftSummary {
 }
 
 const clock = (s: number): string =>
-  `${String(Math.floor((s % daySeconds) / 3600)).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}`;
+  `${String(Math.floor((s % daySeconds) / 3600)).padStart(2, '0')}` +
+  `:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}`;
 
 function hourLine(name: string, steps: DriftStep[]): string {
   const hour = steps.slice(-12);
   const last = hour[hour.length - 1]!;
   const sum = (f: (s: DriftStep) => number): number => hour.reduce((n, s) => n + f(s), 0);
-  return `${name} ${clock(last.startS)}: GPUs ${last.replan.gpus} / ${last.scratch.gpus} (re-placement / scratch), moves this hour ${sum((s) => s.replan.moves)} / ${sum((s) => s.scratch.moves)}`;
+  return (
+    `${name} ${clock(last.startS)}: GPUs ${last.replan.gpus} / ${last.scratch.gpus} (re-placement / ` +
+    `scratch), moves this hour ${sum((s) => s.replan.moves)} / ${sum((s) => s.scratch.moves)}`
+  );
 }
 
 const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
@@ -289,9 +293,13 @@ const passFail = (ok: boolean): string => (ok ? 'pass' : 'FAIL');
 
 export function formatDrift(run: DriftRun): string {
   const lines = [
-    `drift: ${run.name}, ${run.steps.length} plans every ${stepS / 60} min from ${clock(run.steps[0]?.startS ?? 0)}; re-placement (replan, hysteresis ${run.hysteresis}) vs placement from scratch (place); every plan verified by the Twin (an hour at the window's rates) and re-simulated at its window's traffic`,
+    `drift: ${run.name}, ${run.steps.length} plans every ${stepS / 60} min ` +
+      `from ${clock(run.steps[0]?.startS ?? 0)}; re-placement (replan, hysteresis ${run.hysteresis}) vs ` +
+      'placement from scratch (place); every plan verified by the Twin ' +
+      "(an hour at the window's rates) and re-simulated at its window's traffic",
     '',
-    '| hour | load | adapters | req/s | GPUs re-placement | GPUs scratch | moves re-placement | moves scratch | re-placement misses | scratch misses |',
+    '| hour | load | adapters | req/s | GPUs re-placement | GPUs scratch | ' +
+      'moves re-placement | moves scratch | re-placement misses | scratch misses |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (let h = 0; h < run.steps.length; h += 12) {
@@ -299,23 +307,34 @@ export function formatDrift(run: DriftRun): string {
     const mean = (f: (s: DriftStep) => number): number => hour.reduce((n, s) => n + f(s), 0) / hour.length;
     const sum = (f: (s: DriftStep) => number): number => hour.reduce((n, s) => n + f(s), 0);
     lines.push(
-      `| ${clock(hour[0]!.startS)} | ${mean((s) => s.multiplier).toFixed(2)} | ${Math.round(mean((s) => s.adapters))} | ${mean((s) => s.rate).toFixed(1)} | ${mean((s) => s.replan.gpus).toFixed(1)} | ${mean((s) => s.scratch.gpus).toFixed(1)} | ${sum((s) => s.replan.moves)} | ${sum((s) => s.scratch.moves)} | ${sum((s) => (s.replan.meets ? 0 : 1))} | ${sum((s) => (s.scratch.meets ? 0 : 1))} |`,
+      `| ${clock(hour[0]!.startS)} | ${mean((s) => s.multiplier).toFixed(2)} | ` +
+        `${Math.round(mean((s) => s.adapters))} | ${mean((s) => s.rate).toFixed(1)} | ` +
+        `${mean((s) => s.replan.gpus).toFixed(1)} | ${mean((s) => s.scratch.gpus).toFixed(1)} | ` +
+        `${sum((s) => s.replan.moves)} | ${sum((s) => s.scratch.moves)} | ` +
+        `${sum((s) => (s.replan.meets ? 0 : 1))} | ${sum((s) => (s.scratch.meets ? 0 : 1))} |`,
     );
   }
   const s = driftSummary(run);
   const row = (name: string, m: MethodSummary): string =>
-    `| ${name} | ${m.gpuHours.toFixed(2)} | ${m.movesMedian.toFixed(0)} | ${m.movesP95.toFixed(1)} | ${m.movesTotal} | ${m.engineChanges} | ${m.plansMeeting}/${m.plans} | ${m.meanSeconds.toFixed(2)} |`;
+    `| ${name} | ${m.gpuHours.toFixed(2)} | ${m.movesMedian.toFixed(0)} | ${m.movesP95.toFixed(1)} | ` +
+    `${m.movesTotal} | ${m.engineChanges} | ${m.plansMeeting}/${m.plans} | ${m.meanSeconds.toFixed(2)} |`;
   lines.push(
     '',
-    '| method | GPU-hours | moves per re-plan: median | p95 | total | engine changes | plans meeting the criterion | s per plan |',
+    '| method | GPU-hours | moves per re-plan: median | p95 | total | ' +
+      'engine changes | plans meeting the criterion | s per plan |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     row('re-placement', s.replan),
     row('from scratch', s.scratch),
     '',
     `re-plans answered unchanged by the hysteresis: ${s.unchangedByHysteresis} of ${Math.max(0, run.steps.length - 1)}`,
-    `bar: re-placement moves <= ${pct(driftBars.movesShare)} of scratch's: ${pct(s.movesShare)} (${s.replan.movesTotal} / ${s.scratch.movesTotal}) ${passFail(s.movesBarMet)}`,
-    `bar: re-placement GPU-hours <= scratch's + ${pct(driftBars.extraGpuHours)}: ${s.extraGpuHours >= 0 ? '+' : ''}${pct(s.extraGpuHours)} (${s.replan.gpuHours.toFixed(2)} / ${s.scratch.gpuHours.toFixed(2)}) ${passFail(s.gpuHoursBarMet)}`,
-    `bar: every re-placement plan meets its criterion in the Twin: ${s.replan.plansMeeting}/${s.replan.plans} ${passFail(s.criterionBarMet)} (from scratch: ${s.scratch.plansMeeting}/${s.scratch.plans})`,
+    `bar: re-placement moves <= ${pct(driftBars.movesShare)} of ` +
+      `scratch's: ${pct(s.movesShare)} (${s.replan.movesTotal} / ${s.scratch.movesTotal}) ${passFail(s.movesBarMet)}`,
+    `bar: re-placement GPU-hours <= scratch's + ${pct(driftBars.extraGpuHours)}: ` +
+      `${s.extraGpuHours >= 0 ? '+' : ''}${pct(s.extraGpuHours)} (${s.replan.gpuHours.toFixed(2)}` +
+      ` / ${s.scratch.gpuHours.toFixed(2)}) ${passFail(s.gpuHoursBarMet)}`,
+    'bar: every re-placement plan meets its criterion in the ' +
+      `Twin: ${s.replan.plansMeeting}/${s.replan.plans} ${passFail(s.criterionBarMet)} ` +
+      `(from scratch: ${s.scratch.plansMeeting}/${s.scratch.plans})`,
   );
   return lines.join('\n');
 }

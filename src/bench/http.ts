@@ -64,7 +64,8 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
   const modelsDir = mkdtempSync(join(tmpdir(), 'lora-placer-bench-http-'));
   const started = Date.now();
   const server = spawn(process.execPath, [fileURLToPath(new URL('../main.js', import.meta.url))], {
-    // a queue longer than the connections: every placement is admitted, so the rows measure served work (503s of a full queue: bench robustness)
+    // a queue longer than the connections: every placement is admitted, so the rows measure served work (503s of a full
+    // queue: bench robustness)
     env: {
       ...process.env,
       PORT: String(port),
@@ -239,7 +240,9 @@ export async function waitReady(base: string, server: ChildProcess): Promise<voi
 }
 
 export function formatHttpBench(r: HttpBenchResult, o: HttpBenchOptions): string {
-  const head = `bench http: service and autocannon (${o.connections} connections, ${o.durationS} s x ${o.repeats}, medians) as separate processes on loopback; ready after ${r.readyMs} ms`;
+  const head =
+    `bench http: service and autocannon (${o.connections} connections, ${o.durationS} s x ${o.repeats}, ` +
+    `medians) as separate processes on loopback; ready after ${r.readyMs} ms`;
   const lines = [
     head,
     '',
@@ -248,7 +251,8 @@ export function formatHttpBench(r: HttpBenchResult, o: HttpBenchOptions): string
   ];
   for (const row of r.rows) {
     lines.push(
-      `| ${row.route} | ${row.phase} | ${Math.round(row.requestsPerS)} | ${row.p50Ms} | ${row.p99Ms} | ${row.p99RangeMs[0]}–${row.p99RangeMs[1]} | ${row.non2xx} |`,
+      `| ${row.route} | ${row.phase} | ${Math.round(row.requestsPerS)} | ${row.p50Ms}` +
+        ` | ${row.p99Ms} | ${row.p99RangeMs[0]}–${row.p99RangeMs[1]} | ${row.non2xx} |`,
     );
   }
   if (!r.refreshStillRunning) lines.push('', 'note: the refresh ended before the last measurement did');

@@ -40,7 +40,10 @@ export interface SloSuiteRow {
   slo: BenchSlo;
   lowerBound: number;
   ours: { gpus: number; met: boolean; gpusMissing: number; unplaced: number; placeS: number; shareError: number };
-  /** ours re-simulated with a fresh seed: GPUs over the SLO (p99 within the tolerance), starved adapters (as the SLO counts them) */
+  /**
+   * ours re-simulated with a fresh seed: GPUs over the SLO (p99 within the tolerance), starved adapters (as the SLO
+   * counts them)
+   */
   fresh: { gpusOver: number; starvedAdapters: number };
   rateBalancing: BaselineOutcome;
   dynamo: BaselineOutcome;
@@ -164,7 +167,10 @@ async function freshSeedCheck(
   };
 }
 
-/** The fewest GPUs any method reached at the SLO (ours when it met it, a baseline's, next-fit's when clean, the search's). */
+/**
+ * The fewest GPUs any method reached at the SLO (ours when it met it, a baseline's, next-fit's when clean, the
+ * search's).
+ */
 export function bestKnownAtSlo(r: SloSuiteRow): number | null {
   const counts: (number | null)[] = [
     r.ours.met ? r.ours.gpus : null,
@@ -236,25 +242,41 @@ const cell = (b: BaselineOutcome): string => (b.gpus === null ? `>${b.limit}` : 
 const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
 
 export function formatSloSuite(rows: SloSuiteRow[]): string {
-  const head = `${'workload'.padEnd(34)}${'SLO'.padStart(7)}${'bound'.padStart(6)}${'ours'.padStart(5)}${'met'.padStart(4)}${'best'.padStart(5)}${'search'.padStart(8)}${'rateBal'.padStart(8)}${'dynamo'.padStart(7)}${'dLoRA'.padStart(6)}${'rr'.padStart(5)}${'nextFit'.padStart(9)}${'fresh'.padStart(6)}${'place s'.padStart(8)}`;
+  const head =
+    `${'workload'.padEnd(34)}${'SLO'.padStart(7)}${'bound'.padStart(6)}${'ours'.padStart(5)}${'met'.padStart(4)}` +
+    `${'best'.padStart(5)}${'search'.padStart(8)}${'rateBal'.padStart(8)}${'dynamo'.padStart(7)}` +
+    `${'dLoRA'.padStart(6)}${'rr'.padStart(5)}${'nextFit'.padStart(9)}${'fresh'.padStart(6)}${'place s'.padStart(8)}`;
   const lines = [
-    "placement at equal SLO (every GPU of every method simulated by the Twin, 3,600 s; SLO: p99 TTFT / p99 ITL 200 ms, no adapter starved, every adapter's mean TTFT within the TTFT target)",
+    'placement at equal SLO (every GPU of every method simulated by the Twin, 3,600 s; SLO: ' +
+      "p99 TTFT / p99 ITL 200 ms, no adapter starved, every adapter's mean TTFT within the TTFT target)",
     head,
   ];
   for (const r of rows) {
     const nf = `${r.nextFit.gpus}${r.nextFit.failing > 0 ? `(${r.nextFit.failing}x)` : ''}`;
     const searched = r.bestKnown === null ? '-' : `${r.bestKnown.gpus ?? '-'}/${r.bestKnown.searchS.toFixed(0)}s`;
     lines.push(
-      `${r.name.padEnd(34)}${`${r.slo.ttftP99Ms / 1000}s`.padStart(7)}${String(r.lowerBound).padStart(6)}${String(r.ours.gpus).padStart(5)}${(r.ours.met ? 'y' : 'n').padStart(4)}${String(bestKnownAtSlo(r) ?? '-').padStart(5)}${searched.padStart(8)}${cell(r.rateBalancing).padStart(8)}${cell(r.dynamo).padStart(7)}${cell(r.dlora).padStart(6)}${cell(r.roundRobin).padStart(5)}${nf.padStart(9)}${String(r.fresh.gpusOver).padStart(6)}${r.ours.placeS.toFixed(1).padStart(8)}`,
+      `${r.name.padEnd(34)}${`${r.slo.ttftP99Ms / 1000}s`.padStart(7)}${String(r.lowerBound).padStart(6)}` +
+        `${String(r.ours.gpus).padStart(5)}${(r.ours.met ? 'y' : 'n').padStart(4)}` +
+        `${String(bestKnownAtSlo(r) ?? '-').padStart(5)}${searched.padStart(8)}` +
+        `${cell(r.rateBalancing).padStart(8)}${cell(r.dynamo).padStart(7)}${cell(r.dlora).padStart(6)}` +
+        `${cell(r.roundRobin).padStart(5)}${nf.padStart(9)}` +
+        `${String(r.fresh.gpusOver).padStart(6)}${r.ours.placeS.toFixed(1).padStart(8)}`,
     );
   }
   lines.push('');
   for (const s of sloSummaries(rows)) {
     lines.push(
-      `SLO p99 TTFT ${s.slo.ttftP99Ms} ms, p99 ITL ${s.slo.itlP99Ms} ms: ${s.workloads} workloads; ours missing the SLO on ${s.oursMissing}; fresh seed: ${s.freshGpusOver} GPUs over (10 % on the p99), ${s.freshStarvedAdapters} starved adapters; worst share error ${s.worstShareError.toExponential(1)}; median place ${s.medianPlaceS.toFixed(1)} s`,
-      `  median GPUs saved vs rate balancing ${pct(s.medianSavingVsRateBalancing)}, Dynamo-like ${pct(s.medianSavingVsDynamo)}, dLoRA-like ${pct(s.medianSavingVsDlora)}, round robin ${pct(s.medianSavingVsRoundRobin)}`,
+      `SLO p99 TTFT ${s.slo.ttftP99Ms} ms, p99 ITL ${s.slo.itlP99Ms} ms: ${s.workloads} workloads; ` +
+        `ours missing the SLO on ${s.oursMissing}; fresh seed: ${s.freshGpusOver} GPUs over ` +
+        `(10 % on the p99), ${s.freshStarvedAdapters} starved adapters; worst share ` +
+        `error ${s.worstShareError.toExponential(1)}; median place ${s.medianPlaceS.toFixed(1)} s`,
+      `  median GPUs saved vs rate balancing ${pct(s.medianSavingVsRateBalancing)}, ` +
+        `Dynamo-like ${pct(s.medianSavingVsDynamo)}, dLoRA-like ${pct(s.medianSavingVsDlora)}, ` +
+        `round robin ${pct(s.medianSavingVsRoundRobin)}`,
       s.searched > 0
-        ? `  best-known search on ${s.searched}: ours equal on ${s.equalToBestKnown} (${pct(s.equalToBestKnown / s.searched)}), at most ${s.maxAboveBestKnown} GPU(s) above; the best known saves ${pct(s.medianBestKnownSavingVsRateBalancing)} vs rate balancing (median)`
+        ? `  best-known search on ${s.searched}: ours equal on ${s.equalToBestKnown} ` +
+            `(${pct(s.equalToBestKnown / s.searched)}), at most ${s.maxAboveBestKnown} GPU(s) above; the ` +
+            `best known saves ${pct(s.medianBestKnownSavingVsRateBalancing)} vs rate balancing (median)`
         : '  best-known search: off',
     );
   }

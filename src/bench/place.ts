@@ -304,11 +304,14 @@ const lpad = (s: string, n: number): string => s.padStart(n);
 export function formatSpeed(rows: SpeedRow[]): string {
   const lines = [
     `placement speed (pack, no verification; median of ${rows[0]?.repeats ?? 0} runs after a warm-up, one thread)`,
-    `${pad('workload', 26)}${lpad('adapters', 9)}${lpad('GPUs', 6)}${lpad('bound', 7)}${lpad('evals', 8)}${lpad('median ms', 11)}${lpad('min', 8)}${lpad('max', 8)}${lpad('noise', 8)}`,
+    `${pad('workload', 26)}${lpad('adapters', 9)}${lpad('GPUs', 6)}${lpad('bound', 7)}` +
+      `${lpad('evals', 8)}${lpad('median ms', 11)}${lpad('min', 8)}${lpad('max', 8)}${lpad('noise', 8)}`,
   ];
   for (const r of rows) {
     lines.push(
-      `${pad(r.name, 26)}${lpad(String(r.adapters), 9)}${lpad(String(r.gpus), 6)}${lpad(String(r.lowerBound), 7)}${lpad(String(r.evaluations), 8)}${lpad(fmt(r.medianMs, 1), 11)}${lpad(fmt(r.minMs, 1), 8)}${lpad(fmt(r.maxMs, 1), 8)}${lpad(`${fmt(100 * r.noise, 1)}%`, 8)}`,
+      `${pad(r.name, 26)}${lpad(String(r.adapters), 9)}${lpad(String(r.gpus), 6)}` +
+        `${lpad(String(r.lowerBound), 7)}${lpad(String(r.evaluations), 8)}${lpad(fmt(r.medianMs, 1), 11)}` +
+        `${lpad(fmt(r.minMs, 1), 8)}${lpad(fmt(r.maxMs, 1), 8)}${lpad(`${fmt(100 * r.noise, 1)}%`, 8)}`,
     );
   }
   return lines.join('\n');
@@ -318,24 +321,41 @@ const baselineCell = (b: BaselineOutcome): string => (b.gpus === null ? `>${b.li
 
 export function formatSuite(rows: SuiteRow[]): string {
   const lines = [
-    'placement quality (every GPU simulated by the Twin, 3,600 s; baselines: fewest GPUs at which no GPU starves or fails)',
-    `${pad('workload', 34)}${lpad('demand', 8)}${lpad('bound', 6)}${lpad('ours', 5)}${lpad('tight', 6)}${lpad('starv', 6)}${lpad('memErr', 7)}${lpad('starvAd', 8)}${lpad('ms', 7)}${lpad('nextFit', 9)}${lpad('rateBal', 8)}${lpad('dLoRA', 7)}${lpad('rr', 5)}`,
+    'placement quality (every GPU simulated by the Twin, 3,600 s; ' +
+      'baselines: fewest GPUs at which no GPU starves or fails)',
+    `${pad('workload', 34)}${lpad('demand', 8)}${lpad('bound', 6)}${lpad('ours', 5)}` +
+      `${lpad('tight', 6)}${lpad('starv', 6)}${lpad('memErr', 7)}${lpad('starvAd', 8)}` +
+      `${lpad('ms', 7)}${lpad('nextFit', 9)}${lpad('rateBal', 8)}${lpad('dLoRA', 7)}${lpad('rr', 5)}`,
   ];
   for (const r of rows) {
-    const nf = `${r.nextFit.gpus}${r.nextFit.starved + r.nextFit.memoryErrors > 0 ? `(${r.nextFit.starved}s${r.nextFit.memoryErrors}m)` : ''}`;
+    const nf =
+      `${r.nextFit.gpus}` +
+      `${r.nextFit.starved + r.nextFit.memoryErrors > 0 ? `(${r.nextFit.starved}s${r.nextFit.memoryErrors}m)` : ''}`;
     lines.push(
-      `${pad(r.name, 34)}${lpad(fmt(r.demand), 8)}${lpad(String(r.lowerBound), 6)}${lpad(String(r.ours.gpus), 5)}${lpad(String(r.oursTight.gpus), 6)}${lpad(String(r.ours.starved), 6)}${lpad(String(r.ours.memoryErrors), 7)}${lpad(String(r.ours.starvedAdapters), 8)}${lpad(fmt(r.placeMs, 1), 7)}${lpad(nf, 9)}${lpad(baselineCell(r.rateBalancing), 8)}${lpad(baselineCell(r.dlora), 7)}${lpad(baselineCell(r.roundRobin), 5)}`,
+      `${pad(r.name, 34)}${lpad(fmt(r.demand), 8)}${lpad(String(r.lowerBound), 6)}` +
+        `${lpad(String(r.ours.gpus), 5)}${lpad(String(r.oursTight.gpus), 6)}${lpad(String(r.ours.starved), 6)}` +
+        `${lpad(String(r.ours.memoryErrors), 7)}${lpad(String(r.ours.starvedAdapters), 8)}` +
+        `${lpad(fmt(r.placeMs, 1), 7)}${lpad(nf, 9)}${lpad(baselineCell(r.rateBalancing), 8)}` +
+        `${lpad(baselineCell(r.dlora), 7)}${lpad(baselineCell(r.roundRobin), 5)}`,
     );
   }
   const s = suiteSummary(rows);
   lines.push(
     '',
-    `workloads ${rows.length}; starved GPUs ${s.starved}, memory-error GPUs ${s.memoryErrors}, adapters over 90 % of own demand missed ${s.starvedAdapters}; worst share error ${s.worstShareError.toExponential(1)}`,
-    `GPUs / lower bound: median ${fmt(s.medianBoundRatio, 3)}, max ${fmt(s.maxBoundRatio, 3)} (default margins); tightest verified: median ${fmt(s.medianTightBoundRatio, 3)}`,
-    `GPUs vs rate balancing at its fewest starvation-free count: median ${fmt(100 * s.medianSavingVsRateBalancing, 1)} % fewer with default margins, ${fmt(100 * s.medianTightSavingVsRateBalancing, 1)} % at the same criterion (tightest verified); rate balancing never verified within its limit on ${s.rateBalancingNever}`,
-    `same for dLoRA-like: ${fmt(100 * s.medianTightSavingVsDlora, 1)} %, round robin: ${fmt(100 * s.medianTightSavingVsRoundRobin, 1)} %`,
+    `workloads ${rows.length}; starved GPUs ${s.starved}, memory-error GPUs ${s.memoryErrors}, adapters ` +
+      `over 90 % of own demand missed ${s.starvedAdapters}; worst share error ${s.worstShareError.toExponential(1)}`,
+    `GPUs / lower bound: median ${fmt(s.medianBoundRatio, 3)}, max ${fmt(s.maxBoundRatio, 3)} ` +
+      `(default margins); tightest verified: median ${fmt(s.medianTightBoundRatio, 3)}`,
+    'GPUs vs rate balancing at its fewest starvation-free count: ' +
+      `median ${fmt(100 * s.medianSavingVsRateBalancing, 1)} % fewer with default ` +
+      `margins, ${fmt(100 * s.medianTightSavingVsRateBalancing, 1)} % at the same criterion ` +
+      `(tightest verified); rate balancing never verified within its limit on ${s.rateBalancingNever}`,
+    `same for dLoRA-like: ${fmt(100 * s.medianTightSavingVsDlora, 1)} %, ` +
+      `round robin: ${fmt(100 * s.medianTightSavingVsRoundRobin, 1)} %`,
     `next-fit (research) GPUs with a starved or failing GPU: ${s.nextFitFailing} of ${rows.length} workloads`,
-    `fewest GPUs any method verified (ours tightest, next-fit when clean, the three baselines) / lower bound: median ${fmt(s.medianBestKnownBoundRatio, 3)}; within ${boundRatioBar} x on ${s.bestKnownWithinBar} of ${rows.length}`,
+    'fewest GPUs any method verified (ours tightest, next-fit when clean, the ' +
+      `three baselines) / lower bound: median ${fmt(s.medianBestKnownBoundRatio, 3)}; ` +
+      `within ${boundRatioBar} x on ${s.bestKnownWithinBar} of ${rows.length}`,
   );
   return lines.join('\n');
 }

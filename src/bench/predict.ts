@@ -58,10 +58,10 @@ const referenceMissing = 'ml-cart and ml-random-forest are not installed (dev de
 
 /**
  * Prediction cost on feature vectors of sampled workloads: the served student (the flat-array walk:
- * throughput tree, and all seven trees with decoding), the branch-only compiled function, ml-cart's predict, and a forest of the teacher's size
- * (100 trees) through ml-random-forest and through our own walk. The teacher is not shipped, so the
- * forest is trained on the sample labelled by the student: same shape and size, same cost. Without the
- * two libraries installed, their rows are left out.
+ * throughput tree, and all seven trees with decoding), the branch-only compiled function, ml-cart's predict,
+ * and a forest of the teacher's size (100 trees) through ml-random-forest and through our own walk. The
+ * teacher is not shipped, so the forest is trained on the sample labelled by the student: same shape and
+ * size, same cost. Without the two libraries installed, their rows are left out.
  */
 export function benchPredict(registry: PredictorRegistry, samples: number, repeats: number): PredictBenchRow[] {
   const rows: PredictBenchRow[] = [];
@@ -156,15 +156,19 @@ export function benchPredict(registry: PredictorRegistry, samples: number, repea
 
 export function formatPredictBench(rows: PredictBenchRow[], repeats: number): string {
   const lines = [
-    'profile                            method                                          mode       ns/prediction   noise',
+    'profile                            ' +
+      'method                                          mode       ns/prediction   noise',
   ];
   for (const r of rows) {
     lines.push(
-      `${r.profile.padEnd(34)} ${r.method.padEnd(47)} ${r.mode.padEnd(8)} ${r.nsPerPrediction.toFixed(r.nsPerPrediction < 100 ? 1 : 0).padStart(15)} ${(100 * r.noise).toFixed(1).padStart(6)}%`,
+      `${r.profile.padEnd(34)} ${r.method.padEnd(47)} ${r.mode.padEnd(8)} ` +
+        `${r.nsPerPrediction.toFixed(r.nsPerPrediction < 100 ? 1 : 0).padStart(15)}` +
+        ` ${(100 * r.noise).toFixed(1).padStart(6)}%`,
     );
   }
   lines.push(
-    `median over ${repeats} timed passes of 20,000 predictions (3 for ml-cart and ml-random-forest) after warm-up (50 passes for the student rows, 1 otherwise); noise = median absolute deviation / median.`,
+    `median over ${repeats} timed passes of 20,000 predictions (3 for ml-cart and ml-random-forest) after ` +
+      'warm-up (50 passes for the student rows, 1 otherwise); noise = median absolute deviation / median.',
   );
   if (!rows.some((r) => r.method.startsWith('ml-cart'))) lines.push(referenceMissing);
   return lines.join('\n');

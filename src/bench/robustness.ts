@@ -281,7 +281,8 @@ async function stallBody(port: number): Promise<RobustnessResult['slowBody']> {
   const t = performance.now();
   const closed = new Promise<number>((r) => socket.once('close', () => r(performance.now() - t)));
   socket.write(
-    'POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model": ',
+    'POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ' +
+      'application/json\r\nContent-Length: 1000\r\n\r\n{"model": ',
   );
   const cutAfterMs = await closed;
   return { cutAfterMs, status: answer.split('\r\n')[0] ?? '(nothing)' };
@@ -307,21 +308,28 @@ function open(port: number): Promise<Socket> {
   });
 }
 
-/** The largest simulation the default limits allow: 10,000 adapters, one slot, a day, 1.99 million expected requests. */
+/**
+ * The largest simulation the default limits allow: 10,000 adapters, one slot, a day, 1.99 million expected requests.
+ */
 const largestSimulation = {
   ...llama,
   engine: { maxLoras: 1 },
   adapters: many(10_000, (i) => ({ id: `a${i}`, rank: 8, rate: 0.0023 })),
   durationS: 86_400,
 };
-/** The largest verified placement they allow: rates x verifyDurationS = 19.8 million of MAX_VERIFIED_REQUESTS' 20 million. */
+/**
+ * The largest verified placement they allow: rates x verifyDurationS = 19.8 million of MAX_VERIFIED_REQUESTS' 20
+ * million.
+ */
 const largestVerified = {
   ...llama,
   verify: true,
   adapters: many(1000, (i) => ({ id: `p${i}`, rank: i % 3 ? 8 : 16, rate: 5.5 })),
 };
 
-/** autocannon on /v1/predict, idle, then with 4 + 4 of the largest simulations and verified placements kept in flight. */
+/**
+ * autocannon on /v1/predict, idle, then with 4 + 4 of the largest simulations and verified placements kept in flight.
+ */
 async function predictUnderLoad(
   svc: Watched,
   autocannon: string,
@@ -377,18 +385,22 @@ function predictArgs(base: string, durationS: number): string[] {
 export function formatRobustnessBench(r: RobustnessResult, o: { durationS: number; repeats: number }): string {
   const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(v < 10 ? 1 : 0) : 'no answer');
   const lines = [
-    "bench robustness: the service (dist/main.js, default limits, VERIFY_THREADS 1) sent the hardening report's requests one at a time; /healthz polled every 20 ms meanwhile",
+    'bench robustness: the service (dist/main.js, default limits, VERIFY_THREADS 1) sent ' +
+      "the hardening report's requests one at a time; /healthz polled every 20 ms meanwhile",
     '',
     '| request | status | code | answer ms | answer bytes | worst /healthz ms | max RSS MB |',
     '|---|---:|---|---:|---:|---:|---:|',
     ...r.attacks.map(
       (a) =>
-        `| ${a.name} | ${a.status} | ${a.code} | ${ms(a.answerMs)} | ${a.answerBytes} | ${ms(a.worstHealthzMs)} | ${Math.round(a.maxRssMb)} |`,
+        `| ${a.name} | ${a.status} | ${a.code} | ${ms(a.answerMs)} | ` +
+        `${a.answerBytes} | ${ms(a.worstHealthzMs)} | ${Math.round(a.maxRssMb)} |`,
     ),
     '',
-    `MODELS_DIR ${r.modelsDir.status}: ${r.modelsDir.errorsCounted} errors counted (lora_placer_models_dir_errors_total), process ${r.modelsDir.alive ? 'alive' : 'DEAD'}`,
+    `MODELS_DIR ${r.modelsDir.status}: ${r.modelsDir.errorsCounted} errors counted ` +
+      `(lora_placer_models_dir_errors_total), process ${r.modelsDir.alive ? 'alive' : 'DEAD'}`,
     `afterwards: /v1/predict ${r.afterwards.predict}, /v1/simulate ${r.afterwards.simulate}`,
-    `a body stalled after 10 of 1,000 bytes (REQUEST_TIMEOUT_MS 5000): "${r.slowBody.status}", connection closed after ${ms(r.slowBody.cutAfterMs)} ms`,
+    'a body stalled after 10 of 1,000 bytes ' +
+      `(REQUEST_TIMEOUT_MS 5000): "${r.slowBody.status}", connection closed after ${ms(r.slowBody.cutAfterMs)} ms`,
     `${r.idleSockets.opened} idle sockets opened: worst /healthz ${ms(r.idleSockets.worstHealthzMs)} ms`,
     '',
     `/v1/predict under autocannon (10 connections, ${o.durationS} s x ${o.repeats}, medians):`,
@@ -397,7 +409,8 @@ export function formatRobustnessBench(r: RobustnessResult, o: { durationS: numbe
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...r.load.map(
       (l) =>
-        `| ${l.phase} | ${Math.round(l.requestsPerS)} | ${l.p50Ms} | ${l.p99Ms} | ${l.p99RangeMs[0]}–${l.p99RangeMs[1]} | ${l.non2xx} | ${ms(l.worstHealthzMs)} | ${Math.round(l.maxRssMb)} |`,
+        `| ${l.phase} | ${Math.round(l.requestsPerS)} | ${l.p50Ms} | ${l.p99Ms} | ` +
+        `${l.p99RangeMs[0]}–${l.p99RangeMs[1]} | ${l.non2xx} | ${ms(l.worstHealthzMs)} | ${Math.round(l.maxRssMb)} |`,
     ),
   ];
   return lines.join('\n');

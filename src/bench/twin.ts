@@ -83,11 +83,17 @@ export function benchTwin(profiles: ProfileStore, repeats: number, cases = twinB
 
 export function formatTwinBench(rows: BenchRow[]): string {
   const lines = [
-    'scenario                                           runs  median ms   min ms   max ms  noise   sim s / wall s   tok/s total  completed  steps',
+    'scenario                                           runs  median ms   ' +
+      'min ms   max ms  noise   sim s / wall s   tok/s total  completed  steps',
   ];
   for (const r of rows) {
     lines.push(
-      `${r.name.padEnd(50)} ${String(r.repeats).padStart(4)} ${r.medianMs.toFixed(1).padStart(10)} ${r.minMs.toFixed(1).padStart(8)} ${r.maxMs.toFixed(1).padStart(8)} ${(100 * r.noise).toFixed(1).padStart(5)}% ${Math.round(r.simulatedSecondsPerWallSecond).toLocaleString('en-US').padStart(16)} ${Math.round(r.result.throughput.total).toLocaleString('en-US').padStart(13)} ${String(r.result.completedRequests).padStart(10)} ${String(r.result.steps).padStart(6)}`,
+      `${r.name.padEnd(50)} ${String(r.repeats).padStart(4)} ${r.medianMs.toFixed(1).padStart(10)}` +
+        ` ${r.minMs.toFixed(1).padStart(8)} ${r.maxMs.toFixed(1).padStart(8)} ` +
+        `${(100 * r.noise).toFixed(1).padStart(5)}% ` +
+        `${Math.round(r.simulatedSecondsPerWallSecond).toLocaleString('en-US').padStart(16)} ` +
+        `${Math.round(r.result.throughput.total).toLocaleString('en-US').padStart(13)} ` +
+        `${String(r.result.completedRequests).padStart(10)} ${String(r.result.steps).padStart(6)}`,
     );
   }
   lines.push('noise = median absolute deviation of the timed runs / median; one thread, after one warm-up run.');

@@ -24,7 +24,9 @@ import { writeJson } from './io.js';
 import { intOption, numberOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption } from './args.js';
 import { Progress } from './progress.js';
 
-export const benchHelp = `bench twin|predict|place|drift|http|robustness [--repeats N] [--json]   benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile requests
+export const benchHelp =
+  'bench twin|predict|place|drift|http|robustness [--repeats N] [--json]   ' +
+  `benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile requests
   --quiet                   no progress on stderr (place suite, --slo, drift; docs/cli.md, Progress)
 
 bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
@@ -233,7 +235,8 @@ async function benchPlaceAtSlo(
     ...(s.oursMissing > 0 ? [`ours misses p99 TTFT ${s.slo.ttftP99Ms} ms on ${s.oursMissing} workload(s)`] : []),
     ...(s.freshGpusOver + s.freshStarvedAdapters > 0
       ? [
-          `fresh seed at p99 TTFT ${s.slo.ttftP99Ms} ms: ${s.freshGpusOver} GPU(s) over, ${s.freshStarvedAdapters} starved adapter(s)`,
+          `fresh seed at p99 TTFT ${s.slo.ttftP99Ms} ms: ${s.freshGpusOver} GPU(s) ` +
+            `over, ${s.freshStarvedAdapters} starved adapter(s)`,
         ]
       : []),
   ]);

@@ -179,7 +179,10 @@ export function dloraProactive(workload: ParsedWorkload, profile: Profile, gpus:
     .map((p) => slotPerAdapter(workload, p));
 }
 
-/** The research system's grid of adapter counts and slot counts (its next-fit placement; docs/placement.md, section How placement works). */
+/**
+ * The research system's grid of adapter counts and slot counts (its next-fit placement; docs/placement.md, section How
+ * placement works).
+ */
 const researchGrid = [8, 16, 32, 64, 96, 128, 160, 192, 256, 320, 384, 448, 512, 576];
 
 /**
