@@ -24,7 +24,10 @@ export interface CarriedOver {
   /** one GPU per current GPU that still holds an adapter, in the current order */
   bins: GpuBin[];
   previous: Map<GpuBin, PreviousGpu>;
-  /** items that need a GPU: new adapters, traffic the current GPUs did not carry, shares beyond what one GPU carries alone */
+  /**
+   * items that need a GPU: new adapters, traffic the current GPUs did not carry, shares beyond what one GPU carries
+   * alone
+   */
   pending: number[];
   unservable: Unplaced[];
 }

@@ -60,7 +60,10 @@ export function effectiveSlo(
  */
 export const minUnfinished = 3;
 
-/** Adapters under 90 % of their traffic with at least `minUnfinished` requests unfinished (all of `starvedAdapters` without per-adapter results). */
+/**
+ * Adapters under 90 % of their traffic with at least `minUnfinished` requests unfinished (all of `starvedAdapters`
+ * without per-adapter results).
+ */
 export function starvedUnderSlo(r: SimulationResult): string[] {
   if (!r.adapters) return r.starvedAdapters;
   const unfinished = new Map(r.adapters.map((a) => [a.id, a.arrivedRequests - a.completedRequests]));

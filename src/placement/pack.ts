@@ -24,7 +24,9 @@ export function packingOrder(ctx: PlacementContext, indices: readonly number[]):
   });
 }
 
-/** Optimistic demand a GPU could still take: its saturated capacity (plus a quarter for predictor slack) minus its load. */
+/**
+ * Optimistic demand a GPU could still take: its saturated capacity (plus a quarter for predictor slack) minus its load.
+ */
 export function roomOf(bin: GpuBin, v: GpuVerdict): number {
   return (1.25 * v.capacity) / (1 + bin.headroom) - bin.demand;
 }
@@ -106,7 +108,10 @@ export function aloneReason(ctx: PlacementContext, index: number): string {
   const item = ctx.items[index]!;
   const loraRank = ctx.loraRankFor(item.rank);
   if (loraRank === 0 || ctx.slotsAllowed(loraRank) < 1) {
-    return `rank ${item.rank} needs --max-lora-rank ${loraRank || '> 512'}, and even one slot of it leaves too little KV cache on ${ctx.profile.model}@${ctx.profile.gpu}`;
+    return (
+      `rank ${item.rank} needs --max-lora-rank ${loraRank || '> 512'}, and even one ` +
+      `slot of it leaves too little KV cache on ${ctx.profile.model}@${ctx.profile.gpu}`
+    );
   }
   const probe = new GpuBin(-1, ctx.options.headroom);
   probe.add(index, item);
@@ -121,6 +126,12 @@ export function aloneReason(ctx: PlacementContext, index: number): string {
   if (c.ttftP99Ms !== undefined && v.ttftP99Ms > c.ttftP99Ms)
     return `predicted p99 TTFT ${v.ttftP99Ms.toFixed(0)} ms alone on a GPU exceeds the SLO's ${c.ttftP99Ms} ms`;
   if (c.adapterTtftMs !== undefined && v.worstAdapterTtftMs > c.adapterTtftMs)
-    return `predicted mean TTFT ${v.worstAdapterTtftMs.toFixed(0)} ms alone on a GPU exceeds the SLO's ${c.adapterTtftMs} ms`;
-  return `predicted to starve even alone on a GPU (served ${(100 * v.servedFraction).toFixed(1)} % of ${Math.round(v.idealThroughput)} tokens/s at the headroom load)`;
+    return (
+      `predicted mean TTFT ${v.worstAdapterTtftMs.toFixed(0)} ms ` +
+      `alone on a GPU exceeds the SLO's ${c.adapterTtftMs} ms`
+    );
+  return (
+    `predicted to starve even alone on a GPU (served ${(100 * v.servedFraction).toFixed(1)} % of ` +
+    `${Math.round(v.idealThroughput)} tokens/s at the headroom load)`
+  );
 }

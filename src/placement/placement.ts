@@ -53,17 +53,20 @@ export const PlacementMoves = z
     added: z
       .array(GpuAdapters)
       .describe(
-        'adapters loaded on a GPU that did not hold them (gpu: index in this placement); each is a cold adapter load and a routing change',
+        'adapters loaded on a GPU that did not hold them (gpu: index in ' +
+          'this placement); each is a cold adapter load and a routing change',
       ),
     removed: z
       .array(GpuAdapters)
       .describe(
-        'adapters taken off a GPU of the current placement, departed ones included (gpu: index in the current placement)',
+        'adapters taken off a GPU of the current placement, departed ' +
+          'ones included (gpu: index in the current placement)',
       ),
     gpuMap: z
       .array(z.object({ gpu: z.number().int(), previous: z.number().int().nullable() }))
       .describe(
-        'each GPU of this placement and the GPU of the current placement it continues (null: a new GPU); current GPUs not listed were retired',
+        'each GPU of this placement and the GPU of the current placement it ' +
+          'continues (null: a new GPU); current GPUs not listed were retired',
       ),
     count: z
       .number()

@@ -17,7 +17,10 @@ export interface VerificationSummary {
   budgetExhausted: boolean;
 }
 
-/** The Placement answer (docs/design.md, section Placement): GPUs with knobs, predictions and vLLM arguments, routing, unplaced. */
+/**
+ * The Placement answer (docs/design.md, section Placement): GPUs with knobs, predictions and vLLM arguments, routing,
+ * unplaced.
+ */
 export function renderPlacement(
   workload: ParsedWorkload,
   ctx: PlacementContext,

@@ -34,7 +34,8 @@ export const ReplanSettings = z
       .max(1)
       .default(0)
       .describe(
-        "answer the current placement unchanged while every adapter's rate is within ± this fraction of its rate at the last plan (same adapters, every GPU meeting the criterion); 0: always re-plan",
+        "answer the current placement unchanged while every adapter's rate is within ± this fraction of " +
+          'its rate at the last plan (same adapters, every GPU meeting the criterion); 0: always re-plan',
       ),
   })
   .strict();
@@ -144,7 +145,8 @@ function checkCurrent(workload: ParsedWorkload, current: Placement, limits: Work
   if (current.model !== workload.model || current.gpu !== workload.gpu) {
     throw new AppError(
       'invalidInput',
-      `current placement: it places ${current.model}@${current.gpu}, the workload is for ${workload.model}@${workload.gpu}`,
+      `current placement: it places ${current.model}@${current.gpu}, ` +
+        `the workload is for ${workload.model}@${workload.gpu}`,
     );
   }
   const gpus = current.gpus.length;

@@ -49,7 +49,9 @@ export function splitHotItems(ctx: PlacementContext, items: readonly PlacementIt
       const tokens = Math.round(item.inputMean + item.outputMean);
       unservable.push({
         item: out.length,
-        reason: `its requests average ${tokens} tokens (prompt + output), more than max_model_len ${maxModelLen} of ${ctx.profile.model}: vLLM refuses them`,
+        reason:
+          `its requests average ${tokens} tokens (prompt + output), more than ` +
+          `max_model_len ${maxModelLen} of ${ctx.profile.model}: vLLM refuses them`,
       });
       out.push(item);
       continue;
@@ -64,7 +66,9 @@ export function splitHotItems(ctx: PlacementContext, items: readonly PlacementIt
     if (rest) {
       unservable.push({
         item: out.length,
-        reason: `needs more than the ${maxGpus} GPUs allowed by maxGpus (one GPU carries at most ${max.toPrecision(3)} req/s of it)`,
+        reason:
+          `needs more than the ${maxGpus} GPUs allowed by maxGpus ` +
+          `(one GPU carries at most ${max.toPrecision(3)} req/s of it)`,
       });
       out.push(rest);
     }

@@ -84,7 +84,10 @@ async function retire(
   return true;
 }
 
-/** The GPU's items, largest first, each to the least-loaded GPU of `others` that may take it; the GPUs that received any (null when one fits nowhere). */
+/**
+ * The GPU's items, largest first, each to the least-loaded GPU of `others` that may take it; the GPUs that received any
+ * (null when one fits nowhere).
+ */
 function spreadOver(ctx: PlacementContext, from: GpuBin, others: GpuBin[]): GpuBin[] | null {
   const receivers = new Set<GpuBin>();
   for (const index of [...from.items].sort((a, b) => ctx.items[b]!.demand - ctx.items[a]!.demand || a - b)) {

@@ -12,7 +12,10 @@ import { gpuScenario, meetsCriterion, type GpuSimulator, type VerifyOutcome } fr
 import type { SimulationBudget } from './work.js';
 import type { ParsedWorkload } from './workload.js';
 
-/** Knob choices (the predictors' best first, then the most slots memory allows) a failing GPU tries before an adapter moves. */
+/**
+ * Knob choices (the predictors' best first, then the most slots memory allows) a failing GPU tries before an adapter
+ * moves.
+ */
 const knobTries = 3;
 
 /**

@@ -26,7 +26,11 @@ export function checkPlacementWork(workload: ParsedWorkload, limits: WorkLimits)
   }
   const requests = workload.adapters.reduce((sum, a) => sum + a.rate, 0) * seconds;
   if (requests > limits.maxVerifiedRequests) {
-    const message = `verifying this workload simulates about ${Math.round(requests).toLocaleString('en-US')} requests (rates x options.verifyDurationS), more than the ${limits.maxVerifiedRequests.toLocaleString('en-US')} allowed; lower verifyDurationS or place without verify`;
+    const message =
+      `verifying this workload simulates about ${Math.round(requests).toLocaleString('en-US')} requests ` +
+      '(rates x options.verifyDurationS), more than ' +
+      `the ${limits.maxVerifiedRequests.toLocaleString('en-US')} allowed; ` +
+      'lower verifyDurationS or place without verify';
     throw tooMuchWork('options.verifyDurationS', message, 'maxVerifiedRequests', limits, requests);
   }
 }

@@ -52,7 +52,8 @@ export const PlacementOptions = z
       .max(1e9)
       .optional()
       .describe(
-        'work the improvement phase may spend, in adapters summed over predictor evaluations (a deterministic budget; default: half of what the greedy spent, at least 20,000)',
+        'work the improvement phase may spend, in adapters summed over predictor evaluations ' +
+          '(a deterministic budget; default: half of what the greedy spent, at least 20,000)',
       ),
     timeBudgetMs: z
       .number()
@@ -68,7 +69,8 @@ export const PlacementOptions = z
       .max(86_400)
       .default(3600)
       .describe(
-        'simulated seconds per GPU when verifying; the service accepts at most MAX_SIMULATED_SECONDS, and rates x verifyDurationS at most MAX_VERIFIED_REQUESTS (default 20,000,000)',
+        'simulated seconds per GPU when verifying; the service accepts at most MAX_SIMULATED_SECONDS, ' +
+          'and rates x verifyDurationS at most MAX_VERIFIED_REQUESTS (default 20,000,000)',
       ),
     verifySeed: z
       .number()
@@ -81,7 +83,8 @@ export const PlacementOptions = z
       .boolean()
       .default(true)
       .describe(
-        'with verify: once the placement verifies, try one GPU fewer at a time with the traffic re-spread by load, keeping the fewest count the Twin accepts at (1 + headroom) x the traffic',
+        'with verify: once the placement verifies, try one GPU fewer at a time with the traffic ' +
+          're-spread by load, keeping the fewest count the Twin accepts at (1 + headroom) x the traffic',
       ),
     loraModulesRoot: AdapterPath.max(512)
       .default('/models/lora')
@@ -117,7 +120,8 @@ export const Workload = z
       .max(100_000)
       .optional()
       .describe(
-        'GPUs available (default and largest value accepted: MAX_GPUS, 1,024 unless configured); what does not fit is reported in `unplaced`',
+        'GPUs available (default and largest value accepted: MAX_GPUS, ' +
+          '1,024 unless configured); what does not fit is reported in `unplaced`',
       ),
     gpuCount: z
       .number()
@@ -157,13 +161,15 @@ export const Workload = z
       .strict()
       .optional()
       .describe(
-        'latency targets; without it a placement meets the default SLO (p99 TTFT 2,000 ms, p99 ITL 200 ms) unless criterion is "throughput"',
+        'latency targets; without it a placement meets the default SLO ' +
+          '(p99 TTFT 2,000 ms, p99 ITL 200 ms) unless criterion is "throughput"',
       ),
     criterion: z
       .enum(['slo', 'throughput'])
       .default('slo')
       .describe(
-        '"slo": every GPU meets the latency targets with no adapter starved; "throughput": the research rule (each GPU completes 90 % of its traffic; slo means still apply)',
+        '"slo": every GPU meets the latency targets with no adapter starved; "throughput": ' +
+          'the research rule (each GPU completes 90 % of its traffic; slo means still apply)',
       ),
     verify: z
       .boolean()
