@@ -3,7 +3,9 @@ import { LogHistogram, summarize, type Summary } from '../shared/stats.js';
 /** Per-adapter gap histograms are coarser than the GPU's (2 % buckets): one per adapter that decodes. */
 const adapterGapGrowth = 1.02;
 
-/** What a Scenario with `report.perAdapter` gets for each adapter (latency summaries in ms, null when none completed). */
+/**
+ * What a Scenario with `report.perAdapter` gets for each adapter (latency summaries in ms, null when none completed).
+ */
 export interface AdapterReport {
   arrivedRequests: number;
   completedRequests: number;

@@ -207,7 +207,8 @@ export class TwinEngine {
       if (this.metrics.arrived > this.maxArrivals) {
         throw new AppError(
           'tooMuchWork',
-          `the simulation generated more than ${this.maxArrivals} requests by t = ${a.time.toFixed(1)} s (bursty arrivals far above their mean); shorten durationS (limit MAX_SIMULATED_REQUESTS)`,
+          `the simulation generated more than ${this.maxArrivals} requests by t = ${a.time.toFixed(1)} s ` +
+            '(bursty arrivals far above their mean); shorten durationS (limit MAX_SIMULATED_REQUESTS)',
         );
       }
       const inFlight = this.waiting.size + this.batch.count;

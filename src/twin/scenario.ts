@@ -15,7 +15,8 @@ export const LengthSpec = z
       .enum(['sharegpt', 'sharegpt-unfiltered', 'normal', 'lognormal', 'fixed', 'empirical'])
       .optional()
       .describe(
-        'default: empirical when `values` is given, normal when `std` is given, otherwise the ShareGPT shape scaled to `mean`',
+        'default: empirical when `values` is given, normal when ' +
+          '`std` is given, otherwise the ShareGPT shape scaled to `mean`',
       ),
     mean: positiveFinite.max(1_000_000).optional().describe('tokens'),
     std: z.number().finite().nonnegative().max(1_000_000).optional().describe('tokens'),
@@ -116,7 +117,8 @@ export const ArrivalSpec = z
       .max(7 * 24 * 3600)
       .optional()
       .describe(
-        'regime: seconds between regime changes (default 300); every adapter switches once per period, which counts towards MAX_SIMULATED_REQUESTS',
+        'regime: seconds between regime changes (default 300); every adapter ' +
+          'switches once per period, which counts towards MAX_SIMULATED_REQUESTS',
       ),
     factor: z.number().finite().gt(1).max(100).optional().describe('regime: rate multiplier step (default 1.5)'),
     maxFactor: z.number().finite().min(1).max(1000).optional().describe('regime: multiplier bound (default 7.5)'),
@@ -155,7 +157,8 @@ export const Scenario = z
           .boolean()
           .default(false)
           .describe(
-            'add `adapters` to the SimulationResult: arrivals, completions, served fraction, TTFT and ITL of each adapter',
+            'add `adapters` to the SimulationResult: arrivals, ' +
+              'completions, served fraction, TTFT and ITL of each adapter',
           ),
       })
       .strict()
@@ -165,7 +168,8 @@ export const Scenario = z
       .max(7 * 24 * 3600)
       .optional()
       .describe(
-        'simulated seconds (default 3600); the service accepts at most MAX_SIMULATED_SECONDS (default 86,400), and rates x durationS at most MAX_SIMULATED_REQUESTS (default 2,000,000)',
+        'simulated seconds (default 3600); the service accepts at most MAX_SIMULATED_SECONDS ' +
+          '(default 86,400), and rates x durationS at most MAX_SIMULATED_REQUESTS (default 2,000,000)',
       ),
     seed: z
       .number()
@@ -252,7 +256,9 @@ function lengthsBeyondModel(scenario: ParsedScenario, profile: Profile): ErrorIs
         : 'outputTokens';
     issues.push({
       path,
-      message: `mean prompt + output of ${Math.round(tokens)} tokens exceeds max_model_len ${profile.maxModelLen} of ${profile.model}: vLLM refuses such requests`,
+      message:
+        `mean prompt + output of ${Math.round(tokens)} tokens exceeds ` +
+        `max_model_len ${profile.maxModelLen} of ${profile.model}: vLLM refuses such requests`,
     });
   });
   return issues;

@@ -47,7 +47,10 @@ export function checkSimulationWork(scenario: ParsedScenario, limits: WorkLimits
   }
   const events = expectedEvents(scenario, durationS);
   if (events > limits.maxSimulatedRequests) {
-    const message = `the scenario is expected to generate ${formatCount(events)} requests (rates x durationS${scenario.arrivals?.process === 'regime' ? ' + regime switches' : ''}), more than the ${formatCount(limits.maxSimulatedRequests)} allowed; shorten durationS or split the scenario`;
+    const message =
+      `the scenario is expected to generate ${formatCount(events)} requests (rates x ` +
+      `durationS${scenario.arrivals?.process === 'regime' ? ' + regime switches' : ''}), more than ` +
+      `the ${formatCount(limits.maxSimulatedRequests)} allowed; shorten durationS or split the scenario`;
     throw tooMuchWork(`${what}adapters`, message, 'maxSimulatedRequests', limits, events);
   }
 }
