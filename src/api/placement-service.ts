@@ -24,7 +24,7 @@ export interface PlacedWorkload {
  * served predictors, timed and counted in the metrics.
  */
 export class PlacementService {
-  constructor(private readonly o: PlacementServiceOptions) {}
+  constructor(private readonly options: PlacementServiceOptions) {}
 
   /**
    * Places a workload (the request body as text, validated in the worker, or a workload already parsed).
@@ -32,18 +32,18 @@ export class PlacementService {
    * answer then has `moves`).
    */
   async place(workload: string | ParsedWorkload, signal?: AbortSignal, current?: Placement): Promise<PlacedWorkload> {
-    const end = this.o.metrics.placementDuration.startTimer();
+    const end = this.options.metrics.placementDuration.startTimer();
     const task = {
       kind: 'place' as const,
       body: workload,
-      limits: this.o.limits,
-      predictors: this.o.predictorRefs(),
+      limits: this.options.limits,
+      predictors: this.options.predictorRefs(),
       ...(current ? { current } : {}),
     };
-    const answer = await this.o.queue.run(task, signal);
+    const answer = await this.options.queue.run(task, signal);
     const { verify, objective } = answer.workload;
     end({ verified: String(verify) });
-    this.o.metrics.placements.inc({ objective, verified: String(verify) });
+    this.options.metrics.placements.inc({ objective, verified: String(verify) });
     return answer;
   }
 }

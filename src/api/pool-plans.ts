@@ -57,8 +57,11 @@ export class PoolPlans {
     throw this.full();
   }
 
-  /** A pushed workload may not replace an observed pool's silently: the observer would stop (409). */
-  async assertPushed(pool: string): Promise<void> {
+  /**
+   * A pushed workload may not replace an observed pool's silently: the observer would stop (409).
+   * Answers the placement the pool serves now, if it exists: its re-plan starts from it.
+   */
+  async assertPushed(pool: string): Promise<Placement | undefined> {
     const current = await this.o.store.getPlan(pool);
     if (current?.source)
       throw new AppError(
@@ -67,6 +70,7 @@ export class PoolPlans {
           'adapters list plans pushed adapters beside the observed ones)',
         { pool, observed: true },
       );
+    return current?.placement;
   }
 
   /** Stores a pool's workload with the placement just computed for it; resolves once the store has it. */
@@ -77,11 +81,6 @@ export class PoolPlans {
     if ((await this.o.store.putPlan(plan, this.o.maxPools)) === 'full') throw this.full();
     this.o.onPlanned?.(pool, placement);
     return plan;
-  }
-
-  /** the placement a pool serves now, if it exists (a re-plan starts from it) */
-  async current(pool: string): Promise<Placement | undefined> {
-    return (await this.o.store.getPlan(pool))?.placement;
   }
 
   async get(pool: string): Promise<PoolPlan> {

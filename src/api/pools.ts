@@ -102,9 +102,8 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     },
     async (req, reply) => {
       await s.pools.assertRoomFor(req.params.pool);
-      await s.pools.assertPushed(req.params.pool);
       // an existing pool is re-planned from its current placement: few adapters move
-      const current = await s.pools.current(req.params.pool);
+      const current = await s.pools.assertPushed(req.params.pool);
       const { workload, placement } = await s.placements.place(bodyText(req.body), clientGone(reply), current);
       return view(s, await s.pools.put(req.params.pool, workload, placement));
     },
