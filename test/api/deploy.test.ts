@@ -9,6 +9,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWith } from '../helpers/real-parts.js';
 import { parseAllDocuments, stringify } from 'yaml';
 import { openapiDocument } from '../../src/api/openapi.js';
 import { Config, loadConfig } from '../../src/config.js';
@@ -16,7 +17,6 @@ import { buildTestApp, smallWorkload } from '../helpers/app.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const deployDir = join(root, 'deploy');
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 /** a parsed manifest: walked by the assertions, so loosely typed */
 type Manifest = Record<string, any>;
 
@@ -407,7 +407,8 @@ describe('deployment manifests agree with the service', async () => {
     );
   });
 
-  describe.skipIf(!has('promtool'))(
+  describeWith(
+    ['promtool'],
     'the Prometheus queries return the plan, and nothing while it is stale (promtool, Debian package ' +
       'prometheus; .ci/run installs it)',
     () => {
@@ -458,7 +459,8 @@ describe('deployment manifests agree with the service', async () => {
   });
 });
 
-describe.skipIf(!has('kubectl'))(
+describeWith(
+  ['kubectl'],
   'every kustomization in deploy/ renders, and every object validates (kubectl kustomize, Debian package ' +
     'kubernetes-client; .ci/run installs it)',
   () => {

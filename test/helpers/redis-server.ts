@@ -1,10 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { freePort } from '../../src/shared/free-port.js';
 import { exited } from './service-process.js';
-
-/** Debian's redis-server is on this machine (.ci/run installs it when missing). */
-export const hasRedisServer = (): boolean => spawnSync('sh', ['-c', 'command -v redis-server']).status === 0;
 
 export interface RedisServer {
   url: string;

@@ -1,14 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/real-parts.js';
 import { freePort } from '../../src/shared/free-port.js';
 import { llama } from '../helpers/app.js';
 import { exited, startService, type ServiceProcess } from '../helpers/service-process.js';
 
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -59,7 +59,8 @@ function startGatewayExporter(): Promise<{
   );
 }
 
-describe.skipIf(!has('prometheus'))(
+describeWith(
+  ['prometheus'],
   'a pool observed through a real Prometheus scraping a gateway exporter (Debian package prometheus)',
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'lora-placer-observe-'));

@@ -2,18 +2,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWith } from '../helpers/real-parts.js';
 import { freePort } from '../../src/shared/free-port.js';
 import { AppError } from '../../src/shared/errors.js';
 import { RedisPoolStore } from '../../src/store/redis-store.js';
 import { smallWorkload } from '../helpers/app.js';
-import { hasRedisServer, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 import { storeContract, storedPlan } from '../helpers/store-contract.js';
 
 const token = 'redis-itest-token';
 const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
-describe.skipIf(!hasRedisServer())(
+describeWith(
+  ['redis-server'],
   'state in a real redis-server (Debian package redis-server; .ci/run installs it)',
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'lora-placer-redis-'));

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWith } from '../helpers/real-parts.js';
 import { freePort } from '../../src/shared/free-port.js';
 import { smallWorkload } from '../helpers/app.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const token = 'integration-token';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
@@ -56,7 +56,8 @@ describe('the service as a process, started with its environment', () => {
     expect((await fetch(`${base}/docs`)).status).toBe(200);
   });
 
-  describe.skipIf(!has('prometheus') || !has('promtool'))(
+  describeWith(
+    ['prometheus', 'promtool'],
     'with a real Prometheus scraping it (Debian package prometheus; .ci/run installs it)',
     () => {
       let prometheus: ChildProcess;

@@ -1,25 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { llama } from '../helpers/app.js';
+import { describeWith, partPath } from '../helpers/real-parts.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const screenshot = join(root, 'test-output', 'ui.png');
 const token = 'ui-integration-token';
-
-/** Debian's chromium (`apt-get install chromium`; .ci/run installs it): this test fails, never skips, without it. */
-function chromiumPath(): string {
-  const found = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
-  if (!found)
-    throw new Error(
-      "chromium is not installed: the web view test drives Debian's chromium (apt-get install -y " +
-        '--no-install-recommends chromium)',
-    );
-  return found;
-}
 
 /** Two GPUs' worth of adapters, one hot; ids of the characters adapter names may hold. */
 const workload = {
@@ -36,7 +25,7 @@ const workload = {
   options: { verifyDurationS: 600 },
 };
 
-describe('the web view in a headless browser', () => {
+describeWith(['chromium'], 'the web view in a headless browser', () => {
   let service: ServiceProcess;
   let browser: Browser;
   let page: Page;
@@ -44,7 +33,6 @@ describe('the web view in a headless browser', () => {
   let placement: { gpuCount: number; gpus: { adapters: { id: string }[] }[] };
 
   beforeAll(async () => {
-    const executablePath = chromiumPath();
     // the default AUTH_SCOPE: the PUT needs the token, the reads and predictions the page makes do not
     service = await startService({ API_TOKEN: token });
     const put = await fetch(`${service.base}/v1/pools/web-demo`, {
@@ -56,7 +44,7 @@ describe('the web view in a headless browser', () => {
     expect(put.status, answer).toBe(200);
     placement = (JSON.parse(answer) as { placement: typeof placement }).placement;
     browser = await puppeteer.launch({
-      executablePath,
+      executablePath: partPath('chromium')!,
       headless: true,
       args: ['--no-sandbox'],
       protocolTimeout: 30_000,
