@@ -33,7 +33,7 @@ const found = new Map<RealPart, string | null>();
 export function partPath(part: RealPart): string | null {
   let known = found.get(part);
   if (known === undefined) {
-    known = spawnSync('sh', ['-c', `command -v ${part}`], { encoding: 'utf8' }).stdout.trim() || null;
+    known = spawnSync('/bin/sh', ['-c', `command -v ${part}`], { encoding: 'utf8' }).stdout.trim() || null;
     found.set(part, known);
   }
   return known;
