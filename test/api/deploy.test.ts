@@ -407,36 +407,31 @@ describe('deployment manifests agree with the service', async () => {
     );
   });
 
-  describeWith(
-    ['promtool'],
-    'the Prometheus queries return the plan, and nothing while it is stale (promtool, Debian package ' +
-      'prometheus; .ci/run installs it)',
-    () => {
-      let staleMetrics = '';
-      beforeAll(async () => {
-        let staleClock = Date.parse('2026-01-01T00:00:00Z');
-        const staleApp = await buildTestApp({ poolStaleS: 60, now: () => staleClock });
-        try {
-          await staleApp.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: smallWorkload() });
-          staleClock += 61_000;
-          staleMetrics = (await staleApp.inject({ url: '/metrics' })).body;
-        } finally {
-          await staleApp.close();
-        }
-      });
+  describeWith(['promtool'], 'the Prometheus queries return the plan, and nothing while it is stale (promtool)', () => {
+    let staleMetrics = '';
+    beforeAll(async () => {
+      let staleClock = Date.parse('2026-01-01T00:00:00Z');
+      const staleApp = await buildTestApp({ poolStaleS: 60, now: () => staleClock });
+      try {
+        await staleApp.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: smallWorkload() });
+        staleClock += 61_000;
+        staleMetrics = (await staleApp.inject({ url: '/metrics' })).body;
+      } finally {
+        await staleApp.close();
+      }
+    });
 
-      it.each([
-        ['KEDA prometheus trigger', () => keda.spec.triggers[0].metadata.query as string],
-        ['Prometheus Adapter rule', () => adapterQuery],
-      ])('%s', (_name, query) => {
-        const fresh = promtoolExpects(query(), metricsText, [{ labels: `{pool="${pool}"}`, value: desiredReplicas }]);
-        expect(fresh.status, fresh.output).toBe(0);
-        expect(staleMetrics).toContain(`lora_placer_pool_plan_stale{pool="${pool}"} 1`);
-        const stale = promtoolExpects(query(), staleMetrics, []);
-        expect(stale.status, stale.output).toBe(0);
-      });
-    },
-  );
+    it.each([
+      ['KEDA prometheus trigger', () => keda.spec.triggers[0].metadata.query as string],
+      ['Prometheus Adapter rule', () => adapterQuery],
+    ])('%s', (_name, query) => {
+      const fresh = promtoolExpects(query(), metricsText, [{ labels: `{pool="${pool}"}`, value: desiredReplicas }]);
+      expect(fresh.status, fresh.output).toBe(0);
+      expect(staleMetrics).toContain(`lora_placer_pool_plan_stale{pool="${pool}"} 1`);
+      const stale = promtoolExpects(query(), staleMetrics, []);
+      expect(stale.status, stale.output).toBe(0);
+    });
+  });
 
   it('compose builds the Dockerfile and Prometheus scrapes the service port', () => {
     const [compose] = docs('docker/compose.yaml');
@@ -461,8 +456,7 @@ describe('deployment manifests agree with the service', async () => {
 
 describeWith(
   ['kubectl'],
-  'every kustomization in deploy/ renders, and every object validates (kubectl kustomize, Debian package ' +
-    'kubernetes-client; .ci/run installs it)',
+  'every kustomization in deploy/ renders, and every object validates (kubectl kustomize)',
   () => {
     const rendered = new Map<string, Manifest[]>();
     const objectsOf = (dir: string): Manifest[] => {

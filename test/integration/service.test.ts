@@ -56,69 +56,65 @@ describe('the service as a process, started with its environment', () => {
     expect((await fetch(`${base}/docs`)).status).toBe(200);
   });
 
-  describeWith(
-    ['prometheus', 'promtool'],
-    'with a real Prometheus scraping it (Debian package prometheus; .ci/run installs it)',
-    () => {
-      let prometheus: ChildProcess;
-      let promBase = '';
-      const dir = mkdtempSync(join(tmpdir(), 'lora-placer-prom-'));
-      /* biome-ignore lint/suspicious/noDuplicateTestHooks: the hook of the nested describe.skipIf block, which biome
+  describeWith(['prometheus', 'promtool'], 'with a real Prometheus scraping it', () => {
+    let prometheus: ChildProcess;
+    let promBase = '';
+    const dir = mkdtempSync(join(tmpdir(), 'lora-placer-prom-'));
+    /* biome-ignore lint/suspicious/noDuplicateTestHooks: the hook of the nested describe.skipIf block, which biome
          does not see as a describe */
-      beforeAll(async () => {
-        const port = await freePort();
-        promBase = `http://127.0.0.1:${port}`;
-        const target = base.replace('http://', '');
-        writeFileSync(
-          join(dir, 'prometheus.yml'),
-          'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: lora-placer\n    ' +
-            `static_configs:\n      - targets: ['${target}']\n`,
-        );
-        prometheus = spawn(
-          'prometheus',
-          [
-            `--config.file=${join(dir, 'prometheus.yml')}`,
-            `--storage.tsdb.path=${join(dir, 'data')}`,
-            `--web.listen-address=127.0.0.1:${port}`,
-          ],
-          { stdio: 'ignore' },
-        );
-        await until('prometheus', async () => ((await fetch(`${promBase}/-/ready`)).status === 200 ? true : undefined));
-      }, 60_000);
-      // biome-ignore lint/suspicious/noDuplicateTestHooks: as above
-      afterAll(async () => {
-        prometheus.kill('SIGTERM');
-        await exited(prometheus);
-        rmSync(dir, { recursive: true, force: true });
-      });
+    beforeAll(async () => {
+      const port = await freePort();
+      promBase = `http://127.0.0.1:${port}`;
+      const target = base.replace('http://', '');
+      writeFileSync(
+        join(dir, 'prometheus.yml'),
+        'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: lora-placer\n    ' +
+          `static_configs:\n      - targets: ['${target}']\n`,
+      );
+      prometheus = spawn(
+        'prometheus',
+        [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+        ],
+        { stdio: 'ignore' },
+      );
+      await until('prometheus', async () => ((await fetch(`${promBase}/-/ready`)).status === 200 ? true : undefined));
+    }, 60_000);
+    // biome-ignore lint/suspicious/noDuplicateTestHooks: as above
+    afterAll(async () => {
+      prometheus.kill('SIGTERM');
+      await exited(prometheus);
+      rmSync(dir, { recursive: true, force: true });
+    });
 
-      it('passes promtool check metrics', async () => {
-        const text = await (await fetch(`${base}/metrics`)).text();
-        const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-        expect(r.stdout + r.stderr).toBe('');
-        expect(r.status).toBe(0);
-      });
+    it('passes promtool check metrics', async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(r.stdout + r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    });
 
-      it("reads a pool's desired replicas back through Prometheus", async () => {
-        const put = await fetch(`${base}/v1/pools/itest`, {
-          method: 'PUT',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify(smallWorkload()),
-        });
-        expect(put.status).toBe(200);
-        const gpus = ((await put.json()) as { placement: { gpuCount: number } }).placement.gpuCount;
-        const query = encodeURIComponent('lora_placer_desired_replicas{pool="itest"}');
-        const value = await until('the scraped gauge', async () => {
-          const body = (await (await fetch(`${promBase}/api/v1/query?query=${query}`)).json()) as {
-            data?: { result?: { value?: [number, string] }[] };
-          };
-          const v = body.data?.result?.[0]?.value?.[1];
-          return v === undefined ? undefined : Number(v);
-        });
-        expect(value).toBe(gpus);
-      }, 60_000);
-    },
-  );
+    it("reads a pool's desired replicas back through Prometheus", async () => {
+      const put = await fetch(`${base}/v1/pools/itest`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(smallWorkload()),
+      });
+      expect(put.status).toBe(200);
+      const gpus = ((await put.json()) as { placement: { gpuCount: number } }).placement.gpuCount;
+      const query = encodeURIComponent('lora_placer_desired_replicas{pool="itest"}');
+      const value = await until('the scraped gauge', async () => {
+        const body = (await (await fetch(`${promBase}/api/v1/query?query=${query}`)).json()) as {
+          data?: { result?: { value?: [number, string] }[] };
+        };
+        const v = body.data?.result?.[0]?.value?.[1];
+        return v === undefined ? undefined : Number(v);
+      });
+      expect(value).toBe(gpus);
+    }, 60_000);
+  });
 
   it('shuts down cleanly on SIGTERM', async () => {
     server.kill('SIGTERM');
