@@ -151,6 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     sync?.stop();
     await s.observer.stop();
+    s.pools.close();
     await s.refresh.close();
     await s.work.close();
     await s.store.close();
@@ -202,12 +203,20 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const queue = work;
   const placements = new PlacementService({ queue, metrics, limits, predictorRefs: () => predictorRefs(predictors) });
   const replicaId = deps.replicaId ?? `${hostname()}:${randomUUID().slice(0, 8)}`;
+  const replanFailed = (pool: string, error: Error): void => {
+    metrics.storeErrors.inc();
+    log.error(
+      { pool, err: { message: error.message } },
+      'pool not re-planned after a model swap (it is stale until its next PUT or swap)',
+    );
+  };
   pools = new PoolPlans({
     store,
     predictors,
     placeFn: async (w: ParsedWorkload, current: Placement) => (await placements.place(w, undefined, current)).placement,
     onPlanned: (pool, placement) => metrics.countMoves(pool, placement),
     onForgotten: (pool) => metrics.forgetPool(pool),
+    onReplanFailed: (pool, error) => replanFailed(pool, error),
     staleS: deps.poolStaleS ?? 900,
     maxPools: deps.maxPools ?? 256,
     replicaId,
@@ -217,13 +226,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const modelSwapped = (p: Predictor): void => {
     plans.recompute(p.profile.model, p.profile.gpu).then(
       (failed) => {
-        for (const { pool, error } of failed) {
-          metrics.storeErrors.inc();
-          log.error(
-            { pool, err: { message: error.message } },
-            'pool not re-planned after a model swap (it is stale until its next PUT or swap)',
-          );
-        }
+        for (const { pool, error } of failed) replanFailed(pool, error);
       },
       (err: unknown) => {
         metrics.storeErrors.inc();
