@@ -186,11 +186,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
         pools
           ? (await pools.list()).map((p) => ({ pool: p.pool, desiredReplicas: p.gpuCount, stale: pools!.isStale(p) }))
           : [],
-      storeReachable: () =>
-        store.ping().then(
-          () => true,
-          () => false,
-        ),
+      storeState: () => store.state(),
       work: () => work?.stats() ?? { running: 0, queued: 0 },
     },
     now,

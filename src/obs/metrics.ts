@@ -6,8 +6,8 @@ export interface MetricSources {
   refreshRunning(): boolean;
   /** read from the state store: may reject when it cannot be reached (the pool gauges are then left out) */
   pools(): Promise<{ pool: string; desiredReplicas: number; stale: boolean }[]>;
-  /** whether the state store (memory or Redis) answers a ping now */
-  storeReachable(): Promise<boolean>;
+  /** the state store's state now (full: Redis refuses writes for memory); never rejects */
+  storeState(): Promise<'reachable' | 'full' | 'unreachable'>;
   /** simulations and placements on the work queue */
   work(): { running: number; queued: number };
 }
@@ -158,11 +158,21 @@ export class Metrics {
     new Gauge({
       name: 'lora_placer_store_reachable',
       help:
-        '1 when the state store (REDIS_URL, or memory) answers; 0: ' +
-        'pool and refresh routes answer 503 LP_ERR_STORE_UNAVAILABLE',
+        '1 when the state store (REDIS_URL, or memory) answers (lora_placer_store_full tells whether it takes ' +
+        'writes); 0: pool and refresh routes answer 503 LP_ERR_STORE_UNAVAILABLE',
       registers: [this.registry],
       async collect() {
-        this.set((await sources.storeReachable()) ? 1 : 0);
+        this.set((await sources.storeState()) === 'unreachable' ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: 'lora_placer_store_full',
+      help:
+        '1 while the state store (Redis) refuses writes for memory (maxmemory, no eviction): pool PUTs answer 503 ' +
+        'LP_ERR_STORE_FULL; reads still work',
+      registers: [this.registry],
+      async collect() {
+        this.set((await sources.storeState()) === 'full' ? 1 : 0);
       },
     });
     new Gauge({

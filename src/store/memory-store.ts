@@ -4,6 +4,7 @@ import {
   type PlanSummary,
   type PoolStore,
   type PutOutcome,
+  type StoreState,
   type StoredJob,
   type StoredPlan,
 } from './pool-store.js';
@@ -85,7 +86,9 @@ export class MemoryPoolStore implements PoolStore {
     return held && held.expiresAt > this.now() ? held.owner : null;
   }
 
-  async ping(): Promise<void> {}
+  async state(): Promise<StoreState> {
+    return 'reachable';
+  }
 
   async close(): Promise<void> {}
 }

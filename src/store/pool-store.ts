@@ -77,6 +77,12 @@ export interface StoredJob {
   [field: string]: unknown;
 }
 
+/**
+ * What /readyz and the metrics say of the store: `full` answers reads but refuses writes for memory (Redis at
+ * maxmemory without eviction); `unreachable` answers nothing.
+ */
+export type StoreState = 'reachable' | 'full' | 'unreachable';
+
 /** What `putPlan` did: stored, or refused because the store already keeps `maxPools` other pools. */
 export type PutOutcome = 'stored' | 'full';
 
@@ -86,7 +92,9 @@ export type PutOutcome = 'stored' | 'full';
  * and Redis (REDIS_URL: replicas sharing it see the same pools; a restart loses nothing acknowledged,
  * since every write resolves only once the store has it).
  *
- * Every method may reject with AppError `storeUnavailable` (503) when the backend cannot be reached.
+ * Every method may reject with a 503 AppError carrying Retry-After: `storeUnavailable` when the backend cannot be
+ * reached or answers an error, `storeFull` when it refuses a write for memory, `storeTimeout` when it does not
+ * answer in time (a write may then have been applied).
  */
 export interface PoolStore {
   /** "memory" or "redis": shown by /readyz */
@@ -123,8 +131,8 @@ export interface PoolStore {
   /** who holds the lease, or null */
   leaseHolder(name: string): Promise<string | null>;
 
-  /** Answers when the backend can be reached (readiness). */
-  ping(): Promise<void>;
+  /** The backend's state now (readiness, metrics); never rejects. */
+  state(): Promise<StoreState>;
   close(): Promise<void>;
 }
 

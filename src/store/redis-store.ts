@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import { AppError } from '../shared/errors.js';
 import {
   revised,
@@ -6,6 +6,7 @@ import {
   type PlanSummary,
   type PoolStore,
   type PutOutcome,
+  type StoreState,
   type StoredJob,
   type StoredPlan,
 } from './pool-store.js';
@@ -15,7 +16,7 @@ export interface RedisStoreOptions {
   url: string;
   /** prefix of every key, so one Redis can hold several deployments' state (REDIS_KEY_PREFIX) */
   keyPrefix: string;
-  /** most time one command may take before the request it serves answers 503 */
+  /** most time one command may take before the request it serves answers 503 LP_ERR_STORE_TIMEOUT (default 5000) */
   commandTimeoutMs?: number;
   /** connection problems (logged by the service; ioredis reconnects by itself) */
   onError?: (err: Error) => void;
@@ -50,6 +51,31 @@ const releaseLeaseScript = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+/**
+ * Seconds a client waits before retrying, by failure: ioredis reconnects within 2 s, a slow Redis is often a
+ * moment's; memory is freed by someone deleting pools or raising maxmemory.
+ */
+const retryAfterS = { storeUnavailable: 5, storeTimeout: 5, storeFull: 30 } as const;
+
+/** An error Redis answered (ioredis types its class as any). */
+function isReplyError(err: unknown): err is Error {
+  return err instanceof (ReplyError as typeof Error);
+}
+
+/** Redis refuses a write for memory: "OOM command not allowed when used memory > 'maxmemory'" (also from a script). */
+const outOfMemory = /^OOM\b|\bOOM command not allowed\b/;
+
+/**
+ * Whether INFO memory shows Redis over maxmemory with nothing it may evict (policy noeviction): every write is then
+ * refused. (Other policies evict on the next write; their refusals are seen as OOM answers.)
+ */
+export function overMaxmemory(info: string): boolean {
+  const field = (name: string) => new RegExp(`^${name}:(\\S+)\r?$`, 'm').exec(info)?.[1];
+  const max = Number(field('maxmemory'));
+  if (!(max > 0) || field('maxmemory_policy') !== 'noeviction') return false;
+  return Number(field('used_memory')) - Number(field('mem_not_counted_for_evict') ?? 0) > max;
+}
+
 interface Scripts {
   putPlan(
     plans: string,
@@ -83,6 +109,9 @@ interface Scripts {
 export class RedisPoolStore implements PoolStore {
   readonly backend = 'redis';
   private readonly client: Redis & Scripts;
+  private readonly commandTimeoutMs: number;
+  /** Redis refused a write for memory, and no write succeeded since */
+  private refusedForMemory = false;
   private readonly keys: {
     plans: string;
     summaries: string;
@@ -92,10 +121,11 @@ export class RedisPoolStore implements PoolStore {
   };
 
   constructor(o: RedisStoreOptions) {
+    this.commandTimeoutMs = o.commandTimeoutMs ?? 5000;
     const client = new Redis(o.url, {
       // a request waits for at most one reconnect attempt, then answers 503; ioredis keeps reconnecting
       maxRetriesPerRequest: 1,
-      commandTimeout: o.commandTimeoutMs ?? 5000,
+      commandTimeout: this.commandTimeoutMs,
       connectTimeout: 5000,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
@@ -120,7 +150,7 @@ export class RedisPoolStore implements PoolStore {
   putPlan(given: StoredPlan, maxPools: number): Promise<PutOutcome> {
     const plan = revised(given);
     const { plans, summaries } = this.keys;
-    return this.call(async () =>
+    return this.write(async () =>
       (await this.client.putPlan(
         plans,
         summaries,
@@ -137,7 +167,7 @@ export class RedisPoolStore implements PoolStore {
   replacePlanIf(given: StoredPlan, expectedRevision: string): Promise<boolean> {
     const plan = revised(given);
     const { plans, summaries } = this.keys;
-    return this.call(
+    return this.write(
       async () =>
         (await this.client.replacePlanIf(
           plans,
@@ -172,11 +202,11 @@ export class RedisPoolStore implements PoolStore {
   }
 
   deletePlan(pool: string): Promise<boolean> {
-    return this.call(async () => (await this.client.deletePlan(this.keys.plans, this.keys.summaries, pool)) === 1);
+    return this.write(async () => (await this.client.deletePlan(this.keys.plans, this.keys.summaries, pool)) === 1);
   }
 
   putJob(job: StoredJob, keep: number): Promise<void> {
-    return this.call(async () => {
+    return this.write(async () => {
       await this.client.putJob(this.keys.jobs, this.keys.jobOrder, job.id, JSON.stringify(job), String(keep));
     });
   }
@@ -195,14 +225,14 @@ export class RedisPoolStore implements PoolStore {
   }
 
   acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.call(
+    return this.write(
       async () =>
         (await this.client.acquireLease(this.keys.lease(name), owner, String(Math.max(1, Math.round(ttlMs))))) === 1,
     );
   }
 
   releaseLease(name: string, owner: string): Promise<void> {
-    return this.call(async () => {
+    return this.write(async () => {
       await this.client.releaseLease(this.keys.lease(name), owner);
     });
   }
@@ -211,27 +241,68 @@ export class RedisPoolStore implements PoolStore {
     return this.call(() => this.client.get(this.keys.lease(name)));
   }
 
-  ping(): Promise<void> {
-    return this.call(async () => {
-      await this.client.ping();
-    });
+  /**
+   * One INFO memory: full when a write was refused for memory and none succeeded since, or when Redis is over its
+   * maxmemory under noeviction (a write from another replica was refused, or is about to be); unreachable when it
+   * does not answer within the command timeout. A Redis that refuses INFO (ACLs) is asked PING instead.
+   */
+  async state(): Promise<StoreState> {
+    try {
+      const info = await this.client.info('memory').catch(async (err: unknown) => {
+        if (!isReplyError(err)) throw err;
+        await this.client.ping();
+        return '';
+      });
+      return this.refusedForMemory || overMaxmemory(info) ? 'full' : 'reachable';
+    } catch {
+      return 'unreachable';
+    }
   }
 
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
 
-  /** Every command's failure (Redis down, timeout) becomes a 503 the API answers; nothing else is thrown. */
-  private async call<T>(command: () => Promise<T>): Promise<T> {
+  /** A write: its success ends the "full" state a refusal for memory began. */
+  private async write<T>(command: () => Promise<T>): Promise<T> {
+    const value = await this.call(command, 'write');
+    this.refusedForMemory = false;
+    return value;
+  }
+
+  /** Every command's failure becomes a 503 the API answers (unreachable, full, timed out); nothing else is thrown. */
+  private async call<T>(command: () => Promise<T>, kind: 'read' | 'write' = 'read'): Promise<T> {
     try {
       return await command();
     } catch (err) {
-      // the reason without the address: error bodies reach clients that need no token
-      const reason = (err as Error).message.replace(/\b[\w.-]+:\d{2,5}\b/g, '<redis>');
-      throw new AppError('storeUnavailable', `the state store (Redis) cannot be reached: ${reason}`, {
-        backend: 'redis',
-      });
+      throw this.failure(err as Error, kind);
     }
+  }
+
+  private failure(err: Error, kind: 'read' | 'write'): AppError {
+    // the reason without the address: error bodies reach clients that need no token
+    const reason = err.message.replace(/\b[\w.-]+:\d{2,5}\b/g, '<redis>');
+    const [code, message]: [keyof typeof retryAfterS, string] =
+      isReplyError(err) && outOfMemory.test(err.message)
+        ? [
+            'storeFull',
+            'the state store (Redis) is full (maxmemory reached, no eviction): it refused the write, nothing was ' +
+              'changed; delete pools, or give Redis more memory',
+          ]
+        : err.message === 'Command timed out'
+          ? // ioredis stopped waiting, but the command was sent: Redis may still run it
+            [
+              'storeTimeout',
+              `the state store (Redis) did not answer within ${this.commandTimeoutMs} ms` +
+                (kind === 'write' ? ': the write may or may not have been applied (read it back, or repeat it)' : ''),
+            ]
+          : isReplyError(err)
+            ? ['storeUnavailable', `the state store (Redis) refused the command: ${reason}`]
+            : ['storeUnavailable', `the state store (Redis) cannot be reached: ${reason}`];
+    if (code === 'storeFull') this.refusedForMemory = true;
+    const failure = new AppError(code, message, { backend: 'redis' });
+    failure.retryAfterS = retryAfterS[code];
+    return failure;
   }
 }
 

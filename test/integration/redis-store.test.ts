@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/shared/free-port.js';
 import { AppError } from '../../src/shared/errors.js';
 import { RedisPoolStore } from '../../src/store/redis-store.js';
-import { smallWorkload } from '../helpers/app.js';
+import { buildTestApp, smallWorkload } from '../helpers/app.js';
 import { hasRedisServer, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 import { storeContract, storedPlan } from '../helpers/store-contract.js';
@@ -41,6 +42,8 @@ describe.skipIf(!hasRedisServer())(
       expect(failure).toBeInstanceOf(AppError);
       expect((failure as AppError).code).toBe('LP_ERR_STORE_UNAVAILABLE');
       expect((failure as AppError).status).toBe(503);
+      expect((failure as AppError).message).toMatch(/cannot be reached/);
+      expect((failure as AppError).retryAfterS).toBeGreaterThan(0);
       expect(Date.now() - started).toBeLessThan(5000);
       await store.close();
     });
@@ -103,7 +106,11 @@ describe.skipIf(!hasRedisServer())(
         ).toBe(204);
         expect((await json(a.base, '/v1/pools/qwen-c')).status).toBe(404);
         // readiness names the backend
-        expect((await json(a.base, '/readyz')).body.store).toEqual({ backend: 'redis', reachable: true });
+        expect((await json(a.base, '/readyz')).body.store).toEqual({
+          backend: 'redis',
+          reachable: true,
+          state: 'reachable',
+        });
       }, 60_000);
 
       it('loses nothing acknowledged when a replica is killed (-9) in the middle of a plan, ' +
@@ -143,14 +150,17 @@ describe.skipIf(!hasRedisServer())(
         const down = await json(b.base, '/v1/pools');
         expect(down.status).toBe(503);
         expect(down.body.error.code).toBe('LP_ERR_STORE_UNAVAILABLE');
+        expect(Number((await fetch(`${b.base}/v1/pools`)).headers.get('retry-after'))).toBeGreaterThan(0);
         expect((await put(b.base, 'while-down', smallWorkload())).status).toBe(503);
         expect((await fetch(`${b.base}/healthz`)).status).toBe(200);
         const ready = await json(b.base, '/readyz');
         expect(ready.status).toBe(503);
-        expect(ready.body.store).toEqual({ backend: 'redis', reachable: false });
+        expect(ready.body.store).toEqual({ backend: 'redis', reachable: false, state: 'unreachable' });
         const metrics = await fetch(`${b.base}/metrics`);
         expect(metrics.status).toBe(200);
-        expect(await metrics.text()).toMatch(/^lora_placer_store_reachable 0$/m);
+        const scraped = await metrics.text();
+        expect(scraped).toMatch(/^lora_placer_store_reachable 0$/m);
+        expect(scraped).toMatch(/^lora_placer_store_full 0$/m);
         await redis.restart();
         const deadline = Date.now() + 20_000;
         let back = await json(b.base, '/v1/pools').catch(() => ({ status: 0, body: null }));
@@ -164,3 +174,109 @@ describe.skipIf(!hasRedisServer())(
     });
   },
 );
+
+// issue 22: every Redis failure read "cannot be reached" (503 LP_ERR_STORE_UNAVAILABLE, no Retry-After), a full
+// Redis left /readyz and lora_placer_store_reachable saying all was well, and a timed-out write was in fact applied
+describe.skipIf(!hasRedisServer())('a redis-server that is full or holds writes back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lora-placer-redis-full-'));
+  let redis: RedisServer;
+  let raw: Redis;
+  beforeAll(async () => {
+    redis = await startRedis(dir, ['--maxmemory', '4mb', '--maxmemory-policy', 'noeviction']);
+    raw = new Redis(redis.url);
+  }, 30_000);
+  afterAll(async () => {
+    raw?.disconnect();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('full (maxmemory, noeviction): a PUT answers 503 LP_ERR_STORE_FULL with Retry-After; reads and DELETE go on; ' +
+    '/readyz stays ready and says full, and so does lora_placer_store_full', async () => {
+    const app = await buildTestApp({ store: new RedisPoolStore({ url: redis.url, keyPrefix: 'full:' }) });
+    try {
+      for (const pool of ['kept', 'doomed'])
+        expect(
+          (await app.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: smallWorkload() })).statusCode,
+        ).toBe(200);
+      // big fillers, then small ones, until Redis refuses even a small write
+      let fillers = 0;
+      for (const size of [64 * 1024, 1024]) {
+        for (;;) {
+          const refused = await raw.set(`filler:${fillers}`, 'x'.repeat(size)).then(
+            () => null,
+            (err: Error) => err,
+          );
+          if (refused) {
+            expect(refused.message).toMatch(/^OOM /);
+            break;
+          }
+          if (++fillers > 5000) throw new Error('redis-server never refused a write: is maxmemory set?');
+        }
+      }
+      const put = await app.inject({ method: 'PUT', url: '/v1/pools/new', payload: smallWorkload() });
+      expect(put.statusCode).toBe(503);
+      expect(put.json().error.code).toBe('LP_ERR_STORE_FULL');
+      expect(put.json().error.message).toMatch(/full/);
+      expect(put.json().error.message).not.toMatch(/cannot be reached/);
+      expect(Number(put.headers['retry-after'])).toBeGreaterThan(0);
+      // a full store still answers reads: lists, autoscale, predictions
+      const list = await app.inject({ url: '/v1/pools' });
+      expect(list.statusCode).toBe(200);
+      expect(list.json().pools.map((p: { pool: string }) => p.pool)).toEqual(['doomed', 'kept']);
+      expect((await app.inject({ url: '/v1/pools/kept/autoscale' })).statusCode).toBe(200);
+      const ready = await app.inject({ url: '/readyz' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json().store).toEqual({ backend: 'redis', reachable: true, state: 'full' });
+      const metrics = (await app.inject({ url: '/metrics' })).body;
+      expect(metrics).toMatch(/^lora_placer_store_reachable 1$/m);
+      expect(metrics).toMatch(/^lora_placer_store_full 1$/m);
+      // a replica none of whose writes was refused reads it from INFO memory (here: maxmemory lowered below use)
+      const other = await buildTestApp({ store: new RedisPoolStore({ url: redis.url, keyPrefix: 'full:' }) });
+      try {
+        await raw.config('SET', 'maxmemory', '1mb');
+        expect((await other.inject({ url: '/readyz' })).json().store.state).toBe('full');
+      } finally {
+        await raw.config('SET', 'maxmemory', '4mb');
+        await other.close();
+      }
+      // deleting pools frees memory: it works while the store is full
+      expect((await app.inject({ method: 'DELETE', url: '/v1/pools/doomed' })).statusCode).toBe(204);
+      await raw.del(...Array.from({ length: fillers }, (_, i) => `filler:${i}`));
+      expect((await app.inject({ method: 'PUT', url: '/v1/pools/new', payload: smallWorkload() })).statusCode).toBe(
+        200,
+      );
+      expect((await app.inject({ url: '/readyz' })).json().store.state).toBe('reachable');
+      expect((await app.inject({ url: '/metrics' })).body).toMatch(/^lora_placer_store_full 0$/m);
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
+
+  it('a write held past the command timeout answers 503 LP_ERR_STORE_TIMEOUT with Retry-After, saying it may have ' +
+    'been applied, as it then is', async () => {
+    const app = await buildTestApp({
+      store: new RedisPoolStore({ url: redis.url, keyPrefix: 'slow:', commandTimeoutMs: 300 }),
+    });
+    try {
+      // writes wait until the pause ends (reads run, unless queued behind a write on the same connection)
+      await raw.call('CLIENT', 'PAUSE', '3000', 'WRITE');
+      const pausedAt = Date.now();
+      const put = await app.inject({ method: 'PUT', url: '/v1/pools/late', payload: smallWorkload() });
+      expect(Date.now() - pausedAt).toBeLessThan(3000);
+      expect(put.statusCode).toBe(503);
+      expect(put.json().error.code).toBe('LP_ERR_STORE_TIMEOUT');
+      expect(put.json().error.message).toMatch(/may or may not have been applied/);
+      expect(Number(put.headers['retry-after'])).toBeGreaterThan(0);
+      // the read queues behind the held write on the one connection: it times out too, and says nothing of writes
+      const read = await app.inject({ url: '/v1/pools/late' });
+      expect(read.json().error.code).toBe('LP_ERR_STORE_TIMEOUT');
+      expect(read.json().error.message).not.toMatch(/applied/);
+      await sleep(3000 - (Date.now() - pausedAt) + 300);
+      expect((await app.inject({ url: '/v1/pools/late' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  }, 30_000);
+});
