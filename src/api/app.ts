@@ -174,6 +174,16 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const predictors = deps.predictors;
   const limits = deps.limits ?? defaultWorkLimits;
   const store = deps.store ?? new MemoryPoolStore(now);
+  store.watchBadRecords((r) =>
+    log.warn(
+      { record: r.kind, [r.kind === 'job' ? 'id' : 'pool']: r.key, reason: r.reason },
+      r.kind === 'job'
+        ? 'state store: a malformed refresh job record is left out of the job list'
+        : `state store: the ${r.kind} record of a pool is malformed: the pool is left out of ` +
+            (r.kind === 'summary' ? 'lists, gauges and the observer' : 'reads by name (500)') +
+            ' until a PUT rewrites it',
+    ),
+  );
   // the metrics read the pools, the refresh and the queue when scraped; all are made below
   let refresh: RefreshManager | null = null;
   let pools: PoolPlans | null = null;
@@ -187,6 +197,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
           ? (await pools.list()).map((p) => ({ pool: p.pool, desiredReplicas: p.gpuCount, stale: pools!.isStale(p) }))
           : [],
       storeState: () => store.state(),
+      storeBadRecords: () => store.badRecords(),
       work: () => work?.stats() ?? { running: 0, queued: 0 },
     },
     now,

@@ -1,7 +1,14 @@
 import type { PredictorRegistry } from '../ml/registry.js';
 import type { Placement, ParsedWorkload } from '../placement/index.js';
 import { AppError } from '../shared/errors.js';
-import { summaryOf, withLease, type PlanSummary, type PoolStore, type StoredPlan } from '../store/pool-store.js';
+import {
+  planToReplace,
+  summaryOf,
+  withLease,
+  type PlanSummary,
+  type PoolStore,
+  type StoredPlan,
+} from '../store/pool-store.js';
 
 /** A pool's workload as last PUT and the placement computed for it. */
 export type PoolPlan = StoredPlan;
@@ -73,10 +80,11 @@ export class PoolPlans {
 
   /**
    * A pushed workload may not replace an observed pool's silently: the observer would stop (409).
-   * Answers the placement the pool serves now, if it exists: its re-plan starts from it.
+   * Answers the placement the pool serves now, if it exists: its re-plan starts from it (a malformed stored plan
+   * counts as none: the PUT rewrites it).
    */
   async assertPushed(pool: string): Promise<Placement | undefined> {
-    const current = await this.o.store.getPlan(pool);
+    const current = await planToReplace(this.o.store, pool);
     if (current?.source)
       throw new AppError(
         'conflict',

@@ -8,6 +8,8 @@ export interface MetricSources {
   pools(): Promise<{ pool: string; desiredReplicas: number; stale: boolean }[]>;
   /** the state store's state now (full: Redis refuses writes for memory); never rejects */
   storeState(): Promise<'reachable' | 'full' | 'unreachable'>;
+  /** records of the state store found malformed when last read (a pool read refreshes the summaries') */
+  storeBadRecords(): { kind: 'plan' | 'summary' | 'job' }[];
   /** simulations and placements on the work queue */
   work(): { running: number; queued: number };
 }
@@ -114,12 +116,14 @@ export class Metrics {
   }
 
   constructor(sources: MetricSources, now: () => number = Date.now) {
-    // a scrape while the store is down still answers, without the pool gauges
-    const poolsOrNone = () =>
+    // a scrape while the store is down still answers, without the pool gauges; the collectors of one scrape run
+    // together and share one read
+    const poolsOrNone = shared(() =>
       sources.pools().catch(() => {
         this.storeErrors.inc();
         return [];
-      });
+      }),
+    );
     collectDefaultMetrics({ register: this.registry, prefix: 'lora_placer_' });
     // prom-client names these gauges *_total, which promtool (rightly) rejects; nodejs_active_resources{type} carries
     // the same information
@@ -176,6 +180,22 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'lora_placer_store_bad_records',
+      help:
+        'Records of the state store this replica found malformed when it last read them, by kind (summary: left ' +
+        'out of lists, gauges and the observer; plan: its pool answers 500 LP_ERR_STORE_RECORD_INVALID; job); ' +
+        'a PUT of the pool rewrites them',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      async collect() {
+        // after this scrape's read of the summaries
+        await poolsOrNone();
+        const bad = sources.storeBadRecords();
+        for (const kind of ['plan', 'summary', 'job'] as const)
+          this.set({ kind }, bad.filter((r) => r.kind === kind).length);
+      },
+    });
+    new Gauge({
       name: 'lora_placer_work_tasks',
       help: 'Simulations and placements on the work queue, by state (running, queued)',
       labelNames: ['state'] as const,
@@ -206,4 +226,15 @@ export class Metrics {
       },
     });
   }
+}
+
+/** A read shared by every caller while it is in flight (the collectors of one scrape), made anew after. */
+function shared<T>(read: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | null = null;
+  return () => {
+    inFlight ??= read().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  };
 }

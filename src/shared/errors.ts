@@ -19,6 +19,11 @@ export const ErrorCodes = {
   /** nginx's 499: nobody reads the answer, but logs and metrics see the cancellation */
   clientClosed: { code: 'LP_ERR_CLIENT_CLOSED', status: 499 },
   internal: { code: 'LP_ERR_INTERNAL', status: 500 },
+  /**
+   * a record read from the state store is malformed (not JSON, or not the shape the service writes): that pool or
+   * job only; 500, not 503, since retrying does not help; rewriting it (a PUT) or deleting it does
+   */
+  storeRecordInvalid: { code: 'LP_ERR_STORE_RECORD_INVALID', status: 500 },
   notReady: { code: 'LP_ERR_NOT_READY', status: 503 },
   stalePlan: { code: 'LP_ERR_STALE_PLAN', status: 503 },
   busy: { code: 'LP_ERR_BUSY', status: 503 },

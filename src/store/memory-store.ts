@@ -8,6 +8,7 @@ import {
   type StoredJob,
   type StoredPlan,
 } from './pool-store.js';
+import type { BadRecord } from './records.js';
 
 /**
  * The default store: this process's memory. A restart forgets every pool (the controller that PUTs a
@@ -89,6 +90,13 @@ export class MemoryPoolStore implements PoolStore {
   async state(): Promise<StoreState> {
     return 'reachable';
   }
+
+  /** Records are kept as objects the service made: none is malformed. */
+  badRecords(): BadRecord[] {
+    return [];
+  }
+
+  watchBadRecords(): void {}
 
   async close(): Promise<void> {}
 }

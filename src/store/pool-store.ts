@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ObservedAdapter, PoolSource } from '../observe/traffic-source.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
+import { ErrorCodes, isAppError } from '../shared/errors.js';
+import type { BadRecord } from './records.js';
 
 /** The last reads of an observed pool's traffic. */
 export interface Observation {
@@ -94,7 +96,8 @@ export type PutOutcome = 'stored' | 'full';
  *
  * Every method may reject with a 503 AppError carrying Retry-After: `storeUnavailable` when the backend cannot be
  * reached or answers an error, `storeFull` when it refuses a write for memory, `storeTimeout` when it does not
- * answer in time (a write may then have been applied).
+ * answer in time (a write may then have been applied). A record that reads back malformed is left out of lists
+ * (`badRecords` names it) and read by its key rejects with `storeRecordInvalid` (500).
  */
 export interface PoolStore {
   /** "memory" or "redis": shown by /readyz */
@@ -133,7 +136,21 @@ export interface PoolStore {
 
   /** The backend's state now (readiness, metrics); never rejects. */
   state(): Promise<StoreState>;
+  /** the records this replica found malformed when it last read them (metrics) */
+  badRecords(): BadRecord[];
+  /** Calls `listener` once for each record a read finds malformed that was not already known to be (logs). */
+  watchBadRecords(listener: (record: BadRecord) => void): void;
   close(): Promise<void>;
+}
+
+/** The plan a write is about to replace: a malformed one counts as none, since the write rewrites it. */
+export async function planToReplace(store: PoolStore, pool: string): Promise<StoredPlan | null> {
+  try {
+    return await store.getPlan(pool);
+  } catch (err) {
+    if (isAppError(err) && err.code === ErrorCodes.storeRecordInvalid.code) return null;
+    throw err;
+  }
 }
 
 /** A plan as the store writes it: with a new revision. */

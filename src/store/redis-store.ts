@@ -10,6 +10,7 @@ import {
   type StoredJob,
   type StoredPlan,
 } from './pool-store.js';
+import { BadRecords, decodeRecord, recordInvalid, type BadRecord, type RecordKind } from './records.js';
 
 export interface RedisStoreOptions {
   /** redis://[user:password@]host:port[/db] (REDIS_URL) */
@@ -29,9 +30,12 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) 
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 return 1`;
+// a malformed summary (not JSON) matches no revision: the script answers 0 instead of failing
 const replacePlanIfScript = `
 local current = redis.call('HGET', KEYS[2], ARGV[1])
-if not current or cjson.decode(current).revision ~= ARGV[4] then return 0 end
+if not current then return 0 end
+local ok, summary = pcall(cjson.decode, current)
+if not ok or type(summary) ~= 'table' or summary.revision ~= ARGV[4] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 return 1`;
@@ -112,6 +116,7 @@ export class RedisPoolStore implements PoolStore {
   private readonly commandTimeoutMs: number;
   /** Redis refused a write for memory, and no write succeeded since */
   private refusedForMemory = false;
+  private readonly bad = new BadRecords();
   private readonly keys: {
     plans: string;
     summaries: string;
@@ -150,25 +155,26 @@ export class RedisPoolStore implements PoolStore {
   putPlan(given: StoredPlan, maxPools: number): Promise<PutOutcome> {
     const plan = revised(given);
     const { plans, summaries } = this.keys;
-    return this.write(async () =>
-      (await this.client.putPlan(
-        plans,
-        summaries,
-        plan.pool,
-        JSON.stringify(plan),
-        JSON.stringify(summaryOf(plan)),
-        String(maxPools),
-      )) === 1
-        ? 'stored'
-        : 'full',
-    );
+    return this.write(async () => {
+      const stored =
+        (await this.client.putPlan(
+          plans,
+          summaries,
+          plan.pool,
+          JSON.stringify(plan),
+          JSON.stringify(summaryOf(plan)),
+          String(maxPools),
+        )) === 1;
+      if (stored) this.rewritten(plan.pool);
+      return stored ? 'stored' : 'full';
+    });
   }
 
   replacePlanIf(given: StoredPlan, expectedRevision: string): Promise<boolean> {
     const plan = revised(given);
     const { plans, summaries } = this.keys;
-    return this.write(
-      async () =>
+    return this.write(async () => {
+      const stored =
         (await this.client.replacePlanIf(
           plans,
           summaries,
@@ -176,21 +182,30 @@ export class RedisPoolStore implements PoolStore {
           JSON.stringify(plan),
           JSON.stringify(summaryOf(plan)),
           expectedRevision,
-        )) === 1,
-    );
-  }
-
-  getPlan(pool: string): Promise<StoredPlan | null> {
-    return this.call(async () => parsed<StoredPlan>(await this.client.hget(this.keys.plans, pool)));
-  }
-
-  listSummaries(): Promise<PlanSummary[]> {
-    return this.call(async () => {
-      const all = await this.client.hgetall(this.keys.summaries);
-      return Object.keys(all)
-        .sort()
-        .map((pool) => parsed<PlanSummary>(all[pool]!)!);
+        )) === 1;
+      if (stored) this.rewritten(plan.pool);
+      return stored;
     });
+  }
+
+  async getPlan(pool: string): Promise<StoredPlan | null> {
+    return this.decoded('plan', pool, await this.call(() => this.client.hget(this.keys.plans, pool)));
+  }
+
+  /** Every summary that reads well; the malformed ones are left out (and named by `badRecords`). */
+  async listSummaries(): Promise<PlanSummary[]> {
+    const all = await this.call(() => this.client.hgetall(this.keys.summaries));
+    const found: BadRecord[] = [];
+    const summaries = Object.keys(all)
+      .sort()
+      .flatMap((pool) => {
+        const read = decodeRecord('summary', pool, all[pool]!);
+        if (read.ok) return [read.value];
+        found.push(read.bad);
+        return [];
+      });
+    this.bad.listed('summary', found);
+    return summaries;
   }
 
   hasPool(pool: string): Promise<boolean> {
@@ -202,26 +217,40 @@ export class RedisPoolStore implements PoolStore {
   }
 
   deletePlan(pool: string): Promise<boolean> {
-    return this.write(async () => (await this.client.deletePlan(this.keys.plans, this.keys.summaries, pool)) === 1);
+    return this.write(async () => {
+      const existed = (await this.client.deletePlan(this.keys.plans, this.keys.summaries, pool)) === 1;
+      this.rewritten(pool);
+      return existed;
+    });
   }
 
   putJob(job: StoredJob, keep: number): Promise<void> {
     return this.write(async () => {
       await this.client.putJob(this.keys.jobs, this.keys.jobOrder, job.id, JSON.stringify(job), String(keep));
+      this.bad.good('job', job.id);
     });
   }
 
-  getJob(id: string): Promise<StoredJob | null> {
-    return this.call(async () => parsed<StoredJob>(await this.client.hget(this.keys.jobs, id)));
+  async getJob(id: string): Promise<StoredJob | null> {
+    return this.decoded('job', id, await this.call(() => this.client.hget(this.keys.jobs, id)));
   }
 
-  listJobs(): Promise<StoredJob[]> {
-    return this.call(async () => {
-      const ids = await this.client.lrange(this.keys.jobOrder, 0, -1);
-      if (ids.length === 0) return [];
-      const records = await this.client.hmget(this.keys.jobs, ...ids);
-      return records.flatMap((r) => (r === null ? [] : [parsed<StoredJob>(r)!]));
+  /** Every job record that reads well, oldest first; the malformed ones are left out (and named by `badRecords`). */
+  async listJobs(): Promise<StoredJob[]> {
+    const [ids, records] = await this.call(async () => {
+      const order = await this.client.lrange(this.keys.jobOrder, 0, -1);
+      return [order, order.length === 0 ? [] : await this.client.hmget(this.keys.jobs, ...order)] as const;
     });
+    const found: BadRecord[] = [];
+    const jobs = records.flatMap((json, i) => {
+      if (json === null) return [];
+      const read = decodeRecord('job', ids[i]!, json);
+      if (read.ok) return [read.value];
+      found.push(read.bad);
+      return [];
+    });
+    this.bad.listed('job', found);
+    return jobs;
   }
 
   acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -259,8 +288,36 @@ export class RedisPoolStore implements PoolStore {
     }
   }
 
+  badRecords(): BadRecord[] {
+    return this.bad.list();
+  }
+
+  watchBadRecords(listener: (record: BadRecord) => void): void {
+    this.bad.watch(listener);
+  }
+
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  /** A record read by its key: null when absent; a malformed one rejects (500) and is remembered as bad. */
+  private decoded<K extends 'plan' | 'job'>(kind: K, key: string, json: string | null) {
+    if (json === null) {
+      this.bad.good(kind, key);
+      return null;
+    }
+    const read = decodeRecord(kind, key, json);
+    if (!read.ok) {
+      this.bad.found(read.bad);
+      throw recordInvalid(read.bad);
+    }
+    this.bad.good(kind, key);
+    return read.value;
+  }
+
+  /** A pool's plan and summary were just written (or deleted) together: neither is malformed now. */
+  private rewritten(pool: string): void {
+    for (const kind of ['plan', 'summary'] as RecordKind[]) this.bad.good(kind, pool);
   }
 
   /** A write: its success ends the "full" state a refusal for memory began. */
@@ -304,8 +361,4 @@ export class RedisPoolStore implements PoolStore {
     failure.retryAfterS = retryAfterS[code];
     return failure;
   }
-}
-
-function parsed<T>(json: string | null | undefined): T | null {
-  return json === null || json === undefined ? null : (JSON.parse(json) as T);
 }

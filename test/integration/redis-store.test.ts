@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/shared/free-port.js';
 import { AppError } from '../../src/shared/errors.js';
 import { RedisPoolStore } from '../../src/store/redis-store.js';
-import { buildTestApp, smallWorkload } from '../helpers/app.js';
+import { buildTestApp, llama, smallWorkload } from '../helpers/app.js';
+import { startFakePrometheus } from '../helpers/fake-prometheus.js';
 import { hasRedisServer, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 import { storeContract, storedPlan } from '../helpers/store-contract.js';
@@ -47,6 +49,84 @@ describe.skipIf(!hasRedisServer())(
       expect(Date.now() - started).toBeLessThan(5000);
       await store.close();
     });
+
+    // issue 22: one malformed record answered 503 "cannot be reached" on every list, dropped every pool's gauges
+    // and stopped the observer for every pool
+    it('skips a malformed record, counts and logs it once; other pools keep working everywhere; the pool itself ' +
+      'answers 500 LP_ERR_STORE_RECORD_INVALID until a PUT rewrites it', async () => {
+      const prometheus = await startFakePrometheus();
+      prometheus.state.rates = { 'ad-a': 2, 'ad-b': 1 };
+      const lines: string[] = [];
+      const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+      const app = await buildTestApp({
+        store: new RedisPoolStore({ url: redis.url, keyPrefix: 'bad:' }),
+        logger,
+        prometheus: { url: prometheus.url, timeoutMs: 2000, maxBytes: 1024 * 1024 },
+        poolStaleS: 60,
+      });
+      const raw = new Redis(redis.url);
+      try {
+        await app.ready();
+        for (const pool of ['good', 'broken-plan', 'broken-summary'])
+          expect(
+            (await app.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: smallWorkload() })).statusCode,
+          ).toBe(200);
+        const source = {
+          workload: llama,
+          prometheus: { periodS: 1, windowS: 30, hysteresis: 0.1, graceS: 0, adapters: [{ id: 'ad-a', rank: 8 }] },
+        };
+        expect((await app.inject({ method: 'PUT', url: '/v1/pools/watched/source', payload: source })).statusCode).toBe(
+          200,
+        );
+        await raw.hset('bad:plan-summaries', 'broken-summary', 'not json');
+        await raw.hset('bad:plans', 'broken-plan', JSON.stringify({ pool: 'broken-plan', placement: 'none' }));
+
+        const list = await app.inject({ url: '/v1/pools' });
+        expect(list.statusCode).toBe(200);
+        expect(list.json().pools.map((p: { pool: string }) => p.pool)).toEqual(['broken-plan', 'good', 'watched']);
+        expect((await app.inject({ url: '/v1/pools/good/autoscale' })).statusCode).toBe(200);
+        for (const path of ['/v1/pools/broken-plan', '/v1/pools/broken-plan/autoscale']) {
+          const broken = await app.inject({ url: path });
+          expect(broken.statusCode).toBe(500);
+          expect(broken.json().error.code).toBe('LP_ERR_STORE_RECORD_INVALID');
+          expect(broken.json().error.message).toMatch(/pool "broken-plan".*malformed/);
+          expect(broken.json().error.message).not.toMatch(/cannot be reached/);
+        }
+        const metrics = (await app.inject({ url: '/metrics' })).body;
+        expect(metrics).toMatch(/^lora_placer_desired_replicas\{pool="good"\} [1-9]/m);
+        expect(metrics).toMatch(/^lora_placer_pool_plan_stale\{pool="watched"\} 0$/m);
+        expect(metrics).toMatch(/^lora_placer_store_bad_records\{kind="summary"\} 1$/m);
+        expect(metrics).toMatch(/^lora_placer_store_bad_records\{kind="plan"\} 1$/m);
+        expect(metrics).toMatch(/^lora_placer_store_reachable 1$/m);
+        // the observer goes on reading the observed pool
+        const attempted = async () => (await app.inject({ url: '/v1/pools/watched' })).json().observation.attemptedAt;
+        const before = await attempted();
+        for (const deadline = Date.now() + 5000; (await attempted()) === before && Date.now() < deadline; )
+          await new Promise((r) => setTimeout(r, 100));
+        expect(await attempted()).not.toBe(before);
+        // logged once per record (the observer lists the pools every second), naming the pool and the record
+        const logged = lines.map((l) => JSON.parse(l)).filter((l) => /malformed/.test(l.msg));
+        expect(logged.filter((l) => l.pool === 'broken-summary')).toEqual([
+          expect.objectContaining({ record: 'summary', pool: 'broken-summary' }),
+        ]);
+        expect(logged.some((l) => l.pool === 'broken-plan' && l.record === 'plan')).toBe(true);
+
+        // a PUT rewrites the records
+        for (const pool of ['broken-plan', 'broken-summary'])
+          expect(
+            (await app.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: smallWorkload() })).statusCode,
+          ).toBe(200);
+        expect((await app.inject({ url: '/v1/pools/broken-plan' })).statusCode).toBe(200);
+        expect((await app.inject({ url: '/v1/pools' })).json().pools).toHaveLength(4);
+        const healed = (await app.inject({ url: '/metrics' })).body;
+        expect(healed).toMatch(/^lora_placer_store_bad_records\{kind="summary"\} 0$/m);
+        expect(healed).toMatch(/^lora_placer_store_bad_records\{kind="plan"\} 0$/m);
+      } finally {
+        raw.disconnect();
+        await app.close();
+        await prometheus.close();
+      }
+    }, 30_000);
 
     describe('two service processes on one Redis', () => {
       const env = () => ({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'svc:', API_TOKEN: token, POOL_STALE_S: '3600' });
