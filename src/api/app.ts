@@ -252,7 +252,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     staleS: deps.poolStaleS ?? 900,
     now,
     onFailure: (pool, err) => {
-      metrics.observeErrors.inc({ pool });
+      metrics.countObserveError(pool);
       log.warn(
         { pool, err: { message: err.message } },
         'pool traffic not observed; the last plan stays (stale after POOL_STALE_S)',

@@ -78,6 +78,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * The pools with per-pool counter series, each with the count of increments made before its last one: a scrape
+   * drops the series of a pool the store no longer lists (deleted on another replica), unless it was counted after
+   * that listing began (set by the constructor).
+   */
+  private readonly counted = new Map<string, number>();
+  private increments = 0;
+  private dropGonePools: () => Promise<void> = async () => {};
+
   readonly observeErrors = new Counter({
     name: 'lora_placer_pool_observe_errors_total',
     help:
@@ -85,6 +94,7 @@ export class Metrics {
       'placement refused); the last plan kept serving',
     labelNames: ['pool'] as const,
     registers: [this.registry],
+    collect: () => this.dropGonePools(),
   });
   readonly adapterMoves = new Counter({
     name: 'lora_placer_adapter_moves_total',
@@ -93,6 +103,7 @@ export class Metrics {
       'routing change); counted by the replica that stored the plan',
     labelNames: ['pool'] as const,
     registers: [this.registry],
+    collect: () => this.dropGonePools(),
   });
   readonly storeErrors = new Counter({
     name: 'lora_placer_store_errors_total',
@@ -106,24 +117,46 @@ export class Metrics {
    * The moves of a plan this replica stored: each replica counts its own, so the sum over replicas counts each once.
    */
   countMoves(pool: string, placement: { moves?: { count: number } }): void {
-    if (placement.moves) this.adapterMoves.inc({ pool }, placement.moves.count);
+    if (!placement.moves) return;
+    this.counted.set(pool, this.increments++);
+    this.adapterMoves.inc({ pool }, placement.moves.count);
   }
 
-  /** A deleted pool's series go with it: pool names are the client's, and the label sets stay bounded by MAX_POOLS. */
+  /** A read of an observed pool's traffic that failed. */
+  countObserveError(pool: string): void {
+    this.counted.set(pool, this.increments++);
+    this.observeErrors.inc({ pool });
+  }
+
+  /**
+   * A deleted pool's series go with it: pool names are the client's, and the label sets stay bounded by MAX_POOLS.
+   * Every replica forgets it: this one when it deletes it, the others when a scrape no longer finds it in the store.
+   */
   forgetPool(pool: string): void {
+    this.counted.delete(pool);
     this.adapterMoves.remove({ pool });
     this.observeErrors.remove({ pool });
   }
 
   constructor(sources: MetricSources, now: () => number = Date.now) {
-    // a scrape while the store is down still answers, without the pool gauges; the collectors of one scrape run
-    // together and share one read
-    const poolsOrNone = shared(() =>
-      sources.pools().catch(() => {
+    // a scrape while the store is down still answers, without the pool gauges (and forgets no pool); the collectors
+    // of one scrape run together and share one read
+    const poolsRead = shared(async () => {
+      const before = this.increments;
+      try {
+        return { before, pools: await sources.pools() };
+      } catch {
         this.storeErrors.inc();
-        return [];
-      }),
-    );
+        return { before, pools: null };
+      }
+    });
+    const poolsOrNone = async () => (await poolsRead()).pools ?? [];
+    this.dropGonePools = async () => {
+      const { before, pools } = await poolsRead();
+      if (!pools) return;
+      const listed = new Set(pools.map((p) => p.pool));
+      for (const [pool, increment] of this.counted) if (!listed.has(pool) && increment < before) this.forgetPool(pool);
+    };
     collectDefaultMetrics({ register: this.registry, prefix: 'lora_placer_' });
     // prom-client names these gauges *_total, which promtool (rightly) rejects; nodejs_active_resources{type} carries
     // the same information

@@ -26,6 +26,22 @@ describe('replicas sharing a store', async () => {
       expect((await two.inject({ url: path })).json()).toEqual((await one.inject({ url: path })).json());
   });
 
+  // issue 22: a pool deleted on one replica kept its series on the others forever
+  it("drops a pool's series on every replica once another replica deleted it", async () => {
+    const put = (payload: object) => one.inject({ method: 'PUT', url: '/v1/pools/moving', payload });
+    expect((await put(smallWorkload())).statusCode).toBe(200);
+    // four adapters leave, four join: the re-plan moves adapters, counted by the replica that stored it
+    const base = smallWorkload();
+    const joined = Array.from({ length: 4 }, (_, i) => ({ id: `new-${i}`, rank: 8, rate: 0.5 }));
+    const moved = (await put({ ...base, adapters: base.adapters.slice(4).concat(joined) })).json().placement.moves;
+    expect(moved.count).toBeGreaterThan(0);
+    const series = async () =>
+      (await one.inject({ url: '/metrics' })).body.split('\n').filter((l) => l.includes('pool="moving"'));
+    expect(await series()).toContain(`lora_placer_adapter_moves_total{pool="moving"} ${moved.count}`);
+    expect((await two.inject({ method: 'DELETE', url: '/v1/pools/moving' })).statusCode).toBe(204);
+    expect(await series()).toEqual([]);
+  });
+
   it('accepts one of two refreshes started at once on one replica', async () => {
     const answers = await Promise.all(
       [1, 2].map(() => one.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama })),
