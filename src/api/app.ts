@@ -151,6 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     sync?.stop();
     await s.observer.stop();
+    s.pools.close();
     await s.refresh.close();
     await s.work.close();
     await s.store.close();
@@ -173,6 +174,16 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const predictors = deps.predictors;
   const limits = deps.limits ?? defaultWorkLimits;
   const store = deps.store ?? new MemoryPoolStore(now);
+  store.watchBadRecords((r) =>
+    log.warn(
+      { record: r.kind, [r.kind === 'job' ? 'id' : 'pool']: r.key, reason: r.reason },
+      r.kind === 'job'
+        ? 'state store: a malformed refresh job record is left out of the job list'
+        : `state store: the ${r.kind} record of a pool is malformed: the pool is left out of ` +
+            (r.kind === 'summary' ? 'lists, gauges and the observer' : 'reads by name (500)') +
+            ' until a PUT rewrites it',
+    ),
+  );
   // the metrics read the pools, the refresh and the queue when scraped; all are made below
   let refresh: RefreshManager | null = null;
   let pools: PoolPlans | null = null;
@@ -185,11 +196,8 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
         pools
           ? (await pools.list()).map((p) => ({ pool: p.pool, desiredReplicas: p.gpuCount, stale: pools!.isStale(p) }))
           : [],
-      storeReachable: () =>
-        store.ping().then(
-          () => true,
-          () => false,
-        ),
+      storeState: () => store.state(),
+      storeBadRecords: () => store.badRecords(),
       work: () => work?.stats() ?? { running: 0, queued: 0 },
     },
     now,
@@ -202,12 +210,20 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const queue = work;
   const placements = new PlacementService({ queue, metrics, limits, predictorRefs: () => predictorRefs(predictors) });
   const replicaId = deps.replicaId ?? `${hostname()}:${randomUUID().slice(0, 8)}`;
+  const replanFailed = (pool: string, error: Error): void => {
+    metrics.storeErrors.inc();
+    log.error(
+      { pool, err: { message: error.message } },
+      'pool not re-planned after a model swap (it is stale until its next PUT or swap)',
+    );
+  };
   pools = new PoolPlans({
     store,
     predictors,
     placeFn: async (w: ParsedWorkload, current: Placement) => (await placements.place(w, undefined, current)).placement,
     onPlanned: (pool, placement) => metrics.countMoves(pool, placement),
     onForgotten: (pool) => metrics.forgetPool(pool),
+    onReplanFailed: (pool, error) => replanFailed(pool, error),
     staleS: deps.poolStaleS ?? 900,
     maxPools: deps.maxPools ?? 256,
     replicaId,
@@ -217,13 +233,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   const modelSwapped = (p: Predictor): void => {
     plans.recompute(p.profile.model, p.profile.gpu).then(
       (failed) => {
-        for (const { pool, error } of failed) {
-          metrics.storeErrors.inc();
-          log.error(
-            { pool, err: { message: error.message } },
-            'pool not re-planned after a model swap (it is stale until its next PUT or swap)',
-          );
-        }
+        for (const { pool, error } of failed) replanFailed(pool, error);
       },
       (err: unknown) => {
         metrics.storeErrors.inc();
@@ -242,7 +252,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     staleS: deps.poolStaleS ?? 900,
     now,
     onFailure: (pool, err) => {
-      metrics.observeErrors.inc({ pool });
+      metrics.countObserveError(pool);
       log.warn(
         { pool, err: { message: err.message } },
         'pool traffic not observed; the last plan stays (stale after POOL_STALE_S)',

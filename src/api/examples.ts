@@ -54,7 +54,7 @@ const readiness = {
   status: 'ready',
   profiles: ['llama-3.1-8b-instruct@h100-64gb', 'qwen-2.5-7b-instruct@h100-64gb'],
   models: ['llama-3.1-8b-instruct@h100-64gb:aeae32caeecc', 'qwen-2.5-7b-instruct@h100-64gb:64cf93a8df84'],
-  store: { backend: 'memory', reachable: true },
+  store: { backend: 'memory', reachable: true, state: 'reachable' },
 } satisfies z.output<typeof Health>;
 
 /** POST /v1/predict */
@@ -362,7 +362,7 @@ const notReady = {
   status: 'not ready',
   profiles: readiness.profiles,
   models: readiness.models,
-  store: { backend: 'redis', reachable: false },
+  store: { backend: 'redis', reachable: false, state: 'unreachable' },
 } satisfies z.output<typeof Health>;
 
 /** POST /v1/simulate (300 simulated seconds) */

@@ -8,10 +8,25 @@ export const Health = z.object({
   status: z.string(),
   profiles: z.array(z.string()).optional(),
   models: z.array(z.string()).optional(),
-  store: z.object({ backend: z.string(), reachable: z.boolean() }).optional(),
+  store: z
+    .object({
+      backend: z.string(),
+      reachable: z.boolean(),
+      state: z
+        .enum(['reachable', 'full', 'unreachable'])
+        .describe(
+          'full: Redis answers reads but refuses writes for memory (PUTs answer 503 LP_ERR_STORE_FULL); the ' +
+            'replica stays ready, since lists, autoscale and predictions still work',
+        ),
+    })
+    .optional(),
 });
 
-/** Liveness (the process answers) and readiness (profiles and predictor models are loaded, the state store answers). */
+/**
+ * Liveness (the process answers) and readiness (profiles and predictor models are loaded, the state store answers).
+ * A full store keeps the replica ready: every replica shares it, so taking them all out of the Service would turn
+ * refused writes into a total outage, autoscale reads included; /readyz and lora_placer_store_full report it.
+ */
 export async function healthRoutes(app: FastifyInstance, s: Services): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
@@ -31,22 +46,22 @@ export async function healthRoutes(app: FastifyInstance, s: Services): Promise<v
     operationId: 'getReadiness',
     security: routeSecurity.open,
     tags: ['operations'],
-    summary: 'Readiness: profiles and predictor models loaded, the state store answering (else 503)',
+    summary:
+      'Readiness: profiles and predictor models loaded, the state store answering (else 503); store.state tells ' +
+      'a full store (still ready) from an unreachable one',
     response: { 200: Health, 503: Health },
   };
   r.get('/readyz', { schema: readiness }, async (_req, reply) => {
     const profiles = s.profiles.list().map((p) => `${p.model}@${p.gpu}`);
     const models = s.predictors.list().map((p) => `${p.profile.model}@${p.profile.gpu}:${p.version}`);
-    const reachable = await s.store.ping().then(
-      () => true,
-      () => false,
-    );
+    const state = await s.store.state();
+    const reachable = state !== 'unreachable';
     const ready = profiles.length > 0 && models.length > 0 && reachable;
     return reply.status(ready ? 200 : 503).send({
       status: ready ? 'ready' : 'not ready',
       profiles,
       models,
-      store: { backend: s.store.backend, reachable },
+      store: { backend: s.store.backend, reachable, state },
     });
   });
 }

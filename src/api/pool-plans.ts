@@ -1,7 +1,14 @@
 import type { PredictorRegistry } from '../ml/registry.js';
 import type { Placement, ParsedWorkload } from '../placement/index.js';
 import { AppError } from '../shared/errors.js';
-import { summaryOf, withLease, type PlanSummary, type PoolStore, type StoredPlan } from '../store/pool-store.js';
+import {
+  planToReplace,
+  summaryOf,
+  withLease,
+  type PlanSummary,
+  type PoolStore,
+  type StoredPlan,
+} from '../store/pool-store.js';
 
 /** A pool's workload as last PUT and the placement computed for it. */
 export type PoolPlan = StoredPlan;
@@ -33,11 +40,15 @@ export interface PoolPlansOptions {
   onPlanned?: (pool: string, placement: Placement) => void;
   /** a pool this replica deleted */
   onForgotten?: (pool: string) => void;
+  /** a re-plan retried after another replica's lease (see `recompute`) that failed */
+  onReplanFailed?: (pool: string, error: Error) => void;
+  /** how long a re-plan holds its pool's lease (default `replanLeaseMs`; tests shorten it) */
+  replanLeaseMs?: number;
   now?: () => number;
 }
 
 /** How long one replica holds a pool while re-planning it; renewed while it works, freed if it dies. */
-const replanLeaseMs = 30_000;
+export const replanLeaseMs = 30_000;
 
 /**
  * The pools the service plans for, in the state store (memory, or Redis shared by the replicas). A plan
@@ -46,9 +57,19 @@ const replanLeaseMs = 30_000;
  */
 export class PoolPlans {
   private readonly now: () => number;
+  private readonly leaseMs: number;
+  /** pools left to another replica's re-plan lease, by name: looked at again once that lease could have expired */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly o: PoolPlansOptions) {
     this.now = o.now ?? Date.now;
+    this.leaseMs = o.replanLeaseMs ?? replanLeaseMs;
+  }
+
+  /** Drops the pending re-plan retries (the app closes). */
+  close(): void {
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
   }
 
   /** Refuses (409) a new pool once MAX_POOLS are kept; checked before its placement is computed. */
@@ -59,10 +80,11 @@ export class PoolPlans {
 
   /**
    * A pushed workload may not replace an observed pool's silently: the observer would stop (409).
-   * Answers the placement the pool serves now, if it exists: its re-plan starts from it.
+   * Answers the placement the pool serves now, if it exists: its re-plan starts from it (a malformed stored plan
+   * counts as none: the PUT rewrites it).
    */
   async assertPushed(pool: string): Promise<Placement | undefined> {
-    const current = await this.o.store.getPlan(pool);
+    const current = await planToReplace(this.o.store, pool);
     if (current?.source)
       throw new AppError(
         'conflict',
@@ -123,30 +145,48 @@ export class PoolPlans {
   /**
    * Re-places every pool of a model@gpu after its predictor was swapped (keeps updatedAt). Every replica
    * swaps the model, but a pool is re-planned by the one holding its lease; the new plan is stored only
-   * if nobody wrote the pool meanwhile. A pool that fails (queue full, store down) does not stop the
-   * others; it is re-planned at the next swap or PUT. Answers the pools that failed.
+   * if nobody wrote the pool meanwhile. A pool whose lease another replica holds is looked at again once
+   * that lease could have expired (its holder may have died while re-planning it), until it is current.
+   * A pool that fails (queue full, store down) does not stop the others; it is re-planned at the next
+   * swap or PUT. Answers the pools that failed.
    */
   async recompute(model: string, gpu: string): Promise<{ pool: string; error: Error }[]> {
     const served = this.o.predictors.get(model, gpu).version;
     const failed: { pool: string; error: Error }[] = [];
     for (const plan of await this.list()) {
       if (plan.model !== model || plan.gpu !== gpu || plan.modelVersion === served) continue;
-      await this.replan(plan.pool, served).catch((error: unknown) =>
-        failed.push({ pool: plan.pool, error: error as Error }),
-      );
+      await this.replan(plan.pool).catch((error: unknown) => failed.push({ pool: plan.pool, error: error as Error }));
     }
     return failed;
   }
 
-  private async replan(pool: string, served: string): Promise<void> {
-    await withLease(this.o.store, `replan:${pool}`, this.o.replicaId, replanLeaseMs, async () => {
+  /** Re-plans a pool computed with a model no longer served, unless another replica holds its lease. */
+  private async replan(pool: string): Promise<void> {
+    const outcome = await withLease(this.o.store, `replan:${pool}`, this.o.replicaId, this.leaseMs, async () => {
       const current = await this.o.store.getPlan(pool);
+      if (!current) return;
       // another replica may have re-planned it while this one waited for the lease
-      if (!current || current.placement.modelVersion === served) return;
+      const served = this.o.predictors.get(current.workload.model, current.workload.gpu).version;
+      if (current.placement.modelVersion === served) return;
       const placement = await this.o.placeFn(current.workload, current.placement);
       if (await this.o.store.replacePlanIf({ ...current, placement, computedAt: this.now() }, current.revision!))
         this.o.onPlanned?.(pool, placement);
     });
+    if (!outcome.ran) this.retryLater(pool);
+  }
+
+  /**
+   * A lease taken with the same TTL expires within `leaseMs` of now unless its holder renews it (it is alive
+   * and working): the pool is looked at again then, and again while the lease is renewed.
+   */
+  private retryLater(pool: string): void {
+    if (this.retries.has(pool)) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(pool);
+      this.replan(pool).catch((error: unknown) => this.o.onReplanFailed?.(pool, error as Error));
+    }, this.leaseMs);
+    timer.unref();
+    this.retries.set(pool, timer);
   }
 
   private full(): AppError {

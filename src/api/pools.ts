@@ -146,7 +146,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
         tags: ['pools'],
         summary: "A pool's current placement",
         params: PoolParams,
-        response: { 200: PoolBody, ...errors(400, 401, 404, 503) },
+        response: { 200: PoolBody, ...errors(400, 401, 404, 500, 503) },
       },
     },
     async (req) => view(s, await s.pools.get(req.params.pool)),
@@ -182,7 +182,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
           'setting, the routing ConfigMap, optionally an InferencePool',
         params: PoolParams,
         querystring: ManifestQuery,
-        response: { 200: KubernetesList.or(z.string()), ...errors(400, 401, 404, 503) },
+        response: { 200: KubernetesList.or(z.string()), ...errors(400, 401, 404, 500, 503) },
       },
     },
     async (req, reply) => {
@@ -215,7 +215,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
           'KEDA metrics-api answer (valueLocation desiredReplicas, targetValue "1"); ' +
           '503 when the plan is stale so KEDA falls back',
         params: PoolParams,
-        response: { 200: AutoscaleBody, ...errors(400, 401, 404, 503) },
+        response: { 200: AutoscaleBody, ...errors(400, 401, 404, 500, 503) },
       },
     },
     async (req) => {

@@ -6,8 +6,10 @@ export interface MetricSources {
   refreshRunning(): boolean;
   /** read from the state store: may reject when it cannot be reached (the pool gauges are then left out) */
   pools(): Promise<{ pool: string; desiredReplicas: number; stale: boolean }[]>;
-  /** whether the state store (memory or Redis) answers a ping now */
-  storeReachable(): Promise<boolean>;
+  /** the state store's state now (full: Redis refuses writes for memory); never rejects */
+  storeState(): Promise<'reachable' | 'full' | 'unreachable'>;
+  /** records of the state store found malformed when last read (a pool read refreshes the summaries') */
+  storeBadRecords(): { kind: 'plan' | 'summary' | 'job' }[];
   /** simulations and placements on the work queue */
   work(): { running: number; queued: number };
 }
@@ -76,6 +78,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * The pools with per-pool counter series, each with the count of increments made before its last one: a scrape
+   * drops the series of a pool the store no longer lists (deleted on another replica), unless it was counted after
+   * that listing began (set by the constructor).
+   */
+  private readonly counted = new Map<string, number>();
+  private increments = 0;
+  private dropGonePools: () => Promise<void> = async () => {};
+
   readonly observeErrors = new Counter({
     name: 'lora_placer_pool_observe_errors_total',
     help:
@@ -83,6 +94,7 @@ export class Metrics {
       'placement refused); the last plan kept serving',
     labelNames: ['pool'] as const,
     registers: [this.registry],
+    collect: () => this.dropGonePools(),
   });
   readonly adapterMoves = new Counter({
     name: 'lora_placer_adapter_moves_total',
@@ -91,6 +103,7 @@ export class Metrics {
       'routing change); counted by the replica that stored the plan',
     labelNames: ['pool'] as const,
     registers: [this.registry],
+    collect: () => this.dropGonePools(),
   });
   readonly storeErrors = new Counter({
     name: 'lora_placer_store_errors_total',
@@ -104,22 +117,46 @@ export class Metrics {
    * The moves of a plan this replica stored: each replica counts its own, so the sum over replicas counts each once.
    */
   countMoves(pool: string, placement: { moves?: { count: number } }): void {
-    if (placement.moves) this.adapterMoves.inc({ pool }, placement.moves.count);
+    if (!placement.moves) return;
+    this.counted.set(pool, this.increments++);
+    this.adapterMoves.inc({ pool }, placement.moves.count);
   }
 
-  /** A deleted pool's series go with it: pool names are the client's, and the label sets stay bounded by MAX_POOLS. */
+  /** A read of an observed pool's traffic that failed. */
+  countObserveError(pool: string): void {
+    this.counted.set(pool, this.increments++);
+    this.observeErrors.inc({ pool });
+  }
+
+  /**
+   * A deleted pool's series go with it: pool names are the client's, and the label sets stay bounded by MAX_POOLS.
+   * Every replica forgets it: this one when it deletes it, the others when a scrape no longer finds it in the store.
+   */
   forgetPool(pool: string): void {
+    this.counted.delete(pool);
     this.adapterMoves.remove({ pool });
     this.observeErrors.remove({ pool });
   }
 
   constructor(sources: MetricSources, now: () => number = Date.now) {
-    // a scrape while the store is down still answers, without the pool gauges
-    const poolsOrNone = () =>
-      sources.pools().catch(() => {
+    // a scrape while the store is down still answers, without the pool gauges (and forgets no pool); the collectors
+    // of one scrape run together and share one read
+    const poolsRead = shared(async () => {
+      const before = this.increments;
+      try {
+        return { before, pools: await sources.pools() };
+      } catch {
         this.storeErrors.inc();
-        return [];
-      });
+        return { before, pools: null };
+      }
+    });
+    const poolsOrNone = async () => (await poolsRead()).pools ?? [];
+    this.dropGonePools = async () => {
+      const { before, pools } = await poolsRead();
+      if (!pools) return;
+      const listed = new Set(pools.map((p) => p.pool));
+      for (const [pool, increment] of this.counted) if (!listed.has(pool) && increment < before) this.forgetPool(pool);
+    };
     collectDefaultMetrics({ register: this.registry, prefix: 'lora_placer_' });
     // prom-client names these gauges *_total, which promtool (rightly) rejects; nodejs_active_resources{type} carries
     // the same information
@@ -158,11 +195,37 @@ export class Metrics {
     new Gauge({
       name: 'lora_placer_store_reachable',
       help:
-        '1 when the state store (REDIS_URL, or memory) answers; 0: ' +
-        'pool and refresh routes answer 503 LP_ERR_STORE_UNAVAILABLE',
+        '1 when the state store (REDIS_URL, or memory) answers (lora_placer_store_full tells whether it takes ' +
+        'writes); 0: pool and refresh routes answer 503 LP_ERR_STORE_UNAVAILABLE',
       registers: [this.registry],
       async collect() {
-        this.set((await sources.storeReachable()) ? 1 : 0);
+        this.set((await sources.storeState()) === 'unreachable' ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: 'lora_placer_store_full',
+      help:
+        '1 while the state store (Redis) refuses writes for memory (maxmemory, no eviction): pool PUTs answer 503 ' +
+        'LP_ERR_STORE_FULL; reads still work',
+      registers: [this.registry],
+      async collect() {
+        this.set((await sources.storeState()) === 'full' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'lora_placer_store_bad_records',
+      help:
+        'Records of the state store this replica found malformed when it last read them, by kind (summary: left ' +
+        'out of lists, gauges and the observer; plan: its pool answers 500 LP_ERR_STORE_RECORD_INVALID; job); ' +
+        'a PUT of the pool rewrites them',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      async collect() {
+        // after this scrape's read of the summaries
+        await poolsOrNone();
+        const bad = sources.storeBadRecords();
+        for (const kind of ['plan', 'summary', 'job'] as const)
+          this.set({ kind }, bad.filter((r) => r.kind === kind).length);
       },
     });
     new Gauge({
@@ -196,4 +259,15 @@ export class Metrics {
       },
     });
   }
+}
+
+/** A read shared by every caller while it is in flight (the collectors of one scrape), made anew after. */
+function shared<T>(read: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | null = null;
+  return () => {
+    inFlight ??= read().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  };
 }

@@ -1,6 +1,6 @@
 import type { ParsedWorkload, Placement } from '../placement/index.js';
 import { AppError } from '../shared/errors.js';
-import { withLease, type Observation, type PoolStore, type StoredPlan } from '../store/pool-store.js';
+import { planToReplace, withLease, type Observation, type PoolStore, type StoredPlan } from '../store/pool-store.js';
 import { mergeReading, observedWorkload, readTraffic, withinHysteresis } from './observed-traffic.js';
 import type { PrometheusOptions } from './prometheus-query.js';
 import type { PoolSource } from './traffic-source.js';
@@ -41,6 +41,8 @@ export class PoolObserver {
   private ticking: Promise<void> | null = null;
   private stopping = false;
   private readonly now: () => number;
+  /** pools whose observation failed outside the read (a malformed record, the store), by when to try again */
+  private readonly failedUntil = new Map<string, number>();
 
   constructor(private readonly o: PoolObserverOptions) {
     this.now = o.now ?? Date.now;
@@ -60,8 +62,8 @@ export class PoolObserver {
     const now = this.now();
     const reading = await readTraffic(prometheus, source.prometheus);
     const adapters = mergeReading([], reading, now, source.prometheus.graceS);
-    // a pool pushed until now keeps its adapters where they are
-    const existing = await this.o.store.getPlan(pool);
+    // a pool pushed until now keeps its adapters where they are (a malformed stored plan is rewritten)
+    const existing = await planToReplace(this.o.store, pool);
     const { workload, placement } = await this.o.place(
       JSON.stringify(nonEmpty(pool, observedWorkload(source, adapters, now))),
       existing?.placement,
@@ -110,20 +112,30 @@ export class PoolObserver {
 
   /** Observes every pool that is due (one at a time: each may place on the work queue). */
   async tick(): Promise<void> {
-    let due: string[];
+    let due: { pool: string; periodMs: number }[];
     try {
       const now = this.now();
-      due = (await this.o.store.listSummaries())
-        .filter((s) => s.observePeriodS !== null && now - (s.observeAttemptedAt ?? 0) >= s.observePeriodS * 1000)
-        .map((s) => s.pool);
+      for (const [pool, until] of this.failedUntil) if (until <= now) this.failedUntil.delete(pool);
+      due = (await this.o.store.listSummaries()).flatMap((s) =>
+        s.observePeriodS !== null &&
+        now - (s.observeAttemptedAt ?? 0) >= s.observePeriodS * 1000 &&
+        !this.failedUntil.has(s.pool)
+          ? [{ pool: s.pool, periodMs: s.observePeriodS * 1000 }]
+          : [],
+      );
     } catch {
       return; // the store is down: the next tick tries again
     }
-    for (const pool of due) {
+    for (const { pool, periodMs } of due) {
       // shutting down: the pools left are read by another replica, or after the restart
       if (this.stopping) return;
-      await withLease(this.o.store, `observe:${pool}`, this.o.replicaId, 60_000, () => this.observe(pool)).catch(
-        (err: unknown) => this.o.onFailure(pool, err as Error),
+      await withLease(this.o.store, `observe:${pool}`, this.o.replicaId, 60_000, () => this.observe(pool)).then(
+        () => this.failedUntil.delete(pool),
+        (err: unknown) => {
+          // tried again after its period, not at every tick (one failure and log line a second)
+          this.failedUntil.set(pool, this.now() + periodMs);
+          this.o.onFailure(pool, err as Error);
+        },
       );
     }
   }

@@ -19,12 +19,24 @@ export const ErrorCodes = {
   /** nginx's 499: nobody reads the answer, but logs and metrics see the cancellation */
   clientClosed: { code: 'LP_ERR_CLIENT_CLOSED', status: 499 },
   internal: { code: 'LP_ERR_INTERNAL', status: 500 },
+  /**
+   * a record read from the state store is malformed (not JSON, or not the shape the service writes): that pool or
+   * job only; 500, not 503, since retrying does not help; rewriting it (a PUT) or deleting it does
+   */
+  storeRecordInvalid: { code: 'LP_ERR_STORE_RECORD_INVALID', status: 500 },
   notReady: { code: 'LP_ERR_NOT_READY', status: 503 },
   stalePlan: { code: 'LP_ERR_STALE_PLAN', status: 503 },
   busy: { code: 'LP_ERR_BUSY', status: 503 },
   timeout: { code: 'LP_ERR_TIMEOUT', status: 503 },
-  /** the shared state store (Redis) cannot be reached: retry; nothing was changed unless it answered */
+  /**
+   * the shared state store (Redis) cannot be reached, or answered an error (Retry-After): the command did not run,
+   * except a write whose connection was lost after it was sent, which may have run (each write may be repeated)
+   */
   storeUnavailable: { code: 'LP_ERR_STORE_UNAVAILABLE', status: 503 },
+  /** Redis is full (maxmemory, no eviction): it refused the write, nothing was changed; reads still work */
+  storeFull: { code: 'LP_ERR_STORE_FULL', status: 503 },
+  /** Redis did not answer within the command timeout (Retry-After): a write may or may not have been applied */
+  storeTimeout: { code: 'LP_ERR_STORE_TIMEOUT', status: 503 },
   /** the traffic source (PROMETHEUS_URL) could not be read, or answered garbage: the last plan stays */
   sourceUnavailable: { code: 'LP_ERR_SOURCE_UNAVAILABLE', status: 503 },
 } as const;
@@ -43,7 +55,7 @@ export class AppError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details: unknown;
-  /** seconds a client should wait before retrying (503s of a full queue or a deadline); sent as Retry-After */
+  /** seconds a client should wait before retrying (503s of a full queue, a deadline, the store); sent as Retry-After */
   retryAfterS: number | undefined;
 
   constructor(kind: ErrorKind, message: string, details?: unknown) {

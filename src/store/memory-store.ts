@@ -4,9 +4,11 @@ import {
   type PlanSummary,
   type PoolStore,
   type PutOutcome,
+  type StoreState,
   type StoredJob,
   type StoredPlan,
 } from './pool-store.js';
+import type { BadRecord } from './records.js';
 
 /**
  * The default store: this process's memory. A restart forgets every pool (the controller that PUTs a
@@ -85,7 +87,16 @@ export class MemoryPoolStore implements PoolStore {
     return held && held.expiresAt > this.now() ? held.owner : null;
   }
 
-  async ping(): Promise<void> {}
+  async state(): Promise<StoreState> {
+    return 'reachable';
+  }
+
+  /** Records are kept as objects the service made: none is malformed. */
+  badRecords(): BadRecord[] {
+    return [];
+  }
+
+  watchBadRecords(): void {}
 
   async close(): Promise<void> {}
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ObservedAdapter, PoolSource } from '../observe/traffic-source.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
+import { ErrorCodes, isAppError } from '../shared/errors.js';
+import type { BadRecord } from './records.js';
 
 /** The last reads of an observed pool's traffic. */
 export interface Observation {
@@ -77,6 +79,12 @@ export interface StoredJob {
   [field: string]: unknown;
 }
 
+/**
+ * What /readyz and the metrics say of the store: `full` answers reads but refuses writes for memory (Redis at
+ * maxmemory without eviction); `unreachable` answers nothing.
+ */
+export type StoreState = 'reachable' | 'full' | 'unreachable';
+
 /** What `putPlan` did: stored, or refused because the store already keeps `maxPools` other pools. */
 export type PutOutcome = 'stored' | 'full';
 
@@ -86,7 +94,10 @@ export type PutOutcome = 'stored' | 'full';
  * and Redis (REDIS_URL: replicas sharing it see the same pools; a restart loses nothing acknowledged,
  * since every write resolves only once the store has it).
  *
- * Every method may reject with AppError `storeUnavailable` (503) when the backend cannot be reached.
+ * Every method may reject with a 503 AppError carrying Retry-After: `storeUnavailable` when the backend cannot be
+ * reached or answers an error, `storeFull` when it refuses a write for memory, `storeTimeout` when it does not
+ * answer in time (a write may then have been applied). A record that reads back malformed is left out of lists
+ * (`badRecords` names it) and read by its key rejects with `storeRecordInvalid` (500).
  */
 export interface PoolStore {
   /** "memory" or "redis": shown by /readyz */
@@ -123,9 +134,23 @@ export interface PoolStore {
   /** who holds the lease, or null */
   leaseHolder(name: string): Promise<string | null>;
 
-  /** Answers when the backend can be reached (readiness). */
-  ping(): Promise<void>;
+  /** The backend's state now (readiness, metrics); never rejects. */
+  state(): Promise<StoreState>;
+  /** the records this replica found malformed when it last read them (metrics) */
+  badRecords(): BadRecord[];
+  /** Calls `listener` once for each record a read finds malformed that was not already known to be (logs). */
+  watchBadRecords(listener: (record: BadRecord) => void): void;
   close(): Promise<void>;
+}
+
+/** The plan a write is about to replace: a malformed one counts as none, since the write rewrites it. */
+export async function planToReplace(store: PoolStore, pool: string): Promise<StoredPlan | null> {
+  try {
+    return await store.getPlan(pool);
+  } catch (err) {
+    if (isAppError(err) && err.code === ErrorCodes.storeRecordInvalid.code) return null;
+    throw err;
+  }
 }
 
 /** A plan as the store writes it: with a new revision. */

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import { AppError } from '../shared/errors.js';
 import {
   revised,
@@ -6,16 +6,18 @@ import {
   type PlanSummary,
   type PoolStore,
   type PutOutcome,
+  type StoreState,
   type StoredJob,
   type StoredPlan,
 } from './pool-store.js';
+import { BadRecords, decodeRecord, recordInvalid, type BadRecord, type RecordKind } from './records.js';
 
 export interface RedisStoreOptions {
   /** redis://[user:password@]host:port[/db] (REDIS_URL) */
   url: string;
   /** prefix of every key, so one Redis can hold several deployments' state (REDIS_KEY_PREFIX) */
   keyPrefix: string;
-  /** most time one command may take before the request it serves answers 503 */
+  /** most time one command may take before the request it serves answers 503 LP_ERR_STORE_TIMEOUT (default 5000) */
   commandTimeoutMs?: number;
   /** connection problems (logged by the service; ioredis reconnects by itself) */
   onError?: (err: Error) => void;
@@ -28,9 +30,12 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) 
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 return 1`;
+// a malformed summary (not JSON) matches no revision: the script answers 0 instead of failing
 const replacePlanIfScript = `
 local current = redis.call('HGET', KEYS[2], ARGV[1])
-if not current or cjson.decode(current).revision ~= ARGV[4] then return 0 end
+if not current then return 0 end
+local ok, summary = pcall(cjson.decode, current)
+if not ok or type(summary) ~= 'table' or summary.revision ~= ARGV[4] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 return 1`;
@@ -49,6 +54,31 @@ return 1`;
 const releaseLeaseScript = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
+
+/**
+ * Seconds a client waits before retrying, by failure: ioredis reconnects within 2 s, a slow Redis is often a
+ * moment's; memory is freed by someone deleting pools or raising maxmemory.
+ */
+const retryAfterS = { storeUnavailable: 5, storeTimeout: 5, storeFull: 30 } as const;
+
+/** An error Redis answered (ioredis types its class as any). */
+function isReplyError(err: unknown): err is Error {
+  return err instanceof (ReplyError as typeof Error);
+}
+
+/** Redis refuses a write for memory: "OOM command not allowed when used memory > 'maxmemory'" (also from a script). */
+const outOfMemory = /^OOM\b|\bOOM command not allowed\b/;
+
+/**
+ * Whether INFO memory shows Redis over maxmemory with nothing it may evict (policy noeviction): every write is then
+ * refused. (Other policies evict on the next write; their refusals are seen as OOM answers.)
+ */
+export function overMaxmemory(info: string): boolean {
+  const field = (name: string) => new RegExp(`^${name}:(\\S+)\r?$`, 'm').exec(info)?.[1];
+  const max = Number(field('maxmemory'));
+  if (!(max > 0) || field('maxmemory_policy') !== 'noeviction') return false;
+  return Number(field('used_memory')) - Number(field('mem_not_counted_for_evict') ?? 0) > max;
+}
 
 interface Scripts {
   putPlan(
@@ -83,6 +113,10 @@ interface Scripts {
 export class RedisPoolStore implements PoolStore {
   readonly backend = 'redis';
   private readonly client: Redis & Scripts;
+  private readonly commandTimeoutMs: number;
+  /** Redis refused a write for memory, and no write succeeded since */
+  private refusedForMemory = false;
+  private readonly bad = new BadRecords();
   private readonly keys: {
     plans: string;
     summaries: string;
@@ -92,10 +126,11 @@ export class RedisPoolStore implements PoolStore {
   };
 
   constructor(o: RedisStoreOptions) {
+    this.commandTimeoutMs = o.commandTimeoutMs ?? 5000;
     const client = new Redis(o.url, {
       // a request waits for at most one reconnect attempt, then answers 503; ioredis keeps reconnecting
       maxRetriesPerRequest: 1,
-      commandTimeout: o.commandTimeoutMs ?? 5000,
+      commandTimeout: this.commandTimeoutMs,
       connectTimeout: 5000,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
@@ -120,25 +155,26 @@ export class RedisPoolStore implements PoolStore {
   putPlan(given: StoredPlan, maxPools: number): Promise<PutOutcome> {
     const plan = revised(given);
     const { plans, summaries } = this.keys;
-    return this.call(async () =>
-      (await this.client.putPlan(
-        plans,
-        summaries,
-        plan.pool,
-        JSON.stringify(plan),
-        JSON.stringify(summaryOf(plan)),
-        String(maxPools),
-      )) === 1
-        ? 'stored'
-        : 'full',
-    );
+    return this.write(async () => {
+      const stored =
+        (await this.client.putPlan(
+          plans,
+          summaries,
+          plan.pool,
+          JSON.stringify(plan),
+          JSON.stringify(summaryOf(plan)),
+          String(maxPools),
+        )) === 1;
+      if (stored) this.rewritten(plan.pool);
+      return stored ? 'stored' : 'full';
+    });
   }
 
   replacePlanIf(given: StoredPlan, expectedRevision: string): Promise<boolean> {
     const plan = revised(given);
     const { plans, summaries } = this.keys;
-    return this.call(
-      async () =>
+    return this.write(async () => {
+      const stored =
         (await this.client.replacePlanIf(
           plans,
           summaries,
@@ -146,21 +182,30 @@ export class RedisPoolStore implements PoolStore {
           JSON.stringify(plan),
           JSON.stringify(summaryOf(plan)),
           expectedRevision,
-        )) === 1,
-    );
-  }
-
-  getPlan(pool: string): Promise<StoredPlan | null> {
-    return this.call(async () => parsed<StoredPlan>(await this.client.hget(this.keys.plans, pool)));
-  }
-
-  listSummaries(): Promise<PlanSummary[]> {
-    return this.call(async () => {
-      const all = await this.client.hgetall(this.keys.summaries);
-      return Object.keys(all)
-        .sort()
-        .map((pool) => parsed<PlanSummary>(all[pool]!)!);
+        )) === 1;
+      if (stored) this.rewritten(plan.pool);
+      return stored;
     });
+  }
+
+  async getPlan(pool: string): Promise<StoredPlan | null> {
+    return this.decoded('plan', pool, await this.call(() => this.client.hget(this.keys.plans, pool)));
+  }
+
+  /** Every summary that reads well; the malformed ones are left out (and named by `badRecords`). */
+  async listSummaries(): Promise<PlanSummary[]> {
+    const all = await this.call(() => this.client.hgetall(this.keys.summaries));
+    const found: BadRecord[] = [];
+    const summaries = Object.keys(all)
+      .sort()
+      .flatMap((pool) => {
+        const read = decodeRecord('summary', pool, all[pool]!);
+        if (read.ok) return [read.value];
+        found.push(read.bad);
+        return [];
+      });
+    this.bad.listed('summary', found);
+    return summaries;
   }
 
   hasPool(pool: string): Promise<boolean> {
@@ -172,37 +217,51 @@ export class RedisPoolStore implements PoolStore {
   }
 
   deletePlan(pool: string): Promise<boolean> {
-    return this.call(async () => (await this.client.deletePlan(this.keys.plans, this.keys.summaries, pool)) === 1);
+    return this.write(async () => {
+      const existed = (await this.client.deletePlan(this.keys.plans, this.keys.summaries, pool)) === 1;
+      this.rewritten(pool);
+      return existed;
+    });
   }
 
   putJob(job: StoredJob, keep: number): Promise<void> {
-    return this.call(async () => {
+    return this.write(async () => {
       await this.client.putJob(this.keys.jobs, this.keys.jobOrder, job.id, JSON.stringify(job), String(keep));
+      this.bad.good('job', job.id);
     });
   }
 
-  getJob(id: string): Promise<StoredJob | null> {
-    return this.call(async () => parsed<StoredJob>(await this.client.hget(this.keys.jobs, id)));
+  async getJob(id: string): Promise<StoredJob | null> {
+    return this.decoded('job', id, await this.call(() => this.client.hget(this.keys.jobs, id)));
   }
 
-  listJobs(): Promise<StoredJob[]> {
-    return this.call(async () => {
-      const ids = await this.client.lrange(this.keys.jobOrder, 0, -1);
-      if (ids.length === 0) return [];
-      const records = await this.client.hmget(this.keys.jobs, ...ids);
-      return records.flatMap((r) => (r === null ? [] : [parsed<StoredJob>(r)!]));
+  /** Every job record that reads well, oldest first; the malformed ones are left out (and named by `badRecords`). */
+  async listJobs(): Promise<StoredJob[]> {
+    const [ids, records] = await this.call(async () => {
+      const order = await this.client.lrange(this.keys.jobOrder, 0, -1);
+      return [order, order.length === 0 ? [] : await this.client.hmget(this.keys.jobs, ...order)] as const;
     });
+    const found: BadRecord[] = [];
+    const jobs = records.flatMap((json, i) => {
+      if (json === null) return [];
+      const read = decodeRecord('job', ids[i]!, json);
+      if (read.ok) return [read.value];
+      found.push(read.bad);
+      return [];
+    });
+    this.bad.listed('job', found);
+    return jobs;
   }
 
   acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.call(
+    return this.write(
       async () =>
         (await this.client.acquireLease(this.keys.lease(name), owner, String(Math.max(1, Math.round(ttlMs))))) === 1,
     );
   }
 
   releaseLease(name: string, owner: string): Promise<void> {
-    return this.call(async () => {
+    return this.write(async () => {
       await this.client.releaseLease(this.keys.lease(name), owner);
     });
   }
@@ -211,30 +270,95 @@ export class RedisPoolStore implements PoolStore {
     return this.call(() => this.client.get(this.keys.lease(name)));
   }
 
-  ping(): Promise<void> {
-    return this.call(async () => {
-      await this.client.ping();
-    });
+  /**
+   * One INFO memory: full when a write was refused for memory and none succeeded since, or when Redis is over its
+   * maxmemory under noeviction (a write from another replica was refused, or is about to be); unreachable when it
+   * does not answer within the command timeout. A Redis that refuses INFO (ACLs) is asked PING instead.
+   */
+  async state(): Promise<StoreState> {
+    try {
+      const info = await this.client.info('memory').catch(async (err: unknown) => {
+        if (!isReplyError(err)) throw err;
+        await this.client.ping();
+        return '';
+      });
+      return this.refusedForMemory || overMaxmemory(info) ? 'full' : 'reachable';
+    } catch {
+      return 'unreachable';
+    }
+  }
+
+  badRecords(): BadRecord[] {
+    return this.bad.list();
+  }
+
+  watchBadRecords(listener: (record: BadRecord) => void): void {
+    this.bad.watch(listener);
   }
 
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
 
-  /** Every command's failure (Redis down, timeout) becomes a 503 the API answers; nothing else is thrown. */
-  private async call<T>(command: () => Promise<T>): Promise<T> {
+  /** A record read by its key: null when absent; a malformed one rejects (500) and is remembered as bad. */
+  private decoded<K extends 'plan' | 'job'>(kind: K, key: string, json: string | null) {
+    if (json === null) {
+      this.bad.good(kind, key);
+      return null;
+    }
+    const read = decodeRecord(kind, key, json);
+    if (!read.ok) {
+      this.bad.found(read.bad);
+      throw recordInvalid(read.bad);
+    }
+    this.bad.good(kind, key);
+    return read.value;
+  }
+
+  /** A pool's plan and summary were just written (or deleted) together: neither is malformed now. */
+  private rewritten(pool: string): void {
+    for (const kind of ['plan', 'summary'] as RecordKind[]) this.bad.good(kind, pool);
+  }
+
+  /** A write: its success ends the "full" state a refusal for memory began. */
+  private async write<T>(command: () => Promise<T>): Promise<T> {
+    const value = await this.call(command, 'write');
+    this.refusedForMemory = false;
+    return value;
+  }
+
+  /** Every command's failure becomes a 503 the API answers (unreachable, full, timed out); nothing else is thrown. */
+  private async call<T>(command: () => Promise<T>, kind: 'read' | 'write' = 'read'): Promise<T> {
     try {
       return await command();
     } catch (err) {
-      // the reason without the address: error bodies reach clients that need no token
-      const reason = (err as Error).message.replace(/\b[\w.-]+:\d{2,5}\b/g, '<redis>');
-      throw new AppError('storeUnavailable', `the state store (Redis) cannot be reached: ${reason}`, {
-        backend: 'redis',
-      });
+      throw this.failure(err as Error, kind);
     }
   }
-}
 
-function parsed<T>(json: string | null | undefined): T | null {
-  return json === null || json === undefined ? null : (JSON.parse(json) as T);
+  private failure(err: Error, kind: 'read' | 'write'): AppError {
+    // the reason without the address: error bodies reach clients that need no token
+    const reason = err.message.replace(/\b[\w.-]+:\d{2,5}\b/g, '<redis>');
+    const [code, message]: [keyof typeof retryAfterS, string] =
+      isReplyError(err) && outOfMemory.test(err.message)
+        ? [
+            'storeFull',
+            'the state store (Redis) is full (maxmemory reached, no eviction): it refused the write, nothing was ' +
+              'changed; delete pools, or give Redis more memory',
+          ]
+        : err.message === 'Command timed out'
+          ? // ioredis stopped waiting, but the command was sent: Redis may still run it
+            [
+              'storeTimeout',
+              `the state store (Redis) did not answer within ${this.commandTimeoutMs} ms` +
+                (kind === 'write' ? ': the write may or may not have been applied (read it back, or repeat it)' : ''),
+            ]
+          : isReplyError(err)
+            ? ['storeUnavailable', `the state store (Redis) refused the command: ${reason}`]
+            : ['storeUnavailable', `the state store (Redis) cannot be reached: ${reason}`];
+    if (code === 'storeFull') this.refusedForMemory = true;
+    const failure = new AppError(code, message, { backend: 'redis' });
+    failure.retryAfterS = retryAfterS[code];
+    return failure;
+  }
 }

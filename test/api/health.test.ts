@@ -16,6 +16,7 @@ describe('health routes', async () => {
     expect(ready.statusCode).toBe(200);
     expect(ready.json().profiles).toEqual(['llama-3.1-8b-instruct@h100-64gb', 'qwen-2.5-7b-instruct@h100-64gb']);
     expect(ready.json().models).toHaveLength(2);
+    expect(ready.json().store).toEqual({ backend: 'memory', reachable: true, state: 'reachable' });
   });
 
   it('is not ready without predictor models', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { MemoryPoolStore } from '../../src/store/memory-store.js';
 import { buildTestApp, llama } from '../helpers/app.js';
 import { startFakePrometheus } from '../helpers/fake-prometheus.js';
 
@@ -156,4 +157,51 @@ describe('pools observed in Prometheus', async () => {
     expect(r.json().error.message).toMatch(/PROMETHEUS_URL/);
     await plain.close();
   });
+});
+
+// issue 22: the re-plan lease of a dead replica left its pool stale; the observer's lease has no such hole (its
+// tick tries a due pool every second, so the pool is read once the dead holder's lease expires): kept so
+describe('an observed pool whose observe lease a dead replica holds', async () => {
+  const prometheus = await startFakePrometheus();
+  prometheus.state.rates = { 'ad-a': 2, 'ad-b': 1 };
+  const store = new MemoryPoolStore();
+  const app = await buildTestApp({
+    store,
+    replicaId: 'survivor',
+    prometheus: { url: prometheus.url, timeoutMs: 2000, maxBytes: 1024 * 1024 },
+    poolStaleS: 60,
+  });
+  await app.ready();
+  afterAll(async () => {
+    await app.close();
+    await prometheus.close();
+  });
+
+  it('is read again once that lease has expired', async () => {
+    const source = {
+      workload: llama,
+      prometheus: {
+        periodS: 1,
+        windowS: 30,
+        hysteresis: 0.1,
+        graceS: 0,
+        adapters: [
+          { id: 'ad-a', rank: 8 },
+          { id: 'ad-b', rank: 16 },
+        ],
+      },
+    };
+    const created = await app.inject({ method: 'PUT', url: '/v1/pools/orphaned/source', payload: source });
+    expect(created.statusCode).toBe(200);
+    await store.acquireLease('observe:orphaned', 'dead-replica', 2500);
+    const attempted = async () => (await app.inject({ url: '/v1/pools/orphaned' })).json().observation.attemptedAt;
+    const first = await attempted();
+    const leaseTakenAt = Date.now();
+    await sleep(1500);
+    // due every second, but the dead replica's lease is still held
+    expect(await attempted()).toBe(first);
+    while ((await attempted()) === first && Date.now() - leaseTakenAt < 6000) await sleep(100);
+    expect(await attempted()).not.toBe(first);
+    expect(Date.now() - leaseTakenAt).toBeGreaterThanOrEqual(2500);
+  }, 15_000);
 });

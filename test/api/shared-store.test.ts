@@ -26,6 +26,22 @@ describe('replicas sharing a store', async () => {
       expect((await two.inject({ url: path })).json()).toEqual((await one.inject({ url: path })).json());
   });
 
+  // issue 22: a pool deleted on one replica kept its series on the others forever
+  it("drops a pool's series on every replica once another replica deleted it", async () => {
+    const put = (payload: object) => one.inject({ method: 'PUT', url: '/v1/pools/moving', payload });
+    expect((await put(smallWorkload())).statusCode).toBe(200);
+    // four adapters leave, four join: the re-plan moves adapters, counted by the replica that stored it
+    const base = smallWorkload();
+    const joined = Array.from({ length: 4 }, (_, i) => ({ id: `new-${i}`, rank: 8, rate: 0.5 }));
+    const moved = (await put({ ...base, adapters: base.adapters.slice(4).concat(joined) })).json().placement.moves;
+    expect(moved.count).toBeGreaterThan(0);
+    const series = async () =>
+      (await one.inject({ url: '/metrics' })).body.split('\n').filter((l) => l.includes('pool="moving"'));
+    expect(await series()).toContain(`lora_placer_adapter_moves_total{pool="moving"} ${moved.count}`);
+    expect((await two.inject({ method: 'DELETE', url: '/v1/pools/moving' })).statusCode).toBe(204);
+    expect(await series()).toEqual([]);
+  });
+
   it('accepts one of two refreshes started at once on one replica', async () => {
     const answers = await Promise.all(
       [1, 2].map(() => one.inject({ method: 'POST', url: '/v1/models/refresh', payload: llama })),
@@ -110,6 +126,69 @@ describe('re-planning a pool after a model swap', () => {
     };
     await plans(store, slowPlace).recompute(llama.model, llama.gpu);
     expect((await store.getPlan('p'))!).toMatchObject({ updatedAt: 200, placement: { gpuCount: 9 } });
+  });
+
+  // issue 22: a replica killed while it held `replan:<pool>` left the pool stale until its next PUT
+  it('re-plans a pool whose lease holder died, once the lease has expired', async () => {
+    const store = new MemoryPoolStore();
+    await store.putPlan(storedPlan('p', 100), 10);
+    // the dead replica took the lease (same TTL as the survivor's) and never renews nor frees it
+    await store.acquireLease('replan:p', 'dead-replica', 300);
+    let placed = 0;
+    const survivor = new PoolPlans({
+      store,
+      predictors,
+      placeFn: async () => {
+        placed++;
+        return replanned(4)();
+      },
+      staleS: 0,
+      maxPools: 10,
+      replicaId: 'survivor',
+      replanLeaseMs: 300,
+    });
+    expect(await survivor.recompute(llama.model, llama.gpu)).toEqual([]);
+    expect(placed).toBe(0);
+    const deadline = Date.now() + 3000;
+    while ((await store.getPlan('p'))!.placement.modelVersion !== served && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await store.getPlan('p'))!.placement).toMatchObject({ gpuCount: 4, modelVersion: served });
+    expect(placed).toBe(1);
+    expect(await store.leaseHolder('replan:p')).toBeNull();
+  });
+
+  it('retries while the holder is alive, and leaves the pool alone once the holder has re-planned it', async () => {
+    const store = new MemoryPoolStore();
+    await store.putPlan(storedPlan('p', 100), 10);
+    await store.acquireLease('replan:p', 'busy-replica', 200);
+    // the holder renews its lease, as withLease does, for three lease periods, then stores its plan
+    const renew = setInterval(() => void store.acquireLease('replan:p', 'busy-replica', 200), 50);
+    let placed = 0;
+    const survivor = new PoolPlans({
+      store,
+      predictors,
+      placeFn: async () => {
+        placed++;
+        return replanned(4)();
+      },
+      staleS: 0,
+      maxPools: 10,
+      replicaId: 'survivor',
+      replanLeaseMs: 200,
+    });
+    try {
+      await survivor.recompute(llama.model, llama.gpu);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(placed).toBe(0);
+      const read = (await store.getPlan('p'))!;
+      await store.replacePlanIf({ ...read, placement: await replanned(6)() }, read.revision!);
+    } finally {
+      clearInterval(renew);
+    }
+    await store.releaseLease('replan:p', 'busy-replica');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(placed).toBe(0);
+    expect((await store.getPlan('p'))!.placement.gpuCount).toBe(6);
   });
 
   it('leaves a pool to the replica holding its lease', async () => {

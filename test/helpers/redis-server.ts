@@ -28,8 +28,9 @@ function answersPing(port: number): Promise<boolean> {
 /**
  * A real redis-server on a free loopback port, in the foreground (stopped by PID), persisting to an
  * append-only file in `dir` fsynced on every write, so a restart of Redis keeps what it acknowledged.
+ * `extraArgs` are more redis-server options (`--maxmemory 4mb`, ...).
  */
-export async function startRedis(dir: string): Promise<RedisServer> {
+export async function startRedis(dir: string, extraArgs: string[] = []): Promise<RedisServer> {
   const port = await freePort();
   const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
@@ -54,6 +55,7 @@ export async function startRedis(dir: string): Promise<RedisServer> {
         'always',
         '--dir',
         dir,
+        ...extraArgs,
       ],
       { stdio: 'ignore' },
     );

@@ -60,7 +60,7 @@ describe('the service as a process, started with its environment', () => {
     let prometheus: ChildProcess;
     let promBase = '';
     const dir = mkdtempSync(join(tmpdir(), 'lora-placer-prom-'));
-    /* biome-ignore lint/suspicious/noDuplicateTestHooks: the hook of the nested describe.skipIf block, which biome
+    /* biome-ignore lint/suspicious/noDuplicateTestHooks: the hook of the nested describeWith block, which biome
          does not see as a describe */
     beforeAll(async () => {
       const port = await freePort();
