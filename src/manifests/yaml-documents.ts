@@ -36,7 +36,9 @@ export function toYamlDocument(value: unknown): string {
       if (typeof node.value === 'string' && readAsNonString(node.value)) node.type = Scalar.QUOTE_DOUBLE;
     },
   });
-  return document.toString();
+  // no folding at 80 columns: a multi-line string (routing.json) is always a literal block, whatever its lines' length,
+  // so the text of one object does not depend on the length of the values around it (see manifest-template.ts)
+  return document.toString({ lineWidth: 0 });
 }
 
 /** One YAML document per object, as `kubectl apply -f` reads them. */

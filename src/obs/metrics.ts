@@ -10,6 +10,8 @@ export interface MetricSources {
   storeReachable(): Promise<boolean>;
   /** simulations and placements on the work queue */
   work(): { running: number; queued: number };
+  /** bytes of rendered manifest templates kept (GET /v1/pools/{pool}/manifests) */
+  manifestCacheBytes?(): number;
 }
 
 /**
@@ -90,6 +92,12 @@ export class Metrics {
       "Adapters loaded on a GPU that did not hold them, by the pool's re-plans (each a cold adapter load and a " +
       'routing change); counted by the replica that stored the plan',
     labelNames: ['pool'] as const,
+    registers: [this.registry],
+  });
+  readonly manifestRenders = new Counter({
+    name: 'lora_placer_manifest_renders_total',
+    help: "Renders of a pool plan's manifests (once per plan revision and format while it stays cached)",
+    labelNames: ['format'] as const,
     registers: [this.registry],
   });
   readonly storeErrors = new Counter({
@@ -174,6 +182,14 @@ export class Metrics {
         const w = sources.work();
         this.set({ state: 'running' }, w.running);
         this.set({ state: 'queued' }, w.queued);
+      },
+    });
+    new Gauge({
+      name: 'lora_placer_manifest_cache_bytes',
+      help: 'Bytes of rendered manifest templates kept (bounded; least recently used dropped first)',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.manifestCacheBytes?.() ?? 0);
       },
     });
     new Gauge({
