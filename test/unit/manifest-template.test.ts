@@ -125,7 +125,7 @@ describe('ManifestCache', () => {
     expect(cache.bytes).toBe(900);
   });
 
-  it('answers a template larger than its bound without keeping it, and never keeps one without a revision', async () => {
+  it('answers a template larger than its bound without keeping it, and keeps none without a revision', async () => {
     const { cache, renders, get } = counted(1000);
     await get(key('big'), 5000);
     await get(key('big'), 5000);
