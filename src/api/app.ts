@@ -9,6 +9,7 @@ import { RefreshManager } from '../jobs/refresh.js';
 import { ThreadBackend, WorkQueue, type WorkBackend } from '../jobs/work-queue.js';
 import type { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
+import { ManifestCache } from '../manifests/index.js';
 import { Metrics } from '../obs/metrics.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';
@@ -73,8 +74,15 @@ export interface AppDeps {
   modelsSync?: { dir: string; intervalS: number };
   /** periodic refresh of every served model (0 or unset: on demand only) */
   refreshIntervalS?: number;
+  /**
+   * bytes of rendered manifest templates kept, one per pool and format (default 128 MiB: both formats of a
+   * 100,000-adapter plan)
+   */
+  manifestCacheBytes?: number;
   now?: () => number;
 }
+
+export const defaultManifestCacheBytes = 128 * 1024 * 1024;
 
 /** A client's x-request-id is kept only in this form (it is echoed and logged); otherwise one is made. */
 const safeRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -199,8 +207,12 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
       storeState: () => store.state(),
       storeBadRecords: () => store.badRecords(),
       work: () => work?.stats() ?? { running: 0, queued: 0 },
+      manifestCacheBytes: () => manifests.bytes,
     },
     now,
+  );
+  const manifests = new ManifestCache(deps.manifestCacheBytes ?? defaultManifestCacheBytes, (format) =>
+    metrics.manifestRenders.inc({ format }),
   );
   work = new WorkQueue(deps.work ?? new ThreadBackend(1), {
     maxQueued: deps.workQueue?.maxQueued ?? 16,
@@ -292,6 +304,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     guards: authGuards(deps.apiToken, deps.authScope),
     limits: { work: limits, predictBodyBytes: deps.predictBodyLimitBytes ?? 1024 * 1024 },
     placements,
+    manifests,
     modelSwapped,
     now,
   };

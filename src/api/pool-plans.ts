@@ -111,6 +111,13 @@ export class PoolPlans {
     return plan;
   }
 
+  /** A pool's summary (its revision among it), without reading its placement. */
+  async summary(pool: string): Promise<PlanSummary> {
+    const summary = (await this.list()).find((p) => p.pool === pool);
+    if (!summary) throw new AppError('notFound', `no pool "${pool}" (PUT /v1/pools/${pool} first)`, { pool });
+    return summary;
+  }
+
   /** every pool's summary, by name */
   list(): Promise<PlanSummary[]> {
     return this.o.store.listSummaries();

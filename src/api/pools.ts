@@ -1,9 +1,16 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { bodyText, bodyValidatedInWorker, clientGone, takeJsonAsText } from './offloaded.js';
-import { ManifestOptions, poolManifests, toYamlDocuments } from '../manifests/index.js';
+import {
+  ManifestOptions,
+  manifestTemplate,
+  templateChunks,
+  type RenderedTemplate,
+  type TemplateKey,
+} from '../manifests/index.js';
 import { PoolSourceBody } from '../observe/traffic-source.js';
 import { parseJsonBody } from '../shared/json-body.js';
 import { parseOrThrow } from '../shared/validate.js';
@@ -22,26 +29,31 @@ const KubernetesList = z
   .meta({ id: 'KubernetesList' });
 
 /**
- * Rendered manifests by pool revision and options: rendering a 1,024-GPU plan costs the HTTP thread about
- * half a second, and the route needs no token under the default AUTH_SCOPE; a plan's revision changes on
- * every write, so an entry is never stale.
- */
-const renderedManifests = new Map<string, unknown>();
-const renderedManifestsKept = 32;
-
-function remember<T>(key: string, render: () => T): T {
-  if (renderedManifests.has(key)) return renderedManifests.get(key) as T;
-  const value = render();
-  renderedManifests.set(key, value);
-  if (renderedManifests.size > renderedManifestsKept) renderedManifests.delete(renderedManifests.keys().next().value!);
-  return value;
-}
-
-/**
  * A source body is read on the HTTP thread (it holds no more than 10,000 adapter names): it is capped well below
  * BODY_LIMIT_BYTES.
  */
 const sourceBodyMaxChars = 2 * 1024 * 1024;
+
+/**
+ * A pool plan's manifests with the options left as holes: rendered once per plan revision (the better part of a
+ * second for a thousand GPUs, and the route needs no token under the default AUTH_SCOPE); a request's options only
+ * fill the holes.
+ */
+async function renderManifests(s: Services, asked: TemplateKey): Promise<RenderedTemplate> {
+  const plan = await s.pools.get(asked.pool);
+  const profile = s.profiles.get(plan.workload.model, plan.workload.gpu);
+  const input = {
+    pool: plan.pool,
+    placement: plan.placement,
+    profile,
+    adapterRoot: plan.workload.options.loraModulesRoot,
+  };
+  return {
+    // the YAML of a large plan is written a few objects at a time, other requests served in between
+    template: await manifestTemplate(input, asked.format, () => new Promise((resolve) => setImmediate(resolve))),
+    key: { ...asked, revision: plan.revision ?? null, profile },
+  };
+}
 
 function view(s: Services, plan: PoolPlan): z.output<typeof PoolBody> {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -187,20 +199,20 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     },
     async (req, reply) => {
       const { format, ...options } = req.query;
-      const plan = await s.pools.get(req.params.pool);
-      const key = `${plan.pool}\n${plan.revision}\n${JSON.stringify(req.query)}`;
-      const list = () =>
-        poolManifests(
-          {
-            pool: plan.pool,
-            placement: plan.placement,
-            profile: s.profiles.get(plan.workload.model, plan.workload.gpu),
-            adapterRoot: plan.workload.options.loraModulesRoot,
-          },
-          options,
-        );
-      if (format === 'json') return remember(key, list);
-      return reply.type('application/yaml').send(remember(key, () => toYamlDocuments(list())));
+      // the summary names the plan's revision: a kept template answers without reading the placement
+      const summary = await s.pools.summary(req.params.pool);
+      const key = {
+        pool: summary.pool,
+        format,
+        revision: summary.revision,
+        profile: s.profiles.get(summary.model, summary.gpu),
+      };
+      const template = await s.manifests.template(key, () => renderManifests(s, key));
+      // written a piece at a time (one piece in flight): other requests are served between the pieces of a large plan
+      const body = Readable.from(templateChunks(template, options), { objectMode: true, highWaterMark: 1 });
+      // the stream's text is the documented answer (a v1 List's JSON, or YAML documents): not re-serialized
+      const answer = body as unknown as string;
+      return reply.type(format === 'json' ? 'application/json; charset=utf-8' : 'application/yaml').send(answer);
     },
   );
   r.get(

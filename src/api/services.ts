@@ -2,6 +2,7 @@ import type { RefreshManager } from '../jobs/refresh.js';
 import type { WorkQueue } from '../jobs/work-queue.js';
 import type { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
+import type { ManifestCache } from '../manifests/index.js';
 import type { Metrics } from '../obs/metrics.js';
 import type { ProfileStore } from '../profiles/index.js';
 import type { WorkLimits } from '../shared/work-limits.js';
@@ -36,6 +37,8 @@ export interface Services {
   limits: ServiceLimits;
   /** placements on the work queue with the served predictors (POST /v1/placements, pools, re-plans) */
   placements: PlacementService;
+  /** rendered manifest templates of the pools' plans, by revision (GET /v1/pools/{pool}/manifests) */
+  manifests: ManifestCache;
   /** re-plans the pools of a model whose predictor was just swapped in (refresh, MODELS_DIR) */
   modelSwapped(p: Predictor): void;
   now(): number;

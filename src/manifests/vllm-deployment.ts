@@ -38,6 +38,13 @@ export function objectMetadata(
   return { name, labels, ...(o.namespace ? { namespace: o.namespace } : {}), ...(annotations ? { annotations } : {}) };
 }
 
+/** The volume of the PersistentVolumeClaim holding the adapters, and where the vLLM container mounts it. */
+export const adapterVolume = (claim: string) => ({
+  name: 'adapters',
+  persistentVolumeClaim: { claimName: claim, readOnly: true },
+});
+export const adapterMount = (adapterRoot: string) => ({ name: 'adapters', mountPath: adapterRoot, readOnly: true });
+
 /**
  * One vLLM Deployment per engine group (replicas = its GPUs, one `nvidia.com/gpu` each) and a Service in
  * front of it: the backends the routing config and a gateway point at.
@@ -51,9 +58,6 @@ export function engineObjects(serving: PoolServing, group: EngineGroup, o: Manif
     'lora-placer.io/model-version': serving.modelVersion,
     'lora-placer.io/calibrated-vllm': serving.calibratedVllm,
   };
-  const adapterVolume = o.adapterClaim
-    ? [{ name: 'adapters', persistentVolumeClaim: { claimName: o.adapterClaim, readOnly: true } }]
-    : [];
   const deployment = new Deployment({
     metadata: objectMetadata(name, labels, o, annotations),
     spec: {
@@ -82,12 +86,15 @@ export function engineObjects(serving: PoolServing, group: EngineGroup, o: Manif
               startupProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10, failureThreshold: 120 },
               readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 },
               volumeMounts: [
-                ...(o.adapterClaim ? [{ name: 'adapters', mountPath: serving.adapterRoot, readOnly: true }] : []),
+                ...(o.adapterClaim ? [adapterMount(serving.adapterRoot)] : []),
                 { name: 'shm', mountPath: '/dev/shm' },
               ],
             },
           ],
-          volumes: [...adapterVolume, { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '2Gi' } }],
+          volumes: [
+            ...(o.adapterClaim ? [adapterVolume(o.adapterClaim)] : []),
+            { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '2Gi' } },
+          ],
         },
       },
     },

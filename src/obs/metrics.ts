@@ -12,6 +12,8 @@ export interface MetricSources {
   storeBadRecords(): { kind: 'plan' | 'summary' | 'job' }[];
   /** simulations and placements on the work queue */
   work(): { running: number; queued: number };
+  /** bytes of rendered manifest templates kept (GET /v1/pools/{pool}/manifests) */
+  manifestCacheBytes?(): number;
 }
 
 /**
@@ -104,6 +106,12 @@ export class Metrics {
     labelNames: ['pool'] as const,
     registers: [this.registry],
     collect: () => this.dropGonePools(),
+  });
+  readonly manifestRenders = new Counter({
+    name: 'lora_placer_manifest_renders_total',
+    help: "Renders of a pool plan's manifests (once per plan revision and format while it stays cached)",
+    labelNames: ['format'] as const,
+    registers: [this.registry],
   });
   readonly storeErrors = new Counter({
     name: 'lora_placer_store_errors_total',
@@ -237,6 +245,14 @@ export class Metrics {
         const w = sources.work();
         this.set({ state: 'running' }, w.running);
         this.set({ state: 'queued' }, w.queued);
+      },
+    });
+    new Gauge({
+      name: 'lora_placer_manifest_cache_bytes',
+      help: 'Bytes of rendered manifest templates kept (bounded; least recently used dropped first)',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.manifestCacheBytes?.() ?? 0);
       },
     });
     new Gauge({

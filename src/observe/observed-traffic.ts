@@ -57,7 +57,9 @@ export function mergeReading(
   now: number,
   graceS: number,
 ): ObservedAdapter[] {
-  const merged = new Map(previous.filter((a) => now - a.lastSeenAt <= graceS * 1000).map((a) => [a.id, a]));
+  // an id the service no longer takes (stored before its rule) leaves at once: it would make every re-plan fail
+  const kept = previous.filter((a) => now - a.lastSeenAt <= graceS * 1000 && AdapterId.safeParse(a.id).success);
+  const merged = new Map(kept.map((a) => [a.id, a]));
   for (const [id, seen] of reading.adapters) merged.set(id, { id, ...seen, lastSeenAt: now });
   return [...merged.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -39,15 +39,26 @@ export const LengthSpec = z
   });
 export type LengthSpec = z.infer<typeof LengthSpec>;
 
+/** Characters of an adapter id besides "/", and those a path segment may start with after a "/" (not "."). */
+const idChars = 'A-Za-z0-9._:@+-';
+const notDot = 'A-Za-z0-9_:@+-';
+/** A path segment after a "/": never empty, "." or ".." (so "...", ".x" and "a..b" are fine). */
+const laterSegment = `(?:[${notDot}][${idChars}]*|\\.[${notDot}][${idChars}]*|\\.\\.[${idChars}]+)`;
+
 /**
  * Adapter names as vLLM serves them and as they go, unquoted, into `--lora-modules name=path` argv
- * tokens: no "=", blanks, quotes or shell characters, and no leading "-" (it would read as a flag).
+ * tokens: no "=", blanks, quotes or shell characters, and no leading "-" (it would read as a flag). An
+ * adapter without a `path` is loaded from `<loraModulesRoot>/<id>`: its "/"-separated segments are never
+ * "." or ".." (`x/../../etc/passwd` would leave the root) nor empty (`a//b` and `a/` name another's path).
+ * The pattern says all of it, so the OpenAPI document (and whatever validates against it) does too.
  */
 export const AdapterId = z
   .string()
+  .max(256)
   .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,255}$/,
-    'letters, digits and . _ : / @ + -, starting with a letter or digit, at most 256 characters',
+    new RegExp(`^[A-Za-z0-9][${idChars}]*(?:/${laterSegment})*$`),
+    'letters, digits and . _ : / @ + -, starting with a letter or digit; no "." or ".." path segment and no empty ' +
+      'one (between "/")',
   )
   .describe('adapter name (vLLM LoRA name)');
 

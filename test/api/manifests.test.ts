@@ -1,12 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Service } from 'kubernetes-models/v1';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { InferencePool } from '../../src/manifests/index.js';
 import { k8sName } from '../../src/manifests/k8s-name.js';
 import { buildTestApp, smallWorkload } from '../helpers/app.js';
+import { KubeDiscovery } from '../helpers/kube-discovery.js';
 
 type Item = Record<string, any>;
+const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 /** Every object again through its typed model (or schema): the answer must hold nothing a cluster refuses. */
 function revalidate(item: Item): void {
@@ -130,4 +133,107 @@ describe('Kubernetes names of pools', () => {
     expect(long.length).toBeLessThanOrEqual(63);
     expect(k8sName('0pool')).toMatch(/^[a-z]/);
   });
+});
+
+/**
+ * Pool names (and option values) that a YAML 1.1 reader takes for a boolean, a number or null when written plain:
+ * kubectl (sigs.k8s.io/yaml, go-yaml v2) is one, and refuses such a label where Kubernetes wants a string. Each is a
+ * valid pool name; the YAML answer must quote it.
+ */
+const yaml11Names = [
+  'on',
+  'off',
+  'yes',
+  'no',
+  'y',
+  'n',
+  'true',
+  'null',
+  '1_000',
+  '0b101',
+  '0o17',
+  '0o_17',
+  '0x1f',
+  '1e3',
+  '1e3_0',
+  '1_0.5',
+  '017',
+  '1.5',
+  '2001-12-14',
+];
+/** options whose values are such scalars too (image and model id may hold ":" and "."; names may not) */
+const yaml11Options = [
+  '',
+  '&gateway=inference-extension&namespace=on&image=12:30&modelId=1e3_0&adapterClaim=0b101',
+  '&gateway=inference-extension&namespace=1e3&image=y&modelId=true&adapterClaim=1.5',
+];
+
+describe('YAML manifests of pools whose names YAML 1.1 reads as booleans or numbers', async () => {
+  const app = await buildTestApp();
+  afterAll(() => app.close());
+  const workload = smallWorkload({ adapters: smallWorkload().adapters.slice(0, 3) });
+  for (const pool of yaml11Names) {
+    const put = await app.inject({ method: 'PUT', url: `/v1/pools/${pool}`, payload: workload });
+    if (put.statusCode !== 200) throw new Error(`PUT ${pool}: ${put.body}`);
+  }
+  /** every pool and option set: the YAML answer and the JSON answer's objects */
+  const answers = await Promise.all(
+    yaml11Names.flatMap((pool) =>
+      yaml11Options.map(async (options) => {
+        const url = `/v1/pools/${pool}/manifests?format=`;
+        const [yaml, json] = await Promise.all([
+          app.inject({ url: `${url}yaml${options}` }),
+          app.inject({ url: `${url}json${options}` }),
+        ]);
+        expect(yaml.statusCode, yaml.body).toBe(200);
+        return { pool, options, yaml: yaml.body, items: json.json().items as Item[] };
+      }),
+    ),
+  );
+
+  it('reads back, as YAML 1.1, as the very objects of the JSON answer: every label and name a string', () => {
+    for (const { pool, options, yaml, items } of answers) {
+      const documents = parseAllDocuments(yaml, { version: '1.1' });
+      for (const d of documents) expect(d.errors, `${pool}${options}`).toEqual([]);
+      const read = documents.map((d) => d.toJS() as Item);
+      expect(read, `${pool}${options}`).toEqual(items);
+      for (const object of read) {
+        expect(typeof object.metadata.name).toBe('string');
+        for (const value of Object.values(object.metadata.labels))
+          expect(typeof value, `${pool}${options}`).toBe('string');
+      }
+      expect(read.some((o) => o.metadata.labels['lora-placer.io/pool'] === pool)).toBe(true);
+    }
+  });
+
+  describe.skipIf(!has('kubectl'))(
+    'kubectl 1.32 takes them (create --dry-run=client against a discovery-only server; Debian package ' +
+      'kubernetes-client)',
+    () => {
+      let kube: KubeDiscovery;
+      beforeAll(async () => {
+        kube = await KubeDiscovery.start();
+        return () => kube.close();
+      });
+
+      it('decodes every document with the labels, names and values of the JSON answer', async () => {
+        const all = answers.map((a) => a.yaml).join('---\n');
+        const r = await kube.kubectl(['create', '--dry-run=client', '--validate=false', '-o', 'yaml', '-f', '-'], all);
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        // one document per object, as kubectl would send them
+        const created = parseAllDocuments(r.stdout).map((d) => d.toJS() as Item);
+        const expected = answers.flatMap((a) => a.items);
+        expect(created).toHaveLength(expected.length);
+        created.forEach((object, i) => {
+          const want = expected[i]!;
+          expect(object.metadata.name).toBe(want.metadata.name);
+          expect(object.metadata.labels).toEqual(want.metadata.labels);
+          // kubectl fills in the context's namespace where the object names none
+          expect(object.metadata.namespace).toBe(want.metadata.namespace ?? 'default');
+          if (object.kind === 'Deployment') expect(object.spec.template.spec).toEqual(want.spec.template.spec);
+        });
+      });
+    },
+  );
 });

@@ -174,6 +174,19 @@ describe('lora-placer place', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('[1].objective');
   });
+
+  it('exits 2 on an adapter id with a ".." path segment, for placements and their manifests', () => {
+    const escaping = {
+      ...workload,
+      adapters: [...workload.adapters, { id: 'x/../../../../etc/passwd', rank: 8, rate: 1 }],
+    };
+    for (const args of [['place'], ['place', '--output', 'manifests', '--pool', 'p']]) {
+      const r = cli(args, JSON.stringify(escaping));
+      expect(r.status, r.stdout.slice(0, 200)).toBe(2);
+      expect(r.stderr).toContain('adapters.30.id');
+      expect(r.stdout).toBe('');
+    }
+  });
 });
 
 describe('lora-placer --version, profiles, exit codes, JSON errors, progress', () => {
