@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWith } from '../helpers/real-parts.js';
 import { parseAllDocuments } from 'yaml';
 import { InferencePool } from '../../src/manifests/index.js';
 import { k8sName } from '../../src/manifests/k8s-name.js';
@@ -9,7 +9,6 @@ import { buildTestApp, smallWorkload } from '../helpers/app.js';
 import { KubeDiscovery } from '../helpers/kube-discovery.js';
 
 type Item = Record<string, any>;
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 /** Every object again through its typed model (or schema): the answer must hold nothing a cluster refuses. */
 function revalidate(item: Item): void {
@@ -206,9 +205,10 @@ describe('YAML manifests of pools whose names YAML 1.1 reads as booleans or numb
     }
   });
 
-  describe.skipIf(!has('kubectl'))(
-    'kubectl 1.32 takes them (create --dry-run=client against a discovery-only server; Debian package ' +
-      'kubernetes-client)',
+  describeWith(
+    ['kubectl'],
+    "kubectl's client-side dry run takes them (create --dry-run=client against a discovery-only server; " +
+      "passes with kubectl 1.32 and Debian's 1.20)",
     () => {
       let kube: KubeDiscovery;
       beforeAll(async () => {
