@@ -21,11 +21,19 @@ export const exited = (p: ChildProcess): Promise<number | null> =>
     p.exitCode !== null || p.signalCode !== null ? r(p.exitCode) : p.once('exit', (code) => r(code)),
   );
 
-/** Starts `src/main.ts` on a free loopback port with `env` and waits for /readyz. */
-export async function startService(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<ServiceProcess> {
+/**
+ * Starts `src/main.ts` (or, `built`, `dist/main.js` as `npm start` runs it: no tsx in the memory figures) on a free
+ * loopback port with `env` and waits for /readyz.
+ */
+export async function startService(
+  env: Record<string, string>,
+  readyTimeoutMs = 60_000,
+  { built = false }: { built?: boolean } = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], {
+  const args = built ? [join(root, 'dist/main.js')] : ['--import', 'tsx', join(root, 'src/main.ts')];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
