@@ -18,7 +18,7 @@ export async function readTraffic(prometheus: PrometheusOptions, source: Traffic
     instantQuery(prometheus, queries[name]).catch((err: unknown) => {
       if (!(err instanceof QueryRefused)) throw err;
       const field = source.queries[name] === undefined ? 'prometheus.selector' : `prometheus.queries.${name}`;
-      throw new AppError('invalidInput', `${field}: Prometheus refused the ${name} query: ${err.message}`, {
+      throw new AppError('invalidInput', `${field}: Prometheus refused the ${name} query (${err.message})`, {
         path: field,
       });
     });
