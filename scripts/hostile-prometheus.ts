@@ -2,12 +2,10 @@
 // npm run build): the built service (dist/main.js) observes a pool, every second, from a fake Prometheus that answers
 // (a) 10 MB of nested arrays and (b) the two listed adapters' series and 99,990 of adapters nobody listed;
 // /healthz is sampled every 20 ms and the service's RSS every 50 ms.
-import { performance } from 'node:perf_hooks';
 import { startFakePrometheus, type FakeAnswer } from '../test/helpers/fake-prometheus.js';
-import { startService } from '../test/helpers/service-process.js';
+import { sampleHealthz, startService } from '../test/helpers/service-process.js';
 
 const phaseS = Number(process.argv[2] ?? 20);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 const fake = await startFakePrometheus();
@@ -37,16 +35,7 @@ async function phase(answer: FakeAnswer): Promise<string> {
   if (put.status !== 200) throw new Error(`PUT source: ${put.status} ${await put.text()}`);
   fake.state.answer = answer;
   const queriesBefore = fake.queries.length;
-  const latencies: number[] = [];
-  let rssPeak = 0;
-  const rss = setInterval(() => (rssPeak = Math.max(rssPeak, service.rssBytes())), 50);
-  for (const end = Date.now() + phaseS * 1000; Date.now() < end; await sleep(20)) {
-    const t0 = performance.now();
-    const r = await fetch(`${service.base}/healthz`);
-    await r.arrayBuffer();
-    latencies.push(performance.now() - t0);
-  }
-  clearInterval(rss);
+  const { latenciesMs: latencies, rssPeakBytes: rssPeak } = await sampleHealthz(service, phaseS * 1000);
   const pool = (await (await fetch(`${service.base}/v1/pools/p`)).json()) as {
     observation: { error: string | null; ignoredSeries: number };
   };

@@ -148,6 +148,12 @@ export const Config = z
     PROMETHEUS_BASIC_AUTH_PASSWORD_FILE: secretFile.describe(
       'a file holding the password of the user PROMETHEUS_URL names (http://user@host:9090); read at every query',
     ),
+    PROMETHEUS_MAX_BYTES: integer(64 * KiB, 256 * MiB)
+      .default(16 * MiB)
+      .describe(
+        'one Prometheus answer; larger is a failed read. Answers are scanned as they arrive (about 10 ms of CPU ' +
+          'per MiB, no copy kept), so this bounds time, not memory',
+      ),
     PROMETHEUS_TIMEOUT_MS: integer(100, 120_000)
       .default(5000)
       .describe('one Prometheus query; slower is a failed read (the last plan stays)'),

@@ -65,7 +65,7 @@ export async function startServer(): Promise<void> {
           prometheus: {
             url: config.PROMETHEUS_URL,
             timeoutMs: config.PROMETHEUS_TIMEOUT_MS,
-            maxBytes: 16 * 1024 * 1024,
+            maxBytes: config.PROMETHEUS_MAX_BYTES,
             ...(config.PROMETHEUS_BEARER_TOKEN_FILE ? { bearerTokenFile: config.PROMETHEUS_BEARER_TOKEN_FILE } : {}),
             ...(config.PROMETHEUS_BASIC_AUTH_PASSWORD_FILE
               ? { basicAuthPasswordFile: config.PROMETHEUS_BASIC_AUTH_PASSWORD_FILE }

@@ -1,7 +1,8 @@
 import type { ParsedWorkload } from '../placement/index.js';
 import { AdapterId } from '../twin/index.js';
 import { AppError } from '../shared/errors.js';
-import { QueryRefused, instantQuery, type PrometheusOptions, type Sample } from './prometheus-query.js';
+import { QueryRefused, instantQuery, type PrometheusOptions } from './prometheus-query.js';
+import type { VectorReading } from './vector-reader.js';
 import { resolvedQueries, type ObservedAdapter, type PoolSource, type TrafficSource } from './traffic-source.js';
 
 /** What one read of the traffic found, per adapter (adapters with no requests in the window are absent). */
@@ -11,38 +12,43 @@ export interface TrafficReading {
   ignoredSeries: number;
 }
 
+/**
+ * The most series one query keeps: a workload's adapters (Workload.adapters' max). Series of adapters not planned are
+ * only counted, so a gateway that saw 100,000 unknown names costs a scan, not memory.
+ */
+const maxSeries = 100_000;
+
 /** Runs the source's three queries (rate, then the token means of the adapters that had requests). */
 export async function readTraffic(prometheus: PrometheusOptions, source: TrafficSource): Promise<TrafficReading> {
   const queries = resolvedQueries(source);
+  const listed = new Set(source.adapters.map((a) => a.id));
+  // listed ids are AdapterIds already; an unlisted name is checked only when it may be planned
+  const planned = (id: string | undefined): boolean =>
+    id !== undefined && (listed.has(id) || (source.admitUnknown && AdapterId.safeParse(id).success));
   const run = (name: keyof typeof queries) =>
-    instantQuery(prometheus, queries[name]).catch((err: unknown) => {
-      if (!(err instanceof QueryRefused)) throw err;
-      const field = source.queries[name] === undefined ? 'prometheus.selector' : `prometheus.queries.${name}`;
-      throw new AppError('invalidInput', `${field}: Prometheus refused the ${name} query (${err.message})`, {
-        path: field,
-      });
-    });
+    instantQuery(prometheus, queries[name], { label: source.adapterLabel, keep: planned, maxSeries }).catch(
+      (err: unknown) => {
+        if (!(err instanceof QueryRefused)) throw err;
+        const field = source.queries[name] === undefined ? 'prometheus.selector' : `prometheus.queries.${name}`;
+        throw new AppError('invalidInput', `${field}: Prometheus refused the ${name} query (${err.message})`, {
+          path: field,
+        });
+      },
+    );
   const [rates, inputs, outputs] = await Promise.all([run('rate'), run('inputTokens'), run('outputTokens')]);
-  const byAdapter = (samples: Sample[]) => new Map(samples.map((s) => [s.labels[source.adapterLabel] ?? '', s.value]));
+  const byAdapter = (reading: VectorReading) => new Map(reading.samples.map((s) => [s.label, s.value]));
   const inputMeans = byAdapter(inputs);
   const outputMeans = byAdapter(outputs);
   const adapters: TrafficReading['adapters'] = new Map();
-  const listed = new Set(source.adapters.map((a) => a.id));
-  let ignoredSeries = 0;
-  for (const sample of rates) {
-    const id = sample.labels[source.adapterLabel];
-    if (id === undefined || !AdapterId.safeParse(id).success || (!source.admitUnknown && !listed.has(id))) {
-      ignoredSeries++;
-      continue;
-    }
+  for (const sample of rates.samples) {
     if (sample.value <= 0) continue;
-    adapters.set(id, {
+    adapters.set(sample.label, {
       rate: sample.value,
-      inputTokens: positiveOrNull(inputMeans.get(id)),
-      outputTokens: positiveOrNull(outputMeans.get(id)),
+      inputTokens: positiveOrNull(inputMeans.get(sample.label)),
+      outputTokens: positiveOrNull(outputMeans.get(sample.label)),
     });
   }
-  return { adapters, ignoredSeries };
+  return { adapters, ignoredSeries: rates.skipped };
 }
 
 const positiveOrNull = (v: number | undefined): number | null => (v !== undefined && v > 0 ? v : null);

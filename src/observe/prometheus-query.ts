@@ -1,17 +1,7 @@
-import { z } from 'zod';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AppError } from '../shared/errors.js';
 import { authorization, prometheusEndpoint, type PrometheusAuth } from './prometheus-auth.js';
-
-/** Prometheus' instant-query answer (GET /api/v1/query), vector results only. */
-const QueryAnswer = z.object({
-  status: z.literal('success'),
-  data: z.object({
-    resultType: z.literal('vector'),
-    result: z
-      .array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) }))
-      .max(100_000),
-  }),
-});
+import { VectorAnswerError, VectorReader, type VectorReaderOptions, type VectorReading } from './vector-reader.js';
 
 export interface PrometheusOptions extends PrometheusAuth {
   /**
@@ -24,31 +14,36 @@ export interface PrometheusOptions extends PrometheusAuth {
   maxBytes: number;
 }
 
-/** One series' value, by its labels. */
-export interface Sample {
-  labels: Record<string, string>;
-  value: number;
-}
+/** Which series of an answer are kept: by the value of one label, at most `maxSeries` (one more refuses it). */
+export type VectorQuery = Omit<VectorReaderOptions, 'maxDepth'>;
+
+/**
+ * Read between two turns of the event loop: the scan of a 16 MiB answer (about 10 ms per MiB) is spread over 64
+ * turns at least.
+ */
+const bytesPerTurn = 256 * 1024;
 
 /** errorType values of Prometheus' API: the only words of an error answer repeated (its text never is). */
 const errorTypes = new Set(['bad_data', 'execution', 'timeout', 'canceled', 'internal', 'unavailable', 'not_found']);
 
 /**
- * Runs one instant query. Anything but a well-formed vector answer within the time and size allowed
- * (Prometheus down, an error status, HTML, a matrix) rejects with AppError `sourceUnavailable` naming what
- * went wrong generically (timeout, HTTP status, too large, not a vector): never the URL (it may hold a password)
- * nor the answer's text (pool views and their `observation.error` are readable without a token, and a message is
- * logged); a query Prometheus refuses rejects with QueryRefused. NaN and infinite samples (0/0 of an idle
- * adapter's token mean) are dropped.
+ * Runs one instant query, its answer read as it arrives (VectorReader: only the series `q` keeps are kept, the rest
+ * counted). Anything but a well-formed vector answer within the time and size allowed (Prometheus down, an error
+ * status, HTML, a matrix, nesting past 32 levels, more series kept than allowed) rejects with AppError
+ * `sourceUnavailable` naming what went wrong generically (timeout, HTTP status, too large, not a vector): never the
+ * URL (it may hold a password) nor the answer's text (pool views and their `observation.error` are readable without
+ * a token, and the message is logged); a query Prometheus refuses rejects with QueryRefused. NaN and infinite
+ * samples (0/0 of an idle adapter's token mean) are left out.
  */
-export async function instantQuery(o: PrometheusOptions, promql: string): Promise<Sample[]> {
+export async function instantQuery(o: PrometheusOptions, promql: string, q: VectorQuery): Promise<VectorReading> {
   const endpoint = prometheusEndpoint(o.url);
   const header = await authorization(endpoint, o);
   // Prometheus stops evaluating at its own deadline too, so a heavy query does not outlive ours there
   const url =
     `${endpoint.base}/api/v1/query?query=${encodeURIComponent(promql)}` +
     `&timeout=${Math.max(1, Math.floor(o.timeoutMs / 1000))}s`;
-  let text: string;
+  const vector = new VectorReader(q);
+  let text = '';
   let status: number;
   try {
     const r = await fetch(url, {
@@ -58,8 +53,11 @@ export async function instantQuery(o: PrometheusOptions, promql: string): Promis
     });
     status = r.status;
     // an error answer is read only for its errorType
-    text = await boundedText(r, status === 200 ? o.maxBytes : 64 * 1024);
+    if (status === 200) await readBody(r, o.maxBytes, (chunk) => vector.push(chunk));
+    else if (status === 400 || status === 422) text = await boundedText(r, 64 * 1024);
+    else await r.body?.cancel();
   } catch (err) {
+    if (err instanceof VectorAnswerError) throw unavailable(`Prometheus (PROMETHEUS_URL) answered ${err.message}`);
     throw unavailable(`cannot query Prometheus (PROMETHEUS_URL): ${fetchFailure(err, o)}`);
   }
   if (status === 400 || status === 422) {
@@ -73,15 +71,11 @@ export async function instantQuery(o: PrometheusOptions, promql: string): Promis
         'password, PROMETHEUS_BASIC_AUTH_PASSWORD_FILE or PROMETHEUS_BEARER_TOKEN_FILE)',
     );
   if (status !== 200) throw unavailable(`Prometheus (PROMETHEUS_URL) answered HTTP ${status}`);
-  let parsed: z.infer<typeof QueryAnswer>;
   try {
-    parsed = QueryAnswer.parse(JSON.parse(text));
-  } catch {
-    throw unavailable('Prometheus (PROMETHEUS_URL) answered something that is not an instant vector');
+    return vector.end();
+  } catch (err) {
+    throw unavailable(`Prometheus (PROMETHEUS_URL) answered ${(err as Error).message}`);
   }
-  return parsed.data.result
-    .map((s) => ({ labels: s.metric, value: Number(s.value[1]) }))
-    .filter((s) => Number.isFinite(s.value));
 }
 
 /** Why a query got no answer, in words that quote nothing of the URL or the answer. */
@@ -102,22 +96,41 @@ class AnswerTooLarge extends Error {}
  */
 export class QueryRefused extends Error {}
 
-/** The body, read chunk by chunk and abandoned once it passes `maxBytes` (content-length may be absent or wrong). */
-async function boundedText(r: Response, maxBytes: number): Promise<string> {
+/**
+ * The body, chunk by chunk to `consume`, abandoned once it passes `maxBytes` (content-length may be absent or wrong)
+ * or `consume` throws; the event loop gets a turn every `bytesPerTurn` (chunks already received resolve reads
+ * without one).
+ */
+async function readBody(r: Response, maxBytes: number, consume: (chunk: Uint8Array) => void): Promise<void> {
   const reader = r.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
+  if (!reader) return;
   let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    if (bytes > maxBytes) {
-      await reader.cancel();
-      throw new AnswerTooLarge();
+  let sinceTurn = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      bytes += value.byteLength;
+      if (bytes > maxBytes) throw new AnswerTooLarge();
+      consume(value);
+      sinceTurn += value.byteLength;
+      if (sinceTurn >= bytesPerTurn) {
+        sinceTurn = 0;
+        await nextTurn();
+      }
     }
-    chunks.push(value);
+  } catch (err) {
+    await reader.cancel().catch(() => {});
+    throw err;
   }
+}
+
+/** The first `maxBytes` of the body as text (an error answer, read for its errorType). */
+async function boundedText(r: Response, maxBytes: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  await readBody(r, maxBytes, (chunk) => chunks.push(chunk)).catch((err: unknown) => {
+    if (!(err instanceof AnswerTooLarge)) throw err;
+  });
   return Buffer.concat(chunks).toString('utf8');
 }
 

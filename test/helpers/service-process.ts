@@ -64,3 +64,24 @@ export async function startService(
     },
   };
 }
+
+/** /healthz latencies (ms) sampled one request at a time, every `everyMs`, and the peak RSS seen meanwhile. */
+export async function sampleHealthz(
+  service: Pick<ServiceProcess, 'base' | 'rssBytes'>,
+  durationMs: number,
+  everyMs = 20,
+): Promise<{ latenciesMs: number[]; rssPeakBytes: number }> {
+  const latenciesMs: number[] = [];
+  let rssPeakBytes = service.rssBytes();
+  const rss = setInterval(() => (rssPeakBytes = Math.max(rssPeakBytes, service.rssBytes())), 50);
+  try {
+    for (const end = Date.now() + durationMs; Date.now() < end; await new Promise((r) => setTimeout(r, everyMs))) {
+      const t0 = performance.now();
+      await (await fetch(`${service.base}/healthz`)).arrayBuffer();
+      latenciesMs.push(performance.now() - t0);
+    }
+  } finally {
+    clearInterval(rss);
+  }
+  return { latenciesMs, rssPeakBytes: Math.max(rssPeakBytes, service.rssBytes()) };
+}
