@@ -177,7 +177,8 @@ describe('Prometheus credentials', async () => {
       expect(thrown, JSON.stringify(env)).toMatch(message);
       expect(thrown).not.toContain('s3cret');
     }
-    expect(loadConfig({ PROMETHEUS_URL: url }).PROMETHEUS_URL).toBe(url);
+    expect(() => loadConfig({ PROMETHEUS_MAX_BYTES: '1e6' })).toThrow(/PROMETHEUS_MAX_BYTES: must be a decimal/);
+    expect(loadConfig({ PROMETHEUS_URL: url })).toMatchObject({ PROMETHEUS_URL: url, PROMETHEUS_MAX_BYTES: 16 << 20 });
     expect(
       loadConfig({ PROMETHEUS_URL: 'http://reader@prometheus:9090/prom', PROMETHEUS_BASIC_AUTH_PASSWORD_FILE: '/p' })
         .PROMETHEUS_BASIC_AUTH_PASSWORD_FILE,

@@ -77,3 +77,21 @@ describe('hostile Prometheus answers against the service process', () => {
     expect(after.stale).toBe(false);
   }, 30_000);
 });
+
+describe('Prometheus credential files at start', () => {
+  it('refuses to start when PROMETHEUS_BEARER_TOKEN_FILE cannot be read, naming it', async () => {
+    const outcome = await startService({
+      PROMETHEUS_URL: 'http://prometheus.invalid:9090',
+      PROMETHEUS_BEARER_TOKEN_FILE: '/nonexistent/lora-placer-token',
+    }).then(
+      async (started) => {
+        await started.stop();
+        return 'started';
+      },
+      (err: Error) => err.message,
+    );
+    expect(outcome).toMatch(
+      /exited with 1: lora-placer: invalid configuration: cannot read PROMETHEUS_BEARER_TOKEN_FILE: ENOENT/,
+    );
+  }, 60_000);
+});
