@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authScopes } from './api/auth.js';
+import { parsePrometheusUrl } from './observe/prometheus-auth.js';
 import { AppError } from './shared/errors.js';
 import { defaultWorkLimits, type WorkLimits } from './shared/work-limits.js';
 
@@ -26,6 +27,38 @@ const seconds = (min: number, max: number, what: string) =>
         ),
     )
     .describe(what);
+
+/** A path to a file of secrets (read later; the start-up checks it can be). */
+const secretFile = z.string().min(1).max(4096).optional();
+
+/** What is wrong with PROMETHEUS_URL and its credentials, as [variable, problem] (never quoting a value). */
+function prometheusAuthIssues(c: {
+  PROMETHEUS_URL?: string | undefined;
+  PROMETHEUS_BEARER_TOKEN_FILE?: string | undefined;
+  PROMETHEUS_BASIC_AUTH_PASSWORD_FILE?: string | undefined;
+}): [string, string][] {
+  const bearer = c.PROMETHEUS_BEARER_TOKEN_FILE !== undefined;
+  const passwordFile = c.PROMETHEUS_BASIC_AUTH_PASSWORD_FILE !== undefined;
+  if (c.PROMETHEUS_URL === undefined) {
+    const orphan = bearer
+      ? 'PROMETHEUS_BEARER_TOKEN_FILE'
+      : passwordFile
+        ? 'PROMETHEUS_BASIC_AUTH_PASSWORD_FILE'
+        : null;
+    return orphan ? [[orphan, 'needs PROMETHEUS_URL']] : [];
+  }
+  const endpoint = parsePrometheusUrl(c.PROMETHEUS_URL);
+  if ('problem' in endpoint) return [['PROMETHEUS_URL', endpoint.problem]];
+  if (bearer && passwordFile)
+    return [['PROMETHEUS_BEARER_TOKEN_FILE', 'set it or PROMETHEUS_BASIC_AUTH_PASSWORD_FILE, not both']];
+  if (bearer && endpoint.username !== null)
+    return [['PROMETHEUS_BEARER_TOKEN_FILE', 'set it or credentials in PROMETHEUS_URL, not both']];
+  if (passwordFile && endpoint.username === null)
+    return [['PROMETHEUS_BASIC_AUTH_PASSWORD_FILE', 'needs the user name in PROMETHEUS_URL (http://user@host:9090)']];
+  if (passwordFile && endpoint.password !== null)
+    return [['PROMETHEUS_BASIC_AUTH_PASSWORD_FILE', 'set it or a password in PROMETHEUS_URL, not both']];
+  return [];
+}
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -105,7 +138,21 @@ export const Config = z
       .max(2048)
       .optional()
       .describe(
-        'the Prometheus observed pools are read from (PUT /v1/pools/{pool}/source); unset: pools are pushed only',
+        'the Prometheus observed pools are read from (PUT /v1/pools/{pool}/source); unset: pools are pushed only. ' +
+          'http://user:pass@host: sent as Authorization: Basic (the URL is never echoed)',
+      ),
+    PROMETHEUS_BEARER_TOKEN_FILE: secretFile.describe(
+      'a file holding the token sent as Authorization: Bearer to PROMETHEUS_URL (e.g. a mounted Secret); ' +
+        'read at every query, so a rotated token is used at once; not with credentials in PROMETHEUS_URL',
+    ),
+    PROMETHEUS_BASIC_AUTH_PASSWORD_FILE: secretFile.describe(
+      'a file holding the password of the user PROMETHEUS_URL names (http://user@host:9090); read at every query',
+    ),
+    PROMETHEUS_MAX_BYTES: integer(64 * KiB, 256 * MiB)
+      .default(16 * MiB)
+      .describe(
+        'one Prometheus answer; larger is a failed read. Answers are scanned as they arrive (about 10 ms of CPU ' +
+          'per MiB, no copy kept), so this bounds time, not memory',
       ),
     PROMETHEUS_TIMEOUT_MS: integer(100, 120_000)
       .default(5000)
@@ -137,6 +184,7 @@ export const Config = z
       ),
   })
   .superRefine((c, ctx) => {
+    for (const [path, message] of prometheusAuthIssues(c)) ctx.addIssue({ code: 'custom', path: [path], message });
     if (c.REFRESH_WORKLOADS > c.REFRESH_MAX_WORKLOADS)
       ctx.addIssue({
         code: 'custom',

@@ -4,6 +4,7 @@ import { buildApp } from './api/app.js';
 import { loadConfig, workLimitsOf, type Config } from './config.js';
 import { ThreadBackend } from './jobs/work-queue.js';
 import { PredictorRegistry } from './ml/registry.js';
+import { readSecretFile } from './observe/prometheus-auth.js';
 import { createLogger } from './obs/logger.js';
 import { embeddedProfiles } from './profiles/index.js';
 import { RedisPoolStore } from './store/redis-store.js';
@@ -28,6 +29,8 @@ export async function startServer(): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
+  // a secret file that cannot be read now is a deployment mistake: said at start, not at the first read
+  await prometheusCredentials(config).catch((err: unknown) => fail(`invalid configuration: ${(err as Error).message}`));
   const logger = createLogger(config.LOG_LEVEL);
   const profiles = embeddedProfiles();
   const predictors = PredictorRegistry.fromDirectory(profiles);
@@ -62,7 +65,11 @@ export async function startServer(): Promise<void> {
           prometheus: {
             url: config.PROMETHEUS_URL,
             timeoutMs: config.PROMETHEUS_TIMEOUT_MS,
-            maxBytes: 16 * 1024 * 1024,
+            maxBytes: config.PROMETHEUS_MAX_BYTES,
+            ...(config.PROMETHEUS_BEARER_TOKEN_FILE ? { bearerTokenFile: config.PROMETHEUS_BEARER_TOKEN_FILE } : {}),
+            ...(config.PROMETHEUS_BASIC_AUTH_PASSWORD_FILE
+              ? { basicAuthPasswordFile: config.PROMETHEUS_BASIC_AUTH_PASSWORD_FILE }
+              : {}),
           },
         }
       : {}),
@@ -113,6 +120,14 @@ export async function startServer(): Promise<void> {
             : (err as Error).message;
     fail(`cannot listen on ${config.HOST}:${config.PORT}: ${why} (set PORT / HOST)`);
   }
+}
+
+/** Reads the Prometheus credential files once (each query reads them again). */
+async function prometheusCredentials(config: Config): Promise<void> {
+  if (config.PROMETHEUS_BEARER_TOKEN_FILE)
+    await readSecretFile(config.PROMETHEUS_BEARER_TOKEN_FILE, 'PROMETHEUS_BEARER_TOKEN_FILE', 'token');
+  if (config.PROMETHEUS_BASIC_AUTH_PASSWORD_FILE)
+    await readSecretFile(config.PROMETHEUS_BASIC_AUTH_PASSWORD_FILE, 'PROMETHEUS_BASIC_AUTH_PASSWORD_FILE', 'password');
 }
 
 /** Redis as the state store; connection problems are logged at most every 10 s (ioredis reconnects by itself). */

@@ -258,6 +258,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     prometheus: deps.prometheus ?? null,
     place: (json, current) => placements.place(json, undefined, current),
     onPlanned: (pool, placement) => metrics.countMoves(pool, placement),
+    onDropped: (pool, dropped) => metrics.countDropped(pool, dropped),
     servedVersion: (model, gpu) => predictors.get(model, gpu).version,
     replicaId,
     maxPools: deps.maxPools ?? 256,

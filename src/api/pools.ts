@@ -72,6 +72,7 @@ function view(s: Services, plan: PoolPlan): z.output<typeof PoolBody> {
             error: plan.observation.error,
             adapters: plan.observation.adapters.length,
             ignoredSeries: plan.observation.ignoredSeries,
+            ...(plan.observation.droppedSeries ? { droppedSeries: plan.observation.droppedSeries } : {}),
             replanned: plan.observation.replanned,
           },
         }

@@ -141,6 +141,13 @@ export const PoolBody = z
           .describe('why the last read failed; the last good plan stays, and goes stale after POOL_STALE_S'),
         adapters: z.number().int().describe('adapters with traffic (or decaying out)'),
         ignoredSeries: z.number().int().describe('series without a valid adapter label'),
+        droppedSeries: z
+          .object({ rate: z.number().int(), inputTokens: z.number().int(), outputTokens: z.number().int() })
+          .optional()
+          .describe(
+            "the last successful read's series of planned adapters dropped, per query, their value outside what " +
+              "a workload's adapter accepts (its rate's or token mean's limits); the rest of the read was planned",
+          ),
         replanned: z.boolean().describe('false: the drift was within the hysteresis'),
       })
       .optional(),

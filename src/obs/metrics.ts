@@ -1,5 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** The reasons of lora_placer_observed_series_dropped_total, by the query whose series was dropped. */
+const droppedReasons = {
+  rate: 'rate_out_of_range',
+  inputTokens: 'input_tokens_out_of_range',
+  outputTokens: 'output_tokens_out_of_range',
+} as const;
+
 /** Service state read when Prometheus scrapes. */
 export interface MetricSources {
   models(): { model: string; gpu: string; version: string; created: string }[];
@@ -98,6 +105,14 @@ export class Metrics {
     registers: [this.registry],
     collect: () => this.dropGonePools(),
   });
+  readonly observedSeriesDropped = new Counter({
+    name: 'lora_placer_observed_series_dropped_total',
+    help:
+      "Series of an observed pool's reads dropped, their value outside a workload's limits (reason " +
+      'rate_out_of_range, input_tokens_out_of_range, output_tokens_out_of_range); the rest of each read planned',
+    labelNames: ['pool', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly adapterMoves = new Counter({
     name: 'lora_placer_adapter_moves_total',
     help:
@@ -136,6 +151,13 @@ export class Metrics {
     this.observeErrors.inc({ pool });
   }
 
+  /** The series an observed pool's read dropped, by query. */
+  countDropped(pool: string, dropped: Record<keyof typeof droppedReasons, number>): void {
+    this.counted.set(pool, this.increments++);
+    for (const query of ['rate', 'inputTokens', 'outputTokens'] as const)
+      if (dropped[query] > 0) this.observedSeriesDropped.inc({ pool, reason: droppedReasons[query] }, dropped[query]);
+  }
+
   /**
    * A deleted pool's series go with it: pool names are the client's, and the label sets stay bounded by MAX_POOLS.
    * Every replica forgets it: this one when it deletes it, the others when a scrape no longer finds it in the store.
@@ -144,6 +166,7 @@ export class Metrics {
     this.counted.delete(pool);
     this.adapterMoves.remove({ pool });
     this.observeErrors.remove({ pool });
+    for (const reason of Object.values(droppedReasons)) this.observedSeriesDropped.remove({ pool, reason });
   }
 
   constructor(sources: MetricSources, now: () => number = Date.now) {

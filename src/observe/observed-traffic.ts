@@ -1,48 +1,85 @@
-import type { ParsedWorkload } from '../placement/index.js';
-import { AdapterId } from '../twin/index.js';
+import { WorkloadAdapter, type ParsedWorkload } from '../placement/index.js';
+import { AdapterId, LengthSpec } from '../twin/index.js';
 import { AppError } from '../shared/errors.js';
-import { QueryRefused, instantQuery, type PrometheusOptions, type Sample } from './prometheus-query.js';
-import { resolvedQueries, type ObservedAdapter, type PoolSource, type TrafficSource } from './traffic-source.js';
+import { QueryRefused, instantQuery, type PrometheusOptions } from './prometheus-query.js';
+import type { VectorReading } from './vector-reader.js';
+import {
+  resolvedQueries,
+  type DroppedSeries,
+  type ObservedAdapter,
+  type PoolSource,
+  type TrafficSource,
+} from './traffic-source.js';
 
 /** What one read of the traffic found, per adapter (adapters with no requests in the window are absent). */
 export interface TrafficReading {
   adapters: Map<string, { rate: number; inputTokens: number | null; outputTokens: number | null }>;
   /** series whose adapter label is missing, not a valid adapter name, or not listed (unless admitUnknown) */
   ignoredSeries: number;
+  /** series of planned adapters whose value a Workload refuses, by query: dropped, the rest of the read plans */
+  droppedSeries: DroppedSeries;
 }
+
+/**
+ * Whether an observed value may be planned, by the Workload schema's own limits (a rate of 1e308 or a token mean of
+ * 1e12 from one adapter would otherwise refuse the whole workload), on the value as planned (rounded to 1e-6, so
+ * a token mean of 1e-7, rounded to 0, is refused too).
+ */
+const plannable = {
+  rate: (v: number) => WorkloadAdapter.shape.rate.safeParse(round6(v)).success,
+  tokens: (v: number) => LengthSpec.shape.mean.unwrap().safeParse(round6(v)).success,
+};
+
+/**
+ * The most series one query keeps: a workload's adapters (Workload.adapters' max). Series of adapters not planned are
+ * only counted, so a gateway that saw 100,000 unknown names costs a scan, not memory.
+ */
+const maxSeries = 100_000;
 
 /** Runs the source's three queries (rate, then the token means of the adapters that had requests). */
 export async function readTraffic(prometheus: PrometheusOptions, source: TrafficSource): Promise<TrafficReading> {
   const queries = resolvedQueries(source);
-  const run = (name: keyof typeof queries) =>
-    instantQuery(prometheus, queries[name]).catch((err: unknown) => {
-      if (!(err instanceof QueryRefused)) throw err;
-      const field = source.queries[name] === undefined ? 'prometheus.selector' : `prometheus.queries.${name}`;
-      throw new AppError('invalidInput', `${field}: Prometheus refused the ${name} query: ${err.message}`, {
-        path: field,
-      });
-    });
-  const [rates, inputs, outputs] = await Promise.all([run('rate'), run('inputTokens'), run('outputTokens')]);
-  const byAdapter = (samples: Sample[]) => new Map(samples.map((s) => [s.labels[source.adapterLabel] ?? '', s.value]));
-  const inputMeans = byAdapter(inputs);
-  const outputMeans = byAdapter(outputs);
-  const adapters: TrafficReading['adapters'] = new Map();
   const listed = new Set(source.adapters.map((a) => a.id));
-  let ignoredSeries = 0;
-  for (const sample of rates) {
-    const id = sample.labels[source.adapterLabel];
-    if (id === undefined || !AdapterId.safeParse(id).success || (!source.admitUnknown && !listed.has(id))) {
-      ignoredSeries++;
+  // listed ids are AdapterIds already; an unlisted name is checked only when it may be planned
+  const planned = (id: string | undefined): boolean =>
+    id !== undefined && (listed.has(id) || (source.admitUnknown && AdapterId.safeParse(id).success));
+  const run = (name: keyof typeof queries) =>
+    instantQuery(prometheus, queries[name], { label: source.adapterLabel, keep: planned, maxSeries }).catch(
+      (err: unknown) => {
+        if (!(err instanceof QueryRefused)) throw err;
+        const field = source.queries[name] === undefined ? 'prometheus.selector' : `prometheus.queries.${name}`;
+        throw new AppError('invalidInput', `${field}: Prometheus refused the ${name} query (${err.message})`, {
+          path: field,
+        });
+      },
+    );
+  const [rates, inputs, outputs] = await Promise.all([run('rate'), run('inputTokens'), run('outputTokens')]);
+  const droppedSeries: DroppedSeries = { rate: 0, inputTokens: 0, outputTokens: 0 };
+  /** the token means that may be planned, by adapter (0 and below are "no requests", not out of range) */
+  const means = (reading: VectorReading, query: 'inputTokens' | 'outputTokens') => {
+    const byAdapter = new Map<string, number>();
+    for (const s of reading.samples) {
+      if (s.value > 0 && !plannable.tokens(s.value)) droppedSeries[query]++;
+      else byAdapter.set(s.label, s.value);
+    }
+    return byAdapter;
+  };
+  const inputMeans = means(inputs, 'inputTokens');
+  const outputMeans = means(outputs, 'outputTokens');
+  const adapters: TrafficReading['adapters'] = new Map();
+  for (const sample of rates.samples) {
+    if (sample.value <= 0) continue;
+    if (!plannable.rate(sample.value)) {
+      droppedSeries.rate++;
       continue;
     }
-    if (sample.value <= 0) continue;
-    adapters.set(id, {
+    adapters.set(sample.label, {
       rate: sample.value,
-      inputTokens: positiveOrNull(inputMeans.get(id)),
-      outputTokens: positiveOrNull(outputMeans.get(id)),
+      inputTokens: positiveOrNull(inputMeans.get(sample.label)),
+      outputTokens: positiveOrNull(outputMeans.get(sample.label)),
     });
   }
-  return { adapters, ignoredSeries };
+  return { adapters, ignoredSeries: rates.skipped, droppedSeries };
 }
 
 const positiveOrNull = (v: number | undefined): number | null => (v !== undefined && v > 0 ? v : null);

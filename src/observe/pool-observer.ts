@@ -3,7 +3,7 @@ import { AppError } from '../shared/errors.js';
 import { planToReplace, withLease, type Observation, type PoolStore, type StoredPlan } from '../store/pool-store.js';
 import { mergeReading, observedWorkload, readTraffic, withinHysteresis } from './observed-traffic.js';
 import type { PrometheusOptions } from './prometheus-query.js';
-import type { PoolSource } from './traffic-source.js';
+import type { DroppedSeries, PoolSource } from './traffic-source.js';
 
 export interface PoolObserverOptions {
   store: PoolStore;
@@ -22,6 +22,8 @@ export interface PoolObserverOptions {
   staleS: number;
   /** a read that failed (metric, log line); the last plan stays */
   onFailure: (pool: string, err: Error) => void;
+  /** series a read dropped, their value outside a Workload's limits (called when there are some) */
+  onDropped?: (pool: string, dropped: DroppedSeries) => void;
   /** a plan this replica stored (counts its moves) */
   onPlanned?: (pool: string, placement: Placement) => void;
   now?: () => number;
@@ -81,6 +83,7 @@ export class PoolObserver {
         error: null,
         adapters,
         ignoredSeries: reading.ignoredSeries,
+        droppedSeries: reading.droppedSeries,
         replanned: true,
       },
     };
@@ -92,6 +95,7 @@ export class PoolObserver {
       );
     }
     this.o.onPlanned?.(pool, placement);
+    this.countDropped(pool, reading.droppedSeries);
     return plan;
   }
 
@@ -173,6 +177,7 @@ export class PoolObserver {
     now: number,
   ): Promise<StoredPlan> {
     const reading = await readTraffic(this.prometheus(), source.prometheus);
+    this.countDropped(plan.pool, reading.droppedSeries);
     const adapters = mergeReading(previous, reading, now, source.prometheus.graceS);
     const workload = nonEmpty(plan.pool, observedWorkload(source, adapters, now));
     const current = plan.placement.modelVersion === this.o.servedVersion(plan.workload.model, plan.workload.gpu);
@@ -182,6 +187,7 @@ export class PoolObserver {
       error: null,
       adapters,
       ignoredSeries: reading.ignoredSeries,
+      droppedSeries: reading.droppedSeries,
       replanned: false,
     };
     if (current && withinHysteresis(plan.workload, workload, source.prometheus.hysteresis))
@@ -196,6 +202,11 @@ export class PoolObserver {
       computedAt: now,
       observation: { ...observation, replanned: true },
     };
+  }
+
+  /** (a pool's, once stored: metric labels are never made for a pool that is not kept) */
+  private countDropped(pool: string, d: DroppedSeries): void {
+    if (d.rate + d.inputTokens + d.outputTokens > 0) this.o.onDropped?.(pool, d);
   }
 
   private prometheus(): PrometheusOptions {

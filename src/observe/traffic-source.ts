@@ -127,6 +127,13 @@ export const ObservedAdapter = z.object({
 });
 export type ObservedAdapter = z.infer<typeof ObservedAdapter>;
 
+/** Series of planned adapters dropped because their value is outside the Workload's own limits, per query. */
+export interface DroppedSeries {
+  rate: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
 export function resolvedQueries(source: TrafficSource): Record<keyof typeof defaultQueries, string> {
   const fill = (q: string) =>
     q

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ObservedAdapter, PoolSource } from '../observe/traffic-source.js';
+import type { DroppedSeries, ObservedAdapter, PoolSource } from '../observe/traffic-source.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
 import { ErrorCodes, isAppError } from '../shared/errors.js';
 import type { BadRecord } from './records.js';
@@ -13,6 +13,8 @@ export interface Observation {
   error: string | null;
   adapters: ObservedAdapter[];
   ignoredSeries: number;
+  /** series the last successful read dropped, their value outside a Workload's limits (absent: none recorded) */
+  droppedSeries?: DroppedSeries;
   /** whether the last successful read re-planned (false: within the hysteresis) */
   replanned: boolean;
 }

@@ -27,7 +27,7 @@ describe('adapter ids with path segments observed before they were refused', () 
     const seen = (id: string) => ({ id, rate: 1, inputTokens: null, outputTokens: null, lastSeenAt: 0 });
     const merged = mergeReading(
       [seen('ad-a'), seen('x/../../etc/passwd')],
-      { adapters: new Map(), ignoredSeries: 0 },
+      { adapters: new Map(), ignoredSeries: 0, droppedSeries: { rate: 0, inputTokens: 0, outputTokens: 0 } },
       1000,
       60,
     );

@@ -21,11 +21,19 @@ export const exited = (p: ChildProcess): Promise<number | null> =>
     p.exitCode !== null || p.signalCode !== null ? r(p.exitCode) : p.once('exit', (code) => r(code)),
   );
 
-/** Starts `src/main.ts` on a free loopback port with `env` and waits for /readyz. */
-export async function startService(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<ServiceProcess> {
+/**
+ * Starts `src/main.ts` (or, `built`, `dist/main.js` as `npm start` runs it: no tsx in the memory figures) on a free
+ * loopback port with `env` and waits for /readyz.
+ */
+export async function startService(
+  env: Record<string, string>,
+  readyTimeoutMs = 60_000,
+  { built = false }: { built?: boolean } = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], {
+  const args = built ? [join(root, 'dist/main.js')] : ['--import', 'tsx', join(root, 'src/main.ts')];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -55,4 +63,25 @@ export async function startService(env: Record<string, string>, readyTimeoutMs =
       return exited(child);
     },
   };
+}
+
+/** /healthz latencies (ms) sampled one request at a time, every `everyMs`, and the peak RSS seen meanwhile. */
+export async function sampleHealthz(
+  service: Pick<ServiceProcess, 'base' | 'rssBytes'>,
+  durationMs: number,
+  everyMs = 20,
+): Promise<{ latenciesMs: number[]; rssPeakBytes: number }> {
+  const latenciesMs: number[] = [];
+  let rssPeakBytes = service.rssBytes();
+  const rss = setInterval(() => (rssPeakBytes = Math.max(rssPeakBytes, service.rssBytes())), 50);
+  try {
+    for (const end = Date.now() + durationMs; Date.now() < end; await new Promise((r) => setTimeout(r, everyMs))) {
+      const t0 = performance.now();
+      await (await fetch(`${service.base}/healthz`)).arrayBuffer();
+      latenciesMs.push(performance.now() - t0);
+    }
+  } finally {
+    clearInterval(rss);
+  }
+  return { latenciesMs, rssPeakBytes: Math.max(rssPeakBytes, service.rssBytes()) };
 }

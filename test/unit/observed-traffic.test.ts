@@ -12,6 +12,7 @@ import { parseWorkload } from '../../src/placement/index.js';
 const reading = (entries: [string, number, number | null][]): TrafficReading => ({
   adapters: new Map(entries.map(([id, rate, input]) => [id, { rate, inputTokens: input, outputTokens: null }])),
   ignoredSeries: 0,
+  droppedSeries: { rate: 0, inputTokens: 0, outputTokens: 0 },
 });
 const source = PoolSourceBody.parse({
   workload: { model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb' },
