@@ -24,50 +24,6 @@ import { writeJson } from './io.js';
 import { intOption, numberOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption } from './args.js';
 import { Progress } from './progress.js';
 
-export const benchHelp =
-  'bench twin|predict|place|drift|http|robustness [--repeats N] [--json]   ' +
-  `benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile requests
-  --quiet                   no progress on stderr (place suite, --slo, drift; docs/cli.md, Progress)
-
-bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
-                            (--data DIR, default ../shared/data), the quality suite: every GPU verified by
-                            the Twin, baselines at their fewest starvation-free GPU counts
-  --quick                   one suite workload in four
-  --speed-only              skip the suite
-  --workers N               Twin worker threads (default: all cores)
-  --max-bound-ratio R       exit 1 unless median GPUs / lower bound <= R (CI)
-  --min-saving F            exit 1 unless the median saving vs rate balancing >= F (CI)
-  --slo                     the suite at equal SLO instead (p99 TTFT 1 s and 3 s, p99 ITL 200 ms): ours,
-                            rate balancing, Dynamo-like, dLoRA-like, round robin, next-fit, all judged by
-                            the same Twin criterion, ours re-simulated with a fresh seed; exit 1 when ours
-                            misses the SLO or a GPU fails the fresh seed
-  --best-known-s S          with --slo: seconds of Twin-driven search for fewer GPUs per workload and SLO
-                            (default 120 in the full suite, 0 = off, the default with --quick)
-
-bench drift                 a day of drifting traffic from the Azure traces (--data DIR, default
-                            ../shared/data), re-planned every 5 minutes: re-placement with few moves
-                            (replan) against placement from scratch (place), GPUs over time, adapters
-                            moved per re-plan, every plan re-simulated by the Twin; the issue's bars with
-                            pass/fail; exit 1 when one fails (docs/replan.md)
-  --quick                   64 adapters, one trace, 04:00 to 10:00 (under 3 minutes on 2 cores)
-  --workers N               Twin worker threads (default: all cores)
-  --hysteresis H            replan's hysteresis (default 0.1)
-  --trace conv|code         one trace only (default both; --quick: conv)
-  --until HH:MM             stop before the plan starting at HH:MM (the chain still starts at 00:00, or
-                            04:00 with --quick, since each re-plan starts from the one before)
-
-bench http                  the service (dist/main.js) and autocannon in separate processes: requests/s,
-                            p50/p99 of /v1/predict and /v1/placements (100 adapters), idle and while a
-                            model refresh runs (--repeats default 3 here)
-  --duration S              seconds per measurement (default 10)
-  --connections N           concurrent connections (default 50)
-
-bench robustness            the service (dist/main.js) sent the hardening report's hostile requests one at a
-                            time (status, answer size, worst /healthz latency, RSS), a broken MODELS_DIR, a
-                            stalled body, 3,000 idle sockets, then autocannon on /v1/predict idle and with 8
-                            of the largest allowed simulations / verified placements in flight
-                            (--duration default 10, --repeats default 3 here)`;
-
 export async function runBench(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'bench',
