@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { bodyText, bodyValidatedInWorker, clientGone, takeJsonAsText } from './offloaded.js';
-import { ManifestOptions, poolManifests, toYamlDocuments } from '../manifests/index.js';
+import { ManifestOptions } from '../manifests/manifest-options.js';
 import { PoolSourceBody } from '../observe/traffic-source.js';
 import { parseJsonBody } from '../shared/json-body.js';
 import { parseOrThrow } from '../shared/validate.js';
@@ -188,6 +188,8 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
     async (req, reply) => {
       const { format, ...options } = req.query;
       const plan = await s.pools.get(req.params.pool);
+      // kubernetes-models (hundreds of files) and yaml load with the first manifests request, not at start-up
+      const { poolManifests, toYamlDocuments } = await import('../manifests/index.js');
       const key = `${plan.pool}\n${plan.revision}\n${JSON.stringify(req.query)}`;
       const list = () =>
         poolManifests(
