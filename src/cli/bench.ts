@@ -1,25 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
-import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
-import { benchTwin, formatTwinBench } from '../bench/twin.js';
-import { benchHttp, formatHttpBench } from '../bench/http.js';
-import { benchRobustness, formatRobustnessBench } from '../bench/robustness.js';
-import { benchPredict, formatPredictBench } from '../bench/predict.js';
-import {
-  benchPlaceSpeed,
-  benchSuiteCase,
-  formatSpeed,
-  formatSuite,
-  suiteCases,
-  suiteSummary,
-  type SuiteRow,
-} from '../bench/place.js';
-import { benchSloCase, benchSlos, formatSloSuite, sloSummaries, type SloSuiteRow } from '../bench/place-slo.js';
-import { benchDrift, driftCases, driftSummary, formatDrift, type DriftRun } from '../bench/drift.js';
-import { TwinPool } from '../jobs/simulate-pool.js';
-import { PredictorRegistry } from '../ml/registry.js';
+// each kind imports its benchmark when it runs (bench cli loads none of the Twin, placement or service code)
+import type { SuiteRow } from '../bench/place.js';
+import type { SloSuiteRow } from '../bench/place-slo.js';
+import type { DriftRun } from '../bench/drift.js';
+import type { PredictorRegistry } from '../ml/registry.js';
 import { writeJson } from './io.js';
 import { intOption, numberOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption } from './args.js';
 import { Progress } from './progress.js';
@@ -44,14 +31,18 @@ export async function runBench(argv: string[]): Promise<number> {
       until: { type: 'string' },
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
+      baseline: { type: 'string' },
       ...quietOption,
     },
     1,
   );
   const target = positionals[0];
-  const repeats = intOption(values.repeats ?? (target === 'http' || target === 'robustness' ? '3' : '7'), '--repeats');
+  const defaultRepeats = target === 'http' || target === 'robustness' ? '3' : target === 'cli' ? '15' : '7';
+  const repeats = intOption(values.repeats ?? defaultRepeats, '--repeats');
   const cpu = `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, node ${process.version}`;
   if (target === 'predict') {
+    const { benchPredict, formatPredictBench } = await import('../bench/predict.js');
+    const { embeddedProfiles, PredictorRegistry } = await core();
     const rows = benchPredict(PredictorRegistry.fromDirectory(embeddedProfiles()), 20_000, repeats);
     if (values.json) writeJson(rows, true);
     else process.stdout.write(`${formatPredictBench(rows, repeats)}\n${cpu}\n`);
@@ -66,6 +57,7 @@ export async function runBench(argv: string[]): Promise<number> {
       repeats,
       refreshWorkloads: 8000,
     };
+    const { benchHttp, formatHttpBench } = await import('../bench/http.js');
     const result = await benchHttp(o);
     if (values.json) writeJson(result, true);
     else process.stdout.write(`${formatHttpBench(result, o)}\n${cpu}\n`);
@@ -73,17 +65,20 @@ export async function runBench(argv: string[]): Promise<number> {
   }
   if (target === 'robustness') {
     const o = { durationS: intOption(values.duration, '--duration'), repeats };
+    const { benchRobustness, formatRobustnessBench } = await import('../bench/robustness.js');
     const result = await benchRobustness(o);
     if (values.json) writeJson(result, true);
     else process.stdout.write(`${formatRobustnessBench(result, o)}\n${cpu}\n`);
     return 0;
   }
+  if (target === 'cli') return benchCliKind(values.baseline, repeats, values.json, cpu);
   if (target !== 'twin')
     throw new AppError(
       'invalidInput',
-      `bench: unknown target "${target ?? ''}" (available: twin, predict, place, drift, http, robustness)`,
+      `bench: unknown target "${target ?? ''}" (available: twin, predict, place, drift, http, robustness, cli)`,
     );
-  const rows = benchTwin(embeddedProfiles(), repeats);
+  const { benchTwin, formatTwinBench } = await import('../bench/twin.js');
+  const rows = benchTwin((await core()).embeddedProfiles(), repeats);
   if (values.json) {
     writeJson(
       rows.map(({ result, ...r }) => ({
@@ -100,6 +95,22 @@ export async function runBench(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function benchCliKind(
+  baseline: string | undefined,
+  repeats: number,
+  json: boolean,
+  cpu: string,
+): Promise<number> {
+  const { benchCli, cliBuild, formatCliBench, packageRoot } = await import('../bench/cli.js');
+  const builds = [cliBuild('this', packageRoot()), ...(baseline ? [cliBuild('baseline', baseline)] : [])];
+  const result = await benchCli({ repeats, builds, examplesDir: join(packageRoot(), 'examples') });
+  if (json) writeJson(result, true);
+  else process.stdout.write(`${formatCliBench(result)}\n${cpu}\n`);
+  const missed = result.bars.filter((b) => !b.met);
+  for (const b of missed) process.stderr.write(`bench cli: missed ${b.name}\n`);
+  return missed.length > 0 ? 1 : 0;
+}
+
 interface PlaceFlags {
   json: boolean;
   quick: boolean;
@@ -114,6 +125,10 @@ interface PlaceFlags {
 }
 
 async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Promise<number> {
+  const { embeddedProfiles, PredictorRegistry, TwinPool } = await core();
+  const { benchPlaceSpeed, benchSuiteCase, formatSpeed, formatSuite, suiteCases, suiteSummary } = await import(
+    '../bench/place.js'
+  );
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
   const maxRatio = optionalNumber(flags['max-bound-ratio'], '--max-bound-ratio');
   const minSaving = optionalNumber(flags['min-saving'], '--min-saving');
@@ -162,6 +177,9 @@ async function benchPlaceAtSlo(
   speed: unknown,
 ): Promise<number> {
   const given = flags['best-known-s'];
+  const { TwinPool } = await core();
+  const { suiteCases } = await import('../bench/place.js');
+  const { benchSloCase, benchSlos, formatSloSuite, sloSummaries } = await import('../bench/place-slo.js');
   const searchS =
     given === undefined ? (flags.quick ? 0 : 120) : numberOption(given, '--best-known-s', 'non-negative', 'seconds');
   const pool = new TwinPool(workers);
@@ -217,6 +235,8 @@ async function benchDriftDay(
   if (!existsSync(join(traceDir, 'splitwise_conv.csv')))
     throw new AppError('dataFile', `bench drift: ${traceDir}/splitwise_conv.csv not found (--data DIR)`);
   const hysteresis = numberOption(flags.hysteresis, '--hysteresis');
+  const { embeddedProfiles, PredictorRegistry, TwinPool } = await core();
+  const { benchDrift, driftCases, driftSummary, formatDrift } = await import('../bench/drift.js');
   const workers = parseWorkers(flags.workers);
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
   const pool = new TwinPool(workers);
@@ -267,4 +287,18 @@ function clockOption(value: string, name: string): number {
   if (!m || Number(m[2]) > 59 || !(s > 0 && s <= 24 * 3600))
     throw new AppError('invalidInput', `bench drift: ${name} must be HH:MM after 00:00, up to 24:00, not "${value}"`);
   return s;
+}
+
+/** The profiles, the predictors and the Twin's worker pool, loaded by the kinds that use them. */
+async function core(): Promise<{
+  embeddedProfiles: typeof import('../profiles/index.js').embeddedProfiles;
+  PredictorRegistry: typeof import('../ml/registry.js').PredictorRegistry;
+  TwinPool: typeof import('../jobs/simulate-pool.js').TwinPool;
+}> {
+  const [{ embeddedProfiles }, { PredictorRegistry }, { TwinPool }] = await Promise.all([
+    import('../profiles/index.js'),
+    import('../ml/registry.js'),
+    import('../jobs/simulate-pool.js'),
+  ]);
+  return { embeddedProfiles, PredictorRegistry, TwinPool };
 }

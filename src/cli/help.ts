@@ -70,8 +70,9 @@ and writes <out>/<model>@<gpu>.json (default out: the package's models/profiles)
   --check                compare with the existing files instead of writing; exit 1 on a difference`;
 
 export const benchHelp =
-  'bench twin|predict|place|drift|http|robustness [--repeats N] [--json]   ' +
-  `benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile requests
+  'bench twin|predict|place|drift|http|robustness|cli [--repeats N] [--json]   ' +
+  'benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile ' +
+  `requests, CLI start-up
   --quiet                   no progress on stderr (place suite, --slo, drift; docs/cli.md, Progress)
 
 bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
@@ -111,7 +112,15 @@ bench robustness            the service (dist/main.js) sent the hardening report
                             time (status, answer size, worst /healthz latency, RSS), a broken MODELS_DIR, a
                             stalled body, 3,000 idle sockets, then autocannon on /v1/predict idle and with 8
                             of the largest allowed simulations / verified placements in flight
-                            (--duration default 10, --repeats default 3 here)`;
+                            (--duration default 10, --repeats default 3 here)
+
+bench cli                   start-up as child processes against bare node -e "": dist/cli.js --version,
+                            profiles, a 10-second simulate (examples/scenario.json), place of 40 adapters
+                            (examples/workload.json), and npm start and node dist/main.js until GET /readyz
+                            answers 200; median, min, p90 of every case, rounds interleaved (--repeats default
+                            15 here); exit 1 when --version is over 100 ms or the simulate over 200 ms slower
+                            than bare node, or /readyz takes over 1500 ms from npm start (docs/cli.md)
+  --baseline DIR            also another build (a package root after npm run build), in the same rounds`;
 
 export const profilesHelp = `profiles [--json]   the committed model x GPU profiles and predictors (models/)
 
