@@ -104,7 +104,6 @@ export function cliBuild(label: string, root: string): CliBuild {
 }
 
 function casesOf(builds: CliBuild[], scenarioFile: string, workloadFile: string): Case[] {
-  const node = process.execPath;
   const cases: Case[] = [
     { name: bareName, build: null, command: bareName, args: ['-e', ''], cwd: process.cwd(), until: 'exit' },
   ];
