@@ -3,8 +3,7 @@ import { PredictorRegistry } from '../ml/registry.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
 import { checkPlacementWork, parseWorkload, place, type GpuSimulator } from '../placement/index.js';
 import { loadWorkLimits } from '../config.js';
-// the manifest flags' schema only: the manifests (kubernetes-models, yaml) load with --output manifests
-import { ManifestOptions } from '../manifests/manifest-options.js';
+import type { ManifestOptions } from '../manifests/manifest-options.js';
 import { AppError } from '../shared/errors.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { parseCommandArgs, parseWorkers, quietOption } from './args.js';
@@ -14,7 +13,9 @@ import { Progress } from './progress.js';
 const PoolNameArg = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
 /** The manifest flags, checked like the route's query (a bad one exits 2 naming it). */
-function manifestOptions(values: Record<string, string | boolean | undefined>): ManifestOptions {
+async function manifestOptions(values: Record<string, string | boolean | undefined>): Promise<ManifestOptions> {
+  // the manifests (their schema, kubernetes-models, yaml) load with --output manifests only
+  const { ManifestOptions } = await import('../manifests/manifest-options.js');
   const given = {
     image: values.image,
     modelId: values['model-id'],
@@ -62,7 +63,7 @@ export async function runPlace(argv: string[]): Promise<number> {
       '--pool: lowercase letters, digits, ".", "_" and "-", 1 to 63 characters, starting and ending alphanumeric',
       { path: 'pool' },
     );
-  const manifests = values.output === 'manifests' ? manifestOptions(values) : null;
+  const manifests = values.output === 'manifests' ? await manifestOptions(values) : null;
   const input = readInputDocuments(positionals[0]);
   if (manifests && input.items.length !== 1)
     throw new AppError(
@@ -70,7 +71,7 @@ export async function runPlace(argv: string[]): Promise<number> {
       `--output manifests takes one workload (the input holds ${input.items.length}): one pool per run`,
       { path: 'output' },
     );
-  // --output manifests: kubernetes-models and yaml load here, for this output only
+  // kubernetes-models and yaml: for --output manifests only
   const yaml = manifests ? { options: manifests, render: await import('../manifests/index.js') } : null;
   const pool = new TwinPool(parseWorkers(values.workers));
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());

@@ -21,11 +21,15 @@ export const exited = (p: ChildProcess): Promise<number | null> =>
     p.exitCode !== null || p.signalCode !== null ? r(p.exitCode) : p.once('exit', (code) => r(code)),
   );
 
-/** Starts `src/main.ts` on a free loopback port with `env` and waits for /readyz. */
-export async function startService(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<ServiceProcess> {
+/** Starts `src/main.ts` on a free loopback port with `env` and waits for /readyz; `nodeArgs` go before the script. */
+export async function startService(
+  env: Record<string, string>,
+  readyTimeoutMs = 60_000,
+  nodeArgs: string[] = [],
+): Promise<ServiceProcess> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, join(root, 'src/main.ts')], {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
