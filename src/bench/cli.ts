@@ -232,20 +232,23 @@ async function runCase(c: Case): Promise<number> {
     stdio: ['ignore', 'ignore', 'inherit'],
     detached: true,
   });
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
+  let exited: string | null = null;
+  child.once('exit', (code, signal) => {
+    exited = `exited (${signal ?? code})`;
+  });
+  child.once('error', (err) => {
+    exited = `did not start: ${err.message}`;
   });
   try {
     for (;;) {
-      if (exited) throw new AppError('internal', `bench cli: ${c.command} exited before /readyz answered`);
+      if (exited) throw new AppError('internal', `bench cli: ${c.command} ${exited} before /readyz answered 200`);
       if ((await readyz(port)) === 200) return performance.now() - started;
       if (performance.now() - started > 60_000)
         throw new AppError('internal', `bench cli: ${c.command}: no 200 from /readyz within 60 s`);
       await new Promise((r) => setTimeout(r, 5));
     }
   } finally {
-    await endGroup(child.pid!);
+    if (child.pid !== undefined) await endGroup(child.pid);
   }
 }
 
@@ -287,8 +290,7 @@ const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''
 
 export function formatCliBench(r: CliBenchResult): string {
   const lines = [
-    `CLI start-up: ms from spawn to exit (/readyz rows: to the first 200), median of ${r.repeats} rounds ` +
-      'after a warm-up round, cases interleaved',
+    `CLI start-up, ms from spawn to exit (/readyz rows: to its first 200), ${r.repeats} rounds interleaved`,
   ];
   for (const b of r.builds) lines.push(`  build ${b.label}: ${b.root} (${b.commit ?? 'not a git checkout'})`);
   const nameWidth = Math.max(...r.rows.map((x) => x.name.length), 8) + 2;
