@@ -1,32 +1,37 @@
 #!/usr/bin/env node
-import { runBench, benchHelp } from './cli/bench.js';
-import { runCalibrate, calibrateHelp } from './cli/calibrate.js';
-import { runServe, serveHelp } from './cli/serve.js';
-import { runPlace, placeHelp } from './cli/place.js';
-import { runPredict, predictHelp } from './cli/predict.js';
-import { runSimulate, simulateHelp } from './cli/simulate.js';
-import { runTrain, trainHelp } from './cli/train.js';
-import { runValidate, validateHelp } from './cli/validate.js';
-import { profilesHelp, runProfiles } from './cli/profiles.js';
-import { ExitCode, exitCodesHelp } from './cli/exit-codes.js';
 import { readFileSync } from 'node:fs';
+import {
+  benchHelp,
+  calibrateHelp,
+  placeHelp,
+  predictHelp,
+  profilesHelp,
+  serveHelp,
+  simulateHelp,
+  trainHelp,
+  validateHelp,
+} from './cli/help.js';
+import { ExitCode, exitCodesHelp } from './cli/exit-codes.js';
 import { AppError, isAppError } from './shared/errors.js';
 
+type Run = (argv: string[]) => Promise<number>;
+
 interface Command {
-  run: (argv: string[]) => Promise<number>;
+  /** imports the command's module when the command runs (--version and --help load none of them) */
+  load: () => Promise<Run>;
   help: string;
 }
 
 const commands: Record<string, Command> = {
-  simulate: { run: runSimulate, help: simulateHelp },
-  predict: { run: runPredict, help: predictHelp },
-  place: { run: runPlace, help: placeHelp },
-  validate: { run: runValidate, help: validateHelp },
-  train: { run: runTrain, help: trainHelp },
-  calibrate: { run: runCalibrate, help: calibrateHelp },
-  bench: { run: runBench, help: benchHelp },
-  profiles: { run: runProfiles, help: profilesHelp },
-  serve: { run: runServe, help: serveHelp },
+  simulate: { load: async () => (await import('./cli/simulate.js')).runSimulate, help: simulateHelp },
+  predict: { load: async () => (await import('./cli/predict.js')).runPredict, help: predictHelp },
+  place: { load: async () => (await import('./cli/place.js')).runPlace, help: placeHelp },
+  validate: { load: async () => (await import('./cli/validate.js')).runValidate, help: validateHelp },
+  train: { load: async () => (await import('./cli/train.js')).runTrain, help: trainHelp },
+  calibrate: { load: async () => (await import('./cli/calibrate.js')).runCalibrate, help: calibrateHelp },
+  bench: { load: async () => (await import('./cli/bench.js')).runBench, help: benchHelp },
+  profiles: { load: async () => (await import('./cli/profiles.js')).runProfiles, help: profilesHelp },
+  serve: { load: async () => (await import('./cli/serve.js')).runServe, help: serveHelp },
 };
 
 /** package.json's version (the same relative place from src/ under tsx and from dist/). */
@@ -65,7 +70,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${command.help}\n`);
     return ExitCode.ok;
   }
-  return command.run(rest);
+  const run = await command.load();
+  return run(rest);
 }
 
 function exitCodeOf(err: unknown): number {

@@ -7,7 +7,7 @@ import { PredictorRegistry } from './ml/registry.js';
 import { readSecretFile } from './observe/prometheus-auth.js';
 import { createLogger } from './obs/logger.js';
 import { embeddedProfiles } from './profiles/index.js';
-import { RedisPoolStore } from './store/redis-store.js';
+import type { RedisPoolStore } from './store/redis-store.js';
 
 /** Loopback addresses: a service bound to one of them is reachable from this machine only. */
 const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -34,7 +34,7 @@ export async function startServer(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const profiles = embeddedProfiles();
   const predictors = PredictorRegistry.fromDirectory(profiles);
-  const store = config.REDIS_URL ? redisStore(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger) : undefined;
+  const store = config.REDIS_URL ? await redisStore(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger) : undefined;
   const app = await buildApp({
     profiles,
     predictors,
@@ -130,8 +130,12 @@ async function prometheusCredentials(config: Config): Promise<void> {
     await readSecretFile(config.PROMETHEUS_BASIC_AUTH_PASSWORD_FILE, 'PROMETHEUS_BASIC_AUTH_PASSWORD_FILE', 'password');
 }
 
-/** Redis as the state store; connection problems are logged at most every 10 s (ioredis reconnects by itself). */
-function redisStore(url: string, keyPrefix: string, logger: FastifyBaseLogger): RedisPoolStore {
+/**
+ * Redis as the state store; connection problems are logged at most every 10 s (ioredis reconnects by itself).
+ * ioredis loads only when REDIS_URL is set.
+ */
+async function redisStore(url: string, keyPrefix: string, logger: FastifyBaseLogger): Promise<RedisPoolStore> {
+  const { RedisPoolStore } = await import('./store/redis-store.js');
   let lastLogged = 0;
   return new RedisPoolStore({
     url,

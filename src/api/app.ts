@@ -9,7 +9,7 @@ import { RefreshManager } from '../jobs/refresh.js';
 import { ThreadBackend, WorkQueue, type WorkBackend } from '../jobs/work-queue.js';
 import type { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
-import { ManifestCache } from '../manifests/index.js';
+import { ManifestCache } from '../manifests/manifest-cache.js';
 import { Metrics } from '../obs/metrics.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';

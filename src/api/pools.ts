@@ -4,13 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { bodyText, bodyValidatedInWorker, clientGone, takeJsonAsText } from './offloaded.js';
-import {
-  ManifestOptions,
-  manifestTemplate,
-  templateChunks,
-  type RenderedTemplate,
-  type TemplateKey,
-} from '../manifests/index.js';
+import type { RenderedTemplate, TemplateKey } from '../manifests/manifest-cache.js';
+import { ManifestOptions } from '../manifests/manifest-options.js';
 import { PoolSourceBody } from '../observe/traffic-source.js';
 import { parseJsonBody } from '../shared/json-body.js';
 import { parseOrThrow } from '../shared/validate.js';
@@ -48,6 +43,7 @@ async function renderManifests(s: Services, asked: TemplateKey): Promise<Rendere
     profile,
     adapterRoot: plan.workload.options.loraModulesRoot,
   };
+  const { manifestTemplate } = await import('../manifests/manifest-template.js');
   return {
     // the YAML of a large plan is written a few objects at a time, other requests served in between
     template: await manifestTemplate(input, asked.format, () => new Promise((resolve) => setImmediate(resolve))),
@@ -209,6 +205,8 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
         profile: s.profiles.get(summary.model, summary.gpu),
       };
       const template = await s.manifests.template(key, () => renderManifests(s, key));
+      // kubernetes-models (hundreds of files) and yaml load with the first manifests request, not at start-up
+      const { templateChunks } = await import('../manifests/manifest-template.js');
       // written a piece at a time (one piece in flight): other requests are served between the pieces of a large plan
       const body = Readable.from(templateChunks(template, options), { objectMode: true, highWaterMark: 1 });
       // the stream's text is the documented answer (a v1 List's JSON, or YAML documents): not re-serialized

@@ -2,7 +2,7 @@ import type { RefreshManager } from '../jobs/refresh.js';
 import type { WorkQueue } from '../jobs/work-queue.js';
 import type { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
-import type { ManifestCache } from '../manifests/index.js';
+import type { ManifestCache } from '../manifests/manifest-cache.js';
 import type { Metrics } from '../obs/metrics.js';
 import type { ProfileStore } from '../profiles/index.js';
 import type { WorkLimits } from '../shared/work-limits.js';

@@ -1,72 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
-import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
-import { benchTwin, formatTwinBench } from '../bench/twin.js';
-import { benchHttp, formatHttpBench } from '../bench/http.js';
-import { benchRobustness, formatRobustnessBench } from '../bench/robustness.js';
-import { benchPredict, formatPredictBench } from '../bench/predict.js';
-import {
-  benchPlaceSpeed,
-  benchSuiteCase,
-  formatSpeed,
-  formatSuite,
-  suiteCases,
-  suiteSummary,
-  type SuiteRow,
-} from '../bench/place.js';
-import { benchSloCase, benchSlos, formatSloSuite, sloSummaries, type SloSuiteRow } from '../bench/place-slo.js';
-import { benchDrift, driftCases, driftSummary, formatDrift, type DriftRun } from '../bench/drift.js';
-import { TwinPool } from '../jobs/simulate-pool.js';
-import { PredictorRegistry } from '../ml/registry.js';
+// each kind imports its benchmark when it runs (bench cli loads none of the Twin, placement or service code)
+import type { SuiteRow } from '../bench/place.js';
+import type { SloSuiteRow } from '../bench/place-slo.js';
+import type { DriftRun } from '../bench/drift.js';
+import type { PredictorRegistry } from '../ml/registry.js';
 import { writeJson } from './io.js';
 import { intOption, numberOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption } from './args.js';
 import { Progress } from './progress.js';
-
-export const benchHelp =
-  'bench twin|predict|place|drift|http|robustness [--repeats N] [--json]   ' +
-  `benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile requests
-  --quiet                   no progress on stderr (place suite, --slo, drift; docs/cli.md, Progress)
-
-bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
-                            (--data DIR, default ../shared/data), the quality suite: every GPU verified by
-                            the Twin, baselines at their fewest starvation-free GPU counts
-  --quick                   one suite workload in four
-  --speed-only              skip the suite
-  --workers N               Twin worker threads (default: all cores)
-  --max-bound-ratio R       exit 1 unless median GPUs / lower bound <= R (CI)
-  --min-saving F            exit 1 unless the median saving vs rate balancing >= F (CI)
-  --slo                     the suite at equal SLO instead (p99 TTFT 1 s and 3 s, p99 ITL 200 ms): ours,
-                            rate balancing, Dynamo-like, dLoRA-like, round robin, next-fit, all judged by
-                            the same Twin criterion, ours re-simulated with a fresh seed; exit 1 when ours
-                            misses the SLO or a GPU fails the fresh seed
-  --best-known-s S          with --slo: seconds of Twin-driven search for fewer GPUs per workload and SLO
-                            (default 120 in the full suite, 0 = off, the default with --quick)
-
-bench drift                 a day of drifting traffic from the Azure traces (--data DIR, default
-                            ../shared/data), re-planned every 5 minutes: re-placement with few moves
-                            (replan) against placement from scratch (place), GPUs over time, adapters
-                            moved per re-plan, every plan re-simulated by the Twin; the issue's bars with
-                            pass/fail; exit 1 when one fails (docs/replan.md)
-  --quick                   64 adapters, one trace, 04:00 to 10:00 (under 3 minutes on 2 cores)
-  --workers N               Twin worker threads (default: all cores)
-  --hysteresis H            replan's hysteresis (default 0.1)
-  --trace conv|code         one trace only (default both; --quick: conv)
-  --until HH:MM             stop before the plan starting at HH:MM (the chain still starts at 00:00, or
-                            04:00 with --quick, since each re-plan starts from the one before)
-
-bench http                  the service (dist/main.js) and autocannon in separate processes: requests/s,
-                            p50/p99 of /v1/predict and /v1/placements (100 adapters), idle and while a
-                            model refresh runs (--repeats default 3 here)
-  --duration S              seconds per measurement (default 10)
-  --connections N           concurrent connections (default 50)
-
-bench robustness            the service (dist/main.js) sent the hardening report's hostile requests one at a
-                            time (status, answer size, worst /healthz latency, RSS), a broken MODELS_DIR, a
-                            stalled body, 3,000 idle sockets, then autocannon on /v1/predict idle and with 8
-                            of the largest allowed simulations / verified placements in flight
-                            (--duration default 10, --repeats default 3 here)`;
 
 export async function runBench(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -88,14 +31,18 @@ export async function runBench(argv: string[]): Promise<number> {
       until: { type: 'string' },
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
+      baseline: { type: 'string' },
       ...quietOption,
     },
     1,
   );
   const target = positionals[0];
-  const repeats = intOption(values.repeats ?? (target === 'http' || target === 'robustness' ? '3' : '7'), '--repeats');
+  const defaultRepeats = target === 'http' || target === 'robustness' ? '3' : target === 'cli' ? '15' : '7';
+  const repeats = intOption(values.repeats ?? defaultRepeats, '--repeats');
   const cpu = `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, node ${process.version}`;
   if (target === 'predict') {
+    const { benchPredict, formatPredictBench } = await import('../bench/predict.js');
+    const { embeddedProfiles, PredictorRegistry } = await core();
     const rows = benchPredict(PredictorRegistry.fromDirectory(embeddedProfiles()), 20_000, repeats);
     if (values.json) writeJson(rows, true);
     else process.stdout.write(`${formatPredictBench(rows, repeats)}\n${cpu}\n`);
@@ -110,6 +57,7 @@ export async function runBench(argv: string[]): Promise<number> {
       repeats,
       refreshWorkloads: 8000,
     };
+    const { benchHttp, formatHttpBench } = await import('../bench/http.js');
     const result = await benchHttp(o);
     if (values.json) writeJson(result, true);
     else process.stdout.write(`${formatHttpBench(result, o)}\n${cpu}\n`);
@@ -117,17 +65,20 @@ export async function runBench(argv: string[]): Promise<number> {
   }
   if (target === 'robustness') {
     const o = { durationS: intOption(values.duration, '--duration'), repeats };
+    const { benchRobustness, formatRobustnessBench } = await import('../bench/robustness.js');
     const result = await benchRobustness(o);
     if (values.json) writeJson(result, true);
     else process.stdout.write(`${formatRobustnessBench(result, o)}\n${cpu}\n`);
     return 0;
   }
+  if (target === 'cli') return benchCliKind(values.baseline, repeats, values.json, cpu);
   if (target !== 'twin')
     throw new AppError(
       'invalidInput',
-      `bench: unknown target "${target ?? ''}" (available: twin, predict, place, drift, http, robustness)`,
+      `bench: unknown target "${target ?? ''}" (available: twin, predict, place, drift, http, robustness, cli)`,
     );
-  const rows = benchTwin(embeddedProfiles(), repeats);
+  const { benchTwin, formatTwinBench } = await import('../bench/twin.js');
+  const rows = benchTwin((await core()).embeddedProfiles(), repeats);
   if (values.json) {
     writeJson(
       rows.map(({ result, ...r }) => ({
@@ -144,6 +95,22 @@ export async function runBench(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function benchCliKind(
+  baseline: string | undefined,
+  repeats: number,
+  json: boolean,
+  cpu: string,
+): Promise<number> {
+  const { benchCli, cliBuild, formatCliBench, packageRoot } = await import('../bench/cli.js');
+  const builds = [cliBuild('this', packageRoot()), ...(baseline ? [cliBuild('baseline', baseline)] : [])];
+  const result = await benchCli({ repeats, builds, examplesDir: join(packageRoot(), 'examples') });
+  if (json) writeJson(result, true);
+  else process.stdout.write(`${formatCliBench(result)}\n${cpu}\n`);
+  const missed = result.bars.filter((b) => !b.met);
+  for (const b of missed) process.stderr.write(`bench cli: missed ${b.name}\n`);
+  return missed.length > 0 ? 1 : 0;
+}
+
 interface PlaceFlags {
   json: boolean;
   quick: boolean;
@@ -158,6 +125,10 @@ interface PlaceFlags {
 }
 
 async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Promise<number> {
+  const { embeddedProfiles, PredictorRegistry, TwinPool } = await core();
+  const { benchPlaceSpeed, benchSuiteCase, formatSpeed, formatSuite, suiteCases, suiteSummary } = await import(
+    '../bench/place.js'
+  );
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
   const maxRatio = optionalNumber(flags['max-bound-ratio'], '--max-bound-ratio');
   const minSaving = optionalNumber(flags['min-saving'], '--min-saving');
@@ -206,6 +177,9 @@ async function benchPlaceAtSlo(
   speed: unknown,
 ): Promise<number> {
   const given = flags['best-known-s'];
+  const { TwinPool } = await core();
+  const { suiteCases } = await import('../bench/place.js');
+  const { benchSloCase, benchSlos, formatSloSuite, sloSummaries } = await import('../bench/place-slo.js');
   const searchS =
     given === undefined ? (flags.quick ? 0 : 120) : numberOption(given, '--best-known-s', 'non-negative', 'seconds');
   const pool = new TwinPool(workers);
@@ -261,6 +235,8 @@ async function benchDriftDay(
   if (!existsSync(join(traceDir, 'splitwise_conv.csv')))
     throw new AppError('dataFile', `bench drift: ${traceDir}/splitwise_conv.csv not found (--data DIR)`);
   const hysteresis = numberOption(flags.hysteresis, '--hysteresis');
+  const { embeddedProfiles, PredictorRegistry, TwinPool } = await core();
+  const { benchDrift, driftCases, driftSummary, formatDrift } = await import('../bench/drift.js');
   const workers = parseWorkers(flags.workers);
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
   const pool = new TwinPool(workers);
@@ -311,4 +287,18 @@ function clockOption(value: string, name: string): number {
   if (!m || Number(m[2]) > 59 || !(s > 0 && s <= 24 * 3600))
     throw new AppError('invalidInput', `bench drift: ${name} must be HH:MM after 00:00, up to 24:00, not "${value}"`);
   return s;
+}
+
+/** The profiles, the predictors and the Twin's worker pool, loaded by the kinds that use them. */
+async function core(): Promise<{
+  embeddedProfiles: typeof import('../profiles/index.js').embeddedProfiles;
+  PredictorRegistry: typeof import('../ml/registry.js').PredictorRegistry;
+  TwinPool: typeof import('../jobs/simulate-pool.js').TwinPool;
+}> {
+  const [{ embeddedProfiles }, { PredictorRegistry }, { TwinPool }] = await Promise.all([
+    import('../profiles/index.js'),
+    import('../ml/registry.js'),
+    import('../jobs/simulate-pool.js'),
+  ]);
+  return { embeddedProfiles, PredictorRegistry, TwinPool };
 }

@@ -6,14 +6,6 @@ import { AppError } from '../shared/errors.js';
 import { sharegptTables } from '../twin/index.js';
 import { parseCommandArgs, requireOption } from './args.js';
 
-export const calibrateHelp = `calibrate --data DIR --gpu NAME [--model M]... [--max-model-len M=N]... [--out DIR]
-
-Fits one profile per base model from measurement tables in the format of the research probes
-(mem_max_table.csv, lat_model_base_latency_runs.csv, ... ; see README "Calibrating your own GPU")
-and writes <out>/<model>@<gpu>.json (default out: the package's models/profiles).
-  --mixed-runs-model M   base model of scheduler-overhead/*.csv (default: first model found)
-  --check                compare with the existing files instead of writing; exit 1 on a difference`;
-
 export async function runCalibrate(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('calibrate', argv, {
     data: { type: 'string' },

@@ -3,35 +3,19 @@ import { PredictorRegistry } from '../ml/registry.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
 import { checkPlacementWork, parseWorkload, place, type GpuSimulator } from '../placement/index.js';
 import { loadWorkLimits } from '../config.js';
-import { ManifestOptions, poolManifests, toYamlDocuments } from '../manifests/index.js';
+import type { ManifestOptions } from '../manifests/manifest-options.js';
 import { AppError } from '../shared/errors.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { parseCommandArgs, parseWorkers, quietOption } from './args.js';
 import { ExitCode } from './exit-codes.js';
 import { Progress } from './progress.js';
 
-export const placeHelp =
-  'place [FILE] [--workers N] [--pretty] [--output placement|manifests ...]   ' +
-  `Workload (object, array or JSONL; stdin when no FILE) -> Placement
-
-The fewest GPUs (or, with objective "min-latency", a spread over gpuCount GPUs), which adapters and
-what share of their traffic on each, each GPU's --max-loras / --max-cpu-loras / --max-lora-rank and
-full vllmArgs, a routing table, and the adapters that cannot be served (unplaced, with the reason).
-With "verify": true every GPU is simulated by the Twin and repaired until none starves.
-Work limits as in the service (MAX_SIMULATED_REQUESTS, MAX_SIMULATED_SECONDS, MAX_VERIFIED_REQUESTS,
-MAX_GPUS in the environment; defaults in docs/service.md): a workload beyond them exits 2.
-  --workers N   worker threads for verification (default: all cores)
-  --quiet       no verification progress on stderr (docs/cli.md, Progress)
-Exit status 3 (after the answer is written) when a placement leaves adapters unplaced (its "unplaced").
-  --output manifests   YAML a cluster applies instead of the Placement: per engine setting a vLLM
-                Deployment and Service, the routing ConfigMap (docs/manifests.md); with
-                --pool NAME (default "pool", one workload only), --image REF, --model-id ID,
-                --namespace NS, --adapter-claim PVC, --gateway none|inference-extension`;
-
 const PoolNameArg = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
 /** The manifest flags, checked like the route's query (a bad one exits 2 naming it). */
-function manifestOptions(values: Record<string, string | boolean | undefined>): ManifestOptions {
+async function manifestOptions(values: Record<string, string | boolean | undefined>): Promise<ManifestOptions> {
+  // the manifests (their schema, kubernetes-models, yaml) load with --output manifests only
+  const { ManifestOptions } = await import('../manifests/manifest-options.js');
   const given = {
     image: values.image,
     modelId: values['model-id'],
@@ -79,7 +63,7 @@ export async function runPlace(argv: string[]): Promise<number> {
       '--pool: lowercase letters, digits, ".", "_" and "-", 1 to 63 characters, starting and ending alphanumeric',
       { path: 'pool' },
     );
-  const manifests = values.output === 'manifests' ? manifestOptions(values) : null;
+  const manifests = values.output === 'manifests' ? await manifestOptions(values) : null;
   const input = readInputDocuments(positionals[0]);
   if (manifests && input.items.length !== 1)
     throw new AppError(
@@ -87,6 +71,8 @@ export async function runPlace(argv: string[]): Promise<number> {
       `--output manifests takes one workload (the input holds ${input.items.length}): one pool per run`,
       { path: 'output' },
     );
+  // kubernetes-models and yaml: for --output manifests only
+  const yaml = manifests ? { options: manifests, render: await import('../manifests/index.js') } : null;
   const pool = new TwinPool(parseWorkers(values.workers));
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
   const limits = loadWorkLimits();
@@ -124,20 +110,20 @@ export async function runPlace(argv: string[]): Promise<number> {
         const left = `${placement.unplaced.length} adapter(s) left unplaced (${rate.toFixed(3)} req/s)`;
         unplaced.push(`${item}${left}, e.g. "${first.id}": ${first.reason}`);
       }
-      if (!manifests) {
+      if (!yaml) {
         writeJson(placement, values.pretty);
         continue;
       }
-      const list = poolManifests(
+      const list = yaml.render.poolManifests(
         {
           pool: values.pool,
           placement,
           profile: registry.get(w.model, w.gpu).profile,
           adapterRoot: w.options.loraModulesRoot,
         },
-        manifests,
+        yaml.options,
       );
-      process.stdout.write(toYamlDocuments(list));
+      process.stdout.write(yaml.render.toYamlDocuments(list));
     }
   } finally {
     progress?.finish();

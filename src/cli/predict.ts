@@ -4,13 +4,6 @@ import { parseScenario } from '../twin/index.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { parseCommandArgs } from './args.js';
 
-export const predictHelp =
-  'predict [FILE] [--pretty]   ' +
-  `Scenario (object, array or JSONL; durationS and seed are ignored) -> Prediction
-
-Answers from the distilled trees of models/predictors in microseconds: throughput, idealThroughput,
-starvationProbability, starved, memoryError (from the profile's KV rule, never learned), itlMs, ttftMs.`;
-
 export async function runPredict(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('predict', argv, { pretty: { type: 'boolean', default: false } }, 1);
   const input = readInputDocuments(positionals[0]);

@@ -4,11 +4,6 @@ import { embeddedProfiles } from '../profiles/index.js';
 import { parseCommandArgs } from './args.js';
 import { writeJson } from './io.js';
 
-export const profilesHelp = `profiles [--json]   the committed model x GPU profiles and predictors (models/)
-
-The same entries as the service's GET /v1/profiles and GET /v1/models (without loadedAt); --json prints
-{ "profiles": [...], "predictors": [...] }.`;
-
 export async function runProfiles(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('profiles', argv, { json: { type: 'boolean', default: false } });
   const store = embeddedProfiles();

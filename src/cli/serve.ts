@@ -1,5 +1,3 @@
-export const serveHelp = `serve   start the HTTP service (same as npm start)`;
-
 export async function runServe(_argv: string[]): Promise<number> {
   const { startServer } = await import('../main.js');
   await startServer();

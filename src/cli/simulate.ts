@@ -5,13 +5,6 @@ import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { simulateInPool } from '../jobs/simulate-pool.js';
 import { parseCommandArgs, parseWorkers } from './args.js';
 
-export const simulateHelp =
-  'simulate [FILE] [--workers N] [--pretty]   ' +
-  `Scenario (object, array or JSONL; stdin when no FILE) -> SimulationResult
-
-Answers in input order: one object for an object, one JSON line per scenario otherwise.
-  --workers N   worker threads for several scenarios (default: all cores)`;
-
 export async function runSimulate(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'simulate',

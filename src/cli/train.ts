@@ -12,18 +12,6 @@ import { intOption, parseCommandArgs, parseWorkers, quietOption, requireOption }
 import { Progress } from './progress.js';
 import { readJsonFile } from './io.js';
 
-export const trainHelp =
-  'train --model M --gpu G [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] [--out DIR] ' +
-  `[--created ISO] [--check]
-
-Sweep (Twin runs of sampled workloads, resumable JSONL) -> teacher forests -> distilled student trees ->
-models/predictors/<model>@<gpu>/ with metadata (dataset hash, seed, features, hold-out and real-run errors).
-  --workloads N   workloads to simulate (default 8000)
-  --runs FILE     real runs to score on, never trained on (e.g. dt_validation_real_runs.csv)
-  --dataset FILE  sweep dataset to create or resume (default .cache/sweeps/<model>@<gpu>-seed<N>.jsonl)
-  --check         retrain from a fresh dataset and compare byte for byte with the files in --out; exit 1 on a difference
-  --quiet         no sweep progress on stderr (docs/cli.md, Progress)`;
-
 export async function runTrain(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('train', argv, {
     model: { type: 'string' },

@@ -13,20 +13,6 @@ import { evaluate } from '../ml/evaluate.js';
 import { intOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
 import { Progress } from './progress.js';
 
-export const validateHelp =
-  `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [gates]
-
-Replays every run of a table in the format of dt_validation_real_runs.csv with the Twin and prints, per
-model, memory-error agreement, SMAPE of throughput / TTFT / ITL (research and standard definitions),
-starvation agreement, and the research twin's errors on the same runs; then the distilled predictors'
-errors on the same runs (SMAPE, R2, starvation accuracy and macro-F1) beside the research predictors'.
-  --reference FILE            research twin outputs (default: ` +
-  `reference-twin-outputs/dt_validation_dt_outputs_mean_version.csv beside --runs)
-  --max-throughput-smape PCT  exit 1 when a model's Twin throughput SMAPE (research definition) exceeds PCT
-  --max-predictor-smape PCT   exit 1 when a model's predicted throughput SMAPE (research definition) exceeds PCT
-  --min-starvation-f1 F       exit 1 when a model's predicted starvation macro-F1 is below F
-  --quiet                     no progress on stderr (docs/cli.md, Progress)`;
-
 export async function runValidate(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('validate', argv, {
     runs: { type: 'string' },

@@ -1,11 +1,11 @@
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { embeddedProfiles } from '../profiles/index.js';
 import { simulateParsed, type ParsedScenario, type SimulationResult } from '../twin/index.js';
 import { workerEntry } from '../shared/worker-file.js';
 
 /**
  * Twin runs on worker threads that live as long as the pool (placement verification and benchmarks
- * call it many times). With one worker it simulates in this thread.
+ * call it many times). With one worker it simulates in this thread, and piscina is not loaded.
  */
 export class TwinPool {
   private pool: Piscina | null = null;
@@ -29,7 +29,9 @@ export class TwinPool {
         return r;
       });
     }
-    this.pool ??= new Piscina({
+    // piscina loads with the first threaded run: a single simulation (simulate FILE, place) never needs it
+    const { Piscina: Pool } = await import('piscina');
+    this.pool ??= new Pool({
       ...workerEntry(import.meta.url, 'simulate.worker'),
       minThreads: Math.max(1, this.workers),
       maxThreads: Math.max(1, this.workers),

@@ -13,7 +13,7 @@ import {
 } from '../shared/files.js';
 import { parseOrThrow } from '../shared/validate.js';
 import { bundleFiles, PredictorMetadata, studentVersion, type PredictorBundle } from './bundle.js';
-import { TreeJson } from './tree.js';
+import { parseTree, type TreeJson } from './tree.js';
 import { targetNames, type TargetName } from './targets.js';
 
 /**
@@ -45,7 +45,7 @@ function readBundleFiles(dir: string): PredictorBundle {
     `predictor metadata in ${dir}`,
   );
   const tree = (t: TargetName): TreeJson =>
-    parseOrThrow(TreeJson, readJsonFile(join(dir, `${t}.json`), maxTreeFileBytes), `predictor tree ${dir}/${t}.json`);
+    parseTree(readJsonFile(join(dir, `${t}.json`), maxTreeFileBytes), `predictor tree ${dir}/${t}.json`);
   const trees = Object.fromEntries(targetNames.map((t) => [t, tree(t)])) as Record<TargetName, TreeJson>;
   return { metadata, trees };
 }

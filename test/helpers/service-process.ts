@@ -23,16 +23,18 @@ export const exited = (p: ChildProcess): Promise<number | null> =>
 
 /**
  * Starts `src/main.ts` (or, `built`, `dist/main.js` as `npm start` runs it: no tsx in the memory figures) on a free
- * loopback port with `env` and waits for /readyz.
+ * loopback port with `env` and waits for /readyz; `nodeArgs` go before the script.
  */
 export async function startService(
   env: Record<string, string>,
   readyTimeoutMs = 60_000,
-  { built = false }: { built?: boolean } = {},
+  { built = false, nodeArgs = [] }: { built?: boolean; nodeArgs?: string[] } = {},
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const args = built ? [join(root, 'dist/main.js')] : ['--import', 'tsx', join(root, 'src/main.ts')];
+  const args = built
+    ? [...nodeArgs, join(root, 'dist/main.js')]
+    : ['--import', 'tsx', ...nodeArgs, join(root, 'src/main.ts')];
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },

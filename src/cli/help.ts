@@ -1,0 +1,130 @@
+/**
+ * Every command's help text, apart from the code that runs it: `lora-placer --help` and `<command> --help`
+ * load this file only, never a command (src/cli.ts imports a command when it runs).
+ */
+
+export const simulateHelp =
+  'simulate [FILE] [--workers N] [--pretty]   ' +
+  `Scenario (object, array or JSONL; stdin when no FILE) -> SimulationResult
+
+Answers in input order: one object for an object, one JSON line per scenario otherwise.
+  --workers N   worker threads for several scenarios (default: all cores)`;
+
+export const predictHelp =
+  'predict [FILE] [--pretty]   ' +
+  `Scenario (object, array or JSONL; durationS and seed are ignored) -> Prediction
+
+Answers from the distilled trees of models/predictors in microseconds: throughput, idealThroughput,
+starvationProbability, starved, memoryError (from the profile's KV rule, never learned), itlMs, ttftMs.`;
+
+export const placeHelp =
+  'place [FILE] [--workers N] [--pretty] [--output placement|manifests ...]   ' +
+  `Workload (object, array or JSONL; stdin when no FILE) -> Placement
+
+The fewest GPUs (or, with objective "min-latency", a spread over gpuCount GPUs), which adapters and
+what share of their traffic on each, each GPU's --max-loras / --max-cpu-loras / --max-lora-rank and
+full vllmArgs, a routing table, and the adapters that cannot be served (unplaced, with the reason).
+With "verify": true every GPU is simulated by the Twin and repaired until none starves.
+Work limits as in the service (MAX_SIMULATED_REQUESTS, MAX_SIMULATED_SECONDS, MAX_VERIFIED_REQUESTS,
+MAX_GPUS in the environment; defaults in docs/service.md): a workload beyond them exits 2.
+  --workers N   worker threads for verification (default: all cores)
+  --quiet       no verification progress on stderr (docs/cli.md, Progress)
+Exit status 3 (after the answer is written) when a placement leaves adapters unplaced (its "unplaced").
+  --output manifests   YAML a cluster applies instead of the Placement: per engine setting a vLLM
+                Deployment and Service, the routing ConfigMap (docs/manifests.md); with
+                --pool NAME (default "pool", one workload only), --image REF, --model-id ID,
+                --namespace NS, --adapter-claim PVC, --gateway none|inference-extension`;
+
+export const validateHelp =
+  `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [gates]
+
+Replays every run of a table in the format of dt_validation_real_runs.csv with the Twin and prints, per
+model, memory-error agreement, SMAPE of throughput / TTFT / ITL (research and standard definitions),
+starvation agreement, and the research twin's errors on the same runs; then the distilled predictors'
+errors on the same runs (SMAPE, R2, starvation accuracy and macro-F1) beside the research predictors'.
+  --reference FILE            research twin outputs (default: ` +
+  `reference-twin-outputs/dt_validation_dt_outputs_mean_version.csv beside --runs)
+  --max-throughput-smape PCT  exit 1 when a model's Twin throughput SMAPE (research definition) exceeds PCT
+  --max-predictor-smape PCT   exit 1 when a model's predicted throughput SMAPE (research definition) exceeds PCT
+  --min-starvation-f1 F       exit 1 when a model's predicted starvation macro-F1 is below F
+  --quiet                     no progress on stderr (docs/cli.md, Progress)`;
+
+export const trainHelp =
+  'train --model M --gpu G [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] [--out DIR] ' +
+  `[--created ISO] [--check]
+
+Sweep (Twin runs of sampled workloads, resumable JSONL) -> teacher forests -> distilled student trees ->
+models/predictors/<model>@<gpu>/ with metadata (dataset hash, seed, features, hold-out and real-run errors).
+  --workloads N   workloads to simulate (default 8000)
+  --runs FILE     real runs to score on, never trained on (e.g. dt_validation_real_runs.csv)
+  --dataset FILE  sweep dataset to create or resume (default .cache/sweeps/<model>@<gpu>-seed<N>.jsonl)
+  --check         retrain from a fresh dataset and compare byte for byte with the files in --out; exit 1 on a difference
+  --quiet         no sweep progress on stderr (docs/cli.md, Progress)`;
+
+export const calibrateHelp = `calibrate --data DIR --gpu NAME [--model M]... [--max-model-len M=N]... [--out DIR]
+
+Fits one profile per base model from measurement tables in the format of the research probes
+(mem_max_table.csv, lat_model_base_latency_runs.csv, ... ; see README "Calibrating your own GPU")
+and writes <out>/<model>@<gpu>.json (default out: the package's models/profiles).
+  --mixed-runs-model M   base model of scheduler-overhead/*.csv (default: first model found)
+  --check                compare with the existing files instead of writing; exit 1 on a difference`;
+
+export const benchHelp =
+  'bench twin|predict|place|drift|http|robustness|cli [--repeats N] [--json]   ' +
+  'benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile ' +
+  `requests, CLI start-up
+  --quiet                   no progress on stderr (place suite, --slo, drift; docs/cli.md, Progress)
+
+bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
+                            (--data DIR, default ../shared/data), the quality suite: every GPU verified by
+                            the Twin, baselines at their fewest starvation-free GPU counts
+  --quick                   one suite workload in four
+  --speed-only              skip the suite
+  --workers N               Twin worker threads (default: all cores)
+  --max-bound-ratio R       exit 1 unless median GPUs / lower bound <= R (CI)
+  --min-saving F            exit 1 unless the median saving vs rate balancing >= F (CI)
+  --slo                     the suite at equal SLO instead (p99 TTFT 1 s and 3 s, p99 ITL 200 ms): ours,
+                            rate balancing, Dynamo-like, dLoRA-like, round robin, next-fit, all judged by
+                            the same Twin criterion, ours re-simulated with a fresh seed; exit 1 when ours
+                            misses the SLO or a GPU fails the fresh seed
+  --best-known-s S          with --slo: seconds of Twin-driven search for fewer GPUs per workload and SLO
+                            (default 120 in the full suite, 0 = off, the default with --quick)
+
+bench drift                 a day of drifting traffic from the Azure traces (--data DIR, default
+                            ../shared/data), re-planned every 5 minutes: re-placement with few moves
+                            (replan) against placement from scratch (place), GPUs over time, adapters
+                            moved per re-plan, every plan re-simulated by the Twin; the issue's bars with
+                            pass/fail; exit 1 when one fails (docs/replan.md)
+  --quick                   64 adapters, one trace, 04:00 to 10:00 (under 3 minutes on 2 cores)
+  --workers N               Twin worker threads (default: all cores)
+  --hysteresis H            replan's hysteresis (default 0.1)
+  --trace conv|code         one trace only (default both; --quick: conv)
+  --until HH:MM             stop before the plan starting at HH:MM (the chain still starts at 00:00, or
+                            04:00 with --quick, since each re-plan starts from the one before)
+
+bench http                  the service (dist/main.js) and autocannon in separate processes: requests/s,
+                            p50/p99 of /v1/predict and /v1/placements (100 adapters), idle and while a
+                            model refresh runs (--repeats default 3 here)
+  --duration S              seconds per measurement (default 10)
+  --connections N           concurrent connections (default 50)
+
+bench robustness            the service (dist/main.js) sent the hardening report's hostile requests one at a
+                            time (status, answer size, worst /healthz latency, RSS), a broken MODELS_DIR, a
+                            stalled body, 3,000 idle sockets, then autocannon on /v1/predict idle and with 8
+                            of the largest allowed simulations / verified placements in flight
+                            (--duration default 10, --repeats default 3 here)
+
+bench cli                   start-up as child processes against bare node -e "": dist/cli.js --version,
+                            profiles, a 10-second simulate (examples/scenario.json), place of 40 adapters
+                            (examples/workload.json), and npm start and node dist/main.js until GET /readyz
+                            answers 200; median, min, p90 of every case, rounds interleaved (--repeats default
+                            15 here); exit 1 when --version is over 100 ms or the simulate over 200 ms slower
+                            than bare node, or /readyz takes over 1500 ms from npm start (docs/cli.md)
+  --baseline DIR            also another build (a package root after npm run build), in the same rounds`;
+
+export const profilesHelp = `profiles [--json]   the committed model x GPU profiles and predictors (models/)
+
+The same entries as the service's GET /v1/profiles and GET /v1/models (without loadedAt); --json prints
+{ "profiles": [...], "predictors": [...] }.`;
+
+export const serveHelp = `serve   start the HTTP service (same as npm start)`;
