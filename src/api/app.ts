@@ -10,6 +10,7 @@ import { ThreadBackend, WorkQueue, type WorkBackend } from '../jobs/work-queue.j
 import type { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
 import { ManifestCache } from '../manifests/manifest-cache.js';
+import { AnswerSlots, type AnswerSlotsOptions } from './answer-slots.js';
 import { Metrics } from '../obs/metrics.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
 import type { ProfileStore } from '../profiles/index.js';
@@ -79,10 +80,24 @@ export interface AppDeps {
    * 100,000-adapter plan)
    */
   manifestCacheBytes?: number;
+  /** how many manifests answers are written at once, and how the others wait (defaultManifestAnswers) */
+  manifestAnswers?: Partial<AnswerSlotsOptions>;
   now?: () => number;
 }
 
 export const defaultManifestCacheBytes = 128 * 1024 * 1024;
+
+/**
+ * Two manifests answers written at once, 64 waiting at most 30 s each, a minute to read one: an operator or a CI
+ * job asks a plan's manifests now and then; a crowd of them takes turns instead of crowding out /healthz.
+ */
+export const defaultManifestAnswers: AnswerSlotsOptions = {
+  size: 2,
+  maxWaiting: 64,
+  maxWaitMs: 30_000,
+  maxAnswerMs: 60_000,
+  what: 'manifests answers',
+};
 
 /** A client's x-request-id is kept only in this form (it is echoed and logged); otherwise one is made. */
 const safeRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -306,6 +321,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     limits: { work: limits, predictBodyBytes: deps.predictBodyLimitBytes ?? 1024 * 1024 },
     placements,
     manifests,
+    manifestAnswers: new AnswerSlots({ ...defaultManifestAnswers, ...deps.manifestAnswers }),
     modelSwapped,
     now,
   };

@@ -51,6 +51,17 @@ async function renderManifests(s: Services, asked: TemplateKey): Promise<Rendere
   };
 }
 
+/**
+ * The pieces of `chunks`, each in a turn of the event loop of its own: a socket that drains as fast as it is written
+ * (loopback, a fast client) would otherwise have the whole answer written in one turn, other requests waiting.
+ */
+async function* withTurns<T>(chunks: Iterable<T>): AsyncGenerator<T> {
+  for (const chunk of chunks) {
+    yield chunk;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 function view(s: Services, plan: PoolPlan): z.output<typeof PoolBody> {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return {
@@ -207,8 +218,10 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
       const template = await s.manifests.template(key, () => renderManifests(s, key));
       // kubernetes-models (hundreds of files) and yaml load with the first manifests request, not at start-up
       const { templateChunks } = await import('../manifests/manifest-template.js');
+      // a few answers are written at once, the others wait their turn (or 503 with Retry-After past the line)
+      await s.manifestAnswers.take(reply);
       // written a piece at a time (one piece in flight): other requests are served between the pieces of a large plan
-      const body = Readable.from(templateChunks(template, options), { objectMode: true, highWaterMark: 1 });
+      const body = Readable.from(withTurns(templateChunks(template, options)), { objectMode: true, highWaterMark: 1 });
       // the stream's text is the documented answer (a v1 List's JSON, or YAML documents): not re-serialized
       const answer = body as unknown as string;
       return reply.type(format === 'json' ? 'application/json; charset=utf-8' : 'application/yaml').send(answer);

@@ -8,6 +8,7 @@ import type { ProfileStore } from '../profiles/index.js';
 import type { WorkLimits } from '../shared/work-limits.js';
 import type { PoolObserver } from '../observe/pool-observer.js';
 import type { PoolStore } from '../store/pool-store.js';
+import type { AnswerSlots } from './answer-slots.js';
 import type { AuthGuards } from './auth.js';
 import type { PlacementService } from './placement-service.js';
 import type { PoolPlans } from './pool-plans.js';
@@ -39,6 +40,8 @@ export interface Services {
   placements: PlacementService;
   /** rendered manifest templates of the pools' plans, by revision (GET /v1/pools/{pool}/manifests) */
   manifests: ManifestCache;
+  /** manifests answers written at once (the others wait their turn) */
+  manifestAnswers: AnswerSlots;
   /** re-plans the pools of a model whose predictor was just swapped in (refresh, MODELS_DIR) */
   modelSwapped(p: Predictor): void;
   now(): number;

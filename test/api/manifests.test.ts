@@ -168,7 +168,8 @@ const yaml11Options = [
 ];
 
 describe('YAML manifests of pools whose names YAML 1.1 reads as booleans or numbers', async () => {
-  const app = await buildTestApp();
+  // 114 answers asked at once: all wait their turn (the default line, 64, answers the rest 503)
+  const app = await buildTestApp({ manifestAnswers: { maxWaiting: 200 } });
   afterAll(() => app.close());
   const workload = smallWorkload({ adapters: smallWorkload().adapters.slice(0, 3) });
   for (const pool of yaml11Names) {

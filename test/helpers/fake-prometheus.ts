@@ -16,6 +16,8 @@ export interface FakePrometheus {
     inputTokens: number;
     outputTokens: number;
     answer: FakeAnswer;
+    /** a query containing one of these strings (e.g. a pool's selector `pool="x"`) gets its answer instead */
+    answerBySelector: Record<string, FakeAnswer>;
     /** size of the `nested` answer */
     nestedBytes: number;
     /** series added by `many-series` */
@@ -66,6 +68,7 @@ export async function startFakePrometheus(): Promise<FakePrometheus> {
       inputTokens: 400,
       outputTokens: 120,
       answer: 'vector' as FakeAnswer,
+      answerBySelector: {} as Record<string, FakeAnswer>,
       nestedBytes: 10 * 1024 * 1024,
       extraSeries: 100_000,
       outOfRange: {} as FakePrometheus['state']['outOfRange'],
@@ -78,31 +81,33 @@ export async function startFakePrometheus(): Promise<FakePrometheus> {
     const query = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
     fake.queries.push(query);
     fake.authorizations.push(req.headers.authorization ?? null);
+    const answer =
+      Object.entries(fake.state.answerBySelector).find(([selector]) => query.includes(selector))?.[1] ??
+      fake.state.answer;
     if (fake.state.authorization !== null && req.headers.authorization !== fake.state.authorization)
       return void res.writeHead(401, { 'content-type': 'text/plain' }).end('Unauthorized: secret-realm');
-    if (fake.state.answer === 'error') return void res.writeHead(500).end('internal error: upstream-secret');
+    if (answer === 'error') return void res.writeHead(500).end('internal error: upstream-secret');
     if (query.includes('bad('))
       return void res
         .writeHead(400, { 'content-type': 'application/json' })
         .end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'unknown function with name "bad"' }));
-    if (fake.state.answer === 'garbage')
+    if (answer === 'garbage')
       return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not prometheus</html>');
     const json = { 'content-type': 'application/json' };
-    if (fake.state.answer === 'nested')
-      return void res.writeHead(200, json).end(nestedArraysAnswer(fake.state.nestedBytes));
+    if (answer === 'nested') return void res.writeHead(200, json).end(nestedArraysAnswer(fake.state.nestedBytes));
     const kind = query.includes('input_tokens')
       ? 'inputTokens'
       : query.includes('output_tokens')
         ? 'outputTokens'
         : 'rate';
     const value = (id: string): string =>
-      (fake.state.answer === 'out-of-range' ? fake.state.outOfRange[kind]?.[id] : undefined) ??
+      (answer === 'out-of-range' ? fake.state.outOfRange[kind]?.[id] : undefined) ??
       String(kind === 'rate' ? fake.state.rates[id]! : fake.state[kind]);
     const result = Object.keys(fake.state.rates).map((id) => ({
       metric: { target_model_name: id },
       value: [Date.now() / 1000, value(id)],
     }));
-    if (fake.state.answer === 'many-series') {
+    if (answer === 'many-series') {
       // the listed adapters' series first, then the extra ones
       const extra = cached(`many:${fake.state.extraSeries}`, () =>
         manySeries(fake.state.extraSeries)
