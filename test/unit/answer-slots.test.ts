@@ -99,7 +99,7 @@ describe('answer slots: a few large answers written at once, the others in line'
     expect(await next).toBe('next');
   });
 
-  it('cuts an answer still being written after maxAnswerMs (a client reading slowly keeps its slot no longer)', async () => {
+  it('cuts an answer still being written after maxAnswerMs: a slow reader keeps its slot no longer', async () => {
     const srv = await server();
     close = srv.close;
     const slots = new AnswerSlots({ ...options, maxAnswerMs: 100 });
