@@ -31,5 +31,4 @@ async function client(id: number): Promise<void> {
 }
 
 await Promise.all(Array.from({ length: Number(concurrency) }, (_, id) => client(id)));
-process.stdout.write(`${JSON.stringify({ requests, statuses, bytes })}
-`);
+process.stdout.write(`${JSON.stringify({ requests, statuses, bytes })}\n`);
