@@ -82,6 +82,20 @@ export const SchedulerModel = z.object({
 });
 export type SchedulerModel = z.infer<typeof SchedulerModel>;
 
+/**
+ * Where a profile's numbers come from: `calibrated` from real serving runs and their measurement tables;
+ * `kernels` built from a model's architecture and a GPU's measured kernel tables; `roofline` built from the
+ * architecture and the GPU's peak numbers with efficiencies fitted on measured GPUs; `refitted` a built or
+ * calibrated profile whose few constants were fitted again to a user's own benchmarks.
+ */
+export const ProfileSource = z.object({
+  kind: z.enum(['calibrated', 'kernels', 'roofline', 'refitted']),
+  measuredOn: z.string().describe('hardware and software the numbers were measured on'),
+  data: z.array(z.string()).describe('the files or tables the numbers come from'),
+  notes: z.array(z.string()).optional(),
+});
+export type ProfileSource = z.infer<typeof ProfileSource>;
+
 export const Profile = z.object({
   schemaVersion: z.literal(1),
   model: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
@@ -115,8 +129,45 @@ export const Profile = z.object({
     tool: z.string(),
     notes: z.array(z.string()),
   }),
+  // The fields below were added with built profiles (issue 23); all optional, so that the calibrated profiles
+  // parse to the same object (their sha256 is in the predictors' metadata).
+  source: ProfileSource.optional().describe('where the numbers come from; absent: calibrated from real runs'),
+  tensorParallelSize: PositiveInt.optional().describe('GPUs one server spans (vLLM --tensor-parallel-size); absent: 1'),
+  hfModelId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/)
+    .optional()
+    .describe('the Hugging Face id vLLM serves (e.g. meta-llama/Llama-3.1-8B-Instruct); absent: from the catalog'),
 });
 export type Profile = z.infer<typeof Profile>;
+
+/** Where `profile`'s numbers come from (a profile without `source` was calibrated from real runs). */
+export function sourceOf(profile: Profile): ProfileSource {
+  return (
+    profile.source ?? {
+      kind: 'calibrated',
+      measuredOn: `${profile.gpu}, vLLM ${profile.vllmVersion}`,
+      data: [...new Set(calibrationFits(profile).flatMap((f) => f.source))],
+    }
+  );
+}
+
+/** GPUs one server of this profile spans. */
+export function tensorParallelSizeOf(profile: Profile): number {
+  return profile.tensorParallelSize ?? 1;
+}
+
+function calibrationFits(p: Profile): FitReport[] {
+  return [
+    p.kvCapacity.fit,
+    p.forward.base.fit,
+    p.forward.lora.fit,
+    p.adapterLoad.gpuFromCpuFit,
+    p.adapterLoad.diskFit,
+    p.scheduler.fit,
+    p.frontend.fit,
+  ];
+}
 
 export function profileKey(model: string, gpu: string): string {
   return `${model}@${gpu}`;
