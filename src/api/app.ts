@@ -13,7 +13,7 @@ import { ManifestCache } from '../manifests/manifest-cache.js';
 import { AnswerSlots, type AnswerSlotsOptions } from './answer-slots.js';
 import { Metrics } from '../obs/metrics.js';
 import type { ParsedWorkload, Placement } from '../placement/index.js';
-import type { ProfileStore } from '../profiles/index.js';
+import { tensorParallelSizeOf, type ProfileStore } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { PoolObserver } from '../observe/pool-observer.js';
 import type { PrometheusOptions } from '../observe/prometheus-query.js';
@@ -258,7 +258,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
   });
   const plans = pools;
   const modelSwapped = (p: Predictor): void => {
-    plans.recompute(p.profile.model, p.profile.gpu).then(
+    plans.recompute(p.profile.model, p.profile.gpu, tensorParallelSizeOf(p.profile)).then(
       (failed) => {
         for (const { pool, error } of failed) replanFailed(pool, error);
       },
@@ -274,7 +274,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     place: (json, current) => placements.place(json, undefined, current),
     onPlanned: (pool, placement) => metrics.countMoves(pool, placement),
     onDropped: (pool, dropped) => metrics.countDropped(pool, dropped),
-    servedVersion: (model, gpu) => predictors.get(model, gpu).version,
+    servedVersion: (model, gpu, tensorParallelSize) => predictors.get(model, gpu, tensorParallelSize).version,
     replicaId,
     maxPools: deps.maxPools ?? 256,
     staleS: deps.poolStaleS ?? 900,

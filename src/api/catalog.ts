@@ -8,6 +8,7 @@ import type { Profile } from '../profiles/index.js';
 export function profileSummary(p: Profile): {
   model: string;
   gpu: string;
+  tensorParallelSize?: number;
   description: string;
   vllmVersion: string;
   maxModelLen: number;
@@ -16,6 +17,10 @@ export function profileSummary(p: Profile): {
   return {
     model: p.model,
     gpu: p.gpu,
+    // only above 1, as in the profile: a one-GPU profile's summary stays what it was
+    ...(p.tensorParallelSize !== undefined && p.tensorParallelSize > 1
+      ? { tensorParallelSize: p.tensorParallelSize }
+      : {}),
     description: p.description,
     vllmVersion: p.vllmVersion,
     maxModelLen: p.maxModelLen,
@@ -28,6 +33,9 @@ export function predictorSummary(p: Predictor) {
   return {
     model: m.model,
     gpu: m.gpu,
+    ...(m.tensorParallelSize !== undefined && m.tensorParallelSize > 1
+      ? { tensorParallelSize: m.tensorParallelSize }
+      : {}),
     version: m.version,
     created: m.created,
     trainingRows: m.dataset.rows,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { keyOf } from '../profiles/index.js';
 import { routeSecurity } from './auth.js';
 import type { Services } from './services.js';
 
@@ -52,8 +53,8 @@ export async function healthRoutes(app: FastifyInstance, s: Services): Promise<v
     response: { 200: Health, 503: Health },
   };
   r.get('/readyz', { schema: readiness }, async (_req, reply) => {
-    const profiles = s.profiles.list().map((p) => `${p.model}@${p.gpu}`);
-    const models = s.predictors.list().map((p) => `${p.profile.model}@${p.profile.gpu}:${p.version}`);
+    const profiles = s.profiles.list().map(keyOf);
+    const models = s.predictors.list().map((p) => `${keyOf(p.profile)}:${p.version}`);
     const state = await s.store.state();
     const reachable = state !== 'unreachable';
     const ready = profiles.length > 0 && models.length > 0 && reachable;

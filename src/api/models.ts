@@ -14,6 +14,11 @@ export const ProfilesBody = z.object({
     z.object({
       model: z.string(),
       gpu: z.string(),
+      tensorParallelSize: z
+        .number()
+        .int()
+        .optional()
+        .describe('GPUs one server of this profile spans (vLLM --tensor-parallel-size); absent: 1'),
       description: z.string(),
       vllmVersion: z.string(),
       maxModelLen: z.number().int(),

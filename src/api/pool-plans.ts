@@ -130,7 +130,7 @@ export class PoolPlans {
   }
 
   isStale(plan: PlanSummary): boolean {
-    const served = this.o.predictors.get(plan.model, plan.gpu).version;
+    const served = this.o.predictors.get(plan.model, plan.gpu, plan.tensorParallelSize ?? 1).version;
     return plan.modelVersion !== served || (this.o.staleS > 0 && this.now() - plan.updatedAt > this.o.staleS * 1000);
   }
 
@@ -157,11 +157,13 @@ export class PoolPlans {
    * A pool that fails (queue full, store down) does not stop the others; it is re-planned at the next
    * swap or PUT. Answers the pools that failed.
    */
-  async recompute(model: string, gpu: string): Promise<{ pool: string; error: Error }[]> {
-    const served = this.o.predictors.get(model, gpu).version;
+  async recompute(model: string, gpu: string, tensorParallelSize = 1): Promise<{ pool: string; error: Error }[]> {
+    const served = this.o.predictors.get(model, gpu, tensorParallelSize).version;
     const failed: { pool: string; error: Error }[] = [];
     for (const plan of await this.list()) {
-      if (plan.model !== model || plan.gpu !== gpu || plan.modelVersion === served) continue;
+      const samePlan =
+        plan.model === model && plan.gpu === gpu && (plan.tensorParallelSize ?? 1) === tensorParallelSize;
+      if (!samePlan || plan.modelVersion === served) continue;
       await this.replan(plan.pool).catch((error: unknown) => failed.push({ pool: plan.pool, error: error as Error }));
     }
     return failed;
@@ -173,7 +175,8 @@ export class PoolPlans {
       const current = await this.o.store.getPlan(pool);
       if (!current) return;
       // another replica may have re-planned it while this one waited for the lease
-      const served = this.o.predictors.get(current.workload.model, current.workload.gpu).version;
+      const tp = current.placement.gpusPerServer ?? 1;
+      const served = this.o.predictors.get(current.workload.model, current.workload.gpu, tp).version;
       if (current.placement.modelVersion === served) return;
       const placement = await this.o.placeFn(current.workload, current.placement);
       if (await this.o.store.replacePlanIf({ ...current, placement, computedAt: this.now() }, current.revision!))

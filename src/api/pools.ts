@@ -36,7 +36,7 @@ const sourceBodyMaxChars = 2 * 1024 * 1024;
  */
 async function renderManifests(s: Services, asked: TemplateKey): Promise<RenderedTemplate> {
   const plan = await s.pools.get(asked.pool);
-  const profile = s.profiles.get(plan.workload.model, plan.workload.gpu);
+  const profile = s.profiles.get(plan.workload.model, plan.workload.gpu, plan.placement.gpusPerServer ?? 1);
   const input = {
     pool: plan.pool,
     placement: plan.placement,
@@ -213,7 +213,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
         pool: summary.pool,
         format,
         revision: summary.revision,
-        profile: s.profiles.get(summary.model, summary.gpu),
+        profile: s.profiles.get(summary.model, summary.gpu, summary.tensorParallelSize ?? 1),
       };
       const template = await s.manifests.template(key, () => renderManifests(s, key));
       // kubernetes-models (hundreds of files) and yaml load with the first manifests request, not at start-up

@@ -32,7 +32,7 @@ export async function predictRoutes(app: FastifyInstance, s: Services): Promise<
     },
     async (req) => {
       const { model, gpu } = req.body;
-      const answer = s.predictors.get(model, gpu).predict(req.body);
+      const answer = s.predictors.get(model, gpu, req.body.tensorParallelSize).predict(req.body);
       s.metrics.predictions.inc({ model, gpu });
       return answer;
     },

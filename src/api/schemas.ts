@@ -3,7 +3,7 @@ import { PoolSourceBody } from '../observe/traffic-source.js';
 import { PredictorMetrics } from '../ml/bundle.js';
 import { Prediction } from '../ml/prediction.js';
 import { Placement, Workload } from '../placement/index.js';
-import { ProfileName, Scenario, SimulationResult } from '../twin/index.js';
+import { ProfileName, Scenario, SimulationResult, TensorParallelSize } from '../twin/index.js';
 
 /**
  * The HTTP contract's named schemas (OpenAPI components). The domain schemas come from the core;
@@ -47,6 +47,11 @@ export const ModelInfo = z
   .object({
     model: z.string(),
     gpu: z.string(),
+    tensorParallelSize: z
+      .number()
+      .int()
+      .optional()
+      .describe("the profile's GPUs per server (vLLM --tensor-parallel-size); absent: 1"),
     version: z.string(),
     created: z.string(),
     trainingRows: z.number().int(),
@@ -63,6 +68,7 @@ export const RefreshRequest = z
   .object({
     model: ProfileName,
     gpu: ProfileName,
+    tensorParallelSize: TensorParallelSize.optional(),
     seed: z
       .number()
       .int()
@@ -89,6 +95,11 @@ export const RefreshJobBody = z
     id: z.string(),
     model: z.string(),
     gpu: z.string(),
+    tensorParallelSize: z
+      .number()
+      .int()
+      .optional()
+      .describe("the profile's GPUs per server (vLLM --tensor-parallel-size); absent: 1"),
     seed: z.number().int(),
     workloads: z.number().int(),
     state: z.enum(['running', 'replaced', 'kept', 'failed', 'cancelled']),

@@ -80,7 +80,7 @@ export async function runPlace(argv: string[]): Promise<number> {
   const workloads = input.items.map((item, i) => {
     try {
       const w = parseWorkload(item);
-      registry.get(w.model, w.gpu);
+      registry.get(w.model, w.gpu, w.tensorParallelSize);
       checkPlacementWork(w, limits);
       return w;
     } catch (err) {
@@ -101,7 +101,8 @@ export async function runPlace(argv: string[]): Promise<number> {
   const unplaced: string[] = [];
   try {
     for (const [i, w] of workloads.entries()) {
-      const placement = await place(w, registry.get(w.model, w.gpu), { simulate, parallel: pool.workers, limits });
+      const predictor = registry.get(w.model, w.gpu, w.tensorParallelSize);
+      const placement = await place(w, predictor, { simulate, parallel: pool.workers, limits });
       progress?.update(++placed);
       if (placement.unplaced.length > 0) {
         const item = input.single ? '' : `[${i}]: `;
@@ -118,7 +119,7 @@ export async function runPlace(argv: string[]): Promise<number> {
         {
           pool: values.pool,
           placement,
-          profile: registry.get(w.model, w.gpu).profile,
+          profile: predictor.profile,
           adapterRoot: w.options.loraModulesRoot,
         },
         yaml.options,

@@ -11,7 +11,7 @@ export async function runPredict(argv: string[]): Promise<number> {
   const answers = input.items.map((item, i) => {
     try {
       const scenario = parseScenario(item);
-      return registry.get(scenario.model, scenario.gpu).predict(scenario);
+      return registry.get(scenario.model, scenario.gpu, scenario.tensorParallelSize).predict(scenario);
     } catch (err) {
       throw withItemPath(err, i, input.single);
     }

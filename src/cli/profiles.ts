@@ -1,6 +1,6 @@
 import { predictorSummary, profileSummary } from '../api/catalog.js';
 import { PredictorRegistry } from '../ml/registry.js';
-import { embeddedProfiles } from '../profiles/index.js';
+import { embeddedProfiles, profileKey } from '../profiles/index.js';
 import { parseCommandArgs } from './args.js';
 import { writeJson } from './io.js';
 
@@ -15,13 +15,17 @@ export async function runProfiles(argv: string[]): Promise<number> {
   }
   const lines = ['profiles (model@gpu, vLLM, max model length):'];
   for (const p of profiles)
-    lines.push(`  ${p.model}@${p.gpu}  vLLM ${p.vllmVersion}  ${p.maxModelLen} tokens  ${p.description}`);
+    lines.push(
+      `  ${profileKey(p.model, p.gpu, p.tensorParallelSize)}  vLLM ${p.vllmVersion}  ${p.maxModelLen} tokens  ${p.description}`,
+    );
   lines.push('predictors (model@gpu, version, trained, Twin hold-out):');
   for (const p of predictors) {
     const h = p.metrics.twinHoldout;
     const smape = h.throughput.smapeResearch.toFixed(2);
     const holdout = `throughput SMAPE ${smape} %, starvation macro-F1 ${h.starved.macroF1.toFixed(3)}`;
-    lines.push(`  ${p.model}@${p.gpu}  ${p.version}  ${p.created}  ${p.trainingRows} rows  ${holdout}`);
+    lines.push(
+      `  ${profileKey(p.model, p.gpu, p.tensorParallelSize)}  ${p.version}  ${p.created}  ${p.trainingRows} rows  ${holdout}`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -20,7 +20,7 @@ export async function runSimulate(argv: string[]): Promise<number> {
   const scenarios = input.items.map((item, i) => {
     try {
       const s = parseScenario(item);
-      profiles.get(s.model, s.gpu);
+      profiles.get(s.model, s.gpu, s.tensorParallelSize);
       checkSimulationWork(s, limits);
       return s;
     } catch (err) {
@@ -28,7 +28,8 @@ export async function runSimulate(argv: string[]): Promise<number> {
     }
   });
   if (input.single) {
-    writeJson(simulateParsed(scenarios[0]!, profiles.get(scenarios[0]!.model, scenarios[0]!.gpu)), values.pretty);
+    const s = scenarios[0]!;
+    writeJson(simulateParsed(s, profiles.get(s.model, s.gpu, s.tensorParallelSize)), values.pretty);
     return 0;
   }
   await simulateInPool(scenarios, workers, (result) => writeJson(result, values.pretty));

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { embeddedProfiles } from '../profiles/index.js';
+import { embeddedProfiles, keyOf } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { bundleFiles, PredictorMetadata } from '../ml/bundle.js';
 import { writeFlatBundle } from '../ml/bundle-store.js';
@@ -16,6 +16,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('train', argv, {
     model: { type: 'string' },
     gpu: { type: 'string' },
+    tp: { type: 'string' },
     seed: { type: 'string', default: '1' },
     workloads: { type: 'string', default: '8000' },
     runs: { type: 'string' },
@@ -26,12 +27,17 @@ export async function runTrain(argv: string[]): Promise<number> {
     check: { type: 'boolean', default: false },
     ...quietOption,
   });
-  const profile = embeddedProfiles().get(requireOption(values.model, '--model'), requireOption(values.gpu, '--gpu'));
+  const profile = embeddedProfiles().get(
+    requireOption(values.model, '--model'),
+    requireOption(values.gpu, '--gpu'),
+    values.tp === undefined ? undefined : intOption(values.tp, '--tp', 1),
+  );
+  const key = keyOf(profile);
   const seed = intOption(values.seed, '--seed', 0);
   const workloads = intOption(values.workloads, '--workloads');
   if (values.runs && !existsSync(values.runs))
     throw new AppError('invalidInput', `--runs: ${values.runs} does not exist`);
-  const out = values.out ?? join(defaultPredictorsDir, `${profile.model}@${profile.gpu}`);
+  const out = values.out ?? join(defaultPredictorsDir, key);
   let created = values.created ?? new Date().toISOString();
   let scratch: string | null = null;
   let datasetFile = values.dataset;
@@ -45,11 +51,11 @@ export async function runTrain(argv: string[]): Promise<number> {
   }
   if (!datasetFile) {
     mkdirSync(join('.cache', 'sweeps'), { recursive: true });
-    datasetFile = join('.cache', 'sweeps', `${profile.model}@${profile.gpu}-seed${seed}.jsonl`);
+    datasetFile = join('.cache', 'sweeps', `${key}-seed${seed}.jsonl`);
   }
   const runner = localSweepRunner(parseWorkers(values.workers), embeddedProfiles());
   const started = Date.now();
-  const progress = new Progress(`train: sweep ${profile.model}@${profile.gpu}`, null, { quiet: values.quiet });
+  const progress = new Progress(`train: sweep ${key}`, null, { quiet: values.quiet });
   try {
     const bundle = await trainPredictors({
       profile,
@@ -78,9 +84,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     }
     for (const path of writeFlatBundle(out, bundle)) process.stdout.write(`wrote ${path}\n`);
     const m = bundle.metadata.metrics;
-    process.stdout.write(
-      `trained ${profile.model}@${profile.gpu} (version ${bundle.metadata.version}) in ${seconds.toFixed(0)} s\n`,
-    );
+    process.stdout.write(`trained ${key} (version ${bundle.metadata.version}) in ${seconds.toFixed(0)} s\n`);
     process.stdout.write(
       `  Twin hold-out (${m.twinHoldout.student.rows} rows): student throughput SMAPE ` +
         `${m.twinHoldout.student.throughput.smapeResearch.toFixed(2)} %, starvation macro-F1 ` +

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { listBundles, loadBundle } from '../ml/bundle-store.js';
+import { bundleKey, listBundles, loadBundle } from '../ml/bundle-store.js';
 import { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
-import type { ProfileStore } from '../profiles/index.js';
+import { keyOf, type ProfileStore } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 
 export interface ModelsSyncOptions {
-  /** MODELS_DIR: bundles are read from its predictors/<model>@<gpu>/ */
+  /** MODELS_DIR: bundles are read from its predictors/<profile key>/ (`<model>@<gpu>`, `-tpN` with TP > 1) */
   dir: string;
   predictors: PredictorRegistry;
   profiles: ProfileStore;
@@ -48,16 +48,15 @@ export class ModelsDirSync {
       const bundle = loadBundle(dir);
       this.seen.add(dir);
       const { model, gpu, version } = bundle.metadata;
-      if (
-        this.options.predictors
-          .list()
-          .some((p) => p.profile.model === model && p.profile.gpu === gpu && p.version === version)
-      )
-        return null;
-      const next = new Predictor(this.options.profiles.get(model, gpu), bundle);
+      const key = bundleKey(bundle);
+      if (this.options.predictors.list().some((p) => keyOf(p.profile) === key && p.version === version)) return null;
+      const next = new Predictor(
+        this.options.profiles.get(model, gpu, bundle.metadata.tensorParallelSize ?? 1),
+        bundle,
+      );
       this.options.predictors.swap(next);
       this.options.onSwap?.(next);
-      return `${model}@${gpu}`;
+      return key;
     } catch (err) {
       this.report(err, dir);
       return null;

@@ -1,7 +1,7 @@
 import { Predictor } from '../ml/predictor.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import type { PredictorBundle } from '../ml/bundle.js';
-import type { ProfileStore } from '../profiles/index.js';
+import { profileKey, tensorParallelSizeOf, type ProfileStore } from '../profiles/index.js';
 
 /**
  * A served predictor as a worker thread receives it: its version and its bundle as JSON in shared
@@ -11,6 +11,8 @@ import type { ProfileStore } from '../profiles/index.js';
 export interface PredictorRef {
   model: string;
   gpu: string;
+  /** GPUs per server of the predictor's profile */
+  tensorParallelSize: number;
   version: string;
   bundleJson: SharedArrayBuffer;
 }
@@ -25,28 +27,31 @@ export function predictorRefs(registry: PredictorRegistry): PredictorRef[] {
       const bytes = new TextEncoder().encode(JSON.stringify(p.bundle));
       const bundleJson = new SharedArrayBuffer(bytes.byteLength);
       new Uint8Array(bundleJson).set(bytes);
-      ref = { model: p.profile.model, gpu: p.profile.gpu, version: p.version, bundleJson };
+      const { model, gpu } = p.profile;
+      ref = { model, gpu, tensorParallelSize: tensorParallelSizeOf(p.profile), version: p.version, bundleJson };
       encoded.set(p, ref);
     }
     return ref;
   });
 }
 
-/** Predictors built in this thread, by model@gpu: the newest version only. */
+/** Predictors built in this thread, by profile key: the newest version only. */
 const built = new Map<string, Predictor>();
 
 /** The registry a task uses: the refs' predictors, each compiled in this thread on first sight of its version. */
 export function registryFromRefs(refs: readonly PredictorRef[], profiles: ProfileStore): PredictorRegistry {
   return new PredictorRegistry(
     refs.map((ref) => {
-      const key = `${ref.model}@${ref.gpu}`;
+      const key = profileKey(ref.model, ref.gpu, ref.tensorParallelSize);
       const cached = built.get(key);
       if (cached?.version === ref.version) return cached;
       // copied out of shared memory first: TextDecoder refuses views of a SharedArrayBuffer
       const text = new TextDecoder().decode(new Uint8Array(ref.bundleJson).slice());
-      const predictor = new Predictor(profiles.get(ref.model, ref.gpu), JSON.parse(text) as PredictorBundle);
+      const profile = profiles.get(ref.model, ref.gpu, ref.tensorParallelSize);
+      const predictor = new Predictor(profile, JSON.parse(text) as PredictorBundle);
       built.set(key, predictor);
       return predictor;
     }),
+    profiles,
   );
 }

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { PredictorBundle, PredictorMetrics } from '../ml/bundle.js';
-import { writeVersionedBundle } from '../ml/bundle-store.js';
+import { bundleKey, writeVersionedBundle } from '../ml/bundle-store.js';
 import { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
+import { profileKey, tensorParallelSizeOf } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { MemoryPoolStore } from '../store/memory-store.js';
 import type { PoolStore, StoredJob } from '../store/pool-store.js';
@@ -19,6 +20,8 @@ export interface RefreshJob {
   id: string;
   model: string;
   gpu: string;
+  /** the profile's GPUs per server, when above 1 */
+  tensorParallelSize?: number;
   seed: number;
   workloads: number;
   state: RefreshState;
@@ -39,7 +42,7 @@ export interface RefreshJob {
 
 export interface RefreshOptions {
   predictors: PredictorRegistry;
-  /** where replaced models are written (predictors/<model>@<gpu>/); null keeps them in memory only */
+  /** where replaced models are written (predictors/<profile key>/); null keeps them in memory only */
   modelsDir: string | null;
   workloads: number;
   /** most workloads one refresh may sweep (REFRESH_MAX_WORKLOADS); more is refused with 413 */
@@ -102,14 +105,15 @@ export class RefreshManager {
   async start(
     model: string,
     gpu: string,
-    opts: { seed?: number; workloads?: number; trigger?: RefreshJob['trigger'] } = {},
+    opts: { tensorParallelSize?: number; seed?: number; workloads?: number; trigger?: RefreshJob['trigger'] } = {},
   ): Promise<RefreshJob> {
     if (this.running)
       throw new AppError('conflict', `refresh ${this.running.job.id} is running; one refresh at a time`, {
         running: this.running.job.id,
       });
     if (this.starting) throw new AppError('conflict', 'a refresh is starting on this replica; one refresh at a time');
-    const served = this.options.predictors.get(model, gpu);
+    const served = this.options.predictors.get(model, gpu, opts.tensorParallelSize);
+    const tp = tensorParallelSizeOf(served.profile);
     const workloads = opts.workloads ?? this.options.workloads;
     const maxWorkloads = this.options.maxWorkloads ?? Infinity;
     if (workloads > maxWorkloads) {
@@ -123,6 +127,7 @@ export class RefreshManager {
       id: randomUUID(),
       model,
       gpu,
+      ...(tp > 1 ? { tensorParallelSize: tp } : {}),
       seed: opts.seed ?? this.options.seed,
       workloads,
       state: 'running',
@@ -158,6 +163,7 @@ export class RefreshManager {
     const input: RefreshWorkerInput = {
       model,
       gpu,
+      tensorParallelSize: tp,
       seed: job.seed,
       workloads: job.workloads,
       threads: this.options.threads,
@@ -244,7 +250,10 @@ export class RefreshManager {
       if (this.running || all.length === 0) return;
       const p = all[next++ % all.length]!;
       // another replica running one (409) or the store being down skips this turn
-      this.start(p.profile.model, p.profile.gpu, { trigger: 'schedule' }).catch((err: unknown) => {
+      this.start(p.profile.model, p.profile.gpu, {
+        tensorParallelSize: tensorParallelSizeOf(p.profile),
+        trigger: 'schedule',
+      }).catch((err: unknown) => {
         if (!(err instanceof AppError && err.status === 409)) this.options.onStoreError?.(err);
       });
     }, intervalS * 1000);
@@ -340,7 +349,7 @@ export class RefreshManager {
 
   private datasetFile(job: RefreshJob): string {
     const dir = this.options.modelsDir ? join(this.options.modelsDir, 'sweeps') : join(tmpdir(), 'lora-placer-sweeps');
-    return join(dir, `${job.model}@${job.gpu}-seed${job.seed}.jsonl`);
+    return join(dir, `${profileKey(job.model, job.gpu, job.tensorParallelSize)}-seed${job.seed}.jsonl`);
   }
 }
 
@@ -368,7 +377,7 @@ export function notWorse(
  * any moment leaves the old bundle or the new one, whole, for this and the other replicas to serve.
  */
 function persist(modelsDir: string, bundle: PredictorBundle): string {
-  const dir = join(modelsDir, 'predictors', `${bundle.metadata.model}@${bundle.metadata.gpu}`);
+  const dir = join(modelsDir, 'predictors', bundleKey(bundle));
   writeVersionedBundle(dir, bundle);
   return dir;
 }

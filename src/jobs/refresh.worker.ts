@@ -12,6 +12,7 @@ import { studentPointPredictor, trainPredictors } from '../training/train.js';
 export interface RefreshWorkerInput {
   model: string;
   gpu: string;
+  tensorParallelSize: number;
   seed: number;
   workloads: number;
   threads: number;
@@ -50,7 +51,7 @@ export default async function refreshTask({
   try {
     mkdirSync(dirname(input.datasetFile), { recursive: true });
     const bundle = await trainPredictors({
-      profile: profiles.get(input.model, input.gpu),
+      profile: profiles.get(input.model, input.gpu, input.tensorParallelSize),
       seed: input.seed,
       workloads: input.workloads,
       datasetFile: input.datasetFile,

@@ -24,7 +24,7 @@ export class TwinPool {
     if (!this.opts.threadsOnly && (this.workers <= 1 || scenarios.length <= 1)) {
       const profiles = embeddedProfiles();
       return scenarios.map((s, i) => {
-        const r = simulateParsed(s, profiles.get(s.model, s.gpu));
+        const r = simulateParsed(s, profiles.get(s.model, s.gpu, s.tensorParallelSize));
         emit(r, i);
         return r;
       });

@@ -3,5 +3,5 @@ import { simulateParsed, type ParsedScenario, type SimulationResult } from '../t
 
 /** Worker-thread entry: simulates one already-validated scenario with the embedded profiles. */
 export default function simulateTask(scenario: ParsedScenario): SimulationResult {
-  return simulateParsed(scenario, embeddedProfiles().get(scenario.model, scenario.gpu));
+  return simulateParsed(scenario, embeddedProfiles().get(scenario.model, scenario.gpu, scenario.tensorParallelSize));
 }

@@ -59,7 +59,7 @@ export function arrivalCap(limits: WorkLimits): number {
 
 function simulateTask(task: Extract<WorkTask, { kind: 'simulate' }>): WorkOutputs['simulate'] {
   const scenario = parseScenario(parseJsonBody(task.body, maxWorkerJsonValues));
-  const profile = embeddedProfiles().get(scenario.model, scenario.gpu);
+  const profile = embeddedProfiles().get(scenario.model, scenario.gpu, scenario.tensorParallelSize);
   checkSimulationWork(scenario, task.limits);
   return {
     model: scenario.model,
@@ -71,12 +71,16 @@ function simulateTask(task: Extract<WorkTask, { kind: 'simulate' }>): WorkOutput
 async function placeTask(task: Extract<WorkTask, { kind: 'place' }>): Promise<WorkOutputs['place']> {
   const workload =
     typeof task.body === 'string' ? parseWorkload(parseJsonBody(task.body, maxWorkerJsonValues)) : task.body;
-  const predictor = registryFromRefs(task.predictors, embeddedProfiles()).get(workload.model, workload.gpu);
+  const predictor = registryFromRefs(task.predictors, embeddedProfiles()).get(
+    workload.model,
+    workload.gpu,
+    workload.tensorParallelSize,
+  );
   // verification simulates in this thread: the task already holds one worker
   const deps = { limits: task.limits };
   const current = task.current;
   // a pool moved to another model, GPU, objective or a lower maxGpus is placed from scratch
-  const continues = current !== undefined && replanApplies(workload, current, task.limits);
+  const continues = current !== undefined && replanApplies(workload, current, task.limits, predictor.profile);
   const placement = continues
     ? await replan(workload, predictor, current, deps)
     : await place(workload, predictor, deps);

@@ -41,6 +41,7 @@ export function poolManifests(input: PoolManifestInput, o: ManifestOptions): Man
     calibratedVllm: input.profile.vllmVersion,
     modelVersion: placement.modelVersion,
     adapterRoot: input.adapterRoot,
+    gpusPerServer: placement.gpusPerServer ?? 1,
   };
   const groups = engineGroups(placement);
   const engines = groups.flatMap((group) => engineObjects(serving, group, o));

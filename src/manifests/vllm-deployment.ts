@@ -17,6 +17,8 @@ export interface PoolServing {
   modelVersion: string;
   /** where --lora-modules paths point (the adapter volume is mounted there) */
   adapterRoot: string;
+  /** GPUs each vLLM server (pod) spans: its --tensor-parallel-size and its `nvidia.com/gpu` */
+  gpusPerServer: number;
 }
 
 export const vllmPort = 8000;
@@ -46,15 +48,29 @@ export const adapterVolume = (claim: string) => ({
 export const adapterMount = (adapterRoot: string) => ({ name: 'adapters', mountPath: adapterRoot, readOnly: true });
 
 /**
- * One vLLM Deployment per engine group (replicas = its GPUs, one `nvidia.com/gpu` each) and a Service in
- * front of it: the backends the routing config and a gateway point at.
+ * Shared memory of a vLLM pod. The workers of a tensor-parallel server exchange data through /dev/shm (PyTorch
+ * and NCCL's shared-memory transport), and a container's default of 64 MiB makes them fail with bus errors:
+ * vLLM's Docker guide asks for `--ipc=host` or `--shm-size` "particularly for tensor parallel inference"
+ * (docs.vllm.ai, deploying with Docker), and vLLM's production-stack operator mounts the same Memory emptyDir
+ * for it (vllm-project/production-stack#994). A one-GPU server keeps the 2 GiB it always had; a Memory emptyDir
+ * holds only what is written, the limit is a cap.
+ */
+export function shmSizeLimit(gpusPerServer: number): string {
+  return gpusPerServer > 1 ? '16Gi' : '2Gi';
+}
+
+/**
+ * One vLLM Deployment per engine group (replicas = its servers, `gpusPerServer` `nvidia.com/gpu` each) and a
+ * Service in front of it: the backends the routing config and a gateway point at.
  */
 export function engineObjects(serving: PoolServing, group: EngineGroup, o: ManifestOptions): [Deployment, Service] {
   const name = engineName(serving.pool, group);
   const selector = { ...poolLabels(serving.pool), 'lora-placer.io/engine': group.key };
   const labels = { ...selector, 'app.kubernetes.io/name': 'vllm' };
+  const gpus = serving.gpusPerServer;
   const annotations = {
     'lora-placer.io/gpus': group.gpus.join(','),
+    ...(gpus > 1 ? { 'lora-placer.io/tensor-parallel-size': String(gpus) } : {}),
     'lora-placer.io/model-version': serving.modelVersion,
     'lora-placer.io/calibrated-vllm': serving.calibratedVllm,
   };
@@ -81,7 +97,7 @@ export function engineObjects(serving: PoolServing, group: EngineGroup, o: Manif
                 ...group.vllmArgs,
               ],
               ports: [{ name: 'http', containerPort: vllmPort }],
-              resources: { limits: { 'nvidia.com/gpu': 1 }, requests: { 'nvidia.com/gpu': 1 } },
+              resources: { limits: { 'nvidia.com/gpu': gpus }, requests: { 'nvidia.com/gpu': gpus } },
               // loading the weights takes minutes: the startup probe waits up to 20 of them
               startupProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10, failureThreshold: 120 },
               readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 },
@@ -93,7 +109,7 @@ export function engineObjects(serving: PoolServing, group: EngineGroup, o: Manif
           ],
           volumes: [
             ...(o.adapterClaim ? [adapterVolume(o.adapterClaim)] : []),
-            { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '2Gi' } },
+            { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: shmSizeLimit(gpus) } },
           ],
         },
       },

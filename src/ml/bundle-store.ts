@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync, type Dirent } from 'node:fs';
 import { basename, join } from 'node:path';
+import { profileKey } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import {
   errno,
@@ -109,9 +110,9 @@ export function readBundle(bundleDir: string): PredictorBundle {
 export function loadBundle(bundleDir: string): PredictorBundle {
   const filesDir = servedFilesDir(bundleDir);
   const bundle = readBundleFiles(filesDir);
-  const { model, gpu, version } = bundle.metadata;
-  if (basename(bundleDir) !== `${model}@${gpu}`)
-    throw new AppError('dataFile', `predictor folder ${bundleDir} holds ${model}@${gpu}`);
+  const { version } = bundle.metadata;
+  const key = bundleKey(bundle);
+  if (basename(bundleDir) !== key) throw new AppError('dataFile', `predictor folder ${bundleDir} holds ${key}`);
   if (studentVersion(bundle.trees) !== version)
     throw new AppError(
       'dataFile',
@@ -120,6 +121,12 @@ export function loadBundle(bundleDir: string): PredictorBundle {
   if (filesDir !== bundleDir && basename(filesDir) !== `v-${version}`)
     throw new AppError('dataFile', `${filesDir} holds version ${version}`);
   return bundle;
+}
+
+/** The folder name of a bundle: its profile's key (`model@gpu`, `model@gpu-tpN` with tensor parallelism). */
+export function bundleKey(bundle: PredictorBundle): string {
+  const m = bundle.metadata;
+  return profileKey(m.model, m.gpu, m.tensorParallelSize);
 }
 
 /** Flat layout (models/predictors, `train`): each file temp + rename, so no file is ever half written. */
@@ -147,8 +154,7 @@ export function writeVersionedBundle(bundleDir: string, bundle: PredictorBundle)
   if (!versionDirPattern.test(name) || studentVersion(bundle.trees) !== version) {
     throw new AppError(
       'internal',
-      `bundle ${bundle.metadata.model}@${bundle.metadata.gpu}: version ${version} is not the hash of its trees; ` +
-        'not written',
+      `bundle ${bundleKey(bundle)}: version ${version} is not the hash of its trees; not written`,
     );
   }
   mkdirSync(bundleDir, { recursive: true });

@@ -35,6 +35,12 @@ export const PredictorMetadata = z.object({
   schemaVersion: z.literal(1),
   model: z.string(),
   gpu: z.string(),
+  tensorParallelSize: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("the profile's GPUs per server; absent: 1 (the bundle's folder is profileKey(model, gpu, size))"),
   version: z.string().describe('sha256 prefix of the student trees: changes whenever a prediction can'),
   created: z.string(),
   seed: z.number().int(),

@@ -15,7 +15,8 @@ export interface PoolObserverOptions {
    */
   place: (workloadJson: string, current?: Placement) => Promise<{ workload: ParsedWorkload; placement: Placement }>;
   /** the model version served for a model@gpu: a plan computed with another one is re-planned */
-  servedVersion: (model: string, gpu: string) => string;
+  /** the version of the predictor a placement of this model on servers of `tensorParallelSize` GPUs uses */
+  servedVersion: (model: string, gpu: string, tensorParallelSize: number) => string;
   replicaId: string;
   maxPools: number;
   /** POOL_STALE_S (0: never): a period at least this long would leave the plan stale between reads */
@@ -180,7 +181,8 @@ export class PoolObserver {
     this.countDropped(plan.pool, reading.droppedSeries);
     const adapters = mergeReading(previous, reading, now, source.prometheus.graceS);
     const workload = nonEmpty(plan.pool, observedWorkload(source, adapters, now));
-    const current = plan.placement.modelVersion === this.o.servedVersion(plan.workload.model, plan.workload.gpu);
+    const { model, gpu } = plan.workload;
+    const current = plan.placement.modelVersion === this.o.servedVersion(model, gpu, plan.placement.gpusPerServer ?? 1);
     const observation: Observation = {
       attemptedAt: now,
       succeededAt: now,

@@ -30,6 +30,7 @@ export function gpuScenarioOf(
   return {
     model: workload.model,
     gpu: workload.gpu,
+    ...(workload.tensorParallelSize !== undefined ? { tensorParallelSize: workload.tensorParallelSize } : {}),
     engine,
     adapters: placed.map((p) => {
       const a = workload.adapters[p.adapter]!;

@@ -1,3 +1,4 @@
+import { keyOf } from '../profiles/index.js';
 import { rankTile } from '../twin/index.js';
 import type { PlacementContext } from './context.js';
 import { GpuBin, type GpuVerdict } from './gpu-bin.js';
@@ -110,7 +111,7 @@ export function aloneReason(ctx: PlacementContext, index: number): string {
   if (loraRank === 0 || ctx.slotsAllowed(loraRank) < 1) {
     return (
       `rank ${item.rank} needs --max-lora-rank ${loraRank || '> 512'}, and even one ` +
-      `slot of it leaves too little KV cache on ${ctx.profile.model}@${ctx.profile.gpu}`
+      `slot of it leaves too little KV cache on ${keyOf(ctx.profile)}`
     );
   }
   const probe = new GpuBin(-1, ctx.options.headroom);

@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Predictor } from '../ml/predictor.js';
+import { keyOf, tensorParallelSizeOf } from '../profiles/index.js';
+import { invalidInput } from '../shared/errors.js';
 import { lowerBound, type LowerBound } from './bounds.js';
 import { PlacementContext } from './context.js';
 import type { GpuBin } from './gpu-bin.js';
@@ -86,6 +88,15 @@ export function pack(
   return { ctx, bins, unplaced: [...prepared.unservable, ...unplaced], bound };
 }
 
+/** The predictors answer for their profile's servers: a workload asking for other servers is a caller's bug. */
+export function checkTensorParallelSize(workload: ParsedWorkload, predictor: Predictor): void {
+  const tp = tensorParallelSizeOf(predictor.profile);
+  if (workload.tensorParallelSize !== undefined && workload.tensorParallelSize !== tp)
+    throw invalidInput('workload', [
+      { path: 'tensorParallelSize', message: `the predictors of ${keyOf(predictor.profile)} place servers of ${tp}` },
+    ]);
+}
+
 function minGpusCount(workload: ParsedWorkload, predictor: Predictor, limits: WorkLimits): number {
   return Math.max(1, pack({ ...workload, objective: 'min-gpus' }, predictor, limits).bins.length);
 }
@@ -108,6 +119,7 @@ export async function place(workload: ParsedWorkload, predictor: Predictor, deps
   const started = performance.now();
   const limits = deps.limits ?? defaultWorkLimits;
   checkPlacementWork(workload, limits);
+  checkTensorParallelSize(workload, predictor);
   const packed = pack(workload, predictor, limits);
   let { bins, unplaced } = packed;
   let verification: VerificationSummary | null = null;

@@ -4,6 +4,11 @@ import { SimulationResult } from '../twin/index.js';
 export const GpuPlan = z.object({
   index: z.number().int().describe('0-based GPU number; routing refers to it'),
   gpu: z.string(),
+  tensorParallelSize: z
+    .number()
+    .int()
+    .optional()
+    .describe('GPUs this server spans (vllmArgs carry --tensor-parallel-size); absent: 1, the entry is one GPU'),
   engine: z.object({
     maxLoras: z.number().int().describe('--max-loras'),
     maxCpuLoras: z.number().int().describe('--max-cpu-loras'),
@@ -94,9 +99,38 @@ export const Placement = z.object({
     .describe(
       "the latency targets applied (the workload's, or the default SLO); null under the research rule without targets",
     ),
-  gpuCount: z.number().int(),
-  lowerBound: z.number().int().describe('no placement serves the workload sustainably on fewer GPUs (see bounds)'),
+  gpuCount: z
+    .number()
+    .int()
+    .describe(
+      'vLLM servers used (entries of `gpus`, replicas of the autoscaler): GPUs when each server has one; with ' +
+        'tensor parallelism still servers, the GPUs being totalGpus',
+    ),
+  lowerBound: z
+    .number()
+    .int()
+    .describe('no placement serves the workload sustainably on fewer GPUs (see bounds); servers, as gpuCount'),
   bounds: z.object({ throughput: z.number().int(), adapters: z.number().int() }),
+  serverCount: z
+    .number()
+    .int()
+    .optional()
+    .describe('tensor parallelism only (absent when one GPU per server): vLLM servers used, = gpuCount'),
+  gpusPerServer: z
+    .number()
+    .int()
+    .optional()
+    .describe('tensor parallelism only: GPUs each server spans (--tensor-parallel-size); absent: 1'),
+  totalGpus: z
+    .number()
+    .int()
+    .optional()
+    .describe('tensor parallelism only: GPUs used, serverCount x gpusPerServer; absent: gpuCount'),
+  lowerBoundGpus: z
+    .number()
+    .int()
+    .optional()
+    .describe('tensor parallelism only: lowerBound x gpusPerServer; absent: lowerBound'),
   gpus: z.array(GpuPlan),
   routing: z
     .array(z.object({ adapter: z.string(), targets: z.array(RouteTarget) }))

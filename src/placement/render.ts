@@ -1,3 +1,4 @@
+import { tensorParallelSizeOf } from '../profiles/index.js';
 import type { SimulationResult } from '../twin/index.js';
 import type { LowerBound } from './bounds.js';
 import type { PlacementContext } from './context.js';
@@ -31,6 +32,7 @@ export function renderPlacement(
   elapsedMs: number,
 ): Placement {
   const gpus = bins.map((bin, index) => gpuPlan(workload, ctx, bin, index, verification?.results.get(bin)));
+  const tp = tensorParallelSizeOf(ctx.profile);
   const results = verification
     ? bins.map((b) => verification.results.get(b)).filter((r): r is SimulationResult => r !== undefined)
     : [];
@@ -43,6 +45,10 @@ export function renderPlacement(
     gpuCount: gpus.length,
     lowerBound: bound.gpus,
     bounds: { throughput: bound.throughput, adapters: bound.adapters },
+    // only with tensor parallelism, so that a one-GPU-per-server answer stays what it was
+    ...(tp > 1
+      ? { serverCount: gpus.length, gpusPerServer: tp, totalGpus: gpus.length * tp, lowerBoundGpus: bound.gpus * tp }
+      : {}),
     gpus,
     routing: routingTable(workload, gpus),
     unplaced: mergeUnplaced(ctx, unplaced),
@@ -80,9 +86,11 @@ function gpuPlan(
   bin.setHeadroom(headroom, ctx.items);
   const adapters = bin.items.map((i) => ctx.items[i]!);
   const engine = binEngine(ctx, bin);
+  const tp = tensorParallelSizeOf(ctx.profile);
   return {
     index,
     gpu: workload.gpu,
+    ...(tp > 1 ? { tensorParallelSize: tp } : {}),
     engine,
     adapters: adapters.map((a) => ({ id: a.id, rank: a.rank, rate: a.rate })),
     predicted: {
@@ -102,6 +110,7 @@ function gpuPlan(
     ...(verified ? { verified } : {}),
     vllmArgs: vllmArgs({
       ...engine,
+      tensorParallelSize: tp,
       modules: adapters.map((a) => ({
         name: a.id,
         path: workload.adapters[a.adapter]!.path ?? defaultAdapterPath(workload.options.loraModulesRoot, a.id),

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { Predictor } from '../ml/predictor.js';
+import { keyOf, tensorParallelSizeOf, type Profile } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { parseOrThrow } from '../shared/validate.js';
 import { defaultWorkLimits, type WorkLimits } from '../shared/work-limits.js';
@@ -14,7 +15,7 @@ import { retireByPredictors } from './consolidate.js';
 import { knobsKeepingSlots, predictorsAccept } from './kept-knobs.js';
 import { movesBetween } from './moves.js';
 import { firstFit, packingOrder, roomOf, type Unplaced } from './pack.js';
-import { defaultImproveWork, type PlaceDeps } from './place.js';
+import { checkTensorParallelSize, defaultImproveWork, type PlaceDeps } from './place.js';
 import type { Placement } from './placement.js';
 import { renderPlacement, type VerificationSummary } from './render.js';
 import { shedFewest } from './shed.js';
@@ -69,7 +70,8 @@ export async function replan(
   );
   const limits = options.limits ?? defaultWorkLimits;
   checkPlacementWork(workload, limits);
-  checkCurrent(workload, current, limits);
+  checkTensorParallelSize(workload, predictor);
+  checkCurrent(workload, current, limits, predictor.profile);
   if (withinHysteresis(workload, current, hysteresis)) {
     return {
       ...current,
@@ -124,15 +126,18 @@ export async function replan(
  * Whether a re-plan from `current` can answer this workload: the same model and GPU, the min-gpus
  * objective on both (a min-latency workload asks for its own gpuCount, which a re-plan would not
  * spread to or shrink to), and no more current GPUs than the workload allows (a lowered maxGpus would
- * keep GPUs it no longer allows). Otherwise the workload is placed from scratch.
+ * keep GPUs it no longer allows), and servers of as many GPUs as `profile`'s (the profile of the predictors that
+ * will place it). Otherwise the workload is placed from scratch.
  */
 export function replanApplies(
   workload: ParsedWorkload,
   current: Placement,
   limits: WorkLimits = defaultWorkLimits,
+  profile?: Profile,
 ): boolean {
   const maxGpus = workload.maxGpus ?? limits.maxGpus;
-  const sameTarget = current.model === workload.model && current.gpu === workload.gpu;
+  const sameServers = (current.gpusPerServer ?? 1) === (profile ? tensorParallelSizeOf(profile) : 1);
+  const sameTarget = current.model === workload.model && current.gpu === workload.gpu && sameServers;
   return (
     sameTarget &&
     workload.objective === 'min-gpus' &&
@@ -141,7 +146,7 @@ export function replanApplies(
   );
 }
 
-function checkCurrent(workload: ParsedWorkload, current: Placement, limits: WorkLimits): void {
+function checkCurrent(workload: ParsedWorkload, current: Placement, limits: WorkLimits, profile: Profile): void {
   if (current.model !== workload.model || current.gpu !== workload.gpu) {
     throw new AppError(
       'invalidInput',
@@ -149,6 +154,12 @@ function checkCurrent(workload: ParsedWorkload, current: Placement, limits: Work
         `the workload is for ${workload.model}@${workload.gpu}`,
     );
   }
+  const tp = tensorParallelSizeOf(profile);
+  if ((current.gpusPerServer ?? 1) !== tp)
+    throw new AppError(
+      'invalidInput',
+      `current placement: its servers span ${current.gpusPerServer ?? 1} GPU(s), those of ${keyOf(profile)} ${tp}`,
+    );
   const gpus = current.gpus.length;
   if (gpus > limits.maxGpus)
     throw tooMuchWork(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../shared/validate.js';
-import { AdapterSpec, LengthSpec, ProfileName, checkUniqueAdapterIds } from '../twin/index.js';
+import { AdapterSpec, LengthSpec, ProfileName, TensorParallelSize, checkUniqueAdapterIds } from '../twin/index.js';
 
 /**
  * Where vLLM loads an adapter from, as one `name=path` argv token: a local path, a URI or a hub id;
@@ -102,6 +102,7 @@ export const Workload = z
   .object({
     model: ProfileName,
     gpu: ProfileName,
+    tensorParallelSize: TensorParallelSize.optional(),
     adapters: z.array(WorkloadAdapter).min(1).max(100_000),
     inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
     outputTokens: LengthSpec.optional(),
@@ -121,7 +122,8 @@ export const Workload = z
       .optional()
       .describe(
         'GPUs available (default and largest value accepted: MAX_GPUS, ' +
-          '1,024 unless configured); what does not fit is reported in `unplaced`',
+          '1,024 unless configured); what does not fit is reported in `unplaced`. With tensorParallelSize N > 1 ' +
+          'it counts servers of N GPUs each, as gpuCount and the Placement do',
       ),
     gpuCount: z
       .number()
@@ -129,7 +131,10 @@ export const Workload = z
       .min(1)
       .max(100_000)
       .optional()
-      .describe('min-latency: GPUs to spread over (default maxGpus, else the min-gpus count); at most MAX_GPUS'),
+      .describe(
+        'min-latency: GPUs to spread over (default maxGpus, else the min-gpus count); at most MAX_GPUS; ' +
+          'servers of tensorParallelSize GPUs each when that is above 1',
+      ),
     objective: PlacementObjective.default('min-gpus'),
     slo: z
       .object({

@@ -1,4 +1,4 @@
-import type { KvRankCurve, Profile } from './schema.js';
+import { keyOf, type KvRankCurve, type Profile } from './schema.js';
 
 /**
  * KV-cache capacity (tokens) that vLLM reports for --max-loras = slots and --max-lora-rank = rank.
@@ -53,7 +53,7 @@ function onCurve(curve: KvRankCurve, slots: number): number {
  * available KV cache memory"); with no room at all it reports "No available memory for the cache blocks".
  */
 export function memoryErrorReason(profile: Profile, kvTokens: number, slots: number, rank: number): string | null {
-  const where = `--max-loras ${slots} --max-lora-rank ${rank} on ${profile.model}@${profile.gpu}`;
+  const where = `--max-loras ${slots} --max-lora-rank ${rank} on ${keyOf(profile)}`;
   if (kvTokens <= 0) return `no GPU memory left for KV cache blocks with ${where}`;
   if (kvTokens < profile.maxModelLen) {
     return `KV cache of ${kvTokens} tokens with ${where} is smaller than max_model_len ${profile.maxModelLen}`;

@@ -169,6 +169,15 @@ function calibrationFits(p: Profile): FitReport[] {
   ];
 }
 
-export function profileKey(model: string, gpu: string): string {
-  return `${model}@${gpu}`;
+/**
+ * The name of a profile, and of its predictors' folder (`models/predictors/<key>/`): `model@gpu` for one GPU per
+ * server, `model@gpu-tpN` for N > 1 (two profiles may share model and GPU and differ in tensor parallelism).
+ */
+export function profileKey(model: string, gpu: string, tensorParallelSize = 1): string {
+  return tensorParallelSize === 1 ? `${model}@${gpu}` : `${model}@${gpu}-tp${tensorParallelSize}`;
+}
+
+/** The key of `profile` (see profileKey). */
+export function keyOf(profile: Profile): string {
+  return profileKey(profile.model, profile.gpu, tensorParallelSizeOf(profile));
 }

@@ -3,17 +3,31 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../shared/errors.js';
 import { parseOrThrow } from '../shared/validate.js';
-import { Profile, profileKey } from './schema.js';
+import { keyOf, Profile, profileKey, tensorParallelSizeOf } from './schema.js';
 
 /** `models/profiles` of this package (same relative place from src/ and from dist/). */
 export const defaultProfilesDir = fileURLToPath(new URL('../../models/profiles/', import.meta.url));
 
-/** Profiles keyed by `model@gpu`, read and validated once. */
+/**
+ * Profiles keyed by `model@gpu` (`model@gpu-tpN` at N GPUs per server, see profileKey), read and validated once.
+ */
 export class ProfileStore {
   private readonly profiles = new Map<string, Profile>();
+  /** model@gpu -> the tensor-parallel sizes of its profiles, ascending */
+  private readonly sizes = new Map<string, number[]>();
 
   constructor(profiles: Iterable<Profile>) {
-    for (const p of profiles) this.profiles.set(profileKey(p.model, p.gpu), p);
+    for (const p of profiles) {
+      const key = keyOf(p);
+      if (!this.profiles.has(key)) {
+        const pair = profileKey(p.model, p.gpu);
+        this.sizes.set(
+          pair,
+          [...(this.sizes.get(pair) ?? []), tensorParallelSizeOf(p)].sort((a, b) => a - b),
+        );
+      }
+      this.profiles.set(key, p);
+    }
   }
 
   static fromDirectory(dir: string = defaultProfilesDir): ProfileStore {
@@ -30,9 +44,18 @@ export class ProfileStore {
     return [...this.profiles.values()];
   }
 
-  get(model: string, gpu: string): Profile {
-    const profile = this.profiles.get(profileKey(model, gpu));
-    if (!profile) {
+  /** The tensor-parallel sizes of the profiles of `model` on `gpu`, ascending (empty: no such profile). */
+  tensorParallelSizes(model: string, gpu: string): number[] {
+    return this.sizes.get(profileKey(model, gpu)) ?? [];
+  }
+
+  /**
+   * The profile of `model` on `gpu` at `tensorParallelSize` GPUs per server; without it, the one with the fewest
+   * (TP 1 when there is one). 404 LP_ERR_UNKNOWN_PROFILE naming the known profiles, or the known sizes.
+   */
+  get(model: string, gpu: string, tensorParallelSize?: number): Profile {
+    const sizes = this.tensorParallelSizes(model, gpu);
+    if (sizes.length === 0) {
       const known = [...this.profiles.keys()].join(', ') || 'none';
       throw new AppError('unknownProfile', `no profile for model "${model}" on gpu "${gpu}" (known: ${known})`, {
         model,
@@ -40,8 +63,27 @@ export class ProfileStore {
         known: [...this.profiles.keys()],
       });
     }
+    const size = tensorParallelSize ?? sizes[0]!;
+    const profile = this.profiles.get(profileKey(model, gpu, size));
+    if (!profile) throw unknownTensorParallelSize(model, gpu, size, sizes);
     return profile;
   }
+}
+
+/** 404 for a model@gpu that has profiles, none at this tensor-parallel size. */
+export function unknownTensorParallelSize(model: string, gpu: string, size: number, known: number[]): AppError {
+  return new AppError(
+    'unknownProfile',
+    `no profile for model "${model}" on gpu "${gpu}" at tensorParallelSize ${size} ` +
+      `(known tensorParallelSize: ${known.join(', ')})`,
+    {
+      model,
+      gpu,
+      tensorParallelSize: size,
+      known: known.map((n) => profileKey(model, gpu, n)),
+      knownTensorParallelSizes: known,
+    },
+  );
 }
 
 export function loadProfileFile(file: string): Profile {

@@ -46,6 +46,8 @@ export interface PlanSummary {
   pool: string;
   model: string;
   gpu: string;
+  /** GPUs per server of the placement, when above 1 (gpuCount and lowerBound count servers) */
+  tensorParallelSize?: number;
   gpuCount: number;
   lowerBound: number;
   modelVersion: string;
@@ -63,6 +65,7 @@ export function summaryOf(plan: StoredPlan): PlanSummary {
     pool,
     model: workload.model,
     gpu: workload.gpu,
+    ...(placement.gpusPerServer !== undefined ? { tensorParallelSize: placement.gpusPerServer } : {}),
     gpuCount: placement.gpuCount,
     lowerBound: placement.lowerBound,
     modelVersion: placement.modelVersion,

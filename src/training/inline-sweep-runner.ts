@@ -14,7 +14,7 @@ export class InlineSweepRunner implements SweepRunner {
   ): Promise<void> {
     for (const job of jobs) {
       signal?.throwIfAborted();
-      onRow(job, sweepRow(this.profiles.get(job.model, job.gpu), job.seed, job.index));
+      onRow(job, sweepRow(this.profiles.get(job.model, job.gpu, job.tensorParallelSize), job.seed, job.index));
     }
   }
 

@@ -4,6 +4,8 @@ import type { DatasetRow } from '../ml/dataset.js';
 export interface SweepJob {
   model: string;
   gpu: string;
+  /** the profile's GPUs per server, when above 1 */
+  tensorParallelSize?: number;
   seed: number;
   index: number;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Profile } from '../profiles/index.js';
+import { keyOf, tensorParallelSizeOf, type Profile } from '../profiles/index.js';
 import { appendLines, headerFor, openDataset, rewriteDataset, type DatasetRow } from '../ml/dataset.js';
 import { sweepFeatures } from '../ml/sweep-row.js';
 import { Progress } from './progress.js';
@@ -22,6 +22,7 @@ export interface SweepOptions {
 /** Simulates every workload of the sweep not yet in the dataset file; returns all rows in index order. */
 export async function runSweep(opts: SweepOptions): Promise<DatasetRow[]> {
   const { model, gpu } = opts.profile;
+  const tp = tensorParallelSizeOf(opts.profile);
   const header = headerFor(model, gpu, opts.seed, profileSha256(opts.profile));
   const existing = openDataset(opts.datasetFile, header);
   if (existing.staleFeatures) {
@@ -36,9 +37,10 @@ export async function runSweep(opts: SweepOptions): Promise<DatasetRow[]> {
   }
   const jobs = [];
   for (let index = 0; index < opts.rows; index++) {
-    if (!existing.done.has(index)) jobs.push({ model, gpu, seed: opts.seed, index });
+    if (!existing.done.has(index))
+      jobs.push({ model, gpu, ...(tp > 1 ? { tensorParallelSize: tp } : {}), seed: opts.seed, index });
   }
-  const progress = opts.progress === false ? null : new Progress(`sweep ${model}@${gpu}`, jobs.length);
+  const progress = opts.progress === false ? null : new Progress(`sweep ${keyOf(opts.profile)}`, jobs.length);
   const fresh: DatasetRow[] = [];
   let pending: unknown[] = [];
   let done = 0;

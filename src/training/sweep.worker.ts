@@ -5,5 +5,5 @@ import type { SweepJob } from './sweep-runner.js';
 
 /** Worker-thread entry: one sweep row with the embedded profiles. */
 export default function sweepTask(job: SweepJob): DatasetRow | null {
-  return sweepRow(embeddedProfiles().get(job.model, job.gpu), job.seed, job.index);
+  return sweepRow(embeddedProfiles().get(job.model, job.gpu, job.tensorParallelSize), job.seed, job.index);
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { Profile } from '../profiles/index.js';
+import { tensorParallelSizeOf, type Profile } from '../profiles/index.js';
 import { Rng } from '../shared/rng.js';
 import { studentVersion, type PredictorBundle, type PredictorMetadata, type PredictorMetrics } from '../ml/bundle.js';
 import { datasetHash, type DatasetRow } from '../ml/dataset.js';
@@ -159,6 +159,7 @@ export async function trainPredictors(o: TrainOptions): Promise<PredictorBundle>
     schemaVersion: 1,
     model: profile.model,
     gpu: profile.gpu,
+    ...(tensorParallelSizeOf(profile) > 1 ? { tensorParallelSize: tensorParallelSizeOf(profile) } : {}),
     version: studentVersion(trees),
     created: o.created,
     seed,

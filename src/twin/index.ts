@@ -5,6 +5,7 @@ export {
   AdapterSpec,
   AdapterId,
   ProfileName,
+  TensorParallelSize,
   EngineSpec,
   ArrivalSpec,
   parseScenario,

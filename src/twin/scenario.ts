@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { invalidInput, quoted, type ErrorIssue } from '../shared/errors.js';
 import { parseOrThrow } from '../shared/validate.js';
-import { kvCapacityTokens, type Profile } from '../profiles/index.js';
+import { keyOf, kvCapacityTokens, tensorParallelSizeOf, type Profile } from '../profiles/index.js';
 import { resolveLength } from './lengths.js';
 
 /** --max-lora-rank values vLLM accepts. */
@@ -61,6 +61,20 @@ export const AdapterId = z
       'one (between "/")',
   )
   .describe('adapter name (vLLM LoRA name)');
+
+/**
+ * GPUs one vLLM server spans (vLLM --tensor-parallel-size): selects among the profiles of a model on a GPU.
+ * Absent: the smallest size with a profile (1 where a one-GPU profile exists).
+ */
+export const TensorParallelSize = z
+  .number()
+  .int()
+  .min(1)
+  .max(64)
+  .describe(
+    'GPUs one vLLM server spans (--tensor-parallel-size), choosing among the profiles of this model and GPU; ' +
+      'default: the smallest with a profile (1 where there is one); a size without a profile is 404',
+  );
 
 /** Base model and GPU names (profile keys): short identifiers, never free text. */
 export const ProfileName = z
@@ -157,6 +171,7 @@ export const Scenario = z
   .object({
     model: ProfileName,
     gpu: ProfileName,
+    tensorParallelSize: TensorParallelSize.optional(),
     engine: EngineSpec,
     adapters: z.array(AdapterSpec).min(1).max(10_000).describe('the adapters one GPU serves'),
     inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
@@ -281,6 +296,10 @@ function lengthsBeyondModel(scenario: ParsedScenario, profile: Profile): ErrorIs
  */
 export function resolveScenario(scenario: ParsedScenario, profile: Profile): ResolvedScenario {
   const issues: ErrorIssue[] = [];
+  // the caller looked the profile up by the scenario's names: a mismatch would answer for other hardware
+  const tp = tensorParallelSizeOf(profile);
+  if (scenario.tensorParallelSize !== undefined && scenario.tensorParallelSize !== tp)
+    issues.push({ path: 'tensorParallelSize', message: `the profile ${keyOf(profile)} spans ${tp} GPU(s)` });
   const e = scenario.engine;
   const maxAdapterRank = Math.max(...scenario.adapters.map((a) => a.rank));
   const maxLoraRank = e.maxLoraRank ?? allowedMaxLoraRanks.find((r) => r >= maxAdapterRank) ?? 512;

@@ -11,7 +11,7 @@ export const starvationRatio = 0.9;
 /** Simulates a scenario (untrusted input: validated here) with the profile it names. */
 export function simulate(input: unknown, profiles: ProfileStore): SimulationResult {
   const scenario = parseScenario(input);
-  return simulateParsed(scenario, profiles.get(scenario.model, scenario.gpu));
+  return simulateParsed(scenario, profiles.get(scenario.model, scenario.gpu, scenario.tensorParallelSize));
 }
 
 export function simulateParsed(

@@ -231,7 +231,13 @@ export const uiJs = String.raw`'use strict';
       ['model', p.model + ' on ' + p.gpu],
       ['objective', p.objective + ' (every GPU placed to meet the ' + p.criterion + ' criterion)'],
       ['SLO', sloText(p.slo)],
-      ['GPUs', p.gpuCount + ' (no placement needs fewer than ' + p.lowerBound + ')'],
+      p.gpusPerServer > 1
+        ? [
+            'GPUs',
+            p.totalGpus + ' = ' + p.serverCount + ' servers × ' + p.gpusPerServer + ' GPUs (tensor parallel; ' +
+              'no placement needs fewer than ' + p.lowerBound + ' servers)',
+          ]
+        : ['GPUs', p.gpuCount + ' (no placement needs fewer than ' + p.lowerBound + ')'],
       ['adapters', p.routing.length + ' placed, ' + p.unplaced.length + ' unplaced'],
       [
         'latency',
@@ -303,8 +309,8 @@ export const uiJs = String.raw`'use strict';
     var e = g.engine;
     var card = el('article', { class: 'gpu-card' + (met ? '' : ' missed'), data: { gpu: g.index } }, [
       el('header', null, [
-        el('h3', { text: 'GPU ' + g.index }),
-        el('span', { class: 'muted', text: g.gpu }),
+        el('h3', { text: (g.tensorParallelSize > 1 ? 'Server ' : 'GPU ') + g.index }),
+        el('span', { class: 'muted', text: g.tensorParallelSize > 1 ? g.tensorParallelSize + ' × ' + g.gpu : g.gpu }),
         el('span', {
           class: met ? 'badge ok' : 'badge bad',
           text: met ? 'meets ' + g.meets.criterion : 'misses ' + g.meets.criterion,
@@ -399,12 +405,15 @@ export const uiJs = String.raw`'use strict';
   }
 
   function scenarioOf(p, g, engine, rateFactor) {
-    return {
+    var scenario = {
       model: p.model,
       gpu: p.gpu,
       engine: engine,
       adapters: g.adapters.map(function (a) { return { id: a.id, rank: a.rank, rate: a.rate * rateFactor }; }),
     };
+    // the predictors of the placement's servers, not those of another tensor-parallel size
+    if (g.tensorParallelSize > 1) scenario.tensorParallelSize = g.tensorParallelSize;
+    return scenario;
   }
 
   /** Each GPU's capacity: the highest predicted throughput of its adapters at 2, 4 and 8 times their rates. */
