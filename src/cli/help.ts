@@ -50,11 +50,13 @@ errors on the same runs (SMAPE, R2, starvation accuracy and macro-F1) beside the
   --quiet                     no progress on stderr (docs/cli.md, Progress)`;
 
 export const trainHelp =
-  'train --model M --gpu G [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] [--out DIR] ' +
-  `[--created ISO] [--check]
+  'train --model M --gpu G [--tp N] [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] ' +
+  `[--out DIR] [--created ISO] [--check]
 
 Sweep (Twin runs of sampled workloads, resumable JSONL) -> teacher forests -> distilled student trees ->
-models/predictors/<model>@<gpu>/ with metadata (dataset hash, seed, features, hold-out and real-run errors).
+models/predictors/<model>@<gpu>/ (<model>@<gpu>-tp<N>/ above one GPU per server) with metadata (dataset hash,
+seed, features, hold-out and real-run errors).
+  --tp N          the profile of N GPUs per server (default the smallest with a profile)
   --workloads N   workloads to simulate (default 8000)
   --runs FILE     real runs to score on, never trained on (e.g. dt_validation_real_runs.csv)
   --dataset FILE  sweep dataset to create or resume (default .cache/sweeps/<model>@<gpu>-seed<N>.jsonl)

@@ -14,18 +14,17 @@ export async function runProfiles(argv: string[]): Promise<number> {
     return 0;
   }
   const lines = ['profiles (model@gpu, vLLM, max model length):'];
-  for (const p of profiles)
-    lines.push(
-      `  ${profileKey(p.model, p.gpu, p.tensorParallelSize)}  vLLM ${p.vllmVersion}  ${p.maxModelLen} tokens  ${p.description}`,
-    );
+  for (const p of profiles) {
+    const key = profileKey(p.model, p.gpu, p.tensorParallelSize);
+    lines.push(`  ${key}  vLLM ${p.vllmVersion}  ${p.maxModelLen} tokens  ${p.description}`);
+  }
   lines.push('predictors (model@gpu, version, trained, Twin hold-out):');
   for (const p of predictors) {
     const h = p.metrics.twinHoldout;
     const smape = h.throughput.smapeResearch.toFixed(2);
     const holdout = `throughput SMAPE ${smape} %, starvation macro-F1 ${h.starved.macroF1.toFixed(3)}`;
-    lines.push(
-      `  ${profileKey(p.model, p.gpu, p.tensorParallelSize)}  ${p.version}  ${p.created}  ${p.trainingRows} rows  ${holdout}`,
-    );
+    const key = profileKey(p.model, p.gpu, p.tensorParallelSize);
+    lines.push(`  ${key}  ${p.version}  ${p.created}  ${p.trainingRows} rows  ${holdout}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

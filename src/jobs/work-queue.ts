@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import type { ProfileStore } from '../profiles/index.js';
 import { AppError, fromWireError } from '../shared/errors.js';
 import { runWorkTask, type WorkEnvelope, type WorkOutputs, type WorkTask } from './work-task.js';
 import { workerEntry } from '../shared/worker-file.js';
@@ -41,9 +42,11 @@ export class ThreadBackend implements WorkBackend {
 /** Runs tasks in the calling thread, one at a time (tests and tools: no thread start-up). */
 export class InlineBackend implements WorkBackend {
   readonly slots = 1;
+  /** `profiles`: those the tasks look up (default: the embedded ones, as the worker threads do) */
+  constructor(private readonly profiles?: ProfileStore) {}
   run(task: WorkTask, signal: AbortSignal): Promise<WorkEnvelope> {
     signal.throwIfAborted();
-    return runWorkTask(task);
+    return runWorkTask(task, this.profiles);
   }
   async close(): Promise<void> {}
 }

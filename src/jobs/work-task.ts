@@ -6,7 +6,7 @@ import {
   type ParsedWorkload,
   type Placement,
 } from '../placement/index.js';
-import { embeddedProfiles } from '../profiles/index.js';
+import { embeddedProfiles, type ProfileStore } from '../profiles/index.js';
 import { toWireError, type WireError } from '../shared/errors.js';
 import { parseJsonBody } from '../shared/json-body.js';
 import type { WorkLimits } from '../shared/work-limits.js';
@@ -43,10 +43,16 @@ export interface WorkOutputs {
 /** What crosses back from a worker: the answer, or the error as data (classes do not survive the copy). */
 export type WorkEnvelope = { ok: true; value: WorkOutputs[WorkTask['kind']] } | { ok: false; error: WireError };
 
-/** Runs one task where it is called (a worker thread, or the caller's thread in tests). */
-export async function runWorkTask(task: WorkTask): Promise<WorkEnvelope> {
+/**
+ * Runs one task where it is called (a worker thread, or the caller's thread in tests), with `profiles` (the
+ * embedded ones unless given).
+ */
+export async function runWorkTask(task: WorkTask, profiles: ProfileStore = embeddedProfiles()): Promise<WorkEnvelope> {
   try {
-    return { ok: true, value: task.kind === 'simulate' ? simulateTask(task) : await placeTask(task) };
+    return {
+      ok: true,
+      value: task.kind === 'simulate' ? simulateTask(task, profiles) : await placeTask(task, profiles),
+    };
   } catch (err) {
     return { ok: false, error: toWireError(err) };
   }
@@ -57,9 +63,9 @@ export function arrivalCap(limits: WorkLimits): number {
   return 2 * limits.maxSimulatedRequests + 10_000;
 }
 
-function simulateTask(task: Extract<WorkTask, { kind: 'simulate' }>): WorkOutputs['simulate'] {
+function simulateTask(task: Extract<WorkTask, { kind: 'simulate' }>, profiles: ProfileStore): WorkOutputs['simulate'] {
   const scenario = parseScenario(parseJsonBody(task.body, maxWorkerJsonValues));
-  const profile = embeddedProfiles().get(scenario.model, scenario.gpu, scenario.tensorParallelSize);
+  const profile = profiles.get(scenario.model, scenario.gpu, scenario.tensorParallelSize);
   checkSimulationWork(scenario, task.limits);
   return {
     model: scenario.model,
@@ -68,10 +74,13 @@ function simulateTask(task: Extract<WorkTask, { kind: 'simulate' }>): WorkOutput
   };
 }
 
-async function placeTask(task: Extract<WorkTask, { kind: 'place' }>): Promise<WorkOutputs['place']> {
+async function placeTask(
+  task: Extract<WorkTask, { kind: 'place' }>,
+  profiles: ProfileStore,
+): Promise<WorkOutputs['place']> {
   const workload =
     typeof task.body === 'string' ? parseWorkload(parseJsonBody(task.body, maxWorkerJsonValues)) : task.body;
-  const predictor = registryFromRefs(task.predictors, embeddedProfiles()).get(
+  const predictor = registryFromRefs(task.predictors, profiles).get(
     workload.model,
     workload.gpu,
     workload.tensorParallelSize,

@@ -90,6 +90,19 @@ describe('lora-placer CLI', () => {
     expect(unknown.stderr).toContain('no profile for model "llama-3.1-8b-instruct" on gpu "tpu-v9"');
   });
 
+  it('exits 2 on a tensorParallelSize without a profile, naming the sizes known (simulate, predict, place)', () => {
+    const workload = { ...scenario(1), engine: undefined, durationS: undefined, seed: undefined };
+    for (const [command, input] of [
+      ['simulate', scenario(1)],
+      ['predict', scenario(1)],
+      ['place', workload],
+    ] as const) {
+      const r = cli([command], JSON.stringify({ ...input, tensorParallelSize: 4 }));
+      expect(r.status, `${command}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('at tensorParallelSize 4 (known tensorParallelSize: 1)');
+    }
+  });
+
   it('exits 2 when calibrate or validate miss required options', () => {
     expect(cli(['calibrate', '--gpu', 'x']).stderr).toContain('--data');
     expect(cli(['validate']).status).toBe(2);
