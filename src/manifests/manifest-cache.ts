@@ -6,7 +6,7 @@ export interface TemplateKey {
   format: ManifestFormat;
   /** changes whenever the plan does (null: unknown, never kept) */
   revision: string | null;
-  profile: { maxModelLen: number; vllmVersion: string };
+  profile: { maxModelLen: number; vllmVersion: string; hfModelId?: string };
 }
 
 /** A template and the key it was rendered for (the plan read may be newer than the revision asked for). */
@@ -17,7 +17,9 @@ export interface RenderedTemplate {
 
 const idOf = (key: TemplateKey): string => `${key.pool}\n${key.format}`;
 const versionOf = (key: TemplateKey): string | null =>
-  key.revision === null ? null : `${key.revision}\n${key.profile.maxModelLen}\n${key.profile.vllmVersion}`;
+  key.revision === null
+    ? null
+    : `${key.revision}\n${key.profile.maxModelLen}\n${key.profile.vllmVersion}\n${key.profile.hfModelId ?? ''}`;
 
 /**
  * Rendered manifest templates, at most one per pool and format (a new revision replaces the old one), bounded by the

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inferencePool } from './inference-pool.js';
 import type { ManifestOptions } from './manifest-options.js';
-import { hubModelIds, poolManifests, type PoolManifestInput } from './pool-manifests.js';
+import { defaultModelId, poolManifests, type PoolManifestInput } from './pool-manifests.js';
 import { adapterMount, adapterVolume } from './vllm-deployment.js';
 import { toYamlDocument } from './yaml-documents.js';
 
@@ -148,11 +148,10 @@ export async function manifestTemplate(
   }
   parts.push(text.slice(at), { kind: 'gateway' }, format === 'json' ? ']}' : '');
   checkHoles(parts, counts, list.items, m);
-  const placement = input.placement;
   return {
     format,
     pool: input.pool,
-    defaultModelId: hubModelIds[placement.model] ?? placement.model,
+    defaultModelId: defaultModelId(input),
     adapterRoot: input.adapterRoot,
     parts,
     chars: parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0),

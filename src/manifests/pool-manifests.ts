@@ -11,6 +11,12 @@ export const hubModelIds: Record<string, string> = {
   'qwen-2.5-7b-instruct': 'Qwen/Qwen2.5-7B-Instruct',
 };
 
+/** What vLLM loads unless the operator says: the profile's Hugging Face id, the shipped models', or the name. */
+export function defaultModelId(input: PoolManifestInput): string {
+  const model = input.placement.model;
+  return input.profile.hfModelId ?? hubModelIds[model] ?? model;
+}
+
 /** A `kind: List` that `kubectl apply -f` takes as is. */
 export interface ManifestList {
   apiVersion: 'v1';
@@ -21,7 +27,8 @@ export interface ManifestList {
 export interface PoolManifestInput {
   pool: string;
   placement: Placement;
-  profile: { maxModelLen: number; vllmVersion: string };
+  /** `hfModelId`: what vLLM loads, when the profile names it (built profiles do) */
+  profile: { maxModelLen: number; vllmVersion: string; hfModelId?: string };
   adapterRoot: string;
 }
 
@@ -36,7 +43,7 @@ export function poolManifests(input: PoolManifestInput, o: ManifestOptions): Man
   const serving: PoolServing = {
     pool,
     model: placement.model,
-    modelId: o.modelId ?? hubModelIds[placement.model] ?? placement.model,
+    modelId: o.modelId ?? defaultModelId(input),
     maxModelLen: input.profile.maxModelLen,
     calibratedVllm: input.profile.vllmVersion,
     modelVersion: placement.modelVersion,

@@ -6,7 +6,7 @@ import { InlineBackend } from '../../src/jobs/work-queue.js';
 import { buildTestApp, llama, smallScenario, smallWorkload } from '../helpers/app.js';
 import { KubeDiscovery } from '../helpers/kube-discovery.js';
 import { describeWith } from '../helpers/real-parts.js';
-import { tpGpu, tpModel, tpStores } from '../helpers/tensor-parallel.js';
+import { tpGpu, tpHfModelId, tpModel, tpStores } from '../helpers/tensor-parallel.js';
 
 type Item = Record<string, any>;
 
@@ -85,6 +85,8 @@ describe('tensor parallelism through the service (a TP-4 test fixture profile)',
         const vllm = pod.containers[0];
         expect(vllm.resources).toEqual({ limits: { 'nvidia.com/gpu': 4 }, requests: { 'nvidia.com/gpu': 4 } });
         expect(vllm.args).toContain('--tensor-parallel-size=4');
+        // what vLLM loads comes from the profile's hfModelId
+        expect(vllm.args.slice(0, 2)).toEqual(['--model', tpHfModelId]);
         expect(pod.volumes.find((v: Item) => v.name === 'shm').emptyDir).toEqual({
           medium: 'Memory',
           sizeLimit: '16Gi',

@@ -15,6 +15,8 @@ import { llamaBundleName } from './bundle-variant.js';
 /** The fixture's model name: no shipped profile has it, so nothing but the fixture answers for it. */
 export const tpModel = 'test-llama-tp';
 export const tpGpu = 'h100-64gb';
+/** what the fixture says vLLM loads (no such model: the manifests must take it from the profile) */
+export const tpHfModelId = 'test-org/Test-Llama-TP';
 
 /**
  * A TEST FIXTURE, not a model of any hardware: the calibrated Llama profile renamed and declared to span `size`
@@ -28,6 +30,7 @@ export function tpProfile(size = 4, model = tpModel): Profile {
     model,
     description: `test fixture: ${base.model}@${base.gpu} declared to span ${size} GPUs per server`,
     tensorParallelSize: size,
+    hfModelId: tpHfModelId,
   });
 }
 
