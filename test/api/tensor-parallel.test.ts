@@ -44,6 +44,7 @@ describe('tensor parallelism through the service (a TP-4 test fixture profile)',
       ['/v1/simulate', smallScenario({ ...tp4, tensorParallelSize: 2 }), [4]],
       ['/v1/placements', smallWorkload({ ...tp4, tensorParallelSize: 2 }), [4]],
       ['/v1/placements', smallWorkload({ ...llama, tensorParallelSize: 8 }), [1]],
+      ['/v1/models/refresh', { ...tp4, tensorParallelSize: 2 }, [4]],
     ];
     for (const [url, payload, known] of cases) {
       const r = await app.inject({ method: 'POST', url, payload });

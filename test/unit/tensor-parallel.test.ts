@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bundleKey, writeFlatBundle } from '../../src/ml/bundle-store.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { Predictor } from '../../src/ml/predictor.js';
 import { parseWorkload, place, type Placement } from '../../src/placement/index.js';
@@ -93,6 +94,24 @@ describe('the predictor registry at a tensor-parallel size', () => {
     const registry = new PredictorRegistry([new Predictor(four, tpBundle(4, llama.model))], store);
     expect(thrown(() => registry.get(llama.model, llama.gpu)).message).toMatch(/^no predictor for model/);
     expect(registry.get(llama.model, llama.gpu, 4).profile).toBe(four);
+  });
+});
+
+describe('predictor bundles of a TP-N profile on disk', () => {
+  it('live in <model>@<gpu>-tpN/ and load for the TP-N profile; the one-GPU folder name is refused', () => {
+    const root = mkdtempSync(join(tmpdir(), 'lora-placer-tp-bundles-'));
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+    const bundle = tpBundle(4);
+    expect(bundleKey(bundle)).toBe(`${tpModel}@${tpGpu}-tp4`);
+    writeFlatBundle(join(root, 'good', bundleKey(bundle)), bundle);
+    const { profiles } = tpStores();
+    const loaded = PredictorRegistry.fromDirectory(profiles, join(root, 'good'));
+    expect(loaded.list().map((p) => p.profile.tensorParallelSize)).toEqual([4]);
+    expect(loaded.get(tpModel, tpGpu).version).toBe(bundle.metadata.version);
+    writeFlatBundle(join(root, 'bad', `${tpModel}@${tpGpu}`), bundle);
+    const problems: string[] = [];
+    PredictorRegistry.fromDirectory(profiles, join(root, 'bad'), (err) => problems.push(err.message));
+    expect(problems).toEqual([expect.stringContaining(`holds ${tpModel}@${tpGpu}-tp4`)]);
   });
 });
 
