@@ -21,6 +21,8 @@ export interface AutoscaleAnswer {
   pool: string;
   desiredReplicas: number;
   lowerBoundReplicas: number;
+  /** GPUs per replica (server) when above 1 */
+  gpusPerReplica?: number;
   computedAt: string;
   stale: boolean;
   modelVersion: string;
@@ -139,6 +141,7 @@ export class PoolPlans {
       pool: plan.pool,
       desiredReplicas: plan.gpuCount,
       lowerBoundReplicas: plan.lowerBound,
+      ...(plan.tensorParallelSize !== undefined ? { gpusPerReplica: plan.tensorParallelSize } : {}),
       computedAt: new Date(plan.computedAt).toISOString(),
       stale: this.isStale(plan),
       modelVersion: plan.modelVersion,

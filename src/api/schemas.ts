@@ -126,8 +126,16 @@ export const RefreshJobBody = z
 export const AutoscaleBody = z
   .object({
     pool: z.string(),
-    desiredReplicas: z.number().int().describe('GPUs the plan needs: KEDA metrics-api valueLocation, targetValue "1"'),
+    desiredReplicas: z
+      .number()
+      .int()
+      .describe('GPUs (servers) the plan needs: KEDA metrics-api valueLocation, targetValue "1"'),
     lowerBoundReplicas: z.number().int(),
+    gpusPerReplica: z
+      .number()
+      .int()
+      .optional()
+      .describe('tensor parallelism only: GPUs each replica (one vLLM server) holds; absent: 1'),
     computedAt: z.string(),
     stale: z.boolean(),
     modelVersion: z.string(),

@@ -76,6 +76,9 @@ describe('tensor parallelism through the service (a TP-4 test fixture profile)',
       expect(put.statusCode, put.body).toBe(200);
       const scale = (await app.inject({ url: '/v1/pools/big/autoscale' })).json();
       expect(scale.desiredReplicas).toBe(plan.placement.serverCount);
+      expect(scale.gpusPerReplica).toBe(4);
+      const listed = (await app.inject({ url: '/v1/pools' })).json().pools;
+      expect(listed.find((p: Item) => p.pool === 'big').gpusPerReplica).toBe(4);
       expect(scale.stale).toBe(false);
     });
 

@@ -142,7 +142,10 @@ export const uiJs = String.raw`'use strict';
       button.addEventListener('click', function () { selectPool(p.pool); });
       body.appendChild(el('tr', { data: { pool: p.pool } }, [
         el('td', null, [button]),
-        el('td', { class: 'num', text: p.desiredReplicas }),
+        el('td', {
+          class: 'num',
+          text: p.gpusPerReplica > 1 ? p.desiredReplicas + ' × ' + p.gpusPerReplica : p.desiredReplicas,
+        }),
         el('td', { class: 'num', text: p.lowerBoundReplicas }),
         el('td', null, [
           el('span', { class: p.stale ? 'badge bad' : 'badge ok', text: p.stale ? 'stale' : 'current' }),
