@@ -102,6 +102,21 @@ describe('tensor parallelism through the service (a TP-4 test fixture profile)',
       new ConfigMap(list.items.find((i: Item) => i.kind === 'ConfigMap') as never).validate();
     });
 
+    it('re-plans from the TP-4 plan when the traffic changes (moves counted, servers still of 4 GPUs)', async () => {
+      const busier = {
+        ...workload,
+        adapters: workload.adapters.map((a: Item, i: number) => ({ ...a, rate: i % 4 === 0 ? a.rate * 1.5 : a.rate })),
+      };
+      const again = await app.inject({ method: 'PUT', url: '/v1/pools/big-replan', payload: workload });
+      expect(again.statusCode, again.body).toBe(200);
+      const r = await app.inject({ method: 'PUT', url: '/v1/pools/big-replan', payload: busier });
+      expect(r.statusCode, r.body).toBe(200);
+      const next = r.json().placement;
+      // a re-plan answers its moves relative to the plan it started from; a fresh placement has none
+      expect(next.moves).toBeDefined();
+      expect(next).toMatchObject({ gpusPerServer: 4, totalGpus: 4 * next.gpuCount });
+    });
+
     describeWith(['kubectl'], "kubectl's client-side dry run takes the TP-4 manifests", () => {
       let kube: KubeDiscovery;
       beforeAll(async () => {
