@@ -20,7 +20,7 @@ describe('Scenarios without LoRA over HTTP', async () => {
   const issuePaths = (body: { error: { details?: { issues?: { path: string }[] } } }) =>
     (body.error.details?.issues ?? []).map((i) => i.path);
 
-  it('simulates a server without LoRA, answering what the library answers (baseModel and enableLora kept)', async () => {
+  it('simulates a server without LoRA as the library does (baseModel and enableLora kept)', async () => {
     const r = await post('/v1/simulate', plainVllm);
     expect(r.statusCode).toBe(200);
     const direct = JSON.parse(JSON.stringify(simulate(plainVllm, embeddedProfiles())));
