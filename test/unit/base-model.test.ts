@@ -1,13 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/shared/errors.js';
 import { defaultWorkLimits } from '../../src/shared/work-limits.js';
-import { kvCapacityWithoutLora } from '../../src/profiles/index.js';
+import { embeddedProfiles, kvCapacityWithoutLora } from '../../src/profiles/index.js';
 import {
   baseForwardMs,
   checkSimulationWork,
   forwardMs,
   parseScenario,
   resolveScenario,
+  simulate,
   type StepShape,
 } from '../../src/twin/index.js';
 import { testProfile } from '../helpers/profile.js';
@@ -290,5 +292,18 @@ describe('scenarios with base-model traffic', () => {
       baseModel: { rate: 1, outputTokens: { distribution: 'fixed', mean: 5000 } },
     });
     expect(pathsOf(() => resolveScenario(long, testProfile()))).toEqual(['baseModel.outputTokens']);
+  });
+});
+
+describe('examples/vllm-bench-serve.json', () => {
+  it('simulates a `vllm bench serve` run on a server without LoRA: about rate x durationS requests', () => {
+    const example = JSON.parse(readFileSync(new URL('../../examples/vllm-bench-serve.json', import.meta.url), 'utf8'));
+    const r = simulate(example, embeddedProfiles());
+    expect(r.memoryError).toBeNull();
+    expect(r.engine.enableLora).toBe(false);
+    expect(r.arrivedRequests).toBeGreaterThan(900);
+    expect(r.arrivedRequests).toBeLessThan(1100);
+    // every request is 1024 + 128 tokens
+    expect(r.throughput.total).toBeCloseTo(r.throughput.requests * 1152, 6);
   });
 });
