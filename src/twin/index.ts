@@ -4,6 +4,7 @@ export {
   LengthSpec,
   AdapterSpec,
   AdapterId,
+  BaseModelTraffic,
   ProfileName,
   EngineSpec,
   ArrivalSpec,

@@ -37,7 +37,7 @@ export function simulateParsed(
 }
 
 /** Why vLLM would not start with these engine settings, or null. */
-export function engineMemoryError(profile: Profile, engine: ResolvedEngine): string | null {
+function engineMemoryError(profile: Profile, engine: ResolvedEngine): string | null {
   return engine.enableLora !== false
     ? memoryErrorReason(profile, engine.kvCacheTokens, engine.maxLoras, engine.maxLoraRank)
     : memoryErrorWithoutLora(profile, engine.kvCacheTokens);
