@@ -16,7 +16,9 @@ const profiles = embeddedProfiles();
 const lines: string[] = [];
 /** per probe kind: prefill probes (output 1) and decode probes (prompt 1) */
 const errors: Record<string, number[]> = {};
-const record = (what: string, e: number) => (errors[what] ??= []).push(e);
+function record(what: string, e: number): void {
+  errors[what] = [...(errors[what] ?? []), e];
+}
 const pct = (sim: number, real: number) => (100 * (sim - real)) / real;
 
 for (const row of readCsv(file)) {
