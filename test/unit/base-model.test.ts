@@ -219,25 +219,34 @@ describe('a server without --enable-lora', () => {
     ]);
   });
 
-  it('keeps fast-forward exact and runs deterministic per seed', () => {
+  it('keeps fast-forward exact and runs deterministic per seed, without LoRA and with adapters beside', () => {
     const profile = testProfile({
       forward: {
         ...loraProfile().forward,
         base: { ...loraProfile().forward.base, perContextKiloTokenMs: 0.07 },
       },
     });
-    const scenario = { ...off, engine: { enableLora: false, kvCacheTokens: 30_000 }, durationS: 120, seed: 3 };
-    const fast = observe(profile, scenario);
-    const slow = observe(profile, scenario, { fastForward: false });
-    expect(fast.steps.length).toBeLessThan(slow.steps.length);
-    expect(fast.result.steps).toBe(slow.result.steps);
-    expect(fast.result.completedRequests).toBe(slow.result.completedRequests);
-    expect(fast.result.preemptions).toBe(slow.result.preemptions);
-    expect(fast.result.throughput.total).toBeCloseTo(slow.result.throughput.total, 9);
-    expect(fast.result.ttftMs!.mean).toBeCloseTo(slow.result.ttftMs!.mean, 6);
-    expect(fast.result.tpotMs!.p99).toBeCloseTo(slow.result.tpotMs!.p99, 6);
-    expect(withoutWall(observe(profile, scenario).result)).toEqual(withoutWall(fast.result));
-    expect(observe(profile, { ...scenario, seed: 4 }).result.arrivedRequests).not.toBe(fast.result.arrivedRequests);
+    const plain = { ...off, engine: { enableLora: false, kvCacheTokens: 30_000 }, durationS: 120, seed: 3 };
+    const mixed = {
+      ...plain,
+      engine: { maxLoras: 2, kvCacheTokens: 30_000 },
+      adapters: Array.from({ length: 5 }, (_, i) => ({ id: `a${i}`, rank: 8, rate: 1 + i })),
+      baseModel: { rate: 10 },
+    };
+    for (const scenario of [plain, mixed]) {
+      const fast = observe(profile, scenario);
+      const slow = observe(profile, scenario, { fastForward: false });
+      expect(fast.steps.length).toBeLessThan(slow.steps.length);
+      expect(fast.result.steps).toBe(slow.result.steps);
+      expect(fast.result.completedRequests).toBe(slow.result.completedRequests);
+      expect(fast.result.preemptions).toBe(slow.result.preemptions);
+      expect(fast.result.adapterLoads).toBe(slow.result.adapterLoads);
+      expect(fast.result.throughput.total).toBeCloseTo(slow.result.throughput.total, 9);
+      expect(fast.result.ttftMs!.mean).toBeCloseTo(slow.result.ttftMs!.mean, 6);
+      expect(fast.result.tpotMs!.p99).toBeCloseTo(slow.result.tpotMs!.p99, 6);
+      expect(withoutWall(observe(profile, scenario).result)).toEqual(withoutWall(fast.result));
+      expect(observe(profile, { ...scenario, seed: 4 }).result.arrivedRequests).not.toBe(fast.result.arrivedRequests);
+    }
   });
 
   it('charges nothing for a pause that falls while the server holds no adapter', () => {
