@@ -346,9 +346,8 @@ function lengthsBeyondModel(scenario: ParsedScenario, profile: Profile): ErrorIs
 /** The LoRA flags of a LoRA-enabled server, defaults applied; what vLLM refuses goes to `issues`. */
 function resolveLora(
   scenario: ParsedScenario,
-  profile: Profile,
   issues: ErrorIssue[],
-): { maxLoras: number; maxCpuLoras: number; maxLoraRank: number; kvCacheTokens: number } {
+): { maxLoras: number; maxCpuLoras: number; maxLoraRank: number } {
   const e = scenario.engine;
   const adapters = scenario.adapters;
   // the schema requires maxLoras when LoRA is on
@@ -368,7 +367,7 @@ function resolveLora(
       path: 'engine.maxCpuLoras',
       message: `must be >= engine.maxLoras (${maxLoras}), as vLLM requires`,
     });
-  return { maxLoras, maxCpuLoras, maxLoraRank, kvCacheTokens: kvCapacityTokens(profile, maxLoras, maxLoraRank) };
+  return { maxLoras, maxCpuLoras, maxLoraRank };
 }
 
 /**
@@ -378,7 +377,7 @@ function resolveLora(
 export function resolveScenario(scenario: ParsedScenario, profile: Profile): ResolvedScenario {
   const issues: ErrorIssue[] = [];
   const e = scenario.engine;
-  const lora = e.enableLora === false ? null : resolveLora(scenario, profile, issues);
+  const lora = e.enableLora === false ? null : resolveLora(scenario, issues);
   const maxNumBatchedTokens = e.maxNumBatchedTokens ?? profile.engineDefaults.maxNumBatchedTokens;
   const maxNumSeqs = e.maxNumSeqs ?? profile.engineDefaults.maxNumSeqs;
   if (maxNumSeqs > maxNumBatchedTokens) {
@@ -399,7 +398,9 @@ export function resolveScenario(scenario: ParsedScenario, profile: Profile): Res
       maxLoraRank: lora?.maxLoraRank ?? 0,
       maxNumBatchedTokens,
       maxNumSeqs,
-      kvCacheTokens: e.kvCacheTokens ?? lora?.kvCacheTokens ?? kvCapacityWithoutLora(profile),
+      kvCacheTokens:
+        e.kvCacheTokens ??
+        (lora ? kvCapacityTokens(profile, lora.maxLoras, lora.maxLoraRank) : kvCapacityWithoutLora(profile)),
     },
     durationS: scenario.durationS ?? 3600,
     seed: scenario.seed ?? 0,
