@@ -37,6 +37,8 @@ Exit status 3 (after the answer is written) when a placement leaves adapters unp
 
 export const validateHelp =
   `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [gates]
+validate --vllm-run DIR --model M --gpu G [--seed N] [--json FILE] [--max-makespan-error PCT]
+         [--max-tpot-error PCT] [--max-ttft-error PCT]
 
 Replays every run of a table in the format of dt_validation_real_runs.csv with the Twin and prints, per
 model, memory-error agreement, SMAPE of throughput / TTFT / ITL (research and standard definitions),
@@ -47,7 +49,10 @@ errors on the same runs (SMAPE, R2, starvation accuracy and macro-F1) beside the
   --max-throughput-smape PCT  exit 1 when a model's Twin throughput SMAPE (research definition) exceeds PCT
   --max-predictor-smape PCT   exit 1 when a model's predicted throughput SMAPE (research definition) exceeds PCT
   --min-starvation-f1 F       exit 1 when a model's predicted starvation macro-F1 is below F
-  --quiet                     no progress on stderr (docs/cli.md, Progress)`;
+  --quiet                     no progress on stderr (docs/cli.md, Progress)
+With --vllm-run: replays a plain vLLM run without LoRA from DIR/meta.json and DIR/requests.csv (or .jsonl;
+LLMServingSim's format, docs/twin.md) on the profile M@G, and prints real and simulated time to finish,
+throughput, TTFT and TPOT; the --max-*-error gates (percent of the real median) exit 1 when exceeded.`;
 
 export const trainHelp =
   'train --model M --gpu G [--tp N] [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] ' +

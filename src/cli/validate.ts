@@ -16,8 +16,13 @@ import { Progress } from './progress.js';
 export async function runValidate(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('validate', argv, {
     runs: { type: 'string' },
+    'vllm-run': { type: 'string' },
+    model: { type: 'string' },
+    'max-makespan-error': { type: 'string' },
+    'max-tpot-error': { type: 'string' },
+    'max-ttft-error': { type: 'string' },
     reference: { type: 'string' },
-    gpu: { type: 'string', default: 'h100-64gb' },
+    gpu: { type: 'string' },
     seed: { type: 'string', default: '0' },
     workers: { type: 'string' },
     json: { type: 'string' },
@@ -26,6 +31,35 @@ export async function runValidate(argv: string[]): Promise<number> {
     'min-starvation-f1': { type: 'string' },
     ...quietOption,
   });
+  const vllmRun = values['vllm-run'];
+  if (vllmRun !== undefined) {
+    const tableOnly = [
+      'runs',
+      'reference',
+      'workers',
+      'max-throughput-smape',
+      'max-predictor-smape',
+      'min-starvation-f1',
+    ];
+    for (const flag of tableOnly)
+      if (values[flag as keyof typeof values] !== undefined)
+        throw new AppError('invalidInput', `--${flag}: not with --vllm-run`);
+    const { runVllmRunValidation } = await import('./validate-vllm-run.js');
+    return runVllmRunValidation({
+      dir: vllmRun,
+      model: requireOption(values.model, '--model', 'the profile to replay the run with'),
+      gpu: requireOption(values.gpu, '--gpu', 'the profile to replay the run with'),
+      seed: intOption(values.seed, '--seed', 0),
+      json: values.json,
+      maxMakespanError: optionalNumber(values['max-makespan-error'], '--max-makespan-error', 'positive'),
+      maxTpotError: optionalNumber(values['max-tpot-error'], '--max-tpot-error', 'positive'),
+      maxTtftError: optionalNumber(values['max-ttft-error'], '--max-ttft-error', 'positive'),
+    });
+  }
+  const runsOnly = ['model', 'max-makespan-error', 'max-tpot-error', 'max-ttft-error'] as const;
+  for (const flag of runsOnly)
+    if (values[flag] !== undefined) throw new AppError('invalidInput', `--${flag}: only with --vllm-run`);
+  const gpu = values.gpu ?? 'h100-64gb';
   const runsFile = requireOption(values.runs, '--runs', 'a table in the format of dt_validation_real_runs.csv');
   if (!existsSync(runsFile)) throw new AppError('invalidInput', `--runs: ${runsFile} does not exist`);
   const seed = intOption(values.seed, '--seed', 0);
@@ -39,7 +73,7 @@ export async function runValidate(argv: string[]): Promise<number> {
   const reference = existsSync(referenceFile) ? readReferenceTwin(referenceFile) : new Map();
   const profiles = embeddedProfiles();
   const scenarios = runs.map((run) => {
-    const s = parseScenario(scenarioOf(run, values.gpu, seed));
+    const s = parseScenario(scenarioOf(run, gpu, seed));
     profiles.get(s.model, s.gpu);
     return s;
   });
@@ -70,7 +104,7 @@ export async function runValidate(argv: string[]): Promise<number> {
   const predictors = PredictorRegistry.fromDirectory(profiles);
   const reports = models.map((m) => {
     const report = buildReport(m, comparisons);
-    const predictor = predictors.list().find((p) => p.profile.model === m && p.profile.gpu === values.gpu);
+    const predictor = predictors.list().find((p) => p.profile.model === m && p.profile.gpu === gpu);
     if (predictor) {
       const predict = (x: ArrayLike<number>) => predictor.predictFeatures(x);
       const operatorLoad = runs.filter((r) => r.real !== null && r.real.ttftMs < operatorLoadTtftMs);

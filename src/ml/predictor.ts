@@ -1,4 +1,5 @@
 import { memoryErrorReason, type Profile } from '../profiles/index.js';
+import { invalidInput, type ErrorIssue } from '../shared/errors.js';
 import { resolveScenario, type ParsedScenario } from '../twin/index.js';
 import type { PredictorBundle } from './bundle.js';
 import { computeFeatures, featureColumn } from './features.js';
@@ -8,6 +9,28 @@ import { targetNames, targets, type TargetName } from './targets.js';
 import { workloadShape } from './workload-shape.js';
 
 export type TreeEvaluator = (x: ArrayLike<number>) => number;
+
+/**
+ * The parts of a Scenario the predictors never saw: they were distilled from Twin runs of LoRA-enabled servers
+ * whose every request names an adapter, and their features have no term for base-model requests or for a server
+ * without LoRA. Such scenarios are refused (400 naming the field) rather than answered by extrapolation; the Twin
+ * answers them (`simulate`, POST /v1/simulate).
+ */
+export function outsideTraining(scenario: ParsedScenario): ErrorIssue[] {
+  const issues: ErrorIssue[] = [];
+  const simulateInstead = 'simulate it instead (lora-placer simulate, POST /v1/simulate)';
+  if (scenario.engine.enableLora === false)
+    issues.push({
+      path: 'engine.enableLora',
+      message: `the predictors were trained on LoRA-enabled servers only; ${simulateInstead}`,
+    });
+  if (scenario.baseModel)
+    issues.push({
+      path: 'baseModel',
+      message: `the predictors were trained on requests naming adapters only; ${simulateInstead}`,
+    });
+  return issues;
+}
 
 /** What the students answer for one GPU: throughput, starvation, mean and tail latencies (ms). */
 export interface PredictedFigures {
@@ -46,6 +69,8 @@ export class Predictor {
   }
 
   predict(scenario: ParsedScenario): Prediction {
+    const refused = outsideTraining(scenario);
+    if (refused.length > 0) throw invalidInput('scenario', refused);
     const resolved = resolveScenario(scenario, this.profile);
     const e = resolved.engine;
     const x = computeFeatures(this.profile, workloadShape(resolved));

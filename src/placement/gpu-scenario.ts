@@ -5,8 +5,8 @@ import type { ParsedWorkload } from './workload.js';
 
 export type GpuEngine = ParsedScenario['engine'];
 
-/** The engine knobs of a packed GPU (its verdict's slots, rank and KV capacity). */
-export function binEngine(ctx: PlacementContext, bin: GpuBin): Required<GpuEngine> {
+/** The engine knobs of a packed GPU (its verdict's slots, rank and KV capacity; LoRA on, the default). */
+export function binEngine(ctx: PlacementContext, bin: GpuBin): Required<Omit<GpuEngine, 'enableLora'>> {
   const v = bin.verdict!;
   return {
     maxLoras: v.slots,

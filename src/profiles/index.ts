@@ -1,6 +1,12 @@
 export { Profile, FitReport, ProfileSource, profileKey, keyOf, sourceOf, tensorParallelSizeOf } from './schema.js';
 export type { ForwardModel, AdapterLoadModel, SchedulerModel, KvRankCurve } from './schema.js';
-export { kvCapacityTokens, maxFeasibleSlots, memoryErrorReason } from './kv-capacity.js';
+export {
+  kvCapacityTokens,
+  kvCapacityWithoutLora,
+  maxFeasibleSlots,
+  memoryErrorReason,
+  memoryErrorWithoutLora,
+} from './kv-capacity.js';
 export {
   ProfileStore,
   embeddedProfiles,

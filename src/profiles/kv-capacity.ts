@@ -48,12 +48,35 @@ function onCurve(curve: KvRankCurve, slots: number): number {
 }
 
 /**
+ * KV-cache capacity (tokens) of a server started without --enable-lora: the profile's value when it has one,
+ * else its lowest rank's curve extrapolated to 0 slots with that rank's tokensPerSlot. The extrapolation keeps
+ * what an enabled LoRA reserves besides its slots, so it errs low: on the H100 64 GB profiles by 0.7 % (Qwen-2.5-7B:
+ * 706,480 tokens vs 711,200 measured without LoRA at max_num_seqs 2048) and 0.6 % (Llama-3.1-8B: 308,309 vs about
+ * 310,100, measured up to max_num_seqs 1000 and extended at its 14 tokens per sequence), both from
+ * lat_model_base_latency_runs.csv: some 230-270 MB an enabled LoRA holds besides its slots.
+ */
+export function kvCapacityWithoutLora(profile: Profile): number {
+  const measured = profile.kvCapacity.withoutLora;
+  if (measured) return measured.tokens;
+  const lowest = profile.kvCapacity.ranks.reduce((a, b) => (b.rank < a.rank ? b : a));
+  return Math.round(onCurve(lowest, 0));
+}
+
+/**
  * Why vLLM would refuse to start with this KV capacity, or null when it starts. vLLM requires room
  * for at least one request of max_model_len tokens ("KV cache is needed, which is larger than the
  * available KV cache memory"); with no room at all it reports "No available memory for the cache blocks".
  */
 export function memoryErrorReason(profile: Profile, kvTokens: number, slots: number, rank: number): string | null {
-  const where = `--max-loras ${slots} --max-lora-rank ${rank} on ${keyOf(profile)}`;
+  return kvError(profile, kvTokens, `--max-loras ${slots} --max-lora-rank ${rank} on ${keyOf(profile)}`);
+}
+
+/** memoryErrorReason of a server started without --enable-lora. */
+export function memoryErrorWithoutLora(profile: Profile, kvTokens: number): string | null {
+  return kvError(profile, kvTokens, `no LoRA on ${keyOf(profile)}`);
+}
+
+function kvError(profile: Profile, kvTokens: number, where: string): string | null {
   if (kvTokens <= 0) return `no GPU memory left for KV cache blocks with ${where}`;
   if (kvTokens < profile.maxModelLen) {
     return `KV cache of ${kvTokens} tokens with ${where} is smaller than max_model_len ${profile.maxModelLen}`;

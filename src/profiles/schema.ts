@@ -30,6 +30,16 @@ export type KvRankCurve = z.infer<typeof KvRankCurve>;
 export const KvCapacity = z.object({
   ranks: z.array(KvRankCurve).min(1),
   fit: FitReport,
+  // added with Scenarios without LoRA (issue 23); optional, so the calibrated profiles parse to the same object
+  withoutLora: z
+    .object({
+      tokens: z.number().int().nonnegative(),
+      source: z.string().describe('how the number was obtained (measured, or from memory arithmetic)'),
+    })
+    .optional()
+    .describe(
+      'KV capacity of a server started without --enable-lora; absent: the lowest rank curve extrapolated to 0 slots',
+    ),
 });
 
 /** Forward-pass time of one engine step, in ms (see src/twin/step-time.ts for the formula). */

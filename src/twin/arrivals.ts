@@ -7,6 +7,8 @@ export interface AdapterStreamSpec {
   rate: number;
   input: LengthSampler;
   output: LengthSampler;
+  /** Rng streams of its lengths and arrival times; default 2i+1 and 2i+2 for the i-th stream (the adapters) */
+  rngStreams?: readonly [lengths: number, clock: number];
 }
 
 /** One arriving request. */
@@ -105,7 +107,8 @@ class RegimeClock implements Clock {
 /**
  * Merges the adapters' arrival streams in time order (min-heap on the next arrival of each adapter).
  * Adapter i draws its times and lengths from its own generators, so adding or removing another
- * adapter never changes adapter i's requests (common random numbers for what-if comparisons).
+ * adapter never changes adapter i's requests (common random numbers for what-if comparisons). The base
+ * model's traffic is one more stream with generators of its own (`rngStreams`), for the same reason.
  */
 export class ArrivalSource {
   private readonly times: Float64Array;
@@ -120,14 +123,15 @@ export class ArrivalSource {
     private readonly adapters: AdapterStreamSpec[],
     spec: ArrivalSpec,
     seed: number,
-    adapterIndex: Map<string, number>,
+    /** stream index of a trace event's adapter id; `undefined` (an event naming no adapter): the base model */
+    adapterIndex: Map<string | undefined, number>,
     private readonly horizonS: number,
   ) {
     this.times = new Float64Array(adapters.length);
     this.heap = new Int32Array(adapters.length);
-    this.lengthRngs = adapters.map((_, i) => new Rng(seed, 2 * i + 1));
+    this.lengthRngs = adapters.map((a, i) => new Rng(seed, a.rngStreams?.[0] ?? 2 * i + 1));
     this.clocks = adapters.map((a, i) => {
-      const rng = new Rng(seed, 2 * i + 2);
+      const rng = new Rng(seed, a.rngStreams?.[1] ?? 2 * i + 2);
       switch (spec.process) {
         case 'gamma':
           return new GammaClock(rng, a.rate, spec.cv ?? 1);

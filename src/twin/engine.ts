@@ -17,6 +17,15 @@ export interface EngineAdapter extends AdapterStreamSpec {
   rank: number;
 }
 
+/** What arrives at the server: the adapters' requests and, when `base` is set, requests to the base model. */
+export interface EngineTraffic {
+  adapters: EngineAdapter[];
+  base: AdapterStreamSpec | null;
+}
+
+/** Rng streams of the base model's lengths and arrival times (the adapters use 1, 2, ...; pauses 0). */
+const baseModelStreams = [-1, -2] as const;
+
 /** One executed step (or run of identical steps), as seen by an observer. */
 export interface StepRecord {
   startS: number;
@@ -36,6 +45,7 @@ export interface StepRecord {
 
 export interface RequestRecord {
   id: number;
+  /** index of the adapter in the scenario; the number of adapters for a request to the base model */
   adapter: number;
   arrivalS: number;
   firstTokenS: number;
@@ -96,7 +106,11 @@ export class TwinEngine {
   private readonly kv: KvBlocks;
   private readonly pauses: EnginePauses | null;
 
-  constructor(resolved: ResolvedScenario, adapters: EngineAdapter[], options: EngineOptions = {}) {
+  /**
+   * Adapter i's requests have index i; the base model's, when `traffic.base` is set, the index after the
+   * adapters (they hold no slot and load nothing).
+   */
+  constructor(resolved: ResolvedScenario, traffic: EngineTraffic, options: EngineOptions = {}) {
     this.observer = options.observer;
     this.fastForward = options.fastForward ?? true;
     this.profile = resolved.profile;
@@ -105,8 +119,11 @@ export class TwinEngine {
     this.frontendS = this.profile.frontend.ttftOverheadMs / 1000;
     this.maxInFlight = resolved.scenario.arrivals?.maxInFlight ?? Infinity;
     this.maxArrivals = options.maxArrivals ?? Infinity;
-    const n = adapters.length;
-    this.metrics = new Metrics(n, resolved.scenario.report?.perAdapter === true);
+    const { adapters, base } = traffic;
+    const baseIndex = base ? adapters.length : -1;
+    const streams: AdapterStreamSpec[] = base ? [...adapters, { ...base, rngStreams: baseModelStreams }] : adapters;
+    const n = streams.length;
+    this.metrics = new Metrics(n, resolved.scenario.report?.perAdapter === true, baseIndex);
     this.cache = new AdapterCache(
       n,
       this.engine.maxLoras,
@@ -124,8 +141,10 @@ export class TwinEngine {
         this.cache.release(a);
       },
       this.metrics.byAdapter !== null,
+      baseIndex,
     );
-    this.waiting = new WaitingQueue(this.req, n, (a) => this.batch.isRunning(a));
+    // the base model needs no slot: its requests are admissible whenever the adapters in the batch's are
+    this.waiting = new WaitingQueue(this.req, n, (a) => a === baseIndex || this.batch.isRunning(a));
     this.kv = new KvBlocks(this.engine.kvCacheTokens, this.profile.blockSize);
     this.scheduler = new V1Scheduler(
       this.req,
@@ -136,11 +155,13 @@ export class TwinEngine {
       this.metrics,
       this.engine,
       options.observer?.onPreempt,
+      baseIndex,
     );
-    const index = new Map(adapters.map((a, i) => [a.id, i]));
+    const index = new Map<string | undefined, number>(adapters.map((a, i) => [a.id, i]));
+    if (base) index.set(undefined, baseIndex);
     this.pauses = this.profile.pauses ? new EnginePauses(this.profile.pauses, resolved.seed) : null;
     this.arrivals = new ArrivalSource(
-      adapters,
+      streams,
       resolved.scenario.arrivals ?? { process: 'poisson' },
       resolved.seed,
       index,
@@ -166,7 +187,11 @@ export class TwinEngine {
       let growthMs = 0;
       if (plan.decodeOnly && this.fastForward && pauseMs === 0) {
         growthMs = (this.profile.forward.base.perContextKiloTokenMs * plan.decodes) / 1000;
-        steps = Math.min(this.identicalSteps(t, firstMs, growthMs), this.pauses?.stepsBeforePause ?? Infinity);
+        // a pause due now has no length when the server holds no adapter (base-model requests only): one step
+        steps = Math.max(
+          1,
+          Math.min(this.identicalSteps(t, firstMs, growthMs), this.pauses?.stepsBeforePause ?? Infinity),
+        );
       }
       this.pauses?.advance(steps);
       const totalMs = steps * firstMs + (growthMs * steps * (steps - 1)) / 2;
@@ -228,6 +253,7 @@ export class TwinEngine {
       adapters: this.batch.activeAdapters,
       slots: this.engine.maxLoras,
       maxLoraRank: this.engine.maxLoraRank,
+      enableLora: this.engine.enableLora,
     });
     const sched = schedulerMs(this.profile.scheduler, this.batch.count, this.waiting.size, plan.skipped);
     return sched + plan.loadMs + forward;

@@ -4,6 +4,7 @@ export {
   LengthSpec,
   AdapterSpec,
   AdapterId,
+  BaseModelTraffic,
   ProfileName,
   TensorParallelSize,
   EngineSpec,
@@ -16,7 +17,7 @@ export {
 export { checkSimulationWork, expectedEvents, tooMuchWork, defaultDurationS } from './work.js';
 export type { ParsedScenario, ResolvedScenario, ResolvedEngine } from './scenario.js';
 export { SimulationResult, LatencySummary } from './result.js';
-export { forwardMs, rankTile, schedulerMs, gpuLoadMs, diskLoadMs } from './step-time.js';
+export { forwardMs, baseForwardMs, loraForwardMs, rankTile, schedulerMs, gpuLoadMs, diskLoadMs } from './step-time.js';
 export type { StepShape } from './step-time.js';
 export { resolveLength } from './lengths.js';
 export { sharegptTables } from './sharegpt-shape.js';

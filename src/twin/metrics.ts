@@ -42,8 +42,16 @@ export class Metrics {
   readonly completedTokensByAdapter: Float64Array;
   /** per-adapter latencies, kept only when the scenario asks for them (report.perAdapter) */
   readonly byAdapter: AdapterMetrics | null;
+  /** requests to the base model that arrived and completed */
+  baseArrived = 0;
+  baseCompleted = 0;
 
-  constructor(adapters: number, perAdapter = false) {
+  constructor(
+    adapters: number,
+    perAdapter = false,
+    /** index of the base model's requests (-1: none) */
+    private readonly baseAdapter = -1,
+  ) {
     this.arrivedTokensByAdapter = new Float64Array(adapters);
     this.completedTokensByAdapter = new Float64Array(adapters);
     this.byAdapter = perAdapter ? new AdapterMetrics(adapters) : null;
@@ -52,6 +60,7 @@ export class Metrics {
   onArrival(adapter: number, tokens: number): void {
     this.byAdapter?.onArrival(adapter);
     this.arrived++;
+    if (adapter === this.baseAdapter) this.baseArrived++;
     this.arrivedTokens += tokens;
     this.arrivedTokensByAdapter[adapter] = this.arrivedTokensByAdapter[adapter]! + tokens;
   }
@@ -77,6 +86,7 @@ export class Metrics {
     this.completedInput += prompt;
     this.completedOutput += output;
     const a = req.adapter[id]!;
+    if (a === this.baseAdapter) this.baseCompleted++;
     this.completedTokensByAdapter[a] = this.completedTokensByAdapter[a]! + prompt + output;
     this.ttft.push((first - arrival) * 1000);
     this.byAdapter?.onComplete(a, (first - arrival) * 1000, (endS - first) * 1000, output);

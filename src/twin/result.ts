@@ -35,6 +35,10 @@ export const SimulationResult = z.object({
   meanAdaptersInBatch: z.number(),
   busyFraction: z.number(),
   engine: z.object({
+    enableLora: z
+      .boolean()
+      .optional()
+      .describe('present, and false, only for a server without --enable-lora (its slots, CPU adapters and rank are 0)'),
     maxLoras: z.number().int(),
     maxCpuLoras: z.number().int(),
     maxLoraRank: z.number().int(),
@@ -58,6 +62,17 @@ export const SimulationResult = z.object({
     )
     .optional()
     .describe('per adapter, in scenario order: only when the scenario asks report.perAdapter'),
+  baseModel: z
+    .object({
+      arrivedRequests: z.number().int(),
+      completedRequests: z.number().int(),
+      servedFraction: z.number().describe('completed tokens / arrived tokens of the base model (1 when none arrived)'),
+      starved: z.boolean().describe('completed tokens < 0.9 x arrived tokens, the per-adapter rule'),
+      ttftMs: LatencySummary.optional().describe('only with report.perAdapter'),
+      itlMs: LatencySummary.optional().describe('only with report.perAdapter'),
+    })
+    .optional()
+    .describe('the requests naming no adapter: only when the scenario has baseModel (they count in every GPU figure)'),
   wallMs: z.number().describe('wall-clock time of the simulation (the only field that varies between identical runs)'),
 });
 export type SimulationResult = z.infer<typeof SimulationResult>;

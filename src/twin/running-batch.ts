@@ -40,6 +40,8 @@ export class RunningBatch {
     private readonly onAdapterIdle: (adapter: number) => void,
     /** keep decodersPerAdapter / decodingAdapters (per-adapter reports only: it costs a little per request) */
     private readonly countsDecodersPerAdapter = false,
+    /** index of the base model's requests (-1: none): they hold no adapter slot */
+    private readonly baseAdapter = -1,
   ) {
     this.runningPerAdapter = new Int32Array(adapters);
     this.decodersPerAdapter = new Int32Array(adapters);
@@ -78,7 +80,7 @@ export class RunningBatch {
     return this.prefillTailId;
   }
 
-  /** Adapters with at least one running request (the --max-loras slots in use). */
+  /** Adapters with at least one running request (the --max-loras slots in use; the base model is none). */
   get activeAdapters(): number {
     return this.adaptersRunning;
   }
@@ -98,7 +100,7 @@ export class RunningBatch {
     return this.decodersPerAdapter[adapter]!;
   }
 
-  /** Does `adapter` have a running request (i.e. hold a --max-loras slot)? */
+  /** Does `adapter` have a running request (i.e. hold a --max-loras slot, unless it is the base model)? */
   isRunning(adapter: number): boolean {
     return this.runningPerAdapter[adapter]! > 0;
   }
@@ -138,7 +140,7 @@ export class RunningBatch {
     const a = r.adapter[id]!;
     const before = this.runningPerAdapter[a]!;
     this.runningPerAdapter[a] = before + 1;
-    if (before === 0) {
+    if (before === 0 && a !== this.baseAdapter) {
       this.adaptersRunning++;
       this.onAdapterActive(a);
     }
@@ -158,7 +160,7 @@ export class RunningBatch {
     const a = r.adapter[id]!;
     const after = this.runningPerAdapter[a]! - 1;
     this.runningPerAdapter[a] = after;
-    if (after === 0) {
+    if (after === 0 && a !== this.baseAdapter) {
       this.adaptersRunning--;
       this.onAdapterIdle(a);
     }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { invalidInput, quoted, type ErrorIssue } from '../shared/errors.js';
 import { parseOrThrow } from '../shared/validate.js';
-import { keyOf, kvCapacityTokens, tensorParallelSizeOf, type Profile } from '../profiles/index.js';
+import { keyOf, kvCapacityTokens, kvCapacityWithoutLora, tensorParallelSizeOf, type Profile } from '../profiles/index.js';
 import { resolveLength } from './lengths.js';
 
 /** --max-lora-rank values vLLM accepts. */
@@ -92,9 +92,25 @@ export const AdapterSpec = z
   .strict();
 export type AdapterSpec = z.infer<typeof AdapterSpec>;
 
+/** Engine fields that only mean something with --enable-lora. */
+const loraFlags = ['maxLoras', 'maxCpuLoras', 'maxLoraRank'] as const;
+
 export const EngineSpec = z
   .object({
-    maxLoras: z.number().int().min(1).max(4096).describe('--max-loras: adapter slots'),
+    enableLora: z
+      .boolean()
+      .optional()
+      .describe(
+        '--enable-lora (default true); false: a server started without it, which serves the base model only ' +
+          '(no adapters, no LoRA flags, no LoRA cost in a step)',
+      ),
+    maxLoras: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe('--max-loras: adapter slots; required unless enableLora is false'),
     maxCpuLoras: z
       .number()
       .int()
@@ -117,19 +133,50 @@ export const EngineSpec = z
       .min(0)
       .max(1e9)
       .optional()
-      .describe('KV capacity; default: the profile value for (maxLoras, maxLoraRank)'),
+      .describe(
+        'KV capacity; default: the profile value for (maxLoras, maxLoraRank), or without LoRA its value for ' +
+          'a server started without --enable-lora',
+      ),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    if (e.enableLora === false) {
+      // vLLM ignores the LoRA flags without --enable-lora: a scenario giving them means something else
+      for (const flag of loraFlags)
+        if (e[flag] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [flag], message: 'a LoRA flag: only allowed when enableLora is true' });
+    } else if (e.maxLoras === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['maxLoras'], message: 'required unless enableLora is false' });
+    }
+  });
 export type EngineSpec = z.infer<typeof EngineSpec>;
 
 export const TraceEvent = z
   .object({
     t: z.number().finite().nonnegative().describe('seconds from the start'),
-    adapter: z.string().min(1).max(256),
+    adapter: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('an adapter id of the scenario; absent: a request to the base model (needs `baseModel`)'),
     inputTokens: z.number().int().positive().max(1_000_000),
     outputTokens: z.number().int().positive().max(1_000_000),
   })
   .strict();
+
+/**
+ * Requests that name no adapter (they ask for the base model, as `vllm bench serve` does by default): they take
+ * no adapter slot and load nothing, and count in the GPU's throughput, latencies and starvation.
+ */
+export const BaseModelTraffic = z
+  .object({
+    rate: z.number().finite().nonnegative().max(1e6).describe('requests per second (ignored with a trace)'),
+    inputTokens: LengthSpec.optional(),
+    outputTokens: LengthSpec.optional(),
+  })
+  .strict();
+export type BaseModelTraffic = z.infer<typeof BaseModelTraffic>;
 
 export const ArrivalSpec = z
   .object({
@@ -167,13 +214,25 @@ export const ArrivalSpec = z
   });
 export type ArrivalSpec = z.infer<typeof ArrivalSpec>;
 
+/** Why a request naming an adapter is refused by a server without LoRA (vLLM answers 404: no such model). */
+const withoutLora =
+  'engine.enableLora is false: a server without --enable-lora answers 404 to a request naming an adapter';
+
 export const Scenario = z
   .object({
     model: ProfileName,
     gpu: ProfileName,
     tensorParallelSize: TensorParallelSize.optional(),
     engine: EngineSpec,
-    adapters: z.array(AdapterSpec).min(1).max(10_000).describe('the adapters one GPU serves'),
+    adapters: z
+      .array(AdapterSpec)
+      .min(1)
+      .max(10_000)
+      .default([])
+      .describe('the adapters one GPU serves; required unless baseModel is given, refused when enableLora is false'),
+    baseModel: BaseModelTraffic.optional().describe(
+      'requests to the base model (naming no adapter), beside or instead of the adapters',
+    ),
     inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
     outputTokens: LengthSpec.optional(),
     arrivals: ArrivalSpec.optional(),
@@ -184,7 +243,7 @@ export const Scenario = z
           .default(false)
           .describe(
             'add `adapters` to the SimulationResult: arrivals, ' +
-              'completions, served fraction, TTFT and ITL of each adapter',
+              'completions, served fraction, TTFT and ITL of each adapter (and of the base model, in `baseModel`)',
           ),
       })
       .strict()
@@ -206,14 +265,19 @@ export const Scenario = z
   })
   .strict()
   .superRefine((s, ctx) => {
+    const loraOff = s.engine.enableLora === false;
+    // absent adapters parse as [] (an explicit [] is refused by the schema, as before base-model traffic)
+    if (s.adapters.length === 0 && !s.baseModel)
+      ctx.addIssue({ code: 'custom', path: ['adapters'], message: 'required unless baseModel is given' });
+    if (s.adapters.length > 0 && loraOff) ctx.addIssue({ code: 'custom', path: ['adapters'], message: withoutLora });
     const seen = checkUniqueAdapterIds(s.adapters, ctx);
     s.arrivals?.events?.forEach((e, i) => {
-      if (!seen.has(e.adapter))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['arrivals', 'events', i, 'adapter'],
-          message: `unknown adapter ${quoted(e.adapter)}`,
-        });
+      const path = ['arrivals', 'events', i, 'adapter'];
+      if (e.adapter === undefined) {
+        if (!s.baseModel) ctx.addIssue({ code: 'custom', path, message: 'required unless baseModel is given' });
+      } else if (loraOff) ctx.addIssue({ code: 'custom', path, message: withoutLora });
+      else if (!seen.has(e.adapter))
+        ctx.addIssue({ code: 'custom', path, message: `unknown adapter ${quoted(e.adapter)}` });
     });
   });
 export type Scenario = z.input<typeof Scenario>;
@@ -237,6 +301,9 @@ export type ParsedScenario = z.output<typeof Scenario>;
 
 /** Engine settings with every default applied. */
 export interface ResolvedEngine {
+  /** only for a server without --enable-lora (absent: LoRA on, so that such answers stay as they were) */
+  enableLora?: false;
+  /** 0 without LoRA, as maxCpuLoras and maxLoraRank */
   maxLoras: number;
   maxCpuLoras: number;
   maxLoraRank: number;
@@ -258,8 +325,8 @@ export function parseScenario(input: unknown): ParsedScenario {
 }
 
 /**
- * Adapters whose typical request (mean prompt + mean output) does not fit the model's context: vLLM
- * refuses every such request, so the scenario cannot be what was meant.
+ * Adapters (and base-model traffic) whose typical request (mean prompt + mean output) does not fit the model's
+ * context: vLLM refuses every such request, so the scenario cannot be what was meant.
  */
 function lengthsBeyondModel(scenario: ParsedScenario, profile: Profile): ErrorIssue[] {
   const issues: ErrorIssue[] = [];
@@ -268,26 +335,54 @@ function lengthsBeyondModel(scenario: ParsedScenario, profile: Profile): ErrorIs
   const meanOf = (spec: LengthSpec | undefined, kind: 'input' | 'output'): number =>
     resolveLength(spec ?? {}, kind).mean;
   const globalTokens = meanOf(scenario.inputTokens, 'input') + meanOf(scenario.outputTokens, 'output');
-  scenario.adapters.forEach((a, i) => {
+  const sources: [{ inputTokens?: LengthSpec; outputTokens?: LengthSpec }, string][] = scenario.adapters.map((a, i) => [
+    a,
+    `adapters.${i}`,
+  ]);
+  if (scenario.baseModel) sources.push([scenario.baseModel, 'baseModel']);
+  for (const [a, at] of sources) {
     const tokens =
       a.inputTokens || a.outputTokens
         ? meanOf(a.inputTokens ?? scenario.inputTokens, 'input') +
           meanOf(a.outputTokens ?? scenario.outputTokens, 'output')
         : globalTokens;
-    if (tokens <= profile.maxModelLen) return;
-    const path = a.outputTokens
-      ? `adapters.${i}.outputTokens`
-      : a.inputTokens
-        ? `adapters.${i}.inputTokens`
-        : 'outputTokens';
+    if (tokens <= profile.maxModelLen) continue;
+    const path = a.outputTokens ? `${at}.outputTokens` : a.inputTokens ? `${at}.inputTokens` : 'outputTokens';
     issues.push({
       path,
       message:
         `mean prompt + output of ${Math.round(tokens)} tokens exceeds ` +
         `max_model_len ${profile.maxModelLen} of ${profile.model}: vLLM refuses such requests`,
     });
-  });
+  }
   return issues;
+}
+
+/** The LoRA flags of a LoRA-enabled server, defaults applied; what vLLM refuses goes to `issues`. */
+function resolveLora(
+  scenario: ParsedScenario,
+  issues: ErrorIssue[],
+): { maxLoras: number; maxCpuLoras: number; maxLoraRank: number } {
+  const e = scenario.engine;
+  const adapters = scenario.adapters;
+  // the schema requires maxLoras when LoRA is on
+  const maxLoras = e.maxLoras!;
+  const maxAdapterRank = Math.max(0, ...adapters.map((a) => a.rank));
+  const maxLoraRank = e.maxLoraRank ?? allowedMaxLoraRanks.find((r) => r >= maxAdapterRank) ?? 512;
+  if (e.maxLoraRank !== undefined && !(allowedMaxLoraRanks as readonly number[]).includes(e.maxLoraRank)) {
+    issues.push({ path: 'engine.maxLoraRank', message: `vLLM accepts only ${allowedMaxLoraRanks.join(', ')}` });
+  }
+  adapters.forEach((a, i) => {
+    if (a.rank > maxLoraRank)
+      issues.push({ path: `adapters.${i}.rank`, message: `rank ${a.rank} exceeds --max-lora-rank ${maxLoraRank}` });
+  });
+  const maxCpuLoras = e.maxCpuLoras ?? Math.max(adapters.length, maxLoras);
+  if (maxCpuLoras < maxLoras)
+    issues.push({
+      path: 'engine.maxCpuLoras',
+      message: `must be >= engine.maxLoras (${maxLoras}), as vLLM requires`,
+    });
+  return { maxLoras, maxCpuLoras, maxLoraRank };
 }
 
 /**
@@ -301,21 +396,7 @@ export function resolveScenario(scenario: ParsedScenario, profile: Profile): Res
   if (scenario.tensorParallelSize !== undefined && scenario.tensorParallelSize !== tp)
     issues.push({ path: 'tensorParallelSize', message: `the profile ${keyOf(profile)} spans ${tp} GPU(s)` });
   const e = scenario.engine;
-  const maxAdapterRank = Math.max(...scenario.adapters.map((a) => a.rank));
-  const maxLoraRank = e.maxLoraRank ?? allowedMaxLoraRanks.find((r) => r >= maxAdapterRank) ?? 512;
-  if (e.maxLoraRank !== undefined && !(allowedMaxLoraRanks as readonly number[]).includes(e.maxLoraRank)) {
-    issues.push({ path: 'engine.maxLoraRank', message: `vLLM accepts only ${allowedMaxLoraRanks.join(', ')}` });
-  }
-  scenario.adapters.forEach((a, i) => {
-    if (a.rank > maxLoraRank)
-      issues.push({ path: `adapters.${i}.rank`, message: `rank ${a.rank} exceeds --max-lora-rank ${maxLoraRank}` });
-  });
-  const maxCpuLoras = e.maxCpuLoras ?? Math.max(scenario.adapters.length, e.maxLoras);
-  if (maxCpuLoras < e.maxLoras)
-    issues.push({
-      path: 'engine.maxCpuLoras',
-      message: `must be >= engine.maxLoras (${e.maxLoras}), as vLLM requires`,
-    });
+  const lora = e.enableLora === false ? null : resolveLora(scenario, issues);
   const maxNumBatchedTokens = e.maxNumBatchedTokens ?? profile.engineDefaults.maxNumBatchedTokens;
   const maxNumSeqs = e.maxNumSeqs ?? profile.engineDefaults.maxNumSeqs;
   if (maxNumSeqs > maxNumBatchedTokens) {
@@ -330,12 +411,15 @@ export function resolveScenario(scenario: ParsedScenario, profile: Profile): Res
     scenario,
     profile,
     engine: {
-      maxLoras: e.maxLoras,
-      maxCpuLoras,
-      maxLoraRank,
+      ...(lora ? {} : { enableLora: false as const }),
+      maxLoras: lora?.maxLoras ?? 0,
+      maxCpuLoras: lora?.maxCpuLoras ?? 0,
+      maxLoraRank: lora?.maxLoraRank ?? 0,
       maxNumBatchedTokens,
       maxNumSeqs,
-      kvCacheTokens: e.kvCacheTokens ?? kvCapacityTokens(profile, e.maxLoras, maxLoraRank),
+      kvCacheTokens:
+        e.kvCacheTokens ??
+        (lora ? kvCapacityTokens(profile, lora.maxLoras, lora.maxLoraRank) : kvCapacityWithoutLora(profile)),
     },
     durationS: scenario.durationS ?? 3600,
     seed: scenario.seed ?? 0,

@@ -59,7 +59,8 @@ export class StepPlan {
  *    need exceed the free blocks, the most recently admitted request is preempted (recompute from zero,
  *    back to the front of the waiting queue) until the rest fit;
  * 2. if nothing was preempted, waiting requests in FCFS order while budget, max_num_seqs and KV allow;
- *    a request whose adapter would push the batch over --max-loras is skipped and the scan goes on.
+ *    a request whose adapter would push the batch over --max-loras is skipped and the scan goes on. A
+ *    base-model request needs no slot: it is never skipped (the waiting queue counts it as in the batch).
  */
 export class V1Scheduler {
   readonly plan = new StepPlan();
@@ -73,6 +74,8 @@ export class V1Scheduler {
     private readonly metrics: Metrics,
     private readonly engine: ResolvedEngine,
     private readonly onPreempt?: (id: number, adapter: number, atS: number) => void,
+    /** index of the base model's requests (-1: none): they need no slot and load nothing */
+    private readonly baseAdapter = -1,
   ) {}
 
   schedule(now: number): StepPlan {
@@ -193,13 +196,17 @@ export class V1Scheduler {
   }
 
   private slotsFullFor(adapter: number): boolean {
-    return this.batch.activeAdapters >= this.engine.maxLoras && !this.batch.isRunning(adapter);
+    return (
+      this.batch.activeAdapters >= this.engine.maxLoras &&
+      adapter !== this.baseAdapter &&
+      !this.batch.isRunning(adapter)
+    );
   }
 
   private place(id: number, chunk: number, blocks: number, plan: StepPlan): void {
     const { req, batch } = this;
     const adapter = req.adapter[id]!;
-    if (!batch.isRunning(adapter)) plan.loadMs += this.cache.activate(adapter);
+    if (adapter !== this.baseAdapter && !batch.isRunning(adapter)) plan.loadMs += this.cache.activate(adapter);
     req.state[id] = RequestState.Prefilling;
     req.computed[id] = 0;
     req.blocks[id] = blocks;

@@ -1,8 +1,16 @@
 import { performance } from 'node:perf_hooks';
-import { memoryErrorReason, type Profile, type ProfileStore } from '../profiles/index.js';
-import { TwinEngine, type EngineAdapter, type EngineOptions, type EngineOutcome } from './engine.js';
+import { memoryErrorReason, memoryErrorWithoutLora, type Profile, type ProfileStore } from '../profiles/index.js';
+import { TwinEngine, type EngineOptions, type EngineOutcome, type EngineTraffic } from './engine.js';
+import type { AdapterReport } from './adapter-metrics.js';
 import { resolveLength } from './lengths.js';
-import { parseScenario, resolveScenario, type ParsedScenario, type ResolvedScenario } from './scenario.js';
+import {
+  parseScenario,
+  resolveScenario,
+  type LengthSpec,
+  type ParsedScenario,
+  type ResolvedEngine,
+  type ResolvedScenario,
+} from './scenario.js';
 import type { SimulationResult } from './result.js';
 
 /** Starvation rule of the research system: completed tokens below 90 % of the arrived tokens. */
@@ -21,27 +29,36 @@ export function simulateParsed(
 ): SimulationResult {
   const started = performance.now();
   const resolved = resolveScenario(scenario, profile);
-  const { engine } = resolved;
-  const memoryError = memoryErrorReason(profile, engine.kvCacheTokens, engine.maxLoras, engine.maxLoraRank);
+  const memoryError = engineMemoryError(profile, resolved.engine);
   if (memoryError) return memoryErrorResult(resolved, memoryError, performance.now() - started);
-  const adapters: EngineAdapter[] = scenario.adapters.map((a) => {
-    const input = a.inputTokens ?? scenario.inputTokens ?? {};
-    const output = a.outputTokens ?? scenario.outputTokens ?? {};
-    return {
-      id: a.id,
-      rank: a.rank,
-      rate: a.rate,
-      input: resolveLength(input, 'input').sampler,
-      output: resolveLength(output, 'output').sampler,
-    };
+  const traffic = trafficOf(scenario);
+  const outcome = new TwinEngine(resolved, traffic, options).run();
+  return toResult(resolved, traffic, outcome, performance.now() - started);
+}
+
+/** Why vLLM would not start with these engine settings, or null. */
+function engineMemoryError(profile: Profile, engine: ResolvedEngine): string | null {
+  return engine.enableLora !== false
+    ? memoryErrorReason(profile, engine.kvCacheTokens, engine.maxLoras, engine.maxLoraRank)
+    : memoryErrorWithoutLora(profile, engine.kvCacheTokens);
+}
+
+/** The scenario's request streams, each with its length samplers (the scenario's defaults where it has none). */
+function trafficOf(scenario: ParsedScenario): EngineTraffic {
+  const stream = (source: { rate: number; inputTokens?: LengthSpec; outputTokens?: LengthSpec }) => ({
+    rate: source.rate,
+    input: resolveLength(source.inputTokens ?? scenario.inputTokens ?? {}, 'input').sampler,
+    output: resolveLength(source.outputTokens ?? scenario.outputTokens ?? {}, 'output').sampler,
   });
-  const outcome = new TwinEngine(resolved, adapters, options).run();
-  return toResult(resolved, adapters, outcome, performance.now() - started);
+  return {
+    adapters: scenario.adapters.map((a) => ({ id: a.id, rank: a.rank, ...stream(a) })),
+    base: scenario.baseModel ? stream(scenario.baseModel) : null,
+  };
 }
 
 function toResult(
   resolved: ResolvedScenario,
-  adapters: EngineAdapter[],
+  traffic: EngineTraffic,
   o: EngineOutcome,
   wallMs: number,
 ): SimulationResult {
@@ -49,8 +66,11 @@ function toResult(
   const d = resolved.durationS;
   const total = (m.completedInput + m.completedOutput) / d;
   const ideal = m.arrivedTokens / d;
+  const { adapters } = traffic;
+  // per stream (adapters, then the base model), only with report.perAdapter
+  const reports = m.byAdapter?.reports(m.arrivedTokensByAdapter, m.completedTokensByAdapter);
   const starvedAdapters = adapters
-    .filter((_, i) => m.completedTokensByAdapter[i]! < starvationRatio * m.arrivedTokensByAdapter[i]!)
+    .filter((_, i) => isStarved(m.completedTokensByAdapter[i]!, m.arrivedTokensByAdapter[i]!))
     .map((a) => a.id);
   return {
     throughput: { input: m.completedInput / d, output: m.completedOutput / d, total, requests: m.completed / d },
@@ -75,18 +95,32 @@ function toResult(
     busyFraction: m.busyMs / (d * 1000),
     engine: { ...resolved.engine },
     durationS: d,
-    ...(m.byAdapter ? { adapters: perAdapterReport(adapters, m) } : {}),
+    ...(reports ? { adapters: adapters.map((a, i) => ({ id: a.id, ...reports[i]! })) } : {}),
+    ...(traffic.base ? { baseModel: baseModelReport(adapters.length, m, reports?.[adapters.length]) } : {}),
     wallMs,
   };
 }
 
-function perAdapterReport(
-  adapters: EngineAdapter[],
+/** The research rule, per adapter (or for the base model): completed tokens below 90 % of the arrived. */
+function isStarved(completedTokens: number, arrivedTokens: number): boolean {
+  return completedTokens < starvationRatio * arrivedTokens;
+}
+
+/** The base model's requests (index `at`, after the adapters): counts and starvation; latencies with perAdapter. */
+function baseModelReport(
+  at: number,
   m: EngineOutcome['metrics'],
-): NonNullable<SimulationResult['adapters']> {
-  return m
-    .byAdapter!.reports(m.arrivedTokensByAdapter, m.completedTokensByAdapter)
-    .map((r, i) => ({ id: adapters[i]!.id, ...r }));
+  latencies: AdapterReport | undefined,
+): NonNullable<SimulationResult['baseModel']> {
+  const arrived = m.arrivedTokensByAdapter[at]!;
+  const completed = m.completedTokensByAdapter[at]!;
+  return {
+    arrivedRequests: m.baseArrived,
+    completedRequests: m.baseCompleted,
+    servedFraction: arrived > 0 ? completed / arrived : 1,
+    starved: isStarved(completed, arrived),
+    ...(latencies ? { ttftMs: latencies.ttftMs, itlMs: latencies.itlMs } : {}),
+  };
 }
 
 function memoryErrorResult(resolved: ResolvedScenario, reason: string, wallMs: number): SimulationResult {

@@ -8,37 +8,50 @@ export interface StepShape {
   prefillTokens: number;
   /** KV tokens attended by the decoding requests */
   contextTokens: number;
-  /** distinct adapters in the batch */
+  /** distinct adapters in the batch (base-model requests hold none) */
   adapters: number;
   /** --max-loras */
   slots: number;
   /** --max-lora-rank */
   maxLoraRank: number;
+  /** --enable-lora (default true); false: the step has no LoRA term at all */
+  enableLora?: boolean;
 }
 
 /**
- * Forward-pass time (ms) of one step:
+ * Forward-pass time (ms) of one step: base + lora, where lora is 0 on a server without --enable-lora.
  *   base = c0 + cDecode*decodes + cContext*contextTokens/1000 + cPrefill*prefillTokens
  *   lora = enabled + first*[adapters > 0]
  *          + slots * (perSlot + perSlotDecode*decodes + perSlotPrefill*prefillTokens) * rankTile
  *          + perAdapter*adapters
  *   rankTile = 1 + rankTileFactor * (ceil(maxLoraRank / 16) - 1)
  * The slot terms reflect that vLLM's LoRA kernels launch work for every slot, whether or not an
- * adapter occupies it; the rank enters in tiles of 16 (rank 8 and 16 cost the same).
+ * adapter occupies it; the rank enters in tiles of 16 (rank 8 and 16 cost the same). Base-model requests
+ * on a LoRA-enabled server go through the same kernels, so they pay the slot terms too.
  */
 export function forwardMs(model: ForwardModel, s: StepShape): number {
+  const base = baseForwardMs(model, s);
+  return s.enableLora === false ? base : base + loraForwardMs(model, s);
+}
+
+/** The base-model part of forwardMs: what the step costs on a server without LoRA. */
+export function baseForwardMs(model: ForwardModel, s: StepShape): number {
   const b = model.base;
-  const l = model.lora;
-  const base =
+  return (
     b.constantMs +
     b.perDecodeMs * s.decodes +
     (b.perContextKiloTokenMs * s.contextTokens) / 1000 +
-    b.perPrefillTokenMs * s.prefillTokens;
+    b.perPrefillTokenMs * s.prefillTokens
+  );
+}
+
+/** The LoRA part of forwardMs. */
+export function loraForwardMs(model: ForwardModel, s: StepShape): number {
+  const l = model.lora;
   const tile = rankTile(model, s.maxLoraRank);
   const slotCost =
     s.slots * (l.perSlotMs + l.perSlotDecodeMs * s.decodes + l.perSlotPrefillTokenMs * s.prefillTokens) * tile;
-  const lora = l.enabledMs + (s.adapters > 0 ? l.firstAdapterMs : 0) + slotCost + l.perAdapterMs * s.adapters;
-  return base + lora;
+  return l.enabledMs + (s.adapters > 0 ? l.firstAdapterMs : 0) + slotCost + l.perAdapterMs * s.adapters;
 }
 
 /** Cost multiplier of the slot terms for --max-lora-rank `maxLoraRank` (1 for ranks up to 16). */

@@ -10,8 +10,8 @@ export const defaultRegimePeriodS = 300;
 
 /**
  * What a simulation costs, in events: the requests it is expected to generate (sum of rates x the
- * window, or the trace's events) plus one regime switch per adapter and period. Time and memory of the
- * Twin grow with it (about 150 bytes per request held).
+ * window, base-model traffic included, or the trace's events) plus one regime switch per stream and period.
+ * Time and memory of the Twin grow with it (about 150 bytes per request held).
  */
 export function expectedEvents(
   scenario: ParsedScenario,
@@ -21,7 +21,7 @@ export function expectedEvents(
   if (arrivals?.process === 'trace') return arrivals.events?.length ?? 0;
   let rates = 0;
   let active = 0;
-  for (const a of scenario.adapters) {
+  for (const a of scenario.baseModel ? [...scenario.adapters, scenario.baseModel] : scenario.adapters) {
     rates += a.rate;
     if (a.rate > 0) active++;
   }
@@ -51,7 +51,8 @@ export function checkSimulationWork(scenario: ParsedScenario, limits: WorkLimits
       `the scenario is expected to generate ${formatCount(events)} requests (rates x ` +
       `durationS${scenario.arrivals?.process === 'regime' ? ' + regime switches' : ''}), more than ` +
       `the ${formatCount(limits.maxSimulatedRequests)} allowed; shorten durationS or split the scenario`;
-    throw tooMuchWork(`${what}adapters`, message, 'maxSimulatedRequests', limits, events);
+    const path = scenario.adapters.length > 0 ? 'adapters' : 'baseModel.rate';
+    throw tooMuchWork(`${what}${path}`, message, 'maxSimulatedRequests', limits, events);
   }
 }
 

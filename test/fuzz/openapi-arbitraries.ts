@@ -404,14 +404,17 @@ export interface ProfileFacts {
  * applied to a generated body so that "valid" means valid to the service. Without them nearly every
  * valid Scenario would be a 400 for the same few reasons and never reach the Twin. Only fields that are
  * there are touched, so this is harmless for bodies of other shapes; the profile rules apply when the
- * body names a profile of `profiles`.
+ * body names a profile of `profiles`. `scenario`: the body is a Scenario, whose traffic and LoRA rules
+ * (adapters or baseModel, maxLoras unless enableLora is false) add fields a Workload would refuse.
  */
-export function applyServiceRules(body: unknown, profiles: ProfileFacts[] = []): unknown {
+export function applyServiceRules(body: unknown, profiles: ProfileFacts[] = [], scenario = false): unknown {
   if (!isRecord(body)) return body;
   const doc = structuredClone(body);
   const profile = profiles.find((p) => p.model === doc.model && p.gpu === doc.gpu);
+  if (scenario && isRecord(doc.engine)) repairLora(doc, doc.engine);
   const adapters = Array.isArray(doc.adapters) ? doc.adapters.filter(isRecord) : [];
-  const lengthSpecs = [doc, ...adapters].flatMap((owner) =>
+  const base = isRecord(doc.baseModel) ? [doc.baseModel] : [];
+  const lengthSpecs = [doc, ...adapters, ...base].flatMap((owner) =>
     ['inputTokens', 'outputTokens']
       .filter((k) => isRecord(owner[k]))
       .map((k) => [owner[k] as Record<string, unknown>, k] as const),
@@ -460,7 +463,26 @@ function repairLengthSpec(spec: Record<string, unknown>): void {
   if ((dist === 'normal' || dist === 'lognormal') && spec.std === undefined) spec.std = 10;
 }
 
-/** ArrivalSpec: gamma needs cv; events exactly with the trace process, naming adapters of the body. */
+/**
+ * Scenario traffic: adapters or baseModel (a server without LoRA: baseModel, no adapters, no LoRA flags); maxLoras
+ * when LoRA is on.
+ */
+function repairLora(doc: Record<string, unknown>, engine: Record<string, unknown>): void {
+  if (engine.enableLora === false) {
+    for (const flag of ['maxLoras', 'maxCpuLoras', 'maxLoraRank']) delete engine[flag];
+    delete doc.adapters;
+  } else if (engine.maxLoras === undefined) {
+    engine.maxLoras = typeof engine.maxCpuLoras === 'number' ? Math.min(4, engine.maxCpuLoras) : 4;
+  }
+  // an absent list means no adapters; an empty one is refused
+  if (Array.isArray(doc.adapters) && doc.adapters.length === 0) delete doc.adapters;
+  if (!Array.isArray(doc.adapters) && !isRecord(doc.baseModel)) doc.baseModel = { rate: 1 };
+}
+
+/**
+ * ArrivalSpec: gamma needs cv; events exactly with the trace process, naming adapters of the body (or, without
+ * adapters, none: requests to the base model).
+ */
 function repairArrivals(arrivals: Record<string, unknown>, adapterIds: string[]): void {
   const process = arrivals.process ?? 'poisson';
   if (process === 'gamma' && arrivals.cv === undefined) arrivals.cv = 1;
@@ -470,7 +492,8 @@ function repairArrivals(arrivals: Record<string, unknown>, adapterIds: string[])
   }
   const events = Array.isArray(arrivals.events) ? arrivals.events.filter(isRecord) : [];
   events.forEach((e, i) => {
-    e.adapter = adapterIds[i % adapterIds.length] ?? 'a';
+    if (adapterIds.length > 0) e.adapter = adapterIds[i % adapterIds.length];
+    else delete e.adapter;
   });
   arrivals.events = events;
 }
@@ -972,7 +995,9 @@ function operationArbitrary(op: Operation, doc: OpenApiDocument, o: RequestOptio
   const profiles = o.profiles ?? [];
   const hints = { overlays: profiles.map(({ model, gpu }) => ({ model, gpu })), ...o.hints };
   const schemaValid = op.bodySchema ? validArbitrary(op.bodySchema, doc, hints) : null;
-  const bodyValues = schemaValid?.map((v) => applyServiceRules(v, profiles)) ?? null;
+  // a Scenario body is the one with base-model traffic
+  const scenario = op.bodySchema ? 'baseModel' in (deref(op.bodySchema, doc).properties ?? {}) : false;
+  const bodyValues = schemaValid?.map((v) => applyServiceRules(v, profiles, scenario)) ?? null;
   // 1 in 4 valid bodies skip the service's rules: valid to the document, refused by the service (a 4xx)
   const validBody =
     schemaValid && bodyValues

@@ -211,9 +211,8 @@ describe('workload sampler', () => {
       const s = parseScenario(w);
       served.push(s.adapters.length);
       const rank = s.engine.maxLoraRank!;
-      expect(
-        memoryErrorReason(profile, kvCapacityTokens(profile, s.engine.maxLoras, rank), s.engine.maxLoras, rank),
-      ).toBeNull();
+      const slots = s.engine.maxLoras!;
+      expect(memoryErrorReason(profile, kvCapacityTokens(profile, slots, rank), slots, rank)).toBeNull();
       expect(s.engine.maxLoras).toBeLessThanOrEqual(s.engine.maxCpuLoras!);
       expect(s.engine.maxLoras).toBeLessThanOrEqual(4 * s.adapters.length);
       expect(s.engine.maxNumSeqs!).toBeLessThanOrEqual(s.engine.maxNumBatchedTokens!);
