@@ -8,6 +8,8 @@ import { operatorLoadTtftMs, readRealRuns, scenarioOf } from '../validation/real
 import { readReferenceTwin } from '../validation/reference-twin.js';
 import { buildReport, formatReport, type RunComparison } from '../validation/report.js';
 import { casesOf } from '../validation/predictor-cases.js';
+import { compareKvTable, formatKvComparison } from '../validation/kv-table.js';
+import type { ProfileStore } from '../profiles/index.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { evaluate } from '../ml/evaluate.js';
 import { intOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
@@ -24,6 +26,8 @@ export async function runValidate(argv: string[]): Promise<number> {
     profiles: { type: 'string', multiple: true },
     'max-ttft-smape': { type: 'string' },
     'min-memory-errors': { type: 'string' },
+    'kv-table': { type: 'string' },
+    'max-kv-error': { type: 'string' },
     'max-throughput-smape': { type: 'string' },
     'max-predictor-smape': { type: 'string' },
     'min-starvation-f1': { type: 'string' },
@@ -141,6 +145,21 @@ export async function runValidate(argv: string[]): Promise<number> {
     if (caught < minMemoryErrors) failures.push(`memory errors: ${caught} caught < ${minMemoryErrors}`);
     if (falseAlarms > 0) failures.push(`memory errors: ${falseAlarms} false alarm(s)`);
   }
+  if (values['kv-table'])
+    failures.push(...kvTableCheck(values['kv-table'], profiles, values.gpu, values['max-kv-error']));
   for (const f of failures) process.stderr.write(`${f}\n`);
   return failures.length > 0 ? 1 : 0;
+}
+
+/** --kv-table FILE [--max-kv-error PCT]: the profiles' KV capacity at every point of a mem_max_table.csv. */
+function kvTableCheck(file: string, profiles: ProfileStore, gpu: string, limit: string | undefined): string[] {
+  if (!existsSync(file)) throw new AppError('invalidInput', `--kv-table: ${file} does not exist`);
+  const limitPct = optionalNumber(limit, '--max-kv-error', 'positive');
+  const rows = compareKvTable(file, profiles, gpu);
+  process.stdout.write(`${formatKvComparison(rows, limitPct ?? 3)}\n`);
+  const failures: string[] = [];
+  const over = rows.filter((r) => r.errorPct !== null && Math.abs(r.errorPct) > (limitPct ?? Infinity));
+  if (limitPct !== undefined && over.length > 0)
+    failures.push(`KV capacity: ${over.length} point(s) beyond ${limitPct} % of ${file}`);
+  return failures;
 }

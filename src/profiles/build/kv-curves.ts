@@ -6,7 +6,7 @@ import type { VllmVersionTraits } from './vllm-version.js';
 
 /** Ranks vLLM accepts for --max-lora-rank, and the slot counts each curve is computed at. */
 export const curveRanks = [8, 16, 32, 64, 128, 256, 320, 512];
-export const curveSlots = [1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 160, 192, 224, 256, 320, 384, 448, 512];
+export const curveSlots = [1, 2, 4, 8, ...Array.from({ length: 32 }, (_, i) => 16 * (i + 1))];
 
 /**
  * The profile's KV capacity curves: vLLM's KV tokens at every (rank, slots) point from the memory arithmetic,
