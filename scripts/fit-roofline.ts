@@ -5,7 +5,7 @@
  *   npx tsx scripts/fit-roofline.ts [--data ../shared/data]
  */
 import { catalogGpu } from '../src/profiles/build/gpu-catalog.js';
-import { type KernelTables } from '../src/profiles/build/kernel-tables.js';
+import type { KernelTables } from '../src/profiles/build/kernel-tables.js';
 import { readKernelTables } from '../src/profiles/build/kernel-table-files.js';
 
 const dataIndex = process.argv.indexOf('--data');

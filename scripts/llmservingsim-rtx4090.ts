@@ -77,13 +77,9 @@ const sim = simulateParsed(scenarioFor(hi + 1), profile);
 const twin = { finishS: hi, tpotMs: sim.tpotMs?.p50 ?? NaN, ttftMs: sim.ttftMs?.p50 ?? NaN };
 const pct = (t: number, r: number) => `${(((t - r) / r) * 100).toFixed(1)} %`;
 console.log(`profile ${profileFile} (KV ${sim.engine.kvCacheTokens} tokens)`);
+const row = (name: string, r: number, t: number, digits: number) =>
+  `${name.padEnd(18)}  ${r.toFixed(digits).padStart(7)}  ${t.toFixed(digits).padStart(9)}  ${pct(t, r).padStart(8)}`;
 console.log('                      real        twin      error');
-console.log(
-  `time to finish (s)  ${real.finishS.toFixed(1).padStart(7)}  ${twin.finishS.toFixed(1).padStart(9)}  ${pct(twin.finishS, real.finishS).padStart(8)}`,
-);
-console.log(
-  `median TPOT (ms)    ${real.tpotMs.toFixed(1).padStart(7)}  ${twin.tpotMs.toFixed(1).padStart(9)}  ${pct(twin.tpotMs, real.tpotMs).padStart(8)}`,
-);
-console.log(
-  `median TTFT (ms)    ${real.ttftMs.toFixed(0).padStart(7)}  ${twin.ttftMs.toFixed(0).padStart(9)}  ${pct(twin.ttftMs, real.ttftMs).padStart(8)}`,
-);
+console.log(row('time to finish (s)', real.finishS, twin.finishS, 1));
+console.log(row('median TPOT (ms)', real.tpotMs, twin.tpotMs, 1));
+console.log(row('median TTFT (ms)', real.ttftMs, twin.ttftMs, 0));

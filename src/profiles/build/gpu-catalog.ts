@@ -43,7 +43,8 @@ const gpus: GpuSpec[] = [
     sources: [
       'memory: "total_gpu_memory=63.43GiB" in the vLLM server logs of FerranAgulloLopez/vLLMBatchingMemoryGap ' +
         '(same cluster; nvidia-smi memory.total 65247 MiB)',
-      'bandwidth: 4 of the 5 HBM3 stacks of the H100 SXM5 80 GB (3.35 TB/s x 4/5); compute and NVLink as the 80 GB SXM5',
+      'bandwidth: 4 of the 5 HBM3 stacks of the H100 SXM5 80 GB (3.35 TB/s x 4/5); compute and NVLink as the ' +
+        '80 GB SXM5',
     ],
   },
   {

@@ -78,7 +78,9 @@ export function rooflineCosts(gpu: GpuSpec, fit = rooflineFit): KernelCosts {
   const mem = (bytes: number, eff: number) => (bytes / (gpu.bandwidth * eff)) * 1e3;
   const flops = (f: number, eff: number) => (f / (gpu.bf16Flops * eff)) * 1e3;
   return {
-    origin: `roofline of ${gpu.name} (${gpu.bandwidth / 1e12} TB/s, ${gpu.bf16Flops / 1e12} TFLOPS bf16) with efficiencies fitted on measured GPUs`,
+    origin:
+      `roofline of ${gpu.name} (${gpu.bandwidth / 1e12} TB/s, ${gpu.bf16Flops / 1e12} TFLOPS bf16) ` +
+      'with efficiencies fitted on measured GPUs',
     gemm: (m, n, k) =>
       fit.launchMs + Math.max(mem(2 * (n * k + m * (n + k)), fit.gemmBandwidth), flops(2 * m * n * k, fit.gemmCompute)),
     decodeAttention: (batch, kvLength, heads, kvHeads, headDim) =>

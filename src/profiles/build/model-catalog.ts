@@ -193,7 +193,8 @@ export function catalogModel(idOrName: string, field = 'model'): ModelArchitectu
   if (found) return found;
   throw new AppError(
     'invalidInput',
-    `${field}: "${idOrName}" is not in the model catalog (a Hugging Face id such as meta-llama/Llama-3.1-8B-Instruct, ` +
+    `${field}: "${idOrName}" is not in the model catalog ` +
+      '(a Hugging Face id such as meta-llama/Llama-3.1-8B-Instruct, ' +
       'a short name such as llama-3.1-8b-instruct, or the path of a config.json)',
     { field, known: catalog.map((m) => m.hfModelId) },
   );
