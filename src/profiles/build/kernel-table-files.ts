@@ -1,6 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { readCsv, type CsvRow } from '../../shared/csv.js';
+import type { CsvRow } from '../../shared/csv.js';
 import { AppError } from '../../shared/errors.js';
 import type { AllReducePoint, AttentionPoint, GemmPoint, KernelTables } from './kernel-tables.js';
 import { versionParts } from './vllm-version.js';
@@ -41,10 +42,10 @@ export function readKernelTables(
     system,
     vllmVersion: version,
     files,
-    gemm: gemmRows(readCsv(gemmFile)),
-    decodeAttention: attentionRows(readCsv(decodeFile), kvDtype, 'step'),
-    prefillAttention: attentionRows(readCsv(prefillFile), kvDtype, 'isl'),
-    allReduce: readCsv(allReduceFile)
+    gemm: gemmRows(readTable(gemmFile, (line) => line.includes(',bfloat16,') || line.includes(',bf16,'))),
+    decodeAttention: attentionRows(readTable(decodeFile, (line) => line.includes(`,${kvDtype},`)), kvDtype, 'step'),
+    prefillAttention: attentionRows(readTable(prefillFile, (line) => line.includes(`,${kvDtype},`)), kvDtype, 'isl'),
+    allReduce: readTable(allReduceFile, (line) => line.includes('vllm_graph'))
       .filter((r) => r.backend === 'vllm_graph' && r.allreduce_dtype === 'bfloat16')
       .map((r): AllReducePoint => ({ gpus: Number(r.num_gpus), bytes: Number(r.message_size), ms: Number(r.latency) })),
   };
@@ -98,4 +99,31 @@ function attentionRows(rows: CsvRow[], kvDtype: string, lengthColumn: 'step' | '
       kvHeads: Number(r.num_key_value_heads),
       ms: Number(r.latency),
     }));
+}
+
+/**
+ * Rows of a kernel table (plain or .gz; unquoted fields, as aiconfigurator writes them) whose raw line passes
+ * `keep`: filtering lines before splitting them keeps `profile build` within its time on the 100,000-row tables.
+ */
+function readTable(file: string, keep: (line: string) => boolean): CsvRow[] {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch (err) {
+    throw new AppError('dataFile', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  const lines = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8').split('\n');
+  const header = (lines[0] ?? '').trim().split(',');
+  const rows: CsvRow[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line === '' || !keep(line)) continue;
+    const fields = line.trim().split(',');
+    const row: CsvRow = {};
+    header.forEach((name, j) => {
+      row[name] = fields[j] ?? '';
+    });
+    rows.push(row);
+  }
+  return rows;
 }
