@@ -43,8 +43,16 @@ export function readKernelTables(
     vllmVersion: version,
     files,
     gemm: gemmRows(readTable(gemmFile, (line) => line.includes(',bfloat16,') || line.includes(',bf16,'))),
-    decodeAttention: attentionRows(readTable(decodeFile, (line) => line.includes(`,${kvDtype},`)), kvDtype, 'step'),
-    prefillAttention: attentionRows(readTable(prefillFile, (line) => line.includes(`,${kvDtype},`)), kvDtype, 'isl'),
+    decodeAttention: attentionRows(
+      readTable(decodeFile, (line) => line.includes(`,${kvDtype},`)),
+      kvDtype,
+      'step',
+    ),
+    prefillAttention: attentionRows(
+      readTable(prefillFile, (line) => line.includes(`,${kvDtype},`)),
+      kvDtype,
+      'isl',
+    ),
     allReduce: readTable(allReduceFile, (line) => line.includes('vllm_graph'))
       .filter((r) => r.backend === 'vllm_graph' && r.allreduce_dtype === 'bfloat16')
       .map((r): AllReducePoint => ({ gpus: Number(r.num_gpus), bytes: Number(r.message_size), ms: Number(r.latency) })),
