@@ -254,3 +254,33 @@ describe('profile build CLI', () => {
     expect(check.stdout).toMatch(/^same/);
   });
 });
+
+describe('profiles from directories', () => {
+  it('lays the profiles of later directories over the embedded ones, and the Twin workers simulate with them', async () => {
+    const { embeddedProfiles, profilesWith } = await import('../../src/profiles/index.js');
+    const { parseScenario } = await import('../../src/twin/index.js');
+    const { default: simulateTask } = await import('../../src/jobs/simulate.worker.js');
+    const shipped = embeddedProfiles().get('llama-3.1-8b-instruct', 'h100-64gb');
+    const slower = { ...shipped, forward: { ...shipped.forward, base: { ...shipped.forward.base, constantMs: 60 } } };
+    const overrides = join(dir, 'overrides');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(overrides, { recursive: true });
+    writeFileSync(join(overrides, 'slow.json'), JSON.stringify(slower));
+    const store = profilesWith([overrides]);
+    expect(store.get('llama-3.1-8b-instruct', 'h100-64gb').forward.base.constantMs).toBe(60);
+    expect(store.get('qwen-2.5-7b-instruct', 'h100-64gb')).toEqual(
+      embeddedProfiles().get('qwen-2.5-7b-instruct', 'h100-64gb'),
+    );
+    const scenario = parseScenario({
+      model: 'llama-3.1-8b-instruct',
+      gpu: 'h100-64gb',
+      engine: { maxLoras: 2 },
+      adapters: [{ id: 'a', rank: 8, rate: 2 }],
+      durationS: 60,
+      seed: 1,
+    });
+    const embedded = simulateTask(scenario);
+    const withSlow = simulateTask({ scenario, profile: store.get('llama-3.1-8b-instruct', 'h100-64gb') });
+    expect(withSlow.itlMs!.mean).toBeGreaterThan(embedded.itlMs!.mean * 2);
+  });
+});
