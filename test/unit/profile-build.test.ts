@@ -256,7 +256,7 @@ describe('profile build CLI', () => {
 });
 
 describe('profiles from directories', () => {
-  it('lays the profiles of later directories over the embedded ones, and the Twin workers simulate with them', async () => {
+  it('lays directory profiles over the embedded ones; the Twin workers simulate with them', async () => {
     const { embeddedProfiles, profilesWith } = await import('../../src/profiles/index.js');
     const { parseScenario } = await import('../../src/twin/index.js');
     const { default: simulateTask } = await import('../../src/jobs/simulate.worker.js');
