@@ -5,6 +5,7 @@ import {
   calibrateHelp,
   placeHelp,
   predictHelp,
+  profileHelp,
   profilesHelp,
   serveHelp,
   simulateHelp,
@@ -30,6 +31,7 @@ const commands: Record<string, Command> = {
   train: { load: async () => (await import('./cli/train.js')).runTrain, help: trainHelp },
   calibrate: { load: async () => (await import('./cli/calibrate.js')).runCalibrate, help: calibrateHelp },
   bench: { load: async () => (await import('./cli/bench.js')).runBench, help: benchHelp },
+  profile: { load: async () => (await import('./cli/profile.js')).runProfile, help: profileHelp },
   profiles: { load: async () => (await import('./cli/profiles.js')).runProfiles, help: profilesHelp },
   serve: { load: async () => (await import('./cli/serve.js')).runServe, help: serveHelp },
 };

@@ -76,6 +76,23 @@ and writes <out>/<model>@<gpu>.json (default out: the package's models/profiles)
   --mixed-runs-model M   base model of scheduler-overhead/*.csv (default: first model found)
   --check                compare with the existing files instead of writing; exit 1 on a difference`;
 
+export const profileHelp = `profile build --model M --gpu G --out DIR [--tp N] [--vllm-version V] [options]
+
+Builds a profile from the model's architecture and the GPU's measured kernel tables (a roofline with fitted
+efficiencies where ../shared has none) and writes <out>/<model>@<gpu>[-tp<N>].json (docs/profiles.md).
+  --model M                      Hugging Face id (any case), short name (llama-3.1-8b-instruct) or config.json
+  --gpu G                        h100-64gb, h100-80gb, h100-80gb-pcie, h200, a100-80gb, a100-40gb, l40s, l4,
+                                 a10g, rtx-4090, rtx-pro-6000
+  --tp N                         tensor-parallel GPUs per server (default 1)
+  --vllm-version V               engine defaults and memory budget of that version (default 0.24.0)
+  --dtype bf16|fp8               weights (default bf16); --kv-cache-dtype auto|fp8 (default auto)
+  --gpu-memory-utilization F     default 0.9
+  --max-model-len N              default: the model's max positions
+  --max-num-batched-tokens N     default: the version's default for the GPU
+  --max-num-seqs N               likewise
+  --data DIR                     measured data (default ../shared/data)
+  --check                        compare with the existing file instead of writing; exit 1 on a difference`;
+
 export const benchHelp =
   'bench twin|predict|place|drift|http|robustness|cli [--repeats N] [--json]   ' +
   'benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile ' +

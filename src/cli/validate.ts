@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { embeddedProfiles } from '../profiles/index.js';
+import { embeddedProfiles, profilesWith } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { parseScenario, type SimulationResult } from '../twin/index.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
@@ -8,6 +8,8 @@ import { operatorLoadTtftMs, readRealRuns, scenarioOf } from '../validation/real
 import { readReferenceTwin } from '../validation/reference-twin.js';
 import { buildReport, formatReport, type RunComparison } from '../validation/report.js';
 import { casesOf } from '../validation/predictor-cases.js';
+import { compareKvTable, formatKvComparison } from '../validation/kv-table.js';
+import type { ProfileStore } from '../profiles/index.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { evaluate } from '../ml/evaluate.js';
 import { intOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
@@ -26,6 +28,11 @@ export async function runValidate(argv: string[]): Promise<number> {
     seed: { type: 'string', default: '0' },
     workers: { type: 'string' },
     json: { type: 'string' },
+    profiles: { type: 'string', multiple: true },
+    'max-ttft-smape': { type: 'string' },
+    'min-memory-errors': { type: 'string' },
+    'kv-table': { type: 'string' },
+    'max-kv-error': { type: 'string' },
     'max-throughput-smape': { type: 'string' },
     'max-predictor-smape': { type: 'string' },
     'min-starvation-f1': { type: 'string' },
@@ -66,12 +73,18 @@ export async function runValidate(argv: string[]): Promise<number> {
   const limit = optionalNumber(values['max-throughput-smape'], '--max-throughput-smape', 'positive');
   const predictorLimit = optionalNumber(values['max-predictor-smape'], '--max-predictor-smape', 'positive');
   const minF1 = optionalNumber(values['min-starvation-f1'], '--min-starvation-f1', 'positive');
+  const ttftLimit = optionalNumber(values['max-ttft-smape'], '--max-ttft-smape', 'positive');
+  const minMemoryErrors =
+    values['min-memory-errors'] === undefined
+      ? undefined
+      : intOption(values['min-memory-errors'], '--min-memory-errors', 0);
   const runs = readRealRuns(runsFile);
   if (runs.length === 0) throw new AppError('dataFile', `${runsFile}: no runs with results or errors`);
   const referenceFile =
     values.reference ?? join(dirname(runsFile), 'reference-twin-outputs', 'dt_validation_dt_outputs_mean_version.csv');
   const reference = existsSync(referenceFile) ? readReferenceTwin(referenceFile) : new Map();
-  const profiles = embeddedProfiles();
+  // --profiles DIR: built or refitted profiles replace embedded ones of the same model@gpu (docs/profiles.md)
+  const profiles = values.profiles ? profilesWith(values.profiles) : embeddedProfiles();
   const scenarios = runs.map((run) => {
     const s = parseScenario(scenarioOf(run, gpu, seed));
     profiles.get(s.model, s.gpu);
@@ -80,7 +93,10 @@ export async function runValidate(argv: string[]): Promise<number> {
   const started = Date.now();
   const progress = new Progress('validate: Twin replays', scenarios.length, { quiet: values.quiet });
   // one pool task per run, so progress counts runs as they finish (a slow run holds back no count)
-  const pool = new TwinPool(Math.min(parseWorkers(values.workers), scenarios.length), { threadsOnly: true });
+  const pool = new TwinPool(Math.min(parseWorkers(values.workers), scenarios.length), {
+    threadsOnly: true,
+    ...(values.profiles ? { profiles } : {}),
+  });
   let sims: SimulationResult[];
   try {
     sims = await Promise.all(
@@ -153,6 +169,31 @@ export async function runValidate(argv: string[]): Promise<number> {
     if (m && minF1 !== undefined && m.starved.macroF1 < minF1)
       failures.push(`predictor starvation macro-F1 ${m.starved.macroF1.toFixed(3)} < ${minF1} for ${r.model}`);
   }
+  for (const r of reports) {
+    if (ttftLimit !== undefined && r.twin.ttft.research > ttftLimit)
+      failures.push(`Twin TTFT SMAPE ${r.twin.ttft.research.toFixed(2)} % > ${ttftLimit} % for ${r.model}`);
+  }
+  if (minMemoryErrors !== undefined) {
+    const caught = reports.reduce((n, r) => n + r.memoryErrors.real - r.memoryErrors.falseNegatives, 0);
+    const falseAlarms = reports.reduce((n, r) => n + r.memoryErrors.falsePositives, 0);
+    if (caught < minMemoryErrors) failures.push(`memory errors: ${caught} caught < ${minMemoryErrors}`);
+    if (falseAlarms > 0) failures.push(`memory errors: ${falseAlarms} false alarm(s)`);
+  }
+  if (values['kv-table'])
+    failures.push(...kvTableCheck(values['kv-table'], profiles, gpu, values['max-kv-error']));
   for (const f of failures) process.stderr.write(`${f}\n`);
   return failures.length > 0 ? 1 : 0;
+}
+
+/** --kv-table FILE [--max-kv-error PCT]: the profiles' KV capacity at every point of a mem_max_table.csv. */
+function kvTableCheck(file: string, profiles: ProfileStore, gpu: string, limit: string | undefined): string[] {
+  if (!existsSync(file)) throw new AppError('invalidInput', `--kv-table: ${file} does not exist`);
+  const limitPct = optionalNumber(limit, '--max-kv-error', 'positive');
+  const rows = compareKvTable(file, profiles, gpu);
+  process.stdout.write(`${formatKvComparison(rows, limitPct ?? 3)}\n`);
+  const failures: string[] = [];
+  const over = rows.filter((r) => r.errorPct !== null && Math.abs(r.errorPct) > (limitPct ?? Infinity));
+  if (limitPct !== undefined && over.length > 0)
+    failures.push(`KV capacity: ${over.length} point(s) beyond ${limitPct} % of ${file}`);
+  return failures;
 }

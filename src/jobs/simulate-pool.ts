@@ -1,5 +1,5 @@
 import type { Piscina } from 'piscina';
-import { embeddedProfiles } from '../profiles/index.js';
+import { embeddedProfiles, type ProfileStore } from '../profiles/index.js';
 import { simulateParsed, type ParsedScenario, type SimulationResult } from '../twin/index.js';
 import { workerEntry } from '../shared/worker-file.js';
 
@@ -10,10 +10,13 @@ import { workerEntry } from '../shared/worker-file.js';
 export class TwinPool {
   private pool: Piscina | null = null;
 
-  /** `threadsOnly`: never simulate on the calling thread (the service keeps its event loop free) */
+  /**
+   * `threadsOnly`: never simulate on the calling thread (the service keeps its event loop free); `profiles`:
+   * simulate with these profiles (sent to the threads with each scenario) instead of the embedded ones
+   */
   constructor(
     readonly workers: number,
-    private readonly opts: { threadsOnly?: boolean } = {},
+    private readonly opts: { threadsOnly?: boolean; profiles?: ProfileStore } = {},
   ) {}
 
   /** Simulates `scenarios` and hands each result to `emit` in input order; answers in input order. */
@@ -22,7 +25,7 @@ export class TwinPool {
     emit: (r: SimulationResult, index: number) => void = () => {},
   ): Promise<SimulationResult[]> {
     if (!this.opts.threadsOnly && (this.workers <= 1 || scenarios.length <= 1)) {
-      const profiles = embeddedProfiles();
+      const profiles = this.opts.profiles ?? embeddedProfiles();
       return scenarios.map((s, i) => {
         const r = simulateParsed(s, profiles.get(s.model, s.gpu, s.tensorParallelSize));
         emit(r, i);
@@ -41,7 +44,8 @@ export class TwinPool {
     let next = 0;
     await Promise.all(
       scenarios.map(async (s, i) => {
-        results[i] = (await pool.run(s)) as SimulationResult;
+        const task = this.opts.profiles ? { scenario: s, profile: this.opts.profiles.get(s.model, s.gpu) } : s;
+        results[i] = (await pool.run(task)) as SimulationResult;
         while (next < results.length && results[next] !== undefined) {
           emit(results[next]!, next);
           next++;

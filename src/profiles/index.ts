@@ -13,4 +13,5 @@ export {
   loadProfileFile,
   defaultProfilesDir,
   unknownTensorParallelSize,
+  profilesWith,
 } from './store.js';

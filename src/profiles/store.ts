@@ -103,3 +103,15 @@ export function embeddedProfiles(): ProfileStore {
   defaultStore ??= ProfileStore.fromDirectory();
   return defaultStore;
 }
+
+/**
+ * The embedded profiles with the profiles of `dirs` on top: a profile in a later directory replaces one with the
+ * same model@gpu (built or refitted profiles override the shipped ones; `validate --profiles DIR`).
+ */
+export function profilesWith(dirs: readonly string[]): ProfileStore {
+  const byKey = new Map<string, Profile>();
+  for (const p of embeddedProfiles().list()) byKey.set(keyOf(p), p);
+  for (const dir of dirs)
+    for (const p of ProfileStore.fromDirectory(dir).list()) byKey.set(keyOf(p), p);
+  return new ProfileStore(byKey.values());
+}

@@ -1,0 +1,53 @@
+/**
+ * What the profile builder knows about a vLLM version: its engine defaults and how it budgets GPU memory.
+ *
+ * Engine defaults: the 0.8.5 fork of the research runs used max_num_batched_tokens 2048 and max_num_seqs 256
+ * (the V1 defaults of 0.8 for an OpenAI server). From vLLM 0.9 on, `EngineArgs._set_default_args` (vllm/engine/
+ * arg_utils.py) picks by usage context and GPU memory: for the OpenAI API server 8192 batched tokens and 1024
+ * sequences on a GPU of at least 70 GiB (`device_memory >= 70 * GiB_bytes`, and not an A100), else 2048 / 256.
+ *
+ * Memory budget: 0.8 (V1) gives the KV cache total x utilization minus torch's allocation peak minus every other
+ * byte in use on the device after the profile run (CUDA context included); from 0.9 on, `memory_profiling`
+ * subtracts only the non-torch memory that grew since start-up, so the CUDA context is not charged.
+ */
+export interface VllmVersionTraits {
+  version: string;
+  /** the CUDA context and other non-torch memory are charged to the budget */
+  chargesCudaContext: boolean;
+  /**
+   * bytes per logit live at the sampler's peak in the profile run: bf16 logits 2 + their float32 copy 4 +
+   * probabilities 4 + top-k renormalised probabilities 4 (FlashInfer's top-k/top-p sampling, which the vLLM 0.8
+   * images ship; the sampler profiles top-k and top-p at once)
+   */
+  samplerBytesPerLogit: number;
+}
+
+const GiB = 2 ** 30;
+
+/** Semantic-version parts of a vLLM version string; a fork string such as 0.1.dev6216+g1125ba0 is 0.8.5. */
+export function versionParts(version: string): [number, number, number] {
+  if (/^0\.1\.dev6216/.test(version)) return [0, 8, 5];
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+  if (!m) return [0, 8, 5];
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+function atLeast(version: string, minor: number): boolean {
+  const [major, min] = versionParts(version);
+  return major > 0 || min >= minor;
+}
+
+export function vllmVersionTraits(version: string): VllmVersionTraits {
+  return { version, chargesCudaContext: !atLeast(version, 9), samplerBytesPerLogit: 14 };
+}
+
+/** vLLM's default max_num_batched_tokens / max_num_seqs for this version on a GPU with `memoryBytes`. */
+export function engineDefaults(
+  version: string,
+  memoryBytes: number,
+  gpuName: string,
+): { maxNumBatchedTokens: number; maxNumSeqs: number } {
+  const big = memoryBytes >= 70 * GiB && !gpuName.startsWith('a100');
+  if (atLeast(version, 9) && big) return { maxNumBatchedTokens: 8192, maxNumSeqs: 1024 };
+  return { maxNumBatchedTokens: 2048, maxNumSeqs: 256 };
+}
