@@ -130,7 +130,7 @@ export class PoolPlans {
   }
 
   isStale(plan: PlanSummary): boolean {
-    const served = this.o.predictors.get(plan.model, plan.gpu).version;
+    const served = this.o.predictors.servedVersion(plan.model, plan.gpu);
     return plan.modelVersion !== served || (this.o.staleS > 0 && this.now() - plan.updatedAt > this.o.staleS * 1000);
   }
 
@@ -158,7 +158,7 @@ export class PoolPlans {
    * swap or PUT. Answers the pools that failed.
    */
   async recompute(model: string, gpu: string): Promise<{ pool: string; error: Error }[]> {
-    const served = this.o.predictors.get(model, gpu).version;
+    const served = this.o.predictors.servedVersion(model, gpu);
     const failed: { pool: string; error: Error }[] = [];
     for (const plan of await this.list()) {
       if (plan.model !== model || plan.gpu !== gpu || plan.modelVersion === served) continue;
@@ -173,7 +173,7 @@ export class PoolPlans {
       const current = await this.o.store.getPlan(pool);
       if (!current) return;
       // another replica may have re-planned it while this one waited for the lease
-      const served = this.o.predictors.get(current.workload.model, current.workload.gpu).version;
+      const served = this.o.predictors.servedVersion(current.workload.model, current.workload.gpu);
       if (current.placement.modelVersion === served) return;
       const placement = await this.o.placeFn(current.workload, current.placement);
       if (await this.o.store.replacePlanIf({ ...current, placement, computedAt: this.now() }, current.revision!))

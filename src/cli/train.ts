@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { bundleFiles, PredictorMetadata } from '../ml/bundle.js';
 import { writeFlatBundle } from '../ml/bundle-store.js';
@@ -11,6 +10,7 @@ import { trainPredictors } from '../training/train.js';
 import { intOption, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
 import { Progress } from './progress.js';
 import { readJsonFile } from './io.js';
+import { commandProfiles, profilesOption } from './profiles-option.js';
 
 export async function runTrain(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('train', argv, {
@@ -24,9 +24,11 @@ export async function runTrain(argv: string[]): Promise<number> {
     out: { type: 'string' },
     created: { type: 'string' },
     check: { type: 'boolean', default: false },
+    ...profilesOption,
     ...quietOption,
   });
-  const profile = embeddedProfiles().get(requireOption(values.model, '--model'), requireOption(values.gpu, '--gpu'));
+  const profiles = commandProfiles(values);
+  const profile = profiles.get(requireOption(values.model, '--model'), requireOption(values.gpu, '--gpu'));
   const seed = intOption(values.seed, '--seed', 0);
   const workloads = intOption(values.workloads, '--workloads');
   if (values.runs && !existsSync(values.runs))
@@ -47,7 +49,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     mkdirSync(join('.cache', 'sweeps'), { recursive: true });
     datasetFile = join('.cache', 'sweeps', `${profile.model}@${profile.gpu}-seed${seed}.jsonl`);
   }
-  const runner = localSweepRunner(parseWorkers(values.workers), embeddedProfiles());
+  const runner = localSweepRunner(parseWorkers(values.workers), profiles);
   const started = Date.now();
   const progress = new Progress(`train: sweep ${profile.model}@${profile.gpu}`, null, { quiet: values.quiet });
   try {

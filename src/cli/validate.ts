@@ -1,6 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { embeddedProfiles } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { parseScenario, type SimulationResult } from '../twin/index.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
@@ -12,6 +11,7 @@ import { PredictorRegistry } from '../ml/registry.js';
 import { evaluate } from '../ml/evaluate.js';
 import { intOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
 import { Progress } from './progress.js';
+import { commandProfiles, profilesOption } from './profiles-option.js';
 
 export async function runValidate(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('validate', argv, {
@@ -24,6 +24,7 @@ export async function runValidate(argv: string[]): Promise<number> {
     'max-throughput-smape': { type: 'string' },
     'max-predictor-smape': { type: 'string' },
     'min-starvation-f1': { type: 'string' },
+    ...profilesOption,
     ...quietOption,
   });
   const runsFile = requireOption(values.runs, '--runs', 'a table in the format of dt_validation_real_runs.csv');
@@ -37,7 +38,7 @@ export async function runValidate(argv: string[]): Promise<number> {
   const referenceFile =
     values.reference ?? join(dirname(runsFile), 'reference-twin-outputs', 'dt_validation_dt_outputs_mean_version.csv');
   const reference = existsSync(referenceFile) ? readReferenceTwin(referenceFile) : new Map();
-  const profiles = embeddedProfiles();
+  const profiles = commandProfiles(values);
   const scenarios = runs.map((run) => {
     const s = parseScenario(scenarioOf(run, values.gpu, seed));
     profiles.get(s.model, s.gpu);
@@ -46,7 +47,7 @@ export async function runValidate(argv: string[]): Promise<number> {
   const started = Date.now();
   const progress = new Progress('validate: Twin replays', scenarios.length, { quiet: values.quiet });
   // one pool task per run, so progress counts runs as they finish (a slow run holds back no count)
-  const pool = new TwinPool(Math.min(parseWorkers(values.workers), scenarios.length), { threadsOnly: true });
+  const pool = new TwinPool(Math.min(parseWorkers(values.workers), scenarios.length), { threadsOnly: true, profiles });
   let sims: SimulationResult[];
   try {
     sims = await Promise.all(

@@ -1,7 +1,7 @@
-import { embeddedProfiles } from '../profiles/index.js';
 import { simulateParsed, type ParsedScenario, type SimulationResult } from '../twin/index.js';
+import { workerProfiles } from './worker-profiles.js';
 
-/** Worker-thread entry: simulates one already-validated scenario with the embedded profiles. */
+/** Worker-thread entry: simulates one already-validated scenario with its pool's profiles. */
 export default function simulateTask(scenario: ParsedScenario): SimulationResult {
-  return simulateParsed(scenario, embeddedProfiles().get(scenario.model, scenario.gpu));
+  return simulateParsed(scenario, workerProfiles().get(scenario.model, scenario.gpu));
 }

@@ -152,7 +152,7 @@ export async function manifestTemplate(
   return {
     format,
     pool: input.pool,
-    defaultModelId: hubModelIds[placement.model] ?? placement.model,
+    defaultModelId: input.profile.hfModelId ?? hubModelIds[placement.model] ?? placement.model,
     adapterRoot: input.adapterRoot,
     parts,
     chars: parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0),

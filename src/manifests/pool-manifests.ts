@@ -1,15 +1,13 @@
 import type { Placement } from '../placement/index.js';
+import { hubModelIds } from '../profiles/hub-model-ids.js';
 import { engineGroups } from './engine-groups.js';
 import { inferencePool } from './inference-pool.js';
 import type { ManifestOptions } from './manifest-options.js';
 import { routingConfig, routingConfigMap } from './routing-config.js';
 import { engineObjects, type PoolServing } from './vllm-deployment.js';
 
-/** Hugging Face ids of the profiles' models (what vLLM loads unless `modelId` says otherwise). */
-export const hubModelIds: Record<string, string> = {
-  'llama-3.1-8b-instruct': 'meta-llama/Llama-3.1-8B-Instruct',
-  'qwen-2.5-7b-instruct': 'Qwen/Qwen2.5-7B-Instruct',
-};
+// the catalog of hub ids belongs to the profiles (a Scenario may name a model by it); kept exported here
+export { hubModelIds };
 
 /** A `kind: List` that `kubectl apply -f` takes as is. */
 export interface ManifestList {
@@ -21,7 +19,7 @@ export interface ManifestList {
 export interface PoolManifestInput {
   pool: string;
   placement: Placement;
-  profile: { maxModelLen: number; vllmVersion: string };
+  profile: { maxModelLen: number; vllmVersion: string; hfModelId?: string | undefined };
   adapterRoot: string;
 }
 
@@ -36,7 +34,7 @@ export function poolManifests(input: PoolManifestInput, o: ManifestOptions): Man
   const serving: PoolServing = {
     pool,
     model: placement.model,
-    modelId: o.modelId ?? hubModelIds[placement.model] ?? placement.model,
+    modelId: o.modelId ?? input.profile.hfModelId ?? hubModelIds[placement.model] ?? placement.model,
     maxModelLen: input.profile.maxModelLen,
     calibratedVllm: input.profile.vllmVersion,
     modelVersion: placement.modelVersion,

@@ -1,7 +1,8 @@
 import { memoryErrorReason, type Profile } from '../profiles/index.js';
 import { resolveScenario, type ParsedScenario } from '../twin/index.js';
 import type { PredictorBundle } from './bundle.js';
-import { computeFeatures, featureColumn } from './features.js';
+import type { GpuEstimator, PredictedFigures } from './estimator.js';
+import { computeFeatures, featureColumn, type WorkloadShape } from './features.js';
 import type { Prediction } from './prediction.js';
 import { flatten, walk } from './tree.js';
 import { targetNames, targets, type TargetName } from './targets.js';
@@ -9,17 +10,7 @@ import { workloadShape } from './workload-shape.js';
 
 export type TreeEvaluator = (x: ArrayLike<number>) => number;
 
-/** What the students answer for one GPU: throughput, starvation, mean and tail latencies (ms). */
-export interface PredictedFigures {
-  throughput: number;
-  starvationProbability: number;
-  starved: boolean;
-  itlMs: number;
-  ttftMs: number;
-  ttftP99Ms: number;
-  itlP99Ms: number;
-  worstAdapterTtftMs: number;
-}
+export type { PredictedFigures } from './estimator.js';
 
 /**
  * The distilled trees of one model@gpu, each evaluated by a walk over flat typed arrays. The branch-only
@@ -28,7 +19,8 @@ export interface PredictedFigures {
  * first call (`bench predict` shows both). Memory feasibility is not learned: it comes from the profile's
  * KV rule, exactly as the Twin decides it.
  */
-export class Predictor {
+export class Predictor implements GpuEstimator {
+  readonly kind = 'predictors' as const;
   readonly evaluators: Record<TargetName, TreeEvaluator>;
   readonly version: string;
 
@@ -69,6 +61,7 @@ export class Predictor {
         memoryErrorReason: reason,
         engine: { ...e },
         modelVersion: this.version,
+        estimator: this.kind,
       };
     }
     return {
@@ -78,7 +71,13 @@ export class Predictor {
       memoryErrorReason: null,
       engine: { ...e },
       modelVersion: this.version,
+      estimator: this.kind,
     };
+  }
+
+  /** Placement's question: the trees read the feature vector only. */
+  estimate(_shape: WorkloadShape, x: ArrayLike<number>): PredictedFigures {
+    return this.predictFeatures(x);
   }
 
   /** Every answer for a feature vector (the hot path of placement: one object, no other allocation). */

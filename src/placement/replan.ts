@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import type { Predictor } from '../ml/predictor.js';
+import type { GpuEstimator } from '../ml/estimator.js';
 import { AppError } from '../shared/errors.js';
 import { parseOrThrow } from '../shared/validate.js';
 import { defaultWorkLimits, type WorkLimits } from '../shared/work-limits.js';
@@ -57,7 +57,7 @@ export interface ReplanOptions extends PlaceDeps {
  */
 export async function replan(
   workload: ParsedWorkload,
-  predictor: Predictor,
+  estimator: GpuEstimator,
   current: Placement,
   options: ReplanOptions = {},
 ): Promise<Placement> {
@@ -81,7 +81,7 @@ export async function replan(
       ),
     };
   }
-  const ctx = new PlacementContext(predictor, workload, workload.options);
+  const ctx = new PlacementContext(estimator, workload, workload.options);
   const maxGpus = workload.maxGpus ?? limits.maxGpus;
   const carried = carryOver(ctx, workload, current, maxGpus);
   const packed = repack(ctx, workload, carried, maxGpus, started);
@@ -89,7 +89,7 @@ export async function replan(
   let verification: VerificationSummary | null = null;
   if (workload.verify) {
     const budget = new SimulationBudget(limits.maxVerifiedRequests);
-    const simulate = options.simulate ?? inProcessSimulator(predictor.profile);
+    const simulate = options.simulate ?? inProcessSimulator(estimator.profile);
     const acceptedDemand = new Map(
       [...carried.previous].filter(([, p]) => p.twinAccepted).map(([bin, p]) => [bin, p.demand]),
     );

@@ -1,46 +1,124 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../shared/errors.js';
 import { parseOrThrow } from '../shared/validate.js';
+import { hfModelIdOf } from './hub-model-ids.js';
 import { Profile, profileKey } from './schema.js';
 
 /** `models/profiles` of this package (same relative place from src/ and from dist/). */
 export const defaultProfilesDir = fileURLToPath(new URL('../../models/profiles/', import.meta.url));
 
-/** Profiles keyed by `model@gpu`, read and validated once. */
-export class ProfileStore {
-  private readonly profiles = new Map<string, Profile>();
+/** A profile and the file it was read from (null: built in memory). */
+interface Entry {
+  profile: Profile;
+  file: string | null;
+}
 
-  constructor(profiles: Iterable<Profile>) {
-    for (const p of profiles) this.profiles.set(profileKey(p.model, p.gpu), p);
+/**
+ * Profiles keyed by `model@gpu`, read and validated once. A model is found by its profile name or by its
+ * Hugging Face id (`hfModelId`, else the catalog of hub ids), both case-insensitive.
+ */
+export class ProfileStore {
+  private readonly entries = new Map<string, Entry>();
+
+  /**
+   * `files`: the file each profile came from, by key; `dirs`: the directories the store was read from, in
+   * order (worker threads read the same ones: profilesFrom(dirs)); empty for a store built in memory.
+   */
+  constructor(
+    profiles: Iterable<Profile>,
+    files: ReadonlyMap<string, string> = new Map(),
+    readonly dirs: readonly string[] = [],
+  ) {
+    for (const p of profiles) {
+      const key = profileKey(p.model, p.gpu);
+      this.entries.set(key, { profile: p, file: files.get(key) ?? null });
+    }
   }
 
   static fromDirectory(dir: string = defaultProfilesDir): ProfileStore {
-    let files: string[];
-    try {
-      files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-    } catch (err) {
-      throw new AppError('dataFile', `cannot read profiles directory ${dir}: ${(err as Error).message}`);
+    return ProfileStore.fromDirectories([dir]);
+  }
+
+  /**
+   * Every profile of every directory; a later directory's profile replaces an earlier one of the same
+   * model@gpu. Two files of one directory for the same model@gpu are refused: which one was meant is unknown.
+   */
+  static fromDirectories(dirs: readonly string[]): ProfileStore {
+    const profiles = new Map<string, Profile>();
+    const files = new Map<string, string>();
+    for (const dir of dirs) {
+      const seen = new Map<string, string>();
+      for (const file of profileFiles(dir)) {
+        const p = loadProfileFile(file);
+        const key = profileKey(p.model, p.gpu);
+        const other = seen.get(key);
+        if (other)
+          throw new AppError('dataFile', `profiles ${other} and ${file} are both ${key}: keep one of them in ${dir}`);
+        seen.set(key, file);
+        profiles.delete(key);
+        profiles.set(key, p);
+        files.set(key, file);
+      }
     }
-    return new ProfileStore(files.sort().map((f) => loadProfileFile(join(dir, f))));
+    return new ProfileStore(profiles.values(), files, dirs);
   }
 
   list(): Profile[] {
-    return [...this.profiles.values()];
+    return [...this.entries.values()].map((e) => e.profile);
   }
 
+  /** The file `profile` was read from (null for a profile built in memory). */
+  fileOf(profile: Profile): string | null {
+    return this.entries.get(profileKey(profile.model, profile.gpu))?.file ?? null;
+  }
+
+  has(model: string, gpu: string): boolean {
+    return this.find(model, gpu) !== undefined;
+  }
+
+  /** The profile of `model` (its name or Hugging Face id) on `gpu`; 404 listing the names and ids known. */
   get(model: string, gpu: string): Profile {
-    const profile = this.profiles.get(profileKey(model, gpu));
-    if (!profile) {
-      const known = [...this.profiles.keys()].join(', ') || 'none';
-      throw new AppError('unknownProfile', `no profile for model "${model}" on gpu "${gpu}" (known: ${known})`, {
+    const profile = this.find(model, gpu);
+    if (profile) return profile;
+    const known = [...this.entries.keys()];
+    const named = this.list().map((p) => {
+      const id = hfModelIdOf(p);
+      return id ? `${profileKey(p.model, p.gpu)} (${id})` : profileKey(p.model, p.gpu);
+    });
+    throw new AppError(
+      'unknownProfile',
+      `no profile for model "${model}" on gpu "${gpu}" (known: ${named.join(', ') || 'none'})`,
+      {
         model,
         gpu,
-        known: [...this.profiles.keys()],
-      });
-    }
-    return profile;
+        known,
+        knownModelIds: [...new Set(this.list().flatMap((p) => hfModelIdOf(p) ?? []))],
+      },
+    );
+  }
+
+  private find(model: string, gpu: string): Profile | undefined {
+    const name = model.toLowerCase();
+    const card = gpu.toLowerCase();
+    const exact = this.entries.get(profileKey(name, card));
+    if (exact) return exact.profile;
+    // a Hugging Face id: the first profile (in load order) serving it on this GPU
+    for (const { profile } of this.entries.values())
+      if (profile.gpu === card && hfModelIdOf(profile)?.toLowerCase() === name) return profile;
+    return undefined;
+  }
+}
+
+function profileFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => join(dir, f));
+  } catch (err) {
+    throw new AppError('dataFile', `cannot read profiles directory ${dir}: ${(err as Error).message}`);
   }
 }
 
@@ -54,10 +132,30 @@ export function loadProfileFile(file: string): Profile {
   return parseOrThrow(Profile, raw, `profile ${file}`);
 }
 
-let defaultStore: ProfileStore | undefined;
+/** Stores already read, by their directory list: worker threads ask once per task. */
+const loaded = new Map<string, ProfileStore>();
+
+/**
+ * The profiles of `dirs` (later ones override earlier ones), read once per process and directory list.
+ * Worker threads call it with the caller's `ProfileStore.dirs`, so both sides use the same profiles.
+ */
+export function profilesFrom(dirs: readonly string[]): ProfileStore {
+  const absolute = dirs.map((d) => resolve(d));
+  const key = JSON.stringify(absolute);
+  let store = loaded.get(key);
+  if (!store) {
+    store = ProfileStore.fromDirectories(absolute);
+    loaded.set(key, store);
+  }
+  return store;
+}
+
+/** The embedded profiles (models/profiles) and those of `dirs` (--profiles, PROFILES_DIR), later ones winning. */
+export function profilesWith(dirs: readonly string[]): ProfileStore {
+  return profilesFrom([defaultProfilesDir, ...dirs]);
+}
 
 /** The embedded profiles shipped in models/profiles, loaded on first use. */
 export function embeddedProfiles(): ProfileStore {
-  defaultStore ??= ProfileStore.fromDirectory();
-  return defaultStore;
+  return profilesWith([]);
 }
