@@ -77,6 +77,15 @@ export const Config = z
         'where refreshed predictors are written and read (predictors/<model>@<gpu>/); unset: the embedded ' +
           'models, refreshes kept in memory',
       ),
+    PROFILES_DIR: z
+      .string()
+      .max(65_536)
+      .default('')
+      .transform((v) => v.split(':').filter((d) => d !== ''))
+      .describe(
+        'directories of more profiles (<model>@<gpu>.json), colon-separated, read at start after the embedded ' +
+          'models/profiles; a later directory overrides an earlier one for the same model@gpu',
+      ),
     MODELS_RELOAD_S: seconds(
       1,
       86_400,
@@ -215,6 +224,14 @@ export function loadWorkLimits(env: NodeJS.ProcessEnv = process.env): WorkLimits
     );
   }
   return workLimitsOf(parsed.data);
+}
+
+/** PROFILES_DIR's directories: the CLI reads them too, before its --profiles ones. */
+export function loadProfileDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const parsed = Config.shape.PROFILES_DIR.safeParse(env.PROFILES_DIR);
+  if (!parsed.success)
+    throw new AppError('invalidInput', `invalid configuration: PROFILES_DIR: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
 }
 
 /** The work limits of the configuration (the CLI reads the same variables, with the same defaults). */

@@ -6,7 +6,7 @@ import { ThreadBackend } from './jobs/work-queue.js';
 import { PredictorRegistry } from './ml/registry.js';
 import { readSecretFile } from './observe/prometheus-auth.js';
 import { createLogger } from './obs/logger.js';
-import { embeddedProfiles } from './profiles/index.js';
+import { profilesWith, type ProfileStore } from './profiles/index.js';
 import type { RedisPoolStore } from './store/redis-store.js';
 
 /** Loopback addresses: a service bound to one of them is reachable from this machine only. */
@@ -18,9 +18,9 @@ function fail(message: string): never {
 }
 
 /**
- * Starts the service: config from the environment (bad config: exit 1), the embedded profiles, the
- * predictors of MODELS_DIR where it has them and the embedded ones otherwise, graceful shutdown
- * within SHUTDOWN_TIMEOUT_MS.
+ * Starts the service: config from the environment (bad config: exit 1), the embedded profiles and those of
+ * PROFILES_DIR, the predictors of MODELS_DIR where it has them and the embedded ones otherwise (a profile
+ * without any is answered by the Twin), graceful shutdown within SHUTDOWN_TIMEOUT_MS.
  */
 export async function startServer(): Promise<void> {
   let config: Config;
@@ -32,7 +32,13 @@ export async function startServer(): Promise<void> {
   // a secret file that cannot be read now is a deployment mistake: said at start, not at the first read
   await prometheusCredentials(config).catch((err: unknown) => fail(`invalid configuration: ${(err as Error).message}`));
   const logger = createLogger(config.LOG_LEVEL);
-  const profiles = embeddedProfiles();
+  let profiles: ProfileStore;
+  try {
+    // a profile directory that cannot be read, or a malformed profile in it, is a deployment mistake
+    profiles = profilesWith(config.PROFILES_DIR);
+  } catch (err) {
+    fail(`PROFILES_DIR: ${(err as Error).message}`);
+  }
   const predictors = PredictorRegistry.fromDirectory(profiles);
   const store = config.REDIS_URL ? await redisStore(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger) : undefined;
   const app = await buildApp({

@@ -235,7 +235,13 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     onRejected: (kind, reason) => metrics.workRejected.inc({ kind, reason }),
   });
   const queue = work;
-  const placements = new PlacementService({ queue, metrics, limits, predictorRefs: () => predictorRefs(predictors) });
+  const placements = new PlacementService({
+    queue,
+    metrics,
+    limits,
+    predictorRefs: () => predictorRefs(predictors),
+    profileDirs: deps.profiles.dirs,
+  });
   const replicaId = deps.replicaId ?? `${hostname()}:${randomUUID().slice(0, 8)}`;
   const replanFailed = (pool: string, error: Error): void => {
     metrics.storeErrors.inc();
@@ -274,7 +280,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     place: (json, current) => placements.place(json, undefined, current),
     onPlanned: (pool, placement) => metrics.countMoves(pool, placement),
     onDropped: (pool, dropped) => metrics.countDropped(pool, dropped),
-    servedVersion: (model, gpu, tensorParallelSize) => predictors.get(model, gpu, tensorParallelSize).version,
+    servedVersion: (model, gpu, tensorParallelSize) => predictors.servedVersion(model, gpu, tensorParallelSize),
     replicaId,
     maxPools: deps.maxPools ?? 256,
     staleS: deps.poolStaleS ?? 900,
@@ -293,6 +299,7 @@ function services(deps: AppDeps, log: FastifyBaseLogger): Services {
     maxWorkloads: 20_000,
     threads: 1,
     seed: 1,
+    profileDirs: deps.profiles.dirs,
     ...deps.refresh,
     predictors,
     now,

@@ -79,6 +79,7 @@ const prediction = {
     kvCacheTokens: 306518,
   },
   modelVersion: 'aeae32caeecc',
+  estimator: 'predictors',
 } satisfies z.output<typeof PredictionBody>;
 
 /** POST /v1/placements of the minimal workload: one GPU */
@@ -139,6 +140,7 @@ const placement = {
   unplaced: [],
   predictorEvaluations: 8,
   modelVersion: 'aeae32caeecc',
+  estimator: 'predictors',
   elapsedMs: 3.259,
 } satisfies z.output<typeof PlacementBody>;
 
@@ -152,6 +154,15 @@ const profiles = {
       vllmVersion: '0.1.dev6216+g1125ba0',
       maxModelLen: 131072,
       engineDefaults: { maxNumBatchedTokens: 2048, maxNumSeqs: 256 },
+      hfModelId: 'meta-llama/Llama-3.1-8B-Instruct',
+      source: {
+        kind: 'calibrated',
+        measuredOn: 'h100-64gb, vLLM 0.1.dev6216+g1125ba0',
+        data: ['mem_max_table.csv', 'lat_model_base_latency_runs.csv', 'lat_model_lora_overhead_runs.csv'],
+      },
+      tensorParallelSize: 1,
+      file: '/app/models/profiles/llama-3.1-8b-instruct@h100-64gb.json',
+      hasPredictors: true,
     },
     {
       model: 'qwen-2.5-7b-instruct',
@@ -160,6 +171,15 @@ const profiles = {
       vllmVersion: '0.1.dev6216+g1125ba0',
       maxModelLen: 32768,
       engineDefaults: { maxNumBatchedTokens: 2048, maxNumSeqs: 256 },
+      hfModelId: 'Qwen/Qwen2.5-7B-Instruct',
+      source: {
+        kind: 'calibrated',
+        measuredOn: 'h100-64gb, vLLM 0.1.dev6216+g1125ba0',
+        data: ['mem_max_table.csv', 'lat_model_base_latency_runs.csv', 'lat_model_lora_overhead_runs.csv'],
+      },
+      tensorParallelSize: 1,
+      file: '/app/models/profiles/qwen-2.5-7b-instruct@h100-64gb.json',
+      hasPredictors: true,
     },
   ],
 } satisfies z.output<typeof ProfilesBody>;

@@ -6,6 +6,7 @@ import { ModelInfo, RefreshJobBody, RefreshRequest, errors } from './schemas.js'
 import { routeSecurity } from './auth.js';
 import type { Services } from './services.js';
 import { predictorSummary, profileSummary } from './catalog.js';
+import { ProfileSource } from '../profiles/index.js';
 
 const loadedAt = new WeakMap<Predictor, string>();
 
@@ -14,15 +15,28 @@ export const ProfilesBody = z.object({
     z.object({
       model: z.string(),
       gpu: z.string(),
-      tensorParallelSize: z
-        .number()
-        .int()
-        .optional()
-        .describe('GPUs one server of this profile spans (vLLM --tensor-parallel-size); absent: 1'),
       description: z.string(),
       vllmVersion: z.string(),
       maxModelLen: z.number().int(),
       engineDefaults: z.object({ maxNumBatchedTokens: z.number().int(), maxNumSeqs: z.number().int() }),
+      hfModelId: z
+        .string()
+        .nullable()
+        .describe('the Hugging Face id a Scenario or Workload may name the model by (case-insensitive)'),
+      source: ProfileSource.describe(
+        'where the numbers come from: calibrated from real runs, built from kernel tables, roofline, refitted',
+      ),
+      tensorParallelSize: z
+        .number()
+        .int()
+        .describe('GPUs one server of this profile spans (vLLM --tensor-parallel-size)'),
+      file: z
+        .string()
+        .nullable()
+        .describe('the file the profile was read from (a later profile directory overrides an earlier one)'),
+      hasPredictors: z
+        .boolean()
+        .describe('false: predictions and placements for it are answered by short Twin runs (slower)'),
     }),
   ),
 });
@@ -57,7 +71,7 @@ export async function modelRoutes(app: FastifyInstance, s: Services): Promise<vo
       },
     },
     async () => ({
-      profiles: s.profiles.list().map(profileSummary),
+      profiles: s.profiles.list().map((p) => profileSummary(p, s.profiles, s.predictors)),
     }),
   );
   r.get(

@@ -10,6 +10,8 @@ export interface PlacementServiceOptions {
   limits: WorkLimits;
   /** the predictors served now (a refresh or MODELS_DIR swaps them between two placements) */
   predictorRefs: () => PredictorRef[];
+  /** the service's profile directories (ProfileStore.dirs), which the workers read */
+  profileDirs: readonly string[];
 }
 
 /** A placement's answer: the workload as validated (defaults applied) and its placement. */
@@ -21,7 +23,7 @@ export interface PlacedWorkload {
 /**
  * The placements the service computes, for POST /v1/placements, pools, observed pools and re-plans
  * after a model swap: off the HTTP thread on the work queue (admission control, timeout), with the
- * served predictors, timed and counted in the metrics.
+ * served predictors (the Twin estimator for a profile without them), timed and counted in the metrics.
  */
 export class PlacementService {
   constructor(private readonly options: PlacementServiceOptions) {}
@@ -38,6 +40,7 @@ export class PlacementService {
       body: workload,
       limits: this.options.limits,
       predictors: this.options.predictorRefs(),
+      profileDirs: this.options.profileDirs,
       ...(current ? { current } : {}),
     };
     const answer = await this.options.queue.run(task, signal);

@@ -132,7 +132,7 @@ export class PoolPlans {
   }
 
   isStale(plan: PlanSummary): boolean {
-    const served = this.o.predictors.get(plan.model, plan.gpu, plan.tensorParallelSize ?? 1).version;
+    const served = this.o.predictors.servedVersion(plan.model, plan.gpu, plan.tensorParallelSize ?? 1);
     return plan.modelVersion !== served || (this.o.staleS > 0 && this.now() - plan.updatedAt > this.o.staleS * 1000);
   }
 
@@ -161,7 +161,7 @@ export class PoolPlans {
    * swap or PUT. Answers the pools that failed.
    */
   async recompute(model: string, gpu: string, tensorParallelSize = 1): Promise<{ pool: string; error: Error }[]> {
-    const served = this.o.predictors.get(model, gpu, tensorParallelSize).version;
+    const served = this.o.predictors.servedVersion(model, gpu, tensorParallelSize);
     const failed: { pool: string; error: Error }[] = [];
     for (const plan of await this.list()) {
       const samePlan =
@@ -179,7 +179,7 @@ export class PoolPlans {
       if (!current) return;
       // another replica may have re-planned it while this one waited for the lease
       const tp = current.placement.gpusPerServer ?? 1;
-      const served = this.o.predictors.get(current.workload.model, current.workload.gpu, tp).version;
+      const served = this.o.predictors.servedVersion(current.workload.model, current.workload.gpu, tp);
       if (current.placement.modelVersion === served) return;
       const placement = await this.o.placeFn(current.workload, current.placement);
       if (await this.o.store.replacePlanIf({ ...current, placement, computedAt: this.now() }, current.revision!))

@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { documentTooLarge, jsonWeightExceeds } from '../shared/json-body.js';
 import { PredictionBody, ScenarioBody, errors } from './schemas.js';
 import { routeSecurity } from './auth.js';
+import { clientGone } from './offloaded.js';
 import type { Services } from './services.js';
 
 /**
@@ -12,7 +13,18 @@ import type { Services } from './services.js';
  */
 export const maxPredictJsonValues = 100_000;
 
-/** POST /v1/predict: the distilled trees, in microseconds, on the HTTP thread. */
+/** Runs an onRequest guard inside a handler (a route that is cheap or not depending on its body). */
+function guarded(app: FastifyInstance, guard: onRequestHookHandler, req: FastifyRequest, reply: FastifyReply) {
+  return new Promise<void>((resolve, reject) => {
+    guard.call(app, req, reply, (err?: Error) => (err ? reject(err) : resolve()));
+  });
+}
+
+/**
+ * POST /v1/predict: the distilled trees, in microseconds, on the HTTP thread. A profile without predictors
+ * is answered by short Twin runs on the work queue instead (tens of milliseconds; the answer says so), and
+ * like the other routes that run the Twin it then needs the token under AUTH_SCOPE=expensive.
+ */
 export async function predictRoutes(app: FastifyInstance, s: Services): Promise<void> {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/v1/predict',
@@ -27,13 +39,27 @@ export async function predictRoutes(app: FastifyInstance, s: Services): Promise<
         tags: ['predict'],
         summary: "Predict one GPU's throughput, starvation and latency (durationS and seed are ignored)",
         body: ScenarioBody,
-        response: { 200: PredictionBody, ...errors(400, 401, 404, 413) },
+        response: { 200: PredictionBody, ...errors(400, 401, 404, 413, 503) },
       },
     },
-    async (req) => {
-      const { model, gpu } = req.body;
-      const answer = s.predictors.get(model, gpu, req.body.tensorParallelSize).predict(req.body);
-      s.metrics.predictions.inc({ model, gpu });
+    async (req, reply) => {
+      const { model, gpu, tensorParallelSize: tp } = req.body;
+      if (s.predictors.has(model, gpu, tp)) {
+        const predictor = s.predictors.get(model, gpu, tp);
+        const answer = predictor.predict(req.body);
+        s.metrics.predictions.inc({ model: predictor.profile.model, gpu: predictor.profile.gpu });
+        return answer;
+      }
+      const profile = s.profiles.get(model, gpu, tp);
+      await guarded(app, s.guards.expensive, req, reply);
+      const task = {
+        kind: 'predict' as const,
+        scenario: req.body,
+        limits: s.limits.work,
+        profileDirs: s.profiles.dirs,
+      };
+      const answer = await s.work.run(task, clientGone(reply));
+      s.metrics.predictions.inc({ model: profile.model, gpu: profile.gpu });
       return answer;
     },
   );

@@ -24,7 +24,7 @@ export async function simulateRoutes(app: FastifyInstance, s: Services): Promise
     },
     async (req, reply) => {
       const { model, gpu, result } = await s.work.run(
-        { kind: 'simulate', body: bodyText(req.body), limits: s.limits.work },
+        { kind: 'simulate', body: bodyText(req.body), limits: s.limits.work, profileDirs: s.profiles.dirs },
         clientGone(reply),
       );
       s.metrics.simulations.inc({ model, gpu });

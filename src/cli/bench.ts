@@ -49,6 +49,7 @@ export async function runBench(argv: string[]): Promise<number> {
     return 0;
   }
   if (target === 'place') return benchPlace(values, repeats, cpu);
+  if (target === 'estimator') return benchEstimator(values, intOption(values.repeats ?? '3', '--repeats'), cpu);
   if (target === 'drift') return benchDriftDay(values, cpu);
   if (target === 'http') {
     const o = {
@@ -75,7 +76,8 @@ export async function runBench(argv: string[]): Promise<number> {
   if (target !== 'twin')
     throw new AppError(
       'invalidInput',
-      `bench: unknown target "${target ?? ''}" (available: twin, predict, place, drift, http, robustness, cli)`,
+      `bench: unknown target "${target ?? ''}" (available: twin, predict, place, estimator, drift, http, robustness, ` +
+        'cli)',
     );
   const { benchTwin, formatTwinBench } = await import('../bench/twin.js');
   const rows = benchTwin((await core()).embeddedProfiles(), repeats);
@@ -167,6 +169,34 @@ async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Prom
     failures.push(`median saving vs rate balancing ${summary.medianSavingVsRateBalancing.toFixed(3)} < ${minSaving}`);
   for (const f of failures) process.stderr.write(`bench place: ${f}\n`);
   return failures.length > 0 ? 1 : 0;
+}
+
+/** Placement with the Twin estimator vs the predictors, and each answer's GPUs re-simulated with a fresh seed. */
+async function benchEstimator(
+  flags: { json: boolean; workers?: string | undefined; quiet: boolean },
+  repeats: number,
+  cpu: string,
+): Promise<number> {
+  const { embeddedProfiles, PredictorRegistry, TwinPool } = await core();
+  const { benchEstimatorCase, estimatorCases, formatEstimatorBench } = await import('../bench/estimator.js');
+  const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
+  const workers = parseWorkers(flags.workers);
+  const pool = new TwinPool(workers);
+  const cases = estimatorCases();
+  const rows = [];
+  const progress = new Progress('bench estimator', cases.length, { quiet: flags.quiet });
+  try {
+    for (const c of cases) {
+      rows.push(...(await benchEstimatorCase(registry, c, repeats, (s) => pool.run(s), workers)));
+      progress.update(rows.length / 3, cases.length, `workloads (last: ${c.name})`);
+    }
+  } finally {
+    progress.finish();
+    await pool.destroy();
+  }
+  if (flags.json) writeJson(rows, true);
+  else process.stdout.write(`${formatEstimatorBench(rows)}\n${cpu}\n`);
+  return 0;
 }
 
 async function benchPlaceAtSlo(

@@ -4,31 +4,42 @@
  */
 
 export const simulateHelp =
-  'simulate [FILE] [--workers N] [--pretty]   ' +
+  'simulate [FILE] [--workers N] [--pretty] [--profiles DIR]...   ' +
   `Scenario (object, array or JSONL; stdin when no FILE) -> SimulationResult
 
-Answers in input order: one object for an object, one JSON line per scenario otherwise.
-  --workers N   worker threads for several scenarios (default: all cores)`;
+Answers in input order: one object for an object, one JSON line per scenario otherwise. A model is named
+by its profile name or its Hugging Face id (meta-llama/Llama-3.1-8B-Instruct, any case).
+  --workers N   worker threads for several scenarios (default: all cores)
+  --profiles DIR   more profiles (<model>@<gpu>.json), after the embedded ones and PROFILES_DIR's
+                (colon-separated); repeatable, a later directory overriding an earlier one`;
 
 export const predictHelp =
-  'predict [FILE] [--pretty]   ' +
+  'predict [FILE] [--pretty] [--profiles DIR]...   ' +
   `Scenario (object, array or JSONL; durationS and seed are ignored) -> Prediction
 
 Answers from the distilled trees of models/predictors in microseconds: throughput, idealThroughput,
-starvationProbability, starved, memoryError (from the profile's KV rule, never learned), itlMs, ttftMs.`;
+starvationProbability, starved, memoryError (from the profile's KV rule, never learned), itlMs, ttftMs.
+A profile without predictors is answered by a short Twin run instead (tens of milliseconds; the seed is
+used; "estimator": "twin" and "twinEstimate" say so).
+  --profiles DIR   more profiles (<model>@<gpu>.json), after the embedded ones and PROFILES_DIR's
+                (colon-separated); repeatable, a later directory overriding an earlier one`;
 
 export const placeHelp =
-  'place [FILE] [--workers N] [--pretty] [--output placement|manifests ...]   ' +
+  'place [FILE] [--workers N] [--pretty] [--profiles DIR]... [--output placement|manifests ...]   ' +
   `Workload (object, array or JSONL; stdin when no FILE) -> Placement
 
 The fewest GPUs (or, with objective "min-latency", a spread over gpuCount GPUs), which adapters and
 what share of their traffic on each, each GPU's --max-loras / --max-cpu-loras / --max-lora-rank and
 full vllmArgs, a routing table, and the adapters that cannot be served (unplaced, with the reason).
 With "verify": true every GPU is simulated by the Twin and repaired until none starves.
+A profile without predictors is placed with short Twin runs instead of the trees (seconds to minutes:
+"estimator": "twin" and "twinEstimate" say what it cost; the runs use options.verifySeed).
 Work limits as in the service (MAX_SIMULATED_REQUESTS, MAX_SIMULATED_SECONDS, MAX_VERIFIED_REQUESTS,
 MAX_GPUS in the environment; defaults in docs/service.md): a workload beyond them exits 2.
   --workers N   worker threads for verification (default: all cores)
   --quiet       no verification progress on stderr (docs/cli.md, Progress)
+  --profiles DIR   more profiles (<model>@<gpu>.json), after the embedded ones and PROFILES_DIR's
+                (colon-separated); repeatable, a later directory overriding an earlier one
 Exit status 3 (after the answer is written) when a placement leaves adapters unplaced (its "unplaced").
   --output manifests   YAML a cluster applies instead of the Placement: per engine setting a vLLM
                 Deployment and Service, the routing ConfigMap (docs/manifests.md); with
@@ -36,7 +47,8 @@ Exit status 3 (after the answer is written) when a placement leaves adapters unp
                 --namespace NS, --adapter-claim PVC, --gateway none|inference-extension`;
 
 export const validateHelp =
-  `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [gates]
+  `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [--profiles DIR]...
+         [gates]
 validate --vllm-run DIR --model M --gpu G [--seed N] [--json FILE] [--max-makespan-error PCT]
          [--max-tpot-error PCT] [--max-ttft-error PCT]
 
@@ -49,14 +61,14 @@ errors on the same runs (SMAPE, R2, starvation accuracy and macro-F1) beside the
   --max-throughput-smape PCT  exit 1 when a model's Twin throughput SMAPE (research definition) exceeds PCT
   --max-predictor-smape PCT   exit 1 when a model's predicted throughput SMAPE (research definition) exceeds PCT
   --min-starvation-f1 F       exit 1 when a model's predicted starvation macro-F1 is below F
-  --quiet                     no progress on stderr (docs/cli.md, Progress)
-With --vllm-run: replays a plain vLLM run without LoRA from DIR/meta.json and DIR/requests.csv (or .jsonl;
+  --profiles DIR              more profiles (after the embedded ones and PROFILES_DIR's); repeatable
+  With --vllm-run: replays a plain vLLM run without LoRA from DIR/meta.json and DIR/requests.csv (or .jsonl;
 LLMServingSim's format, docs/twin.md) on the profile M@G, and prints real and simulated time to finish,
 throughput, TTFT and TPOT; the --max-*-error gates (percent of the real median) exit 1 when exceeded.`;
 
 export const trainHelp =
   'train --model M --gpu G [--tp N] [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] ' +
-  `[--out DIR] [--created ISO] [--check]
+  `[--out DIR] [--created ISO] [--check] [--profiles DIR]...
 
 Sweep (Twin runs of sampled workloads, resumable JSONL) -> teacher forests -> distilled student trees ->
 models/predictors/<model>@<gpu>/ (<model>@<gpu>-tp<N>/ above one GPU per server) with metadata (dataset hash,
@@ -66,6 +78,7 @@ seed, features, hold-out and real-run errors).
   --runs FILE     real runs to score on, never trained on (e.g. dt_validation_real_runs.csv)
   --dataset FILE  sweep dataset to create or resume (default .cache/sweeps/<model>@<gpu>-seed<N>.jsonl)
   --check         retrain from a fresh dataset and compare byte for byte with the files in --out; exit 1 on a difference
+  --profiles DIR  more profiles (after the embedded ones and PROFILES_DIR's); repeatable
   --quiet         no sweep progress on stderr (docs/cli.md, Progress)`;
 
 export const calibrateHelp = `calibrate --data DIR --gpu NAME [--model M]... [--max-model-len M=N]... [--out DIR]
@@ -94,8 +107,9 @@ efficiencies where ../shared has none) and writes <out>/<model>@<gpu>[-tp<N>].js
   --check                        compare with the existing file instead of writing; exit 1 on a difference`;
 
 export const benchHelp =
-  'bench twin|predict|place|drift|http|robustness|cli [--repeats N] [--json]   ' +
-  'benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile ' +
+  'bench twin|predict|place|estimator|drift|http|robustness|cli [--repeats N] [--json]   ' +
+  'benchmark tables: Twin speed, prediction cost, placement, the Twin estimator, re-placement under drift, HTTP ' +
+  'service, hostile ' +
   `requests, CLI start-up
   --quiet                   no progress on stderr (place suite, --slo, drift; docs/cli.md, Progress)
 
@@ -113,6 +127,12 @@ bench place                 placement speed (100 to 10,000 adapters), then, when
                             misses the SLO or a GPU fails the fresh seed
   --best-known-s S          with --slo: seconds of Twin-driven search for fewer GPUs per workload and SLO
                             (default 120 in the full suite, 0 = off, the default with --quick)
+
+bench estimator             placement of 40 and 200 adapters (default SLO, research rule) with the
+                            predictors, with the Twin estimator (a profile without predictors), and with it
+                            and verify: time (median of --repeats, default 3 here), GPUs, Twin runs, and
+                            every GPU re-simulated for an hour with a fresh seed (GPUs missing the criterion)
+  --workers N               Twin worker threads for verification and the fresh-seed runs (default: all cores)
 
 bench drift                 a day of drifting traffic from the Azure traces (--data DIR, default
                             ../shared/data), re-planned every 5 minutes: re-placement with few moves
@@ -146,9 +166,13 @@ bench cli                   start-up as child processes against bare node -e "":
                             than bare node, or /readyz takes over 1500 ms from npm start (docs/cli.md)
   --baseline DIR            also another build (a package root after npm run build), in the same rounds`;
 
-export const profilesHelp = `profiles [--json]   the committed model x GPU profiles and predictors (models/)
+export const profilesHelp = `profiles [--json] [--profiles DIR]...   the model x GPU profiles and the predictors
 
-The same entries as the service's GET /v1/profiles and GET /v1/models (without loadedAt); --json prints
-{ "profiles": [...], "predictors": [...] }.`;
+The same entries as the service's GET /v1/profiles and GET /v1/models (without loadedAt): every profile of
+models/profiles, PROFILES_DIR and --profiles with its Hugging Face id, source (calibrated, kernels, roofline,
+refitted; measured on), vLLM version, tensor-parallel size, whether it has predictors (without them the
+Twin answers, slower) and the file it came from; --json prints { "profiles": [...], "predictors": [...] }.
+  --profiles DIR   more profiles (<model>@<gpu>.json), after the embedded ones and PROFILES_DIR's
+                (colon-separated); repeatable, a later directory overriding an earlier one`;
 
 export const serveHelp = `serve   start the HTTP service (same as npm start)`;

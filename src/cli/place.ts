@@ -1,4 +1,3 @@
-import { embeddedProfiles } from '../profiles/index.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
 import { checkPlacementWork, parseWorkload, place, type GpuSimulator } from '../placement/index.js';
@@ -9,11 +8,14 @@ import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { parseCommandArgs, parseWorkers, quietOption } from './args.js';
 import { ExitCode } from './exit-codes.js';
 import { Progress } from './progress.js';
+import { commandProfiles, profilesOption } from './profiles-option.js';
 
 const PoolNameArg = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
 /** The manifest flags, checked like the route's query (a bad one exits 2 naming it). */
-async function manifestOptions(values: Record<string, string | boolean | undefined>): Promise<ManifestOptions> {
+async function manifestOptions(
+  values: Record<string, string | string[] | boolean | undefined>,
+): Promise<ManifestOptions> {
   // the manifests (their schema, kubernetes-models, yaml) load with --output manifests only
   const { ManifestOptions } = await import('../manifests/manifest-options.js');
   const given = {
@@ -49,6 +51,7 @@ export async function runPlace(argv: string[]): Promise<number> {
       namespace: { type: 'string' },
       'adapter-claim': { type: 'string' },
       gateway: { type: 'string' },
+      ...profilesOption,
       ...quietOption,
     },
     1,
@@ -73,14 +76,17 @@ export async function runPlace(argv: string[]): Promise<number> {
     );
   // kubernetes-models and yaml: for --output manifests only
   const yaml = manifests ? { options: manifests, render: await import('../manifests/index.js') } : null;
-  const pool = new TwinPool(parseWorkers(values.workers));
-  const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
+  const profiles = commandProfiles(values);
+  const pool = new TwinPool(parseWorkers(values.workers), { profiles });
+  const registry = PredictorRegistry.fromDirectory(profiles);
   const limits = loadWorkLimits();
   // validate everything before placing anything: bad input fails fast, naming the item
   const workloads = input.items.map((item, i) => {
     try {
-      const w = parseWorkload(item);
-      registry.get(w.model, w.gpu, w.tensorParallelSize);
+      const parsed = parseWorkload(item);
+      const profile = profiles.get(parsed.model, parsed.gpu, parsed.tensorParallelSize);
+      // the answer names the profile (the workload may have named the model by its Hugging Face id)
+      const w = { ...parsed, model: profile.model, gpu: profile.gpu };
       checkPlacementWork(w, limits);
       return w;
     } catch (err) {
@@ -101,8 +107,14 @@ export async function runPlace(argv: string[]): Promise<number> {
   const unplaced: string[] = [];
   try {
     for (const [i, w] of workloads.entries()) {
-      const predictor = registry.get(w.model, w.gpu, w.tensorParallelSize);
-      const placement = await place(w, predictor, { simulate, parallel: pool.workers, limits });
+      // a profile without predictors is placed with short Twin runs (slower; the answer says so)
+      const estimator = registry.estimator(
+        w.model,
+        w.gpu,
+        { seed: w.options.verifySeed, limits },
+        w.tensorParallelSize,
+      );
+      const placement = await place(w, estimator, { simulate, parallel: pool.workers, limits });
       progress?.update(++placed);
       if (placement.unplaced.length > 0) {
         const item = input.single ? '' : `[${i}]: `;
@@ -119,7 +131,7 @@ export async function runPlace(argv: string[]): Promise<number> {
         {
           pool: values.pool,
           placement,
-          profile: predictor.profile,
+          profile: estimator.profile,
           adapterRoot: w.options.loraModulesRoot,
         },
         yaml.options,

@@ -1,17 +1,26 @@
-import { embeddedProfiles } from '../profiles/index.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { parseScenario } from '../twin/index.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
+import { loadWorkLimits } from '../config.js';
 import { parseCommandArgs } from './args.js';
+import { commandProfiles, profilesOption } from './profiles-option.js';
 
 export async function runPredict(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('predict', argv, { pretty: { type: 'boolean', default: false } }, 1);
+  const { values, positionals } = parseCommandArgs(
+    'predict',
+    argv,
+    { pretty: { type: 'boolean', default: false }, ...profilesOption },
+    1,
+  );
   const input = readInputDocuments(positionals[0]);
-  const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
+  const registry = PredictorRegistry.fromDirectory(commandProfiles(values));
+  const limits = loadWorkLimits();
   const answers = input.items.map((item, i) => {
     try {
       const scenario = parseScenario(item);
-      return registry.get(scenario.model, scenario.gpu, scenario.tensorParallelSize).predict(scenario);
+      // a profile without predictors answers from short Twin runs, seeded by the scenario's seed
+      const twin = { seed: scenario.seed ?? 0, limits };
+      return registry.estimator(scenario.model, scenario.gpu, twin, scenario.tensorParallelSize).predict(scenario);
     } catch (err) {
       throw withItemPath(err, i, input.single);
     }

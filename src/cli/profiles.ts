@@ -1,22 +1,31 @@
 import { predictorSummary, profileSummary } from '../api/catalog.js';
 import { PredictorRegistry } from '../ml/registry.js';
-import { embeddedProfiles, profileKey } from '../profiles/index.js';
+import { profileKey } from '../profiles/index.js';
 import { parseCommandArgs } from './args.js';
+import { commandProfiles, profilesOption } from './profiles-option.js';
 import { writeJson } from './io.js';
 
 export async function runProfiles(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs('profiles', argv, { json: { type: 'boolean', default: false } });
-  const store = embeddedProfiles();
-  const profiles = store.list().map(profileSummary);
-  const predictors = PredictorRegistry.fromDirectory(store).list().map(predictorSummary);
+  const { values } = parseCommandArgs('profiles', argv, {
+    json: { type: 'boolean', default: false },
+    ...profilesOption,
+  });
+  const store = commandProfiles(values);
+  const registry = PredictorRegistry.fromDirectory(store);
+  const profiles = store.list().map((p) => profileSummary(p, store, registry));
+  const predictors = registry.list().map(predictorSummary);
   if (values.json) {
     writeJson({ profiles, predictors }, true);
     return 0;
   }
-  const lines = ['profiles (model@gpu, vLLM, max model length):'];
+  const lines = ['profiles (model@gpu, Hugging Face id, source, vLLM, TP, max model length, predictors, file):'];
   for (const p of profiles) {
-    const key = profileKey(p.model, p.gpu, p.tensorParallelSize);
-    lines.push(`  ${key}  vLLM ${p.vllmVersion}  ${p.maxModelLen} tokens  ${p.description}`);
+    const source = `${p.source.kind} (${p.source.measuredOn})`;
+    const answers = p.hasPredictors ? 'predictors' : 'no predictors: the Twin answers (slower)';
+    lines.push(
+      `  ${profileKey(p.model, p.gpu, p.tensorParallelSize)}  ${p.hfModelId ?? '-'}  ${source}  vLLM ${p.vllmVersion}  TP ${p.tensorParallelSize}  ` +
+        `${p.maxModelLen} tokens  ${answers}  ${p.file ?? '(in memory)'}`,
+    );
   }
   lines.push('predictors (model@gpu, version, trained, Twin hold-out):');
   for (const p of predictors) {

@@ -1,26 +1,28 @@
-import { embeddedProfiles } from '../profiles/index.js';
 import { checkSimulationWork, parseScenario, simulateParsed } from '../twin/index.js';
 import { loadWorkLimits } from '../config.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { simulateInPool } from '../jobs/simulate-pool.js';
 import { parseCommandArgs, parseWorkers } from './args.js';
+import { commandProfiles, profilesOption } from './profiles-option.js';
 
 export async function runSimulate(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'simulate',
     argv,
-    { workers: { type: 'string' }, pretty: { type: 'boolean', default: false } },
+    { workers: { type: 'string' }, pretty: { type: 'boolean', default: false }, ...profilesOption },
     1,
   );
   const workers = parseWorkers(values.workers);
   const input = readInputDocuments(positionals[0]);
-  const profiles = embeddedProfiles();
+  const profiles = commandProfiles(values);
   const limits = loadWorkLimits();
   // validate everything before simulating anything: bad input fails fast, naming the item
   const scenarios = input.items.map((item, i) => {
     try {
-      const s = parseScenario(item);
-      profiles.get(s.model, s.gpu, s.tensorParallelSize);
+      const parsed = parseScenario(item);
+      const profile = profiles.get(parsed.model, parsed.gpu, parsed.tensorParallelSize);
+      // the answer names the profile (the scenario may have named the model by its Hugging Face id)
+      const s = { ...parsed, model: profile.model, gpu: profile.gpu };
       checkSimulationWork(s, limits);
       return s;
     } catch (err) {
@@ -32,6 +34,6 @@ export async function runSimulate(argv: string[]): Promise<number> {
     writeJson(simulateParsed(s, profiles.get(s.model, s.gpu, s.tensorParallelSize)), values.pretty);
     return 0;
   }
-  await simulateInPool(scenarios, workers, (result) => writeJson(result, values.pretty));
+  await simulateInPool(scenarios, workers, (result) => writeJson(result, values.pretty), profiles);
   return 0;
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { embeddedProfiles, keyOf } from '../profiles/index.js';
+import { keyOf } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { bundleFiles, PredictorMetadata } from '../ml/bundle.js';
 import { writeFlatBundle } from '../ml/bundle-store.js';
@@ -11,6 +11,7 @@ import { trainPredictors } from '../training/train.js';
 import { intOption, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
 import { Progress } from './progress.js';
 import { readJsonFile } from './io.js';
+import { commandProfiles, profilesOption } from './profiles-option.js';
 
 export async function runTrain(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('train', argv, {
@@ -25,9 +26,11 @@ export async function runTrain(argv: string[]): Promise<number> {
     out: { type: 'string' },
     created: { type: 'string' },
     check: { type: 'boolean', default: false },
+    ...profilesOption,
     ...quietOption,
   });
-  const profile = embeddedProfiles().get(
+  const profiles = commandProfiles(values);
+  const profile = profiles.get(
     requireOption(values.model, '--model'),
     requireOption(values.gpu, '--gpu'),
     values.tp === undefined ? undefined : intOption(values.tp, '--tp', 1),
@@ -53,7 +56,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     mkdirSync(join('.cache', 'sweeps'), { recursive: true });
     datasetFile = join('.cache', 'sweeps', `${key}-seed${seed}.jsonl`);
   }
-  const runner = localSweepRunner(parseWorkers(values.workers), embeddedProfiles());
+  const runner = localSweepRunner(parseWorkers(values.workers), profiles);
   const started = Date.now();
   const progress = new Progress(`train: sweep ${key}`, null, { quiet: values.quiet });
   try {

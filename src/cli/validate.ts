@@ -1,6 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { embeddedProfiles, profilesWith } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { parseScenario, type SimulationResult } from '../twin/index.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
@@ -14,6 +13,7 @@ import { PredictorRegistry } from '../ml/registry.js';
 import { evaluate } from '../ml/evaluate.js';
 import { intOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
 import { Progress } from './progress.js';
+import { commandProfiles, profilesOption } from './profiles-option.js';
 
 export async function runValidate(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('validate', argv, {
@@ -28,7 +28,6 @@ export async function runValidate(argv: string[]): Promise<number> {
     seed: { type: 'string', default: '0' },
     workers: { type: 'string' },
     json: { type: 'string' },
-    profiles: { type: 'string', multiple: true },
     'max-ttft-smape': { type: 'string' },
     'min-memory-errors': { type: 'string' },
     'kv-table': { type: 'string' },
@@ -36,6 +35,7 @@ export async function runValidate(argv: string[]): Promise<number> {
     'max-throughput-smape': { type: 'string' },
     'max-predictor-smape': { type: 'string' },
     'min-starvation-f1': { type: 'string' },
+    ...profilesOption,
     ...quietOption,
   });
   const vllmRun = values['vllm-run'];
@@ -83,8 +83,7 @@ export async function runValidate(argv: string[]): Promise<number> {
   const referenceFile =
     values.reference ?? join(dirname(runsFile), 'reference-twin-outputs', 'dt_validation_dt_outputs_mean_version.csv');
   const reference = existsSync(referenceFile) ? readReferenceTwin(referenceFile) : new Map();
-  // --profiles DIR: built or refitted profiles replace embedded ones of the same model@gpu (docs/profiles.md)
-  const profiles = values.profiles ? profilesWith(values.profiles) : embeddedProfiles();
+  const profiles = commandProfiles(values);
   const scenarios = runs.map((run) => {
     const s = parseScenario(scenarioOf(run, gpu, seed));
     profiles.get(s.model, s.gpu);
@@ -93,10 +92,7 @@ export async function runValidate(argv: string[]): Promise<number> {
   const started = Date.now();
   const progress = new Progress('validate: Twin replays', scenarios.length, { quiet: values.quiet });
   // one pool task per run, so progress counts runs as they finish (a slow run holds back no count)
-  const pool = new TwinPool(Math.min(parseWorkers(values.workers), scenarios.length), {
-    threadsOnly: true,
-    ...(values.profiles ? { profiles } : {}),
-  });
+  const pool = new TwinPool(Math.min(parseWorkers(values.workers), scenarios.length), { threadsOnly: true, profiles });
   let sims: SimulationResult[];
   try {
     sims = await Promise.all(
@@ -179,8 +175,7 @@ export async function runValidate(argv: string[]): Promise<number> {
     if (caught < minMemoryErrors) failures.push(`memory errors: ${caught} caught < ${minMemoryErrors}`);
     if (falseAlarms > 0) failures.push(`memory errors: ${falseAlarms} false alarm(s)`);
   }
-  if (values['kv-table'])
-    failures.push(...kvTableCheck(values['kv-table'], profiles, gpu, values['max-kv-error']));
+  if (values['kv-table']) failures.push(...kvTableCheck(values['kv-table'], profiles, gpu, values['max-kv-error']));
   for (const f of failures) process.stderr.write(`${f}\n`);
   return failures.length > 0 ? 1 : 0;
 }

@@ -38,7 +38,10 @@ export function predictorRefs(registry: PredictorRegistry): PredictorRef[] {
 /** Predictors built in this thread, by profile key: the newest version only. */
 const built = new Map<string, Predictor>();
 
-/** The registry a task uses: the refs' predictors, each compiled in this thread on first sight of its version. */
+/**
+ * The registry a task uses: the refs' predictors, each compiled in this thread on first sight of its version,
+ * and the Twin estimator for the profiles of `profiles` that have none.
+ */
 export function registryFromRefs(refs: readonly PredictorRef[], profiles: ProfileStore): PredictorRegistry {
   return new PredictorRegistry(
     refs.map((ref) => {

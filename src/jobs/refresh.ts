@@ -49,6 +49,8 @@ export interface RefreshOptions {
   maxWorkloads?: number;
   threads: number;
   seed: number;
+  /** the service's profile directories (ProfileStore.dirs): the refresh thread sweeps with the same profiles */
+  profileDirs?: readonly string[];
   teacherTrees?: number;
   denseSamples?: number;
   /** called after a model was swapped in (pool plans recompute) */
@@ -170,6 +172,7 @@ export class RefreshManager {
       datasetFile: this.datasetFile(job),
       created: job.startedAt,
       current: served.bundle,
+      ...(this.options.profileDirs ? { profileDirs: this.options.profileDirs } : {}),
       ...(this.options.teacherTrees ? { teacherTrees: this.options.teacherTrees } : {}),
       ...(this.options.denseSamples ? { denseSamples: this.options.denseSamples } : {}),
     };

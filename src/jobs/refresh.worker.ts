@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { PredictorBundle, PredictorMetrics } from '../ml/bundle.js';
 import { evaluate, type EvalCase } from '../ml/evaluate.js';
 import { featureNames } from '../ml/features.js';
-import { embeddedProfiles } from '../profiles/index.js';
+import { embeddedProfiles, profilesFrom } from '../profiles/index.js';
 import { localSweepRunner } from '../training/local-sweep-runner.js';
 import { studentPointPredictor, trainPredictors } from '../training/train.js';
 
@@ -20,6 +20,8 @@ export interface RefreshWorkerInput {
   created: string;
   teacherTrees?: number;
   denseSamples?: number;
+  /** the service's profile directories (default: the embedded profiles) */
+  profileDirs?: readonly string[];
   /** the model being served, scored on the candidate's hold-out rows */
   current: PredictorBundle | null;
 }
@@ -45,7 +47,7 @@ export default async function refreshTask({
   port: MessagePort;
 }): Promise<RefreshWorkerResult> {
   const post = (m: RefreshProgress): void => port.postMessage(m);
-  const profiles = embeddedProfiles();
+  const profiles = input.profileDirs ? profilesFrom(input.profileDirs) : embeddedProfiles();
   const runner = localSweepRunner(input.threads, profiles);
   let holdout: EvalCase[] = [];
   try {

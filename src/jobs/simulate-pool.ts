@@ -2,6 +2,7 @@ import type { Piscina } from 'piscina';
 import { embeddedProfiles, type ProfileStore } from '../profiles/index.js';
 import { simulateParsed, type ParsedScenario, type SimulationResult } from '../twin/index.js';
 import { workerEntry } from '../shared/worker-file.js';
+import type { ProfiledScenario } from './simulate.worker.js';
 
 /**
  * Twin runs on worker threads that live as long as the pool (placement verification and benchmarks
@@ -10,14 +11,18 @@ import { workerEntry } from '../shared/worker-file.js';
 export class TwinPool {
   private pool: Piscina | null = null;
 
+  private readonly profiles: ProfileStore;
+
   /**
-   * `threadsOnly`: never simulate on the calling thread (the service keeps its event loop free); `profiles`:
-   * simulate with these profiles (sent to the threads with each scenario) instead of the embedded ones
+   * `threadsOnly`: never simulate on the calling thread (the service keeps its event loop free);
+   * `profiles`: where scenarios find their profile, here and on the threads (default: the embedded ones).
    */
   constructor(
     readonly workers: number,
     private readonly opts: { threadsOnly?: boolean; profiles?: ProfileStore } = {},
-  ) {}
+  ) {
+    this.profiles = opts.profiles ?? embeddedProfiles();
+  }
 
   /** Simulates `scenarios` and hands each result to `emit` in input order; answers in input order. */
   async run(
@@ -25,9 +30,8 @@ export class TwinPool {
     emit: (r: SimulationResult, index: number) => void = () => {},
   ): Promise<SimulationResult[]> {
     if (!this.opts.threadsOnly && (this.workers <= 1 || scenarios.length <= 1)) {
-      const profiles = this.opts.profiles ?? embeddedProfiles();
       return scenarios.map((s, i) => {
-        const r = simulateParsed(s, profiles.get(s.model, s.gpu, s.tensorParallelSize));
+        const r = simulateParsed(s, this.profiles.get(s.model, s.gpu, s.tensorParallelSize));
         emit(r, i);
         return r;
       });
@@ -66,8 +70,9 @@ export async function simulateInPool(
   scenarios: ParsedScenario[],
   workers: number,
   emit: (r: SimulationResult, index: number) => void,
+  profiles?: ProfileStore,
 ): Promise<SimulationResult[]> {
-  const pool = new TwinPool(Math.min(workers, scenarios.length));
+  const pool = new TwinPool(Math.min(workers, scenarios.length), profiles ? { profiles } : {});
   try {
     return await pool.run(scenarios, emit);
   } finally {

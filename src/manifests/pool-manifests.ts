@@ -1,15 +1,13 @@
 import type { Placement } from '../placement/index.js';
+import { hubModelIds } from '../profiles/hub-model-ids.js';
 import { engineGroups } from './engine-groups.js';
 import { inferencePool } from './inference-pool.js';
 import type { ManifestOptions } from './manifest-options.js';
 import { routingConfig, routingConfigMap } from './routing-config.js';
 import { engineObjects, type PoolServing } from './vllm-deployment.js';
 
-/** Hugging Face ids of the profiles' models (what vLLM loads unless `modelId` says otherwise). */
-export const hubModelIds: Record<string, string> = {
-  'llama-3.1-8b-instruct': 'meta-llama/Llama-3.1-8B-Instruct',
-  'qwen-2.5-7b-instruct': 'Qwen/Qwen2.5-7B-Instruct',
-};
+// the catalog of hub ids belongs to the profiles (a Scenario may name a model by it); kept exported here
+export { hubModelIds };
 
 /** What vLLM loads unless the operator says: the profile's Hugging Face id, the shipped models', or the name. */
 export function defaultModelId(input: PoolManifestInput): string {
@@ -28,7 +26,7 @@ export interface PoolManifestInput {
   pool: string;
   placement: Placement;
   /** `hfModelId`: what vLLM loads, when the profile names it (built profiles do) */
-  profile: { maxModelLen: number; vllmVersion: string; hfModelId?: string };
+  profile: { maxModelLen: number; vllmVersion: string; hfModelId?: string | undefined };
   adapterRoot: string;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EstimatorKind, TwinEstimateCost } from './estimator.js';
 
 /** Answer of /v1/predict and `lora-placer predict` (docs/design.md, section Prediction). */
 export const Prediction = z.object({
@@ -25,5 +26,7 @@ export const Prediction = z.object({
     kvCacheTokens: z.number().int(),
   }),
   modelVersion: z.string(),
+  estimator: EstimatorKind.optional(),
+  twinEstimate: TwinEstimateCost.optional(),
 });
 export type Prediction = z.infer<typeof Prediction>;

@@ -2,7 +2,8 @@ import { memoryErrorReason, type Profile } from '../profiles/index.js';
 import { invalidInput, type ErrorIssue } from '../shared/errors.js';
 import { resolveScenario, type ParsedScenario } from '../twin/index.js';
 import type { PredictorBundle } from './bundle.js';
-import { computeFeatures, featureColumn } from './features.js';
+import type { GpuEstimator, PredictedFigures } from './estimator.js';
+import { computeFeatures, featureColumn, type WorkloadShape } from './features.js';
 import type { Prediction } from './prediction.js';
 import { flatten, walk } from './tree.js';
 import { targetNames, targets, type TargetName } from './targets.js';
@@ -32,17 +33,7 @@ export function outsideTraining(scenario: ParsedScenario): ErrorIssue[] {
   return issues;
 }
 
-/** What the students answer for one GPU: throughput, starvation, mean and tail latencies (ms). */
-export interface PredictedFigures {
-  throughput: number;
-  starvationProbability: number;
-  starved: boolean;
-  itlMs: number;
-  ttftMs: number;
-  ttftP99Ms: number;
-  itlP99Ms: number;
-  worstAdapterTtftMs: number;
-}
+export type { PredictedFigures } from './estimator.js';
 
 /**
  * The distilled trees of one model@gpu, each evaluated by a walk over flat typed arrays. The branch-only
@@ -51,7 +42,8 @@ export interface PredictedFigures {
  * first call (`bench predict` shows both). Memory feasibility is not learned: it comes from the profile's
  * KV rule, exactly as the Twin decides it.
  */
-export class Predictor {
+export class Predictor implements GpuEstimator {
+  readonly kind = 'predictors' as const;
   readonly evaluators: Record<TargetName, TreeEvaluator>;
   readonly version: string;
 
@@ -94,6 +86,7 @@ export class Predictor {
         memoryErrorReason: reason,
         engine: { ...e },
         modelVersion: this.version,
+        estimator: this.kind,
       };
     }
     return {
@@ -103,7 +96,13 @@ export class Predictor {
       memoryErrorReason: null,
       engine: { ...e },
       modelVersion: this.version,
+      estimator: this.kind,
     };
+  }
+
+  /** Placement's question: the trees read the feature vector only. */
+  estimate(_shape: WorkloadShape, x: ArrayLike<number>): PredictedFigures {
+    return this.predictFeatures(x);
   }
 
   /** Every answer for a feature vector (the hot path of placement: one object, no other allocation). */

@@ -5,25 +5,29 @@ import {
   profileKey,
   tensorParallelSizeOf,
   unknownTensorParallelSize,
+  type Profile,
   type ProfileStore,
 } from '../profiles/index.js';
 import { listBundles, loadBundle } from './bundle-store.js';
+import type { GpuEstimator } from './estimator.js';
 import { Predictor } from './predictor.js';
+import { TwinEstimator, twinEstimatorVersion, type TwinEstimatorOptions } from './twin-estimator.js';
 
 /** `models/predictors` of this package (same relative place from src/ and from dist/). */
 export const defaultPredictorsDir = fileURLToPath(new URL('../../models/predictors/', import.meta.url));
 
 /**
  * Compiled predictors keyed by their profile's key (`model@gpu`, `model@gpu-tpN` with tensor parallelism). With
- * `profiles`, a lookup without a tensor-parallel size takes the size the profiles default to, so a predictor is
- * never chosen for servers other than those the profile store would simulate.
+ * `profiles`, a model is found by its profile name or Hugging Face id, a lookup without a tensor-parallel size
+ * takes the size the profiles default to (so a predictor is never chosen for servers other than those the
+ * profile store would simulate), and `estimator()` hands out the Twin estimator for profiles without predictors.
  */
 export class PredictorRegistry {
   private readonly predictors = new Map<string, Predictor>();
 
   constructor(
     predictors: Iterable<Predictor>,
-    private readonly profiles?: ProfileStore,
+    readonly profiles: ProfileStore | null = null,
   ) {
     for (const p of predictors) this.predictors.set(keyOf(p.profile), p);
   }
@@ -67,14 +71,40 @@ export class PredictorRegistry {
     return [...this.predictors.values()];
   }
 
+  /** Whether the profile of `model` (name or Hugging Face id) on `gpu` has predictors. */
+  has(model: string, gpu: string, tensorParallelSize?: number): boolean {
+    return this.find(model, gpu, tensorParallelSize) !== undefined;
+  }
+
+  /**
+   * What answers for `model` (name or Hugging Face id) on `gpu`: its predictors, or, for a profile without
+   * them, a Twin estimator made with `twin` (one per placement: it remembers its runs). 404 for an unknown
+   * profile, listing the names and ids known.
+   */
+  estimator(model: string, gpu: string, twin: TwinEstimatorOptions, tensorParallelSize?: number): GpuEstimator {
+    const p = this.find(model, gpu, tensorParallelSize);
+    if (p) return p;
+    // without a store only predictors answer; with one, an unknown profile is its 404 (names and ids known)
+    if (!this.profiles) return this.get(model, gpu, tensorParallelSize);
+    return new TwinEstimator(this.profiles.get(model, gpu, tensorParallelSize), twin);
+  }
+
+  /** The version that answers for `model` on `gpu` now (a pool's plan made with another one is stale). */
+  servedVersion(model: string, gpu: string, tensorParallelSize?: number): string {
+    const p = this.find(model, gpu, tensorParallelSize);
+    if (p) return p.version;
+    if (!this.profiles) return this.get(model, gpu, tensorParallelSize).version;
+    return twinEstimatorVersion(this.profiles.get(model, gpu, tensorParallelSize));
+  }
+
   /**
    * The predictor of `model` on `gpu` at `tensorParallelSize` GPUs per server; without it, the size the profiles
    * default to (the smallest; without profiles, the smallest among the predictors). 404 LP_ERR_UNKNOWN_PROFILE.
    */
   get(model: string, gpu: string, tensorParallelSize?: number): Predictor {
-    const size = tensorParallelSize ?? this.defaultSize(model, gpu);
-    const p = this.predictors.get(profileKey(model, gpu, size));
+    const p = this.find(model, gpu, tensorParallelSize);
     if (p) return p;
+    const size = tensorParallelSize ?? this.defaultSize(model, gpu);
     const sizes = this.knownSizes(model, gpu);
     // a known pair at an unknown size: name the sizes that exist (a profile at this size without predictors
     // falls through to "no predictor")
@@ -92,6 +122,24 @@ export class PredictorRegistry {
     );
   }
 
+  /** The predictor of a model given by profile name or Hugging Face id (as the profile store resolves it). */
+  private find(model: string, gpu: string, tensorParallelSize?: number): Predictor | undefined {
+    // the hot path of predict: a one-GPU predictor under the profile's own name settles it without a search
+    if (tensorParallelSize === undefined || tensorParallelSize === 1) {
+      const direct = this.predictors.get(profileKey(model, gpu));
+      if (direct) return direct;
+    }
+    const profile = this.profileOf(model, gpu, tensorParallelSize);
+    if (profile) return this.predictors.get(keyOf(profile));
+    return this.predictors.get(profileKey(model, gpu, tensorParallelSize ?? this.defaultSize(model, gpu)));
+  }
+
+  /** The profile the store resolves these names to, or null (no store, or no such profile or size). */
+  private profileOf(model: string, gpu: string, tensorParallelSize?: number): Profile | null {
+    if (!this.profiles?.has(model, gpu, tensorParallelSize)) return null;
+    return this.profiles.get(model, gpu, tensorParallelSize);
+  }
+
   /** Sizes with a profile (from the store) or else with a predictor, ascending. */
   private knownSizes(model: string, gpu: string): number[] {
     const fromProfiles = this.profiles?.tensorParallelSizes(model, gpu) ?? [];
@@ -103,7 +151,6 @@ export class PredictorRegistry {
   }
 
   private defaultSize(model: string, gpu: string): number {
-    // 1 is the smallest size there is: a one-GPU predictor settles it without a search (the hot path of predict)
     if (this.predictors.has(profileKey(model, gpu))) return 1;
     return this.knownSizes(model, gpu)[0] ?? 1;
   }

@@ -1,4 +1,4 @@
-import type { Predictor } from '../ml/predictor.js';
+import type { GpuEstimator } from '../ml/estimator.js';
 import { computeFeatures, featureColumn, featureCount, type WorkloadShape } from '../ml/features.js';
 import { kvCapacityTokens, maxFeasibleSlots, type Profile } from '../profiles/index.js';
 import { allowedMaxLoraRanks } from '../twin/index.js';
@@ -28,7 +28,8 @@ export interface Constraints {
 }
 
 /**
- * Everything a feasibility check needs, built once per placement: the predictor, the engine settings
+ * Everything a feasibility check needs, built once per placement: the estimator (the predictors, or the Twin
+ * for a profile without them), the engine settings
  * every GPU runs with, the memory limit on slots per --max-lora-rank, and a counter of evaluations
  * (the improvement phase's deterministic budget).
  */
@@ -51,11 +52,11 @@ export class PlacementContext {
   private readonly shape: WorkloadShape;
 
   constructor(
-    readonly predictor: Predictor,
+    readonly estimator: GpuEstimator,
     workload: ParsedWorkload,
     readonly options: PlacementOptions,
   ) {
-    this.profile = predictor.profile;
+    this.profile = estimator.profile;
     this.maxNumBatchedTokens = workload.engine?.maxNumBatchedTokens ?? this.profile.engineDefaults.maxNumBatchedTokens;
     this.maxNumSeqs = Math.min(
       workload.engine?.maxNumSeqs ?? this.profile.engineDefaults.maxNumSeqs,
@@ -161,7 +162,7 @@ export class PlacementContext {
     s.outputMean = means.output;
     s.kvCacheTokens = kv;
     const x = computeFeatures(this.profile, s, this.features);
-    const p = this.predictor.predictFeatures(x);
+    const p = this.estimator.estimate(s, x);
     const ideal = x[demandColumn]!;
     const servedFraction = ideal > 0 ? p.throughput / ideal : 1;
     const c = this.constraints;

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Predictor } from '../ml/predictor.js';
+import type { GpuEstimator } from '../ml/estimator.js';
 import { keyOf, tensorParallelSizeOf } from '../profiles/index.js';
 import { invalidInput } from '../shared/errors.js';
 import { lowerBound, type LowerBound } from './bounds.js';
@@ -42,11 +42,11 @@ export function defaultImproveWork(greedyWork: number): number {
  */
 export function pack(
   workload: ParsedWorkload,
-  predictor: Predictor,
+  estimator: GpuEstimator,
   limits: WorkLimits = defaultWorkLimits,
 ): PackedPlacement {
   const started = performance.now();
-  const ctx = new PlacementContext(predictor, workload, workload.options);
+  const ctx = new PlacementContext(estimator, workload, workload.options);
   const maxGpus = workload.maxGpus ?? limits.maxGpus;
   const prepared = splitHotItems(ctx, wholeItems(workload), maxGpus);
   ctx.items = prepared.items;
@@ -61,7 +61,7 @@ export function pack(
   let bins: GpuBin[] = [];
   let unplaced: Unplaced[];
   if (workload.objective === 'min-latency') {
-    const count = workload.gpuCount ?? workload.maxGpus ?? Math.min(maxGpus, minGpusCount(workload, predictor, limits));
+    const count = workload.gpuCount ?? workload.maxGpus ?? Math.min(maxGpus, minGpusCount(workload, estimator, limits));
     ({ bins, unplaced } = spread(ctx, order, count));
   } else {
     const workBefore = ctx.work;
@@ -88,17 +88,17 @@ export function pack(
   return { ctx, bins, unplaced: [...prepared.unservable, ...unplaced], bound };
 }
 
-/** The predictors answer for their profile's servers: a workload asking for other servers is a caller's bug. */
-export function checkTensorParallelSize(workload: ParsedWorkload, predictor: Predictor): void {
-  const tp = tensorParallelSizeOf(predictor.profile);
+/** The estimator answers for its profile's servers: a workload asking for other servers is a caller's bug. */
+export function checkTensorParallelSize(workload: ParsedWorkload, estimator: GpuEstimator): void {
+  const tp = tensorParallelSizeOf(estimator.profile);
   if (workload.tensorParallelSize !== undefined && workload.tensorParallelSize !== tp)
     throw invalidInput('workload', [
-      { path: 'tensorParallelSize', message: `the predictors of ${keyOf(predictor.profile)} place servers of ${tp}` },
+      { path: 'tensorParallelSize', message: `${keyOf(estimator.profile)} has servers of ${tp} GPU(s)` },
     ]);
 }
 
-function minGpusCount(workload: ParsedWorkload, predictor: Predictor, limits: WorkLimits): number {
-  return Math.max(1, pack({ ...workload, objective: 'min-gpus' }, predictor, limits).bins.length);
+function minGpusCount(workload: ParsedWorkload, estimator: GpuEstimator, limits: WorkLimits): number {
+  return Math.max(1, pack({ ...workload, objective: 'min-gpus' }, estimator, limits).bins.length);
 }
 
 export interface PlaceDeps {
@@ -115,16 +115,20 @@ export interface PlaceDeps {
  * beyond the limits before any work; a verification stops repairing and descending when its
  * simulation budget runs out (`verification.budgetExhausted`).
  */
-export async function place(workload: ParsedWorkload, predictor: Predictor, deps: PlaceDeps = {}): Promise<Placement> {
+export async function place(
+  workload: ParsedWorkload,
+  estimator: GpuEstimator,
+  deps: PlaceDeps = {},
+): Promise<Placement> {
   const started = performance.now();
   const limits = deps.limits ?? defaultWorkLimits;
   checkPlacementWork(workload, limits);
-  checkTensorParallelSize(workload, predictor);
-  const packed = pack(workload, predictor, limits);
+  checkTensorParallelSize(workload, estimator);
+  const packed = pack(workload, estimator, limits);
   let { bins, unplaced } = packed;
   let verification: VerificationSummary | null = null;
   if (workload.verify) {
-    const simulate = deps.simulate ?? inProcessSimulator(predictor.profile);
+    const simulate = deps.simulate ?? inProcessSimulator(estimator.profile);
     const budget = new SimulationBudget(limits.maxVerifiedRequests);
     const v = await verifyAndRepair(packed.ctx, workload, bins, simulate, workload.maxGpus ?? limits.maxGpus, budget);
     bins = v.bins;

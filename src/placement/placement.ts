@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SimulationResult } from '../twin/index.js';
+import { EstimatorKind, TwinEstimateCost } from '../ml/estimator.js';
 
 export const GpuPlan = z.object({
   index: z.number().int().describe('0-based GPU number; routing refers to it'),
@@ -152,8 +153,13 @@ export const Placement = z.object({
         .describe('the simulation budget (MAX_VERIFIED_REQUESTS) ran out, so repairs or the descent stopped early'),
     })
     .optional(),
-  predictorEvaluations: z.number().int(),
+  predictorEvaluations: z.number().int().describe('questions asked of the estimator (predictors or Twin)'),
   modelVersion: z.string(),
+  estimator: EstimatorKind.optional().describe(
+    'what judged each GPU while packing: "predictors" (the distilled trees) or "twin" (short Twin runs: the ' +
+      'profile has no predictors yet; slower, see twinEstimate)',
+  ),
+  twinEstimate: TwinEstimateCost.optional(),
   elapsedMs: z.number(),
   moves: PlacementMoves.optional().describe(
     're-plans only: adapters added to and removed from each GPU relative to the current placement',

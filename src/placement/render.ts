@@ -66,7 +66,9 @@ export function renderPlacement(
         }
       : {}),
     predictorEvaluations: ctx.evaluations,
-    modelVersion: ctx.predictor.version,
+    modelVersion: ctx.estimator.version,
+    estimator: ctx.estimator.kind,
+    ...(ctx.estimator.cost ? { twinEstimate: ctx.estimator.cost() } : {}),
     elapsedMs,
   };
 }

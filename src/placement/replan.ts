@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import type { Predictor } from '../ml/predictor.js';
+import type { GpuEstimator } from '../ml/estimator.js';
 import { keyOf, tensorParallelSizeOf, type Profile } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { parseOrThrow } from '../shared/validate.js';
@@ -58,7 +58,7 @@ export interface ReplanOptions extends PlaceDeps {
  */
 export async function replan(
   workload: ParsedWorkload,
-  predictor: Predictor,
+  estimator: GpuEstimator,
   current: Placement,
   options: ReplanOptions = {},
 ): Promise<Placement> {
@@ -70,8 +70,8 @@ export async function replan(
   );
   const limits = options.limits ?? defaultWorkLimits;
   checkPlacementWork(workload, limits);
-  checkTensorParallelSize(workload, predictor);
-  checkCurrent(workload, current, limits, predictor.profile);
+  checkTensorParallelSize(workload, estimator);
+  checkCurrent(workload, current, limits, estimator.profile);
   if (withinHysteresis(workload, current, hysteresis)) {
     return {
       ...current,
@@ -83,7 +83,7 @@ export async function replan(
       ),
     };
   }
-  const ctx = new PlacementContext(predictor, workload, workload.options);
+  const ctx = new PlacementContext(estimator, workload, workload.options);
   const maxGpus = workload.maxGpus ?? limits.maxGpus;
   const carried = carryOver(ctx, workload, current, maxGpus);
   const packed = repack(ctx, workload, carried, maxGpus, started);
@@ -91,7 +91,7 @@ export async function replan(
   let verification: VerificationSummary | null = null;
   if (workload.verify) {
     const budget = new SimulationBudget(limits.maxVerifiedRequests);
-    const simulate = options.simulate ?? inProcessSimulator(predictor.profile);
+    const simulate = options.simulate ?? inProcessSimulator(estimator.profile);
     const acceptedDemand = new Map(
       [...carried.previous].filter(([, p]) => p.twinAccepted).map(([bin, p]) => [bin, p.demand]),
     );

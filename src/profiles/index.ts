@@ -13,5 +13,7 @@ export {
   loadProfileFile,
   defaultProfilesDir,
   unknownTensorParallelSize,
+  profilesFrom,
   profilesWith,
 } from './store.js';
+export { hubModelIds, hfModelIdOf } from './hub-model-ids.js';

@@ -2,23 +2,28 @@ import { Piscina } from 'piscina';
 import type { DatasetRow } from '../ml/dataset.js';
 import type { ProfileStore } from '../profiles/index.js';
 import { workerEntry } from '../shared/worker-file.js';
+import { profilesWorkerData } from '../jobs/worker-profiles.js';
 import { InlineSweepRunner } from './inline-sweep-runner.js';
 import type { SweepJob, SweepRunner } from './sweep-runner.js';
 
 /** Local worker threads for `threads` > 1, this thread otherwise. */
 export function localSweepRunner(threads: number, profiles: ProfileStore): SweepRunner {
-  return threads > 1 ? new LocalSweepRunner(threads) : new InlineSweepRunner(profiles);
+  return threads > 1 ? new LocalSweepRunner(threads, profiles) : new InlineSweepRunner(profiles);
 }
 
-/** Worker-thread pool (piscina) running src/training/sweep.worker (next to this file, .ts or .js). */
+/**
+ * Worker-thread pool (piscina) running src/training/sweep.worker (next to this file, .ts or .js); the threads
+ * read the profiles of `profiles`' directories (default: the embedded ones).
+ */
 export class LocalSweepRunner implements SweepRunner {
   private readonly pool: Piscina;
 
-  constructor(threads: number) {
+  constructor(threads: number, profiles?: ProfileStore) {
     this.pool = new Piscina({
       ...workerEntry(import.meta.url, 'sweep.worker'),
       minThreads: threads,
       maxThreads: threads,
+      ...(profiles ? { workerData: profilesWorkerData(profiles) } : {}),
     });
   }
 

@@ -56,6 +56,8 @@ export interface RequestRecord {
 
 /** Hooks for tests and debugging; the engine costs nothing extra without them. */
 export interface EngineObserver {
+  /** a request reached the engine: its id (-1 when refused: maxInFlight or longer than max_model_len) */
+  onArrival?(id: number, adapter: number, arrivalS: number, tokens: number): void;
   onStep?(step: StepRecord): void;
   onComplete?(request: RequestRecord): void;
   onPreempt?(id: number, adapter: number, atS: number): void;
@@ -239,9 +241,12 @@ export class TwinEngine {
       const inFlight = this.waiting.size + this.batch.count;
       if (inFlight >= this.maxInFlight || a.inputTokens + a.outputTokens > maxLen) {
         this.metrics.rejected++;
+        this.observer?.onArrival?.(-1, a.adapter, a.time, a.inputTokens + a.outputTokens);
         continue;
       }
-      this.waiting.pushArrival(this.req.add(a.time, a.adapter, a.inputTokens, a.outputTokens));
+      const id = this.req.add(a.time, a.adapter, a.inputTokens, a.outputTokens);
+      this.observer?.onArrival?.(id, a.adapter, a.time, a.inputTokens + a.outputTokens);
+      this.waiting.pushArrival(id);
     }
   }
 

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { invalidInput, quoted, type ErrorIssue } from '../shared/errors.js';
 import { parseOrThrow } from '../shared/validate.js';
-import { keyOf, kvCapacityTokens, kvCapacityWithoutLora, tensorParallelSizeOf, type Profile } from '../profiles/index.js';
+import {
+  keyOf,
+  kvCapacityTokens,
+  kvCapacityWithoutLora,
+  tensorParallelSizeOf,
+  type Profile,
+} from '../profiles/index.js';
 import { resolveLength } from './lengths.js';
 
 /** --max-lora-rank values vLLM accepts. */

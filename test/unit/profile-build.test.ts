@@ -279,7 +279,7 @@ describe('profiles from directories', () => {
       durationS: 60,
       seed: 1,
     });
-    const embedded = simulateTask(scenario);
+    const embedded = simulateTask({ scenario, profile: embeddedProfiles().get('llama-3.1-8b-instruct', 'h100-64gb') });
     const withSlow = simulateTask({ scenario, profile: store.get('llama-3.1-8b-instruct', 'h100-64gb') });
     expect(withSlow.itlMs!.mean).toBeGreaterThan(embedded.itlMs!.mean * 2);
   });
