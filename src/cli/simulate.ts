@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { embeddedProfiles } from '../profiles/index.js';
+import { AppError } from '../shared/errors.js';
 import { checkSimulationWork, parseScenario, simulateParsed } from '../twin/index.js';
 import { loadWorkLimits } from '../config.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
@@ -9,9 +11,16 @@ export async function runSimulate(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'simulate',
     argv,
-    { workers: { type: 'string' }, pretty: { type: 'boolean', default: false } },
+    {
+      workers: { type: 'string' },
+      pretty: { type: 'boolean', default: false },
+      'bench-out': { type: 'string' },
+      'base-model': { type: 'boolean', default: false },
+    },
     1,
   );
+  if (values['base-model'] && values['bench-out'] === undefined)
+    throw new AppError('invalidInput', 'simulate: --base-model goes with --bench-out DIR');
   const workers = parseWorkers(values.workers);
   const input = readInputDocuments(positionals[0]);
   const profiles = embeddedProfiles();
@@ -27,6 +36,17 @@ export async function runSimulate(argv: string[]): Promise<number> {
       throw withItemPath(err, i, input.single);
     }
   });
+  if (values['bench-out'] !== undefined) {
+    // what stock vLLM would write for this traffic (docs/calibrate.md): loaded only when asked
+    const { twinBenchFiles, writeBenchFiles } = await import('../refit/write-bench.js');
+    const out = values['bench-out'];
+    scenarios.forEach((s, i) => {
+      const dir = input.single ? out : join(out, String(i));
+      const files = twinBenchFiles(s, profiles.get(s.model, s.gpu), values['base-model']);
+      for (const f of writeBenchFiles(dir, files)) process.stdout.write(`wrote ${f}\n`);
+    });
+    return 0;
+  }
   if (input.single) {
     writeJson(simulateParsed(scenarios[0]!, profiles.get(scenarios[0]!.model, scenarios[0]!.gpu)), values.pretty);
     return 0;
