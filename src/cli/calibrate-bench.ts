@@ -17,6 +17,7 @@ interface BenchValues {
   'max-loras'?: string | undefined;
   'max-lora-rank'?: string | undefined;
   'max-cpu-loras'?: string | undefined;
+  'max-model-len'?: string[] | undefined;
   'max-num-seqs'?: string | undefined;
   'max-num-batched-tokens'?: string | undefined;
   adapters?: string | undefined;
@@ -60,7 +61,7 @@ function startingProfile(values: BenchValues): Profile {
 }
 
 function serverFlags(values: BenchValues): CommandLineServer {
-  const int = (flag: keyof BenchValues): number | undefined =>
+  const int = (flag: Exclude<keyof BenchValues, 'max-model-len'>): number | undefined =>
     values[flag] === undefined ? undefined : intOption(values[flag]!, `--${flag}`);
   const flags: CommandLineServer = {};
   const set = <K extends keyof CommandLineServer>(key: K, v: CommandLineServer[K] | undefined): void => {
@@ -69,6 +70,9 @@ function serverFlags(values: BenchValues): CommandLineServer {
   set('maxLoras', int('max-loras'));
   set('maxLoraRank', int('max-lora-rank'));
   set('maxCpuLoras', int('max-cpu-loras'));
+  const lens = values['max-model-len'] ?? [];
+  if (lens.length > 1) throw new AppError('invalidInput', '--max-model-len: one value with --bench');
+  set('maxModelLen', lens[0] === undefined ? undefined : intOption(lens[0], '--max-model-len'));
   set('maxNumSeqs', int('max-num-seqs'));
   set('maxNumBatchedTokens', int('max-num-batched-tokens'));
   if (values.adapters !== undefined) flags.adapters = parseAdapters(values.adapters);
@@ -126,7 +130,7 @@ function report(start: Profile, data: BenchData, o: RefitOutcome): string {
   if (o.kvFit) {
     const k = o.kvFit;
     lines.push(
-      `  KV capacity    ${Math.round(k.offsetTokens)} tokens at every setting` +
+      `  KV capacity    ${k.offsetTokens >= 0 ? '+' : ''}${Math.round(k.offsetTokens)} tokens at every setting` +
         (k.perSlotRankTokens !== 0 ? `, ${k.perSlotRankTokens.toFixed(3)} fewer per slot and unit of rank` : ''),
     );
     lines.push(
@@ -141,18 +145,18 @@ function report(start: Profile, data: BenchData, o: RefitOutcome): string {
   } else lines.push('  KV capacity    kept: no server log with a "GPU KV cache size" line');
   lines.push('residuals (simulated - measured) / measured: starting profile, refitted');
   lines.push(
-    `    ${'run'.padEnd(40)}${'figure'.padEnd(14)}${'measured'.padStart(12)}${'start'.padStart(10)}` +
-      `${'refitted'.padStart(10)}`,
+    `    ${'run'.padEnd(40)}${'figure'.padEnd(14)}${'measured'.padStart(12)}${'start'.padStart(11)}` +
+      `${'refitted'.padStart(11)}`,
   );
   for (const r of o.residuals) {
     const unit = r.figure === 'outputTokensPerS' ? '' : ' ms';
     const rel = (v: number | null): string => (v === null ? 'no start' : signedPct(v));
     lines.push(
       `    ${shown(r.run).padEnd(40)}${figureLabels[r.figure].padEnd(14)}` +
-        `${`${r.measured.toFixed(1)}${unit}`.padStart(12)}${rel(r.start).padStart(10)}${rel(r.fitted).padStart(10)}`,
+        `${`${r.measured.toFixed(1)}${unit}`.padStart(12)}${rel(r.start).padStart(11)}${rel(r.fitted).padStart(11)}`,
     );
   }
-  lines.push(`    ${'root-mean-square'.padEnd(66)}${pct(o.startError).padStart(10)}${pct(o.fittedError).padStart(10)}`);
+  lines.push(`    ${'root-mean-square'.padEnd(66)}${pct(o.startError).padStart(11)}${pct(o.fittedError).padStart(11)}`);
   return `${lines.join('\n')}\n`;
 }
 

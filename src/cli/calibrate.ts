@@ -21,7 +21,8 @@ export const benchOptions = {
   seed: { type: 'string' },
 } as const;
 
-const tableOptions = ['data', 'gpu', 'model', 'max-model-len', 'mixed-runs-model', 'check'] as const;
+// --max-model-len is shared: MODEL=TOKENS with tables, the server's TOKENS with --bench
+const tableOptions = ['data', 'gpu', 'model', 'mixed-runs-model', 'check'] as const;
 
 export async function runCalibrate(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(

@@ -80,7 +80,8 @@ size"), per-request CSVs, and server files naming a server's flags and runs (doc
 residuals of every run before and after; exit 1, writing nothing, when the refit explains the runs worse.
   --profile MODEL@GPU | --from FILE   the profile to start from
   server flags for files no server file names: --max-loras N --max-lora-rank R --max-cpu-loras N
-    --max-num-seqs N --max-num-batched-tokens N --adapters NAME:RANK,... --lora-assignment random|round-robin
+    --max-model-len N --max-num-seqs N --max-num-batched-tokens N --adapters NAME:RANK,...
+    --lora-assignment random|round-robin
   --seed N                            seed of the replays (default 0)`;
 
 export const benchHelp =

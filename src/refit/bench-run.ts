@@ -20,6 +20,8 @@ export interface ServerSettings {
     maxCpuLoras: number;
     adapters: ServedAdapter[];
   } | null;
+  /** vLLM --max-model-len; null: the profile's */
+  maxModelLen: number | null;
   /** null: the profile's engine default */
   maxNumSeqs: number | null;
   maxNumBatchedTokens: number | null;

@@ -13,6 +13,7 @@ export interface CommandLineServer {
   maxLoras?: number;
   maxLoraRank?: number;
   maxCpuLoras?: number;
+  maxModelLen?: number;
   maxNumSeqs?: number;
   maxNumBatchedTokens?: number;
   adapters?: ServedAdapter[];
@@ -77,6 +78,7 @@ function readServerFile(doc: JsonDocument, read: Set<string>): { server: ServerS
       ...(s.maxLoras !== undefined ? { maxLoras: s.maxLoras } : {}),
       ...(s.maxLoraRank !== undefined ? { maxLoraRank: s.maxLoraRank } : {}),
       ...(s.maxCpuLoras !== undefined ? { maxCpuLoras: s.maxCpuLoras } : {}),
+      ...(s.maxModelLen !== undefined ? { maxModelLen: s.maxModelLen } : {}),
       ...(s.maxNumSeqs !== undefined ? { maxNumSeqs: s.maxNumSeqs } : {}),
       ...(s.maxNumBatchedTokens !== undefined ? { maxNumBatchedTokens: s.maxNumBatchedTokens } : {}),
       adapters: s.loraModules.map((m) => ({ id: m.name, rank: m.rank })),
@@ -126,6 +128,13 @@ function settings(
         `the server loaded (${prefix === '--' ? '--adapters NAME:RANK,...' : 'vllmServe.loraModules'})`,
     );
   }
+  if (flags.maxNumSeqs !== undefined && flags.maxNumBatchedTokens !== undefined) {
+    if (flags.maxNumSeqs > flags.maxNumBatchedTokens)
+      throw new AppError(
+        'invalidInput',
+        `${name}: ${field('maxNumSeqs')}: above --max-num-batched-tokens, vLLM refuses that`,
+      );
+  }
   let kv: { tokens: number; file: string } | null = null;
   for (const file of logs) {
     const found = parseServeLog(readText(file), file);
@@ -141,6 +150,7 @@ function settings(
   return {
     name,
     lora,
+    maxModelLen: flags.maxModelLen ?? null,
     maxNumSeqs: flags.maxNumSeqs ?? null,
     maxNumBatchedTokens: flags.maxNumBatchedTokens ?? null,
     kvCacheTokens: kv?.tokens ?? null,

@@ -1,6 +1,6 @@
 import { Profile } from '../profiles/index.js';
 import type { BenchData, BenchRun } from './bench-run.js';
-import { figuresOf, type RunFigures } from './figures.js';
+import { figureLabels, figuresOf, type RunFigures } from './figures.js';
 import { fitKvCapacity, type KvFit } from './fit-kv.js';
 import { fitStepModel, type StepFit } from './fit-step-model.js';
 import { engineOf, replayRun } from './replay.js';
@@ -131,7 +131,7 @@ function worstOf(residuals: FigureResidual[]): string {
   if (!worse) return 'no figure';
   const { r } = worse;
   const show = (v: number | null): string => (v === null ? 'cannot start' : signedPct(v));
-  return `worst: ${r.figure} of ${r.run}, ${show(r.fitted)} refitted against ${show(r.start)}`;
+  return `worst: ${figureLabels[r.figure]} of ${r.run}, ${show(r.fitted)} refitted against ${show(r.start)}`;
 }
 
 export const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;

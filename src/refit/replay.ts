@@ -19,8 +19,10 @@ export interface Replay {
  * server with the same flags, until every request is done (as `vllm bench serve` waits for all). Adapters the
  * run did not record (vllm bench serve's default random assignment) are drawn at random, seeded.
  */
-export function replayRun(run: BenchRun, profile: Profile, seed = 0): Replay {
+export function replayRun(run: BenchRun, asked: Profile, seed = 0): Replay {
   const server = run.server;
+  // the server's own --max-model-len decides what starts and which requests it refuses
+  const profile = server.maxModelLen === null ? asked : { ...asked, maxModelLen: server.maxModelLen };
   const simulated = server.lora === null ? baseModelProfile(profile) : profile;
   const adapters = server.lora?.adapters ?? [baseModelAdapter];
   const engine = engineOf(server, profile);

@@ -23,6 +23,7 @@ export const ServerFile = z
           .optional()
           .describe('--max-lora-rank; default: the smallest vLLM accepts above every adapter rank'),
         maxCpuLoras: PositiveInt.optional().describe('--max-cpu-loras; default: the number of adapters'),
+        maxModelLen: PositiveInt.max(10_000_000).optional().describe("--max-model-len; default: the profile's"),
         maxNumSeqs: PositiveInt.max(100_000).optional().describe("--max-num-seqs; default: the profile's"),
         maxNumBatchedTokens: PositiveInt.max(1_000_000)
           .optional()
