@@ -20,7 +20,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Term = (typeof baseTerms)[number] | (typeof slotTerms)[number] | 'perAdapterMs';
 
-function valueOf(p: Profile, key: Term): number {
+function termOf(p: Profile, key: Term): number {
   return key in p.forward.base
     ? p.forward.base[key as (typeof baseTerms)[number]]
     : p.forward.lora[key as 'perAdapterMs' | (typeof slotTerms)[number]];
@@ -30,7 +30,7 @@ function valueOf(p: Profile, key: Term): number {
 function worstError(outcome: RefitOutcome, hidden: Profile, keys: readonly Term[]): number {
   const refitted = new Map(outcome.stepFit!.refitted.map((r) => [r.key, r.fitted]));
   expect([...refitted.keys()]).toEqual(expect.arrayContaining([...keys]));
-  return Math.max(...keys.map((k) => Math.abs(refitted.get(k)! / valueOf(hidden, k) - 1)));
+  return Math.max(...keys.map((k) => Math.abs(refitted.get(k)! / termOf(hidden, k) - 1)));
 }
 
 /** Largest relative KV error at the settings the servers' logs were taken at. */
@@ -44,7 +44,7 @@ function kvError(outcome: RefitOutcome, hidden: Profile): number {
 
 /** The hidden profile really is another one: some constant is more than 10 % off the starting profile's. */
 function perturbation(start: Profile, hidden: Profile, keys: readonly Term[]): number {
-  return Math.max(...keys.map((k) => Math.abs(valueOf(start, k) / valueOf(hidden, k) - 1)));
+  return Math.max(...keys.map((k) => Math.abs(termOf(start, k) / termOf(hidden, k) - 1)));
 }
 
 /**
