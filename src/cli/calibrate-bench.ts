@@ -117,7 +117,12 @@ function report(start: Profile, data: BenchData, o: RefitOutcome): string {
   );
   if (o.stepFit) {
     const f = o.stepFit;
-    lines.push(`  step model     rms residual ${f.rmsErrorMs.toFixed(3)} ms per step (${pct(f.rmsRelativeError)})`);
+    lines.push(
+      f.method === 'steps'
+        ? `  step model     rms residual ${f.rmsErrorMs.toFixed(3)} ms per step (${pct(f.rmsRelativeError)})`
+        : `  step model     by replaying the runs (no token timelines): rms relative residual of their ` +
+            `figures ${pct(f.rmsRelativeError)}`,
+    );
     lines.push(`    ${'term'.padEnd(24)}${'start'.padStart(12)}${'refitted'.padStart(12)}${'change'.padStart(10)}`);
     for (const r of f.refitted) {
       const change = r.start === 0 ? '' : signedPct(r.fitted / r.start - 1);
@@ -126,7 +131,7 @@ function report(start: Profile, data: BenchData, o: RefitOutcome): string {
       );
     }
     for (const k of f.kept) lines.push(`    ${k.key.padEnd(24)}kept: ${k.reason}`);
-  } else lines.push('  step model     kept: no run has token timelines (vllm bench serve --save-detailed results)');
+  } else lines.push('  step model     kept: no run has token timelines or per-request times');
   if (o.kvFit) {
     const k = o.kvFit;
     lines.push(

@@ -2,18 +2,9 @@ import type { ForwardModel, Profile } from '../profiles/index.js';
 import { leastSquares, nonNegativeLeastSquares, rms } from '../shared/least-squares.js';
 import { rankTile, schedulerMs } from '../twin/index.js';
 import type { StepObservation } from './step-observations.js';
+import { setTerm, termValue, type StepTerm } from './step-terms.js';
 
-/** The step-model constants calibration may refit (src/twin/step-time.ts). */
-export type StepTerm =
-  | 'constantMs'
-  | 'perDecodeMs'
-  | 'perContextKiloTokenMs'
-  | 'perPrefillTokenMs'
-  | 'perAdapterMs'
-  | 'enabledMs'
-  | 'perSlotMs'
-  | 'perSlotDecodeMs'
-  | 'perSlotPrefillTokenMs';
+export type { StepTerm } from './step-terms.js';
 
 interface Term {
   key: StepTerm;
@@ -74,6 +65,8 @@ const collinearity = 1e-3;
 const maxTrimRounds = 20;
 
 export interface StepFit {
+  /** steps: least squares on engine steps; replay: a search over replays of runs without token timelines */
+  method: 'steps' | 'replay';
   model: ForwardModel;
   /** refitted terms, start and fitted values */
   refitted: { key: StepTerm; start: number; fitted: number }[];
@@ -118,7 +111,7 @@ export function fitStepModel(start: Profile, observations: StepObservation[], so
   const refitted = chosen.map((t, k) => {
     const startValue = termValue(start.forward, t.key);
     const fitted = fit!.coefficients[k]!;
-    setValue(model, t.key, fitted);
+    setTerm(model, t.key, fitted);
     return { key: t.key, start: startValue, fitted };
   });
   const inliers = fit?.inliers ?? [];
@@ -137,6 +130,7 @@ export function fitStepModel(start: Profile, observations: StepObservation[], so
   if (refitted.some((r) => terms.find((t) => t.key === r.key)!.group === 'base')) model.base.fit = report;
   if (refitted.some((r) => terms.find((t) => t.key === r.key)!.group === 'lora')) model.lora.fit = report;
   return {
+    method: 'steps',
     model,
     refitted,
     kept,
@@ -172,17 +166,6 @@ function fixedMs(profile: Profile, o: StepObservation, fixed: Term[]): number {
   for (const t of fixed) ms += termValue(profile.forward, t.key) * t.x(o, tile);
   if (o.lora && o.adapters > 0) ms += profile.forward.lora.firstAdapterMs;
   return ms;
-}
-
-function termValue(model: ForwardModel, key: StepTerm): number {
-  return key in model.base
-    ? (model.base[key as keyof ForwardModel['base']] as number)
-    : (model.lora[key as keyof ForwardModel['lora']] as number);
-}
-
-function setValue(model: ForwardModel, key: StepTerm, value: number): void {
-  if (key in model.base) (model.base as Record<string, unknown>)[key] = value;
-  else (model.lora as Record<string, unknown>)[key] = value;
 }
 
 /** Non-negative least squares, refitted without the rows far from the fit until they no longer change. */

@@ -2,6 +2,7 @@ import { Profile } from '../profiles/index.js';
 import type { BenchData, BenchRun } from './bench-run.js';
 import { figureLabels, figuresOf, type RunFigures } from './figures.js';
 import { fitKvCapacity, type KvFit } from './fit-kv.js';
+import { fitByReplay } from './fit-by-replay.js';
 import { fitStepModel, type StepFit } from './fit-step-model.js';
 import { engineOf, replayRun } from './replay.js';
 import { observeSteps, type ObservationCounts, type StepObservation } from './step-observations.js';
@@ -56,7 +57,14 @@ export function refitProfile(start: Profile, data: BenchData, seed = 0): RefitOu
   }
   const runFiles = [...new Set(data.runs.flatMap((r) => r.files))];
   const logFiles = [...new Set(data.servers.flatMap((s) => (s.logFile ? [s.logFile] : [])))];
-  const stepFit = observations.length > 0 ? fitStepModel(start, observations, runFiles) : null;
+  // runs without token timelines (per-request CSVs) are fitted by replaying them, when nothing better is there
+  const untimed = data.runs.filter((r) => r.requests.some((q) => q.tokenTimes === null));
+  const stepFit =
+    observations.length > 0
+      ? fitStepModel(start, observations, runFiles)
+      : untimed.length > 0
+        ? fitByReplay(start, untimed, [...new Set(untimed.flatMap((r) => r.files))], seed)
+        : null;
   const kvFit = fitKvCapacity(start, data.servers, logFiles);
   const profile = refittedProfile(start, data, stepFit, kvFit);
   const residuals = data.runs.flatMap((run) => residualsOf(run, start, profile, seed));
@@ -64,8 +72,8 @@ export function refitProfile(start: Profile, data: BenchData, seed = 0): RefitOu
   const fittedError = rmsOf(residuals.map((r) => r.fitted));
   const nothing = (stepFit?.refitted.length ?? 0) === 0 && kvFit === null;
   const refused = nothing
-    ? 'nothing to refit: no run has token timelines (a vllm bench serve --save-detailed result) with readable ' +
-      'engine steps, and no server log gives the KV capacity'
+    ? 'nothing to refit: no run has readable engine steps or per-request times, and no server log gives the KV ' +
+      'capacity'
     : fittedError > startError * (1 + equalWithin) + 1e-12
       ? `the refitted constants explain these runs worse than the starting profile: root-mean-square relative ` +
         `residual ${pct(fittedError)} against ${pct(startError)} (${worstOf(residuals)})`

@@ -122,6 +122,23 @@ describe('calibrate --bench on bench files the Twin writes for a hidden profile'
     expect(worstError(outcome, hidden, stepTerms)).toBeLessThan(0.05);
   });
 
+  it('fits runs without token timelines (per-request CSVs only) by replaying them, and explains them better', () => {
+    const start = llama();
+    const hidden = hiddenProfile(start, 1);
+    const servers = writeProbePlan(join(dir, 'csv-only'), hidden, probePlan(1));
+    for (const server of servers) {
+      const file = JSON.parse(readFileSync(server, 'utf8'));
+      file.runs = [{ requests: 'requests.csv' }];
+      writeFileSync(server, JSON.stringify(file));
+    }
+    const outcome = refitProfile(start, loadBench(servers));
+    expect(outcome.stepFit!.method).toBe('replay');
+    expect(outcome.refused).toBeNull();
+    expect(outcome.fittedError).toBeLessThan(outcome.startError / 4);
+    // the figures pin down the constant, prompt and per-adapter costs; per decode and per context trade off
+    expect(worstError(outcome, hidden, ['constantMs', 'perPrefillTokenMs', 'perAdapterMs'])).toBeLessThan(0.05);
+  });
+
   it('refuses a fit that explains the runs worse than the starting profile, saying why', () => {
     const start = llama();
     const files = [worseRun('worse')];
