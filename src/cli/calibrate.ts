@@ -6,16 +6,50 @@ import { AppError } from '../shared/errors.js';
 import { sharegptTables } from '../twin/index.js';
 import { parseCommandArgs, requireOption } from './args.js';
 
+/** Options of calibrate --bench (refit a profile to stock-vLLM benchmarks: src/cli/calibrate-bench.ts). */
+export const benchOptions = {
+  bench: { type: 'string', multiple: true },
+  profile: { type: 'string' },
+  from: { type: 'string' },
+  'max-loras': { type: 'string' },
+  'max-lora-rank': { type: 'string' },
+  'max-cpu-loras': { type: 'string' },
+  'max-num-seqs': { type: 'string' },
+  'max-num-batched-tokens': { type: 'string' },
+  adapters: { type: 'string' },
+  'lora-assignment': { type: 'string' },
+  seed: { type: 'string' },
+} as const;
+
+// --max-model-len is shared: MODEL=TOKENS with tables, the server's TOKENS with --bench
+const tableOptions = ['data', 'gpu', 'model', 'mixed-runs-model', 'check'] as const;
+
 export async function runCalibrate(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs('calibrate', argv, {
-    data: { type: 'string' },
-    gpu: { type: 'string' },
-    model: { type: 'string', multiple: true },
-    'max-model-len': { type: 'string', multiple: true },
-    'mixed-runs-model': { type: 'string' },
-    out: { type: 'string' },
-    check: { type: 'boolean', default: false },
-  });
+  const { values, positionals } = parseCommandArgs(
+    'calibrate',
+    argv,
+    {
+      data: { type: 'string' },
+      gpu: { type: 'string' },
+      model: { type: 'string', multiple: true },
+      'max-model-len': { type: 'string', multiple: true },
+      'mixed-runs-model': { type: 'string' },
+      out: { type: 'string' },
+      check: { type: 'boolean', default: false },
+      ...benchOptions,
+    },
+    Number.MAX_SAFE_INTEGER,
+  );
+  if (values.bench !== undefined) {
+    const mixed = tableOptions.find((o) => (o !== 'check' ? values[o] !== undefined : values.check));
+    if (mixed) throw new AppError('invalidInput', `calibrate: --${mixed} is for measurement tables, not with --bench`);
+    const { runCalibrateBench } = await import('./calibrate-bench.js');
+    return runCalibrateBench(values, [...values.bench, ...positionals]);
+  }
+  const stray = (Object.keys(benchOptions) as (keyof typeof benchOptions)[]).find((o) => values[o] !== undefined);
+  if (stray) throw new AppError('invalidInput', `calibrate: --${stray} goes with --bench FILE...`);
+  if (positionals.length > 0)
+    throw new AppError('invalidInput', `calibrate: "${positionals[0]}": files are read with --bench FILE...`);
   const data = requireOption(values.data, '--data', 'directory of measurement tables');
   const gpu = requireOption(values.gpu, '--gpu', 'name of the GPU the tables were measured on, e.g. h100-64gb');
   const maxModelLen: Record<string, number> = {};

@@ -11,7 +11,11 @@ Answers in input order: one object for an object, one JSON line per scenario oth
 by its profile name or its Hugging Face id (meta-llama/Llama-3.1-8B-Instruct, any case).
   --workers N   worker threads for several scenarios (default: all cores)
   --profiles DIR   more profiles (<model>@<gpu>.json), after the embedded ones and PROFILES_DIR's
-                (colon-separated); repeatable, a later directory overriding an earlier one`;
+                (colon-separated); repeatable, a later directory overriding an earlier one
+  --bench-out DIR   instead, write what stock vLLM would for the scenario's traffic (a vllm bench serve
+                --save-detailed result, the serve log's KV line, a per-request CSV and a server file; one
+                directory per scenario when several) for calibrate --bench; --base-model: a server without
+                --enable-lora (a scenario of one adapter standing for the base model). docs/calibrate.md`;
 
 export const predictHelp =
   'predict [FILE] [--pretty] [--profiles DIR]...   ' +
@@ -82,12 +86,23 @@ seed, features, hold-out and real-run errors).
   --quiet         no sweep progress on stderr (docs/cli.md, Progress)`;
 
 export const calibrateHelp = `calibrate --data DIR --gpu NAME [--model M]... [--max-model-len M=N]... [--out DIR]
+          | --bench FILE... (--profile MODEL@GPU | --from PROFILE.json) --out DIR [server flags]
 
 Fits one profile per base model from measurement tables in the format of the research probes
 (mem_max_table.csv, lat_model_base_latency_runs.csv, ... ; see README "Calibrating your own GPU")
 and writes <out>/<model>@<gpu>.json (default out: the package's models/profiles).
   --mixed-runs-model M   base model of scheduler-overhead/*.csv (default: first model found)
-  --check                compare with the existing files instead of writing; exit 1 on a difference`;
+  --check                compare with the existing files instead of writing; exit 1 on a difference
+
+With --bench, refits a profile's step-model constants, LoRA per-adapter (and slot) costs and KV capacity to
+what stock vLLM writes: vllm bench serve --save-result --save-detailed JSON, vllm serve logs ("GPU KV cache
+size"), per-request CSVs, and server files naming a server's flags and runs (docs/calibrate.md). Prints the
+residuals of every run before and after; exit 1, writing nothing, when the refit explains the runs worse.
+  --profile MODEL@GPU | --from FILE   the profile to start from
+  server flags for files no server file names: --max-loras N --max-lora-rank R --max-cpu-loras N
+    --max-model-len N --max-num-seqs N --max-num-batched-tokens N --adapters NAME:RANK,...
+    --lora-assignment random|round-robin
+  --seed N                            seed of the replays (default 0)`;
 
 export const profileHelp = `profile build --model M --gpu G --out DIR [--tp N] [--vllm-version V] [options]
 

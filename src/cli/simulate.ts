@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { AppError } from '../shared/errors.js';
 import { checkSimulationWork, parseScenario, simulateParsed } from '../twin/index.js';
 import { loadWorkLimits } from '../config.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
@@ -9,9 +11,17 @@ export async function runSimulate(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'simulate',
     argv,
-    { workers: { type: 'string' }, pretty: { type: 'boolean', default: false }, ...profilesOption },
+    {
+      workers: { type: 'string' },
+      pretty: { type: 'boolean', default: false },
+      'bench-out': { type: 'string' },
+      'base-model': { type: 'boolean', default: false },
+      ...profilesOption,
+    },
     1,
   );
+  if (values['base-model'] && values['bench-out'] === undefined)
+    throw new AppError('invalidInput', 'simulate: --base-model goes with --bench-out DIR');
   const workers = parseWorkers(values.workers);
   const input = readInputDocuments(positionals[0]);
   const profiles = commandProfiles(values);
@@ -29,6 +39,17 @@ export async function runSimulate(argv: string[]): Promise<number> {
       throw withItemPath(err, i, input.single);
     }
   });
+  if (values['bench-out'] !== undefined) {
+    // what stock vLLM would write for this traffic (docs/calibrate.md): loaded only when asked
+    const { twinBenchFiles, writeBenchFiles } = await import('../refit/write-bench.js');
+    const out = values['bench-out'];
+    scenarios.forEach((s, i) => {
+      const dir = input.single ? out : join(out, String(i));
+      const files = twinBenchFiles(s, profiles.get(s.model, s.gpu, s.tensorParallelSize), values['base-model']);
+      for (const f of writeBenchFiles(dir, files)) process.stdout.write(`wrote ${f}\n`);
+    });
+    return 0;
+  }
   if (input.single) {
     const s = scenarios[0]!;
     writeJson(simulateParsed(s, profiles.get(s.model, s.gpu, s.tensorParallelSize)), values.pretty);

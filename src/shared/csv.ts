@@ -17,25 +17,39 @@ export function readCsv(file: string): CsvRow[] {
 }
 
 export function parseCsv(text: string): CsvRow[] {
-  const records = splitRecords(text);
-  const header = records.shift();
-  if (!header) return [];
-  return records
-    .filter((r) => r.length > 1 || (r[0] ?? '') !== '')
-    .map((fields) => {
-      const row: CsvRow = {};
-      header.forEach((name, i) => {
-        row[name] = fields[i] ?? '';
-      });
-      return row;
+  const { header, records } = parseCsvRecords(text);
+  return records.map(({ fields }) => {
+    const row: CsvRow = {};
+    header.forEach((name, i) => {
+      row[name] = fields[i] ?? '';
     });
+    return row;
+  });
 }
 
-function splitRecords(text: string): string[][] {
-  const rows: string[][] = [];
+/** One record of a CSV and the line it starts on (1-based; a quoted field may span lines). */
+export interface CsvRecord {
+  line: number;
+  fields: string[];
+}
+
+/**
+ * The header and the records of a CSV with the line each starts on, blank lines skipped: for readers that
+ * name the line and column of a bad cell (and notice a record with fewer fields than the header).
+ */
+export function parseCsvRecords(text: string): { header: string[]; records: CsvRecord[] } {
+  const records = splitRecords(text);
+  const header = records.shift()?.fields ?? [];
+  return { header, records: records.filter((r) => r.fields.length > 1 || (r.fields[0] ?? '') !== '') };
+}
+
+function splitRecords(text: string): CsvRecord[] {
+  const rows: CsvRecord[] = [];
   let row: string[] = [];
   let field = '';
   let quoted = false;
+  let line = 1;
+  let rowLine = 1;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
@@ -47,6 +61,7 @@ function splitRecords(text: string): string[][] {
           quoted = false;
         }
       } else {
+        if (ch === '\n') line++;
         field += ch;
       }
     } else if (ch === '"') {
@@ -57,16 +72,18 @@ function splitRecords(text: string): string[][] {
     } else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
-      rows.push(row);
+      rows.push({ line: rowLine, fields: row });
       row = [];
       field = '';
+      line++;
+      rowLine = line;
     } else {
       field += ch;
     }
   }
   if (field !== '' || row.length > 0) {
     row.push(field);
-    rows.push(row);
+    rows.push({ line: rowLine, fields: row });
   }
   return rows;
 }

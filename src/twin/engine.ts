@@ -31,6 +31,10 @@ export interface StepRecord {
   startS: number;
   endS: number;
   steps: number;
+  /** duration of the first of the `steps` steps; step k (0-based) lasts firstMs + k * growthMs */
+  firstMs: number;
+  /** growth of each further step of a fast-forwarded run (its decoders' context grows) */
+  growthMs: number;
   decodes: number;
   prefillTokens: number;
   admitted: number;
@@ -61,6 +65,8 @@ export interface EngineObserver {
   onStep?(step: StepRecord): void;
   onComplete?(request: RequestRecord): void;
   onPreempt?(id: number, adapter: number, atS: number): void;
+  /** a preempted request recomputed its prompt and streamed its next token at `atS` (it decodes again) */
+  onResume?(id: number, atS: number): void;
 }
 
 export interface EngineOptions {
@@ -204,6 +210,8 @@ export class TwinEngine {
         startS,
         endS: t,
         steps,
+        firstMs,
+        growthMs,
         decodes: plan.decodes,
         prefillTokens: plan.prefillTokens,
         admitted: plan.admitted,
@@ -325,6 +333,7 @@ export class TwinEngine {
       else {
         metrics.onGaps((tEnd - req.lastTokenTime[id]!) * 1000, 1);
         metrics.byAdapter?.onGaps(req.adapter[id]!, (tEnd - req.lastTokenTime[id]!) * 1000, 1);
+        this.observer?.onResume?.(id, tEnd);
       }
       req.generated[id] = req.generated[id]! + 1;
       batch.prefillDone(id);

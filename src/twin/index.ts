@@ -22,3 +22,5 @@ export type { StepShape } from './step-time.js';
 export { resolveLength } from './lengths.js';
 export { sharegptTables } from './sharegpt-shape.js';
 export type { EngineObserver, EngineOptions, StepRecord, RequestRecord } from './engine.js';
+export { TokenTimeline } from './token-timeline.js';
+export type { TimedRequest } from './token-timeline.js';

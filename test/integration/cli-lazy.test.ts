@@ -73,7 +73,7 @@ describe('the CLI loads what a command uses', () => {
       // (api/catalog.ts, type imports only); the heavy packages are checked above
       const light = ['api/auth.ts', 'api/catalog.ts', 'observe/prometheus-auth.ts'];
       const unused = r.files.filter(
-        (f) => /^(api|bench|manifests|store|training|validation|observe)\//.test(f) && !light.includes(f),
+        (f) => /^(api|bench|manifests|store|training|validation|observe|refit)\//.test(f) && !light.includes(f),
       );
       expect(unused, args.join(' ')).toEqual([]);
     }
