@@ -50,8 +50,8 @@ errors on the same runs (SMAPE, R2, starvation accuracy and macro-F1) beside the
   --quiet                     no progress on stderr (docs/cli.md, Progress)`;
 
 export const trainHelp =
-  'train --model M --gpu G [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] [--out DIR] ' +
-  `[--created ISO] [--check]
+  'train --model M --gpu G [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N | --queue URL] ' +
+  `[--out DIR] [--created ISO] [--check]
 
 Sweep (Twin runs of sampled workloads, resumable JSONL) -> teacher forests -> distilled student trees ->
 models/predictors/<model>@<gpu>/ with metadata (dataset hash, seed, features, hold-out and real-run errors).
@@ -59,7 +59,27 @@ models/predictors/<model>@<gpu>/ with metadata (dataset hash, seed, features, ho
   --runs FILE     real runs to score on, never trained on (e.g. dt_validation_real_runs.csv)
   --dataset FILE  sweep dataset to create or resume (default .cache/sweeps/<model>@<gpu>-seed<N>.jsonl)
   --check         retrain from a fresh dataset and compare byte for byte with the files in --out; exit 1 on a difference
-  --quiet         no sweep progress on stderr (docs/cli.md, Progress)`;
+  --teacher-trees N, --dense-samples N   smaller teachers and distillation sample for quick trials (defaults
+                  100 and 100,000: the committed predictors' settings)
+  --quiet         no sweep progress on stderr (docs/cli.md, Progress)
+Where the sweep runs (the same rows and files either way):
+  --workers N     worker threads of this process (default: all cores)
+  --queue URL     the sweep queue on this Redis (redis:// or rediss://), taken by \`lora-placer worker\`
+                  processes and by service replicas with SWEEP_WORKER=1 (docs/predictors.md, Distributed sweeps)
+  --runner queue  the same with REDIS_URL (--runner local: threads, the default); REDIS_KEY_PREFIX as the service
+  --batch-rows N  rows per queued job (default 8)
+  --worker-wait-s S  fail when no worker is connected to the queue for S seconds (default 60)`;
+
+export const workerHelp = `worker [--redis URL] [--concurrency N] [--lock-s S] [--quiet]   takes sweep jobs from the queue
+
+Runs the sweep jobs that \`train --queue\` and the service's refreshes (REFRESH_SWEEPS=queue) put on the sweep
+queue in Redis, until SIGTERM / SIGINT (the running jobs finish; a second signal exits at once). Jobs carry
+their profile (checked against its sha256): a worker needs no profile files. A worker that dies has its jobs
+taken again by another; no row is lost or counted twice (docs/predictors.md, Distributed sweeps).
+  --redis URL       redis:// or rediss:// URL (default REDIS_URL); keys under REDIS_KEY_PREFIX, as the service
+  --concurrency N   Twin threads, and jobs run at once (default: all cores)
+  --lock-s S        a job's lock, renewed while it runs; a dead worker's jobs run again after about 2 x S (default 30)
+  --quiet           no line per finished job (failures and start-up are still written on stderr)`;
 
 export const calibrateHelp = `calibrate --data DIR --gpu NAME [--model M]... [--max-model-len M=N]... [--out DIR]
 
