@@ -10,6 +10,7 @@ import type { PredictorRegistry } from '../ml/registry.js';
 import { AppError } from '../shared/errors.js';
 import { MemoryPoolStore } from '../store/memory-store.js';
 import type { PoolStore, StoredJob } from '../store/pool-store.js';
+import type { SweepQueueAddress } from '../training/sweep-queue.js';
 import type { RefreshProgress, RefreshWorkerInput, RefreshWorkerResult } from './refresh.worker.js';
 import { workerEntry } from '../shared/worker-file.js';
 
@@ -45,6 +46,8 @@ export interface RefreshOptions {
   /** most workloads one refresh may sweep (REFRESH_MAX_WORKLOADS); more is refused with 413 */
   maxWorkloads?: number;
   threads: number;
+  /** the sweep queue a refresh's sweep goes to (REFRESH_SWEEPS=queue); absent: `threads` local threads */
+  sweepQueue?: SweepQueueAddress;
   seed: number;
   teacherTrees?: number;
   denseSamples?: number;
@@ -161,6 +164,7 @@ export class RefreshManager {
       seed: job.seed,
       workloads: job.workloads,
       threads: this.options.threads,
+      ...(this.options.sweepQueue ? { sweepQueue: this.options.sweepQueue } : {}),
       datasetFile: this.datasetFile(job),
       created: job.startedAt,
       current: served.bundle,

@@ -110,41 +110,52 @@ export class QueueSweepRunner implements SweepRunner {
     await Promise.all([events?.close(), queue?.close()]);
   }
 
-  /** The queue and its events, connected (AppError storeUnavailable when Redis does not answer in time). */
+  /**
+   * The queue and its events, connected; AppError storeUnavailable when Redis does not answer in time.
+   * The events' connection opens only once the queue's has: a QueueEvents that never connected does
+   * not close (BullMQ waits for its connection), and would keep the process alive.
+   */
   private async connect(): Promise<{ queue: Queue; events: QueueEvents }> {
-    if (!this.queue || !this.events) {
-      const opts = {
-        connection: { url: this.options.address.url },
-        prefix: bullPrefix(this.options.address.keyPrefix),
-      };
-      this.queue = new Queue(sweepQueueName, opts);
-      this.events = new QueueEvents(sweepQueueName, opts);
-      // BullMQ reports connection problems as 'error' events (ioredis reconnects by itself)
-      const remember = (err: Error): void => {
-        this.lastError = err;
-      };
-      this.queue.on('error', remember);
-      this.events.on('error', remember);
+    const opts = { connection: { url: this.options.address.url }, prefix: bullPrefix(this.options.address.keyPrefix) };
+    // BullMQ reports connection problems as 'error' events (ioredis reconnects by itself)
+    const remember = (err: Error): void => {
+      this.lastError = err;
+    };
+    if (!this.queue) {
+      const queue = new Queue(sweepQueueName, opts);
+      queue.on('error', remember);
+      try {
+        await this.ready(queue);
+      } catch (err) {
+        await queue.close();
+        throw err;
+      }
+      this.queue = queue;
     }
-    const { queue, events } = this;
+    if (!this.events) {
+      this.events = new QueueEvents(sweepQueueName, opts);
+      this.events.on('error', remember);
+      await this.ready(this.events);
+    }
+    return { queue: this.queue, events: this.events };
+  }
+
+  private async ready(connection: Queue | QueueEvents): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const why = this.lastError ? `: ${this.lastError.message}` : '';
+        const where = describeQueue(this.options.address);
         reject(
-          new AppError(
-            'storeUnavailable',
-            `cannot reach ${describeQueue(this.options.address)} within ${this.connectTimeoutMs / 1000} s${why}`,
-          ),
+          new AppError('storeUnavailable', `cannot reach ${where} within ${this.connectTimeoutMs / 1000} s${why}`),
         );
       }, this.connectTimeoutMs);
     });
     try {
-      await Promise.race([Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), timeout]);
+      await Promise.race([connection.waitUntilReady(), timeout]);
     } finally {
       clearTimeout(timer);
     }
-    return { queue, events };
   }
 
   /** Jobs grouped by sweep (profile and seed), cut into batches of ascending indices. */
