@@ -70,7 +70,7 @@ Where the sweep runs (the same rows and files either way):
   --batch-rows N  rows per queued job (default 8)
   --worker-wait-s S  fail when no worker is connected to the queue for S seconds (default 60)`;
 
-export const workerHelp = `worker [--redis URL] [--concurrency N] [--lock-s S] [--quiet]   takes sweep jobs from the queue
+export const workerHelp = `worker [--redis URL] [--concurrency N] [--lock-s S] [--quiet]   takes queued sweep jobs
 
 Runs the sweep jobs that \`train --queue\` and the service's refreshes (REFRESH_SWEEPS=queue) put on the sweep
 queue in Redis, until SIGTERM / SIGINT (the running jobs finish; a second signal exits at once). Jobs carry

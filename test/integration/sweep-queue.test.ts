@@ -86,7 +86,7 @@ describeWith(['redis-server'], 'sweeps on the queue (real redis-server, worker p
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('two worker processes and `train --queue` train predictors byte-identical to a local `train` (--check)', async () => {
+  it('two worker processes and `train --queue` train predictors byte-identical to a local train --check', async () => {
     const at = address();
     const [a, b] = await startWorkers(at, 2);
     const out = join(dir, 'queued-predictors');
@@ -224,7 +224,7 @@ describeWith(['redis-server'], 'sweeps on the queue (real redis-server, worker p
     }
   }, 120_000);
 
-  it('fails the sweep when no worker is connected, withdrawing its jobs; and when Redis cannot be reached', async () => {
+  it('fails the sweep when no worker is connected (its jobs withdrawn), and when Redis cannot be reached', async () => {
     const at = address();
     const started = Date.now();
     const failure = await runSweep({

@@ -37,7 +37,7 @@ const refusal = (data: unknown): string => {
 };
 
 describe('a sweep batch', () => {
-  it('carries its profile: a worker opens it to the same profile, seed and indices, and computes the local rows', () => {
+  it('carries its profile: a worker opens it to the same profile, seed, indices, and computes the local rows', () => {
     const batch = sweepBatch(profile, 7, [3, 4, 9]);
     const opened = openSweepBatch(JSON.parse(JSON.stringify(batch)));
     expect(opened.profile).toEqual(profile);
