@@ -90,9 +90,9 @@ and writes <out>/<model>@<gpu>.json (default out: the package's models/profiles)
   --check                compare with the existing files instead of writing; exit 1 on a difference`;
 
 export const benchHelp =
-  'bench twin|predict|place|drift|http|robustness|cli [--repeats N] [--json]   ' +
+  'bench twin|predict|place|drift|http|robustness|cli|sweeps [--repeats N] [--json]   ' +
   'benchmark tables: Twin speed, prediction cost, placement, re-placement under drift, HTTP service, hostile ' +
-  `requests, CLI start-up
+  `requests, CLI start-up, distributed sweeps
   --quiet                   no progress on stderr (place suite, --slo, drift; docs/cli.md, Progress)
 
 bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
@@ -140,7 +140,15 @@ bench cli                   start-up as child processes against bare node -e "":
                             answers 200; median, min, p90 of every case, rounds interleaved (--repeats default
                             15 here); exit 1 when --version is over 100 ms or the simulate over 200 ms slower
                             than bare node, or /readyz takes over 1500 ms from npm start (docs/cli.md)
-  --baseline DIR            also another build (a package root after npm run build), in the same rounds`;
+  --baseline DIR            also another build (a package root after npm run build), in the same rounds
+
+bench sweeps                the same Twin sweep on the sweep queue taken by 1, then by 2 \`lora-placer worker\`
+                            processes side by side, rounds alternating the order (--repeats default 3 here),
+                            on a redis-server of its own (or --redis URL); median, min, max seconds, rows/s,
+                            speed-up; exit 1 when 2 workers are not 1.7x faster than 1 (needs 2 idle cores)
+  --workloads N             workloads of the sweep (default 200)
+  --batch-rows N            rows per queued job (default 4)
+  --threads N               threads per worker process (default 1)`;
 
 export const profilesHelp = `profiles [--json]   the committed model x GPU profiles and predictors (models/)
 
