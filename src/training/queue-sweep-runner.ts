@@ -242,7 +242,18 @@ export class QueueSweepRunner implements SweepRunner {
         if (state === 'completed') settle(batch, { value: job.returnvalue });
         else if (state === 'failed') settle(batch, { failed: job.failedReason });
       };
+      let checking = false;
       const check = async (): Promise<void> => {
+        // one check at a time: looking up many jobs on a slow Redis may outlast the interval
+        if (checking || ended) return;
+        checking = true;
+        try {
+          await checkOnce();
+        } finally {
+          checking = false;
+        }
+      };
+      const checkOnce = async (): Promise<void> => {
         checks++;
         const workers = await queue.getWorkersCount().catch(() => null);
         if (workers === 0) {
