@@ -11,6 +11,7 @@ import {
   simulateHelp,
   trainHelp,
   validateHelp,
+  workerHelp,
 } from './cli/help.js';
 import { ExitCode, exitCodesHelp } from './cli/exit-codes.js';
 import { AppError, isAppError } from './shared/errors.js';
@@ -29,6 +30,7 @@ const commands: Record<string, Command> = {
   place: { load: async () => (await import('./cli/place.js')).runPlace, help: placeHelp },
   validate: { load: async () => (await import('./cli/validate.js')).runValidate, help: validateHelp },
   train: { load: async () => (await import('./cli/train.js')).runTrain, help: trainHelp },
+  worker: { load: async () => (await import('./cli/worker.js')).runWorker, help: workerHelp },
   calibrate: { load: async () => (await import('./cli/calibrate.js')).runCalibrate, help: calibrateHelp },
   bench: { load: async () => (await import('./cli/bench.js')).runBench, help: benchHelp },
   profile: { load: async () => (await import('./cli/profile.js')).runProfile, help: profileHelp },

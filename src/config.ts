@@ -126,6 +126,20 @@ export const Config = z
       .default(1)
       .describe('Twin worker threads for refresh sweeps (leave a core to the HTTP loop)'),
     REFRESH_SEED: integer(0, 2 ** 32 - 1).default(1),
+    REFRESH_SWEEPS: z
+      .enum(['local', 'queue'])
+      .default('local')
+      .describe(
+        "where a refresh's sweep runs: local (REFRESH_THREADS threads of this replica) or queue (the sweep queue on " +
+          'REDIS_URL, taken by `lora-placer worker` processes and SWEEP_WORKER=1 replicas)',
+      ),
+    SWEEP_WORKER: z
+      .enum(['0', '1'])
+      .default('0')
+      .describe('1: this replica also takes sweep jobs from the sweep queue on REDIS_URL (as `lora-placer worker`)'),
+    SWEEP_WORKER_THREADS: integer(1, 256)
+      .default(1)
+      .describe('Twin threads (and jobs at once) of SWEEP_WORKER=1 (leave a core to the HTTP loop)'),
     MAX_POOLS: integer(1, 100_000).default(256).describe('pools kept; a PUT of one more is refused with 409'),
     REDIS_URL: z
       .string()
@@ -194,6 +208,11 @@ export const Config = z
   })
   .superRefine((c, ctx) => {
     for (const [path, message] of prometheusAuthIssues(c)) ctx.addIssue({ code: 'custom', path: [path], message });
+    for (const key of ['REFRESH_SWEEPS', 'SWEEP_WORKER'] as const) {
+      const queued = key === 'REFRESH_SWEEPS' ? c.REFRESH_SWEEPS === 'queue' : c.SWEEP_WORKER === '1';
+      if (queued && c.REDIS_URL === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: 'the sweep queue needs REDIS_URL' });
+    }
     if (c.REFRESH_WORKLOADS > c.REFRESH_MAX_WORKLOADS)
       ctx.addIssue({
         code: 'custom',

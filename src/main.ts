@@ -8,6 +8,8 @@ import { readSecretFile } from './observe/prometheus-auth.js';
 import { createLogger } from './obs/logger.js';
 import { profilesWith, type ProfileStore } from './profiles/index.js';
 import type { RedisPoolStore } from './store/redis-store.js';
+import type { SweepQueueAddress } from './training/sweep-queue.js';
+import type { SweepQueueWorker } from './training/sweep-queue-worker.js';
 
 /** Loopback addresses: a service bound to one of them is reachable from this machine only. */
 const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -53,6 +55,7 @@ export async function startServer(): Promise<void> {
       workloads: config.REFRESH_WORKLOADS,
       maxWorkloads: config.REFRESH_MAX_WORKLOADS,
       threads: config.REFRESH_THREADS,
+      ...(config.REFRESH_SWEEPS === 'queue' && config.REDIS_URL ? { sweepQueue: sweepQueueOf(config) } : {}),
       seed: config.REFRESH_SEED,
     },
     ...(config.API_TOKEN ? { apiToken: config.API_TOKEN } : {}),
@@ -83,6 +86,7 @@ export async function startServer(): Promise<void> {
     ...(config.MODELS_DIR ? { modelsSync: { dir: config.MODELS_DIR, intervalS: config.MODELS_RELOAD_S } } : {}),
     checkResponses: config.CHECK_RESPONSES === '1',
   });
+  const sweepWorker = config.SWEEP_WORKER === '1' ? await startSweepWorker(config, logger) : null;
   warnIfOpen(config, logger);
   if (config.REDIS_URL && !config.MODELS_DIR) {
     logger.warn(
@@ -102,7 +106,7 @@ export async function startServer(): Promise<void> {
       );
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
-    app.close().then(
+    Promise.all([app.close(), sweepWorker?.close()]).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
@@ -155,6 +159,38 @@ async function redisStore(url: string, keyPrefix: string, logger: FastifyBaseLog
       );
     },
   });
+}
+
+/** Where the sweep queue is: REDIS_URL, under REDIS_KEY_PREFIX (as `lora-placer worker` and `train --queue`). */
+function sweepQueueOf(config: Config): SweepQueueAddress {
+  return { url: config.REDIS_URL!, keyPrefix: config.REDIS_KEY_PREFIX };
+}
+
+/**
+ * SWEEP_WORKER=1: this replica takes sweep jobs too, on SWEEP_WORKER_THREADS threads of its own (the HTTP
+ * loop only renews their locks). The queue library loads only then.
+ */
+async function startSweepWorker(config: Config, logger: FastifyBaseLogger): Promise<SweepQueueWorker> {
+  const { SweepQueueWorker } = await import('./training/sweep-queue-worker.js');
+  let lastLogged = 0;
+  const worker = new SweepQueueWorker({
+    address: sweepQueueOf(config),
+    threads: config.SWEEP_WORKER_THREADS,
+    onJob: (r) => {
+      if (r.error === null) logger.debug({ job: r.id, what: r.what, ms: r.ms }, 'sweep job done');
+      else logger.warn({ job: r.id, what: r.what, final: r.final, error: r.error }, 'sweep job failed');
+    },
+    onError: (err) => {
+      if (Date.now() - lastLogged < 10_000) return;
+      lastLogged = Date.now();
+      logger.warn(
+        { err: { message: err.message } },
+        'sweep queue (REDIS_URL) unreachable: no sweep jobs taken meanwhile',
+      );
+    },
+  });
+  logger.info({ worker: worker.name, threads: config.SWEEP_WORKER_THREADS }, 'taking sweep jobs (SWEEP_WORKER=1)');
+  return worker;
 }
 
 function warnIfOpen(config: Config, logger: FastifyBaseLogger): void {

@@ -32,12 +32,17 @@ export async function runBench(argv: string[]): Promise<number> {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
       baseline: { type: 'string' },
+      workloads: { type: 'string', default: '200' },
+      'batch-rows': { type: 'string', default: '4' },
+      threads: { type: 'string', default: '1' },
+      redis: { type: 'string' },
       ...quietOption,
     },
     1,
   );
   const target = positionals[0];
-  const defaultRepeats = target === 'http' || target === 'robustness' ? '3' : target === 'cli' ? '15' : '7';
+  const defaultRepeats =
+    target === 'http' || target === 'robustness' || target === 'sweeps' ? '3' : target === 'cli' ? '15' : '7';
   const repeats = intOption(values.repeats ?? defaultRepeats, '--repeats');
   const cpu = `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, node ${process.version}`;
   if (target === 'predict') {
@@ -73,11 +78,12 @@ export async function runBench(argv: string[]): Promise<number> {
     return 0;
   }
   if (target === 'cli') return benchCliKind(values.baseline, repeats, values.json, cpu);
+  if (target === 'sweeps') return benchSweepsKind(values, target, cpu);
   if (target !== 'twin')
     throw new AppError(
       'invalidInput',
       `bench: unknown target "${target ?? ''}" (available: twin, predict, place, estimator, drift, http, robustness, ` +
-        'cli)',
+        'cli, sweeps)',
     );
   const { benchTwin, formatTwinBench } = await import('../bench/twin.js');
   const rows = benchTwin((await core()).embeddedProfiles(), repeats);
@@ -331,4 +337,49 @@ async function core(): Promise<{
     import('../jobs/simulate-pool.js'),
   ]);
   return { embeddedProfiles, PredictorRegistry, TwinPool };
+}
+
+/** bench sweeps: 1 vs 2 worker processes on the sweep queue; exit 1 when 2 are not 1.7x faster. */
+async function benchSweepsKind(
+  values: {
+    workloads: string;
+    'batch-rows': string;
+    threads: string;
+    redis?: string | undefined;
+    repeats?: string | undefined;
+    json: boolean;
+    quiet: boolean;
+  },
+  target: string,
+  cpu: string,
+): Promise<number> {
+  const { sweepQueueAddress } = await import('../training/sweep-queue.js');
+  const redisUrl = values.redis === undefined ? undefined : sweepQueueAddress(values.redis, '--redis').url;
+  const { benchSweeps, formatSweepBench, sweepBenchBar } = await import('../bench/sweeps.js');
+  const o = {
+    model: 'qwen-2.5-7b-instruct',
+    gpu: 'h100-64gb',
+    seed: 1,
+    workloads: intOption(values.workloads, '--workloads'),
+    repeats: intOption(values.repeats ?? '3', '--repeats'),
+    batchRows: intOption(values['batch-rows'], '--batch-rows'),
+    threads: intOption(values.threads, '--threads'),
+    workerCounts: [1, 2],
+    ...(redisUrl ? { redisUrl } : {}),
+  };
+  const progress = new Progress(`bench ${target}`, o.repeats * o.workerCounts.length, { quiet: values.quiet });
+  let runs = 0;
+  const result = await benchSweeps({
+    ...o,
+    onRun: (workers, seconds) => {
+      const last = `runs; last: ${workers} worker(s) ${seconds.toFixed(1)} s`;
+      progress.update(++runs, o.repeats * o.workerCounts.length, last);
+      progress.detail(`${workers} worker(s): ${seconds.toFixed(1)} s`);
+    },
+  });
+  progress.finish();
+  if (values.json) writeJson(result, true);
+  else process.stdout.write(`${formatSweepBench(result)}\n${cpu}\n`);
+  const two = result.rows.find((r) => r.workers === 2)!;
+  return two.speedup >= sweepBenchBar && result.sameRows ? 0 : 1;
 }

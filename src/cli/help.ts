@@ -71,8 +71,8 @@ LLMServingSim's format, docs/twin.md) on the profile M@G, and prints real and si
 throughput, TTFT and TPOT; the --max-*-error gates (percent of the real median) exit 1 when exceeded.`;
 
 export const trainHelp =
-  'train --model M --gpu G [--tp N] [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] [--workers N] ' +
-  `[--out DIR] [--created ISO] [--check] [--profiles DIR]...
+  'train --model M --gpu G [--tp N] [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] ' +
+  `[--workers N | --queue URL] [--out DIR] [--created ISO] [--check] [--profiles DIR]...
 
 Sweep (Twin runs of sampled workloads, resumable JSONL) -> teacher forests -> distilled student trees ->
 models/predictors/<model>@<gpu>/ (<model>@<gpu>-tp<N>/ above one GPU per server) with metadata (dataset hash,
@@ -83,7 +83,27 @@ seed, features, hold-out and real-run errors).
   --dataset FILE  sweep dataset to create or resume (default .cache/sweeps/<model>@<gpu>-seed<N>.jsonl)
   --check         retrain from a fresh dataset and compare byte for byte with the files in --out; exit 1 on a difference
   --profiles DIR  more profiles (after the embedded ones and PROFILES_DIR's); repeatable
-  --quiet         no sweep progress on stderr (docs/cli.md, Progress)`;
+  --teacher-trees N, --dense-samples N   smaller teachers and distillation sample for quick trials (defaults
+                  100 and 100,000: the committed predictors' settings)
+  --quiet         no sweep progress on stderr (docs/cli.md, Progress)
+Where the sweep runs (the same rows and files either way):
+  --workers N     worker threads of this process (default: all cores)
+  --queue URL     the sweep queue on this Redis (redis:// or rediss://), taken by \`lora-placer worker\`
+                  processes and by service replicas with SWEEP_WORKER=1 (docs/predictors.md, Distributed sweeps)
+  --runner queue  the same with REDIS_URL (--runner local: threads, the default); REDIS_KEY_PREFIX as the service
+  --batch-rows N  rows per queued job (default 8)
+  --worker-wait-s S  fail when no worker is connected to the queue for S seconds (default 60)`;
+
+export const workerHelp = `worker [--redis URL] [--concurrency N] [--lock-s S] [--quiet]   takes queued sweep jobs
+
+Runs the sweep jobs that \`train --queue\` and the service's refreshes (REFRESH_SWEEPS=queue) put on the sweep
+queue in Redis, until SIGTERM / SIGINT (the running jobs finish; a second signal exits at once). Jobs carry
+their profile (checked against its sha256): a worker needs no profile files. A worker that dies has its jobs
+taken again by another; no row is lost or counted twice (docs/predictors.md, Distributed sweeps).
+  --redis URL       redis:// or rediss:// URL (default REDIS_URL); keys under REDIS_KEY_PREFIX, as the service
+  --concurrency N   Twin threads, and jobs run at once (default: all cores)
+  --lock-s S        a job's lock, renewed while it runs; a dead worker's jobs run again after about 2 x S (default 30)
+  --quiet           no line per finished job (failures and start-up are still written on stderr)`;
 
 export const calibrateHelp = `calibrate --data DIR --gpu NAME [--model M]... [--max-model-len M=N]... [--out DIR]
           | --bench FILE... (--profile MODEL@GPU | --from PROFILE.json) --out DIR [server flags]
@@ -122,10 +142,9 @@ efficiencies where ../shared has none) and writes <out>/<model>@<gpu>[-tp<N>].js
   --check                        compare with the existing file instead of writing; exit 1 on a difference`;
 
 export const benchHelp =
-  'bench twin|predict|place|estimator|drift|http|robustness|cli [--repeats N] [--json]   ' +
+  'bench twin|predict|place|estimator|drift|http|robustness|cli|sweeps [--repeats N] [--json]   ' +
   'benchmark tables: Twin speed, prediction cost, placement, the Twin estimator, re-placement under drift, HTTP ' +
-  'service, hostile ' +
-  `requests, CLI start-up
+  `service, hostile requests, CLI start-up, distributed sweeps
   --quiet                   no progress on stderr (place suite, --slo, drift; docs/cli.md, Progress)
 
 bench place                 placement speed (100 to 10,000 adapters), then, when the traces are found
@@ -179,7 +198,15 @@ bench cli                   start-up as child processes against bare node -e "":
                             answers 200; median, min, p90 of every case, rounds interleaved (--repeats default
                             15 here); exit 1 when --version is over 100 ms or the simulate over 200 ms slower
                             than bare node, or /readyz takes over 1500 ms from npm start (docs/cli.md)
-  --baseline DIR            also another build (a package root after npm run build), in the same rounds`;
+  --baseline DIR            also another build (a package root after npm run build), in the same rounds
+
+bench sweeps                the same Twin sweep on the sweep queue taken by 1, then by 2 \`lora-placer worker\`
+                            processes side by side, rounds alternating the order (--repeats default 3 here),
+                            on a redis-server of its own (or --redis URL); median, min, max seconds, rows/s,
+                            speed-up; exit 1 when 2 workers are not 1.7x faster than 1 (needs 2 idle cores)
+  --workloads N             workloads of the sweep (default 200)
+  --batch-rows N            rows per queued job (default 4)
+  --threads N               threads per worker process (default 1)`;
 
 export const profilesHelp = `profiles [--json] [--profiles DIR]...   the model x GPU profiles and the predictors
 

@@ -6,7 +6,9 @@ import { AppError } from '../shared/errors.js';
 import { bundleFiles, PredictorMetadata } from '../ml/bundle.js';
 import { writeFlatBundle } from '../ml/bundle-store.js';
 import { defaultPredictorsDir } from '../ml/registry.js';
-import { localSweepRunner } from '../training/local-sweep-runner.js';
+import { openSweepRunner, type SweepRunnerChoice } from '../training/open-sweep-runner.js';
+import { maxBatchRows } from '../training/sweep-batch.js';
+import { defaultKeyPrefix, sweepQueueAddress } from '../training/sweep-queue.js';
 import { trainPredictors } from '../training/train.js';
 import { intOption, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
 import { Progress } from './progress.js';
@@ -23,6 +25,12 @@ export async function runTrain(argv: string[]): Promise<number> {
     runs: { type: 'string' },
     dataset: { type: 'string' },
     workers: { type: 'string' },
+    runner: { type: 'string' },
+    queue: { type: 'string' },
+    'batch-rows': { type: 'string' },
+    'worker-wait-s': { type: 'string', default: '60' },
+    'teacher-trees': { type: 'string' },
+    'dense-samples': { type: 'string' },
     out: { type: 'string' },
     created: { type: 'string' },
     check: { type: 'boolean', default: false },
@@ -56,9 +64,14 @@ export async function runTrain(argv: string[]): Promise<number> {
     mkdirSync(join('.cache', 'sweeps'), { recursive: true });
     datasetFile = join('.cache', 'sweeps', `${key}-seed${seed}.jsonl`);
   }
-  const runner = localSweepRunner(parseWorkers(values.workers), profiles);
-  const started = Date.now();
+  const teacherTrees = values['teacher-trees'] && intOption(values['teacher-trees'], '--teacher-trees');
+  const denseSamples = values['dense-samples'] && intOption(values['dense-samples'], '--dense-samples', 100);
   const progress = new Progress(`train: sweep ${key}`, null, { quiet: values.quiet });
+  const runner = await openSweepRunner(
+    runnerChoice(values, (line) => progress.log(line)),
+    profiles,
+  );
+  const started = Date.now();
   try {
     const bundle = await trainPredictors({
       profile,
@@ -71,6 +84,8 @@ export async function runTrain(argv: string[]): Promise<number> {
       log: (line) => progress.log(line),
       progress: false,
       onProgress: (done, total) => progress.update(done, total, 'rows'),
+      ...(teacherTrees ? { teacherTrees } : {}),
+      ...(denseSamples ? { denseSamples } : {}),
     });
     progress.finish();
     const seconds = (Date.now() - started) / 1000;
@@ -106,4 +121,46 @@ export async function runTrain(argv: string[]): Promise<number> {
     await runner.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where the sweep runs: --queue URL (or --runner queue with REDIS_URL) on the sweep queue that
+ * `lora-placer worker` processes and SWEEP_WORKER=1 replicas take jobs from; else local threads.
+ */
+function runnerChoice(
+  values: {
+    runner?: string | undefined;
+    queue?: string | undefined;
+    workers?: string | undefined;
+    'batch-rows'?: string | undefined;
+    'worker-wait-s': string;
+  },
+  log: (line: string) => void,
+): SweepRunnerChoice {
+  const kind = values.runner ?? (values.queue === undefined ? 'local' : 'queue');
+  if (kind !== 'local' && kind !== 'queue')
+    throw new AppError('invalidInput', `--runner: expected local or queue, got "${kind}"`);
+  if (kind === 'local') {
+    if (values.queue !== undefined) throw new AppError('invalidInput', '--queue: not with --runner local');
+    if (values['batch-rows'] !== undefined)
+      throw new AppError('invalidInput', '--batch-rows: only with --queue or --runner queue');
+    return { kind, threads: parseWorkers(values.workers) };
+  }
+  if (values.workers !== undefined)
+    throw new AppError('invalidInput', '--workers: not with a queue (each `lora-placer worker` has --concurrency)');
+  const flag = values.queue === undefined ? 'REDIS_URL' : '--queue';
+  const url = requireOption(values.queue ?? process.env.REDIS_URL, '--queue', 'a redis:// URL, or REDIS_URL');
+  return {
+    kind,
+    address: sweepQueueAddress(url, flag, process.env.REDIS_KEY_PREFIX ?? defaultKeyPrefix),
+    ...(values['batch-rows'] === undefined ? {} : { batchRows: batchRowsOption(values['batch-rows']) }),
+    workerWaitMs: intOption(values['worker-wait-s'], '--worker-wait-s') * 1000,
+    log,
+  };
+}
+
+function batchRowsOption(value: string): number {
+  const n = intOption(value, '--batch-rows');
+  if (n > maxBatchRows) throw new AppError('invalidInput', `--batch-rows: at most ${maxBatchRows}, got ${n}`);
+  return n;
 }

@@ -11,6 +11,7 @@ import { profileKey, tensorParallelSizeOf } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { MemoryPoolStore } from '../store/memory-store.js';
 import type { PoolStore, StoredJob } from '../store/pool-store.js';
+import type { SweepQueueAddress } from '../training/sweep-queue.js';
 import type { RefreshProgress, RefreshWorkerInput, RefreshWorkerResult } from './refresh.worker.js';
 import { workerEntry } from '../shared/worker-file.js';
 
@@ -48,6 +49,8 @@ export interface RefreshOptions {
   /** most workloads one refresh may sweep (REFRESH_MAX_WORKLOADS); more is refused with 413 */
   maxWorkloads?: number;
   threads: number;
+  /** the sweep queue a refresh's sweep goes to (REFRESH_SWEEPS=queue); absent: `threads` local threads */
+  sweepQueue?: SweepQueueAddress;
   seed: number;
   /** the service's profile directories (ProfileStore.dirs): the refresh thread sweeps with the same profiles */
   profileDirs?: readonly string[];
@@ -169,6 +172,7 @@ export class RefreshManager {
       seed: job.seed,
       workloads: job.workloads,
       threads: this.options.threads,
+      ...(this.options.sweepQueue ? { sweepQueue: this.options.sweepQueue } : {}),
       datasetFile: this.datasetFile(job),
       created: job.startedAt,
       current: served.bundle,

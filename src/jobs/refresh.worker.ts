@@ -6,6 +6,8 @@ import { evaluate, type EvalCase } from '../ml/evaluate.js';
 import { featureNames } from '../ml/features.js';
 import { embeddedProfiles, profilesFrom } from '../profiles/index.js';
 import { localSweepRunner } from '../training/local-sweep-runner.js';
+import { QueueSweepRunner } from '../training/queue-sweep-runner.js';
+import type { SweepQueueAddress } from '../training/sweep-queue.js';
 import { studentPointPredictor, trainPredictors } from '../training/train.js';
 
 /** What the service hands a refresh thread. */
@@ -16,6 +18,8 @@ export interface RefreshWorkerInput {
   seed: number;
   workloads: number;
   threads: number;
+  /** the sweep goes to this queue instead of `threads` threads */
+  sweepQueue?: SweepQueueAddress;
   datasetFile: string;
   created: string;
   teacherTrees?: number;
@@ -48,7 +52,10 @@ export default async function refreshTask({
 }): Promise<RefreshWorkerResult> {
   const post = (m: RefreshProgress): void => port.postMessage(m);
   const profiles = input.profileDirs ? profilesFrom(input.profileDirs) : embeddedProfiles();
-  const runner = localSweepRunner(input.threads, profiles);
+  // a static import: tsx (tests, npm run dev) does not resolve a dynamic one in a thread
+  const runner = input.sweepQueue
+    ? new QueueSweepRunner(profiles, { address: input.sweepQueue, log: (line) => post({ type: 'log', line }) })
+    : localSweepRunner(input.threads, profiles);
   let holdout: EvalCase[] = [];
   try {
     mkdirSync(dirname(input.datasetFile), { recursive: true });

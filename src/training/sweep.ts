@@ -42,6 +42,7 @@ export async function runSweep(opts: SweepOptions): Promise<DatasetRow[]> {
   }
   const progress = opts.progress === false ? null : new Progress(`sweep ${keyOf(opts.profile)}`, jobs.length);
   const fresh: DatasetRow[] = [];
+  const seen = new Set(existing.done);
   let pending: unknown[] = [];
   let done = 0;
   const flush = (): void => {
@@ -52,6 +53,9 @@ export async function runSweep(opts: SweepOptions): Promise<DatasetRow[]> {
     await opts.runner.run(
       jobs,
       (job, row) => {
+        // rows are keyed by index: a runner reporting one twice (a job run again) changes nothing
+        if (seen.has(job.index) || job.index >= opts.rows) return;
+        seen.add(job.index);
         pending.push(row ?? { index: job.index, infeasible: true });
         if (row) fresh.push(row);
         if (pending.length >= 50) flush();

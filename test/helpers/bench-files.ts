@@ -29,7 +29,7 @@ export function hiddenProfile(start: Profile, seed: number, spread = 0.3, slots 
   return hidden;
 }
 
-type RunSpec = Omit<Scenario, 'model' | 'gpu'> & { baseModel?: boolean };
+type RunSpec = Omit<Scenario, 'model' | 'gpu'> & { withoutLora?: boolean };
 
 const adapters = (n: number, rate: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `lora-${i}`, rank: i % 2 === 1 ? 16 : 8, rate }));
@@ -45,14 +45,14 @@ export function probePlan(seed: number, slots = false): Record<string, RunSpec> 
       adapters: [{ id: 'base', rank: 8, rate: 3 }],
       inputTokens: { mean: 500 },
       outputTokens: { mean: 150 },
-      baseModel: true,
+      withoutLora: true,
     },
     'base-r8': {
       engine: { maxLoras: 1 },
       adapters: [{ id: 'base', rank: 8, rate: 8 }],
       inputTokens: { mean: 300 },
       outputTokens: { mean: 150 },
-      baseModel: true,
+      withoutLora: true,
     },
     'lora-r4': {
       engine: { maxLoras: 8 },
@@ -80,9 +80,9 @@ export function probePlan(seed: number, slots = false): Record<string, RunSpec> 
 
 /** Writes each run's bench files (as the Twin serves them with `profile`) under dir/<run>; answers the server files. */
 export function writeProbePlan(dir: string, profile: Profile, plan: Record<string, RunSpec>): string[] {
-  return Object.entries(plan).map(([name, { baseModel, ...spec }]) => {
+  return Object.entries(plan).map(([name, { withoutLora, ...spec }]) => {
     const scenario = parseScenario({ model: profile.model, gpu: profile.gpu, ...spec });
-    writeBenchFiles(join(dir, name), twinBenchFiles(scenario, profile, baseModel === true));
+    writeBenchFiles(join(dir, name), twinBenchFiles(scenario, profile, withoutLora === true));
     return join(dir, name, 'server.json');
   });
 }
