@@ -13,6 +13,7 @@ import { ModelArchitecture, parameterCount } from '../../src/profiles/build/mode
 import { catalogModel, findCatalogModel } from '../../src/profiles/build/model-catalog.js';
 import { architectureFromConfig } from '../../src/profiles/build/model-config.js';
 import { engineDefaults, vllmVersionTraits } from '../../src/profiles/build/vllm-version.js';
+import { weightTensors } from '../../src/profiles/build/weight-tensors.js';
 import { isAppError } from '../../src/shared/errors.js';
 
 const MiB = 2 ** 20;
@@ -130,8 +131,32 @@ describe('memory arithmetic', () => {
     expect(kvBytesPerToken(tiny, 1, 'fp8')).toBe(1024);
     // per layer, slot and rank: qkv A 3 x 1024, B 1024 + 2 x 256; o 1024 + 1024; gate_up 2 x 1024 + 2 x 4096;
     // down 4096 + 1024 = 22,016 elements of 2 bytes
-    const bytes = loraBuffers(tiny, 1, 4, 16).reduce((s, b) => s + b, 0);
+    const bytes = loraBuffers(tiny, 1, 4, 16, 256).reduce((s, b) => s + b, 0);
     expect(bytes).toBe(2 * 4 * 16 * 2 * 22016);
+  });
+
+  it('charges Llama-3.1-8B per slot for its embedding LoRA and extra vocabulary rows, Qwen2.5-7B not', () => {
+    const llama = catalogModel('meta-llama/Llama-3.1-8B-Instruct');
+    const qwen = catalogModel('Qwen/Qwen2.5-7B-Instruct');
+    const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+    const perSlotWeights = (m: ModelArchitecture, extra: number) =>
+      sum(weightTensors(m, 1, 2, extra)) - sum(weightTensors(m, 1, 1, extra));
+    // vLLM 0.8.5's LlamaModel sizes embed_tokens with 256 extra rows per slot: 256 x 4096 x 2 bytes
+    expect(vllmVersionTraits('0.1.dev6216+g1125ba0').loraExtraVocab).toBe(256);
+    expect(perSlotWeights(llama, 256)).toBe(2 * MiB);
+    expect(perSlotWeights(qwen, 256)).toBe(0);
+    // rank 8, per layer and rank: qkv A 3 x 4096 + B 4096 + 2 x 1024, o 4096 + 4096, gate_up 2 x 4096 + 2 x 14336,
+    // down 14336 + 4096 = 81,920 elements; x 32 layers x 8 x 2 bytes = 41,943,040. Embedding LoRA: embed
+    // embeddings 256 x 4096, A 128,512 x 8, B 4096 x 8; logits A 8 x 4096, B 128,512 x 8, embeddings 256 x 4096
+    // = 4,218,880 elements x 2 bytes = 8,437,760
+    expect(sum(loraBuffers(llama, 1, 1, 8, 256))).toBe(41943040 + 8437760);
+    // Qwen2.5-7B: qkv A 3 x 3584 + B 3584 + 2 x 512, o 2 x 3584, gate_up 2 x 3584 + 2 x 18944, down 18944 + 3584
+    // = 90,112 elements x 28 layers x 8 x 2 bytes, no embedding LoRA
+    expect(sum(loraBuffers(qwen, 1, 1, 8, 256))).toBe(90112 * 28 * 8 * 2);
+    // from vLLM 0.12 there is no extra vocabulary: no extra rows, no embeddings tensors, B over the bare vocabulary
+    expect(vllmVersionTraits('0.14.0').loraExtraVocab).toBe(0);
+    expect(perSlotWeights(llama, 0)).toBe(0);
+    expect(sum(loraBuffers(llama, 1, 1, 8, 0))).toBe(41943040 + 2 * (128256 * 8 + 4096 * 8 + 8 * 4096 + 128256 * 8));
   });
 
   it('gives the KV cache what is left, in whole blocks, and less with more slots', () => {

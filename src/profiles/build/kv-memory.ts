@@ -2,7 +2,7 @@ import { dtypeBytes, type ModelArchitecture } from './model-architecture.js';
 import { hasEmbeddingLora } from './model-config.js';
 import { CachingAllocatorModel } from './caching-allocator.js';
 import { loraBuffers } from './lora-buffers.js';
-import { loraExtraVocab, headsPerGpu, weightTensors } from './weight-tensors.js';
+import { headsPerGpu, weightTensors } from './weight-tensors.js';
 import type { VllmVersionTraits } from './vllm-version.js';
 
 /** The engine settings that decide vLLM's KV budget. */
@@ -60,7 +60,7 @@ function runnerBuffers(m: ModelArchitecture, s: MemorySettings): number[] {
  */
 function profilePeak(m: ModelArchitecture, s: MemorySettings, lora: boolean, v: VllmVersionTraits): number {
   const requests = Math.min(s.maxNumSeqs, s.maxNumBatchedTokens);
-  const logits = m.vocab + (lora && hasEmbeddingLora(m) ? loraExtraVocab : 0);
+  const logits = m.vocab + (lora && hasEmbeddingLora(m) ? v.loraExtraVocab : 0);
   const sampler = v.samplerBytesPerLogit * requests * logits + requests * m.hidden * dtypeBytes(m.dtype);
   const inter = m.intermediate / s.tensorParallelSize;
   const forward = s.maxNumBatchedTokens * (4 * m.hidden + 6 * inter) * dtypeBytes(m.dtype);
@@ -70,8 +70,8 @@ function profilePeak(m: ModelArchitecture, s: MemorySettings, lora: boolean, v: 
 /**
  * vLLM's KV capacity for `slots` adapter slots at `rank` (slots 0: LoRA off): the budget
  * (gpu_memory_utilization x total memory) minus the segments the long-lived tensors reserve (runner buffers,
- * weights / TP, LoRA slot buffers), minus the profile run's transient peak, minus non-torch memory when the
- * version charges it; whole blocks of `blockSize` tokens.
+ * weights / TP with the Llama family's extra embedding rows per slot, LoRA slot buffers), minus the profile
+ * run's transient peak, minus non-torch memory when the version charges it; whole blocks of `blockSize` tokens.
  */
 export function kvMemory(
   m: ModelArchitecture,
@@ -84,8 +84,8 @@ export function kvMemory(
   const tp = s.tensorParallelSize;
   const allocator = new CachingAllocatorModel();
   for (const b of runnerBuffers(m, s)) allocator.alloc(b);
-  for (const w of weightTensors(m, tp, lora, s.linearWeightBytes)) allocator.alloc(w);
-  if (lora) for (const b of loraBuffers(m, tp, slots, rank)) allocator.alloc(b);
+  for (const w of weightTensors(m, tp, slots, v.loraExtraVocab, s.linearWeightBytes)) allocator.alloc(w);
+  if (lora) for (const b of loraBuffers(m, tp, slots, rank, v.loraExtraVocab)) allocator.alloc(b);
   const budget = s.gpuMemoryBytes * s.gpuMemoryUtilization;
   const peak = profilePeak(m, s, lora, v);
   const nonTorch = v.chargesCudaContext ? s.nonTorchBytes : 0;

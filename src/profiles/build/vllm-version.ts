@@ -9,6 +9,11 @@
  * Memory budget: 0.8 (V1) gives the KV cache total x utilization minus torch's allocation peak minus every other
  * byte in use on the device after the profile run (CUDA context included); from 0.9 on, `memory_profiling`
  * subtracts only the non-torch memory that grew since start-up, so the CUDA context is not charged.
+ *
+ * LoRA extra vocabulary: through 0.11, `LoRAConfig.lora_extra_vocab_size` (default 256) gives every adapter
+ * slot room for added tokens (vllm/config.py), and the Llama family sizes its input embedding for it once per
+ * slot (vllm/model_executor/models/llama.py, `LlamaModel.__init__`: `lora_vocab = lora_extra_vocab_size *
+ * (max_loras or 1)`); vLLM PRs #28382 and #28545 (November 2025, released in 0.12) removed it.
  */
 export interface VllmVersionTraits {
   version: string;
@@ -20,6 +25,8 @@ export interface VllmVersionTraits {
    * images ship; the sampler profiles top-k and top-p at once)
    */
   samplerBytesPerLogit: number;
+  /** lora_extra_vocab_size: added-token rows per adapter slot (0 once vLLM removed the feature) */
+  loraExtraVocab: number;
 }
 
 const GiB = 2 ** 30;
@@ -38,7 +45,12 @@ function atLeast(version: string, minor: number): boolean {
 }
 
 export function vllmVersionTraits(version: string): VllmVersionTraits {
-  return { version, chargesCudaContext: !atLeast(version, 9), samplerBytesPerLogit: 14 };
+  return {
+    version,
+    chargesCudaContext: !atLeast(version, 9),
+    samplerBytesPerLogit: 14,
+    loraExtraVocab: atLeast(version, 12) ? 0 : 256,
+  };
 }
 
 /** vLLM's default max_num_batched_tokens / max_num_seqs for this version on a GPU with `memoryBytes`. */
