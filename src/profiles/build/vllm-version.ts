@@ -9,6 +9,17 @@
  * Memory budget: 0.8 (V1) gives the KV cache total x utilization minus torch's allocation peak minus every other
  * byte in use on the device after the profile run (CUDA context included); from 0.9 on, `memory_profiling`
  * subtracts only the non-torch memory that grew since start-up, so the CUDA context is not charged.
+ *
+ * Asynchronous scheduling: from vLLM 0.14 the V1 engine schedules step N+1 and processes step N's output while
+ * the GPU runs (SchedulerConfig.async_scheduling on by default, vllm-project/vllm#27614; vllm/v1/core/sched/
+ * async_scheduler.py). The per-step CPU work is then hidden behind the GPU's, and a step lasts the longer of the
+ * two instead of their sum. The LLMServingSim RTX 4090 run (vLLM 0.19.0) logs async_scheduling true without
+ * asking for it. Before 0.14 it was opt-in (--async-scheduling) and the 0.8.5 fork had none.
+ *
+ * CUDA graph memory: vLLM captures the graphs after the KV cache is allocated. From 0.14 it can estimate their
+ * pool during the profile run (GPUModelRunner.profile_cudagraph_memory, vllm-project/vllm#30515), but charges it
+ * to the KV budget only with VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1, the default from 0.21 (vllm/envs.py);
+ * up to 0.20 the graphs come out of the (1 - gpu_memory_utilization) headroom, not out of the KV cache.
  */
 export interface VllmVersionTraits {
   version: string;
@@ -20,6 +31,10 @@ export interface VllmVersionTraits {
    * images ship; the sampler profiles top-k and top-p at once)
    */
   samplerBytesPerLogit: number;
+  /** the engine overlaps a step's CPU work with the GPU's (asynchronous scheduling on by default) */
+  asyncScheduling: boolean;
+  /** the CUDA graph pool is charged to the KV budget (not modelled yet: the builder says so in the notes) */
+  chargesCudaGraphs: boolean;
 }
 
 const GiB = 2 ** 30;
@@ -38,7 +53,13 @@ function atLeast(version: string, minor: number): boolean {
 }
 
 export function vllmVersionTraits(version: string): VllmVersionTraits {
-  return { version, chargesCudaContext: !atLeast(version, 9), samplerBytesPerLogit: 14 };
+  return {
+    version,
+    chargesCudaContext: !atLeast(version, 9),
+    samplerBytesPerLogit: 14,
+    asyncScheduling: atLeast(version, 14),
+    chargesCudaGraphs: atLeast(version, 21),
+  };
 }
 
 /** vLLM's default max_num_batched_tokens / max_num_seqs for this version on a GPU with `memoryBytes`. */
