@@ -104,10 +104,11 @@ function engineText(run: VllmRun): string {
 function kvText(run: VllmRun, twinTokens: number, kv: KvSource): string {
   if (kv === 'run') return `KV capacity ${twinTokens} tokens, as the run logged (--kv-from-run)`;
   const logged = run.kvCacheTokens;
+  const error = logged === undefined ? 0 : (100 * (twinTokens - logged)) / logged;
   const vs =
     logged === undefined
       ? 'the run logged none'
-      : `the run logged ${logged} (${twinTokens >= logged ? '+' : ''}${((100 * (twinTokens - logged)) / logged).toFixed(1)} %)`;
+      : `the run logged ${logged} (${error >= 0 ? '+' : ''}${error.toFixed(1)} %)`;
   return `KV capacity ${twinTokens} tokens, the profile's without LoRA; ${vs}`;
 }
 
