@@ -53,8 +53,8 @@ Exit status 3 (after the answer is written) when a placement leaves adapters unp
 export const validateHelp =
   `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [--profiles DIR]...
          [gates]
-validate --vllm-run DIR --model M --gpu G [--seed N] [--json FILE] [--max-makespan-error PCT]
-         [--max-tpot-error PCT] [--max-ttft-error PCT]
+validate --vllm-run DIR --model M --gpu G [--profiles DIR]... [--kv-from-run] [--seed N] [--json FILE]
+         [--max-makespan-error PCT] [--max-tpot-error PCT] [--max-ttft-error PCT]
 
 Replays every run of a table in the format of dt_validation_real_runs.csv with the Twin and prints, per
 model, memory-error agreement, SMAPE of throughput / TTFT / ITL (research and standard definitions),
@@ -68,7 +68,10 @@ errors on the same runs (SMAPE, R2, starvation accuracy and macro-F1) beside the
   --profiles DIR              more profiles (after the embedded ones and PROFILES_DIR's); repeatable
   With --vllm-run: replays a plain vLLM run without LoRA from DIR/meta.json and DIR/requests.csv (or .jsonl;
 LLMServingSim's format, docs/twin.md) on the profile M@G, and prints real and simulated time to finish,
-throughput, TTFT and TPOT; the --max-*-error gates (percent of the real median) exit 1 when exceeded.`;
+throughput, TTFT and TPOT; the --max-*-error gates (percent of the real median) exit 1 when exceeded. The
+replay's KV capacity is the profile's without LoRA, printed beside the one the run logged (--kv-from-run: the
+logged one); run settings that differ from the profile's (max_model_len, max_num_seqs, max_num_batched_tokens,
+gpu_memory_utilization, vLLM version) are named.`;
 
 export const trainHelp =
   'train --model M --gpu G [--tp N] [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] ' +

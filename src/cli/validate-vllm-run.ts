@@ -1,12 +1,23 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { embeddedProfiles } from '../profiles/index.js';
+import type { Profile, ProfileStore } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
-import { readVllmRun, realFigures, replayVllmRun, type RunFigures } from '../validation/vllm-run.js';
+import {
+  readVllmRun,
+  realFigures,
+  replayVllmRun,
+  type KvSource,
+  type RunFigures,
+  type VllmRun,
+} from '../validation/vllm-run.js';
 
 export interface VllmRunOptions {
   dir: string;
   model: string;
   gpu: string;
+  /** the embedded profiles and those of PROFILES_DIR / --profiles */
+  profiles: ProfileStore;
+  /** the replay's KV capacity: the profile's (default) or the one the run logged */
+  kv: KvSource;
   seed: number;
   json: string | undefined;
   /** gates, in percent of the real value (absolute error) */
@@ -34,14 +45,15 @@ export function runVllmRunValidation(o: VllmRunOptions): number {
   if (!existsSync(o.dir) || !statSync(o.dir).isDirectory())
     throw new AppError('invalidInput', `--vllm-run: ${o.dir} is not a directory`);
   const run = readVllmRun(o.dir);
-  const profile = embeddedProfiles().get(o.model, o.gpu);
+  const profile = o.profiles.get(o.model, o.gpu);
   const real = realFigures(run);
-  const { twin, rejected, memoryError } = replayVllmRun(run, profile, o.seed);
+  const { twin, rejected, memoryError, kvCacheTokens } = replayVllmRun(run, profile, o.seed, o.kv);
   const error = (key: keyof RunFigures) => (100 * (twin[key] - real[key])) / real[key];
   const out: string[] = [
     `vLLM run ${o.dir}: ${run.model} on ${run.device}, vLLM ${run.vllmVersion}, ${run.requests.length} requests, ` +
       'no LoRA',
     `replayed on ${profile.model}@${profile.gpu} with ${engineText(run)}, seed ${o.seed}`,
+    kvText(run, kvCacheTokens, o.kv),
     '',
     `${'figure'.padEnd(24)}${'real'.padStart(12)}${'Twin'.padStart(12)}${'error'.padStart(10)}`,
   ];
@@ -55,12 +67,19 @@ export function runVllmRunValidation(o: VllmRunOptions): number {
   if (memoryError) out.push(`the Twin's server would not start: ${memoryError}`);
   if (rejected > 0) out.push(`${rejected} requests longer than the profile's max_model_len were refused by the Twin`);
   if (run.prefixCaching) out.push('prefix caching was on in the real run; the Twin models none');
-  if (run.maxModelLen !== undefined && run.maxModelLen !== profile.maxModelLen)
-    out.push(`the run's max_model_len ${run.maxModelLen} is not the profile's ${profile.maxModelLen}`);
+  out.push(...settingMismatches(run, profile));
   process.stdout.write(`${out.join('\n')}\n`);
   if (o.json) {
     const errors = Object.fromEntries(rows.map((r) => [r.key, error(r.key)]));
-    const doc = { run: o.dir, profile: `${profile.model}@${profile.gpu}`, real, twin, errorPercent: errors, rejected };
+    const doc = {
+      run: o.dir,
+      profile: `${profile.model}@${profile.gpu}`,
+      real,
+      twin,
+      errorPercent: errors,
+      rejected,
+      kvCacheTokens: { run: run.kvCacheTokens ?? null, twin: kvCacheTokens, source: o.kv },
+    };
     writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
   }
   const limits = { makespan: o.maxMakespanError, tpot: o.maxTpotError, ttft: o.maxTtftError };
@@ -75,14 +94,49 @@ export function runVllmRunValidation(o: VllmRunOptions): number {
   return failures.length > 0 ? 1 : 0;
 }
 
-function engineText(run: ReturnType<typeof readVllmRun>): string {
+function engineText(run: VllmRun): string {
   const e = run.engine;
   const part = (v: number | undefined, name: string) => `${name} ${v === undefined ? "the profile's" : v}`;
-  return [
-    part(e.maxNumSeqs, 'max_num_seqs'),
-    part(e.maxNumBatchedTokens, 'max_num_batched_tokens'),
-    e.kvCacheTokens === undefined ? "the profile's KV capacity without LoRA" : `${e.kvCacheTokens} KV tokens`,
-  ].join(', ');
+  return [part(e.maxNumSeqs, 'max_num_seqs'), part(e.maxNumBatchedTokens, 'max_num_batched_tokens')].join(', ');
+}
+
+/** The replay's KV capacity beside the one vLLM logged: the profile's memory arithmetic is scored too. */
+function kvText(run: VllmRun, twinTokens: number, kv: KvSource): string {
+  if (kv === 'run') return `KV capacity ${twinTokens} tokens, as the run logged (--kv-from-run)`;
+  const logged = run.kvCacheTokens;
+  const error = logged === undefined ? 0 : (100 * (twinTokens - logged)) / logged;
+  const vs =
+    logged === undefined
+      ? 'the run logged none'
+      : `the run logged ${logged} (${error >= 0 ? '+' : ''}${error.toFixed(1)} %)`;
+  return `KV capacity ${twinTokens} tokens, the profile's without LoRA; ${vs}`;
+}
+
+/**
+ * The run's settings that decide a profile's KV capacity and defaults, where they differ from the profile's: a
+ * profile to score a run is built with them (profile build --max-model-len --max-num-seqs ...).
+ */
+function settingMismatches(run: VllmRun, profile: Profile): string[] {
+  const out: string[] = [];
+  const differ = (name: string, runValue: number | string | undefined, profileValue: number | string | undefined) => {
+    if (runValue !== undefined && profileValue !== undefined && runValue !== profileValue)
+      out.push(`the run's ${name} ${runValue} is not the profile's ${profileValue}`);
+  };
+  differ('max_model_len', run.maxModelLen, profile.maxModelLen);
+  differ('max_num_seqs', run.engine.maxNumSeqs, profile.engineDefaults.maxNumSeqs);
+  differ('max_num_batched_tokens', run.engine.maxNumBatchedTokens, profile.engineDefaults.maxNumBatchedTokens);
+  differ('gpu_memory_utilization', run.gpuMemoryUtilization, builtUtilization(profile));
+  if (run.vllmVersion !== 'unknown') differ('vLLM version', run.vllmVersion, profile.vllmVersion);
+  return out;
+}
+
+/** The gpu_memory_utilization a built profile's KV capacity was computed with (its build note says it). */
+function builtUtilization(profile: Profile): number | undefined {
+  for (const note of profile.calibration?.notes ?? []) {
+    const m = /gpu_memory_utilization (\d*\.?\d+)/.exec(note);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
 }
 
 function fmt(v: number, digits: number): string {

@@ -32,6 +32,7 @@ export async function runValidate(argv: string[]): Promise<number> {
     'min-memory-errors': { type: 'string' },
     'kv-table': { type: 'string' },
     'max-kv-error': { type: 'string' },
+    'kv-from-run': { type: 'boolean' },
     'max-throughput-smape': { type: 'string' },
     'max-predictor-smape': { type: 'string' },
     'min-starvation-f1': { type: 'string' },
@@ -56,6 +57,8 @@ export async function runValidate(argv: string[]): Promise<number> {
       dir: vllmRun,
       model: requireOption(values.model, '--model', 'the profile to replay the run with'),
       gpu: requireOption(values.gpu, '--gpu', 'the profile to replay the run with'),
+      profiles: commandProfiles(values),
+      kv: values['kv-from-run'] ? 'run' : 'profile',
       seed: intOption(values.seed, '--seed', 0),
       json: values.json,
       maxMakespanError: optionalNumber(values['max-makespan-error'], '--max-makespan-error', 'positive'),
@@ -63,7 +66,7 @@ export async function runValidate(argv: string[]): Promise<number> {
       maxTtftError: optionalNumber(values['max-ttft-error'], '--max-ttft-error', 'positive'),
     });
   }
-  const runsOnly = ['model', 'max-makespan-error', 'max-tpot-error', 'max-ttft-error'] as const;
+  const runsOnly = ['model', 'max-makespan-error', 'max-tpot-error', 'max-ttft-error', 'kv-from-run'] as const;
   for (const flag of runsOnly)
     if (values[flag] !== undefined) throw new AppError('invalidInput', `--${flag}: only with --vllm-run`);
   const gpu = values.gpu ?? 'h100-64gb';

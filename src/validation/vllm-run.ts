@@ -27,11 +27,14 @@ export interface VllmRun {
   model: string;
   device: string;
   vllmVersion: string;
-  /** engine settings the run states; absent ones come from the profile */
-  engine: { maxNumSeqs?: number; maxNumBatchedTokens?: number; kvCacheTokens?: number };
+  /** scheduler settings the run states; absent ones come from the profile */
+  engine: { maxNumSeqs?: number; maxNumBatchedTokens?: number };
+  /** the KV capacity vLLM logged at start-up (what a profile's capacity is scored against, not an input) */
+  kvCacheTokens: number | undefined;
   prefixCaching: boolean;
-  /** the run's max_model_len (the Twin uses the profile's) */
+  /** the run's max_model_len and gpu_memory_utilization: they decide the KV capacity a profile is built with */
   maxModelLen: number | undefined;
+  gpuMemoryUtilization: number | undefined;
   requests: VllmRequest[];
 }
 
@@ -56,27 +59,45 @@ export function readVllmRun(dir: string): VllmRun {
     engine: {
       ...positiveInt(meta, ['engine_kwargs', 'max_num_seqs'], 'maxNumSeqs'),
       ...positiveInt(meta, ['engine_kwargs', 'max_num_batched_tokens'], 'maxNumBatchedTokens'),
-      ...positiveInt(meta, ['kv_cache', 'num_kv_tokens'], 'kvCacheTokens'),
     },
+    kvCacheTokens: positiveInt(meta, ['kv_cache', 'num_kv_tokens'], 'v').v,
     prefixCaching: pick(meta, ['kv_cache', 'enable_prefix_caching']) === true,
-    maxModelLen: positiveInt(meta, ['engine_kwargs', 'max_model_len'], 'v').v,
+    maxModelLen:
+      positiveInt(meta, ['engine_kwargs', 'max_model_len'], 'v').v ??
+      positiveInt(meta, ['resolved_config', 'model_config', 'max_model_len'], 'v').v,
+    gpuMemoryUtilization: fraction(
+      pick(meta, ['engine_kwargs', 'gpu_memory_utilization']) ??
+        pick(meta, ['kv_cache', 'gpu_memory_utilization']) ??
+        pick(meta, ['resolved_config', 'cache_config', 'gpu_memory_utilization']),
+    ),
     requests: requests
       .map(({ arrival, ...r }) => ({ ...r, arrivalS: arrival - first }))
       .sort((a, b) => a.arrivalS - b.arrivalS),
   };
 }
 
+/** Where the replay's KV capacity comes from: the profile's (what scores a profile), or the one the run logged. */
+export type KvSource = 'profile' | 'run';
+
 /**
- * The Scenario of a run: a server without LoRA, the run's engine settings, and its requests replayed as a
+ * The Scenario of a run: a server without LoRA, the run's scheduler settings, and its requests replayed as a
  * trace of base-model requests at their arrival offsets with their exact lengths (the client set
- * min_tokens = max_tokens). The window is long enough for every request to finish.
+ * min_tokens = max_tokens). The KV capacity is the profile's without LoRA unless `kv` is 'run' (then the
+ * logged one). The window is long enough for every request to finish.
  */
-export function scenarioOfVllmRun(run: VllmRun, model: string, gpu: string, seed: number): Scenario {
+export function scenarioOfVllmRun(
+  run: VllmRun,
+  model: string,
+  gpu: string,
+  seed: number,
+  kv: KvSource = 'profile',
+): Scenario {
   const last = run.requests[run.requests.length - 1]!.arrivalS;
+  const logged = kv === 'run' && run.kvCacheTokens !== undefined ? { kvCacheTokens: run.kvCacheTokens } : {};
   return {
     model,
     gpu,
-    engine: { enableLora: false, ...run.engine },
+    engine: { enableLora: false, ...run.engine, ...logged },
     baseModel: { rate: run.requests.length / Math.max(1, last) },
     arrivals: {
       process: 'trace',
@@ -121,9 +142,10 @@ export function replayVllmRun(
   run: VllmRun,
   profile: Profile,
   seed = 0,
-): { twin: RunFigures; rejected: number; memoryError: string | null } {
+  kv: KvSource = 'profile',
+): { twin: RunFigures; rejected: number; memoryError: string | null; kvCacheTokens: number } {
   const records: RequestRecord[] = [];
-  const scenario = parseScenario(scenarioOfVllmRun(run, profile.model, profile.gpu, seed));
+  const scenario = parseScenario(scenarioOfVllmRun(run, profile.model, profile.gpu, seed, kv));
   const result = simulateParsed(scenario, profile, { observer: { onComplete: (r) => records.push(r) } });
   const twin = figures(
     records.map((r) => ({
@@ -135,7 +157,12 @@ export function replayVllmRun(
     })),
     run.requests.length,
   );
-  return { twin, rejected: result.rejectedRequests, memoryError: result.memoryError };
+  return {
+    twin,
+    rejected: result.rejectedRequests,
+    memoryError: result.memoryError,
+    kvCacheTokens: result.engine.kvCacheTokens,
+  };
 }
 
 interface Finished {
@@ -232,6 +259,10 @@ function pick(value: unknown, path: string[]): unknown {
     v = (v as Record<string, unknown>)[key];
   }
   return v;
+}
+
+function fraction(v: unknown): number | undefined {
+  return typeof v === 'number' && v > 0 && v <= 1 ? v : undefined;
 }
 
 function positiveInt(meta: unknown, path: string[], field: string): Record<string, number> {

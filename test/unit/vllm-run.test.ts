@@ -23,7 +23,7 @@ const meta = {
   model: 'org/test-model',
   vllm_version: '0.19.0',
   engine_kwargs: { max_num_seqs: 16, max_num_batched_tokens: 512, max_model_len: 4096 },
-  kv_cache: { num_kv_tokens: 20_000, enable_prefix_caching: false },
+  kv_cache: { num_kv_tokens: 20_000, enable_prefix_caching: false, gpu_memory_utilization: 0.85 },
   hardware: { device_name: 'Test GPU' },
   resolved_config: { lora_config: null },
 };
@@ -65,12 +65,17 @@ function writeRun(format: 'csv' | 'jsonl', metaDoc: object = meta): string {
 describe('replaying a plain vLLM run from its files', () => {
   it('reads the engine settings and requests, and replays them as base-model requests without LoRA', () => {
     const run = readVllmRun(writeRun('csv'));
-    expect(run.engine).toEqual({ maxNumSeqs: 16, maxNumBatchedTokens: 512, kvCacheTokens: 20_000 });
+    expect(run.engine).toEqual({ maxNumSeqs: 16, maxNumBatchedTokens: 512 });
+    expect(run.kvCacheTokens).toBe(20_000);
+    expect(run.maxModelLen).toBe(4096);
+    expect(run.gpuMemoryUtilization).toBe(0.85);
     expect(run.requests).toHaveLength(120);
     expect(run.requests[0]!.arrivalS).toBe(0);
     expect(run.requests[119]!.arrivalS).toBeCloseTo(1.2019, 6);
+    // the profile's KV capacity unless asked for the logged one: a replay scores the profile's memory arithmetic
     const scenario = scenarioOfVllmRun(run, 'test-model', 'test-gpu', 0);
-    expect(scenario.engine).toEqual({
+    expect(scenario.engine).toEqual({ enableLora: false, maxNumSeqs: 16, maxNumBatchedTokens: 512 });
+    expect(scenarioOfVllmRun(run, 'test-model', 'test-gpu', 0, 'run').engine).toEqual({
       enableLora: false,
       maxNumSeqs: 16,
       maxNumBatchedTokens: 512,
@@ -86,7 +91,8 @@ describe('replaying a plain vLLM run from its files', () => {
     for (const format of ['csv', 'jsonl'] as const) {
       const run = readVllmRun(writeRun(format));
       const real = realFigures(run);
-      const { twin, rejected, memoryError } = replayVllmRun(run, testProfile());
+      const { twin, rejected, memoryError, kvCacheTokens } = replayVllmRun(run, testProfile(), 0, 'run');
+      expect(kvCacheTokens).toBe(20_000);
       expect(memoryError).toBeNull();
       expect(rejected).toBe(0);
       expect(real.completed).toBe(120);
@@ -100,7 +106,7 @@ describe('replaying a plain vLLM run from its files', () => {
 
   it('notices a different server: a slower profile misses the real figures', () => {
     const run = readVllmRun(writeRun('csv'));
-    const { twin } = replayVllmRun(run, testProfile(undefined, 12));
+    const { twin } = replayVllmRun(run, testProfile(undefined, 12), 0, 'run');
     const real = realFigures(run);
     expect(twin.tpotP50Ms / real.tpotP50Ms).toBeCloseTo(1.2, 2);
     expect(twin.makespanS).toBeGreaterThan(real.makespanS * 1.1);

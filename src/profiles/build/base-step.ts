@@ -1,7 +1,7 @@
 import type { ForwardModel, Profile } from '../schema.js';
 import type { KernelCosts } from './kernel-costs.js';
 import type { ModelArchitecture } from './model-architecture.js';
-import { fitLinearStep, operatingGrid, stepGpuMs, type LinearStepModel } from './step-model.js';
+import { fitLinearStep, operatingGrid, stepGpuMs, type LinearStepModel, type StepPoint } from './step-model.js';
 
 /** A calibrated profile of another model, with its architecture and the kernel costs of the card it ran on. */
 export interface OverheadDonor {
@@ -51,15 +51,45 @@ export function cpuOverhead(donors: OverheadDonor[]): { constantMs: number; perD
   };
 }
 
-/** forward.base: the kernel-derived GPU step plus the CPU overhead, with the fit residual of the linear form. */
+export type CpuOverhead = ReturnType<typeof cpuOverhead>;
+
+/**
+ * The step when the engine overlaps its CPU work with the GPU (asynchronous scheduling, vllm-version.ts): at
+ * each operating point the longer of the GPU step and the CPU overhead, refitted in the Twin's linear form. With
+ * a GPU step longer than the CPU's everywhere this is the GPU step alone.
+ */
+export function overlappedStep(gpu: LinearStepModel, cpu: CpuOverhead, grid: StepPoint[]): LinearStepModel {
+  const gpuMs = (p: StepPoint) =>
+    gpu.constantMs +
+    gpu.perDecodeMs * p.decodes +
+    (gpu.perContextKiloTokenMs * p.contextTokens) / 1000 +
+    gpu.perPrefillTokenMs * p.prefillTokens;
+  const fit = fitLinearStep(
+    grid,
+    grid.map((p) => Math.max(gpuMs(p), cpu.constantMs + cpu.perDecodeMs * p.decodes)),
+  );
+  // the residual reported is the GPU fit's: the overlap refit adds the kink of max(), which is small
+  return { ...fit, rows: gpu.rows, rmsError: gpu.rmsError, rmsRelativeError: gpu.rmsRelativeError };
+}
+
+/**
+ * forward.base: the kernel-derived GPU step plus the CPU overhead (or, with `overlapped`, the step already
+ * refitted by `overlappedStep`, which holds the CPU part), with the fit residual of the linear form.
+ */
 export function baseStep(
   gpu: LinearStepModel,
-  cpu: { constantMs: number; perDecodeMs: number; note: string },
+  cpu: CpuOverhead,
   origin: string,
+  overlapped = false,
 ): ForwardModel['base'] {
+  const cpuPart = overlapped ? { constantMs: 0, perDecodeMs: 0 } : cpu;
+  const cpuNote = overlapped
+    ? `${cpu.note}, overlapped with the GPU step (asynchronous scheduling): each point of the grid costs the ` +
+      'longer of the two'
+    : cpu.note;
   return {
-    constantMs: gpu.constantMs + cpu.constantMs,
-    perDecodeMs: gpu.perDecodeMs + cpu.perDecodeMs,
+    constantMs: gpu.constantMs + cpuPart.constantMs,
+    perDecodeMs: gpu.perDecodeMs + cpuPart.perDecodeMs,
     perContextKiloTokenMs: gpu.perContextKiloTokenMs,
     perPrefillTokenMs: gpu.perPrefillTokenMs,
     fit: {
@@ -70,7 +100,7 @@ export function baseStep(
       unit: 'ms per step',
       note:
         `linear form fitted to kernel-summed GPU step times on ${gpu.rows} operating points (decode batches ` +
-        `1-1024, mean KV 128-4096, prefill chunks up to the token budget); residual is of that fit. ${cpu.note}`,
+        `1-1024, mean KV 128-4096, prefill chunks up to the token budget); residual is of that fit. ${cpuNote}`,
     },
   };
 }

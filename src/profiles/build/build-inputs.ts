@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { sourceOf, type Profile } from '../schema.js';
 import type { BuildInputs } from './build-profile.js';
 import { catalogGpu, type GpuSpec } from './gpu-catalog.js';
 import { type KernelCosts, rooflineCosts, tableCosts } from './kernel-costs.js';
 import { readKernelTables } from './kernel-table-files.js';
+import { layerProfileCosts, layerProfileDir } from './layer-profile-costs.js';
 import type { ModelArchitecture } from './model-architecture.js';
 import { catalogModel, findCatalogModel } from './model-catalog.js';
 import { architectureFromConfig } from './model-config.js';
@@ -57,6 +58,27 @@ export function gpuCosts(
   };
 }
 
+/**
+ * The target's costs with the kernels of a model LLMServingSim profiled on this card read from its layer profile
+ * (the same architecture under its base or -Instruct id: the profiles run dummy weights).
+ */
+function withLayerProfile(
+  target: ReturnType<typeof gpuCosts>,
+  { gpu, model, dataDir }: { gpu: GpuSpec; model: ModelArchitecture; dataDir: string },
+): ReturnType<typeof gpuCosts> {
+  if (!gpu.layerProfiles) return target;
+  const base = { ...model, hfModelId: model.hfModelId.replace(/-Instruct$/, '') };
+  const dir = layerProfileDir(dataDir, gpu.layerProfiles, model) ?? layerProfileDir(dataDir, gpu.layerProfiles, base);
+  if (!dir) return target;
+  const files = ['dense.csv', 'per_sequence.csv', 'attention.csv'].map((f) => join(dir, f));
+  return {
+    ...target,
+    costs: layerProfileCosts(dir, model, target.costs),
+    kind: 'kernels',
+    data: [...target.data, ...files],
+  };
+}
+
 /** The calibrated profile whose LoRA and CPU-side terms a build of `m` carries: the same model, else its family. */
 function carriedProfile(m: ModelArchitecture, calibrated: Profile[]): Profile {
   const same = calibrated.find((p) => p.model === m.name);
@@ -79,7 +101,11 @@ export function buildInputs(
 ): BuildInputs {
   const model = resolveModel(modelSpec);
   const gpu = catalogGpu(gpuName);
-  const target = gpuCosts(gpu, options.dataDir, options.vllmVersion, options.kvCacheDtype);
+  const target = withLayerProfile(gpuCosts(gpu, options.dataDir, options.vllmVersion, options.kvCacheDtype), {
+    gpu,
+    model,
+    dataDir: options.dataDir,
+  });
   const calibrated = options.profiles.filter((p) => sourceOf(p).kind === 'calibrated');
   const carried = carriedProfile(model, calibrated);
   const calibratedGpu = catalogGpu(carried.gpu);

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { parseOrThrow } from '../../shared/validate.js';
 import { Profile } from '../schema.js';
-import { baseStep, cpuOverhead, gpuStepModel, type OverheadDonor } from './base-step.js';
+import { baseStep, cpuOverhead, gpuStepModel, overlappedStep, type OverheadDonor } from './base-step.js';
 import type { GpuSpec } from './gpu-catalog.js';
 import type { KernelCosts } from './kernel-costs.js';
 import { kvCurves } from './kv-curves.js';
 import type { MemorySettings } from './kv-memory.js';
 import { carriedLoraTerms, smallGemmRatio } from './lora-terms.js';
+import { operatingGrid } from './step-model.js';
 import type { ModelArchitecture } from './model-architecture.js';
 import { engineDefaults, vllmVersionTraits } from './vllm-version.js';
 
@@ -92,6 +93,9 @@ export function buildProfile(options: BuildOptions, inputs: BuildInputs): Profil
         }
       : bf16Step;
   const cpu = cpuOverhead(inputs.overheadDonors);
+  const step = traits.asyncScheduling
+    ? overlappedStep(gpuStep, cpu, operatingGrid(maxNumBatchedTokens, maxNumSeqs))
+    : gpuStep;
   const carried = inputs.carried;
   const ratio = smallGemmRatio(inputs.costs, carried.costs, m.hidden);
   const gpuName = o.tp > 1 ? `${gpu.name}-tp${o.tp}` : gpu.name;
@@ -106,6 +110,12 @@ export function buildProfile(options: BuildOptions, inputs: BuildInputs): Profil
       ? [`no kernel tables of vLLM ${o.vllmVersion} for ${gpu.name}: the nearest, ${inputs.tableVersion}, were used`]
       : []),
     ...(o.dtype === 'fp8' ? ['fp8 weights: GEMMs priced on the bf16 tables at half their time'] : []),
+    ...(traits.chargesCudaGraphs
+      ? [
+          `vLLM ${o.vllmVersion} charges its CUDA graph estimate to the KV budget ` +
+            '(VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 by default); the builder does not model it: KV capacity high',
+        ]
+      : []),
     ...gpu.sources,
   ];
   const profile = {
@@ -132,7 +142,7 @@ export function buildProfile(options: BuildOptions, inputs: BuildInputs): Profil
       },
     },
     forward: {
-      base: baseStep(gpuStep, cpu, inputs.costs.origin),
+      base: baseStep(step, cpu, inputs.costs.origin, traits.asyncScheduling),
       lora: carriedLoraTerms(carried.profile, carried.model, m, ratio, o.tp),
     },
     adapterLoad: carried.profile.adapterLoad,

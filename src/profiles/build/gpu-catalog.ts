@@ -20,6 +20,11 @@ export interface GpuSpec {
    * (the same die with other memory: memory-bound kernels scaled by bandwidth). Absent: roofline only.
    */
   kernels?: { system: string; relation: 'same' | 'scaled' };
+  /**
+   * LLMServingSim's hardware folder of per-layer vLLM profiles of this card (external/llmservingsim/profiles):
+   * the kernels of a profiled model are read from them (layer-profile-costs.ts)
+   */
+  layerProfiles?: string;
   /** where the numbers come from */
   sources: string[];
 }
@@ -136,6 +141,7 @@ const gpus: GpuSpec[] = [
   },
   {
     name: 'rtx-4090',
+    layerProfiles: 'RTX4090',
     description: 'NVIDIA GeForce RTX 4090 24 GB GDDR6X',
     memoryBytes: 25250627584,
     bandwidth: 1.008e12,
@@ -149,6 +155,7 @@ const gpus: GpuSpec[] = [
   },
   {
     name: 'rtx-pro-6000',
+    layerProfiles: 'RTXPRO6000',
     description: 'NVIDIA RTX PRO 6000 Blackwell Server Edition 96 GB GDDR7',
     memoryBytes: 94.97 * GiB,
     bandwidth: 1.792e12,

@@ -14,6 +14,17 @@
  * slot room for added tokens (vllm/config.py), and the Llama family sizes its input embedding for it once per
  * slot (vllm/model_executor/models/llama.py, `LlamaModel.__init__`: `lora_vocab = lora_extra_vocab_size *
  * (max_loras or 1)`); vLLM PRs #28382 and #28545 (November 2025, released in 0.12) removed it.
+ *
+ * Asynchronous scheduling: from vLLM 0.14 the V1 engine schedules step N+1 and processes step N's output while
+ * the GPU runs (SchedulerConfig.async_scheduling on by default, vllm-project/vllm#27614; vllm/v1/core/sched/
+ * async_scheduler.py). The per-step CPU work is then hidden behind the GPU's, and a step lasts the longer of the
+ * two instead of their sum. The LLMServingSim RTX 4090 run (vLLM 0.19.0) logs async_scheduling true without
+ * asking for it. Before 0.14 it was opt-in (--async-scheduling) and the 0.8.5 fork had none.
+ *
+ * CUDA graph memory: vLLM captures the graphs after the KV cache is allocated. From 0.14 it can estimate their
+ * pool during the profile run (GPUModelRunner.profile_cudagraph_memory, vllm-project/vllm#30515), but charges it
+ * to the KV budget only with VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1, the default from 0.21 (vllm/envs.py);
+ * up to 0.20 the graphs come out of the (1 - gpu_memory_utilization) headroom, not out of the KV cache.
  */
 export interface VllmVersionTraits {
   version: string;
@@ -27,6 +38,10 @@ export interface VllmVersionTraits {
   samplerBytesPerLogit: number;
   /** lora_extra_vocab_size: added-token rows per adapter slot (0 once vLLM removed the feature) */
   loraExtraVocab: number;
+  /** the engine overlaps a step's CPU work with the GPU's (asynchronous scheduling on by default) */
+  asyncScheduling: boolean;
+  /** the CUDA graph pool is charged to the KV budget (not modelled yet: the builder says so in the notes) */
+  chargesCudaGraphs: boolean;
 }
 
 const GiB = 2 ** 30;
@@ -50,6 +65,8 @@ export function vllmVersionTraits(version: string): VllmVersionTraits {
     chargesCudaContext: !atLeast(version, 9),
     samplerBytesPerLogit: 14,
     loraExtraVocab: atLeast(version, 12) ? 0 : 256,
+    asyncScheduling: atLeast(version, 14),
+    chargesCudaGraphs: atLeast(version, 21),
   };
 }
 
