@@ -48,7 +48,11 @@ export class TwinPool {
     let next = 0;
     await Promise.all(
       scenarios.map(async (s, i) => {
-        const task = this.opts.profiles ? { scenario: s, profile: this.opts.profiles.get(s.model, s.gpu) } : s;
+        // the profile travels with the scenario: a store built in memory has no directory a thread could read
+        const task: ProfiledScenario = {
+          scenario: s,
+          profile: this.profiles.get(s.model, s.gpu, s.tensorParallelSize),
+        };
         results[i] = (await pool.run(task)) as SimulationResult;
         while (next < results.length && results[next] !== undefined) {
           emit(results[next]!, next);
