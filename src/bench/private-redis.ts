@@ -9,7 +9,8 @@ export interface PrivateRedis {
   stop: () => Promise<void>;
 }
 
-function answersPing(port: number): Promise<boolean> {
+/** Whether a Redis answers PING on this loopback port (the server is up and accepting commands). */
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     socket.once('error', () => resolve(false));

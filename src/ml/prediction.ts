@@ -30,3 +30,15 @@ export const Prediction = z.object({
   twinEstimate: TwinEstimateCost.optional(),
 });
 export type Prediction = z.infer<typeof Prediction>;
+
+/** The figures of a Prediction whose server fails to start (memory error): nothing was served. */
+export const noFigures = {
+  throughput: null,
+  starvationProbability: null,
+  starved: null,
+  itlMs: null,
+  ttftMs: null,
+  ttftP99Ms: null,
+  itlP99Ms: null,
+  worstAdapterTtftMs: null,
+} as const;

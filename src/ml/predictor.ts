@@ -4,7 +4,7 @@ import { resolveScenario, type ParsedScenario } from '../twin/index.js';
 import type { PredictorBundle } from './bundle.js';
 import type { GpuEstimator, PredictedFigures } from './estimator.js';
 import { computeFeatures, featureColumn, type WorkloadShape } from './features.js';
-import type { Prediction } from './prediction.js';
+import { noFigures, type Prediction } from './prediction.js';
 import { flatten, walk } from './tree.js';
 import { targetNames, targets, type TargetName } from './targets.js';
 import { workloadShape } from './workload-shape.js';
@@ -69,18 +69,8 @@ export class Predictor implements GpuEstimator {
     const ideal = x[featureColumn.demand_tokens_per_s]!;
     const reason = memoryErrorReason(this.profile, e.kvCacheTokens, e.maxLoras, e.maxLoraRank);
     if (reason) {
-      const none = {
-        throughput: null,
-        starvationProbability: null,
-        starved: null,
-        itlMs: null,
-        ttftMs: null,
-        ttftP99Ms: null,
-        itlP99Ms: null,
-        worstAdapterTtftMs: null,
-      };
       return {
-        ...none,
+        ...noFigures,
         idealThroughput: ideal,
         memoryError: true,
         memoryErrorReason: reason,

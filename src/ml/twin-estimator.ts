@@ -4,7 +4,7 @@ import type { WorkLimits } from '../shared/work-limits.js';
 import { resolveScenario, tooMuchWork, type ParsedScenario } from '../twin/index.js';
 import type { GpuEstimator, PredictedFigures, TwinEstimateCost } from './estimator.js';
 import { computeFeatures, featureColumn, type WorkloadShape } from './features.js';
-import type { Prediction } from './prediction.js';
+import { noFigures, type Prediction } from './prediction.js';
 import { measureWithTwin, type TwinMeasurement } from './twin-measurement.js';
 import { workloadShape } from './workload-shape.js';
 
@@ -81,14 +81,7 @@ export class TwinEstimator implements GpuEstimator {
     const reason = memoryErrorReason(this.profile, e.kvCacheTokens, e.maxLoras, e.maxLoraRank);
     if (reason) {
       return {
-        throughput: null,
-        starvationProbability: null,
-        starved: null,
-        itlMs: null,
-        ttftMs: null,
-        ttftP99Ms: null,
-        itlP99Ms: null,
-        worstAdapterTtftMs: null,
+        ...noFigures,
         memoryError: true,
         memoryErrorReason: reason,
         ...common,

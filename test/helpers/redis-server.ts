@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
+import { answersPing } from '../../src/bench/private-redis.js';
 import { freePort } from '../../src/shared/free-port.js';
 import { exited } from './service-process.js';
 
@@ -11,18 +11,6 @@ export interface RedisServer {
   stop: () => Promise<void>;
   /** starts it again on the same port and directory (its append-only file brings the data back) */
   restart: () => Promise<void>;
-}
-
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('error', () => resolve(false));
-    socket.once('data', (d) => {
-      socket.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-    socket.once('connect', () => socket.write('PING\r\n'));
-  });
 }
 
 /**
