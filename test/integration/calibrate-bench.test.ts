@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kvCapacityTokens, Profile } from '../../src/profiles/index.js';
+import { kvCapacityTokens, kvCapacityWithoutLora, Profile } from '../../src/profiles/index.js';
 import { loadBench } from '../../src/refit/load-bench.js';
 import { refitProfile, type RefitOutcome } from '../../src/refit/refit.js';
 import { Rng } from '../../src/shared/rng.js';
@@ -33,12 +33,16 @@ function worstError(outcome: RefitOutcome, hidden: Profile, keys: readonly Term[
   return Math.max(...keys.map((k) => Math.abs(refitted.get(k)! / termOf(hidden, k) - 1)));
 }
 
-/** Largest relative KV error at the settings the servers' logs were taken at. */
+/** The Twin's KV capacity at a server's settings (0 slots: a server without LoRA). */
+const capacity = (p: Profile, slots: number, rank: number): number =>
+  slots === 0 ? kvCapacityWithoutLora(p) : kvCapacityTokens(p, slots, rank);
+
+/** Largest relative KV error at the settings the servers' logs were taken at, with and without LoRA. */
 function kvError(outcome: RefitOutcome, hidden: Profile): number {
+  const points = outcome.kvFit!.points;
+  expect(new Set(points.map((p) => p.slots === 0))).toEqual(new Set([true, false]));
   return Math.max(
-    ...outcome.kvFit!.points.map((p) =>
-      Math.abs(kvCapacityTokens(outcome.profile, p.slots, p.rank) / kvCapacityTokens(hidden, p.slots, p.rank) - 1),
-    ),
+    ...points.map((p) => Math.abs(capacity(outcome.profile, p.slots, p.rank) / capacity(hidden, p.slots, p.rank) - 1)),
   );
 }
 
