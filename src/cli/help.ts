@@ -14,8 +14,8 @@ by its profile name or its Hugging Face id (meta-llama/Llama-3.1-8B-Instruct, an
                 (colon-separated); repeatable, a later directory overriding an earlier one
   --bench-out DIR   instead, write what stock vLLM would for the scenario's traffic (a vllm bench serve
                 --save-detailed result, the serve log's KV line, a per-request CSV and a server file; one
-                directory per scenario when several) for calibrate --bench; --base-model: a server without
-                --enable-lora (a scenario of one adapter standing for the base model). docs/calibrate.md`;
+                directory per scenario when several) for calibrate --bench; a server without --enable-lora:
+                engine.enableLora false and baseModel traffic. docs/calibrate.md`;
 
 export const predictHelp =
   'predict [FILE] [--pretty] [--profiles DIR]...   ' +

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { AppError } from '../shared/errors.js';
 import { checkSimulationWork, parseScenario, simulateParsed } from '../twin/index.js';
 import { loadWorkLimits } from '../config.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
@@ -15,13 +14,10 @@ export async function runSimulate(argv: string[]): Promise<number> {
       workers: { type: 'string' },
       pretty: { type: 'boolean', default: false },
       'bench-out': { type: 'string' },
-      'base-model': { type: 'boolean', default: false },
       ...profilesOption,
     },
     1,
   );
-  if (values['base-model'] && values['bench-out'] === undefined)
-    throw new AppError('invalidInput', 'simulate: --base-model goes with --bench-out DIR');
   const workers = parseWorkers(values.workers);
   const input = readInputDocuments(positionals[0]);
   const profiles = commandProfiles(values);
@@ -45,7 +41,7 @@ export async function runSimulate(argv: string[]): Promise<number> {
     const out = values['bench-out'];
     scenarios.forEach((s, i) => {
       const dir = input.single ? out : join(out, String(i));
-      const files = twinBenchFiles(s, profiles.get(s.model, s.gpu, s.tensorParallelSize), values['base-model']);
+      const files = twinBenchFiles(s, profiles.get(s.model, s.gpu, s.tensorParallelSize));
       for (const f of writeBenchFiles(dir, files)) process.stdout.write(`wrote ${f}\n`);
     });
     return 0;

@@ -1,10 +1,11 @@
-import { kvCapacityTokens, type Profile } from '../profiles/index.js';
+import { kvCapacityTokens, kvCapacityWithoutLora, type Profile } from '../profiles/index.js';
 import { leastSquares, rms } from '../shared/least-squares.js';
 import type { ServerSettings } from './bench-run.js';
 
 /** One server's logged KV capacity against the profile's, before and after the refit. */
 export interface KvPoint {
   server: string;
+  /** --max-loras and --max-lora-rank; both 0 for a server without --enable-lora */
   slots: number;
   rank: number;
   measured: number;
@@ -27,16 +28,16 @@ export interface KvFit {
  * errs mostly by a fixed amount (the reserves it estimated), so one logged point moves every (slots, rank) of
  * the profile by the same number of tokens; logs at two or more slots x rank settings also correct the cost of
  * a slot (proportional to its rank: a slot holds rank x (d_in + d_out) weights per module). A server without
- * LoRA is the profile's capacity at zero slots. Null when no server's log was given.
+ * LoRA is the profile's capacity without LoRA (what the Twin gives it: kvCapacityWithoutLora), moved by the same
+ * tokens. Null when no server's log was given.
  */
 export function fitKvCapacity(start: Profile, servers: ServerSettings[], source: string[]): KvFit | null {
-  const lowestRank = Math.min(...start.kvCapacity.ranks.map((r) => r.rank));
   const logged = servers.filter((s) => s.kvCacheTokens !== null);
   if (logged.length === 0) return null;
   const points = logged.map((s) => {
     const slots = s.lora?.maxLoras ?? 0;
-    const rank = s.lora?.maxLoraRank ?? lowestRank;
-    return { server: s.name, slots, rank, measured: s.kvCacheTokens!, start: kvCapacityTokens(start, slots, rank) };
+    const rank = s.lora?.maxLoraRank ?? 0;
+    return { server: s.name, slots, rank, measured: s.kvCacheTokens!, start: capacityAt(start, slots, rank) };
   });
   const settings = new Set(points.map((p) => p.slots * p.rank));
   let offset: number;
@@ -56,8 +57,18 @@ export function fitKvCapacity(start: Profile, servers: ServerSettings[], source:
     })),
     tokensPerSlot: Math.max(1e-6, curve.tokensPerSlot + perSlotRank * curve.rank),
   }));
+  const measuredWithout = start.kvCapacity.withoutLora;
   const kvCapacity: Profile['kvCapacity'] = {
     ranks,
+    // a capacity without LoRA the starting profile carries moves with the rest (else it follows the curves)
+    ...(measuredWithout
+      ? {
+          withoutLora: {
+            tokens: Math.max(0, Math.round(measuredWithout.tokens + offset)),
+            source: `${measuredWithout.source}, refitted by calibrate --bench (${Math.round(offset)} tokens)`,
+          },
+        }
+      : {}),
     fit: {
       source,
       rows: points.length,
@@ -70,7 +81,12 @@ export function fitKvCapacity(start: Profile, servers: ServerSettings[], source:
     },
   };
   const refitted: Profile = { ...start, kvCapacity };
-  const withFit = points.map((p) => ({ ...p, fitted: kvCapacityTokens(refitted, p.slots, p.rank) }));
+  const withFit = points.map((p) => ({ ...p, fitted: capacityAt(refitted, p.slots, p.rank) }));
   kvCapacity.fit.rmsError = rms(withFit.map((p) => p.fitted - p.measured));
   return { kvCapacity, offsetTokens: offset, perSlotRankTokens: perSlotRank, points: withFit };
+}
+
+/** The Twin's KV capacity of a server: without LoRA when it has no slots (--enable-lora always has one). */
+function capacityAt(profile: Profile, slots: number, rank: number): number {
+  return slots === 0 ? kvCapacityWithoutLora(profile) : kvCapacityTokens(profile, slots, rank);
 }

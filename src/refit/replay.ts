@@ -1,7 +1,6 @@
-import { kvCapacityTokens, memoryErrorReason, type Profile } from '../profiles/index.js';
+import { kvCapacityTokens, kvCapacityWithoutLora, type Profile } from '../profiles/index.js';
 import { Rng } from '../shared/rng.js';
-import { parseScenario, simulateParsed, TokenTimeline } from '../twin/index.js';
-import { baseKvRank, baseModelAdapter, baseModelProfile } from './base-server.js';
+import { type EngineSpec, parseScenario, simulateParsed, TokenTimeline } from '../twin/index.js';
 import type { BenchRun, MeasuredRequest, ServerSettings } from './bench-run.js';
 
 /** The longest a replay may run: the Twin stops earlier, when the last request is done. */
@@ -17,35 +16,37 @@ export interface Replay {
 /**
  * Replays a run in the Twin with `profile`: the same requests (arrival, prompt and output tokens, adapter) on a
  * server with the same flags, until every request is done (as `vllm bench serve` waits for all). Adapters the
- * run did not record (vllm bench serve's default random assignment) are drawn at random, seeded.
+ * run did not record (vllm bench serve's default random assignment) are drawn at random, seeded. A server
+ * without --enable-lora is the Twin's server without LoRA, its requests the base model's.
  */
 export function replayRun(run: BenchRun, asked: Profile, seed = 0): Replay {
   const server = run.server;
   // the server's own --max-model-len decides what starts and which requests it refuses
   const profile = server.maxModelLen === null ? asked : { ...asked, maxModelLen: server.maxModelLen };
-  const simulated = server.lora === null ? baseModelProfile(profile) : profile;
-  const adapters = server.lora?.adapters ?? [baseModelAdapter];
-  const engine = engineOf(server, profile);
-  const memoryError = memoryErrorReason(profile, engine.kvCacheTokens, engine.maxLoras, engine.maxLoraRank);
-  if (memoryError) return { requests: [], memoryError };
+  const adapters = server.lora?.adapters ?? [];
   const rng = new Rng(seed, 0x5e1a);
+  const adapterOf = (r: MeasuredRequest): string | undefined =>
+    adapters[r.adapter === null ? rng.int(adapters.length) : Math.max(0, r.adapter)]?.id;
   const events = run.requests.map((r) => ({
     t: r.arrivalS,
-    adapter: adapters[r.adapter === null ? rng.int(adapters.length) : Math.max(0, r.adapter)]!.id,
+    ...(server.lora ? { adapter: adapterOf(r) } : {}),
     inputTokens: r.input,
     outputTokens: r.output,
   }));
   const scenario = parseScenario({
     model: profile.model,
     gpu: profile.gpu,
-    engine,
-    adapters: adapters.map((a) => ({ id: a.id, rank: a.rank, rate: 0 })),
+    engine: engineOf(server, profile),
+    ...(server.lora
+      ? { adapters: adapters.map((a) => ({ id: a.id, rank: a.rank, rate: 0 })) }
+      : { baseModel: { rate: 0 } }),
     arrivals: { process: 'trace', events },
     durationS: replayHorizonS,
     seed,
   });
   const timeline = new TokenTimeline();
-  simulateParsed(scenario, simulated, { observer: timeline });
+  const { memoryError } = simulateParsed(scenario, profile, { observer: timeline });
+  if (memoryError) return { requests: [], memoryError };
   const requests = timeline
     .requests()
     .sort((a, b) => a.id - b.id)
@@ -61,29 +62,25 @@ export function replayRun(run: BenchRun, asked: Profile, seed = 0): Replay {
   return { requests, memoryError: null };
 }
 
-/** The Twin's engine settings for a server's flags (unset flags: the profile's defaults, as vLLM's own). */
+/**
+ * The Twin's engine for a server's flags (unset flags: the profile's defaults, as vLLM's own); a server started
+ * without --enable-lora is one without LoRA, at the Twin's KV capacity without LoRA.
+ */
 export function engineOf(
   server: ServerSettings,
   profile: Profile,
-): {
-  maxLoras: number;
-  maxCpuLoras: number;
-  maxLoraRank: number;
-  maxNumBatchedTokens: number;
-  maxNumSeqs: number;
-  kvCacheTokens: number;
-} {
+): EngineSpec & { maxNumBatchedTokens: number; maxNumSeqs: number; kvCacheTokens: number } {
   const lora = server.lora;
-  const maxLoras = lora?.maxLoras ?? 1;
-  const maxLoraRank = lora?.maxLoraRank ?? baseModelAdapter.rank;
-  return {
-    maxLoras,
-    maxCpuLoras: lora?.maxCpuLoras ?? 1,
-    maxLoraRank,
+  const common = {
     maxNumBatchedTokens: server.maxNumBatchedTokens ?? profile.engineDefaults.maxNumBatchedTokens,
     maxNumSeqs: server.maxNumSeqs ?? profile.engineDefaults.maxNumSeqs,
-    kvCacheTokens: lora
-      ? kvCapacityTokens(profile, maxLoras, maxLoraRank)
-      : kvCapacityTokens(profile, 0, baseKvRank(profile)),
+  };
+  if (!lora) return { enableLora: false, ...common, kvCacheTokens: kvCapacityWithoutLora(profile) };
+  return {
+    maxLoras: lora.maxLoras,
+    maxCpuLoras: lora.maxCpuLoras,
+    maxLoraRank: lora.maxLoraRank,
+    ...common,
+    kvCacheTokens: kvCapacityTokens(profile, lora.maxLoras, lora.maxLoraRank),
   };
 }

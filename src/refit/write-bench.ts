@@ -1,19 +1,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kvCapacityTokens, memoryErrorReason, type Profile } from '../profiles/index.js';
-import { AppError } from '../shared/errors.js';
+import type { Profile } from '../profiles/index.js';
+import { AppError, invalidInput } from '../shared/errors.js';
 import { quantileSorted } from '../shared/stats.js';
-import { ArrivalSource } from '../twin/arrivals.js';
+import { ArrivalSource, type AdapterStreamSpec } from '../twin/arrivals.js';
+import { baseModelStreams } from '../twin/engine.js';
 import {
   parseScenario,
   resolveLength,
   resolveScenario,
   simulateParsed,
   TokenTimeline,
+  type LengthSpec,
   type ParsedScenario,
+  type ResolvedEngine,
   type TimedRequest,
 } from '../twin/index.js';
-import { baseKvRank, baseModelProfile } from './base-server.js';
 import { requestCsvColumns } from './request-csv.js';
 
 /** The files `vllm serve` and `vllm bench serve --save-result --save-detailed` would leave for one run. */
@@ -41,32 +43,33 @@ export const maxBenchRequests = 200_000;
 /**
  * What stock vLLM would write for a scenario's traffic, as the Twin serves it: the scenario's arrivals over its
  * `durationS` are sent as one `vllm bench serve` run that, like vllm bench serve, waits for every request to
- * finish. `baseModel`: the server runs without --enable-lora (the scenario's one adapter stands for the base
- * model; its LoRA costs are not charged). Deterministic: the same scenario and seed give the same files.
+ * finish. A scenario with `engine.enableLora: false` and `baseModel` traffic is a server started without
+ * --enable-lora serving the base model; requests to the base model of a LoRA-enabled server are refused (calibrate
+ * --bench does not read them). Deterministic: the same scenario and seed give the same files.
  */
-export function twinBenchFiles(asked: ParsedScenario, profile: Profile, baseModel = false): BenchFiles {
-  if (baseModel && asked.adapters.length !== 1)
-    throw new AppError('invalidInput', 'a base-model bench run needs a scenario with exactly one adapter');
-  // without LoRA no slot is reserved: the KV capacity at zero slots (as calibrate reads a base server)
-  const scenario: ParsedScenario =
-    baseModel && asked.engine.kvCacheTokens === undefined
-      ? {
-          ...asked,
-          engine: { ...asked.engine, kvCacheTokens: kvCapacityTokens(profile, 0, baseKvRank(profile)) },
-        }
-      : asked;
+export function twinBenchFiles(scenario: ParsedScenario, profile: Profile): BenchFiles {
+  if (scenario.baseModel && scenario.engine.enableLora !== false)
+    throw invalidInput('scenario', [
+      {
+        path: 'baseModel',
+        message:
+          'requests to the base model of a server with --enable-lora: calibrate --bench does not read them ' +
+          '(bench files are of a server with adapters, or of one with engine.enableLora false and baseModel)',
+      },
+    ]);
   const resolved = resolveScenario(scenario, profile);
-  const { engine } = resolved;
-  const memoryError = memoryErrorReason(profile, engine.kvCacheTokens, engine.maxLoras, engine.maxLoraRank);
-  if (memoryError) throw new AppError('invalidInput', `no benchmark of a server that would not start: ${memoryError}`);
   const events = drawArrivals(scenario, resolved.durationS, resolved.seed);
   const timeline = new TokenTimeline();
+  // a parsed scenario without adapters holds []: absent in the input (an explicit [] is refused)
+  const { adapters, ...rest } = scenario;
   const drained = parseScenario({
-    ...scenario,
+    ...rest,
+    ...(adapters.length > 0 ? { adapters } : {}),
     arrivals: { process: 'trace', events },
     durationS: 7 * 24 * 3600,
   });
-  simulateParsed(drained, baseModel ? baseModelProfile(profile) : profile, { observer: timeline });
+  const { memoryError, engine } = simulateParsed(drained, profile, { observer: timeline });
+  if (memoryError) throw new AppError('invalidInput', `no benchmark of a server that would not start: ${memoryError}`);
   const completed = timeline.requests().sort((a, b) => a.id - b.id);
   // the Twin admits every request within max_model_len, in arrival order, and the run ends when all are done
   let next = 0;
@@ -77,9 +80,9 @@ export function twinBenchFiles(asked: ParsedScenario, profile: Profile, baseMode
   if (next !== completed.length) throw new Error('bench files: completed requests do not match the arrivals');
   return {
     result: resultJson(scenario, profile, sent),
-    requestsCsv: requestsCsv(sent, baseModel),
+    requestsCsv: requestsCsv(sent),
     serveLog: serveLog(profile, engine.kvCacheTokens),
-    serverFile: serverFile(scenario, profile, engine, baseModel),
+    serverFile: serverFile(scenario, profile, resolved.engine),
   };
 }
 
@@ -99,7 +102,8 @@ export function writeBenchFiles(dir: string, files: BenchFiles): string[] {
 
 interface Sent {
   t: number;
-  adapter: string;
+  /** absent: a request to the base model */
+  adapter?: string;
   inputTokens: number;
   outputTokens: number;
   done: TimedRequest | undefined;
@@ -107,15 +111,18 @@ interface Sent {
 
 /** The scenario's arrivals within its duration, as the Twin draws them (same seed, same requests). */
 function drawArrivals(scenario: ParsedScenario, durationS: number, seed: number) {
-  const specs = scenario.adapters.map((a) => ({
-    rate: a.rate,
-    input: resolveLength(a.inputTokens ?? scenario.inputTokens ?? {}, 'input').sampler,
-    output: resolveLength(a.outputTokens ?? scenario.outputTokens ?? {}, 'output').sampler,
-  }));
+  const stream = (source: { rate: number; inputTokens?: LengthSpec; outputTokens?: LengthSpec }) => ({
+    rate: source.rate,
+    input: resolveLength(source.inputTokens ?? scenario.inputTokens ?? {}, 'input').sampler,
+    output: resolveLength(source.outputTokens ?? scenario.outputTokens ?? {}, 'output').sampler,
+  });
+  // the base model's requests come from streams of their own, after the adapters', as in the Twin's engine
+  const specs: AdapterStreamSpec[] = scenario.adapters.map(stream);
+  if (scenario.baseModel) specs.push({ ...stream(scenario.baseModel), rngStreams: baseModelStreams });
   const index = new Map(scenario.adapters.map((a, i) => [a.id, i]));
   const { maxInFlight: _clientLimit, ...spec } = scenario.arrivals ?? { process: 'poisson' as const };
   const source = new ArrivalSource(specs, spec, seed, index, durationS);
-  const events: { t: number; adapter: string; inputTokens: number; outputTokens: number }[] = [];
+  const events: { t: number; adapter?: string; inputTokens: number; outputTokens: number }[] = [];
   while (Number.isFinite(source.peekTime())) {
     if (events.length >= maxBenchRequests)
       throw new AppError(
@@ -123,9 +130,10 @@ function drawArrivals(scenario: ParsedScenario, durationS: number, seed: number)
         `a bench run of more than ${maxBenchRequests} requests: shorten durationS or lower the rates`,
       );
     const a = source.pop();
+    const adapter = scenario.adapters[a.adapter]?.id;
     events.push({
       t: a.time,
-      adapter: scenario.adapters[a.adapter]!.id,
+      ...(adapter === undefined ? {} : { adapter }),
       inputTokens: a.inputTokens,
       outputTokens: a.outputTokens,
     });
@@ -146,7 +154,7 @@ function resultJson(scenario: ParsedScenario, profile: Profile, sent: Sent[]): R
   const duration = end - sent[0]!.t;
   const totalInput = ok.reduce((n, s) => n + s.inputTokens, 0);
   const totalOutput = ok.reduce((n, s) => n + s.outputTokens, 0);
-  const rate = scenario.adapters.reduce((r, a) => r + a.rate, 0);
+  const rate = scenario.adapters.reduce((r, a) => r + a.rate, scenario.baseModel?.rate ?? 0);
   const arrivals = scenario.arrivals;
   const okIndex = sent.flatMap((s, i) => (s.done ? [i] : []));
   const tpots = okIndex
@@ -219,11 +227,11 @@ function gapsOf(times: Float64Array): number[] {
   return gaps;
 }
 
-function requestsCsv(sent: Sent[], baseModel: boolean): string {
+function requestsCsv(sent: Sent[]): string {
   const rows = sent.flatMap((s) => {
     if (!s.done) return [];
     const t = s.done.tokenTimes;
-    return [[s.t, t[0]!, t[t.length - 1]!, s.inputTokens, s.outputTokens, baseModel ? '' : s.adapter].join(',')];
+    return [[s.t, t[0]!, t[t.length - 1]!, s.inputTokens, s.outputTokens, s.adapter ?? ''].join(',')];
   });
   return `${[requestCsvColumns.join(','), ...rows].join('\n')}\n`;
 }
@@ -240,20 +248,17 @@ function serveLog(profile: Profile, kvTokens: number): string {
   ].join('\n');
 }
 
-function serverFile(
-  scenario: ParsedScenario,
-  profile: Profile,
-  engine: ReturnType<typeof resolveScenario>['engine'],
-  baseModel: boolean,
-): Record<string, unknown> {
-  const lora = baseModel
-    ? {}
-    : {
-        maxLoras: engine.maxLoras,
-        maxLoraRank: engine.maxLoraRank,
-        maxCpuLoras: engine.maxCpuLoras,
-        loraModules: scenario.adapters.map((a) => ({ name: a.id, rank: a.rank })),
-      };
+function serverFile(scenario: ParsedScenario, profile: Profile, engine: ResolvedEngine): Record<string, unknown> {
+  // a server without LoRA: no LoRA flags, no --lora-modules
+  const lora =
+    engine.enableLora === false
+      ? {}
+      : {
+          maxLoras: engine.maxLoras,
+          maxLoraRank: engine.maxLoraRank,
+          maxCpuLoras: engine.maxCpuLoras,
+          loraModules: scenario.adapters.map((a) => ({ name: a.id, rank: a.rank })),
+        };
   return {
     vllmServe: {
       model: profile.hfModelId ?? profile.model,

@@ -24,7 +24,7 @@ export interface EngineTraffic {
 }
 
 /** Rng streams of the base model's lengths and arrival times (the adapters use 1, 2, ...; pauses 0). */
-const baseModelStreams = [-1, -2] as const;
+export const baseModelStreams = [-1, -2] as const;
 
 /** One executed step (or run of identical steps), as seen by an observer. */
 export interface StepRecord {

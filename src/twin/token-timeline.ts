@@ -4,7 +4,7 @@ import type { EngineObserver, RequestRecord, StepRecord } from './engine.js';
 export interface TimedRequest {
   /** the Twin's request id (admission order) */
   id: number;
-  /** adapter index in the scenario */
+  /** adapter index in the scenario; the number of adapters for a request to the base model */
   adapter: number;
   arrivalS: number;
   prompt: number;

@@ -29,31 +29,25 @@ export function hiddenProfile(start: Profile, seed: number, spread = 0.3, slots 
   return hidden;
 }
 
-type RunSpec = Omit<Scenario, 'model' | 'gpu'> & { withoutLora?: boolean };
+type RunSpec = Omit<Scenario, 'model' | 'gpu'>;
 
 const adapters = (n: number, rate: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `lora-${i}`, rank: i % 2 === 1 ? 16 : 8, rate }));
 
+/** A server without --enable-lora serving base-model requests at `rate`. */
+const baseRun = (rate: number, inputTokens: number): RunSpec => ({
+  engine: { enableLora: false },
+  baseModel: { rate, inputTokens: { mean: inputTokens }, outputTokens: { mean: 150 } },
+});
+
 /**
- * A small probe plan: base-model runs at two rates and lengths, runs with six adapters at two rates (and, with
- * `slots`, at a second --max-loras), 60 simulated seconds each.
+ * A small probe plan: base-model runs (servers without LoRA) at two rates and lengths, runs with six adapters at
+ * two rates (and, with `slots`, at a second --max-loras), 60 simulated seconds each.
  */
 export function probePlan(seed: number, slots = false): Record<string, RunSpec> {
   const plan: Record<string, RunSpec> = {
-    'base-r3': {
-      engine: { maxLoras: 1 },
-      adapters: [{ id: 'base', rank: 8, rate: 3 }],
-      inputTokens: { mean: 500 },
-      outputTokens: { mean: 150 },
-      withoutLora: true,
-    },
-    'base-r8': {
-      engine: { maxLoras: 1 },
-      adapters: [{ id: 'base', rank: 8, rate: 8 }],
-      inputTokens: { mean: 300 },
-      outputTokens: { mean: 150 },
-      withoutLora: true,
-    },
+    'base-r3': baseRun(3, 500),
+    'base-r8': baseRun(8, 300),
     'lora-r4': {
       engine: { maxLoras: 8 },
       adapters: adapters(6, 0.7),
@@ -80,9 +74,9 @@ export function probePlan(seed: number, slots = false): Record<string, RunSpec> 
 
 /** Writes each run's bench files (as the Twin serves them with `profile`) under dir/<run>; answers the server files. */
 export function writeProbePlan(dir: string, profile: Profile, plan: Record<string, RunSpec>): string[] {
-  return Object.entries(plan).map(([name, { withoutLora, ...spec }]) => {
+  return Object.entries(plan).map(([name, spec]) => {
     const scenario = parseScenario({ model: profile.model, gpu: profile.gpu, ...spec });
-    writeBenchFiles(join(dir, name), twinBenchFiles(scenario, profile, withoutLora === true));
+    writeBenchFiles(join(dir, name), twinBenchFiles(scenario, profile));
     return join(dir, name, 'server.json');
   });
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kvCapacityTokens, Profile } from '../../src/profiles/index.js';
+import { kvCapacityTokens, kvCapacityWithoutLora, Profile } from '../../src/profiles/index.js';
 import { loadBench } from '../../src/refit/load-bench.js';
 import { refitProfile, type RefitOutcome } from '../../src/refit/refit.js';
 import { Rng } from '../../src/shared/rng.js';
@@ -18,12 +18,12 @@ const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-calibrate-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Term = (typeof baseTerms)[number] | (typeof slotTerms)[number] | 'perAdapterMs';
+type Term = (typeof baseTerms)[number] | (typeof slotTerms)[number] | 'perAdapterMs' | 'enabledMs';
 
 function termOf(p: Profile, key: Term): number {
   return key in p.forward.base
     ? p.forward.base[key as (typeof baseTerms)[number]]
-    : p.forward.lora[key as 'perAdapterMs' | (typeof slotTerms)[number]];
+    : p.forward.lora[key as 'perAdapterMs' | 'enabledMs' | (typeof slotTerms)[number]];
 }
 
 /** Largest relative error of the refitted terms against the hidden ones; fails when a term was not refitted. */
@@ -33,12 +33,16 @@ function worstError(outcome: RefitOutcome, hidden: Profile, keys: readonly Term[
   return Math.max(...keys.map((k) => Math.abs(refitted.get(k)! / termOf(hidden, k) - 1)));
 }
 
-/** Largest relative KV error at the settings the servers' logs were taken at. */
+/** The Twin's KV capacity at a server's settings (0 slots: a server without LoRA). */
+const capacity = (p: Profile, slots: number, rank: number): number =>
+  slots === 0 ? kvCapacityWithoutLora(p) : kvCapacityTokens(p, slots, rank);
+
+/** Largest relative KV error at the settings the servers' logs were taken at, with and without LoRA. */
 function kvError(outcome: RefitOutcome, hidden: Profile): number {
+  const points = outcome.kvFit!.points;
+  expect(new Set(points.map((p) => p.slots === 0))).toEqual(new Set([true, false]));
   return Math.max(
-    ...outcome.kvFit!.points.map((p) =>
-      Math.abs(kvCapacityTokens(outcome.profile, p.slots, p.rank) / kvCapacityTokens(hidden, p.slots, p.rank) - 1),
-    ),
+    ...points.map((p) => Math.abs(capacity(outcome.profile, p.slots, p.rank) / capacity(hidden, p.slots, p.rank) - 1)),
   );
 }
 
@@ -103,6 +107,23 @@ describe('calibrate --bench on bench files the Twin writes for a hidden profile'
     // without a second --max-loras the slot costs are kept, and said so
     const one = refitProfile(start, loadBench(writeProbePlan(join(dir, 'slots-one'), hidden, probePlan(4))));
     expect(one.stepFit!.kept.map((k) => k.key)).toEqual(expect.arrayContaining([...slotTerms]));
+  });
+
+  it('finds enabledMs, the cost of a LoRA-enabled engine, from runs with and without --enable-lora', () => {
+    const start = llama();
+    const hidden = hiddenProfile(start, 6);
+    hidden.forward.lora.enabledMs *= 1.3;
+    const plan = probePlan(6);
+    const outcome = refitProfile(start, loadBench(writeProbePlan(join(dir, 'enabled'), hidden, plan)));
+    expect(outcome.refused).toBeNull();
+    expect(worstError(outcome, hidden, [...stepTerms, 'enabledMs'])).toBeLessThan(0.05);
+    // the servers without LoRA are what tells it apart: without them it is kept, and said so
+    const { 'base-r3': _r3, 'base-r8': _r8, ...loraOnly } = plan;
+    const kept = refitProfile(start, loadBench(writeProbePlan(join(dir, 'enabled-lora-only'), hidden, loraOnly)));
+    expect(kept.stepFit!.kept).toContainEqual({
+      key: 'enabledMs',
+      reason: 'needs runs both with and without --enable-lora',
+    });
   });
 
   it('stays within 5 % when the client clock adds up to 1 ms of jitter to every streamed chunk', () => {

@@ -89,4 +89,35 @@ describe('TokenTimeline: every token of every request, as a streaming client see
       expect(Math.max(...r.tokenTimes.map((t, k) => Math.abs(t - times[k]!)))).toBeLessThan(1e-6);
     });
   });
+
+  it('reports requests to the base model too, beside adapters and on a server without LoRA', () => {
+    const profile = testProfile({ maxModelLen: 2048 });
+    const lengths = { inputTokens: { mean: 300 }, outputTokens: { mean: 100 } };
+    const mixed = timeline(profile, {
+      engine: { maxLoras: 2, kvCacheTokens: 6000 },
+      adapters: [
+        { id: 'a0', rank: 8, rate: 2 },
+        { id: 'a1', rank: 8, rate: 2 },
+      ],
+      baseModel: { rate: 3, ...lengths },
+      ...lengths,
+      durationS: 60,
+      seed: 2,
+    });
+    expect(mixed.result.preemptions).toBeGreaterThan(0);
+    expect(mixed.requests.length).toBe(mixed.result.completedRequests);
+    // the base model's requests carry the index after the adapters'
+    expect(mixed.requests.filter((r) => r.adapter === 2).length).toBe(mixed.result.baseModel!.completedRequests);
+    const plain = timeline(profile, {
+      engine: { enableLora: false, kvCacheTokens: 6000 },
+      baseModel: { rate: 6, ...lengths },
+      durationS: 60,
+      seed: 2,
+    });
+    expect(plain.result.completedRequests).toBeGreaterThan(100);
+    expect(plain.requests.length).toBe(plain.result.completedRequests);
+    expect(plain.requests.every((r) => r.adapter === 0 && r.tokenTimes.length === r.output)).toBe(true);
+    const ttft = plain.requests.reduce((s, r) => s + r.tokenTimes[0]! - r.arrivalS, 0) / plain.requests.length;
+    expect(ttft * 1000).toBeCloseTo(plain.result.ttftMs!.mean, 6);
+  });
 });
