@@ -24,7 +24,8 @@ export async function runProfiles(argv: string[]): Promise<number> {
     const answers = p.hasPredictors ? 'predictors' : 'no predictors: the Twin answers (slower)';
     lines.push(
       `  ${profileKey(p.model, p.gpu, p.tensorParallelSize)}  ${p.hfModelId ?? '-'}  ${source}  ` +
-        `vLLM ${p.vllmVersion}  TP ${p.tensorParallelSize}  ${p.maxModelLen} tokens  ${answers}  ${p.file ?? '(in memory)'}`,
+        `vLLM ${p.vllmVersion}  TP ${p.tensorParallelSize}  ${p.maxModelLen} tokens  ${answers}  ` +
+        (p.file ?? '(in memory)'),
     );
   }
   lines.push('predictors (model@gpu, version, trained, Twin hold-out):');
