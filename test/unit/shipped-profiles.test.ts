@@ -60,7 +60,7 @@ describe('the shipped built profiles (models/profiles)', () => {
       ]);
       // kernels, not roofline: a rebuild without ../shared would silently ship the cruder model
       expect(profile.source?.kind, key).toBe('kernels');
-      expect(profile.source?.measuredOn).toMatch(/kernel tables of \w+ \(vLLM \d/);
+      expect(profile.source?.measuredOn).toMatch(/^NVIDIA [^;]+; kernel tables of \w+ \(vLLM \d/);
       expect(profile.source?.data.length).toBeGreaterThan(0);
       for (const file of profile.source?.data ?? []) expect(file).toMatch(/^\.\.\/shared\/data\/operator-profiles\//);
       expect(profile.description).toMatch(/not calibrated on real runs/);
