@@ -53,7 +53,7 @@ export async function healthRoutes(app: FastifyInstance, s: Services): Promise<v
     response: { 200: Health, 503: Health },
   };
   r.get('/readyz', { schema: readiness }, async (_req, reply) => {
-    const profiles = s.profiles.list().map(keyOf);
+    const profiles = s.profiles.keys();
     const models = s.predictors.list().map((p) => `${keyOf(p.profile)}:${p.version}`);
     const state = await s.store.state();
     const reachable = state !== 'unreachable';

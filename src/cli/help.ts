@@ -128,6 +128,7 @@ residuals of every run before and after; exit 1, writing nothing, when the refit
   --seed N                            seed of the replays (default 0)`;
 
 export const profileHelp = `profile build --model M --gpu G --out DIR [--tp N] [--vllm-version V] [options]
+profile build --shipped --out models/profiles [--check] [--data DIR]
 
 Builds a profile from the model's architecture and the GPU's measured kernel tables (a roofline with fitted
 efficiencies where ../shared has none) and writes <out>/<model>@<gpu>[-tp<N>].json (docs/profiles.md).
@@ -142,7 +143,9 @@ efficiencies where ../shared has none) and writes <out>/<model>@<gpu>[-tp<N>].js
   --max-num-batched-tokens N     default: the version's default for the GPU
   --max-num-seqs N               likewise
   --data DIR                     measured data (default ../shared/data)
-  --check                        compare with the existing file instead of writing; exit 1 on a difference`;
+  --check                        compare with the existing file instead of writing; exit 1 on a difference
+  --shipped                      (re)build the 15 built profiles shipped in models/profiles (docs/profiles.md);
+                                 with --check, also a built profile in --out that is not in the set is a difference`;
 
 export const benchHelp =
   'bench twin|predict|place|estimator|drift|http|robustness|cli|sweeps [--repeats N] [--json]   ' +

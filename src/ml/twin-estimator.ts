@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { memoryErrorReason, type Profile } from '../profiles/index.js';
+import { keyOf, memoryErrorReason, type Profile } from '../profiles/index.js';
 import type { WorkLimits } from '../shared/work-limits.js';
 import { resolveScenario, tooMuchWork, type ParsedScenario } from '../twin/index.js';
 import type { GpuEstimator, PredictedFigures, TwinEstimateCost } from './estimator.js';
@@ -123,7 +123,7 @@ export class TwinEstimator implements GpuEstimator {
       simulatedS: this.simulatedS,
       wallMs: Math.round(this.wallMs * 10) / 10,
       note:
-        `no predictors for ${this.profile.model}@${this.profile.gpu}: answered by ${this.runs} short Twin ` +
+        `no predictors for ${keyOf(this.profile)}: answered by ${this.runs} short Twin ` +
         `runs (${Math.round(this.wallMs)} ms) instead of the distilled trees; train them (lora-placer train) ` +
         'for answers in microseconds',
     };
@@ -148,7 +148,7 @@ export class TwinEstimator implements GpuEstimator {
     if (this.expectedRequests + expected > limits.maxVerifiedRequests) {
       throw tooMuchWork(
         'model',
-        `answering with the Twin alone (no predictors for ${this.profile.model}@${this.profile.gpu}) needed more ` +
+        `answering with the Twin alone (no predictors for ${keyOf(this.profile)}) needed more ` +
           `than the ${limits.maxVerifiedRequests.toLocaleString('en-US')} simulated requests allowed after ` +
           `${this.runs} runs; place fewer adapters, or train predictors for this profile`,
         'maxVerifiedRequests',

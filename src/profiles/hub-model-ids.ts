@@ -10,6 +10,6 @@ export const hubModelIds: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** The Hugging Face id vLLM serves for this profile's model, or null when neither the profile nor the map knows it. */
-export function hfModelIdOf(profile: Profile): string | null {
+export function hfModelIdOf(profile: Pick<Profile, 'model' | 'hfModelId'>): string | null {
   return profile.hfModelId ?? hubModelIds[profile.model] ?? null;
 }

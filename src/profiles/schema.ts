@@ -163,7 +163,7 @@ export function sourceOf(profile: Profile): ProfileSource {
 }
 
 /** GPUs one server of this profile spans. */
-export function tensorParallelSizeOf(profile: Profile): number {
+export function tensorParallelSizeOf(profile: Pick<Profile, 'tensorParallelSize'>): number {
   return profile.tensorParallelSize ?? 1;
 }
 
@@ -188,6 +188,6 @@ export function profileKey(model: string, gpu: string, tensorParallelSize = 1): 
 }
 
 /** The key of `profile` (see profileKey). */
-export function keyOf(profile: Profile): string {
+export function keyOf(profile: Pick<Profile, 'model' | 'gpu' | 'tensorParallelSize'>): string {
   return profileKey(profile.model, profile.gpu, tensorParallelSizeOf(profile));
 }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { parseOrThrow } from '../shared/validate.js';
 import { hfModelIdOf } from './hub-model-ids.js';
@@ -9,10 +10,34 @@ import { keyOf, Profile, profileKey, tensorParallelSizeOf } from './schema.js';
 /** `models/profiles` of this package (same relative place from src/ and from dist/). */
 export const defaultProfilesDir = fileURLToPath(new URL('../../models/profiles/', import.meta.url));
 
-/** A profile and the file it was read from (null: built in memory). */
+/** What the store keys and finds a profile by, read from a file without validating the rest of it. */
+const ProfileHead = Profile.pick({ model: true, gpu: true, tensorParallelSize: true, hfModelId: true });
+type ProfileHead = z.infer<typeof ProfileHead>;
+
+/**
+ * A profile file of the embedded directory, keyed from its head and validated in full on first use: the package
+ * ships 17 of them (~0.8 MB; tests validate each), and validating all at every start-up would cost each CLI
+ * command and the service tens of milliseconds for the one or two profiles a command uses.
+ */
+class DeferredProfile {
+  private parsed: Profile | undefined;
+  constructor(
+    readonly head: ProfileHead,
+    private readonly raw: unknown,
+    readonly file: string,
+  ) {}
+
+  get profile(): Profile {
+    this.parsed ??= parseOrThrow(Profile, this.raw, `profile ${this.file}`);
+    return this.parsed;
+  }
+}
+
+/** A profile (or its head, validated on first use) and the file it was read from (null: built in memory). */
 interface Entry {
-  profile: Profile;
+  head: ProfileHead;
   file: string | null;
+  profile: () => Profile;
 }
 
 /**
@@ -30,20 +55,22 @@ export class ProfileStore {
    * order (worker threads read the same ones: profilesFrom(dirs)); empty for a store built in memory.
    */
   constructor(
-    profiles: Iterable<Profile>,
+    profiles: Iterable<Profile | DeferredProfile>,
     files: ReadonlyMap<string, string> = new Map(),
     readonly dirs: readonly string[] = [],
   ) {
     for (const p of profiles) {
-      const key = keyOf(p);
+      const head = p instanceof DeferredProfile ? p.head : p;
+      const key = keyOf(head);
       if (!this.entries.has(key)) {
-        const pair = profileKey(p.model, p.gpu);
+        const pair = profileKey(head.model, head.gpu);
         this.sizes.set(
           pair,
-          [...(this.sizes.get(pair) ?? []), tensorParallelSizeOf(p)].sort((a, b) => a - b),
+          [...(this.sizes.get(pair) ?? []), tensorParallelSizeOf(head)].sort((a, b) => a - b),
         );
       }
-      this.entries.set(key, { profile: p, file: files.get(key) ?? null });
+      const profile = p instanceof DeferredProfile ? () => p.profile : () => p;
+      this.entries.set(key, { head, profile, file: files.get(key) ?? null });
     }
   }
 
@@ -56,13 +83,16 @@ export class ProfileStore {
    * Two files of one directory for the same key are refused: which one was meant is unknown.
    */
   static fromDirectories(dirs: readonly string[]): ProfileStore {
-    const profiles = new Map<string, Profile>();
+    const profiles = new Map<string, Profile | DeferredProfile>();
     const files = new Map<string, string>();
     for (const dir of dirs) {
       const seen = new Map<string, string>();
+      // the package's own profiles are validated on first use; a user's (--profiles, PROFILES_DIR) at once, so
+      // that a bad file is refused when the command or the service starts
+      const embedded = resolve(dir) === resolve(defaultProfilesDir);
       for (const file of profileFiles(dir)) {
-        const p = loadProfileFile(file);
-        const key = keyOf(p);
+        const p = embedded ? deferredProfileFile(file) : loadProfileFile(file);
+        const key = keyOf(p instanceof DeferredProfile ? p.head : p);
         const other = seen.get(key);
         if (other)
           throw new AppError('dataFile', `profiles ${other} and ${file} are both ${key}: keep one of them in ${dir}`);
@@ -76,7 +106,12 @@ export class ProfileStore {
   }
 
   list(): Profile[] {
-    return [...this.entries.values()].map((e) => e.profile);
+    return [...this.entries.values()].map((e) => e.profile());
+  }
+
+  /** The keys of every profile (profileKey), in load order, without validating deferred ones. */
+  keys(): string[] {
+    return [...this.entries.keys()];
   }
 
   /** The file `profile` was read from (null for a profile built in memory). */
@@ -110,7 +145,7 @@ export class ProfileStore {
     const size = tensorParallelSize ?? sizes[0]!;
     const entry = this.entries.get(profileKey(name, card, size));
     if (!entry) throw unknownTensorParallelSize(name, card, size, sizes);
-    return entry.profile;
+    return entry.profile();
   }
 
   /** The profile name `model` stands for on `gpu`: itself, or the first profile (in load order) serving that id. */
@@ -118,13 +153,14 @@ export class ProfileStore {
     const name = model.toLowerCase();
     const card = gpu.toLowerCase();
     if (this.sizes.has(profileKey(name, card))) return name;
-    for (const { profile } of this.entries.values())
-      if (profile.gpu === card && hfModelIdOf(profile)?.toLowerCase() === name) return profile.model;
+    for (const { head } of this.entries.values())
+      if (head.gpu === card && hfModelIdOf(head)?.toLowerCase() === name) return head.model;
     return undefined;
   }
 
   private unknown(model: string, gpu: string): AppError {
-    const named = this.list().map((p) => {
+    const heads = [...this.entries.values()].map((e) => e.head);
+    const named = heads.map((p) => {
       const id = hfModelIdOf(p);
       return id ? `${keyOf(p)} (${id})` : keyOf(p);
     });
@@ -135,7 +171,7 @@ export class ProfileStore {
         model,
         gpu,
         known: [...this.entries.keys()],
-        knownModelIds: [...new Set(this.list().flatMap((p) => hfModelIdOf(p) ?? []))],
+        knownModelIds: [...new Set(heads.flatMap((p) => hfModelIdOf(p) ?? []))],
       },
     );
   }
@@ -169,13 +205,21 @@ function profileFiles(dir: string): string[] {
 }
 
 export function loadProfileFile(file: string): Profile {
-  let raw: unknown;
+  return parseOrThrow(Profile, readProfileJson(file), `profile ${file}`);
+}
+
+/** A profile file keyed from its head; the rest is validated when the profile is first asked for. */
+function deferredProfileFile(file: string): DeferredProfile {
+  const raw = readProfileJson(file);
+  return new DeferredProfile(parseOrThrow(ProfileHead, raw, `profile ${file}`), raw, file);
+}
+
+function readProfileJson(file: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new AppError('dataFile', `cannot read profile ${file}: ${(err as Error).message}`);
   }
-  return parseOrThrow(Profile, raw, `profile ${file}`);
 }
 
 /** Stores already read, by their directory list: worker threads ask once per task. */

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { buildTestApp } from '../helpers/app.js';
+import { embeddedKeys } from '../helpers/embedded-profiles.js';
 
 describe('health routes', async () => {
   const app = await buildTestApp();
@@ -14,7 +15,8 @@ describe('health routes', async () => {
     expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json().profiles).toEqual(['llama-3.1-8b-instruct@h100-64gb', 'qwen-2.5-7b-instruct@h100-64gb']);
+    // every embedded profile, the 15 built ones included; predictors only for the two calibrated ones
+    expect(ready.json().profiles).toEqual(embeddedKeys);
     expect(ready.json().models).toHaveLength(2);
     expect(ready.json().store).toEqual({ backend: 'memory', reachable: true, state: 'reachable' });
   });

@@ -5,8 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/ml/bundle-store.js';
 import { Predictor } from '../../src/ml/predictor.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
-import { embeddedProfiles } from '../../src/profiles/index.js';
+import { embeddedProfiles, profileKey } from '../../src/profiles/index.js';
 import { buildTestApp, llama } from '../helpers/app.js';
+import { calibratedKeys, embeddedKeys } from '../helpers/embedded-profiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-models-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,7 +40,11 @@ describe('models and refresh', async () => {
   it('lists profiles and the served models with their metrics', async () => {
     const app = await buildTestApp();
     const profiles = (await app.inject({ url: '/v1/profiles' })).json().profiles;
-    expect(profiles.map((p: { model: string }) => p.model)).toEqual(['llama-3.1-8b-instruct', 'qwen-2.5-7b-instruct']);
+    type Listed = { model: string; gpu: string; tensorParallelSize: number; hasPredictors: boolean };
+    const key = (p: Listed) => profileKey(p.model, p.gpu, p.tensorParallelSize);
+    expect(profiles.map(key)).toEqual(embeddedKeys);
+    // the built profiles are listed without predictors (answered by the Twin), the calibrated ones with theirs
+    expect(profiles.filter((p: Listed) => p.hasPredictors).map(key)).toEqual(calibratedKeys);
     const models = (await app.inject({ url: '/v1/models' })).json().models;
     const meta = JSON.parse(
       readFileSync(

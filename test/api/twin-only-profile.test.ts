@@ -39,7 +39,7 @@ describe('a profile without predictors, from a profile directory', async () => {
       tensorParallelSize: 1,
       hfModelId: null,
     });
-    expect(listed.find((p) => p.model === llama.model)).toMatchObject({
+    expect(listed.find((p) => p.model === llama.model && p.gpu === llama.gpu)).toMatchObject({
       hasPredictors: true,
       hfModelId: 'meta-llama/Llama-3.1-8B-Instruct',
       source: { kind: 'calibrated', measuredOn: expect.stringContaining('h100-64gb') },

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { profileKey } from '../../src/profiles/index.js';
+import { calibratedKeys, embeddedKeys, shippedKeys } from '../helpers/embedded-profiles.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-cli-'));
@@ -218,21 +220,26 @@ describe('lora-placer --version, profiles, exit codes, JSON errors, progress', (
     }
   });
 
-  it('lists both committed profiles and their predictors, as text and as JSON', () => {
+  it('lists the 17 committed profiles and the predictors of the two calibrated ones, as text and as JSON', () => {
     const text = cli(['profiles']);
     expect(text.status).toBe(0);
-    for (const key of ['llama-3.1-8b-instruct@h100-64gb', 'qwen-2.5-7b-instruct@h100-64gb']) {
+    const lines = (key: string) => text.stdout.split('\n').filter((line) => line.startsWith(`  ${key} `));
+    for (const key of calibratedKeys) {
       // once as a profile (its line ends with its file, which holds the key too), once as a predictor
-      expect(text.stdout.split('\n').filter((line) => line.startsWith(`  ${key} `))).toHaveLength(2);
+      expect(lines(key)).toHaveLength(2);
+    }
+    for (const key of shippedKeys) {
+      expect(lines(key)).toHaveLength(1);
+      expect(lines(key)[0]).toMatch(/ kernels \(.*no predictors: the Twin answers/);
     }
     const json = cli(['profiles', '--json']);
     expect(json.status).toBe(0);
     const out = JSON.parse(json.stdout) as {
-      profiles: { model: string; maxModelLen: number }[];
-      predictors: { model: string; version: string }[];
+      profiles: { model: string; gpu: string; tensorParallelSize: number; maxModelLen: number }[];
+      predictors: { model: string; gpu: string; version: string }[];
     };
-    expect(out.profiles.map((p) => p.model).sort()).toEqual(['llama-3.1-8b-instruct', 'qwen-2.5-7b-instruct']);
-    expect(out.predictors.map((p) => p.model).sort()).toEqual(['llama-3.1-8b-instruct', 'qwen-2.5-7b-instruct']);
+    expect(out.profiles.map((p) => profileKey(p.model, p.gpu, p.tensorParallelSize))).toEqual(embeddedKeys);
+    expect(out.predictors.map((p) => profileKey(p.model, p.gpu)).sort()).toEqual(calibratedKeys);
     expect(out.profiles.every((p) => p.maxModelLen > 0)).toBe(true);
     expect(cli(['profiles', '--frobnicate']).status).toBe(2);
   });

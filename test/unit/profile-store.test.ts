@@ -5,11 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   defaultProfilesDir,
   embeddedProfiles,
+  keyOf,
   ProfileStore,
   profilesFrom,
   profilesWith,
 } from '../../src/profiles/index.js';
 import { AppError } from '../../src/shared/errors.js';
+import { embeddedKeys } from '../helpers/embedded-profiles.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lora-placer-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -48,7 +50,7 @@ describe('profiles from several directories', () => {
     expect(store.get('qwen-2.5-7b-instruct', 'h100-64gb').description).toBe(
       embeddedProfiles().get('qwen-2.5-7b-instruct', 'h100-64gb').description,
     );
-    expect(store.list().map((p) => `${p.model}@${p.gpu}`)).toHaveLength(3);
+    expect(store.list().map(keyOf).sort()).toEqual([...embeddedKeys, 'extra-model@h100-64gb'].sort());
     // the other order: the first directory wins
     expect(profilesWith([second, first]).get('extra-model', 'h100-64gb').description).toBe('first');
     // workers read the same directories: the same store, read once
@@ -86,7 +88,9 @@ describe('models by name or Hugging Face id', () => {
     expect(store.get('Qwen/Qwen2.5-7B-Instruct', 'h100-64gb').model).toBe('qwen-2.5-7b-instruct');
     expect(store.get('mistralai/mistral-7b-v0.3', 'h100-64gb').model).toBe('my-mistral');
     expect(store.get('My-Mistral', 'H100-64GB').model).toBe('my-mistral');
-    expect(store.has('meta-llama/Llama-3.1-8B-Instruct', 'a100-80gb')).toBe(false);
+    // the shipped built profile of that id on another card, and none on a card without one
+    expect(store.get('meta-llama/Llama-3.1-8B-Instruct', 'a100-80gb').source?.kind).toBe('kernels');
+    expect(store.has('meta-llama/Llama-3.1-8B-Instruct', 'l4')).toBe(false);
   });
 
   it('answers an unknown model with 404, listing the names and ids', () => {

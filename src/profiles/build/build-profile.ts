@@ -98,7 +98,6 @@ export function buildProfile(options: BuildOptions, inputs: BuildInputs): Profil
     : gpuStep;
   const carried = inputs.carried;
   const ratio = smallGemmRatio(inputs.costs, carried.costs, m.hidden);
-  const gpuName = o.tp > 1 ? `${gpu.name}-tp${o.tp}` : gpu.name;
   const carriedFrom = `${carried.profile.model}@${carried.profile.gpu}`;
   const notes = [
     `KV capacity: vLLM ${o.vllmVersion} memory arithmetic (src/profiles/build/kv-memory.ts) with ` +
@@ -121,10 +120,11 @@ export function buildProfile(options: BuildOptions, inputs: BuildInputs): Profil
   const profile = {
     schemaVersion: 1,
     model: m.name,
-    gpu: gpuName,
+    // the card itself: the key (and file name) carry the size, model@gpu-tpN (profileKey)
+    gpu: gpu.name,
     description: `${m.name} on ${gpu.description}${o.tp > 1 ? `, TP ${o.tp}` : ''}, built from ${
       inputs.kind === 'kernels' ? 'kernel tables' : 'a roofline'
-    } (lora-placer profile build)`,
+    } (lora-placer profile build); not calibrated on real runs of this model and GPU`,
     vllmVersion: o.vllmVersion,
     maxModelLen,
     blockSize: 16,
@@ -152,7 +152,7 @@ export function buildProfile(options: BuildOptions, inputs: BuildInputs): Profil
     calibration: { tool: 'lora-placer profile build', notes },
     source: {
       kind: inputs.kind,
-      measuredOn: `${gpu.description}; kernels ${inputs.costs.origin}`,
+      measuredOn: `${gpu.description}; ${inputs.costs.origin}`,
       data: inputs.data,
       notes,
     },
