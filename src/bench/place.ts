@@ -34,20 +34,24 @@ export interface BenchCase {
   workload: Workload;
 }
 
-/** Placement speed: Dirichlet(0.5) popularity over 100 to 10,000 adapters, demand growing with N. */
-export function speedCases(): BenchCase[] {
+/**
+ * Placement speed: Dirichlet(0.5) popularity over 100 to 10,000 adapters, demand growing with N. On the
+ * calibrated H100 64 GB profiles with the research runs' engine settings; on another GPU (`--gpu`, a built
+ * profile with predictors) with that profile's own engine defaults.
+ */
+export function speedCases(onGpu = gpu): BenchCase[] {
   return models.flatMap((model) =>
     [100, 1000, 10_000].map((adapters) => ({
-      name: `${model.split('-')[0]} dirichlet N=${adapters}`,
+      name: `${model.split('-')[0]} dirichlet N=${adapters}${onGpu === gpu ? '' : ` ${onGpu}`}`,
       workload: syntheticWorkload({
         model,
-        gpu,
+        gpu: onGpu,
         adapters,
         demand: 20 * adapters + 40_000,
         popularity: 'dirichlet',
         ranks: [8, 16],
         seed: 1,
-        engine: researchEngine,
+        ...(onGpu === gpu ? { engine: researchEngine } : {}),
       }),
     })),
   );

@@ -20,6 +20,7 @@ export async function runBench(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       'speed-only': { type: 'boolean', default: false },
+      gpu: { type: 'string' },
       data: { type: 'string', default: '../shared/data' },
       workers: { type: 'string' },
       'max-bound-ratio': { type: 'string' },
@@ -123,6 +124,7 @@ interface PlaceFlags {
   json: boolean;
   quick: boolean;
   'speed-only': boolean;
+  gpu?: string | undefined;
   data: string;
   workers?: string | undefined;
   'max-bound-ratio'?: string | undefined;
@@ -134,14 +136,18 @@ interface PlaceFlags {
 
 async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Promise<number> {
   const { embeddedProfiles, PredictorRegistry, TwinPool } = await core();
-  const { benchPlaceSpeed, benchSuiteCase, formatSpeed, formatSuite, suiteCases, suiteSummary } = await import(
-    '../bench/place.js'
-  );
+  const { benchPlaceSpeed, benchSuiteCase, formatSpeed, formatSuite, speedCases, suiteCases, suiteSummary } =
+    await import('../bench/place.js');
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
   const maxRatio = optionalNumber(flags['max-bound-ratio'], '--max-bound-ratio');
   const minSaving = optionalNumber(flags['min-saving'], '--min-saving');
-  const speed = benchPlaceSpeed(registry, repeats);
+  const speed = benchPlaceSpeed(registry, repeats, speedCases(flags.gpu));
   if (!flags.json) process.stdout.write(`${formatSpeed(speed)}\n${cpu}\n\n`);
+  // the quality suite is the calibrated profiles' (its traces were scaled for them)
+  if (flags.gpu !== undefined) {
+    if (flags.json) writeJson({ speed }, true);
+    return 0;
+  }
   const traceDir = join(flags.data, 'traces');
   if (flags['speed-only'] || !existsSync(join(traceDir, 'splitwise_conv.csv'))) {
     if (!flags['speed-only']) process.stdout.write(`${traceDir} not found: quality suite not run\n`);

@@ -158,6 +158,7 @@ bench place                 placement speed (100 to 10,000 adapters), then, when
                             the Twin, baselines at their fewest starvation-free GPU counts
   --quick                   one suite workload in four
   --speed-only              skip the suite
+  --gpu G                   the speed cases on the (built) profiles of G with their predictors, no suite
   --workers N               Twin worker threads (default: all cores)
   --max-bound-ratio R       exit 1 unless median GPUs / lower bound <= R (CI)
   --min-saving F            exit 1 unless the median saving vs rate balancing >= F (CI)
