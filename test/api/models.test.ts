@@ -7,7 +7,7 @@ import { Predictor } from '../../src/ml/predictor.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { embeddedProfiles, profileKey } from '../../src/profiles/index.js';
 import { buildTestApp, llama } from '../helpers/app.js';
-import { calibratedKeys, embeddedKeys } from '../helpers/embedded-profiles.js';
+import { predictorKeys, embeddedKeys } from '../helpers/embedded-profiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-models-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,8 +43,13 @@ describe('models and refresh', async () => {
     type Listed = { model: string; gpu: string; tensorParallelSize: number; hasPredictors: boolean };
     const key = (p: Listed) => profileKey(p.model, p.gpu, p.tensorParallelSize);
     expect(profiles.map(key)).toEqual(embeddedKeys);
-    // the built profiles are listed without predictors (answered by the Twin), the calibrated ones with theirs
-    expect(profiles.filter((p: Listed) => p.hasPredictors).map(key)).toEqual(calibratedKeys);
+    // built profiles without predictors are answered by the Twin; the calibrated ones and two built ones have theirs
+    expect(
+      profiles
+        .filter((p: Listed) => p.hasPredictors)
+        .map(key)
+        .sort(),
+    ).toEqual(predictorKeys);
     const models = (await app.inject({ url: '/v1/models' })).json().models;
     const meta = JSON.parse(
       readFileSync(
@@ -52,7 +57,9 @@ describe('models and refresh', async () => {
         'utf8',
       ),
     );
-    const llamaModel = models.find((m: { model: string }) => m.model === llama.model);
+    const llamaModel = models.find(
+      (m: { model: string; gpu: string }) => m.model === llama.model && m.gpu === llama.gpu,
+    );
     expect(llamaModel.version).toBe(meta.version);
     expect(llamaModel.metrics.realRuns.throughput.smapeResearch).toBe(
       meta.metrics.realRuns.student.throughput.smapeResearch,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { profileKey } from '../../src/profiles/index.js';
-import { calibratedKeys, embeddedKeys, shippedKeys } from '../helpers/embedded-profiles.js';
+import { embeddedKeys, predictorKeys, shippedKeys } from '../helpers/embedded-profiles.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-cli-'));
@@ -220,15 +220,15 @@ describe('lora-placer --version, profiles, exit codes, JSON errors, progress', (
     }
   });
 
-  it('lists the 17 committed profiles and the predictors of the two calibrated ones, as text and as JSON', () => {
+  it('lists the 17 committed profiles and the predictors of four of them, as text and as JSON', () => {
     const text = cli(['profiles']);
     expect(text.status).toBe(0);
     const lines = (key: string) => text.stdout.split('\n').filter((line) => line.startsWith(`  ${key} `));
-    for (const key of calibratedKeys) {
+    for (const key of predictorKeys) {
       // once as a profile (its line ends with its file, which holds the key too), once as a predictor
       expect(lines(key)).toHaveLength(2);
     }
-    for (const key of shippedKeys) {
+    for (const key of shippedKeys.filter((k) => !predictorKeys.includes(k))) {
       expect(lines(key)).toHaveLength(1);
       expect(lines(key)[0]).toMatch(/ kernels \(.*no predictors: the Twin answers/);
     }
@@ -239,7 +239,7 @@ describe('lora-placer --version, profiles, exit codes, JSON errors, progress', (
       predictors: { model: string; gpu: string; version: string }[];
     };
     expect(out.profiles.map((p) => profileKey(p.model, p.gpu, p.tensorParallelSize))).toEqual(embeddedKeys);
-    expect(out.predictors.map((p) => profileKey(p.model, p.gpu)).sort()).toEqual(calibratedKeys);
+    expect(out.predictors.map((p) => profileKey(p.model, p.gpu)).sort()).toEqual(predictorKeys);
     expect(out.profiles.every((p) => p.maxModelLen > 0)).toBe(true);
     expect(cli(['profiles', '--frobnicate']).status).toBe(2);
   });
