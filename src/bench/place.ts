@@ -306,14 +306,15 @@ const pad = (s: string, n: number): string => s.padEnd(n);
 const lpad = (s: string, n: number): string => s.padStart(n);
 
 export function formatSpeed(rows: SpeedRow[]): string {
+  const w = Math.max(26, ...rows.map((r) => r.name.length + 2));
   const lines = [
     `placement speed (pack, no verification; median of ${rows[0]?.repeats ?? 0} runs after a warm-up, one thread)`,
-    `${pad('workload', 26)}${lpad('adapters', 9)}${lpad('GPUs', 6)}${lpad('bound', 7)}` +
+    `${pad('workload', w)}${lpad('adapters', 9)}${lpad('GPUs', 6)}${lpad('bound', 7)}` +
       `${lpad('evals', 8)}${lpad('median ms', 11)}${lpad('min', 8)}${lpad('max', 8)}${lpad('noise', 8)}`,
   ];
   for (const r of rows) {
     lines.push(
-      `${pad(r.name, 26)}${lpad(String(r.adapters), 9)}${lpad(String(r.gpus), 6)}` +
+      `${pad(r.name, w)}${lpad(String(r.adapters), 9)}${lpad(String(r.gpus), 6)}` +
         `${lpad(String(r.lowerBound), 7)}${lpad(String(r.evaluations), 8)}${lpad(fmt(r.medianMs, 1), 11)}` +
         `${lpad(fmt(r.minMs, 1), 8)}${lpad(fmt(r.maxMs, 1), 8)}${lpad(`${fmt(100 * r.noise, 1)}%`, 8)}`,
     );
