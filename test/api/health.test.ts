@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { buildTestApp } from '../helpers/app.js';
-import { embeddedKeys } from '../helpers/embedded-profiles.js';
+import { embeddedKeys, predictorKeys } from '../helpers/embedded-profiles.js';
 
 describe('health routes', async () => {
   const app = await buildTestApp();
@@ -15,9 +15,9 @@ describe('health routes', async () => {
     expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    // every embedded profile, the 15 built ones included; predictors only for the two calibrated ones
+    // every embedded profile, the 15 built ones included; predictors for the calibrated two and two built ones
     expect(ready.json().profiles).toEqual(embeddedKeys);
-    expect(ready.json().models).toHaveLength(2);
+    expect(ready.json().models).toHaveLength(predictorKeys.length);
     expect(ready.json().store).toEqual({ backend: 'memory', reachable: true, state: 'reachable' });
   });
 
