@@ -12,17 +12,18 @@ import { compile, flatten, walk } from '../../src/ml/tree.js';
 import { Prediction } from '../../src/ml/prediction.js';
 import { parseScenario } from '../../src/twin/index.js';
 import { AppError } from '../../src/shared/errors.js';
+import { predictorKeys } from '../helpers/embedded-profiles.js';
 
 const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
 
 describe('shipped predictors', () => {
-  it('exist for both profiles, with consistent metadata', () => {
+  it('exist for the calibrated profiles and the two built H100 80 GB ones, with consistent metadata', () => {
     expect(
       registry
         .list()
         .map((p) => `${p.profile.model}@${p.profile.gpu}`)
         .sort(),
-    ).toEqual(['llama-3.1-8b-instruct@h100-64gb', 'qwen-2.5-7b-instruct@h100-64gb']);
+    ).toEqual(predictorKeys);
     for (const p of registry.list()) {
       expect(p.bundle.metadata.features).toEqual([...featureNames]);
       expect(p.version).toBe(studentVersion(p.bundle.trees));
