@@ -125,6 +125,19 @@ export const Profile = z.object({
       .nonnegative()
       .describe('API server and client time added to every TTFT (tokenize, queue to engine, stream)'),
     fit: FitReport,
+    metricsRender: z
+      .object({
+        baseMs: z.number().nonnegative(),
+        perLabelSetMs: z.number().nonnegative(),
+        perListedAdapterMs: z.number().nonnegative(),
+        maxMs: z.number().positive(),
+        source: z.string(),
+      })
+      .optional()
+      .describe(
+        'time the API server spends rendering /metrics, during which it streams nothing: a base plus a cost per ' +
+          "distinct vllm:lora_requests_info label set recorded (docs/twin-tails.md); absent: the research host's",
+      ),
   }),
   pauses: z
     .object({

@@ -8,6 +8,7 @@ import { RunningBatch } from './running-batch.js';
 import type { ResolvedEngine, ResolvedScenario } from './scenario.js';
 import { V1Scheduler, type StepPlan } from './scheduler.js';
 import { EnginePauses } from './engine-pauses.js';
+import { MetricsScrapes, adapterKey, labelSetKey, researchHostRender, type Scrape } from './metrics-scrapes.js';
 import { KvBlocks } from './kv-blocks.js';
 import { diskLoadMs, forwardMs, gpuLoadMs, schedulerMs } from './step-time.js';
 import { WaitingQueue } from './waiting-queue.js';
@@ -67,6 +68,8 @@ export interface EngineObserver {
   onPreempt?(id: number, adapter: number, atS: number): void;
   /** a preempted request recomputed its prompt and streamed its next token at `atS` (it decodes again) */
   onResume?(id: number, atS: number): void;
+  /** a scrape of /metrics started (only with a scraper and a profile that prices its render) */
+  onScrape?(scrape: Scrape): void;
 }
 
 export interface EngineOptions {
@@ -113,6 +116,12 @@ export class TwinEngine {
   private readonly fastForward: boolean;
   private readonly kv: KvBlocks;
   private readonly pauses: EnginePauses | null;
+  /** /metrics scrapes that hold the API server (null: no scraper) */
+  private readonly scrapes: MetricsScrapes | null;
+  /** XOR of adapterKey over the adapters in the running batch (vLLM's running_lora_adapters) */
+  private runningKey = 0;
+  /** when the previous step's tokens reached the clients */
+  private prevDeliveredS = 0;
 
   /**
    * Adapter i's requests have index i; the base model's, when `traffic.base` is set, the index after the
@@ -143,8 +152,12 @@ export class TwinEngine {
       this.req,
       n,
       this.profile.blockSize,
-      (a) => this.waiting.adapterEnteredBatch(a),
       (a) => {
+        if (a !== baseIndex) this.runningKey ^= adapterKey(a, runningSalt);
+        this.waiting.adapterEnteredBatch(a);
+      },
+      (a) => {
+        if (a !== baseIndex) this.runningKey ^= adapterKey(a, runningSalt);
         this.waiting.adapterLeftBatch(a);
         this.cache.release(a);
       },
@@ -168,6 +181,10 @@ export class TwinEngine {
     const index = new Map<string | undefined, number>(adapters.map((a, i) => [a.id, i]));
     if (base) index.set(undefined, baseIndex);
     this.pauses = this.profile.pauses ? new EnginePauses(this.profile.pauses, resolved.seed) : null;
+    const render = this.profile.frontend.metricsRender ?? researchHostRender;
+    const scrapeS = resolved.scenario.metricsScrapeIntervalS ?? 0;
+    // the first scrape half an interval in: the research checker polls from before the window opens
+    this.scrapes = scrapeS > 0 ? new MetricsScrapes(render, scrapeS, scrapeS / 2, options.observer?.onScrape) : null;
     this.arrivals = new ArrivalSource(
       streams,
       resolved.scenario.arrivals ?? { process: 'poisson' },
@@ -180,10 +197,11 @@ export class TwinEngine {
   run(): EngineOutcome {
     let t = 0;
     for (;;) {
+      this.scrapes?.advanceTo(t);
       this.admitArrivals(t);
       const plan = this.scheduler.schedule(t);
       if (this.batch.count === 0) {
-        const next = this.arrivals.peekTime() + this.frontendS;
+        const next = this.nextEngineArrivalS();
         if (next > this.horizon) break;
         t = next;
         continue;
@@ -200,12 +218,22 @@ export class TwinEngine {
           1,
           Math.min(this.identicalSteps(t, firstMs, growthMs), this.pauses?.stepsBeforePause ?? Infinity),
         );
+        // no run crosses a scrape's start or end: its steps' tokens all reach the clients alike
+        if (this.scrapes) {
+          const boundaryMs = (this.scrapes.nextBoundaryAfter(t) - t) * 1000;
+          steps = Math.min(steps, stepsToReach(boundaryMs, firstMs, growthMs));
+        }
       }
       this.pauses?.advance(steps);
       const totalMs = steps * firstMs + (growthMs * steps * (steps - 1)) / 2;
       const startS = t;
       t += totalMs / 1000;
+      this.scrapes?.advanceTo(t);
       this.finishSteps(plan, steps, firstMs, growthMs, totalMs, t);
+      this.scrapes?.recordLabelSet(
+        labelSetKey(this.runningKey, this.waiting.adapterSetKey),
+        this.batch.activeAdapters + this.waiting.adapterSetSize,
+      );
       this.observer?.onStep?.({
         startS,
         endS: t,
@@ -236,7 +264,7 @@ export class TwinEngine {
   /** Requests that reached the engine by `t` join the waiting queue (or are refused). */
   private admitArrivals(t: number): void {
     const maxLen = this.profile.maxModelLen;
-    while (this.arrivals.peekTime() + this.frontendS <= t) {
+    while (this.nextEngineArrivalS() <= t) {
       const a = this.arrivals.pop();
       this.metrics.onArrival(a.adapter, a.inputTokens + a.outputTokens);
       if (this.metrics.arrived > this.maxArrivals) {
@@ -256,6 +284,18 @@ export class TwinEngine {
       this.observer?.onArrival?.(id, a.adapter, a.time, a.inputTokens + a.outputTokens);
       this.waiting.pushArrival(id);
     }
+  }
+
+  /** When the next request reaches the engine: after the frontend's overhead, and after a scrape holding it. */
+  private nextEngineArrivalS(): number {
+    const sent = this.arrivals.peekTime();
+    if (!this.scrapes || !Number.isFinite(sent) || sent > this.horizon) return sent + this.frontendS;
+    return this.scrapes.deliveredAt(sent) + this.frontendS;
+  }
+
+  /** When tokens the engine emits at `t` reach the clients. */
+  private deliveredAt(t: number): number {
+    return this.scrapes ? this.scrapes.deliveredAt(t) : t;
   }
 
   private stepMs(plan: StepPlan): number {
@@ -281,7 +321,7 @@ export class TwinEngine {
     const elapsedMs = (k: number): number => k * firstMs + (growthMs * k * (k - 1)) / 2;
     const untilFinish = this.batch.nextFinishKey() - this.batch.decodeCounter;
     let k = Number.isFinite(untilFinish) ? untilFinish : Number.MAX_SAFE_INTEGER;
-    const arrivalMs = (this.arrivals.peekTime() + this.frontendS - t) * 1000;
+    const arrivalMs = (this.nextEngineArrivalS() - t) * 1000;
     if (Number.isFinite(arrivalMs)) k = Math.min(k, Math.max(1, stepsToReach(arrivalMs, firstMs, growthMs)));
     const windowMs = (this.horizon - t) * 1000;
     k = Math.min(k, Math.max(1, stepsWithin(windowMs, firstMs, growthMs)));
@@ -316,20 +356,26 @@ export class TwinEngine {
     if (plan.decodes > 0) {
       // gaps of the decoders; with growing steps, record the run's mean (growth is a fraction of a ms)
       const gapMs = firstMs + (growthMs * (steps - 1)) / 2;
-      metrics.onGaps(gapMs, plan.decodes * steps);
+      const gaps = this.scrapes
+        ? this.deliveredGaps(tEnd - totalMs / 1000, steps, firstMs, growthMs)
+        : [{ ms: gapMs, perDecoder: steps }];
       const byAdapter = metrics.byAdapter;
-      if (byAdapter)
-        for (let k = 0; k < batch.decodingAdapterCount; k++) {
-          const adapter = batch.decodingAdapter(k);
-          byAdapter.onGaps(adapter, gapMs, batch.decodersOf(adapter) * steps);
-        }
+      for (const g of gaps) {
+        metrics.onGaps(g.ms, plan.decodes * g.perDecoder);
+        if (byAdapter)
+          for (let k = 0; k < batch.decodingAdapterCount; k++) {
+            const adapter = batch.decodingAdapter(k);
+            byAdapter.onGaps(adapter, g.ms, batch.decodersOf(adapter) * g.perDecoder);
+          }
+      }
     }
+    if (this.scrapes) this.prevDeliveredS = this.scrapes.deliveredAt(tEnd);
     for (let i = 0; i < plan.prefillCount; i++) {
       const id = plan.prefillIds[i]!;
       req.computed[id] = req.computed[id]! + plan.prefillChunks[i]!;
       if (req.computed[id]! < req.prompt[id]! + req.generated[id]!) continue;
       // prompt done: the same step samples the next token
-      if (req.firstTokenTime[id]! < 0) req.firstTokenTime[id] = tEnd;
+      if (req.firstTokenTime[id]! < 0) req.firstTokenTime[id] = this.deliveredAt(tEnd);
       else {
         metrics.onGaps((tEnd - req.lastTokenTime[id]!) * 1000, 1);
         metrics.byAdapter?.onGaps(req.adapter[id]!, (tEnd - req.lastTokenTime[id]!) * 1000, 1);
@@ -343,24 +389,52 @@ export class TwinEngine {
     for (let id = batch.popFinished(); id >= 0; id = batch.popFinished()) this.complete(id, tEnd);
   }
 
+  /**
+   * The decoders' token gaps as clients see them when a scrape may hold the tokens: a token made during a
+   * scrape arrives when it ends, together with the others made meanwhile (one streamed chunk, one gap).
+   * A run never crosses a scrape boundary before its last step, so its steps before the last arrive alike.
+   */
+  private deliveredGaps(startS: number, steps: number, firstMs: number, growthMs: number): Gap[] {
+    const end = (j: number): number => startS + (j * firstMs + (growthMs * j * (j - 1)) / 2) / 1000;
+    const at = (j: number): number => this.deliveredAt(end(j));
+    const gaps: Gap[] = [];
+    const push = (ms: number, perDecoder: number): void => {
+      if (ms > 0 && perDecoder > 0) gaps.push({ ms, perDecoder });
+    };
+    push((at(1) - this.prevDeliveredS) * 1000, 1);
+    if (steps >= 3 && at(steps - 1) > at(1)) push(firstMs + (growthMs * (steps - 1)) / 2, steps - 2);
+    if (steps >= 2) push((at(steps) - at(steps - 1)) * 1000, 1);
+    return gaps;
+  }
+
   private complete(id: number, t: number): void {
     const { req, batch } = this;
     const freed = req.state[id] === RequestState.Decoding ? batch.removeDecoder(id) : req.blocks[id]!;
     batch.unlink(id);
     this.kv.release(freed);
     req.state[id] = RequestState.Done;
-    this.metrics.onComplete(req, id, t);
+    const endS = this.deliveredAt(t);
+    this.metrics.onComplete(req, id, endS);
     this.observer?.onComplete?.({
       id,
       adapter: req.adapter[id]!,
       arrivalS: req.arrival[id]!,
       firstTokenS: req.firstTokenTime[id]!,
-      endS: t,
+      endS,
       prompt: req.prompt[id]!,
       output: req.output[id]!,
     });
   }
 }
+
+/** `perDecoder` gaps of `ms` each, for every decoder of a run of steps. */
+interface Gap {
+  ms: number;
+  perDecoder: number;
+}
+
+/** Salt of the running set's adapter keys (the waiting set's is `waitingSalt`). */
+const runningSalt = 0x27d4eb2f;
 
 /** Smallest k >= 1 with k*a + g*k*(k-1)/2 >= target. */
 function stepsToReach(targetMs: number, a: number, g: number): number {

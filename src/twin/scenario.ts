@@ -242,6 +242,17 @@ export const Scenario = z
     inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
     outputTokens: LengthSpec.optional(),
     arrivals: ArrivalSpec.optional(),
+    metricsScrapeIntervalS: z
+      .number()
+      .finite()
+      .min(0)
+      .max(3600)
+      .optional()
+      .describe(
+        "seconds between the end of one scrape of the server's /metrics and the next (0 or absent: none). " +
+          'Rendering /metrics holds the API server, longer the more adapter mixes it has run ' +
+          '(docs/twin-tails.md): the research benchmark polled every 2 s; Prometheus often every 15-60 s',
+      ),
     report: z
       .object({
         perAdapter: z

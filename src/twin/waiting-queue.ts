@@ -1,7 +1,10 @@
 import { CountTree, IndexedMinHeap } from './heaps.js';
+import { adapterKey } from './metrics-scrapes.js';
 import type { RequestTable } from './request-table.js';
 
 const none = 0x7fffffff;
+/** salt of the waiting set's adapter keys (the running set's is another) */
+export const waitingSalt = 0x5bd1e995;
 
 /**
  * vLLM's FCFS waiting queue, organised so that its skip-and-continue scan is cheap:
@@ -21,6 +24,10 @@ export class WaitingQueue {
   private readonly tree = new CountTree();
   /** arrived (never admitted) requests waiting */
   fifoCount = 0;
+  /** XOR of adapterKey over the adapters with arrived requests waiting (vLLM's waiting_lora_adapters) */
+  adapterSetKey = 0;
+  /** adapters with arrived requests waiting */
+  adapterSetSize = 0;
 
   constructor(
     private readonly req: RequestTable,
@@ -41,6 +48,8 @@ export class WaitingQueue {
     const a = this.req.adapter[id]!;
     this.req.waitNext[id] = -1;
     if (this.headId[a] === none) {
+      this.adapterSetKey ^= adapterKey(a, waitingSalt);
+      this.adapterSetSize++;
       this.headId[a] = id;
       this.tailId[a] = id;
       this.all.insert(a);
@@ -58,6 +67,8 @@ export class WaitingQueue {
     const id = this.headId[adapter]!;
     const next = this.req.waitNext[id]!;
     if (next < 0) {
+      this.adapterSetKey ^= adapterKey(adapter, waitingSalt);
+      this.adapterSetSize--;
       this.headId[adapter] = none;
       this.tailId[adapter] = -1;
       this.all.remove(adapter);

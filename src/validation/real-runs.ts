@@ -47,6 +47,9 @@ export interface RealMetrics {
 /** Real mean TTFT below which a run counts as "operator load": queues short enough that someone would deploy it. */
 export const operatorLoadTtftMs = 10_000;
 
+/** The research benchmark's metrics checker polled the server's /metrics with 2 s between polls. */
+export const benchmarkCheckerIntervalS = 2;
+
 export function runKey(runDir: string, marker: string): string {
   const i = runDir.indexOf(marker);
   return i >= 0 ? runDir.slice(i + marker.length) : runDir;
@@ -134,6 +137,7 @@ export function scenarioOf(run: RealRun, gpu: string, seed: number): Scenario {
     inputTokens: { mean: run.promptMean },
     outputTokens: { mean: run.outputMean },
     arrivals: { process: 'poisson', maxInFlight: benchmarkClientMaxInFlight },
+    metricsScrapeIntervalS: benchmarkCheckerIntervalS,
     durationS: run.durationS,
     seed,
   };
