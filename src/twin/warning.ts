@@ -69,7 +69,12 @@ export class WarningList {
 
   list(): Warning[] {
     return [...this.found.values()].map(({ warning, count, noun }) =>
-      count === 1 ? warning : { ...warning, message: `${warning.message} (${count - 1} more ${noun} alike)` },
+      count === 1 ? warning : { ...warning, message: `${warning.message} (${others(count - 1, noun)} alike)` },
     );
   }
+}
+
+/** "1 more adapter", "41 more adapters". */
+function others(n: number, noun: string): string {
+  return `${n} more ${n === 1 ? noun.replace(/s$/, '') : noun}`;
 }
