@@ -25,15 +25,16 @@ const calibrated = profiles.get('llama-3.1-8b-instruct', 'h100-64gb');
 const built = profiles.get('llama-3.1-8b-instruct', 'h100-80gb');
 
 /** A scenario inside the calibration envelope: ranks 8/16, ShareGPT lengths, Poisson, the runs' engine. */
-const inside = (): Scenario => ({
-  model: 'llama-3.1-8b-instruct',
-  gpu: 'h100-64gb',
-  engine: { maxLoras: 16, maxCpuLoras: 64, maxNumSeqs: 2048, maxNumBatchedTokens: 2048 },
-  adapters: Array.from({ length: 40 }, (_, i) => ({ id: `a${i}`, rank: i % 2 ? 8 : 16, rate: 0.1 + (i % 4) * 0.2 })),
-  inputTokens: { mean: 223 },
-  outputTokens: { mean: 196 },
-  arrivals: { process: 'poisson' },
-});
+const inside = () =>
+  ({
+    model: 'llama-3.1-8b-instruct',
+    gpu: 'h100-64gb',
+    engine: { maxLoras: 16, maxCpuLoras: 64, maxNumSeqs: 2048, maxNumBatchedTokens: 2048 },
+    adapters: Array.from({ length: 40 }, (_, i) => ({ id: `a${i}`, rank: i % 2 ? 8 : 16, rate: 0.1 + (i % 4) * 0.2 })),
+    inputTokens: { mean: 223 },
+    outputTokens: { mean: 196 },
+    arrivals: { process: 'poisson' },
+  }) satisfies Scenario;
 
 function warningsOf(over: Partial<Scenario>, profile: Profile = calibrated): Warning[] {
   const s = parseScenario({ ...inside(), ...over });
