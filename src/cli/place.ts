@@ -1,6 +1,12 @@
 import { PredictorRegistry } from '../ml/registry.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
-import { checkPlacementWork, parseWorkload, place, type GpuSimulator } from '../placement/index.js';
+import {
+  checkPlacementWork,
+  parseWorkload,
+  place,
+  withPlacementWarnings,
+  type GpuSimulator,
+} from '../placement/index.js';
 import { loadWorkLimits } from '../config.js';
 import type { ManifestOptions } from '../manifests/manifest-options.js';
 import { AppError } from '../shared/errors.js';
@@ -9,6 +15,7 @@ import { parseCommandArgs, parseWorkers, quietOption } from './args.js';
 import { ExitCode } from './exit-codes.js';
 import { Progress } from './progress.js';
 import { commandProfiles, profilesOption } from './profiles-option.js';
+import { warningLines } from './warnings.js';
 
 const PoolNameArg = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
@@ -105,6 +112,7 @@ export async function runPlace(argv: string[]): Promise<number> {
     return result;
   };
   const unplaced: string[] = [];
+  const warnings: string[] = [];
   try {
     for (const [i, w] of workloads.entries()) {
       // a profile without predictors is placed with short Twin runs (slower; the answer says so)
@@ -114,8 +122,14 @@ export async function runPlace(argv: string[]): Promise<number> {
         { seed: w.options.verifySeed, limits },
         w.tensorParallelSize,
       );
-      const placement = await place(w, estimator, { simulate, parallel: pool.workers, limits });
+      const placement = withPlacementWarnings(
+        await place(w, estimator, { simulate, parallel: pool.workers, limits }),
+        w,
+        estimator.profile,
+      );
       progress?.update(++placed);
+      // printed with the unplaced adapters, once the progress line is done
+      warnings.push(...warningLines(placement.warnings, i, input.single));
       if (placement.unplaced.length > 0) {
         const item = input.single ? '' : `[${i}]: `;
         const rate = placement.unplaced.reduce((sum, u) => sum + u.rate, 0);
@@ -142,6 +156,7 @@ export async function runPlace(argv: string[]): Promise<number> {
     progress?.finish();
     await pool.destroy();
   }
+  for (const line of warnings) process.stderr.write(`${line}\n`);
   for (const u of unplaced) process.stderr.write(`lora-placer place: ${u}\n`);
   return unplaced.length > 0 ? ExitCode.unplaced : ExitCode.ok;
 }

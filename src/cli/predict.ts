@@ -4,6 +4,7 @@ import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { loadWorkLimits } from '../config.js';
 import { parseCommandArgs } from './args.js';
 import { commandProfiles, profilesOption } from './profiles-option.js';
+import { printWarnings } from './warnings.js';
 
 export async function runPredict(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -25,6 +26,7 @@ export async function runPredict(argv: string[]): Promise<number> {
       throw withItemPath(err, i, input.single);
     }
   });
+  for (const [i, a] of answers.entries()) printWarnings(a.warnings, i, input.single);
   if (input.single) writeJson(answers[0], values.pretty);
   else for (const a of answers) writeJson(a, values.pretty);
   return 0;

@@ -1,10 +1,17 @@
 import { join } from 'node:path';
-import { checkSimulationWork, parseScenario, simulateParsed } from '../twin/index.js';
+import {
+  checkSimulationWork,
+  parseScenario,
+  simulateParsed,
+  withScenarioWarnings,
+  type SimulationResult,
+} from '../twin/index.js';
 import { loadWorkLimits } from '../config.js';
 import { readInputDocuments, withItemPath, writeJson } from './io.js';
 import { simulateInPool } from '../jobs/simulate-pool.js';
 import { parseCommandArgs, parseWorkers } from './args.js';
 import { commandProfiles, profilesOption } from './profiles-option.js';
+import { printWarnings } from './warnings.js';
 
 export async function runSimulate(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -46,11 +53,17 @@ export async function runSimulate(argv: string[]): Promise<number> {
     });
     return 0;
   }
+  const answer = (result: SimulationResult, i: number): void => {
+    const s = scenarios[i]!;
+    const warned = withScenarioWarnings(result, s, profiles.get(s.model, s.gpu, s.tensorParallelSize));
+    printWarnings(warned.warnings, i, input.single);
+    writeJson(warned, values.pretty);
+  };
   if (input.single) {
     const s = scenarios[0]!;
-    writeJson(simulateParsed(s, profiles.get(s.model, s.gpu, s.tensorParallelSize)), values.pretty);
+    answer(simulateParsed(s, profiles.get(s.model, s.gpu, s.tensorParallelSize)), 0);
     return 0;
   }
-  await simulateInPool(scenarios, workers, (result) => writeJson(result, values.pretty), profiles);
+  await simulateInPool(scenarios, workers, answer, profiles);
   return 0;
 }

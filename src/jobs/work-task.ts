@@ -3,6 +3,7 @@ import {
   parseWorkload,
   replan,
   replanApplies,
+  withPlacementWarnings,
   type ParsedWorkload,
   type Placement,
 } from '../placement/index.js';
@@ -16,6 +17,7 @@ import {
   checkSimulationWork,
   parseScenario,
   simulateParsed,
+  withScenarioWarnings,
   type ParsedScenario,
   type SimulationResult,
 } from '../twin/index.js';
@@ -88,7 +90,11 @@ function simulateTask(task: Extract<WorkTask, { kind: 'simulate' }>, profiles: P
   return {
     model: scenario.model,
     gpu: scenario.gpu,
-    result: simulateParsed(scenario, profile, { maxArrivals: arrivalCap(task.limits) }),
+    result: withScenarioWarnings(
+      simulateParsed(scenario, profile, { maxArrivals: arrivalCap(task.limits) }),
+      scenario,
+      profile,
+    ),
   };
 }
 
@@ -130,5 +136,5 @@ async function placeTask(
   const placement = continues
     ? await replan(workload, estimator, current, deps)
     : await place(workload, estimator, deps);
-  return { workload, placement };
+  return { workload, placement: withPlacementWarnings(placement, workload, estimator.profile) };
 }

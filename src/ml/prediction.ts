@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Warnings } from '../twin/index.js';
 import { EstimatorKind, TwinEstimateCost } from './estimator.js';
 
 /** Answer of /v1/predict and `lora-placer predict` (docs/design.md, section Prediction). */
@@ -28,6 +29,7 @@ export const Prediction = z.object({
   modelVersion: z.string(),
   estimator: EstimatorKind.optional(),
   twinEstimate: TwinEstimateCost.optional(),
+  warnings: Warnings.optional().describe('where the scenario leaves what the profile was measured on'),
 });
 export type Prediction = z.infer<typeof Prediction>;
 

@@ -1,6 +1,6 @@
 import { memoryErrorReason, type Profile } from '../profiles/index.js';
 import { invalidInput, type ErrorIssue } from '../shared/errors.js';
-import { resolveScenario, type ParsedScenario } from '../twin/index.js';
+import { resolveScenario, scenarioWarnings, type ParsedScenario } from '../twin/index.js';
 import type { PredictorBundle } from './bundle.js';
 import type { GpuEstimator, PredictedFigures } from './estimator.js';
 import { computeFeatures, featureColumn, type WorkloadShape } from './features.js';
@@ -68,6 +68,7 @@ export class Predictor implements GpuEstimator {
     const x = computeFeatures(this.profile, workloadShape(resolved));
     const ideal = x[featureColumn.demand_tokens_per_s]!;
     const reason = memoryErrorReason(this.profile, e.kvCacheTokens, e.maxLoras, e.maxLoraRank);
+    const warnings = scenarioWarnings(scenario, this.profile, e);
     if (reason) {
       return {
         ...noFigures,
@@ -77,6 +78,7 @@ export class Predictor implements GpuEstimator {
         engine: { ...e },
         modelVersion: this.version,
         estimator: this.kind,
+        warnings,
       };
     }
     return {
@@ -87,6 +89,7 @@ export class Predictor implements GpuEstimator {
       engine: { ...e },
       modelVersion: this.version,
       estimator: this.kind,
+      warnings,
     };
   }
 

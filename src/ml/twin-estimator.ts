@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { keyOf, memoryErrorReason, type Profile } from '../profiles/index.js';
 import type { WorkLimits } from '../shared/work-limits.js';
-import { resolveScenario, tooMuchWork, type ParsedScenario } from '../twin/index.js';
+import { resolveScenario, scenarioWarnings, tooMuchWork, type ParsedScenario } from '../twin/index.js';
 import type { GpuEstimator, PredictedFigures, TwinEstimateCost } from './estimator.js';
 import { computeFeatures, featureColumn, type WorkloadShape } from './features.js';
 import { noFigures, type Prediction } from './prediction.js';
@@ -77,7 +77,13 @@ export class TwinEstimator implements GpuEstimator {
     const e = resolved.engine;
     const x = computeFeatures(this.profile, workloadShape(resolved));
     const ideal = x[featureColumn.demand_tokens_per_s]!;
-    const common = { idealThroughput: ideal, engine: { ...e }, modelVersion: this.version, estimator: this.kind };
+    const common = {
+      idealThroughput: ideal,
+      engine: { ...e },
+      modelVersion: this.version,
+      estimator: this.kind,
+      warnings: scenarioWarnings(scenario, this.profile, e),
+    };
     const reason = memoryErrorReason(this.profile, e.kvCacheTokens, e.maxLoras, e.maxLoraRank);
     if (reason) {
       return {

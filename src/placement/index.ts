@@ -16,3 +16,4 @@ export type { ReplanOptions } from './replan.js';
 export { movesBetween } from './moves.js';
 export type { AdapterSets } from './moves.js';
 export { alignGpus } from './gpu-alignment.js';
+export { placementWarnings, withPlacementWarnings } from './placement-warnings.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SimulationResult } from '../twin/index.js';
+import { SimulationResult, Warnings } from '../twin/index.js';
 import { EstimatorKind, TwinEstimateCost } from '../ml/estimator.js';
 
 export const GpuPlan = z.object({
@@ -163,6 +163,9 @@ export const Placement = z.object({
   elapsedMs: z.number(),
   moves: PlacementMoves.optional().describe(
     're-plans only: adapters added to and removed from each GPU relative to the current placement',
+  ),
+  warnings: Warnings.optional().describe(
+    'where the workload, or a server of this answer (fields under gpus), leaves what the profile was measured on',
   ),
 });
 export type Placement = z.infer<typeof Placement>;

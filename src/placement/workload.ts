@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../shared/validate.js';
-import { AdapterSpec, LengthSpec, ProfileName, TensorParallelSize, checkUniqueAdapterIds } from '../twin/index.js';
+import {
+  AdapterSpec,
+  LengthSpec,
+  ProfileName,
+  TensorParallelSize,
+  VllmVersion,
+  checkUniqueAdapterIds,
+} from '../twin/index.js';
 
 /**
  * Where vLLM loads an adapter from, as one `name=path` argv token: a local path, a URI or a hub id;
@@ -103,6 +110,7 @@ export const Workload = z
     model: ProfileName,
     gpu: ProfileName,
     tensorParallelSize: TensorParallelSize.optional(),
+    vllmVersion: VllmVersion.optional(),
     adapters: z.array(WorkloadAdapter).min(1).max(100_000),
     inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
     outputTokens: LengthSpec.optional(),

@@ -17,3 +17,4 @@ export {
   profilesWith,
 } from './store.js';
 export { hubModelIds, hfModelIdOf } from './hub-model-ids.js';
+export { MeasuredEnvelope, calibrationTablesEnvelope, measuredEnvelopeOf } from './measured-envelope.js';

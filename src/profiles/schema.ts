@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MeasuredEnvelope } from './measured-envelope.js';
 
 /** How well a group of fitted constants reproduces the measurements it was fitted on. */
 export const FitReport = z.object({
@@ -161,6 +162,11 @@ export const Profile = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/)
     .optional()
     .describe('the Hugging Face id vLLM serves (e.g. meta-llama/Llama-3.1-8B-Instruct); absent: from the catalog'),
+  // added with warnings (issue 24); optional for the same reason as the fields above
+  measuredEnvelope: MeasuredEnvelope.optional().describe(
+    'what the constants were measured on (ranks, slots, lengths, engine settings, rates, arrivals); absent: ' +
+      'the calibration tables for a calibrated profile, none for a built one (measuredEnvelopeOf)',
+  ),
 });
 export type Profile = z.infer<typeof Profile>;
 

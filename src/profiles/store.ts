@@ -11,7 +11,7 @@ import { keyOf, Profile, profileKey, tensorParallelSizeOf } from './schema.js';
 export const defaultProfilesDir = fileURLToPath(new URL('../../models/profiles/', import.meta.url));
 
 /** What the store keys and finds a profile by, read from a file without validating the rest of it. */
-const ProfileHead = Profile.pick({ model: true, gpu: true, tensorParallelSize: true, hfModelId: true });
+const ProfileHead = Profile.pick({ model: true, gpu: true, tensorParallelSize: true, hfModelId: true, source: true });
 type ProfileHead = z.infer<typeof ProfileHead>;
 
 /**
@@ -164,9 +164,10 @@ export class ProfileStore {
       const id = hfModelIdOf(p);
       return id ? `${keyOf(p)} (${id})` : keyOf(p);
     });
+    const hint = similarGpus(heads, gpu);
     return new AppError(
       'unknownProfile',
-      `no profile for model "${model}" on gpu "${gpu}" (known: ${named.join(', ') || 'none'})`,
+      `no profile for model "${model}" on gpu "${gpu}"${hint} (known: ${named.join(', ') || 'none'})`,
       {
         model,
         gpu,
@@ -175,6 +176,29 @@ export class ProfileStore {
       },
     );
   }
+}
+
+const howMade = {
+  calibrated: 'calibrated on real runs',
+  kernels: 'built from kernel tables, not calibrated',
+  roofline: 'built from a roofline, not calibrated',
+  refitted: 'refitted to benchmarks',
+} as const;
+
+/**
+ * GPU names are exact: a newcomer asking for "h100" (or "H100-80") is told which cards of that family have
+ * profiles and which of them were calibrated on real runs, rather than being answered for some other card.
+ */
+function similarGpus(heads: readonly ProfileHead[], gpu: string): string {
+  const family = gpu.toLowerCase().split(/[-_ ]/)[0]!;
+  const cards = new Map<string, string>();
+  for (const h of heads) {
+    if (family === '' || !h.gpu.startsWith(family) || cards.has(h.gpu)) continue;
+    cards.set(h.gpu, howMade[h.source?.kind ?? 'calibrated']);
+  }
+  if (cards.size === 0) return '';
+  const list = [...cards].map(([card, how]) => `"${card}" (${how})`);
+  return `: GPU names are exact; profiles of this family are on ${list.join(', ')}`;
 }
 
 /** 404 for a model@gpu that has profiles, none at this tensor-parallel size. */

@@ -7,6 +7,7 @@ export {
   BaseModelTraffic,
   ProfileName,
   TensorParallelSize,
+  VllmVersion,
   EngineSpec,
   ArrivalSpec,
   parseScenario,
@@ -24,3 +25,15 @@ export { sharegptTables } from './sharegpt-shape.js';
 export type { EngineObserver, EngineOptions, StepRecord, RequestRecord } from './engine.js';
 export { TokenTimeline } from './token-timeline.js';
 export type { TimedRequest } from './token-timeline.js';
+export { Warning, Warnings, WarningList, warningCodes, warningConditions } from './warning.js';
+export type { WarningCode } from './warning.js';
+export {
+  scenarioWarnings,
+  withScenarioWarnings,
+  checkProfile,
+  checkAdapters,
+  checkLengths,
+  checkServer,
+  checkBudget,
+} from './extrapolation-warnings.js';
+export type { EnvelopeCheck, ServerSettings, LengthSources } from './extrapolation-warnings.js';

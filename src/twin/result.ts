@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Warnings } from './warning.js';
 
 export const LatencySummary = z
   .object({ mean: z.number(), p50: z.number(), p90: z.number(), p99: z.number() })
@@ -74,5 +75,8 @@ export const SimulationResult = z.object({
     .optional()
     .describe('the requests naming no adapter: only when the scenario has baseModel (they count in every GPU figure)'),
   wallMs: z.number().describe('wall-clock time of the simulation (the only field that varies between identical runs)'),
+  warnings: Warnings.optional().describe(
+    'where the scenario leaves what the profile was measured on (answers of simulate; absent in verified GPUs)',
+  ),
 });
 export type SimulationResult = z.infer<typeof SimulationResult>;

@@ -87,6 +87,13 @@ export const ProfileName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$/, 'letters, digits and . _ : / @ + -, at most 128 characters');
 
+/** The vLLM release the servers run: answers warn when it is not the profile's (docs/design.md, Warnings). */
+export const VllmVersion = z
+  .string()
+  .max(64)
+  .regex(/^\d+\.\d+(?:\.\d+)?(?:[.+-][0-9A-Za-z.+-]*)?$/, 'a vLLM version such as 0.8.5 or 0.11.0')
+  .describe("the vLLM release the servers run; an answer warns when its major.minor is not the profile's");
+
 export const AdapterSpec = z
   .object({
     id: AdapterId,
@@ -229,6 +236,7 @@ export const Scenario = z
     model: ProfileName,
     gpu: ProfileName,
     tensorParallelSize: TensorParallelSize.optional(),
+    vllmVersion: VllmVersion.optional(),
     engine: EngineSpec,
     adapters: z
       .array(AdapterSpec)

@@ -25,6 +25,13 @@ const workload = {
   options: { verifyDurationS: 600 },
 };
 
+/** A small pool outside what the profile was measured on: a rank-64 adapter and 1,000-token prompts. */
+const outside = {
+  ...llama,
+  adapters: Array.from({ length: 8 }, (_, i) => ({ id: `wide-${i}`, rank: i === 2 ? 64 : 16, rate: 0.3 })),
+  inputTokens: { mean: 1000 },
+};
+
 describeWith(['chromium'], 'the web view in a headless browser', () => {
   let service: ServiceProcess;
   let browser: Browser;
@@ -43,6 +50,12 @@ describeWith(['chromium'], 'the web view in a headless browser', () => {
     const answer = await put.text();
     expect(put.status, answer).toBe(200);
     placement = (JSON.parse(answer) as { placement: typeof placement }).placement;
+    const second = await fetch(`${service.base}/v1/pools/web-outside`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(outside),
+    });
+    expect(second.status, await second.text()).toBe(200);
     browser = await puppeteer.launch({
       executablePath: partPath('chromium')!,
       headless: true,
@@ -130,6 +143,23 @@ describeWith(['chromium'], 'the web view in a headless browser', () => {
     const after = (await page.evaluate(title)) as string;
     expect(after).toMatch(new RegExp(`^GPU ${other} `));
     expect(after).not.toBe(before);
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  it("lists a plan's warnings, and none for a plan inside what the profile was measured on", async () => {
+    // the demo pool: ranks 8/16, ShareGPT lengths, rates per second
+    expect(await page.$eval('#warnings', (e) => (e as unknown as { hidden: boolean }).hidden)).toBe(true);
+    await page.click('button.pool-link[data-pool="web-outside"]');
+    await page.waitForSelector('#warnings li.warning', { timeout: 15_000 });
+    await page.waitForFunction("document.body.dataset.state === 'ready'", { timeout: 30_000 });
+    const shown = await page.$$eval('#warnings li.warning', (els) =>
+      els.map((e) => ({ code: (e as unknown as { dataset: { code: string } }).dataset.code, text: e.textContent })),
+    );
+    expect(shown.map((w) => w.code)).toEqual(['LP_WARN_RANK_NOT_MEASURED', 'LP_WARN_PROMPT_LENGTH_NOT_MEASURED']);
+    expect(shown[0]!.text).toMatch(/^adapters\.2\.rank: rank 64: .* 8, 16, 32 only LP_WARN_RANK_NOT_MEASURED$/);
+    expect(shown[1]!.text).toMatch(/^inputTokens\.mean: a mean prompt of 1,000 tokens/);
+    expect(await page.$eval('#warnings', (e) => (e as unknown as { hidden: boolean }).hidden)).toBe(false);
+    await page.screenshot({ path: join(root, 'test-output', 'ui-warnings.png'), fullPage: true });
     expect(problems).toEqual([]);
   }, 60_000);
 });

@@ -260,6 +260,7 @@ export const uiJs = String.raw`'use strict';
       summary.appendChild(el('dt', { text: r[0] }));
       summary.appendChild(el('dd', { text: r[1] }));
     });
+    renderWarnings(p.warnings || []);
     var gpus = $('gpus');
     clear(gpus);
     p.gpus.forEach(function (g) { gpus.appendChild(gpuCard(p, g)); });
@@ -289,6 +290,24 @@ export const uiJs = String.raw`'use strict';
       t.appendChild(tb);
       unplaced.appendChild(t);
     }
+  }
+
+  /** Where the plan extrapolates beyond what its profile was measured on (Placement.warnings), one line each. */
+  function renderWarnings(warnings) {
+    var box = $('warnings');
+    clear(box);
+    box.hidden = warnings.length === 0;
+    if (!warnings.length) return;
+    box.appendChild(el('h3', { text: 'Outside what the profile was measured on' }));
+    box.appendChild(
+      el('ul', null, warnings.map(function (w) {
+        return el('li', { class: 'warning', data: { code: w.code } }, [
+          el('code', { text: w.field }),
+          ': ' + w.message + ' ',
+          el('span', { class: 'muted', text: w.code }),
+        ]);
+      })),
+    );
   }
 
   function latencyRow(name, value, target) {

@@ -36,6 +36,9 @@ h3 { font-size: 15px; margin: 0; }
 .muted { color: var(--muted); }
 .status:empty { display: none; }
 .status.error { color: var(--bad); font-weight: 600; }
+.warnings { border-left: 4px solid #b7791f; background: #fffbea; padding: 6px 12px; margin: 8px 0; }
+.warnings h3 { margin: 4px 0; font-size: 14px; }
+.warnings ul { margin: 4px 0; padding-left: 18px; }
 table { border-collapse: collapse; background: var(--card); }
 th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; color: var(--muted); }

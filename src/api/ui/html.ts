@@ -39,6 +39,7 @@ export const uiHtml = `<!doctype html>
     <h2 id="plan-title"></h2>
     <p id="plan-status" class="status" role="status"></p>
     <dl id="plan-summary" class="summary"></dl>
+    <div id="warnings" class="warnings" hidden></div>
     <p class="muted">Each card is one GPU: its adapters, its load (tokens/s demanded) against its capacity
       (the highest throughput the predictors give its adapters at 2, 4 and 8 times their rates), its adapter
       slots and rank, and p99 TTFT / ITL against the SLO: verified by the Twin when the pool was placed with
