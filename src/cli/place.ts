@@ -9,6 +9,7 @@ import { parseCommandArgs, parseWorkers, quietOption } from './args.js';
 import { ExitCode } from './exit-codes.js';
 import { Progress } from './progress.js';
 import { commandProfiles, profilesOption } from './profiles-option.js';
+import { explanationLines } from './place-explanation.js';
 
 const PoolNameArg = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
@@ -105,6 +106,7 @@ export async function runPlace(argv: string[]): Promise<number> {
     return result;
   };
   const unplaced: string[] = [];
+  const explained: string[] = [];
   try {
     for (const [i, w] of workloads.entries()) {
       // a profile without predictors is placed with short Twin runs (slower; the answer says so)
@@ -116,6 +118,8 @@ export async function runPlace(argv: string[]): Promise<number> {
       );
       const placement = await place(w, estimator, { simulate, parallel: pool.workers, limits });
       progress?.update(++placed);
+      // what the count rests on, for a reader (stdout stays the answer): --quiet silences it
+      if (!values.quiet) explained.push(...explanationLines(placement, input.single ? '' : `[${i}]: `));
       if (placement.unplaced.length > 0) {
         const item = input.single ? '' : `[${i}]: `;
         const rate = placement.unplaced.reduce((sum, u) => sum + u.rate, 0);
@@ -142,6 +146,7 @@ export async function runPlace(argv: string[]): Promise<number> {
     progress?.finish();
     await pool.destroy();
   }
+  for (const line of explained) process.stderr.write(`${line}\n`);
   for (const u of unplaced) process.stderr.write(`lora-placer place: ${u}\n`);
   return unplaced.length > 0 ? ExitCode.unplaced : ExitCode.ok;
 }

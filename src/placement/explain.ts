@@ -230,7 +230,7 @@ export function bindingOf(ctx: PlacementContext, bin: GpuBin): Binding {
     ...(failing !== null ? { failingValue: worst.value } : {}),
     headroom,
     summary:
-      `${label}: ${figureNames[f]} ${valueText(f, own.value)} at its traffic (${limitText(f, own.limit)}); ` +
+      `${label}: ${figureNames[f]}, predicted ${valueText(f, own.value)} at its traffic (${limitText(f, own.limit)}); ` +
       `${growth}; asked for ${signedPct(bin.headroom)}`,
   };
 }

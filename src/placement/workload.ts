@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../shared/validate.js';
-import { AdapterSpec, LengthSpec, ProfileName, TensorParallelSize, checkUniqueAdapterIds } from '../twin/index.js';
+import { AdapterSpec, LengthInput, ProfileName, TensorParallelSize, checkUniqueAdapterIds } from '../twin/index.js';
 
 /**
  * Where vLLM loads an adapter from, as one `name=path` argv token: a local path, a URI or a hub id;
@@ -104,8 +104,10 @@ export const Workload = z
     gpu: ProfileName,
     tensorParallelSize: TensorParallelSize.optional(),
     adapters: z.array(WorkloadAdapter).min(1).max(100_000),
-    inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
-    outputTokens: LengthSpec.optional(),
+    inputTokens: LengthInput.optional().describe(
+      'default prompt lengths for adapters without their own; a bare number is the mean',
+    ),
+    outputTokens: LengthInput.optional().describe('default output lengths; a bare number is the mean'),
     engine: z
       .object({
         maxNumBatchedTokens: z.number().int().min(1).max(1_000_000).optional(),
