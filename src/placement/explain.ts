@@ -136,8 +136,8 @@ function loadLimit(ctx: PlacementContext, bin: GpuBin): { factor: number; failin
 }
 
 /**
- * What limits a served fraction or starvation figure, by the step model at the failing load: adapters
- * queueing for slots while the batch itself would keep up (the slot cycle of the features), else a batch
+ * What limits a served fraction or starvation figure, by the step model at the failing load: more adapters
+ * than slots, queueing for them while the batch itself would keep up (the slot cycle of the features), else a batch
  * capped by the KV cache rather than the token budget or max_num_seqs, else the GPU's compute.
  */
 function capacityCause(ctx: PlacementContext, bin: GpuBin, v: GpuVerdict, factor: number): Binding['constraint'] {
@@ -156,7 +156,7 @@ function capacityCause(ctx: PlacementContext, bin: GpuBin, v: GpuVerdict, factor
     maxNumBatchedTokens: ctx.maxNumBatchedTokens,
     maxNumSeqs: ctx.maxNumSeqs,
   });
-  if (x[featureColumn.slot_cycle_s]! > 0 && x[featureColumn.load]! < 1) return 'lora-slots';
+  if (n > v.slots && x[featureColumn.slot_cycle_s]! > 0 && x[featureColumn.load]! < 1) return 'lora-slots';
   const perRequest = means.input + means.output;
   const kvDecodes = v.kvCacheTokens / (means.input + means.output / 2);
   const budgetDecodes = perRequest > 0 ? (ctx.maxNumBatchedTokens * means.output) / perRequest : Infinity;
@@ -230,7 +230,8 @@ export function bindingOf(ctx: PlacementContext, bin: GpuBin): Binding {
     ...(failing !== null ? { failingValue: worst.value } : {}),
     headroom,
     summary:
-      `${label}: ${figureNames[f]}, predicted ${valueText(f, own.value)} at its traffic (${limitText(f, own.limit)}); ` +
+      `${label}: ${figureNames[f]}, predicted ${valueText(f, own.value)} at its traffic ` +
+      `(${limitText(f, own.limit)}); ` +
       `${growth}; asked for ${signedPct(bin.headroom)}`,
   };
 }
