@@ -22,9 +22,12 @@ function traffic(t: NonNullable<Placement['totals']>): string {
 export function explanationLines(p: Placement, label: string): string[] {
   const lines = [`${label}${p.gpuCount} GPU(s) (lower bound ${p.lowerBound}) for ${traffic(p.totals!)}`];
   const shown = p.gpus.slice(0, 16);
-  for (const g of shown)
-    lines.push(`  GPU ${g.index}: ${g.adapters.length} adapters, ${traffic(g.totals!)}; ${g.binding!.summary}`);
+  for (const g of shown) {
+    const binding = g.binding ? `; ${g.binding.summary}` : '';
+    lines.push(`  GPU ${g.index}: ${g.adapters.length} adapters, ${traffic(g.totals!)}${binding}`);
+  }
   if (p.gpus.length > shown.length) lines.push(`  ... ${p.gpus.length - shown.length} more GPUs in the answer`);
-  lines.push(`  one GPU fewer: ${p.oneFewer!.summary}`);
+  // absent when the Twin estimator's work limit left no runs for it
+  lines.push(`  one GPU fewer: ${p.oneFewer?.summary ?? 'not explained (MAX_VERIFIED_REQUESTS reached)'}`);
   return lines;
 }

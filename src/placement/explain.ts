@@ -1,4 +1,6 @@
 import { computeFeatures, featureColumn } from '../ml/features.js';
+import { AppError, ErrorCodes } from '../shared/errors.js';
+import type { SimulationResult } from '../twin/index.js';
 import { balanceOver } from './balance.js';
 import { coarseKnobs } from './knobs.js';
 import type { LowerBound } from './bounds.js';
@@ -202,7 +204,7 @@ function signedPct(v: number): string {
  * What binds the bin: the check of the criterion that fails first as its traffic grows (at its knobs), its
  * value at the GPU's own traffic, and the headroom (the growth it takes before that check fails).
  */
-export function bindingOf(ctx: PlacementContext, bin: GpuBin): Binding {
+export function bindingOf(ctx: PlacementContext, bin: GpuBin, verified?: SimulationResult): Binding {
   const { factor, failing } = loadLimit(ctx, bin);
   const at = failing ?? verdictAt(ctx, bin, factor);
   const worst = checksOf(ctx, at).reduce((a, b) => (b.excess > a.excess ? b : a));
@@ -222,18 +224,43 @@ export function bindingOf(ctx: PlacementContext, bin: GpuBin): Binding {
         ? `its traffic can grow ${signedPct(headroom)} before it fails (${valueText(f, worst.value)} past that)`
         : `it would need ${pct(-headroom)} less traffic to pass`;
   const label = constraint === 'slo' ? 'SLO' : constraint;
+  const twin = verified ? twinValue(f, verified) : undefined;
   return {
     constraint,
     figure: f,
     value: own.value,
     limit: own.limit,
     ...(failing !== null ? { failingValue: worst.value } : {}),
+    ...(twin !== undefined ? { twinValue: twin } : {}),
     headroom,
     summary:
       `${label}: ${figureNames[f]}, predicted ${valueText(f, own.value)} at its traffic ` +
       `(${limitText(f, own.limit)}); ` +
-      `${growth}; asked for ${signedPct(bin.headroom)}`,
+      `${growth}; asked for ${signedPct(bin.headroom)}` +
+      (twin !== undefined ? `; the Twin's run of it: ${valueText(f, twin)}` : ''),
   };
+}
+
+/** The figure in the Twin's run of the GPU (verify: true), where the run measures it. */
+function twinValue(figure: Figure, r: SimulationResult): number | undefined {
+  switch (figure) {
+    case 'ttftP99Ms':
+      return r.ttftMs?.p99;
+    case 'itlP99Ms':
+      return r.itlMs?.p99;
+    case 'ttftMs':
+      return r.ttftMs?.mean;
+    case 'itlMs':
+      return r.itlMs?.mean;
+    case 'worstAdapterTtftMs': {
+      const means = (r.adapters ?? []).flatMap((a) => (a.ttftMs ? [a.ttftMs.mean] : []));
+      return means.length > 0 ? Math.max(...means) : undefined;
+    }
+    case 'servedFraction':
+      return r.idealThroughput > 0 ? r.throughput.total / r.idealThroughput : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** Everything a placement says about its count: each GPU's traffic and binding, the total, one GPU fewer. */
@@ -242,13 +269,20 @@ export function explainPlacement(
   workload: ParsedWorkload,
   bins: readonly GpuBin[],
   bound: LowerBound,
-): { gpus: { totals: TrafficTotals; binding: Binding }[]; totals: TrafficTotals; oneFewer: OneFewer } {
-  const gpus = bins.map((bin) => ({ totals: gpuTotals(ctx, bin), binding: bindingOf(ctx, bin) }));
-  return {
-    gpus,
-    totals: sumTotals(gpus.map((g) => g.totals)),
-    oneFewer: oneFewerOf(ctx, workload, bins, bound),
-  };
+  verified: (bin: GpuBin) => SimulationResult | undefined = () => undefined,
+): { gpus: { totals: TrafficTotals; binding?: Binding }[]; totals: TrafficTotals; oneFewer?: OneFewer } {
+  const totals = bins.map((bin) => gpuTotals(ctx, bin));
+  const placed = sumTotals(totals);
+  // the Twin estimator's runs count against MAX_VERIFIED_REQUESTS: a placement that fits the limit keeps its
+  // answer, without the explanation the limit leaves no runs for
+  try {
+    const bindings = bins.map((bin) => bindingOf(ctx, bin, verified(bin)));
+    const oneFewer = oneFewerOf(ctx, workload, bins, bound);
+    return { gpus: totals.map((t, i) => ({ totals: t, binding: bindings[i]! })), totals: placed, oneFewer };
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === ErrorCodes.tooMuchWork.code)) throw err;
+    return { gpus: totals.map((t) => ({ totals: t })), totals: placed };
+  }
 }
 
 /**

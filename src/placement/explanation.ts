@@ -48,6 +48,10 @@ export const Binding = z
       .number()
       .optional()
       .describe("the figure's value just past the headroom, where it fails (absent when it never fails)"),
+    twinValue: z
+      .number()
+      .optional()
+      .describe("verify: true: the figure in the Twin's run of the GPU at its own traffic (where the run has it)"),
     headroom: z
       .number()
       .describe(

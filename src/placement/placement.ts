@@ -31,7 +31,12 @@ export const GpuPlan = z.object({
     ttftP99Ms: z.number(),
     itlP99Ms: z.number(),
     worstAdapterTtftMs: z.number().describe('largest mean TTFT of any of its adapters'),
-    headroom: z.number().describe('the GPU was sized to keep up with (1 + headroom) x its load'),
+    headroom: z
+      .number()
+      .describe(
+        'the headroom the placement asked of this GPU (options.headroom, more after a repair): the predictors ' +
+          'accepted it at (1 + headroom) x its load; binding.headroom is what it has',
+      ),
   }),
   meets: z
     .object({

@@ -32,7 +32,7 @@ export function renderPlacement(
   verification: VerificationSummary | null,
   elapsedMs: number,
 ): Placement {
-  const explained = explainPlacement(ctx, workload, bins, bound);
+  const explained = explainPlacement(ctx, workload, bins, bound, (bin) => verification?.results.get(bin));
   const gpus = bins.map((bin, index) => ({
     ...gpuPlan(workload, ctx, bin, index, verification?.results.get(bin)),
     ...explained.gpus[index]!,
@@ -58,7 +58,7 @@ export function renderPlacement(
     routing: routingTable(workload, gpus),
     unplaced: mergeUnplaced(ctx, unplaced),
     totals: explained.totals,
-    oneFewer: explained.oneFewer,
+    ...(explained.oneFewer ? { oneFewer: explained.oneFewer } : {}),
     ...(verification
       ? {
           verification: {

@@ -21,7 +21,7 @@ function oneGpu(w: Workload): { ctx: PlacementContext; bin: GpuBin } {
   const ctx = new PlacementContext(llama, parsed, parsed.options);
   ctx.items = wholeItems(parsed);
   const bin = new GpuBin(0, parsed.options.headroom);
-  ctx.items.forEach((item, i) => bin.add(i, item));
+  for (const [i, item] of ctx.items.entries()) bin.add(i, item);
   bin.verdict = bestKnobs(ctx, bin);
   return { ctx, bin };
 }
@@ -133,6 +133,20 @@ describe('what binds a GPU', () => {
     }
     const research = await placed(skewedWorkload(40, 20_000, 1, { criterion: 'throughput' }));
     for (const g of research.gpus) expect(g.binding!.constraint).not.toBe('slo');
+  });
+
+  it("names the Twin's figure beside the predictors' on a verified GPU", async () => {
+    const p = await placed(skewedWorkload(12, 4000, 1, { verify: true, options: { verifyDurationS: 120 } }));
+    for (const g of p.gpus) {
+      const r = g.verified!;
+      const twin: Record<string, number | undefined> = {
+        ttftP99Ms: r.ttftMs?.p99,
+        itlP99Ms: r.itlMs?.p99,
+        worstAdapterTtftMs: Math.max(...(r.adapters ?? []).map((a) => a.ttftMs?.mean ?? 0)),
+      };
+      expect(g.binding!.twinValue).toBe(twin[g.binding!.figure]);
+      expect(g.binding!.summary).toMatch(/; the Twin's run of it: \d/);
+    }
   });
 });
 
