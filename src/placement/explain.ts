@@ -296,7 +296,7 @@ export function oneFewerOf(
   bins: readonly GpuBin[],
   bound: LowerBound,
 ): OneFewer {
-  const gpus = bins.length - 1;
+  const gpus = Math.max(0, bins.length - 1);
   const base = { gpus, basis: 'predictors' as const };
   if (workload.objective === 'min-latency' || bins.length === 0)
     return {
