@@ -41,10 +41,12 @@ A profile without predictors is placed with short Twin runs instead of the trees
 Work limits as in the service (MAX_SIMULATED_REQUESTS, MAX_SIMULATED_SECONDS, MAX_VERIFIED_REQUESTS,
 MAX_GPUS in the environment; defaults in docs/service.md): a workload beyond them exits 2.
   --workers N   worker threads for verification (default: all cores)
-  --quiet       no verification progress on stderr (docs/cli.md, Progress)
+  --quiet       no verification progress and no explanation on stderr (docs/cli.md, Progress)
   --profiles DIR   more profiles (<model>@<gpu>.json), after the embedded ones and PROFILES_DIR's
                 (colon-separated); repeatable, a later directory overriding an earlier one
 Exit status 3 (after the answer is written) when a placement leaves adapters unplaced (its "unplaced").
+After each answer a few lines on stderr say why this many GPUs: the traffic placed, what binds each GPU
+(and its headroom) and what fails on one GPU fewer (its "totals", "binding", "oneFewer"); --quiet silences them.
   --output manifests   YAML a cluster applies instead of the Placement: per engine setting a vLLM
                 Deployment and Service, the routing ConfigMap (docs/manifests.md); with
                 --pool NAME (default "pool", one workload only), --image REF, --model-id ID,

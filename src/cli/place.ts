@@ -16,6 +16,7 @@ import { ExitCode } from './exit-codes.js';
 import { Progress } from './progress.js';
 import { commandProfiles, profilesOption } from './profiles-option.js';
 import { warningLines } from './warnings.js';
+import { explanationLines } from './place-explanation.js';
 
 const PoolNameArg = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
@@ -113,6 +114,7 @@ export async function runPlace(argv: string[]): Promise<number> {
   };
   const unplaced: string[] = [];
   const warnings: string[] = [];
+  const explained: string[] = [];
   try {
     for (const [i, w] of workloads.entries()) {
       // a profile without predictors is placed with short Twin runs (slower; the answer says so)
@@ -130,6 +132,8 @@ export async function runPlace(argv: string[]): Promise<number> {
       progress?.update(++placed);
       // printed with the unplaced adapters, once the progress line is done
       warnings.push(...warningLines(placement.warnings, i, input.single));
+      // what the count rests on, for a reader (stdout stays the answer): --quiet silences it
+      if (!values.quiet) explained.push(...explanationLines(placement, input.single ? '' : `[${i}]: `));
       if (placement.unplaced.length > 0) {
         const item = input.single ? '' : `[${i}]: `;
         const rate = placement.unplaced.reduce((sum, u) => sum + u.rate, 0);
@@ -157,6 +161,7 @@ export async function runPlace(argv: string[]): Promise<number> {
     await pool.destroy();
   }
   for (const line of warnings) process.stderr.write(`${line}\n`);
+  for (const line of explained) process.stderr.write(`${line}\n`);
   for (const u of unplaced) process.stderr.write(`lora-placer place: ${u}\n`);
   return unplaced.length > 0 ? ExitCode.unplaced : ExitCode.ok;
 }

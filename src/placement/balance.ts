@@ -1,6 +1,7 @@
 import type { PlacementContext } from './context.js';
 import { GpuBin } from './gpu-bin.js';
 import { bestKnobs } from './knobs.js';
+import type { GpuVerdict } from './gpu-bin.js';
 
 /**
  * The placed items re-spread over exactly `gpuCount` GPUs by load alone (largest demand first, each
@@ -8,8 +9,14 @@ import { bestKnobs } from './knobs.js';
  * share of the same adapter), then each GPU's knobs chosen by the predictors. Unlike packing, no GPU
  * refuses an item: this is a candidate for the Twin to judge, used when the predictors' margins
  * are what keeps the count up. Null when the cap or the shares leave an item nowhere to go.
+ * `knobs` chooses each GPU's knobs (default: bestKnobs).
  */
-export function balanceOver(ctx: PlacementContext, itemIndices: readonly number[], gpuCount: number): GpuBin[] | null {
+export function balanceOver(
+  ctx: PlacementContext,
+  itemIndices: readonly number[],
+  gpuCount: number,
+  knobs: (ctx: PlacementContext, bin: GpuBin) => GpuVerdict = bestKnobs,
+): GpuBin[] | null {
   const bins = Array.from({ length: gpuCount }, (_, i) => new GpuBin(i, ctx.options.headroom));
   const order = [...itemIndices].sort((a, b) => ctx.items[b]!.demand - ctx.items[a]!.demand || a - b);
   for (const index of order) {
@@ -22,6 +29,6 @@ export function balanceOver(ctx: PlacementContext, itemIndices: readonly number[
     target.add(index, item);
   }
   const used = bins.filter((b) => b.count > 0);
-  for (const bin of used) bin.verdict = bestKnobs(ctx, bin);
+  for (const bin of used) bin.verdict = knobs(ctx, bin);
   return used;
 }

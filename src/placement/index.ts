@@ -1,6 +1,8 @@
 export { Workload, WorkloadAdapter, PlacementOptions, PlacementObjective, parseWorkload } from './workload.js';
 export type { ParsedWorkload } from './workload.js';
 export { Placement, GpuPlan, RouteTarget } from './placement.js';
+export { Binding, OneFewer, TrafficTotals } from './explanation.js';
+export { explainPlacement } from './explain.js';
 export { place, pack, defaultImproveWork } from './place.js';
 export type { PackedPlacement, PlaceDeps } from './place.js';
 export { gpuScenario, inProcessSimulator, verifyAndRepair } from './verify.js';

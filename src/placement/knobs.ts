@@ -127,6 +127,20 @@ export function twinKnobChoices(ctx: PlacementContext, bin: GpuBin, tries: numbe
   return most !== undefined && !best.includes(most) ? [...best, most] : best;
 }
 
+/**
+ * `bestKnobs` over a coarse grid (powers of four and the most slots allowed, five or six counts instead of
+ * up to 36): knobs for a spread that is only judged, never served (the answer's one-GPU-fewer attempt).
+ */
+export function coarseKnobs(ctx: PlacementContext, bin: GpuBin): GpuVerdict {
+  const maxAdapterRank = bin.maxRank();
+  const candidates = slotCandidates(bin.count, Math.max(1, ctx.slotsAllowed(ctx.loraRankFor(maxAdapterRank))));
+  const top = candidates[candidates.length - 1]!;
+  const coarse = candidates.filter((s) => ((s & (s - 1)) === 0 && Math.log2(s) % 2 === 0) || s === top);
+  return coarse
+    .map((slots) => ctx.evaluate(bin, slots, maxAdapterRank))
+    .reduce((best, v) => (better(v, best, false) ? v : best));
+}
+
 /** Every candidate slot count's verdict for the bin, best first (the order of `bestKnobs`). */
 export function rankedKnobs(ctx: PlacementContext, bin: GpuBin, latencyFirst = false): GpuVerdict[] {
   const maxAdapterRank = bin.maxRank();

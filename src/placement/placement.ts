@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SimulationResult, Warnings } from '../twin/index.js';
 import { EstimatorKind, TwinEstimateCost } from '../ml/estimator.js';
+import { Binding, OneFewer, TrafficTotals } from './explanation.js';
 
 export const GpuPlan = z.object({
   index: z.number().int().describe('0-based GPU number; routing refers to it'),
@@ -30,7 +31,12 @@ export const GpuPlan = z.object({
     ttftP99Ms: z.number(),
     itlP99Ms: z.number(),
     worstAdapterTtftMs: z.number().describe('largest mean TTFT of any of its adapters'),
-    headroom: z.number().describe('the GPU was sized to keep up with (1 + headroom) x its load'),
+    headroom: z
+      .number()
+      .describe(
+        'the headroom the placement asked of this GPU (options.headroom, more after a repair): the predictors ' +
+          'accepted it at (1 + headroom) x its load; binding.headroom is what it has',
+      ),
   }),
   meets: z
     .object({
@@ -43,6 +49,8 @@ export const GpuPlan = z.object({
     })
     .describe("whether this GPU meets the placement's criterion"),
   verified: SimulationResult.optional().describe('Twin simulation of this GPU (verify: true)'),
+  totals: TrafficTotals.optional().describe('the traffic routed to this GPU'),
+  binding: Binding.optional(),
   vllmArgs: z.array(z.string()).describe('arguments for `vllm serve <model>`'),
 });
 export type GpuPlan = z.infer<typeof GpuPlan>;
@@ -137,6 +145,8 @@ export const Placement = z.object({
     .array(z.object({ adapter: z.string(), targets: z.array(RouteTarget) }))
     .describe('adapter -> GPUs with request weights, for a gateway'),
   unplaced: z.array(z.object({ id: z.string(), rate: z.number().describe('req/s left unserved'), reason: z.string() })),
+  totals: TrafficTotals.optional().describe("the traffic placed: the GPUs' totals summed (unplaced not included)"),
+  oneFewer: OneFewer.optional(),
   verification: z
     .object({
       rounds: z.number().int().describe('simulate-and-repair rounds run'),

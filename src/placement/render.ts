@@ -4,6 +4,7 @@ import type { LowerBound } from './bounds.js';
 import type { PlacementContext } from './context.js';
 import type { GpuBin } from './gpu-bin.js';
 import { effectiveSlo, twinVerdict } from './criterion.js';
+import { explainPlacement } from './explain.js';
 import { binEngine } from './gpu-scenario.js';
 import type { Unplaced } from './pack.js';
 import type { GpuPlan, Placement } from './placement.js';
@@ -31,7 +32,11 @@ export function renderPlacement(
   verification: VerificationSummary | null,
   elapsedMs: number,
 ): Placement {
-  const gpus = bins.map((bin, index) => gpuPlan(workload, ctx, bin, index, verification?.results.get(bin)));
+  const explained = explainPlacement(ctx, workload, bins, bound, (bin) => verification?.results.get(bin));
+  const gpus = bins.map((bin, index) => ({
+    ...gpuPlan(workload, ctx, bin, index, verification?.results.get(bin)),
+    ...explained.gpus[index]!,
+  }));
   const tp = tensorParallelSizeOf(ctx.profile);
   const results = verification
     ? bins.map((b) => verification.results.get(b)).filter((r): r is SimulationResult => r !== undefined)
@@ -52,6 +57,8 @@ export function renderPlacement(
     gpus,
     routing: routingTable(workload, gpus),
     unplaced: mergeUnplaced(ctx, unplaced),
+    totals: explained.totals,
+    ...(explained.oneFewer ? { oneFewer: explained.oneFewer } : {}),
     ...(verification
       ? {
           verification: {

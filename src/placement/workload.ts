@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../shared/validate.js';
 import {
   AdapterSpec,
-  LengthSpec,
+  LengthInput,
   ProfileName,
   TensorParallelSize,
   VllmVersion,
@@ -112,8 +112,10 @@ export const Workload = z
     tensorParallelSize: TensorParallelSize.optional(),
     vllmVersion: VllmVersion.optional(),
     adapters: z.array(WorkloadAdapter).min(1).max(100_000),
-    inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
-    outputTokens: LengthSpec.optional(),
+    inputTokens: LengthInput.optional().describe(
+      'default prompt lengths for adapters without their own; a bare number is the mean',
+    ),
+    outputTokens: LengthInput.optional().describe('default output lengths; a bare number is the mean'),
     engine: z
       .object({
         maxNumBatchedTokens: z.number().int().min(1).max(1_000_000).optional(),

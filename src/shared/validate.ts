@@ -31,9 +31,22 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
     throw err;
   }
   if (result.success) return result.data;
-  const issues: ErrorIssue[] = result.error.issues.map((i) => ({
+  const issues: ErrorIssue[] = result.error.issues.flatMap(unionBranch).map((i) => ({
     path: issuePath(i.path, prefix),
     message: clip(i.message),
   }));
   throw invalidInput(what, issues);
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union none of whose options matched says "Invalid input"; when only one option got past the value's
+ * type (its issues lie inside the value, e.g. `inputTokens.mean` of a length object), its issues say more.
+ */
+function unionBranch(issue: Issue): Issue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const inside = issue.errors.filter((branch) => branch.some((i) => i.path.length > 0));
+  if (inside.length !== 1) return [issue];
+  return inside[0]!.map((i) => ({ ...i, path: [...issue.path, ...i.path] }));
 }

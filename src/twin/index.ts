@@ -2,6 +2,7 @@ export { simulate, simulateParsed, starvationRatio } from './simulate.js';
 export {
   Scenario,
   LengthSpec,
+  LengthInput,
   AdapterSpec,
   AdapterId,
   BaseModelTraffic,

@@ -45,6 +45,21 @@ export const LengthSpec = z
   });
 export type LengthSpec = z.infer<typeof LengthSpec>;
 
+/**
+ * Lengths as a client may write them: a LengthSpec, or a bare number read as its mean (`512` is
+ * `{"mean": 512}`: the ShareGPT shape scaled to that mean), which is how most people first write a length.
+ */
+export const LengthInput = z
+  .union(
+    [positiveFinite.max(1_000_000).describe('the mean (tokens), with the default shape: {"mean": N}'), LengthSpec],
+    {
+      error:
+        'a number (the mean, tokens) or a length object, e.g. 512, {"mean": 512} or ' +
+        '{"distribution": "normal", "mean": 512, "std": 128}',
+    },
+  )
+  .transform((v): LengthSpec => (typeof v === 'number' ? { mean: v } : v));
+
 /** Characters of an adapter id besides "/", and those a path segment may start with after a "/" (not "."). */
 const idChars = 'A-Za-z0-9._:@+-';
 const notDot = 'A-Za-z0-9_:@+-';
@@ -99,8 +114,8 @@ export const AdapterSpec = z
     id: AdapterId,
     rank: z.number().int().min(1).max(512).describe('LoRA rank'),
     rate: z.number().finite().nonnegative().max(1e6).describe('requests per second'),
-    inputTokens: LengthSpec.optional(),
-    outputTokens: LengthSpec.optional(),
+    inputTokens: LengthInput.optional(),
+    outputTokens: LengthInput.optional(),
   })
   .strict();
 export type AdapterSpec = z.infer<typeof AdapterSpec>;
@@ -185,8 +200,8 @@ export const TraceEvent = z
 export const BaseModelTraffic = z
   .object({
     rate: z.number().finite().nonnegative().max(1e6).describe('requests per second (ignored with a trace)'),
-    inputTokens: LengthSpec.optional(),
-    outputTokens: LengthSpec.optional(),
+    inputTokens: LengthInput.optional(),
+    outputTokens: LengthInput.optional(),
   })
   .strict();
 export type BaseModelTraffic = z.infer<typeof BaseModelTraffic>;
@@ -247,8 +262,8 @@ export const Scenario = z
     baseModel: BaseModelTraffic.optional().describe(
       'requests to the base model (naming no adapter), beside or instead of the adapters',
     ),
-    inputTokens: LengthSpec.optional().describe('default prompt lengths for adapters without their own'),
-    outputTokens: LengthSpec.optional(),
+    inputTokens: LengthInput.optional().describe('default prompt lengths for adapters without their own'),
+    outputTokens: LengthInput.optional(),
     arrivals: ArrivalSpec.optional(),
     metricsScrapeIntervalS: z
       .number()

@@ -22,6 +22,20 @@ describe('POST /v1/placements', async () => {
     );
   });
 
+  it('reads a bare number for inputTokens / outputTokens as the mean, and says how to write a bad one', async () => {
+    const bare = await post(smallWorkload({ inputTokens: 400, outputTokens: 120 }));
+    expect(bare.statusCode, bare.body).toBe(200);
+    const spelled = await post(smallWorkload({ inputTokens: { mean: 400 }, outputTokens: { mean: 120 } }));
+    const p = bare.json();
+    expect(p.gpus).toEqual(spelled.json().gpus);
+    const rate = smallWorkload().adapters.reduce((s, a) => s + a.rate, 0);
+    expect(p.totals.promptTokensPerSecond).toBeCloseTo(400 * rate, 6);
+    expect(p.totals.outputTokensPerSecond).toBeCloseTo(120 * rate, 6);
+    const bad = await post(smallWorkload({ outputTokens: '120' }));
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/outputTokens: a number \(the mean, tokens\) or a length object/);
+  });
+
   it('verifies every GPU with the Twin when asked', async () => {
     const r = await post(smallWorkload({ verify: true, options: { verifyDurationS: 120 } }));
     expect(r.statusCode).toBe(200);

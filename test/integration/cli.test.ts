@@ -173,6 +173,27 @@ describe('lora-placer place', () => {
     expect(p.routing).toHaveLength(30);
   });
 
+  it('reads bare lengths as means, and explains the count on stderr (the traffic, each GPU, one fewer)', () => {
+    const r = cli(['place'], JSON.stringify({ ...workload, inputTokens: 500, outputTokens: 100 }));
+    expect(r.status, r.stderr).toBe(0);
+    const p = JSON.parse(r.stdout);
+    const rate = workload.adapters.reduce((s, a) => s + a.rate, 0);
+    expect(p.totals.promptTokensPerSecond).toBeCloseTo(500 * rate, 6);
+    expect(p.totals.outputTokensPerSecond).toBeCloseTo(100 * rate, 6);
+    const lines = r.stderr.trimEnd().split('\n');
+    const tokens = (v: number): string => Math.round(v).toLocaleString('en-US');
+    expect(lines[0]).toBe(
+      `${p.gpuCount} GPU(s) (lower bound ${p.lowerBound}) for ${rate.toFixed(1)} req/s, ` +
+        `${tokens(500 * rate)} prompt + ${tokens(100 * rate)} output tokens/s`,
+    );
+    for (const g of p.gpus)
+      expect(lines[1 + g.index]).toMatch(
+        new RegExp(`^  GPU ${g.index}: .*; ${g.binding.constraint === 'slo' ? 'SLO' : g.binding.constraint}: `),
+      );
+    expect(lines[1 + p.gpuCount]).toBe(`  one GPU fewer: ${p.oneFewer.summary}`);
+    expect(cli(['place', '--quiet'], JSON.stringify(workload)).stderr).toBe('');
+  });
+
   it('verifies with the Twin on worker threads when asked', () => {
     const r = cli(
       ['place', '--workers', '2'],

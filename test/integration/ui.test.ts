@@ -37,7 +37,12 @@ describeWith(['chromium'], 'the web view in a headless browser', () => {
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
-  let placement: { gpuCount: number; gpus: { adapters: { id: string }[] }[] };
+  let placement: {
+    gpuCount: number;
+    gpus: { adapters: { id: string }[]; binding: { summary: string; headroom: number } }[];
+    oneFewer: { summary: string };
+    totals: { requestsPerSecond: number };
+  };
 
   beforeAll(async () => {
     // the default AUTH_SCOPE: the PUT needs the token, the reads and predictions the page makes do not
@@ -81,8 +86,8 @@ describeWith(['chromium'], 'the web view in a headless browser', () => {
     await service?.stop();
   });
 
-  it('loads the pools, shows the PUT placement as GPU cards and charts the --max-loras sweep, ' +
-    'with no console errors', async () => {
+  it('loads the pools, shows the PUT placement as GPU cards with what binds each, the traffic, why not one ' +
+    'GPU fewer, and charts the --max-loras sweep, with no console errors', async () => {
     await page.goto(`${service.base}/ui`, { waitUntil: 'load', timeout: 30_000 });
     await page.waitForSelector('button.pool-link[data-pool="web-demo"]', { timeout: 15_000 });
     await page.click('button.pool-link[data-pool="web-demo"]');
@@ -98,11 +103,19 @@ describeWith(['chromium'], 'the web view in a headless browser', () => {
     expect(await page.$$eval('.gpu-card .badge.basis', (els) => els.map((e) => e.textContent))).toEqual(
       placement.gpus.map(() => 'verified by the Twin'),
     );
-    expect(
-      await page.$$eval('.gpu-card .load-text', (els) =>
-        els.every((e) => / tok\/s capacity \(\d+ %\)/.test(e.textContent ?? '')),
-      ),
-    ).toBe(true);
+    // every card: its load against what it can carry at the answer's headroom, and what binds it
+    const loads = await page.$$eval('.gpu-card .load-text', (els) => els.map((e) => e.textContent ?? ''));
+    expect(loads).toHaveLength(placement.gpuCount);
+    for (const text of loads) expect(text).toMatch(/ tok\/s it can carry \(headroom [+−]\d+ %, asked for \+10 %\)/);
+    expect(await page.$$eval('.gpu-card .binding', (els) => els.map((e) => e.textContent))).toEqual(
+      placement.gpus.map((g) => `binds: ${g.binding.summary}`),
+    );
+    // the summary: the traffic placed and why not one GPU fewer
+    const row = (name: string): Promise<string | null> =>
+      page.$eval(`#plan-summary dd[data-row="${name}"]`, (e) => e.textContent);
+    expect(await row('one GPU fewer')).toBe(placement.oneFewer.summary);
+    const rps = Number(placement.totals.requestsPerSecond.toFixed(2));
+    expect(await row('traffic')).toMatch(new RegExp(`^${String(rps).replace('.', '\\.')} req/s, \\S+ prompt \\+ `));
 
     // the chart: Chart.js drew the sweep on the canvas (pixels that are not transparent)
     // (browser code as strings: this project's tsconfig has no DOM types)

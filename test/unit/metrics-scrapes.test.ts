@@ -76,7 +76,7 @@ describe('the Twin with a /metrics scraper', () => {
     expect(busyScraped.itlMs!.p99).toBeLessThan(1.5 * busyPlain.itlMs!.p99);
   });
 
-  it('changes nothing without a scraper; a profile without a render model uses the research host\'s', () => {
+  it("changes nothing without a scraper; a profile without a render model uses the research host's", () => {
     const plain = withoutWall(observe(profile, sparse).result);
     expect(withoutWall(observe(profile, { ...sparse, metricsScrapeIntervalS: 0 }).result)).toEqual(plain);
     const host = observe(testProfile({}, 40), { ...sparse, metricsScrapeIntervalS: 2 }).result;

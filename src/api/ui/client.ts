@@ -7,9 +7,7 @@
  */
 export const uiJs = String.raw`'use strict';
 (function () {
-  /** GPUs whose capacity the page estimates (3 predictions each), and how many requests run at once. */
-  var capacityGpus = 32;
-  var capacityFactors = [2, 4, 8];
+  /** predictions the chart asks for at once */
   var parallel = 4;
   /** at most this many --max-loras values in the chart (one prediction each) */
   var maxSweepPoints = 14;
@@ -68,6 +66,13 @@ export const uiJs = String.raw`'use strict';
     if (v >= 10000) return num(v / 1000, 1) + ' s';
     return num(v, v < 10 ? 1 : 0) + ' ms';
   }
+
+  function trafficText(t) {
+    return num(t.requestsPerSecond, 2) + ' req/s, ' + tokS(t.promptTokensPerSecond) + ' prompt + ' +
+      tokS(t.outputTokensPerSecond) + ' output tokens/s';
+  }
+
+  function pct(v) { return (v >= 0 ? '+' : '−') + num(Math.abs(100 * v), 0) + ' %'; }
 
   function ApiError(status, message) { this.status = status; this.message = message; }
 
@@ -208,10 +213,7 @@ export const uiJs = String.raw`'use strict';
     });
     gpuSelect.value = String(busiest);
     $('chart-section').hidden = plan.placement.gpus.length === 0;
-    await Promise.all([
-      fillCapacities(plan.placement, mine),
-      plan.placement.gpus.length ? drawChart(plan.placement, busiest, ++chartSeq) : null,
-    ]);
+    if (plan.placement.gpus.length) await drawChart(plan.placement, busiest, ++chartSeq);
     if (mine === seq) document.body.dataset.state = 'ready';
   }
 
@@ -242,6 +244,8 @@ export const uiJs = String.raw`'use strict';
           ]
         : ['GPUs', p.gpuCount + ' (no placement needs fewer than ' + p.lowerBound + ')'],
       ['adapters', p.routing.length + ' placed, ' + p.unplaced.length + ' unplaced'],
+      p.totals ? ['traffic', trafficText(p.totals)] : null,
+      p.oneFewer ? ['one GPU fewer', p.oneFewer.summary] : null,
       [
         'latency',
         v
@@ -257,8 +261,9 @@ export const uiJs = String.raw`'use strict';
       ],
     ];
     rows.forEach(function (r) {
+      if (!r) return;
       summary.appendChild(el('dt', { text: r[0] }));
-      summary.appendChild(el('dd', { text: r[1] }));
+      summary.appendChild(el('dd', { text: r[1], data: { row: r[0] } }));
     });
     renderWarnings(p.warnings || []);
     var gpus = $('gpus');
@@ -344,14 +349,12 @@ export const uiJs = String.raw`'use strict';
         text: '--max-loras ' + e.maxLoras + '  --max-cpu-loras ' + e.maxCpuLoras + '  --max-lora-rank ' + e.maxLoraRank,
       }),
     ]);
-    var load = el('meter', { class: 'load', min: 0, max: 1, value: 0 });
-    var loadText = el('div', {
-      class: 'text load-text',
-      text:
-        tokS(g.predicted.idealThroughput) + ' tok/s demanded, ' + tokS(g.predicted.throughput) +
-        ' served (predicted); capacity being estimated…',
-    });
-    card.appendChild(el('div', { class: 'row' }, [el('span', { class: 'label', text: 'load' }), load, loadText]));
+    card.appendChild(loadRow(g));
+    if (g.binding)
+      card.appendChild(el('div', { class: 'text binding', data: { constraint: g.binding.constraint } }, [
+        el('strong', { text: 'binds: ' }),
+        g.binding.summary,
+      ]));
     var slots = el('meter', { min: 0, max: Math.max(n, e.maxLoras, 1), value: Math.min(e.maxLoras, Math.max(n, 1)) });
     card.appendChild(el('div', { class: 'row' }, [
       el('span', { class: 'label', text: 'slots' }), slots,
@@ -384,9 +387,8 @@ export const uiJs = String.raw`'use strict';
         latencyRow('ITL mean', itlMean, slo.itlMs),
       ]),
     ]));
-    var extra =
-      'starvation probability ' + num(g.predicted.starvationProbability, 3) + ', sized for ' +
-      num(1 + g.predicted.headroom, 2) + '× its load';
+    var extra = 'starvation probability ' + num(g.predicted.starvationProbability, 3);
+    if (g.totals) extra += '; ' + trafficText(g.totals);
     if (verified)
       extra +=
         '; Twin: ' + tokS(verified.throughput.total) + ' of ' + tokS(verified.idealThroughput) + ' tok/s served' +
@@ -438,50 +440,30 @@ export const uiJs = String.raw`'use strict';
     return scenario;
   }
 
-  /** Each GPU's capacity: the highest predicted throughput of its adapters at 2, 4 and 8 times their rates. */
-  async function fillCapacities(p, mine) {
-    var cards = $('gpus').children;
-    var tasks = [];
-    p.gpus.forEach(function (g, i) {
-      if (i >= capacityGpus || g.adapters.length === 0) {
-        var t = cards[i] && cards[i].querySelector('.load-text');
-        if (t)
-          t.textContent =
-            tokS(g.predicted.idealThroughput) + ' tok/s demanded, ' + tokS(g.predicted.throughput) +
-            ' served (predicted); capacity estimated for the first ' + capacityGpus + ' GPUs only';
-        return;
-      }
-      capacityFactors.forEach(function (k) {
-        tasks.push(function () {
-          return api('POST', '/v1/predict', scenarioOf(p, g, g.engine, k)).then(function (r) {
-            return { i: i, throughput: r.throughput };
-          });
-        });
-      });
-    });
-    var failed = null;
-    var results = await limited(tasks, parallel, function (err) { failed = err; });
-    if (mine !== seq) return;
-    var best = {};
-    results.forEach(function (r) {
-      if (r && r.throughput !== null) best[r.i] = Math.max(best[r.i] || 0, r.throughput);
-    });
-    Object.keys(best).forEach(function (key) {
-      var i = Number(key);
-      var g = p.gpus[i];
-      var capacity = best[i];
-      var load = g.predicted.idealThroughput;
-      var meter = cards[i].querySelector('meter.load');
-      meter.max = Math.max(capacity, load, 1);
+  /**
+   * The GPU's load against what it can carry: its traffic x (1 + headroom), headroom being the answer's (how
+   * much its traffic can grow before the binding check fails), the one notion of headroom the page shows.
+   */
+  function loadRow(g) {
+    var load = g.predicted.idealThroughput;
+    var meter = el('meter', { class: 'load', min: 0, max: 1, value: 0 });
+    var text = tokS(load) + ' tok/s demanded, ' + tokS(g.predicted.throughput) + ' served (predicted)';
+    if (g.binding) {
+      var carries = load * Math.max(0, 1 + g.binding.headroom);
+      meter.max = Math.max(carries, load, 1);
       meter.value = load;
       meter.low = 0.7 * meter.max;
       meter.high = 0.9 * meter.max;
       meter.optimum = 0;
-      cards[i].querySelector('.load-text').textContent =
-        tokS(load) + ' of ' + tokS(capacity) + ' tok/s capacity (' + num((100 * load) / capacity, 0) + ' %), ' +
-        tokS(g.predicted.throughput) + ' served (predicted)';
-    });
-    if (failed) setStatus('plan-status', 'Some capacities not estimated: ' + failed.message, true);
+      text =
+        tokS(load) + ' of ' + tokS(carries) + ' tok/s it can carry (headroom ' + pct(g.binding.headroom) +
+        ', asked for ' + pct(g.predicted.headroom) + '), ' + tokS(g.predicted.throughput) + ' served (predicted)';
+    }
+    return el('div', { class: 'row' }, [
+      el('span', { class: 'label', text: 'load' }),
+      meter,
+      el('div', { class: 'text load-text', text: text }),
+    ]);
   }
 
   /** --max-loras values to sweep: powers of two up to twice the adapters (at least 8), and the chosen value. */

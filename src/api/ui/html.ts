@@ -40,10 +40,11 @@ export const uiHtml = `<!doctype html>
     <p id="plan-status" class="status" role="status"></p>
     <dl id="plan-summary" class="summary"></dl>
     <div id="warnings" class="warnings" hidden></div>
-    <p class="muted">Each card is one GPU: its adapters, its load (tokens/s demanded) against its capacity
-      (the highest throughput the predictors give its adapters at 2, 4 and 8 times their rates), its adapter
-      slots and rank, and p99 TTFT / ITL against the SLO: verified by the Twin when the pool was placed with
-      verify, otherwise predicted.</p>
+    <p class="muted">Each card is one GPU: its adapters, its load (tokens/s demanded) against what it can
+      carry, what binds it (the first check of the criterion to fail as its traffic grows) and its headroom
+      (how much its traffic can grow before that check fails, by the predictors; the placement asks every GPU
+      for at least options.headroom), its adapter slots and rank, and p99 TTFT / ITL against the SLO: verified
+      by the Twin when the pool was placed with verify, otherwise predicted.</p>
     <div id="gpus" class="gpus"></div>
     <div id="unplaced"></div>
   </section>
