@@ -39,8 +39,9 @@ describe('MODELS_DIR: models another replica refreshed', () => {
     writeVersionedBundle(bundleDir, first);
     const app = await buildTestApp({ modelsSync: { dir, intervalS: 0 } });
     const served = async () =>
-      (await app.inject({ url: '/v1/models' })).json().models.find((m: { model: string }) => m.model === llama.model)
-        .version;
+      (await app.inject({ url: '/v1/models' }))
+        .json()
+        .models.find((m: { model: string; gpu: string }) => m.model === llama.model && m.gpu === llama.gpu).version;
     expect(await served()).toBe(first.metadata.version);
     await app.close();
   });
@@ -172,8 +173,12 @@ describe('MODELS_DIR problems never stop the service', () => {
       const modelsDir = mkdtempSync(join(tmpdir(), 'lora-placer-sync-start-'));
       writeFileSync(join(modelsDir, 'predictors'), 'not a folder');
       const app = await buildTestApp({ modelsSync: { dir: modelsDir, intervalS: 0 } });
-      const models = (await app.inject({ url: '/v1/models' })).json().models as { model: string; version: string }[];
-      expect(models.find((m) => m.model === llama.model)!.version).toBe(embeddedLlamaVersion);
+      const models = (await app.inject({ url: '/v1/models' })).json().models as {
+        model: string;
+        gpu: string;
+        version: string;
+      }[];
+      expect(models.find((m) => m.model === llama.model && m.gpu === llama.gpu)!.version).toBe(embeddedLlamaVersion);
       await app.close();
       rmSync(modelsDir, { recursive: true, force: true });
     },

@@ -97,7 +97,10 @@ describe('models and refresh', async () => {
     expect(job.state).toBe('replaced');
     const candidate = job.candidate as { version: string };
     const models = (await app.inject({ url: '/v1/models' })).json().models;
-    expect(models.find((m: { model: string }) => m.model === llama.model).version).toBe(candidate.version);
+    const refreshed = models.find(
+      (m: { model: string; gpu: string }) => m.model === llama.model && m.gpu === llama.gpu,
+    );
+    expect(refreshed.version).toBe(candidate.version);
     const onDisk = readBundle(join(dir, 'predictors', 'llama-3.1-8b-instruct@h100-64gb')).metadata;
     expect(onDisk.version).toBe(candidate.version);
     const metrics = (await app.inject({ url: '/metrics' })).body;

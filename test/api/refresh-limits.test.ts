@@ -25,7 +25,7 @@ describe('refreshes are bounded and can be cancelled', async () => {
   it('cancels a running refresh: the job ends cancelled, the served model stays, a new refresh may start', async () => {
     const served = (await app.inject({ url: '/v1/models' }))
       .json()
-      .models.find((m: { model: string }) => m.model === llama.model).version;
+      .models.find((m: { model: string; gpu: string }) => m.model === llama.model && m.gpu === llama.gpu).version;
     const job = (await start(llama)).json();
     expect(job.state).toBe('running');
     expect((await app.inject({ method: 'DELETE', url: `/v1/models/refresh/${job.id}` })).statusCode).toBe(401);
@@ -33,8 +33,9 @@ describe('refreshes are bounded and can be cancelled', async () => {
     expect(cancelled.statusCode).toBe(200);
     expect(cancelled.json()).toMatchObject({ id: job.id, state: 'cancelled', error: 'cancelled by request' });
     expect(
-      (await app.inject({ url: '/v1/models' })).json().models.find((m: { model: string }) => m.model === llama.model)
-        .version,
+      (await app.inject({ url: '/v1/models' }))
+        .json()
+        .models.find((m: { model: string; gpu: string }) => m.model === llama.model && m.gpu === llama.gpu).version,
     ).toBe(served);
     const again = await app.inject({ method: 'DELETE', url: `/v1/models/refresh/${job.id}`, headers: auth });
     expect(again.statusCode).toBe(409);

@@ -6,7 +6,12 @@ import { profileKey } from '../../src/profiles/index.js';
 export const calibratedKeys = ['llama-3.1-8b-instruct@h100-64gb', 'qwen-2.5-7b-instruct@h100-64gb'];
 
 /** The built profiles that ship with predictors (models/predictors, trained by `train` on the built profile). */
-export const builtWithPredictors = ['llama-3.1-8b-instruct@h100-80gb', 'qwen-2.5-7b-instruct@h100-80gb'];
+export const builtWithPredictors = [
+  'llama-3.1-8b-instruct@a100-80gb',
+  'llama-3.1-8b-instruct@h100-80gb',
+  'qwen-2.5-7b-instruct@a100-80gb',
+  'qwen-2.5-7b-instruct@h100-80gb',
+];
 
 /** Every profile with predictors, sorted. */
 export const predictorKeys = [...calibratedKeys, ...builtWithPredictors].sort();
