@@ -26,6 +26,9 @@ export const researchHostRender: MetricsRenderModel = {
   maxMs: 5000,
 };
 
+/** Scrapes kept for lookups: at the shortest interval a scenario allows (50 ms), the last minute or more. */
+const keptScrapes = 1024;
+
 /** One scrape: the API server renders /metrics from startS to endS and streams nothing meanwhile. */
 export interface Scrape {
   startS: number;
@@ -80,7 +83,7 @@ export class MetricsScrapes {
     return this.labelSets.size;
   }
 
-  /** Scrapes started by the engine's clock. */
+  /** The latest scrapes started by the engine's clock (at most 2,048). */
   get history(): readonly Scrape[] {
     return this.scrapes;
   }
@@ -93,6 +96,8 @@ export class MetricsScrapes {
     while (this.nextStartS <= now) {
       const scrape = { ...this.scrapeFrom(this.nextStartS), changes: this.changes };
       this.scrapes.push(scrape);
+      // only recent scrapes are ever looked up (arrivals and tokens of the last steps): memory stays bounded
+      if (this.scrapes.length > 2 * keptScrapes) this.scrapes.splice(0, this.scrapes.length - keptScrapes);
       this.onScrape?.(scrape);
       this.nextStartS = scrape.endS + this.intervalS;
     }
@@ -104,13 +109,11 @@ export class MetricsScrapes {
    */
   deliveredAt(t: number): number {
     if (t >= this.nextStartS) {
-      let start = this.nextStartS;
-      for (;;) {
-        const { endS } = this.scrapeFrom(start);
-        if (t < endS) return endS;
-        start = endS + this.intervalS;
-        if (t < start) return t;
-      }
+      // foreseen scrapes all render the same label sets: they repeat every render + interval
+      const renderS = this.scrapeFrom(this.nextStartS).endS - this.nextStartS;
+      const periodS = renderS + this.intervalS;
+      const start = this.nextStartS + Math.floor((t - this.nextStartS) / periodS) * periodS;
+      return t < start + renderS ? start + renderS : t;
     }
     const s = this.lastStartedBy(t);
     return s && t < s.endS ? s.endS : t;

@@ -15,6 +15,9 @@ export const allowedMaxLoraRanks = [8, 16, 32, 64, 128, 256, 320, 512] as const;
 
 const positiveFinite = z.number().finite().positive();
 
+/** Shortest /metrics scrape interval a scenario may ask for (the Inference Extension's picker: 50 ms). */
+const minScrapeIntervalS = 0.05;
+
 export const LengthSpec = z
   .object({
     distribution: z
@@ -270,6 +273,7 @@ export const Scenario = z
       .finite()
       .min(0)
       .max(3600)
+      .refine((s) => s === 0 || s >= minScrapeIntervalS, `0 (no scraper) or at least ${minScrapeIntervalS} s`)
       .optional()
       .describe(
         "seconds between the end of one scrape of the server's /metrics and the next (0 or absent: none). " +

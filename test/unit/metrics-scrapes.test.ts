@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../../src/twin/index.js';
 import { MetricsScrapes, adapterKey, labelSetKey } from '../../src/twin/metrics-scrapes.js';
 import { testProfile } from '../helpers/profile.js';
 import { observe, withoutWall } from '../helpers/twin.js';
@@ -25,6 +26,17 @@ describe('metrics scrapes', () => {
     expect(scrapes.nextBoundaryAfter(3.05)).toBeCloseTo(3.1, 9);
     expect(scrapes.history.map((s) => s.labelSets)).toEqual([0, 40]);
     expect(scrapes.history[1]!.changes).toBe(80);
+  });
+
+  it('keep a bounded history, and a scenario cannot ask for a scrape every few nanoseconds', () => {
+    const scrapes = new MetricsScrapes(render, 0.05, 0);
+    scrapes.advanceTo(3600);
+    expect(scrapes.history.length).toBeLessThanOrEqual(2048);
+    expect(scrapes.history.at(-1)!.startS).toBeGreaterThan(3599);
+    expect(scrapes.deliveredAt(3599.99)).toBeGreaterThanOrEqual(3599.99);
+    const base = { model: 'm', gpu: 'g', engine: { maxLoras: 1 }, adapters: [{ id: 'a', rank: 8, rate: 1 }] };
+    expect(() => parseScenario({ ...base, metricsScrapeIntervalS: 1e-209 })).toThrow(/metricsScrapeIntervalS/);
+    expect(parseScenario({ ...base, metricsScrapeIntervalS: 0 }).metricsScrapeIntervalS).toBe(0);
   });
 
   it('are capped at maxMs', () => {
