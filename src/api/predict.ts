@@ -44,8 +44,8 @@ export async function predictRoutes(app: FastifyInstance, s: Services): Promise<
     },
     async (req, reply) => {
       const { model, gpu, tensorParallelSize: tp } = req.body;
-      if (s.predictors.has(model, gpu, tp)) {
-        const predictor = s.predictors.get(model, gpu, tp);
+      const predictor = s.predictors.find(model, gpu, tp);
+      if (predictor) {
         const answer = predictor.predict(req.body);
         s.metrics.predictions.inc({ model: predictor.profile.model, gpu: predictor.profile.gpu });
         return answer;

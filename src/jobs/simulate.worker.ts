@@ -1,7 +1,13 @@
 import type { Profile } from '../profiles/index.js';
 import { simulateParsed, type ParsedScenario, type SimulationResult } from '../twin/index.js';
 
-/** A scenario with the profile to simulate it with (the caller's store may be built in memory). */
+/**
+ * A scenario with the profile to simulate it with. Unlike the sweep and the service's work threads (profile
+ * directories, worker-profiles.ts), the profile travels with each task: the caller has already parsed the
+ * scenario and looked its profile up, its store may be built in memory (no directory a thread could read), and a
+ * thread need not read a profile directory before its first run (a CLI `place` or `simulate` starts its threads
+ * for one command). A profile is ~50 KB to copy; a simulation costs far more.
+ */
 export interface ProfiledScenario {
   scenario: ParsedScenario;
   profile: Profile;

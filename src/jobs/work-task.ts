@@ -34,7 +34,9 @@ export const maxWorkerJsonValues = 2_000_000;
  * and validates it, so a large or malformed document costs the HTTP thread nothing. Pools re-planned
  * after a model swap send the workload already parsed. A pool's re-plan sends its `current`
  * placement: the answer then starts from it and moves few adapters (replan). Every task names the service's
- * profile directories (`ProfileStore.dirs`): the worker reads the same profiles, once.
+ * profile directories (`ProfileStore.dirs`): the worker reads the same profiles, once. Directories rather than a
+ * profile with the task (as the Twin pool sends, simulate.worker.ts): the HTTP thread does not parse the body, so
+ * it does not know the profile, and a placement resolves its predictors' profiles (PredictorRef) in a whole store.
  * A prediction for a profile without predictors is answered by short Twin runs, here, off the HTTP thread.
  */
 export type WorkTask =
@@ -60,7 +62,8 @@ export type WorkEnvelope = { ok: true; value: WorkOutputs[WorkTask['kind']] } | 
 
 /**
  * Runs one task where it is called (a worker thread, or the caller's thread in tests), with `profiles` (those
- * of the task's profile directories unless given: tests pass a store built in memory).
+ * of the task's profile directories unless given: in the caller's thread (InlineBackend) its store is at hand,
+ * and tests pass one built in memory, which has no directories a thread could read).
  */
 export async function runWorkTask(task: WorkTask, profiles?: ProfileStore): Promise<WorkEnvelope> {
   try {

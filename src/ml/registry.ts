@@ -82,19 +82,21 @@ export class PredictorRegistry {
    * profile, listing the names and ids known.
    */
   estimator(model: string, gpu: string, twin: TwinEstimatorOptions, tensorParallelSize?: number): GpuEstimator {
-    const p = this.find(model, gpu, tensorParallelSize);
-    if (p) return p;
-    // without a store only predictors answer; with one, an unknown profile is its 404 (names and ids known)
+    const { predictor, profile } = this.lookup(model, gpu, tensorParallelSize);
+    if (predictor) return predictor;
+    // without a store only predictors answer; with one, an unknown profile is its 404 (names and ids known): the
+    // store's get() only runs then, to throw it
     if (!this.profiles) return this.get(model, gpu, tensorParallelSize);
-    return new TwinEstimator(this.profiles.get(model, gpu, tensorParallelSize), twin);
+    return new TwinEstimator(profile ?? this.profiles.get(model, gpu, tensorParallelSize), twin);
   }
 
   /** The version that answers for `model` on `gpu` now (a pool's plan made with another one is stale). */
   servedVersion(model: string, gpu: string, tensorParallelSize?: number): string {
-    const p = this.find(model, gpu, tensorParallelSize);
-    if (p) return p.version;
+    const { predictor, profile } = this.lookup(model, gpu, tensorParallelSize);
+    if (predictor) return predictor.version;
     if (!this.profiles) return this.get(model, gpu, tensorParallelSize).version;
-    return twinEstimatorVersion(this.profiles.get(model, gpu, tensorParallelSize));
+    // the store's get() only runs for an unknown profile, to throw its 404
+    return twinEstimatorVersion(profile ?? this.profiles.get(model, gpu, tensorParallelSize));
   }
 
   /**
@@ -123,21 +125,28 @@ export class PredictorRegistry {
   }
 
   /** The predictor of a model given by profile name or Hugging Face id (as the profile store resolves it). */
-  private find(model: string, gpu: string, tensorParallelSize?: number): Predictor | undefined {
+  find(model: string, gpu: string, tensorParallelSize?: number): Predictor | undefined {
+    return this.lookup(model, gpu, tensorParallelSize).predictor;
+  }
+
+  /**
+   * find()'s predictor and, when it had to ask the store, the profile the store resolves these names to
+   * (undefined: no store, or no such profile or size), so that a caller without a predictor asks the store once.
+   */
+  private lookup(
+    model: string,
+    gpu: string,
+    tensorParallelSize?: number,
+  ): { predictor: Predictor | undefined; profile: Profile | undefined } {
     // the hot path of predict: a one-GPU predictor under the profile's own name settles it without a search
     if (tensorParallelSize === undefined || tensorParallelSize === 1) {
       const direct = this.predictors.get(profileKey(model, gpu));
-      if (direct) return direct;
+      if (direct) return { predictor: direct, profile: undefined };
     }
-    const profile = this.profileOf(model, gpu, tensorParallelSize);
-    if (profile) return this.predictors.get(keyOf(profile));
-    return this.predictors.get(profileKey(model, gpu, tensorParallelSize ?? this.defaultSize(model, gpu)));
-  }
-
-  /** The profile the store resolves these names to, or null (no store, or no such profile or size). */
-  private profileOf(model: string, gpu: string, tensorParallelSize?: number): Profile | null {
-    if (!this.profiles?.has(model, gpu, tensorParallelSize)) return null;
-    return this.profiles.get(model, gpu, tensorParallelSize);
+    const profile = this.profiles?.resolve(model, gpu, tensorParallelSize);
+    if (profile) return { predictor: this.predictors.get(keyOf(profile)), profile };
+    const size = tensorParallelSize ?? this.defaultSize(model, gpu);
+    return { predictor: this.predictors.get(profileKey(model, gpu, size)), profile: undefined };
   }
 
   /** Sizes with a profile (from the store) or else with a predictor, ascending. */

@@ -119,11 +119,9 @@ export class ProfileStore {
     return this.entries.get(keyOf(profile))?.file ?? null;
   }
 
+  /** Whether get() answers a profile (without validating a deferred one). */
   has(model: string, gpu: string, tensorParallelSize?: number): boolean {
-    const name = this.modelName(model, gpu);
-    if (name === undefined) return false;
-    const sizes = this.tensorParallelSizes(name, gpu);
-    return tensorParallelSize === undefined || sizes.includes(tensorParallelSize);
+    return this.find(model, gpu, tensorParallelSize)?.entry !== undefined;
   }
 
   /** The tensor-parallel sizes of the profiles of `model` on `gpu`, ascending (empty: no such profile). */
@@ -138,14 +136,28 @@ export class ProfileStore {
    * profiles and ids, or the known sizes.
    */
   get(model: string, gpu: string, tensorParallelSize?: number): Profile {
+    const found = this.find(model, gpu, tensorParallelSize);
+    if (!found) throw this.unknown(model, gpu);
+    if (!found.entry) throw unknownTensorParallelSize(found.name, found.card, found.size, found.sizes);
+    return found.entry.profile();
+  }
+
+  /** The profile get() answers, or undefined where get() throws its 404: one lookup for "this one, if any". */
+  resolve(model: string, gpu: string, tensorParallelSize?: number): Profile | undefined {
+    return this.find(model, gpu, tensorParallelSize)?.entry?.profile();
+  }
+
+  /**
+   * The entry of `model` on `gpu` at `tensorParallelSize` (else the fewest GPUs) and what names it; undefined for
+   * an unknown model@gpu, no entry for an unknown size.
+   */
+  private find(model: string, gpu: string, tensorParallelSize?: number) {
     const name = this.modelName(model, gpu);
-    if (name === undefined) throw this.unknown(model, gpu);
+    if (name === undefined) return undefined;
     const card = gpu.toLowerCase();
     const sizes = this.sizes.get(profileKey(name, card)) ?? [];
     const size = tensorParallelSize ?? sizes[0]!;
-    const entry = this.entries.get(profileKey(name, card, size));
-    if (!entry) throw unknownTensorParallelSize(name, card, size, sizes);
-    return entry.profile();
+    return { name, card, sizes, size, entry: this.entries.get(profileKey(name, card, size)) };
   }
 
   /** The profile name `model` stands for on `gpu`: itself, or the first profile (in load order) serving that id. */

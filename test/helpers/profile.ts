@@ -64,3 +64,40 @@ export function testProfile(overrides: Partial<Profile> = {}, stepMs = 10): Prof
     ...overrides,
   });
 }
+
+/** Step-cost terms a test sets apart from loraProfile's. */
+export type ForwardTerms = {
+  base?: Partial<Profile['forward']['base']>;
+  lora?: Partial<Profile['forward']['lora']>;
+};
+
+/**
+ * testProfile with round step costs and every LoRA term non-zero, so that a step with LoRA is visibly dearer
+ * than one without; `terms` replaces some step-cost terms.
+ */
+export function loraProfile(terms: ForwardTerms = {}): Profile {
+  const p = testProfile();
+  return testProfile({
+    forward: {
+      base: {
+        ...p.forward.base,
+        constantMs: 8,
+        perDecodeMs: 0.5,
+        perContextKiloTokenMs: 0,
+        perPrefillTokenMs: 0.01,
+        ...terms.base,
+      },
+      lora: {
+        ...p.forward.lora,
+        enabledMs: 2,
+        firstAdapterMs: 1,
+        perSlotMs: 0.25,
+        perSlotDecodeMs: 0.01,
+        perSlotPrefillTokenMs: 0.001,
+        perAdapterMs: 0.5,
+        rankTileFactor: 0.5,
+        ...terms.lora,
+      },
+    },
+  });
+}

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +7,13 @@ import { loadBench } from '../../src/refit/load-bench.js';
 import { refitProfile, type RefitOutcome } from '../../src/refit/refit.js';
 import { Rng } from '../../src/shared/rng.js';
 import { baseTerms, hiddenProfile, llama, probePlan, slotTerms, writeProbePlan } from '../helpers/bench-files.js';
+import { cli as runCli } from '../helpers/cli.js';
 
 // Issue 23, "calibration from stock vLLM", measured: the Twin writes stock-vLLM bench files (vllm bench serve
 // --save-detailed JSON, the serve log's KV line, per-request CSVs) for a hidden profile whose constants are the
 // shipped profile's perturbed by up to 30 %; calibrate --bench, starting from the shipped profile, must find
 // the hidden constants within 5 % and its KV capacity within 1 %.
 
-const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-calibrate-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -169,14 +168,7 @@ describe('calibrate --bench on bench files the Twin writes for a hidden profile'
   });
 });
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => runCli(args, { timeoutMs: 120_000 });
 
 describe('simulate --bench-out and calibrate --bench on the command line', () => {
   const scenario = {

@@ -1,25 +1,17 @@
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { twinOnly, twinOnlyProfileDir, twinOnlyWorkload } from '../helpers/twin-only-profile.js';
+import { cli as runCli } from '../helpers/cli.js';
 
 // Profiles from --profiles / PROFILES_DIR through the CLI, and place for a profile without predictors.
 
-const root = join(import.meta.dirname, '..', '..');
 const fixture = twinOnlyProfileDir();
 afterAll(() => fixture.remove());
 
-function cli(args: string[], input?: string, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
-    cwd: root,
-    input,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, PROFILES_DIR: '', ...env },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+// only the profiles a case names: a PROFILES_DIR of the environment would add others
+const cli = (args: string[], input?: string, env: Record<string, string> = {}) =>
+  runCli(args, { input, env: { PROFILES_DIR: '', ...env }, timeoutMs: 120_000 });
 
 describe('lora-placer with a profile directory', () => {
   it('lists the profiles of --profiles with their file and whether they have predictors', () => {

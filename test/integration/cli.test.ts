@@ -1,29 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { profileKey } from '../../src/profiles/index.js';
 import { embeddedKeys, predictorKeys, shippedKeys } from '../helpers/embedded-profiles.js';
+import { cli as runCli } from '../helpers/cli.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(
-  args: string[],
-  input?: string,
-  env: Record<string, string> = {},
-): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
-    cwd: root,
-    input,
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, ...env },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], input?: string, env?: Record<string, string>) => runCli(args, { input, env });
 
 const scenario = (seed: number, rate = 1) => ({
   model: 'llama-3.1-8b-instruct',

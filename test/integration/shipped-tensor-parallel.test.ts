@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deployment } from 'kubernetes-models/apps/v1';
@@ -7,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KubeDiscovery } from '../helpers/kube-discovery.js';
 import { describeWith } from '../helpers/real-parts.js';
+import { cli as runCli } from '../helpers/cli.js';
 
 // The shipped, built Llama-3.1-70B-Instruct profile on H100 80 GB at TP 4 (models/profiles, no predictors):
 // `place` answers servers and GPUs with the Twin alone, and its manifests ask for 4 GPUs per vLLM pod.
@@ -24,16 +24,8 @@ const workload = JSON.stringify({
   outputTokens: example.outputTokens,
 });
 
-function cli(args: string[], input: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
-    cwd: root,
-    input,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, PROFILES_DIR: '' },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+// the shipped profiles only: a PROFILES_DIR of the environment would add others
+const cli = (args: string[], input: string) => runCli(args, { input, env: { PROFILES_DIR: '' }, timeoutMs: 120_000 });
 
 describe('place on the shipped llama-3.1-70b-instruct@h100-80gb-tp4 profile', () => {
   const placed = cli(['place', '--quiet', '--workers', '1'], workload);

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { runSweep } from '../../src/training/sweep.js';
 import { describeWith } from '../helpers/real-parts.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
+import { cliAsync } from '../helpers/cli.js';
 
 // Issue 23, point 6: sweeps on a BullMQ queue in a real redis-server, taken by `lora-placer worker` processes
 // and by the service's replicas (SWEEP_WORKER=1). Every test has a key prefix of its own.
@@ -37,23 +38,6 @@ const comparable = (rows: DatasetRow[]): string => JSON.stringify(rows.map((r) =
 function datasetIndices(file: string): number[] {
   const lines = readFileSync(file, 'utf8').trim().split('\n').slice(1);
   return lines.map((l) => (JSON.parse(l) as { index: number }).index).sort((a, b) => a - b);
-}
-
-/** Runs the CLI as a child process (asynchronously: the worker processes' logs keep flowing meanwhile). */
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
 }
 
 describeWith(['redis-server'], 'sweeps on the queue (real redis-server, worker processes)', () => {
@@ -103,7 +87,7 @@ describeWith(['redis-server'], 'sweeps on the queue (real redis-server, worker p
       '--quiet',
     ];
     const created = ['--created', '2026-01-01T00:00:00.000Z'];
-    const queued = await cli(
+    const queued = await cliAsync(
       [
         ...common,
         ...quickTraining,
@@ -117,7 +101,7 @@ describeWith(['redis-server'], 'sweeps on the queue (real redis-server, worker p
         '--dataset',
         join(dir, 'q.jsonl'),
       ],
-      { REDIS_KEY_PREFIX: at.keyPrefix },
+      { env: { REDIS_KEY_PREFIX: at.keyPrefix } },
     );
     expect(queued.status, queued.stderr).toBe(0);
     expect(queued.stderr).toMatch(/^queued 20 sweep job\(s\) of up to 2 rows on queue "sweeps" at redis:/m);
@@ -127,7 +111,7 @@ describeWith(['redis-server'], 'sweeps on the queue (real redis-server, worker p
     expect(datasetIndices(join(dir, 'q.jsonl'))).toEqual(Array.from({ length: 40 }, (_, i) => i));
 
     // the local retrain (threads, a fresh dataset) gives the same bytes as the queued training wrote
-    const local = await cli([...common, ...quickTraining, '--workers', '2', '--out', out, '--check']);
+    const local = await cliAsync([...common, ...quickTraining, '--workers', '2', '--out', out, '--check']);
     expect(local.status).toBe(0);
     const lines = local.stdout.trim().split('\n');
     expect(lines.filter((l) => l.startsWith('same  ')).length).toBe(8);

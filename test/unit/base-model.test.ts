@@ -12,31 +12,11 @@ import {
   simulate,
   type StepShape,
 } from '../../src/twin/index.js';
-import { testProfile } from '../helpers/profile.js';
+import { loraProfile, testProfile } from '../helpers/profile.js';
 import { ev, observe, withoutWall } from '../helpers/twin.js';
 
 /** A request to the base model in a trace (it names no adapter). */
 const baseEv = (t: number, inputTokens: number, outputTokens: number) => ({ t, inputTokens, outputTokens });
-
-/** Round step costs with every LoRA term non-zero, so that a step with LoRA is visibly dearer than one without. */
-function loraProfile() {
-  const p = testProfile();
-  return testProfile({
-    forward: {
-      base: { ...p.forward.base, constantMs: 8, perDecodeMs: 0.5, perContextKiloTokenMs: 0, perPrefillTokenMs: 0.01 },
-      lora: {
-        ...p.forward.lora,
-        enabledMs: 2,
-        firstAdapterMs: 1,
-        perSlotMs: 0.25,
-        perSlotDecodeMs: 0.01,
-        perSlotPrefillTokenMs: 0.001,
-        perAdapterMs: 0.5,
-        rankTileFactor: 0.5,
-      },
-    },
-  });
-}
 
 function pathsOf(fn: () => unknown): string[] {
   try {
@@ -220,12 +200,7 @@ describe('a server without --enable-lora', () => {
   });
 
   it('keeps fast-forward exact and runs deterministic per seed, without LoRA and with adapters beside', () => {
-    const profile = testProfile({
-      forward: {
-        ...loraProfile().forward,
-        base: { ...loraProfile().forward.base, perContextKiloTokenMs: 0.07 },
-      },
-    });
+    const profile = loraProfile({ base: { perContextKiloTokenMs: 0.07 } });
     const plain = { ...off, engine: { enableLora: false, kvCacheTokens: 30_000 }, durationS: 120, seed: 3 };
     const mixed = {
       ...plain,

@@ -11,7 +11,7 @@ import { observeSteps } from '../../src/refit/step-observations.js';
 import { twinBenchFiles, writeBenchFiles } from '../../src/refit/write-bench.js';
 import { AppError } from '../../src/shared/errors.js';
 import { parseScenario, type Scenario, simulateParsed } from '../../src/twin/index.js';
-import { testProfile } from '../helpers/profile.js';
+import { loraProfile } from '../helpers/profile.js';
 
 // Servers without --enable-lora in calibrate --bench's files and replays are the Twin's servers without LoRA
 // (engine.enableLora false, base-model traffic): no LoRA cost in a step, the KV capacity without LoRA.
@@ -19,25 +19,8 @@ import { testProfile } from '../helpers/profile.js';
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-bench-no-lora-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Every LoRA term non-zero, so that a step charged any of them is visibly dearer than the base terms. */
-function loraProfile(over: Partial<Profile> = {}): Profile {
-  const p = testProfile();
-  return testProfile({
-    forward: {
-      base: { ...p.forward.base, constantMs: 8, perDecodeMs: 0.5, perContextKiloTokenMs: 0.2, perPrefillTokenMs: 0.01 },
-      lora: {
-        ...p.forward.lora,
-        enabledMs: 2,
-        firstAdapterMs: 1,
-        perSlotMs: 0.25,
-        perSlotDecodeMs: 0.01,
-        perSlotPrefillTokenMs: 0.001,
-        perAdapterMs: 0.5,
-      },
-    },
-    ...over,
-  });
-}
+// a context term too: the step costs below count the context tokens
+const contextProfile = () => loraProfile({ base: { perContextKiloTokenMs: 0.2 }, lora: { rankTileFactor: 0 } });
 
 const plain: Omit<Scenario, 'model' | 'gpu'> = {
   engine: { enableLora: false },
@@ -54,7 +37,7 @@ function written(name: string, profile: Profile, spec: Omit<Scenario, 'model' | 
 
 describe('bench files of a server without LoRA', () => {
   it('name no adapter and no LoRA flag, log the KV capacity without LoRA, and hold the Twin arrivals', () => {
-    const profile = loraProfile();
+    const profile = contextProfile();
     const at = written('plain', profile);
     const server = JSON.parse(readFileSync(join(at, 'server.json'), 'utf8'));
     expect(Object.keys(server.vllmServe).filter((k) => /lora/i.test(k))).toEqual([]);
@@ -73,7 +56,7 @@ describe('bench files of a server without LoRA', () => {
   });
 
   it('log a capacity without LoRA the profile measured, not the curves at zero slots', () => {
-    const profile = loraProfile();
+    const profile = contextProfile();
     profile.kvCapacity.withoutLora = { tokens: 123_456, source: 'test fixture' };
     expect(kvCapacityTokens(profile, 0, 8)).not.toBe(123_456);
     const { servers } = loadBench([join(written('measured', profile), 'server.json')]);
@@ -81,7 +64,7 @@ describe('bench files of a server without LoRA', () => {
   });
 
   it('cost each step the base terms only: no LoRA step cost is charged', () => {
-    const { runs } = loadBench([join(written('steps', loraProfile()), 'server.json')]);
+    const { runs } = loadBench([join(written('steps', contextProfile()), 'server.json')]);
     const { observations, counts } = observeSteps(runs[0]!, {
       maxNumBatchedTokens: 2048,
       maxNumSeqs: 256,
@@ -95,7 +78,7 @@ describe('bench files of a server without LoRA', () => {
   });
 
   it('replay to the times they hold (calibrate reads such a server as the Twin wrote it)', () => {
-    const profile = loraProfile();
+    const profile = contextProfile();
     const run = loadBench([join(written('replay', profile), 'server.json')]).runs[0]!;
     const replay = replayRun(run, profile);
     expect(replay.memoryError).toBeNull();
@@ -106,7 +89,7 @@ describe('bench files of a server without LoRA', () => {
   });
 
   it('are refused for base-model requests to a server with --enable-lora, naming baseModel', () => {
-    const profile = loraProfile();
+    const profile = contextProfile();
     const mixed = parseScenario({
       model: profile.model,
       gpu: profile.gpu,
@@ -139,7 +122,7 @@ describe('the KV refit of a server without LoRA', () => {
   });
 
   it('starts from the capacity without LoRA the profile carries and moves it with the rest', () => {
-    const start = loraProfile();
+    const start = contextProfile();
     start.kvCapacity.withoutLora = { tokens: 110_000, source: 'test fixture' };
     const lora = { maxLoras: 8, maxLoraRank: 8, maxCpuLoras: 8, adapters: [{ id: 'a', rank: 8 }] };
     const fit = fitKvCapacity(start, [server('plain', 105_000), server('lora', 95_000, lora)], ['x.log'])!;

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +14,9 @@ import { architectureFromConfig } from '../../src/profiles/build/model-config.js
 import { engineDefaults, vllmVersionTraits } from '../../src/profiles/build/vllm-version.js';
 import { weightTensors } from '../../src/profiles/build/weight-tensors.js';
 import { isAppError } from '../../src/shared/errors.js';
+import { cli } from '../helpers/cli.js';
 
 const MiB = 2 ** 20;
-const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-build-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -202,15 +201,6 @@ describe('kernel table interpolation', () => {
     expect(interpolate([0, 1, 3], [0, 10, 30], 2)).toBe(20);
   });
 });
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('profile build CLI', () => {
   it('exits 2 naming the field on bad input', () => {

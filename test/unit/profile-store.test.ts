@@ -93,6 +93,27 @@ describe('models by name or Hugging Face id', () => {
     expect(store.has('meta-llama/Llama-3.1-8B-Instruct', 'l4')).toBe(false);
   });
 
+  it('resolves what get answers, and undefined (not a 404) where get throws: unknown model, card or size', () => {
+    const cases: [string, string, number?][] = [
+      ['meta-llama/Llama-3.1-8B-Instruct', 'h100-64gb'],
+      ['My-Mistral', 'H100-64GB', 1],
+      ['llama-3.1-70b-instruct', 'h200'],
+      ['llama-3.1-70b-instruct', 'h200', 2],
+    ];
+    for (const [model, gpu, tp] of cases) expect(store.resolve(model, gpu, tp)).toBe(store.get(model, gpu, tp));
+    expect(keyOf(store.resolve('llama-3.1-70b-instruct', 'h200')!)).toBe('llama-3.1-70b-instruct@h200-tp2');
+    for (const [model, gpu, tp] of [
+      ['meta-llama/Llama-3.1-70B-Instruct', 'h100-64gb'],
+      ['llama-3.1-8b-instruct', 'l4'],
+      ['llama-3.1-70b-instruct', 'h200', 4],
+      ['llama-3.1-70b-instruct', 'h200', 1],
+    ] as const) {
+      expect(store.resolve(model, gpu, tp)).toBeUndefined();
+      expect(store.has(model, gpu, tp)).toBe(false);
+      expect(errorOf(() => store.get(model, gpu, tp)).code).toBe('LP_ERR_UNKNOWN_PROFILE');
+    }
+  });
+
   it('answers an unknown model with 404, listing the names and ids', () => {
     const e = errorOf(() => store.get('meta-llama/Llama-3.1-70B-Instruct', 'h100-64gb'));
     expect(e.code).toBe('LP_ERR_UNKNOWN_PROFILE');

@@ -1,12 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { shippedProfiles } from '../../src/profiles/build/shipped-profiles.js';
 import { defaultProfilesDir, keyOf, loadProfileFile, profileKey, sourceOf } from '../../src/profiles/index.js';
+import { cli } from '../helpers/cli.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lora-placer-shipped-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -16,15 +15,6 @@ const shortName: Record<string, string> = {
   'mistralai/Mistral-7B-Instruct-v0.3': 'mistral-7b-instruct-v0.3',
   'meta-llama/Llama-3.1-70B-Instruct': 'llama-3.1-70b-instruct',
 };
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('the shipped built profiles (models/profiles)', () => {
   it('lists the 15 of issue 23 at the newest vLLM version with kernel tables for each GPU', () => {
