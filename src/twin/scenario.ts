@@ -269,11 +269,7 @@ export const Scenario = z
     outputTokens: LengthInput.optional(),
     arrivals: ArrivalSpec.optional(),
     metricsScrapeIntervalS: z
-      .number()
-      .finite()
-      .min(0)
-      .max(3600)
-      .refine((s) => s === 0 || s >= minScrapeIntervalS, `0 (no scraper) or at least ${minScrapeIntervalS} s`)
+      .union([z.literal(0), z.number().finite().min(minScrapeIntervalS).max(3600)])
       .optional()
       .describe(
         "seconds between the end of one scrape of the server's /metrics and the next (0 or absent: none). " +
