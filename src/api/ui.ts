@@ -4,9 +4,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../shared/errors.js';
-import { uiJs } from './ui/client.js';
 import { uiCss } from './ui/css.js';
 import { uiHtml } from './ui/html.js';
+import { uiScript } from './ui/script.js';
 
 /**
  * The page's Content-Security-Policy: scripts and styles from this service only (no inline script,
@@ -38,10 +38,14 @@ function asset(type: string, body: string | Buffer): Asset {
  * carry the token.
  */
 export async function uiRoutes(app: FastifyInstance): Promise<void> {
-  const assets = new Map<string, Asset>([
-    ['ui.js', asset('text/javascript; charset=utf-8', uiJs)],
-    ['ui.css', asset('text/css; charset=utf-8', uiCss)],
-    ['chart.umd.min.js', asset('text/javascript; charset=utf-8', readFileSync(chartJsFile()))],
+  // the browser script is read (a build) or transpiled (tsx) when first asked for: see ./ui/script.ts
+  const script = uiScript();
+  let scriptAsset: Promise<Asset> | undefined;
+  const fixed = (a: Asset) => async () => a;
+  const assets = new Map<string, () => Promise<Asset>>([
+    ['ui.js', () => (scriptAsset ??= script().then((js) => asset('text/javascript; charset=utf-8', js)))],
+    ['ui.css', fixed(asset('text/css; charset=utf-8', uiCss))],
+    ['chart.umd.min.js', fixed(asset('text/javascript; charset=utf-8', readFileSync(chartJsFile())))],
   ]);
   const secure = (reply: FastifyReply, type: string): FastifyReply =>
     reply
@@ -54,11 +58,12 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
     secure(reply, 'text/html; charset=utf-8').send(uiHtml),
   );
   app.get<{ Params: { name: string } }>('/ui/assets/:name', { schema: { hide: true } }, async (req, reply) => {
-    const found = assets.get(req.params.name);
-    if (!found) {
+    const load = assets.get(req.params.name);
+    if (!load) {
       const name = /^[A-Za-z0-9._-]{1,64}$/.test(req.params.name) ? `"${req.params.name}"` : 'of that name';
       throw new AppError('notFound', `no UI asset ${name} (there are ${[...assets.keys()].join(', ')})`);
     }
+    const found = await load();
     secure(reply, found.type).header('etag', found.etag);
     if (req.headers['if-none-match'] === found.etag) return reply.status(304).send();
     return reply.send(found.body);

@@ -1,8 +1,14 @@
-import { Script } from 'node:vm';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uiCsp } from '../../src/api/ui.js';
-import { uiJs } from '../../src/api/ui/client.js';
+import { uiScript } from '../../src/api/ui/script.js';
 import { buildTestApp } from '../helpers/app.js';
+
+/** The browser script as this process serves it: run from the sources, src/ui/client.ts transpiled. */
+const uiJs = await uiScript()();
 
 describe('the web view at /ui', async () => {
   const app = await buildTestApp({ apiToken: 'ui-test-token', authScope: 'all' });
@@ -32,6 +38,9 @@ describe('the web view at /ui', async () => {
     expect(js.statusCode).toBe(200);
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.body).toBe(uiJs);
+    // JavaScript, not the TypeScript source: no type imports or annotations left
+    expect(js.body).toMatch(/^const parallel = 4;$/m);
+    expect(js.body).not.toMatch(/import type|: string\b|interface /);
     const css = await app.inject({ url: '/ui/assets/ui.css' });
     expect(css.statusCode).toBe(200);
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
@@ -55,9 +64,24 @@ describe('the web view at /ui', async () => {
     expect(other.headers.etag).not.toBe(etag);
   });
 
-  it('ships a script that parses and builds no HTML from strings', () => {
-    expect(() => new Script(uiJs)).not.toThrow();
+  it('ships a script that parses as an ES module and builds no HTML from strings', () => {
+    const check = spawnSync(process.execPath, ['--input-type=module', '--check'], { input: uiJs, encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
     expect(uiJs).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
+  });
+
+  it("serves a build's compiled script as it is, and fails at start without it and the source", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lp-ui-script-'));
+    try {
+      expect(() => uiScript(dir)).toThrow(/the web view's script is missing: no .*client\.js \(npm run build/);
+      // a build's folder: the compiled file wins over a source beside it, which is not transpiled
+      writeFileSync(join(dir, 'client.ts'), 'const broken: = ;');
+      writeFileSync(join(dir, 'client.js'), 'document.title = "built";\n');
+      expect(await uiScript(dir)()).toBe('document.title = "built";\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers an unknown asset 404 in the error shape, and does not echo an odd name', async () => {

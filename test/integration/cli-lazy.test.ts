@@ -145,13 +145,14 @@ describe('the CLI loads what a command uses', () => {
     expect(r.files).toContain('manifests/pool-manifests.ts');
   });
 
-  it('starts the service without kubernetes-models, ioredis or bullmq (no REDIS_URL), fastify and pino', async () => {
+  // typescript: from the sources (tsx) the web view's script is transpiled when first asked for, never at start
+  it('starts the service without kubernetes-models, ioredis, bullmq (no REDIS_URL) or typescript', async () => {
     const trace = join(dir, 'trace-service.txt');
     const service = await startService({ MODULE_TRACE_FILE: trace }, 60_000, { nodeArgs: ['--import', hook] });
     service.process.kill('SIGTERM'); // a graceful exit: the hook writes the CommonJS modules on exit
     expect(await exited(service.process)).toBe(0);
     const { files, packages } = loaded(trace);
-    expect(loadedOf(packages, ['fastify', 'pino', 'kubernetes-models', 'ioredis', 'bullmq'])).toEqual([
+    expect(loadedOf(packages, ['fastify', 'pino', 'kubernetes-models', 'ioredis', 'bullmq', 'typescript'])).toEqual([
       'fastify',
       'pino',
     ]);

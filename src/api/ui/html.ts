@@ -1,6 +1,7 @@
 /**
  * The web view's page: static markup only (no data, no inline script or style, so the page's
- * Content-Security-Policy can be script-src 'self'). src/api/ui/client.ts fills it from the API.
+ * Content-Security-Policy can be script-src 'self'). src/ui/client.ts fills it from the API; an ES module, it runs
+ * after Chart.js (deferred scripts and modules run in document order, once the page is parsed).
  */
 export const uiHtml = `<!doctype html>
 <html lang="en">
@@ -11,7 +12,7 @@ export const uiHtml = `<!doctype html>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui/assets/ui.css">
 <script src="/ui/assets/chart.umd.min.js" defer></script>
-<script src="/ui/assets/ui.js" defer></script>
+<script type="module" src="/ui/assets/ui.js"></script>
 </head>
 <body data-state="loading">
 <header>
