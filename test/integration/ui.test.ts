@@ -99,7 +99,7 @@ describeWith(['chromium'], 'the web view in a headless browser', () => {
     expect(cards).toBe(placement.gpuCount);
     const shownIds = await page.$$eval('.gpu-card .adapter-id', (els) => els.map((e) => e.textContent));
     for (const g of placement.gpus) for (const a of g.adapters.slice(0, 12)) expect(shownIds).toContain(a.id);
-    // verified placements say so on every card, and every card's capacity was estimated
+    // verified placements say so on every card
     expect(await page.$$eval('.gpu-card .badge.basis', (els) => els.map((e) => e.textContent))).toEqual(
       placement.gpus.map(() => 'verified by the Twin'),
     );
