@@ -646,26 +646,18 @@ async function drawChart(p: Placement, index: number, mine: number): Promise<voi
   ];
   const slo: Slo = p.slo || {};
   const { ttftP99Ms, itlP99Ms } = slo;
-  if (ttftP99Ms !== undefined)
-    datasets.push({
-      label: 'TTFT p99 SLO',
-      data: values.map(() => ttftP99Ms),
-      yAxisID: 'ms',
-      borderColor: '#dc2626',
-      borderDash: [6, 4],
-      borderWidth: 1,
-      pointRadius: 0,
-    });
-  if (itlP99Ms !== undefined)
-    datasets.push({
-      label: 'ITL p99 SLO',
-      data: values.map(() => itlP99Ms),
-      yAxisID: 'ms',
-      borderColor: '#16a34a',
-      borderDash: [6, 4],
-      borderWidth: 1,
-      pointRadius: 0,
-    });
+  // an SLO is a dashed line in its figure's colour
+  const sloLine = (label: string, ms: number, color: string) => ({
+    label,
+    data: values.map(() => ms),
+    yAxisID: 'ms',
+    borderColor: color,
+    borderDash: [6, 4],
+    borderWidth: 1,
+    pointRadius: 0,
+  });
+  if (ttftP99Ms !== undefined) datasets.push(sloLine('TTFT p99 SLO', ttftP99Ms, '#dc2626'));
+  if (itlP99Ms !== undefined) datasets.push(sloLine('ITL p99 SLO', itlP99Ms, '#16a34a'));
   if (chart) chart.destroy();
   chart = new Chart($<HTMLCanvasElement>('chart'), {
     type: 'line',
