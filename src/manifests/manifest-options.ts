@@ -30,10 +30,7 @@ export const ManifestOptions = z.object({
     ),
   hfTokenSecret: z
     .string()
-    .regex(
-      /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(\/[A-Za-z0-9._-]{1,253})?$/,
-      'a Secret name, or <secret name>/<key>',
-    )
+    .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(\/[A-Za-z0-9._-]{1,253})?$/, 'a Secret name, or <secret name>/<key>')
     .optional()
     .describe(
       'a Secret holding a Hugging Face token (gated models such as Llama): "<name>" (key HF_TOKEN) or ' +

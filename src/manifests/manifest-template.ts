@@ -247,7 +247,9 @@ function holeFiller(t: ManifestTemplate, o: ManifestOptions): (h: Hole) => strin
         return o.adapterClaim ? once(`m${h.indent}`, () => item(adapterMount(t.adapterRoot), h.indent)) : '';
       case 'hfTokenEnv':
         if (env === null) return '';
-        return json ? `,"env":${JSON.stringify(env)}` : once(`e${h.indent}`, () => indented(toYamlDocument({ env }), h.indent));
+        return json
+          ? `,"env":${JSON.stringify(env)}`
+          : once(`e${h.indent}`, () => indented(toYamlDocument({ env }), h.indent));
       case 'gateway':
         return gateway;
     }

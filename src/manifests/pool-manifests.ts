@@ -33,8 +33,9 @@ export interface PoolManifestInput {
 /**
  * What a cluster applies to serve a placement: one vLLM Deployment and Service per distinct engine
  * setting (a server group), the routing config a gateway loads (a ConfigMap), and, for Gateway API Inference
- * Extension users, an InferencePool per server group. Every object is validated against its schema as it is built (kubernetes-models
- * for Kubernetes kinds), so a route or CLI answer never holds an object the API server would refuse.
+ * Extension users, an InferencePool per server group. Every object is validated against its schema as it is
+ * built (kubernetes-models for Kubernetes kinds), so a route or CLI answer never holds an object the API server
+ * would refuse.
  */
 export function poolManifests(input: PoolManifestInput, o: ManifestOptions): ManifestList {
   const { pool, placement } = input;
