@@ -293,7 +293,7 @@ const manifests = {
             containers: [
               {
                 name: 'vllm',
-                image: 'vllm/vllm-openai:latest',
+                image: 'vllm/vllm-openai:v0.8.5',
                 args: [
                   '--model',
                   'meta-llama/Llama-3.1-8B-Instruct',
@@ -320,6 +320,7 @@ const manifests = {
                   failureThreshold: 120,
                 },
                 readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 },
+                livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10, failureThreshold: 3 },
                 volumeMounts: [{ name: 'shm', mountPath: '/dev/shm' }],
               },
             ],
@@ -365,7 +366,13 @@ const manifests = {
             adapters: ['support', 'sql'].map((adapter) => ({
               adapter,
               backends: [
-                { service: 'vllm-llama-prod-ed21cc5b9a', url: 'http://vllm-llama-prod-ed21cc5b9a:8000', weight: 1 },
+                {
+                  service: 'vllm-llama-prod-ed21cc5b9a',
+                  url: 'http://vllm-llama-prod-ed21cc5b9a:8000',
+                  group: 'ed21cc5b9a',
+                  inferencePool: 'llama-prod-ed21cc5b9a',
+                  weight: 1,
+                },
               ],
             })),
           },

@@ -50,7 +50,8 @@ After each answer a few lines on stderr say why this many GPUs: the traffic plac
   --output manifests   YAML a cluster applies instead of the Placement: per engine setting a vLLM
                 Deployment and Service, the routing ConfigMap (docs/manifests.md); with
                 --pool NAME (default "pool", one workload only), --image REF, --model-id ID,
-                --namespace NS, --adapter-claim PVC, --gateway none|inference-extension`;
+                --namespace NS, --adapter-claim PVC, --hf-token-secret SECRET[/KEY],
+                --gateway none|inference-extension`;
 
 export const validateHelp =
   `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [--profiles DIR]...

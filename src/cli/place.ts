@@ -31,13 +31,18 @@ async function manifestOptions(
     modelId: values['model-id'],
     namespace: values.namespace,
     adapterClaim: values['adapter-claim'],
+    hfTokenSecret: values['hf-token-secret'],
     gateway: values.gateway,
   };
   const parsed = ManifestOptions.safeParse(
     Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
   );
   if (!parsed.success) {
-    const flag: Record<string, string> = { modelId: '--model-id', adapterClaim: '--adapter-claim' };
+    const flag: Record<string, string> = {
+      modelId: '--model-id',
+      adapterClaim: '--adapter-claim',
+      hfTokenSecret: '--hf-token-secret',
+    };
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0]);
     throw new AppError('invalidInput', `${flag[key] ?? `--${key}`}: ${issue.message}`, { path: key });
@@ -58,6 +63,7 @@ export async function runPlace(argv: string[]): Promise<number> {
       'model-id': { type: 'string' },
       namespace: { type: 'string' },
       'adapter-claim': { type: 'string' },
+      'hf-token-secret': { type: 'string' },
       gateway: { type: 'string' },
       ...profilesOption,
       ...quietOption,

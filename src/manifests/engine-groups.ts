@@ -27,3 +27,6 @@ export function engineGroups(placement: Placement): EngineGroup[] {
   }
   return [...byArgs.values()];
 }
+
+/** The groups' keys, in the order their objects are written. */
+export const groupKeys = (groups: EngineGroup[]): string[] => groups.map((g) => g.key);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { k8sName } from './k8s-name.js';
 import type { ManifestOptions } from './manifest-options.js';
-import { objectMetadata, poolLabels, vllmPort } from './vllm-deployment.js';
+import { groupSelector, objectMetadata, vllmPort } from './vllm-deployment.js';
 
 /**
  * The Gateway API Inference Extension's InferencePool (inference.networking.k8s.io/v1), the object
@@ -33,16 +33,28 @@ export const InferencePool = z.object({
 });
 export type InferencePool = z.infer<typeof InferencePool>;
 
-/** The pool's vLLM pods behind the endpoint picker `<pool>-epp` (deployed with llm-d's chart; its gRPC port 9002). */
-export function inferencePool(pool: string, o: ManifestOptions): InferencePool {
-  return InferencePool.parse({
-    apiVersion: 'inference.networking.k8s.io/v1',
-    kind: 'InferencePool',
-    metadata: objectMetadata(k8sName(pool), poolLabels(pool), o),
-    spec: {
-      selector: { matchLabels: poolLabels(pool) },
-      targetPorts: [{ number: vllmPort }],
-      endpointPickerRef: { name: k8sName(pool, 'epp'), port: { number: 9002 }, failureMode: 'FailOpen' },
-    },
+/** The InferencePool of one server group: the pool's name and the group's key (the Deployment's, less `vllm-`). */
+export const inferencePoolName = (pool: string, groupKey: string): string => k8sName(pool, groupKey);
+
+/**
+ * One InferencePool per server group (GPUs with one command line, one adapter set): an endpoint picker balances
+ * between pods that all serve the same adapters, and the routes choose the group by adapter (routing.json says
+ * which groups serve an adapter, with the plan's weights). A pool over all the pods would send an adapter's
+ * requests to pods that do not hold it, and vLLM answers those 404. Each group's pods are behind its own endpoint
+ * picker `<pool>-<group>-epp` (deployed with llm-d's chart, one per InferencePool; its gRPC port 9002).
+ */
+export function inferencePools(pool: string, groupKeys: string[], o: ManifestOptions): InferencePool[] {
+  return groupKeys.map((key) => {
+    const selector = groupSelector(pool, key);
+    return InferencePool.parse({
+      apiVersion: 'inference.networking.k8s.io/v1',
+      kind: 'InferencePool',
+      metadata: objectMetadata(inferencePoolName(pool, key), selector, o),
+      spec: {
+        selector: { matchLabels: selector },
+        targetPorts: [{ number: vllmPort }],
+        endpointPickerRef: { name: k8sName(pool, key, 'epp'), port: { number: 9002 }, failureMode: 'FailOpen' },
+      },
+    });
   });
 }

@@ -5,8 +5,11 @@ export const ManifestOptions = z.object({
   image: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'a container image reference')
-    .default('vllm/vllm-openai:latest')
-    .describe('vLLM container image (pin a tag: the Twin was calibrated on the vLLM build its profile names)'),
+    .optional()
+    .describe(
+      "vLLM container image; default: vllm/vllm-openai pinned to the profile's vLLM version (v0.8.5 for the " +
+        'unpublished research fork the shipped H100 profiles were calibrated on)',
+    ),
   modelId: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/, 'a Hugging Face model id or a path')
@@ -25,12 +28,27 @@ export const ManifestOptions = z.object({
       "a PersistentVolumeClaim holding the adapters, mounted read-only at the workload's loraModulesRoot; " +
         'unset: the paths must resolve inside the image (or be hub ids)',
     ),
+  hfTokenSecret: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(\/[A-Za-z0-9._-]{1,253})?$/, 'a Secret name, or <secret name>/<key>')
+    .optional()
+    .describe(
+      'a Secret holding a Hugging Face token (gated models such as Llama): "<name>" (key HF_TOKEN) or ' +
+        '"<name>/<key>"; the vLLM container gets it as HF_TOKEN. Unset: no token',
+    ),
   gateway: z
     .enum(['none', 'inference-extension'])
     .default('none')
     .describe(
-      '"inference-extension": also an InferencePool (Gateway API Inference Extension v1, llm-d) over the ' +
-        "pool's vLLM pods; needs its CRDs",
+      '"inference-extension": also one InferencePool (Gateway API Inference Extension v1, llm-d) per ' +
+        "server group, over that group's vLLM pods; needs its CRDs",
     ),
 });
 export type ManifestOptions = z.output<typeof ManifestOptions>;
+
+/** The Secret and key of `hfTokenSecret` ("<name>" or "<name>/<key>"). */
+export function hfTokenRef(o: ManifestOptions): { name: string; key: string } | null {
+  if (!o.hfTokenSecret) return null;
+  const [name, key] = o.hfTokenSecret.split('/');
+  return { name: name!, key: key ?? 'HF_TOKEN' };
+}

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { inferencePool } from './inference-pool.js';
+import { defaultImage } from './default-image.js';
+import { engineGroups, groupKeys } from './engine-groups.js';
+import { inferencePools } from './inference-pool.js';
 import type { ManifestOptions } from './manifest-options.js';
 import { defaultModelId, poolManifests, type PoolManifestInput } from './pool-manifests.js';
-import { adapterMount, adapterVolume } from './vllm-deployment.js';
+import { adapterMount, adapterVolume, hfTokenEnv } from './vllm-deployment.js';
 import { toYamlDocument } from './yaml-documents.js';
 
 export type ManifestFormat = 'json' | 'yaml';
@@ -18,7 +20,9 @@ type Hole =
   /** the adapter volume of a pod and its mount: items there only with an adapterClaim */
   | { kind: 'adapterVolume'; indent: string }
   | { kind: 'adapterMount'; indent: string }
-  /** the InferencePool, after the other objects, with gateway=inference-extension */
+  /** the `env` field of a vLLM container (HF_TOKEN): there only with an hfTokenSecret */
+  | { kind: 'hfTokenEnv'; indent: string }
+  /** the InferencePools, after the other objects, with gateway=inference-extension */
   | { kind: 'gateway' };
 
 /**
@@ -31,6 +35,10 @@ export interface ManifestTemplate {
   pool: string;
   /** what vLLM loads unless `modelId` is given */
   defaultModelId: string;
+  /** the image unless `image` is given */
+  defaultImage: string;
+  /** the server groups' keys: one InferencePool each */
+  groups: string[];
   adapterRoot: string;
   parts: (string | Hole)[];
   /** characters of text held: what the template costs in memory, one byte each (manifests are ASCII) */
@@ -48,6 +56,8 @@ function marks() {
     claim: `lpclaim${nonce}`,
     volume: `lpvolume${nonce}`,
     mount: `lpmount${nonce}`,
+    secret: `lpsecret${nonce}`,
+    env: `lpenv${nonce}`,
   };
 }
 type Marks = ReturnType<typeof marks>;
@@ -63,6 +73,7 @@ function holePatterns(m: Marks, format: ManifestFormat): [Hole['kind'], string][
       ['modelId', `"${m.modelId}"`],
       ['adapterVolume', `"${m.volume}",`],
       ['adapterMount', `"${m.mount}",`],
+      ['hfTokenEnv', `,"env":"${m.env}"`],
     ];
   return [
     ['namespaceField', `\\n(?<indent>[ ]*)namespace: ${m.namespace}(?=\\n)`],
@@ -71,21 +82,25 @@ function holePatterns(m: Marks, format: ManifestFormat): [Hole['kind'], string][
     ['modelId', m.modelId],
     ['adapterVolume', `\\n(?<indent>[ ]*)- ${m.volume}(?=\\n)`],
     ['adapterMount', `\\n(?<indent>[ ]*)- ${m.mount}(?=\\n)`],
+    ['hfTokenEnv', `\\n(?<indent>[ ]*)env: ${m.env}(?=\\n)`],
   ];
 }
 
 type Item = Record<string, unknown>;
 
 /**
- * The adapter volume and its mount as one marked item each (the objects were validated with them in place): the
- * template drops or fills them as a whole.
+ * The adapter volume and its mount as one marked item each, and the container's env (the HF token) as one marked
+ * value (the objects were validated with them in place): the template drops or fills them as a whole. The env keeps
+ * its place among the container's fields.
  */
-function markAdapterVolume(item: Item, m: Marks): void {
+function markOptionalParts(item: Item, m: Marks): void {
   if (item.kind !== 'Deployment') return;
   const pod = (item.spec as { template: { spec: { volumes: Item[]; containers: Item[] } } }).template.spec;
   pod.volumes = pod.volumes.map((v) => (v.name === 'adapters' ? m.volume : v)) as Item[];
-  for (const c of pod.containers)
+  for (const c of pod.containers) {
     c.volumeMounts = (c.volumeMounts as Item[]).map((v) => (v.name === 'adapters' ? m.mount : v));
+    c.env = m.env;
+  }
 }
 
 /** Lets other work run (the service: a turn of its event loop); a long render calls it between objects. */
@@ -123,9 +138,10 @@ export async function manifestTemplate(
     modelId: m.modelId,
     namespace: m.namespace,
     adapterClaim: m.claim,
+    hfTokenSecret: m.secret,
     gateway: 'none',
   });
-  for (const item of list.items) markAdapterVolume(item, m);
+  for (const item of list.items) markOptionalParts(item, m);
   await pause?.();
   const text =
     format === 'json'
@@ -152,6 +168,8 @@ export async function manifestTemplate(
     format,
     pool: input.pool,
     defaultModelId: defaultModelId(input),
+    defaultImage: defaultImage(input.profile.vllmVersion),
+    groups: groupKeys(engineGroups(input.placement)),
     adapterRoot: input.adapterRoot,
     parts,
     chars: parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0),
@@ -170,6 +188,7 @@ function checkHoles(parts: (string | Hole)[], counts: Map<Hole['kind'], number>,
     ['modelId', deployments],
     ['adapterVolume', deployments],
     ['adapterMount', deployments],
+    ['hfTokenEnv', deployments],
   ];
   for (const [kind, n] of expected)
     if ((counts.get(kind) ?? 0) !== n)
@@ -187,7 +206,7 @@ const indented = (text: string, indent: string): string =>
     .join('');
 
 /**
- * The text of each hole for `o`, every value serialized once per answer. The InferencePool is built (and checked)
+ * The text of each hole for `o`, every value serialized once per answer. The InferencePools are built (and checked)
  * here, before any text is given out.
  */
 function holeFiller(t: ManifestTemplate, o: ManifestOptions): (h: Hole) => string {
@@ -195,12 +214,13 @@ function holeFiller(t: ManifestTemplate, o: ManifestOptions): (h: Hole) => strin
   const scalar = (s: string): string => (json ? JSON.stringify(s) : toYamlDocument(s).trimEnd());
   const item = (value: unknown, indent: string): string =>
     json ? `${JSON.stringify(value)},` : indented(toYamlDocument([value]), indent);
-  const image = scalar(o.image);
+  const image = scalar(o.image ?? t.defaultImage);
+  const env = hfTokenEnv(o);
   const modelId = scalar(o.modelId ?? t.defaultModelId);
   const namespace = o.namespace ? scalar(o.namespace) : null;
   const host = o.namespace ? `.${o.namespace}.svc` : '';
-  const pool = o.gateway === 'inference-extension' ? inferencePool(t.pool, o) : null;
-  const gateway = pool === null ? '' : json ? `,${JSON.stringify(pool)}` : `---\n${toYamlDocument(pool)}`;
+  const pools = o.gateway === 'inference-extension' ? inferencePools(t.pool, t.groups, o) : [];
+  const gateway = pools.map((p) => (json ? `,${JSON.stringify(p)}` : `---\n${toYamlDocument(p)}`)).join('');
   const byIndent = new Map<string, string>();
   /** the same hole at the same indentation is the same text */
   const once = (key: string, make: () => string): string => {
@@ -225,6 +245,11 @@ function holeFiller(t: ManifestTemplate, o: ManifestOptions): (h: Hole) => strin
         return o.adapterClaim ? once(`v${h.indent}`, () => item(adapterVolume(o.adapterClaim!), h.indent)) : '';
       case 'adapterMount':
         return o.adapterClaim ? once(`m${h.indent}`, () => item(adapterMount(t.adapterRoot), h.indent)) : '';
+      case 'hfTokenEnv':
+        if (env === null) return '';
+        return json
+          ? `,"env":${JSON.stringify(env)}`
+          : once(`e${h.indent}`, () => indented(toYamlDocument({ env }), h.indent));
       case 'gateway':
         return gateway;
     }

@@ -1,7 +1,7 @@
 import type { Placement } from '../placement/index.js';
 import { hubModelIds } from '../profiles/hub-model-ids.js';
-import { engineGroups } from './engine-groups.js';
-import { inferencePool } from './inference-pool.js';
+import { engineGroups, groupKeys } from './engine-groups.js';
+import { inferencePools } from './inference-pool.js';
 import type { ManifestOptions } from './manifest-options.js';
 import { routingConfig, routingConfigMap } from './routing-config.js';
 import { engineObjects, type PoolServing } from './vllm-deployment.js';
@@ -32,9 +32,10 @@ export interface PoolManifestInput {
 
 /**
  * What a cluster applies to serve a placement: one vLLM Deployment and Service per distinct engine
- * setting, the routing config a gateway loads (a ConfigMap), and, for Gateway API Inference Extension
- * users, an InferencePool. Every object is validated against its schema as it is built (kubernetes-models
- * for Kubernetes kinds), so a route or CLI answer never holds an object the API server would refuse.
+ * setting (a server group), the routing config a gateway loads (a ConfigMap), and, for Gateway API Inference
+ * Extension users, an InferencePool per server group. Every object is validated against its schema as it is
+ * built (kubernetes-models for Kubernetes kinds), so a route or CLI answer never holds an object the API server
+ * would refuse.
  */
 export function poolManifests(input: PoolManifestInput, o: ManifestOptions): ManifestList {
   const { pool, placement } = input;
@@ -57,6 +58,6 @@ export function poolManifests(input: PoolManifestInput, o: ManifestOptions): Man
     ...engines.map((e) => e.toJSON() as Record<string, unknown>),
     routing.toJSON() as Record<string, unknown>,
   ];
-  if (o.gateway === 'inference-extension') items.push(inferencePool(pool, o));
+  if (o.gateway === 'inference-extension') items.push(...inferencePools(pool, groupKeys(groups), o));
   return { apiVersion: 'v1', kind: 'List', items };
 }

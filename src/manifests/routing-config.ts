@@ -2,17 +2,23 @@ import { ConfigMap } from 'kubernetes-models/v1';
 import type { Placement } from '../placement/index.js';
 import { engineName, poolLabels, objectMetadata, vllmPort, type PoolServing } from './vllm-deployment.js';
 import type { EngineGroup } from './engine-groups.js';
+import { inferencePoolName } from './inference-pool.js';
 import { k8sName } from './k8s-name.js';
 import type { ManifestOptions } from './manifest-options.js';
 
 /**
- * What a gateway loads: for every adapter, the Services that serve it and the share of its requests each should get.
+ * What a gateway loads: for every adapter, the server groups that serve it and the share of its requests each should
+ * get. A group is one Service (plain Kubernetes: `service`, `url`) and, with gateway=inference-extension, one
+ * InferencePool (`inferencePool`); `group` is the key its objects carry in the `lora-placer.io/engine` label.
  */
 export interface RoutingConfig {
   pool: string;
   model: string;
   modelVersion: string;
-  adapters: { adapter: string; backends: { service: string; url: string; weight: number }[] }[];
+  adapters: {
+    adapter: string;
+    backends: { service: string; url: string; group: string; inferencePool: string; weight: number }[];
+  }[];
 }
 
 /**
@@ -25,26 +31,31 @@ export function routingConfig(
   groups: EngineGroup[],
   o: ManifestOptions,
 ): RoutingConfig {
-  const serviceOfGpu = new Map<number, string>();
-  for (const group of groups) for (const gpu of group.gpus) serviceOfGpu.set(gpu, engineName(serving.pool, group));
+  const groupOfGpu = new Map<number, EngineGroup>();
+  for (const group of groups) for (const gpu of group.gpus) groupOfGpu.set(gpu, group);
   const host = (service: string) => (o.namespace ? `${service}.${o.namespace}.svc` : service);
   return {
     pool: serving.pool,
     model: serving.model,
     modelVersion: serving.modelVersion,
     adapters: placement.routing.map((route) => {
-      const weights = new Map<string, number>();
+      const weights = new Map<EngineGroup, number>();
       for (const target of route.targets) {
-        const service = serviceOfGpu.get(target.gpu)!;
-        weights.set(service, (weights.get(service) ?? 0) + target.weight);
+        const group = groupOfGpu.get(target.gpu)!;
+        weights.set(group, (weights.get(group) ?? 0) + target.weight);
       }
       return {
         adapter: route.adapter,
-        backends: [...weights].map(([service, weight]) => ({
-          service,
-          url: `http://${host(service)}:${vllmPort}`,
-          weight: Number(weight.toFixed(6)),
-        })),
+        backends: [...weights].map(([group, weight]) => {
+          const service = engineName(serving.pool, group);
+          return {
+            service,
+            url: `http://${host(service)}:${vllmPort}`,
+            group: group.key,
+            inferencePool: inferencePoolName(serving.pool, group.key),
+            weight: Number(weight.toFixed(6)),
+          };
+        }),
       };
     }),
   };

@@ -2,7 +2,8 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { Service } from 'kubernetes-models/v1';
 import type { EngineGroup } from './engine-groups.js';
 import { k8sName } from './k8s-name.js';
-import type { ManifestOptions } from './manifest-options.js';
+import { defaultImage } from './default-image.js';
+import { hfTokenRef, type ManifestOptions } from './manifest-options.js';
 
 /** What the vLLM objects of one pool are built from. */
 export interface PoolServing {
@@ -29,6 +30,22 @@ export function poolLabels(pool: string): Record<string, string> {
 }
 
 export const engineName = (pool: string, group: EngineGroup): string => k8sName('vllm', pool, group.key);
+
+/**
+ * The labels of one server group's pods (its Deployment's, Service's and InferencePool's selector): the pool's and
+ * the group's key, so a selector picks exactly the servers that run one command line, one set of adapters.
+ */
+export function groupSelector(pool: string, groupKey: string): Record<string, string> {
+  return { ...poolLabels(pool), 'lora-placer.io/engine': groupKey };
+}
+
+/** The HF_TOKEN of the vLLM container, from the operator's Secret (none unless asked for). */
+export function hfTokenEnv(o: ManifestOptions) {
+  const ref = hfTokenRef(o);
+  return ref ? [{ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }] : null;
+}
+
+const health = { httpGet: { path: '/health', port: 'http' } };
 
 /** name, labels, the namespace when one was asked for, annotations */
 export function objectMetadata(
@@ -65,7 +82,8 @@ export function shmSizeLimit(gpusPerServer: number): string {
  */
 export function engineObjects(serving: PoolServing, group: EngineGroup, o: ManifestOptions): [Deployment, Service] {
   const name = engineName(serving.pool, group);
-  const selector = { ...poolLabels(serving.pool), 'lora-placer.io/engine': group.key };
+  const selector = groupSelector(serving.pool, group.key);
+  const env = hfTokenEnv(o);
   const labels = { ...selector, 'app.kubernetes.io/name': 'vllm' };
   const gpus = serving.gpusPerServer;
   const annotations = {
@@ -85,7 +103,7 @@ export function engineObjects(serving: PoolServing, group: EngineGroup, o: Manif
           containers: [
             {
               name: 'vllm',
-              image: o.image,
+              image: o.image ?? defaultImage(serving.calibratedVllm),
               args: [
                 '--model',
                 serving.modelId,
@@ -96,11 +114,15 @@ export function engineObjects(serving: PoolServing, group: EngineGroup, o: Manif
                 `--max-model-len=${serving.maxModelLen}`,
                 ...group.vllmArgs,
               ],
+              ...(env ? { env } : {}),
               ports: [{ name: 'http', containerPort: vllmPort }],
               resources: { limits: { 'nvidia.com/gpu': gpus }, requests: { 'nvidia.com/gpu': gpus } },
-              // loading the weights takes minutes: the startup probe waits up to 20 of them
-              startupProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10, failureThreshold: 120 },
-              readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 },
+              // loading the weights takes minutes: the startup probe waits up to 20 of them, and holds the liveness
+              // probe back until then; an engine that dies later (a dead engine core) answers /health 5xx and is
+              // restarted after 30 s
+              startupProbe: { ...health, periodSeconds: 10, failureThreshold: 120 },
+              readinessProbe: { ...health, periodSeconds: 5 },
+              livenessProbe: { ...health, periodSeconds: 10, failureThreshold: 3 },
               volumeMounts: [
                 ...(o.adapterClaim ? [adapterMount(serving.adapterRoot)] : []),
                 { name: 'shm', mountPath: '/dev/shm' },

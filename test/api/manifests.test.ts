@@ -101,10 +101,17 @@ describe('GET /v1/pools/{pool}/manifests', async () => {
       mountPath: '/models/lora',
       readOnly: true,
     });
-    const pool = items.find((i) => i.kind === 'InferencePool')!;
-    // the InferencePool selects every vLLM pod of the pool and nothing else
-    for (const [key, value] of Object.entries(pool.spec.selector.matchLabels))
-      expect(deployment.spec.template.metadata.labels[key]).toBe(value);
+    const deployments = items.filter((i) => i.kind === 'Deployment');
+    const pools = items.filter((i) => i.kind === 'InferencePool');
+    // one InferencePool per server group, each selecting its Deployment's pods only
+    expect(pools).toHaveLength(deployments.length);
+    deployments.forEach((d, i) => {
+      for (const [key, value] of Object.entries(pools[i]!.spec.selector.matchLabels))
+        expect(d.spec.template.metadata.labels[key]).toBe(value);
+      expect(pools[i]!.spec.selector.matchLabels['lora-placer.io/engine']).toBe(
+        d.spec.template.metadata.labels['lora-placer.io/engine'],
+      );
+    });
     expect(
       JSON.parse(items.find((i) => i.kind === 'ConfigMap')!.data['routing.json']).adapters[0].backends[0].url,
     ).toMatch(/\.serving\.svc:8000$/);
@@ -164,7 +171,7 @@ const yaml11Names = [
 const yaml11Options = [
   '',
   '&gateway=inference-extension&namespace=on&image=12:30&modelId=1e3_0&adapterClaim=0b101',
-  '&gateway=inference-extension&namespace=1e3&image=y&modelId=true&adapterClaim=1.5',
+  '&gateway=inference-extension&namespace=1e3&image=y&modelId=true&adapterClaim=1.5&hfTokenSecret=no/1e3',
 ];
 
 describe('YAML manifests of pools whose names YAML 1.1 reads as booleans or numbers', async () => {

@@ -214,6 +214,20 @@ describe('lora-placer place', () => {
       expect(r.stdout).toBe('');
     }
   });
+
+  it('gives the manifests HF_TOKEN from --hf-token-secret, and exits 2 naming the flag on a bad Secret name', () => {
+    const r = cli(
+      ['place', '--quiet', '--output', 'manifests', '--hf-token-secret', 'hf/token'],
+      JSON.stringify(workload),
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('name: HF_TOKEN');
+    expect(r.stdout).toMatch(/secretKeyRef:\n\s+name: hf\n\s+key: token\n/);
+    const bad = cli(['place', '--output', 'manifests', '--hf-token-secret', 'HF_Token'], JSON.stringify(workload));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--hf-token-secret');
+    expect(bad.stdout).toBe('');
+  });
 });
 
 describe('lora-placer --version, profiles, exit codes, JSON errors, progress', () => {

@@ -40,6 +40,9 @@ describe('manifest templates: rendered once, filled per request', async () => {
     // values a YAML 1.1 reader takes for booleans and numbers, where the answer must quote them
     { namespace: 'on', image: '12:30', modelId: '1e3_0', adapterClaim: '0b101', gateway: 'inference-extension' },
     { namespace: 'y', image: '0o17', modelId: 'null', adapterClaim: '1.5' },
+    // the HF token Secret, alone and with every other option
+    { hfTokenSecret: 'hf-token' },
+    { namespace: 'no', adapterClaim: 'on', hfTokenSecret: 'on/1e3', gateway: 'inference-extension' },
   ];
 
   it.each(['json', 'yaml'] as const)(
@@ -60,7 +63,7 @@ describe('manifest templates: rendered once, filled per request', async () => {
     const template = await manifestTemplate(input, 'json');
     const text = template.parts.filter((p) => typeof p === 'string').join('');
     expect(template.chars).toBe(text.length);
-    expect(text).not.toMatch(/lp(ns|image|model|claim|volume|mount)[0-9a-f]{16}/);
+    expect(text).not.toMatch(/lp(ns|image|model|claim|volume|mount|secret|env)[0-9a-f]{16}/);
     expect(fillTemplate(template, ManifestOptions.parse({})).length).toBeGreaterThan(0.9 * template.chars);
   });
 });
@@ -70,6 +73,8 @@ const sized = (chars: number, format: ManifestFormat = 'json'): ManifestTemplate
   format,
   pool: 'p',
   defaultModelId: 'm',
+  defaultImage: 'i',
+  groups: [],
   adapterRoot: '/a',
   parts: ['x'.repeat(chars)],
   chars,
