@@ -113,7 +113,7 @@ export class MetricsScrapes {
       const renderS = this.scrapeFrom(this.nextStartS).endS - this.nextStartS;
       const periodS = renderS + this.intervalS;
       const start = this.nextStartS + Math.floor((t - this.nextStartS) / periodS) * periodS;
-      return t < start + renderS ? start + renderS : t;
+      return Math.max(t, start + renderS);
     }
     const s = this.lastStartedBy(t);
     return s && t < s.endS ? s.endS : t;
