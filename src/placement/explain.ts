@@ -53,11 +53,11 @@ function checksOf(ctx: PlacementContext, v: GpuVerdict): Check[] {
       excess: v.servedFraction > 0 ? c.minServedFraction / v.servedFraction : Infinity,
     },
     ...over('starvationProbability', v.starvationProbability, c.maxStarvationProbability),
-    ...over('ttftP99Ms', v.ttftP99Ms, c.ttftP99Ms),
-    ...over('itlP99Ms', v.itlP99Ms, c.itlP99Ms),
-    ...over('ttftMs', v.ttftMs, c.ttftMs),
+    ...over('ttftP99Ms', v.judged.ttftP99Ms, c.ttftP99Ms),
+    ...over('itlP99Ms', v.judged.itlP99Ms, c.itlP99Ms),
+    ...over('ttftMs', v.judged.ttftMs, c.ttftMs),
     ...over('itlMs', v.itlMs, c.itlMs),
-    ...over('worstAdapterTtftMs', v.worstAdapterTtftMs, c.adapterTtftMs),
+    ...over('worstAdapterTtftMs', v.judged.worstAdapterTtftMs, c.adapterTtftMs),
   ];
 }
 
