@@ -6,16 +6,11 @@ import type { Predictor } from '../ml/predictor.js';
 import { AppError } from '../shared/errors.js';
 import { parseScenario, type SimulationResult } from '../twin/index.js';
 import { latencyBoundFactors } from '../twin/latency-bound-factors.js';
-import type { BoundEstimator, LatencyBoundFactors, RegimeFactors } from '../twin/latency-bounds.js';
+import type { LatencyBoundFactors, RegimeFactors } from '../twin/latency-bounds.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
-import {
-  factorsModule,
-  fitFactors,
-  leaveOneWorkloadOut,
-  scoreBounds,
-  type BoundScore,
-} from '../validation/bound-calibration.js';
+import { factorsModule, fitFactors, leaveOneWorkloadOut, scoreBounds } from '../validation/bound-calibration.js';
 import { boundRuns, studentBoundCase, twinBoundCase } from '../validation/bound-cases.js';
+import { formatFactors, formatScores } from '../validation/bound-report.js';
 import { readRealRuns, type RealRun } from '../validation/real-runs.js';
 import { intOption, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
 import { Progress } from './progress.js';
@@ -23,7 +18,8 @@ import { commandProfiles, profilesOption } from './profiles-option.js';
 
 /** The coverage the bounds are calibrated for. */
 const coverage = 0.9;
-const factorsFile = fileURLToPath(new URL('../twin/latency-bound-factors.ts', import.meta.url));
+// src/cli/ and dist/cli/ alike: the source file, which a build then compiles
+const factorsFile = fileURLToPath(new URL('../../src/twin/latency-bound-factors.ts', import.meta.url));
 
 /** `bounds calibrate`: fit the latency bounds' factors on real runs, score them, write or check the constants. */
 export async function runBounds(argv: string[]): Promise<number> {
@@ -97,7 +93,7 @@ export async function runBounds(argv: string[]): Promise<number> {
   if (!existsSync(factorsFile))
     throw new AppError('invalidInput', `bounds calibrate: ${factorsFile} is not a source checkout; use --check`);
   writeFileSync(factorsFile, factorsModule(factors));
-  process.stderr.write(`wrote ${factorsFile}\n`);
+  process.stderr.write(`wrote ${factorsFile} (npm run build compiles it into dist/)\n`);
   return 0;
 }
 
@@ -137,53 +133,4 @@ function withBundleVersions(
       return [model, version ? { ...f, bundleVersion: version } : f];
     }),
   );
-}
-
-function formatFactors(f: LatencyBoundFactors): string {
-  const lines = [`Factors (bound = estimate x factor; ${f.coverage * 100} % split-conformal on log(real / estimate))`];
-  lines.push(
-    `${'estimator'.padEnd(10)}${'model'.padEnd(24)}${'regime'.padEnd(11)}p99 TTFT        p99 ITL         mean TTFT`,
-  );
-  for (const estimator of ['twin', 'students'] as const)
-    for (const [model, byRegime] of Object.entries(f[estimator]))
-      for (const regime of ['light', 'queued', 'saturated'] as const) {
-        const cell = (fig: 'ttftP99' | 'itlP99' | 'ttftMean') => {
-          const c = byRegime[regime][fig];
-          return `x${c.factor.toFixed(2)} (${c.runs}${c.pooled ? ' p' : ''})`.padEnd(16);
-        };
-        lines.push(
-          `${estimator.padEnd(10)}${model.padEnd(24)}${regime.padEnd(11)}${cell('ttftP99')}${cell('itlP99')}${cell('ttftMean')}`,
-        );
-      }
-  lines.push('(n): runs the factor was fitted on; p: too few in its cell, pooled (docs/bounds.md)');
-  return lines.join('\n');
-}
-
-const figureNames = { ttftP99: 'p99 TTFT', itlP99: 'p99 ITL', ttftMean: 'mean TTFT' } as const;
-
-function formatScores(
-  estimator: BoundEstimator,
-  lowo: BoundScore[],
-  validation: BoundScore[],
-  validationFile: string | null,
-): string {
-  const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '-');
-  const ratio = (x: number) => (Number.isFinite(x) ? `x${x.toFixed(2)}` : '-');
-  const lines = [
-    `${estimator === 'twin' ? 'Twin' : 'Students'}: leave-one-workload-out on the fit runs` +
-      (validationFile ? `; ${validationFile} scored with the factors above` : ''),
-    `${'model'.padEnd(24)}${'figure'.padEnd(11)}${'runs'.padStart(5)}${'coverage'.padStart(10)}${'bound/real'.padStart(12)}` +
-      (validationFile ? `${'runs'.padStart(7)}${'coverage'.padStart(10)}${'bound/real'.padStart(12)}` : ''),
-  ];
-  for (const s of lowo) {
-    const v = validation.find((x) => x.model === s.model && x.figure === s.figure);
-    lines.push(
-      `${s.model.padEnd(24)}${figureNames[s.figure].padEnd(11)}${String(s.runs).padStart(5)}${pct(s.coverage).padStart(10)}` +
-        `${ratio(s.medianBoundOverReal).padStart(12)}` +
-        (validationFile
-          ? `${String(v?.runs ?? 0).padStart(7)}${pct(v?.coverage ?? NaN).padStart(10)}${ratio(v?.medianBoundOverReal ?? NaN).padStart(12)}`
-          : ''),
-    );
-  }
-  return lines.join('\n');
 }

@@ -75,7 +75,8 @@ replay's KV capacity is the profile's without LoRA, printed beside the one the r
 logged one); run settings that differ from the profile's (max_model_len, max_num_seqs, max_num_batched_tokens,
 gpu_memory_utilization, vLLM version) are named.`;
 
-export const boundsHelp = `bounds calibrate --runs FILE [--score FILE] [--check] [--gpu G] [--seed N] [--workers N] [--json FILE]
+export const boundsHelp = `bounds calibrate --runs FILE [--score FILE] [--check] [--gpu G] [--seed N] [--workers N]
+                 [--json FILE]
 
 Fits the latency bounds (ttftP99UpperMs, itlP99UpperMs, ttftMeanUpperMs, worstAdapterTtftUpperMs of simulate,
 predict and place): replays the runs at operator load (real mean TTFT under 10 s) of FILE

@@ -6,7 +6,7 @@ export const LatencySummary = z
   .nullable()
   .describe('milliseconds; null when no request completed');
 
-/** An upper bound of a latency figure (ms): every Twin run fills it; optional so that stored answers without it parse. */
+/** An upper bound of a latency figure (ms): every Twin run fills it; optional, so stored answers without it parse. */
 const UpperBound = z.number().nullable().optional();
 
 export const SimulationResult = z.object({

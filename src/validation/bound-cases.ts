@@ -16,7 +16,7 @@ export function boundRuns(runs: readonly RealRun[]): RealRun[] {
   return runs.filter((r) => !r.memoryError && r.real !== null && r.real.ttftMs < operatorLoadTtftMs);
 }
 
-/** The workload of a run (its rates and ranks): the folder above the grid point, e.g. rate_0.4-0.05-0.025_size_8-8-32. */
+/** A run's workload (rates and ranks): the folder above its grid point, e.g. rate_0.4-0.05-0.025_size_8-8-32. */
 export function workloadOf(run: RealRun): string {
   const parts = run.key.split('/').filter((p) => p !== '');
   return parts.at(-2) ?? run.key;

@@ -24,9 +24,19 @@ import { conformalQuantile, minConformalScores } from '../../src/validation/conf
 describe('split-conformal quantile', () => {
   it('takes the ceil((n + 1) x coverage)-th smallest score, and none below the finite-sample minimum', () => {
     // 19..1, in any order: (19 + 1) x 0.9 = 18, the 18th smallest
-    expect(conformalQuantile(Array.from({ length: 19 }, (_, i) => 19 - i), 0.9)).toBe(18);
+    expect(
+      conformalQuantile(
+        Array.from({ length: 19 }, (_, i) => 19 - i),
+        0.9,
+      ),
+    ).toBe(18);
     // n = 20: ceil(21 x 0.9) = 19, where the uncorrected ceil(20 x 0.9) would be 18
-    expect(conformalQuantile(Array.from({ length: 20 }, (_, i) => i + 1), 0.9)).toBe(19);
+    expect(
+      conformalQuantile(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+        0.9,
+      ),
+    ).toBe(19);
     expect(minConformalScores(0.9)).toBe(9);
     expect(conformalQuantile([1, 2, 3, 4, 5, 6, 7, 8, 9], 0.9)).toBe(9);
     expect(conformalQuantile([1, 2, 3, 4, 5, 6, 7, 8], 0.9)).toBe(Infinity);
@@ -117,8 +127,9 @@ const factors = (light: number, queued: number): RegimeFactors => ({
 describe('upper bounds', () => {
   it('multiply each estimate by the factor of its regime; the worst adapter takes the mean-TTFT factor', () => {
     const f = factors(2, 3);
-    expect(upperBoundsOf({ ttftMeanMs: 100, ttftP99Ms: 400, itlP99Ms: 30, worstAdapterTtftMs: 120, starved: false }, f))
-      .toEqual({ ttftMeanUpperMs: 200, ttftP99UpperMs: 800, itlP99UpperMs: 60, worstAdapterTtftUpperMs: 240 });
+    expect(
+      upperBoundsOf({ ttftMeanMs: 100, ttftP99Ms: 400, itlP99Ms: 30, worstAdapterTtftMs: 120, starved: false }, f),
+    ).toEqual({ ttftMeanUpperMs: 200, ttftP99UpperMs: 800, itlP99UpperMs: 60, worstAdapterTtftUpperMs: 240 });
     expect(upperBoundsOf({ ttftMeanMs: 500, ttftP99Ms: null, itlP99Ms: 30, starved: false }, f)).toEqual({
       ttftMeanUpperMs: 1500,
       ttftP99UpperMs: null,

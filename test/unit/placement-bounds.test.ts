@@ -26,7 +26,7 @@ describe('placement judging the SLO on the calibrated bounds', () => {
     expect(g.worstAdapterTtftUpperMs).toBeGreaterThanOrEqual(g.worstAdapterTtftMs);
   });
 
-  it('places a GPU whose estimate meets the p99 TTFT target but not its bound only when judging estimates', async () => {
+  it('places a GPU whose estimate meets the p99 TTFT target, not its bound, only when judging estimates', async () => {
     const g = (await place(workload({ ttftP99Ms: 100_000, itlP99Ms: 100_000 }), llama)).gpus[0]!.predicted;
     // a target between the estimate and its bound
     const slo = { ttftP99Ms: Math.round((g.ttftP99Ms + g.ttftP99UpperMs!) / 2), itlP99Ms: 100_000 };
