@@ -44,4 +44,13 @@ describe('placement judging the SLO on the calibrated bounds', () => {
       },
     ]);
   });
+
+  it("explains a GPU's binding by the bound it was judged on", async () => {
+    const g = (await place(workload({ ttftP99Ms: 100_000, itlP99Ms: 100_000 }), llama)).gpus[0]!.predicted;
+    const slo = { ttftP99Ms: Math.ceil(g.ttftP99UpperMs! * 1.02), itlP99Ms: 100_000 };
+    const b = (await place(workload(slo, 'bound'), llama)).gpus[0]!.binding!;
+    expect(b).toMatchObject({ constraint: 'slo', figure: 'ttftP99Ms', limit: slo.ttftP99Ms });
+    expect(b.value).toBeCloseTo(g.ttftP99UpperMs!, 6);
+    expect(b.summary).toContain('p99 TTFT, bounded at');
+  });
 });
