@@ -6,12 +6,18 @@ import type { Predictor } from '../ml/predictor.js';
 import { AppError } from '../shared/errors.js';
 import { parseScenario, type SimulationResult } from '../twin/index.js';
 import { latencyBoundFactors } from '../twin/latency-bound-factors.js';
-import type { LatencyBoundFactors, RegimeFactors } from '../twin/latency-bounds.js';
+import type { BoundEstimator, LatencyBoundFactors, RegimeFactors } from '../twin/latency-bounds.js';
 import { TwinPool } from '../jobs/simulate-pool.js';
-import { factorsModule, fitFactors, leaveOneWorkloadOut, scoreBounds } from '../validation/bound-calibration.js';
+import {
+  factorsModule,
+  fitFactors,
+  leaveOneWorkloadOut,
+  scoreBounds,
+  type BoundCase,
+} from '../validation/bound-calibration.js';
 import { boundRuns, studentBoundCase, twinBoundCase } from '../validation/bound-cases.js';
 import { formatFactors, formatScores } from '../validation/bound-report.js';
-import { readRealRuns, type RealRun } from '../validation/real-runs.js';
+import { readRealRuns, scenarioOf, type RealRun } from '../validation/real-runs.js';
 import { intOption, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
 import { Progress } from './progress.js';
 import { commandProfiles, profilesOption } from './profiles-option.js';
@@ -70,28 +76,46 @@ export async function runBounds(argv: string[]): Promise<number> {
     twin: fitFactors(fitCases.twin, coverage),
     students: withBundleVersions(fitFactors(fitCases.students, coverage), studentsOf),
   };
-  const out: string[] = [formatFactors(factors)];
-  for (const estimator of ['twin', 'students'] as const) {
-    const lowo = leaveOneWorkloadOut(fitCases[estimator], coverage);
-    const own = factors[estimator];
-    const validation = scoreBounds(scoredCases[estimator], (c) => own[c.model] ?? own.pooled!);
-    out.push(formatScores(estimator, lowo, validation, values.score ? basename(values.score) : null));
-  }
-  process.stdout.write(
-    `${out.join('\n\n')}\n${sims.length} runs replayed in ${((Date.now() - started) / 1000).toFixed(1)} s wall\n`,
-  );
+  const wallS = (Date.now() - started) / 1000;
+  const table = report(factors, fitCases, scoredCases, values.score);
+  process.stdout.write(`${table}\n${sims.length} runs replayed in ${wallS.toFixed(1)} s wall\n`);
   if (values.json)
     writeFileSync(values.json, `${JSON.stringify({ factors, fit: fitCases, scored: scoredCases }, null, 2)}\n`);
-  if (values.check) {
-    if (JSON.stringify(factors) === JSON.stringify(latencyBoundFactors)) return 0;
-    process.stderr.write(
-      'bounds: the committed factors (src/twin/latency-bound-factors.ts) differ from what these runs give; ' +
-        'run `lora-placer bounds calibrate` without --check from a checkout to rewrite them\n',
-    );
-    return 1;
+  return values.check ? check(factors) : write(factors);
+}
+
+type CasesByEstimator = Record<BoundEstimator, BoundCase[]>;
+
+/** The factors, then per estimator the leave-one-workload-out scores beside the scored file's. */
+function report(
+  factors: LatencyBoundFactors,
+  fit: CasesByEstimator,
+  scored: CasesByEstimator,
+  scoreFile: string | undefined,
+): string {
+  const out: string[] = [formatFactors(factors)];
+  for (const estimator of ['twin', 'students'] as const) {
+    const lowo = leaveOneWorkloadOut(fit[estimator], coverage);
+    const own = factors[estimator];
+    const validation = scoreBounds(scored[estimator], (c) => own[c.model] ?? own.pooled!);
+    out.push(formatScores(estimator, lowo, validation, scoreFile ? basename(scoreFile) : null));
   }
+  return out.join('\n\n');
+}
+
+/** --check: exit 1 when the committed factors are not what the runs give. */
+function check(factors: LatencyBoundFactors): number {
+  if (JSON.stringify(factors) === JSON.stringify(latencyBoundFactors)) return 0;
+  process.stderr.write(
+    'bounds: the committed factors (src/twin/latency-bound-factors.ts) differ from what these runs give; ' +
+      'run `lora-placer bounds calibrate` without --check from a checkout to rewrite them\n',
+  );
+  return 1;
+}
+
+function write(factors: LatencyBoundFactors): number {
   if (!existsSync(factorsFile))
-    throw new AppError('invalidInput', `bounds calibrate: ${factorsFile} is not a source checkout; use --check`);
+    throw new AppError('invalidInput', `bounds calibrate: no ${factorsFile} (not a source checkout); use --check`);
   writeFileSync(factorsFile, factorsModule(factors));
   process.stderr.write(`wrote ${factorsFile} (npm run build compiles it into dist/)\n`);
   return 0;
@@ -104,7 +128,6 @@ async function replay(
   profiles: ReturnType<typeof commandProfiles>,
   values: { workers?: string | undefined; quiet: boolean },
 ): Promise<SimulationResult[]> {
-  const { scenarioOf } = await import('../validation/real-runs.js');
   const scenarios = runs.map((r) => parseScenario(scenarioOf(r, gpu, seed)));
   const progress = new Progress('bounds: Twin replays', scenarios.length, { quiet: values.quiet });
   const pool = new TwinPool(Math.min(parseWorkers(values.workers), scenarios.length), { threadsOnly: true, profiles });
