@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PredictorRegistry } from '../../src/ml/registry.js';
+import { withinHysteresis } from '../../src/placement/hysteresis.js';
 import { parseWorkload, place } from '../../src/placement/index.js';
 import { embeddedProfiles } from '../../src/profiles/index.js';
 
@@ -52,5 +53,12 @@ describe('placement judging the SLO on the calibrated bounds', () => {
     expect(b).toMatchObject({ constraint: 'slo', figure: 'ttftP99Ms', limit: slo.ttftP99Ms });
     expect(b.value).toBeCloseTo(g.ttftP99UpperMs!, 6);
     expect(b.summary).toContain('p99 TTFT, bounded at');
+  });
+
+  it('keeps a placement under hysteresis only for a re-plan judging the same figures', async () => {
+    const loose = { ttftP99Ms: 100_000, itlP99Ms: 100_000 };
+    const current = await place(workload(loose), llama);
+    expect(withinHysteresis(workload(loose, 'estimate'), current, 0.1)).toBe(true);
+    expect(withinHysteresis(workload(loose, 'bound'), current, 0.1)).toBe(false);
   });
 });
