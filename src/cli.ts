@@ -11,6 +11,7 @@ import {
   simulateHelp,
   trainHelp,
   validateHelp,
+  boundsHelp,
   workerHelp,
 } from './cli/help.js';
 import { ExitCode, exitCodesHelp } from './cli/exit-codes.js';
@@ -29,6 +30,7 @@ const commands: Record<string, Command> = {
   predict: { load: async () => (await import('./cli/predict.js')).runPredict, help: predictHelp },
   place: { load: async () => (await import('./cli/place.js')).runPlace, help: placeHelp },
   validate: { load: async () => (await import('./cli/validate.js')).runValidate, help: validateHelp },
+  bounds: { load: async () => (await import('./cli/bounds.js')).runBounds, help: boundsHelp },
   train: { load: async () => (await import('./cli/train.js')).runTrain, help: trainHelp },
   worker: { load: async () => (await import('./cli/worker.js')).runWorker, help: workerHelp },
   calibrate: { load: async () => (await import('./cli/calibrate.js')).runCalibrate, help: calibrateHelp },

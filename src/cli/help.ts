@@ -76,6 +76,19 @@ replay's KV capacity is the profile's without LoRA, printed beside the one the r
 logged one); run settings that differ from the profile's (max_model_len, max_num_seqs, max_num_batched_tokens,
 gpu_memory_utilization, vLLM version) are named.`;
 
+export const boundsHelp = `bounds calibrate --runs FILE [--score FILE] [--check] [--gpu G] [--seed N] [--workers N]
+                 [--json FILE]
+
+Fits the latency bounds (ttftP99UpperMs, itlP99UpperMs, ttftMeanUpperMs, worstAdapterTtftUpperMs of simulate,
+predict and place): replays the runs at operator load (real mean TTFT under 10 s) of FILE
+(ml_test_shared_real_runs.csv) with the Twin and asks the predictors, takes per estimator, model and load
+regime the 90 % split-conformal factor on log(real / estimate), prints them with their leave-one-workload-out
+coverage (and FILE2's with --score), and rewrites src/twin/latency-bound-factors.ts (docs/bounds.md).
+  --check        write nothing; exit 1 when the committed factors differ from what the runs give
+  --score FILE   real runs to score only (dt_validation_real_runs.csv)
+  --json FILE    every run's estimates and real figures, and the factors
+  --workers N    worker threads for the replays (default: all cores)`;
+
 export const trainHelp =
   'train --model M --gpu G [--tp N] [--seed N] [--workloads N] [--runs FILE] [--dataset FILE] ' +
   `[--workers N | --queue URL] [--out DIR] [--created ISO] [--check] [--profiles DIR]...

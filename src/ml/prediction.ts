@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { Warnings } from '../twin/index.js';
-import { EstimatorKind, TwinEstimateCost } from './estimator.js';
+import { regimeFactorsOf, upperBoundsOf, Warnings, type UpperBounds } from '../twin/index.js';
+import { EstimatorKind, TwinEstimateCost, type GpuEstimator, type PredictedFigures } from './estimator.js';
+
+/** An upper bound (ms), null where its estimate is; optional so that stored answers without it parse. */
+const UpperBound = z.number().nullable().optional();
 
 /** Answer of /v1/predict and `lora-placer predict` (docs/design.md, section Prediction). */
 export const Prediction = z.object({
@@ -18,6 +21,15 @@ export const Prediction = z.object({
     .number()
     .nullable()
     .describe('largest mean TTFT of any adapter (cold adapters wait for a slot)'),
+  ttftP99UpperMs: UpperBound.describe(
+    'calibrated upper bound of ttftP99Ms: the estimate x the factor of its estimator, model and load regime ' +
+      '(docs/bounds.md)',
+  ),
+  itlP99UpperMs: UpperBound.describe('calibrated upper bound of itlP99Ms'),
+  ttftMeanUpperMs: UpperBound.describe('calibrated upper bound of ttftMs (the mean)'),
+  worstAdapterTtftUpperMs: UpperBound.describe(
+    'upper bound of worstAdapterTtftMs, with the mean-TTFT factor (the real runs report no per-adapter figure)',
+  ),
   engine: z.object({
     maxLoras: z.number().int(),
     maxCpuLoras: z.number().int(),
@@ -43,4 +55,26 @@ export const noFigures = {
   ttftP99Ms: null,
   itlP99Ms: null,
   worstAdapterTtftMs: null,
+  ttftP99UpperMs: null,
+  itlP99UpperMs: null,
+  ttftMeanUpperMs: null,
+  worstAdapterTtftUpperMs: null,
 } as const;
+
+/** The upper bounds of an estimator's figures (the Twin's factors for the Twin estimator, else the students'). */
+export function predictedUpperBounds(
+  estimator: Pick<GpuEstimator, 'kind' | 'profile'>,
+  p: Pick<PredictedFigures, 'ttftMs' | 'ttftP99Ms' | 'itlP99Ms' | 'worstAdapterTtftMs' | 'starvationProbability'>,
+): UpperBounds {
+  return upperBoundsOf(
+    {
+      ttftMeanMs: p.ttftMs,
+      ttftP99Ms: p.ttftP99Ms,
+      itlP99Ms: p.itlP99Ms,
+      worstAdapterTtftMs: p.worstAdapterTtftMs,
+      // as both estimators call a GPU starved
+      starved: p.starvationProbability >= 0.5,
+    },
+    regimeFactorsOf(estimator.kind === 'twin' ? 'twin' : 'students', estimator.profile.model),
+  );
+}

@@ -4,7 +4,7 @@ import { resolveScenario, scenarioWarnings, type ParsedScenario } from '../twin/
 import type { PredictorBundle } from './bundle.js';
 import type { GpuEstimator, PredictedFigures } from './estimator.js';
 import { computeFeatures, featureColumn, type WorkloadShape } from './features.js';
-import { noFigures, type Prediction } from './prediction.js';
+import { noFigures, predictedUpperBounds, type Prediction } from './prediction.js';
 import { flatten, walk } from './tree.js';
 import { targetNames, targets, type TargetName } from './targets.js';
 import { workloadShape } from './workload-shape.js';
@@ -81,8 +81,10 @@ export class Predictor implements GpuEstimator {
         warnings,
       };
     }
+    const figures = this.predictFeatures(x);
     return {
-      ...this.predictFeatures(x),
+      ...figures,
+      ...predictedUpperBounds(this, figures),
       idealThroughput: ideal,
       memoryError: false,
       memoryErrorReason: null,

@@ -4,7 +4,7 @@ import type { WorkLimits } from '../shared/work-limits.js';
 import { resolveScenario, scenarioWarnings, tooMuchWork, type ParsedScenario } from '../twin/index.js';
 import type { GpuEstimator, PredictedFigures, TwinEstimateCost } from './estimator.js';
 import { computeFeatures, featureColumn, type WorkloadShape } from './features.js';
-import { noFigures, type Prediction } from './prediction.js';
+import { noFigures, predictedUpperBounds, type Prediction } from './prediction.js';
 import { measureWithTwin, type TwinMeasurement } from './twin-measurement.js';
 import { workloadShape } from './workload-shape.js';
 
@@ -102,7 +102,14 @@ export class TwinEstimator implements GpuEstimator {
       seed: this.options.seed,
     };
     const figures = this.figures(this.measure(run, rate), ideal);
-    return { ...figures, memoryError: false, memoryErrorReason: null, ...common, twinEstimate: this.cost() };
+    return {
+      ...figures,
+      ...predictedUpperBounds(this, figures),
+      memoryError: false,
+      memoryErrorReason: null,
+      ...common,
+      twinEstimate: this.cost(),
+    };
   }
 
   estimate(shape: WorkloadShape, x: ArrayLike<number>): PredictedFigures {

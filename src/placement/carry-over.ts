@@ -58,6 +58,7 @@ export function carryOver(
   const waiting = new Set(unservable.map((u) => u.item));
   markShared(items);
   const out: CarriedOver = { bins: [], previous: new Map(), pending: [], unservable };
+  const sameJudgement = (current.judgedOn ?? 'estimate') === ctx.criterion.judgeOn;
   for (const { gpu, shares } of carried) {
     if (shares.length === 0) continue;
     const bin = new GpuBin(out.bins.length, Math.max(ctx.options.headroom, gpu.predicted.headroom));
@@ -67,7 +68,8 @@ export function carryOver(
       index: gpu.index,
       slots: gpu.engine.maxLoras,
       demand: gpu.predicted.idealThroughput,
-      twinAccepted: gpu.meets.met && gpu.meets.basis === 'twin',
+      // accepted by the Twin on the figures this plan judges (a plan of before judgeSloOn judged estimates)
+      twinAccepted: gpu.meets.met && gpu.meets.basis === 'twin' && sameJudgement,
     });
   }
   for (let index = offset; index < items.length; index++) if (!waiting.has(index)) out.pending.push(index);

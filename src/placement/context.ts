@@ -1,8 +1,9 @@
 import type { GpuEstimator } from '../ml/estimator.js';
+import { predictedUpperBounds } from '../ml/prediction.js';
 import { computeFeatures, featureColumn, featureCount, type WorkloadShape } from '../ml/features.js';
 import { kvCapacityTokens, maxFeasibleSlots, type Profile } from '../profiles/index.js';
 import { allowedMaxLoraRanks } from '../twin/index.js';
-import { criterionOf, type GpuCriterion } from './criterion.js';
+import { criterionOf, judgedFigures, type GpuCriterion, type SloJudgement } from './criterion.js';
 import type { GpuBin, GpuVerdict } from './gpu-bin.js';
 import type { PlacementItem } from './items.js';
 import type { ParsedWorkload, PlacementOptions } from './workload.js';
@@ -25,6 +26,8 @@ export interface Constraints {
   itlP99Ms?: number;
   /** every adapter's mean TTFT (the worst adapter's, as the students predict it) */
   adapterTtftMs?: number;
+  /** the latency targets are compared with the estimates or with their calibrated upper bounds */
+  judgeOn: SloJudgement;
 }
 
 /**
@@ -166,15 +169,17 @@ export class PlacementContext {
     const ideal = x[demandColumn]!;
     const servedFraction = ideal > 0 ? p.throughput / ideal : 1;
     const c = this.constraints;
+    const bounds = c.judgeOn === 'bound' ? predictedUpperBounds(this.estimator, p) : undefined;
+    const judged = judgedFigures(p, bounds);
     const feasible =
       slots <= this.slotsAllowed(maxLoraRank) &&
       servedFraction >= c.minServedFraction &&
       p.starvationProbability <= c.maxStarvationProbability &&
       (c.itlMs === undefined || p.itlMs <= c.itlMs) &&
-      (c.ttftMs === undefined || p.ttftMs <= c.ttftMs) &&
-      (c.ttftP99Ms === undefined || p.ttftP99Ms <= c.ttftP99Ms) &&
-      (c.itlP99Ms === undefined || p.itlP99Ms <= c.itlP99Ms) &&
-      (c.adapterTtftMs === undefined || p.worstAdapterTtftMs <= c.adapterTtftMs);
+      (c.ttftMs === undefined || judged.ttftMs <= c.ttftMs) &&
+      (c.ttftP99Ms === undefined || judged.ttftP99Ms <= c.ttftP99Ms) &&
+      (c.itlP99Ms === undefined || judged.itlP99Ms <= c.itlP99Ms) &&
+      (c.adapterTtftMs === undefined || judged.worstAdapterTtftMs <= c.adapterTtftMs);
     return {
       feasible,
       slots,
@@ -188,6 +193,8 @@ export class PlacementContext {
       ttftP99Ms: p.ttftP99Ms,
       itlP99Ms: p.itlP99Ms,
       worstAdapterTtftMs: p.worstAdapterTtftMs,
+      judged,
+      ...(bounds ? { bounds } : {}),
       servedFraction,
       capacity: x[capacityColumn]!,
     };

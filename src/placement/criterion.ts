@@ -1,4 +1,4 @@
-import type { SimulationResult } from '../twin/index.js';
+import { worstAdapterTtftMs, type SimulationResult, type UpperBounds } from '../twin/index.js';
 import type { ParsedWorkload } from './workload.js';
 
 /**
@@ -23,6 +23,30 @@ export interface GpuCriterion {
   itlP99Ms?: number;
   /** every adapter's mean TTFT (cold adapters are the ones that wait): the TTFT target */
   adapterTtftMs?: number;
+  /** what the latency targets are compared with: the estimates, or their calibrated upper bounds */
+  judgeOn: SloJudgement;
+}
+
+/** What placement compares the latency targets with (options.judgeSloOn; docs/bounds.md). */
+export type SloJudgement = 'estimate' | 'bound';
+
+/** The figures a GPU's latency targets are compared with. */
+export interface JudgedFigures {
+  ttftMs: number;
+  ttftP99Ms: number;
+  itlP99Ms: number;
+  worstAdapterTtftMs: number;
+}
+
+/** The estimates themselves, or (with bounds) their upper bounds; a bound that is null leaves the estimate. */
+export function judgedFigures(estimate: JudgedFigures, bounds: UpperBounds | undefined): JudgedFigures {
+  if (!bounds) return estimate;
+  return {
+    ttftMs: bounds.ttftMeanUpperMs ?? estimate.ttftMs,
+    ttftP99Ms: bounds.ttftP99UpperMs ?? estimate.ttftP99Ms,
+    itlP99Ms: bounds.itlP99UpperMs ?? estimate.itlP99Ms,
+    worstAdapterTtftMs: bounds.worstAdapterTtftUpperMs ?? estimate.worstAdapterTtftMs,
+  };
 }
 
 /** The criterion of a workload: its `slo` (or the default one), or the research rule with its mean targets. */
@@ -32,11 +56,14 @@ export function criterionOf(workload: ParsedWorkload): GpuCriterion {
     ...(slo?.ttftMs !== undefined ? { ttftMs: slo.ttftMs } : {}),
     ...(slo?.itlMs !== undefined ? { itlMs: slo.itlMs } : {}),
   };
-  if (workload.criterion === 'throughput') return { kind: 'throughput', ...means };
+  if (workload.criterion === 'throughput')
+    return { kind: 'throughput', judgeOn: workload.options.judgeSloOn, ...means };
   const targets = slo ?? defaultSlo;
+  const judgeOn = workload.options.judgeSloOn;
   const adapterTtftMs = targets.ttftP99Ms ?? slo?.ttftMs;
   return {
     kind: 'slo',
+    judgeOn,
     ...means,
     ...(targets.ttftP99Ms !== undefined ? { ttftP99Ms: targets.ttftP99Ms } : {}),
     ...(targets.itlP99Ms !== undefined ? { itlP99Ms: targets.itlP99Ms } : {}),
@@ -48,7 +75,7 @@ export function criterionOf(workload: ParsedWorkload): GpuCriterion {
 export function effectiveSlo(
   c: GpuCriterion,
 ): { ttftMs?: number; itlMs?: number; ttftP99Ms?: number; itlP99Ms?: number } | null {
-  const { kind: _kind, adapterTtftMs: _adapter, ...targets } = c;
+  const { kind: _kind, adapterTtftMs: _adapter, judgeOn: _judgeOn, ...targets } = c;
   return Object.keys(targets).length > 0 ? targets : null;
 }
 
@@ -83,8 +110,13 @@ export function twinVerdict(r: SimulationResult, c: GpuCriterion): { met: boolea
     if (target !== undefined && (value === undefined || value > target))
       failures.push(`${what} ${value === undefined ? 'unmeasured' : `${Math.round(value)} ms`} > ${target} ms`);
   };
+  const bound = c.judgeOn === 'bound';
+  // with bounds, each figure's calibrated upper bound (a result without one, e.g. stored, falls back to the figure)
+  const judged = (value: number | undefined, upper: number | null | undefined): number | undefined =>
+    bound && value !== undefined ? (upper ?? value) : value;
+  const name = (what: string): string => (bound ? `${what} bound` : what);
   if (r.memoryError === null) {
-    over('mean TTFT', r.ttftMs?.mean, c.ttftMs);
+    over(name('mean TTFT'), judged(r.ttftMs?.mean, r.ttftMeanUpperMs), c.ttftMs);
     over('mean ITL', r.itlMs?.mean, c.itlMs);
     if (c.kind === 'slo') {
       const starved = starvedUnderSlo(r);
@@ -92,15 +124,12 @@ export function twinVerdict(r: SimulationResult, c: GpuCriterion): { met: boolea
         failures.push(
           `${starved.length} adapter(s) below 90 % of their traffic with ${minUnfinished}+ requests unfinished`,
         );
-      over('p99 TTFT', r.ttftMs?.p99, c.ttftP99Ms);
-      over('p99 ITL', r.itlMs?.p99, c.itlP99Ms);
+      over(name('p99 TTFT'), judged(r.ttftMs?.p99, r.ttftP99UpperMs), c.ttftP99Ms);
+      over(name('p99 ITL'), judged(r.itlMs?.p99, r.itlP99UpperMs), c.itlP99Ms);
       if (c.adapterTtftMs !== undefined) {
-        const worst = Math.max(
-          0,
-          ...(r.adapters ?? []).filter((a) => a.arrivedRequests > 0).map((a) => a.ttftMs?.mean ?? r.durationS * 1000),
-        );
+        const worst = judged(worstAdapterTtftMs(r) ?? 0, r.worstAdapterTtftUpperMs)!;
         if (worst > c.adapterTtftMs)
-          failures.push(`an adapter's mean TTFT ${Math.round(worst)} ms > ${c.adapterTtftMs} ms`);
+          failures.push(`an adapter's ${name('mean TTFT')} ${Math.round(worst)} ms > ${c.adapterTtftMs} ms`);
       }
     }
   }

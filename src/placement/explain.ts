@@ -53,11 +53,11 @@ function checksOf(ctx: PlacementContext, v: GpuVerdict): Check[] {
       excess: v.servedFraction > 0 ? c.minServedFraction / v.servedFraction : Infinity,
     },
     ...over('starvationProbability', v.starvationProbability, c.maxStarvationProbability),
-    ...over('ttftP99Ms', v.ttftP99Ms, c.ttftP99Ms),
-    ...over('itlP99Ms', v.itlP99Ms, c.itlP99Ms),
-    ...over('ttftMs', v.ttftMs, c.ttftMs),
+    ...over('ttftP99Ms', v.judged.ttftP99Ms, c.ttftP99Ms),
+    ...over('itlP99Ms', v.judged.itlP99Ms, c.itlP99Ms),
+    ...over('ttftMs', v.judged.ttftMs, c.ttftMs),
     ...over('itlMs', v.itlMs, c.itlMs),
-    ...over('worstAdapterTtftMs', v.worstAdapterTtftMs, c.adapterTtftMs),
+    ...over('worstAdapterTtftMs', v.judged.worstAdapterTtftMs, c.adapterTtftMs),
   ];
 }
 
@@ -224,7 +224,9 @@ export function bindingOf(ctx: PlacementContext, bin: GpuBin, verified?: Simulat
         ? `its traffic can grow ${signedPct(headroom)} before it fails (${valueText(f, worst.value)} past that)`
         : `it would need ${pct(-headroom)} less traffic to pass`;
   const label = constraint === 'slo' ? 'SLO' : constraint;
-  const twin = verified ? twinValue(f, verified) : undefined;
+  // judging bounds, a latency figure's value is its upper bound, the Twin's too
+  const bounded = ctx.constraints.judgeOn === 'bound' && boundedFigure(f);
+  const twin = verified ? ((bounded ? twinBound(f, verified) : undefined) ?? twinValue(f, verified)) : undefined;
   return {
     constraint,
     figure: f,
@@ -234,11 +236,31 @@ export function bindingOf(ctx: PlacementContext, bin: GpuBin, verified?: Simulat
     ...(twin !== undefined ? { twinValue: twin } : {}),
     headroom,
     summary:
-      `${label}: ${figureNames[f]}, predicted ${valueText(f, own.value)} at its traffic ` +
+      `${label}: ${figureNames[f]}, ${bounded ? 'bounded at' : 'predicted'} ${valueText(f, own.value)} ` +
+      'at its traffic ' +
       `(${limitText(f, own.limit)}); ` +
       `${growth}; asked for ${signedPct(bin.headroom)}` +
       (twin !== undefined ? `; the Twin's run of it: ${valueText(f, twin)}` : ''),
   };
+}
+
+const boundedFigure = (f: Figure): boolean =>
+  f === 'ttftP99Ms' || f === 'itlP99Ms' || f === 'ttftMs' || f === 'worstAdapterTtftMs';
+
+/** The upper bound of a latency figure in the Twin's run of the GPU, where the run has it. */
+function twinBound(figure: Figure, r: SimulationResult): number | undefined {
+  switch (figure) {
+    case 'ttftP99Ms':
+      return r.ttftP99UpperMs ?? undefined;
+    case 'itlP99Ms':
+      return r.itlP99UpperMs ?? undefined;
+    case 'ttftMs':
+      return r.ttftMeanUpperMs ?? undefined;
+    case 'worstAdapterTtftMs':
+      return r.worstAdapterTtftUpperMs ?? undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** The figure in the Twin's run of the GPU (verify: true), where the run measures it. */

@@ -1,3 +1,5 @@
+import type { UpperBounds } from '../twin/index.js';
+import type { JudgedFigures } from './criterion.js';
 import type { PlacementItem } from './items.js';
 
 /** What the predictors said about a GPU's current set of adapters at its chosen knobs. */
@@ -15,6 +17,10 @@ export interface GpuVerdict {
   ttftP99Ms: number;
   itlP99Ms: number;
   worstAdapterTtftMs: number;
+  /** the figures the latency targets were compared with: the four above, or their upper bounds */
+  judged: JudgedFigures;
+  /** the upper bounds, when the SLO is judged on them (options.judgeSloOn: 'bound') */
+  bounds?: UpperBounds;
   /** predicted completed / demanded tokens at that load */
   servedFraction: number;
   /** saturated tokens/s by the step model at these knobs (a feature of the predictors) */

@@ -31,5 +31,7 @@ function sameCriterion(workload: ParsedWorkload, current: Placement): boolean {
   const slo = effectiveSlo(criterion);
   const targets = ['ttftMs', 'itlMs', 'ttftP99Ms', 'itlP99Ms'] as const;
   const sameSlo = (slo === null) === (current.slo === null) && targets.every((t) => slo?.[t] === current.slo?.[t]);
-  return criterion.kind === current.criterion && sameSlo && workload.objective === current.objective;
+  // a plan of before judgeSloOn judged the estimates
+  const sameJudgement = (current.judgedOn ?? 'estimate') === criterion.judgeOn;
+  return criterion.kind === current.criterion && sameSlo && sameJudgement && workload.objective === current.objective;
 }

@@ -118,17 +118,19 @@ export function aloneReason(ctx: PlacementContext, index: number): string {
   probe.add(index, item);
   const v = ctx.evaluate(probe, 1);
   const c = ctx.constraints;
+  const j = v.judged;
+  const predicted = c.judgeOn === 'bound' ? 'the upper bound of the predicted' : 'predicted';
   if (c.itlMs !== undefined && v.itlMs > c.itlMs)
     return `predicted ITL ${v.itlMs.toFixed(1)} ms alone on a GPU exceeds slo.itlMs ${c.itlMs}`;
-  if (c.ttftMs !== undefined && v.ttftMs > c.ttftMs)
-    return `predicted TTFT ${v.ttftMs.toFixed(1)} ms alone on a GPU exceeds slo.ttftMs ${c.ttftMs}`;
-  if (c.itlP99Ms !== undefined && v.itlP99Ms > c.itlP99Ms)
-    return `predicted p99 ITL ${v.itlP99Ms.toFixed(1)} ms alone on a GPU exceeds the SLO's ${c.itlP99Ms} ms`;
-  if (c.ttftP99Ms !== undefined && v.ttftP99Ms > c.ttftP99Ms)
-    return `predicted p99 TTFT ${v.ttftP99Ms.toFixed(0)} ms alone on a GPU exceeds the SLO's ${c.ttftP99Ms} ms`;
-  if (c.adapterTtftMs !== undefined && v.worstAdapterTtftMs > c.adapterTtftMs)
+  if (c.ttftMs !== undefined && j.ttftMs > c.ttftMs)
+    return `${predicted} TTFT ${j.ttftMs.toFixed(1)} ms alone on a GPU exceeds slo.ttftMs ${c.ttftMs}`;
+  if (c.itlP99Ms !== undefined && j.itlP99Ms > c.itlP99Ms)
+    return `${predicted} p99 ITL ${j.itlP99Ms.toFixed(1)} ms alone on a GPU exceeds the SLO's ${c.itlP99Ms} ms`;
+  if (c.ttftP99Ms !== undefined && j.ttftP99Ms > c.ttftP99Ms)
+    return `${predicted} p99 TTFT ${j.ttftP99Ms.toFixed(0)} ms alone on a GPU exceeds the SLO's ${c.ttftP99Ms} ms`;
+  if (c.adapterTtftMs !== undefined && j.worstAdapterTtftMs > c.adapterTtftMs)
     return (
-      `predicted mean TTFT ${v.worstAdapterTtftMs.toFixed(0)} ms ` +
+      `${predicted} mean TTFT ${j.worstAdapterTtftMs.toFixed(0)} ms ` +
       `alone on a GPU exceeds the SLO's ${c.adapterTtftMs} ms`
     );
   return (

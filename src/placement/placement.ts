@@ -3,6 +3,9 @@ import { SimulationResult, Warnings } from '../twin/index.js';
 import { EstimatorKind, TwinEstimateCost } from '../ml/estimator.js';
 import { Binding, OneFewer, TrafficTotals } from './explanation.js';
 
+/** An upper bound of a predicted figure (ms); optional so that stored placements without it parse. */
+const PredictedBound = z.number().nullable().optional();
+
 export const GpuPlan = z.object({
   index: z.number().int().describe('0-based GPU number; routing refers to it'),
   gpu: z.string(),
@@ -31,6 +34,10 @@ export const GpuPlan = z.object({
     ttftP99Ms: z.number(),
     itlP99Ms: z.number(),
     worstAdapterTtftMs: z.number().describe('largest mean TTFT of any of its adapters'),
+    ttftP99UpperMs: PredictedBound.describe('calibrated upper bound of ttftP99Ms (docs/bounds.md)'),
+    itlP99UpperMs: PredictedBound.describe('calibrated upper bound of itlP99Ms'),
+    ttftMeanUpperMs: PredictedBound.describe('calibrated upper bound of ttftMs'),
+    worstAdapterTtftUpperMs: PredictedBound.describe('upper bound of worstAdapterTtftMs (the mean-TTFT factor)'),
     headroom: z
       .number()
       .describe(
@@ -97,6 +104,13 @@ export const Placement = z.object({
   gpu: z.string(),
   objective: z.enum(['min-gpus', 'min-latency']),
   criterion: z.enum(['slo', 'throughput']).describe('what every GPU was placed to meet'),
+  judgedOn: z
+    .enum(['estimate', 'bound'])
+    .optional()
+    .describe(
+      'what the latency targets were compared with, packing and verifying (options.judgeSloOn): the estimates, ' +
+        'or their calibrated upper bounds (docs/bounds.md)',
+    ),
   slo: z
     .object({
       ttftMs: z.number().optional(),

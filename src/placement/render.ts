@@ -1,3 +1,4 @@
+import { predictedUpperBounds } from '../ml/prediction.js';
 import { tensorParallelSizeOf } from '../profiles/index.js';
 import type { SimulationResult } from '../twin/index.js';
 import type { LowerBound } from './bounds.js';
@@ -46,6 +47,7 @@ export function renderPlacement(
     gpu: workload.gpu,
     objective: workload.objective,
     criterion: ctx.criterion.kind,
+    judgedOn: ctx.criterion.judgeOn,
     slo: effectiveSlo(ctx.criterion),
     gpuCount: gpus.length,
     lowerBound: bound.gpus,
@@ -111,6 +113,7 @@ function gpuPlan(
       ttftP99Ms: nominal.ttftP99Ms,
       itlP99Ms: nominal.itlP99Ms,
       worstAdapterTtftMs: nominal.worstAdapterTtftMs,
+      ...predictedUpperBounds(ctx.estimator, nominal),
       headroom,
     },
     meets: verified

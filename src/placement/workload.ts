@@ -93,6 +93,13 @@ export const PlacementOptions = z
         'with verify: once the placement verifies, try one GPU fewer at a time with the traffic ' +
           're-spread by load, keeping the fewest count the Twin accepts at (1 + headroom) x the traffic',
       ),
+    judgeSloOn: z
+      .enum(['estimate', 'bound'])
+      .default('estimate')
+      .describe(
+        'what the SLO is judged on, packing and verifying: "estimate" (the predicted or simulated p99s and ' +
+          'means) or "bound" (their calibrated upper bounds, docs/bounds.md); the answer says which (judgedOn)',
+      ),
     loraModulesRoot: AdapterPath.max(512)
       .default('/models/lora')
       .describe('--lora-modules path prefix for adapters without their own `path`'),

@@ -38,3 +38,22 @@ export {
   checkBudget,
 } from './extrapolation-warnings.js';
 export type { EnvelopeCheck, ServerSettings, LengthSources } from './extrapolation-warnings.js';
+export {
+  boundedFigures,
+  loadRegimes,
+  loadRegimeOf,
+  queuedTtftMs,
+  saturatedTtftMs,
+  regimeFactorsOf,
+  upperBoundsOf,
+  withUpperBounds,
+  worstAdapterTtftMs,
+} from './latency-bounds.js';
+export type {
+  BoundedFigure,
+  BoundEstimator,
+  LatencyBoundFactors,
+  LoadRegime,
+  RegimeFactors,
+  UpperBounds,
+} from './latency-bounds.js';

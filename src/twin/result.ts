@@ -6,6 +6,9 @@ export const LatencySummary = z
   .nullable()
   .describe('milliseconds; null when no request completed');
 
+/** An upper bound of a latency figure (ms): every Twin run fills it; optional, so stored answers without it parse. */
+const UpperBound = z.number().nullable().optional();
+
 export const SimulationResult = z.object({
   throughput: z.object({
     input: z.number().describe('prompt tokens/s of completed requests'),
@@ -74,6 +77,14 @@ export const SimulationResult = z.object({
     })
     .optional()
     .describe('the requests naming no adapter: only when the scenario has baseModel (they count in every GPU figure)'),
+  ttftP99UpperMs: UpperBound.describe(
+    'calibrated upper bound of the p99 TTFT: ttftMs.p99 x the factor of its load regime (docs/bounds.md)',
+  ),
+  itlP99UpperMs: UpperBound.describe('calibrated upper bound of the p99 ITL (itlMs.p99 x factor)'),
+  ttftMeanUpperMs: UpperBound.describe('calibrated upper bound of the mean TTFT (ttftMs.mean x factor)'),
+  worstAdapterTtftUpperMs: UpperBound.describe(
+    'upper bound of the largest mean TTFT of an adapter, with the mean-TTFT factor (only with report.perAdapter)',
+  ),
   wallMs: z.number().describe('wall-clock time of the simulation (the only field that varies between identical runs)'),
   warnings: Warnings.optional().describe(
     'where the scenario leaves what the profile was measured on (answers of simulate; absent in verified GPUs)',

@@ -12,6 +12,7 @@ import {
   type ResolvedScenario,
 } from './scenario.js';
 import type { SimulationResult } from './result.js';
+import { withUpperBounds } from './latency-bounds.js';
 
 /** Starvation rule of the research system: completed tokens below 90 % of the arrived tokens. */
 export const starvationRatio = 0.9;
@@ -30,10 +31,11 @@ export function simulateParsed(
   const started = performance.now();
   const resolved = resolveScenario(scenario, profile);
   const memoryError = engineMemoryError(profile, resolved.engine);
-  if (memoryError) return memoryErrorResult(resolved, memoryError, performance.now() - started);
+  if (memoryError)
+    return withUpperBounds(memoryErrorResult(resolved, memoryError, performance.now() - started), scenario.model);
   const traffic = trafficOf(scenario);
   const outcome = new TwinEngine(resolved, traffic, options).run();
-  return toResult(resolved, traffic, outcome, performance.now() - started);
+  return withUpperBounds(toResult(resolved, traffic, outcome, performance.now() - started), scenario.model);
 }
 
 /** Why vLLM would not start with these engine settings, or null. */

@@ -40,20 +40,58 @@ function run(over: Partial<SimulationResult> = {}): SimulationResult {
 
 describe('placement criterion', () => {
   it('defaults to the documented SLO, keeps given targets, and the research rule on request', () => {
-    expect(criterionOf(workload())).toEqual({ kind: 'slo', ...defaultSlo, adapterTtftMs: defaultSlo.ttftP99Ms });
+    expect(criterionOf(workload())).toEqual({
+      kind: 'slo',
+      judgeOn: 'estimate',
+      ...defaultSlo,
+      adapterTtftMs: defaultSlo.ttftP99Ms,
+    });
     expect(criterionOf(workload({ slo: { ttftP99Ms: 1000 } }))).toEqual({
       kind: 'slo',
+      judgeOn: 'estimate',
       ttftP99Ms: 1000,
       adapterTtftMs: 1000,
     });
-    expect(criterionOf(workload({ slo: { ttftMs: 800 } }))).toEqual({ kind: 'slo', ttftMs: 800, adapterTtftMs: 800 });
-    expect(criterionOf(workload({ criterion: 'throughput' }))).toEqual({ kind: 'throughput' });
+    expect(criterionOf(workload({ slo: { ttftMs: 800 } }))).toEqual({
+      kind: 'slo',
+      judgeOn: 'estimate',
+      ttftMs: 800,
+      adapterTtftMs: 800,
+    });
+    expect(criterionOf(workload({ criterion: 'throughput' }))).toEqual({ kind: 'throughput', judgeOn: 'estimate' });
     expect(criterionOf(workload({ criterion: 'throughput', slo: { itlMs: 30 } }))).toEqual({
       kind: 'throughput',
+      judgeOn: 'estimate',
       itlMs: 30,
     });
     expect(effectiveSlo(criterionOf(workload({ criterion: 'throughput' })))).toBeNull();
     expect(effectiveSlo(criterionOf(workload()))).toEqual(defaultSlo);
+    expect(criterionOf(workload({ options: { judgeSloOn: 'bound' } })).judgeOn).toBe('bound');
+    expect(effectiveSlo(criterionOf(workload({ options: { judgeSloOn: 'bound' } })))).toEqual(defaultSlo);
+  });
+
+  it('judges on the calibrated upper bounds when asked, and on the estimates by default', () => {
+    const estimate = criterionOf(workload());
+    const bound = criterionOf(workload({ options: { judgeSloOn: 'bound' } }));
+    // every estimate within the default SLO (2 s, 200 ms), every bound beyond it
+    const r = run({
+      ttftMs: summary(900, 1500),
+      itlMs: summary(20, 150),
+      ttftP99UpperMs: 3000,
+      itlP99UpperMs: 250,
+      ttftMeanUpperMs: 1800,
+      worstAdapterTtftUpperMs: 2400,
+    });
+    expect(twinVerdict(r, estimate)).toEqual({ met: true, failures: [] });
+    expect(twinVerdict(r, bound).failures).toEqual([
+      'p99 TTFT bound 3000 ms > 2000 ms',
+      'p99 ITL bound 250 ms > 200 ms',
+      "an adapter's mean TTFT bound 2400 ms > 2000 ms",
+    ]);
+    const mean = criterionOf(workload({ slo: { ttftMs: 1000 }, options: { judgeSloOn: 'bound' } }));
+    expect(twinVerdict(r, mean).failures).toContain('mean TTFT bound 1800 ms > 1000 ms');
+    // a stored result without bounds is judged on its figures
+    expect(twinVerdict(run({ ttftMs: summary(900, 1500) }), bound)).toEqual({ met: true, failures: [] });
   });
 
   it('passes a GPU within every target and names each target it misses', () => {
