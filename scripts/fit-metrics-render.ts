@@ -133,6 +133,17 @@ async function main(): Promise<void> {
         `R2 ${(1 - ssRes / ssTot).toFixed(3)}; median |error| ${(median(rel) * 100).toFixed(1)} %`,
     );
   }
+  // the profile's constants (src/twin/metrics-scrapes.ts researchHostRender): the last tenth of each run, where
+  // the label sets have grown most, through the origin (the early tenths' answers are mostly the event loop's wait)
+  const late = bins.filter((_, i) => i % 10 === 9);
+  const lateFit = leastSquares(
+    late.map((b) => [b.sets, b.listed]),
+    late.map((b) => b.answerMs),
+  );
+  console.log(
+    `last tenth, per label set + per listed adapter (no base): ` +
+      `coefficients ${lateFit.coefficients.map((c) => c.toExponential(4)).join(', ')}`,
+  );
   console.log('run | label sets | listed adapters | changes | real answer, last tenth (ms)');
   for (let i = 9; i < bins.length; i += 10) {
     const b = bins[i]!;

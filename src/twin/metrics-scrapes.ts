@@ -15,7 +15,7 @@ export interface MetricsRenderModel {
  * render is Python on the host CPU, whatever the GPU or model. Fitted on the tail calibration runs only
  * (ml_test_shared_timeseries.csv.gz: each poll's answer time, the checker's interval minus its 2-s sleep,
  * against the label sets the Twin's replay of ml_test_shared_real_runs.csv had recorded by then; the median
- * of each tenth of each operator-load run's window, 132 runs, least squares through the origin):
+ * of the last tenth of each operator-load run's window, 132 runs, least squares through the origin):
  * `npx tsx scripts/fit-metrics-render.ts`. The answers of busy servers are longer than the label sets
  * explain (their event loop is busy streaming), which the fit leaves out: that wait blocks nothing.
  */
