@@ -7,7 +7,6 @@ import { AppError } from '../shared/errors.js';
 import { parseScenario, type SimulationResult } from '../twin/index.js';
 import { latencyBoundFactors } from '../twin/latency-bound-factors.js';
 import type { BoundEstimator, LatencyBoundFactors, RegimeFactors } from '../twin/latency-bounds.js';
-import { TwinPool } from '../jobs/simulate-pool.js';
 import {
   factorsModule,
   fitFactors,
@@ -18,8 +17,8 @@ import {
 import { boundRuns, studentBoundCase, twinBoundCase } from '../validation/bound-cases.js';
 import { formatFactors, formatScores } from '../validation/bound-report.js';
 import { readRealRuns, scenarioOf, type RealRun } from '../validation/real-runs.js';
-import { intOption, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
-import { Progress } from './progress.js';
+import { intOption, parseCommandArgs, quietOption, requireOption } from './args.js';
+import { replayScenarios } from './replay-runs.js';
 import { commandProfiles, profilesOption } from './profiles-option.js';
 
 /** The coverage the bounds are calibrated for. */
@@ -129,20 +128,7 @@ async function replay(
   values: { workers?: string | undefined; quiet: boolean },
 ): Promise<SimulationResult[]> {
   const scenarios = runs.map((r) => parseScenario(scenarioOf(r, gpu, seed)));
-  const progress = new Progress('bounds: Twin replays', scenarios.length, { quiet: values.quiet });
-  const pool = new TwinPool(Math.min(parseWorkers(values.workers), scenarios.length), { threadsOnly: true, profiles });
-  try {
-    return await Promise.all(
-      scenarios.map(async (s) => {
-        const [result] = await pool.run([s]);
-        progress.tick();
-        return result!;
-      }),
-    );
-  } finally {
-    progress.finish();
-    await pool.destroy();
-  }
+  return replayScenarios(scenarios, 'bounds: Twin replays', profiles, values);
 }
 
 /** The students' factors name the bundle they were fitted on: a retrained bundle needs new ones. */

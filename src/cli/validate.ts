@@ -1,8 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AppError } from '../shared/errors.js';
-import { parseScenario, type SimulationResult } from '../twin/index.js';
-import { TwinPool } from '../jobs/simulate-pool.js';
+import { parseScenario } from '../twin/index.js';
 import { operatorLoadTtftMs, readRealRuns, scenarioOf } from '../validation/real-runs.js';
 import { readReferenceTwin } from '../validation/reference-twin.js';
 import { buildReport, formatReport, type RunComparison } from '../validation/report.js';
@@ -11,8 +10,8 @@ import { compareKvTable, formatKvComparison } from '../validation/kv-table.js';
 import type { ProfileStore } from '../profiles/index.js';
 import { PredictorRegistry } from '../ml/registry.js';
 import { evaluate } from '../ml/evaluate.js';
-import { intOption, optionalNumber, parseCommandArgs, parseWorkers, quietOption, requireOption } from './args.js';
-import { Progress } from './progress.js';
+import { intOption, optionalNumber, parseCommandArgs, quietOption, requireOption } from './args.js';
+import { replayScenarios } from './replay-runs.js';
 import { commandProfiles, profilesOption } from './profiles-option.js';
 
 export async function runValidate(argv: string[]): Promise<number> {
@@ -93,22 +92,7 @@ export async function runValidate(argv: string[]): Promise<number> {
     return s;
   });
   const started = Date.now();
-  const progress = new Progress('validate: Twin replays', scenarios.length, { quiet: values.quiet });
-  // one pool task per run, so progress counts runs as they finish (a slow run holds back no count)
-  const pool = new TwinPool(Math.min(parseWorkers(values.workers), scenarios.length), { threadsOnly: true, profiles });
-  let sims: SimulationResult[];
-  try {
-    sims = await Promise.all(
-      scenarios.map(async (s) => {
-        const [result] = await pool.run([s]);
-        progress.tick();
-        return result!;
-      }),
-    );
-  } finally {
-    progress.finish();
-    await pool.destroy();
-  }
+  const sims = await replayScenarios(scenarios, 'validate: Twin replays', profiles, values);
   const wallS = (Date.now() - started) / 1000;
   const comparisons: RunComparison[] = runs.map((run, i) => ({
     run,
