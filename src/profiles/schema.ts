@@ -139,6 +139,16 @@ export const Profile = z.object({
         'time the API server spends rendering /metrics, during which it streams nothing: a base plus a cost per ' +
           "distinct vllm:lora_requests_info label set recorded (docs/twin-tails.md); absent: the research host's",
       ),
+    firstRequestOfAdapter: z
+      .object({
+        ms: z.number().nonnegative().max(60_000),
+        source: z.string(),
+      })
+      .optional()
+      .describe(
+        "time an adapter's first request waits at the API server for the adapter's tokenizer lookup (vLLM <= 0.9, " +
+          'kept for max(max_loras, max_num_seqs) adapters; docs/twin-tails.md); absent: none',
+      ),
   }),
   pauses: z
     .object({

@@ -1,12 +1,13 @@
 import type { Profile } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { AdapterCache } from './adapter-cache.js';
-import { ArrivalSource, type AdapterStreamSpec } from './arrivals.js';
+import { ArrivalSource, type AdapterStreamSpec, type Arrival } from './arrivals.js';
 import { Metrics } from './metrics.js';
 import { RequestState, RequestTable } from './request-table.js';
 import { RunningBatch } from './running-batch.js';
 import type { ResolvedEngine, ResolvedScenario } from './scenario.js';
 import { V1Scheduler, type StepPlan } from './scheduler.js';
+import { AdapterLookups } from './adapter-lookups.js';
 import { EnginePauses } from './engine-pauses.js';
 import { MetricsScrapes, adapterKey, labelSetKey, researchHostRender, type Scrape } from './metrics-scrapes.js';
 import { KvBlocks } from './kv-blocks.js';
@@ -116,6 +117,9 @@ export class TwinEngine {
   private readonly fastForward: boolean;
   private readonly kv: KvBlocks;
   private readonly pauses: EnginePauses | null;
+  /** first requests of adapters held by the API server's tokenizer lookup (null: the profile charges none) */
+  private readonly lookups: AdapterLookups | null;
+  private readonly baseIndex: number;
   /** /metrics scrapes that hold the API server (null: no scraper) */
   private readonly scrapes: MetricsScrapes | null;
   /** XOR of adapterKey over the adapters in the running batch (vLLM's running_lora_adapters) */
@@ -138,6 +142,7 @@ export class TwinEngine {
     this.maxArrivals = options.maxArrivals ?? Infinity;
     const { adapters, base } = traffic;
     const baseIndex = base ? adapters.length : -1;
+    this.baseIndex = baseIndex;
     const streams: AdapterStreamSpec[] = base ? [...adapters, { ...base, rngStreams: baseModelStreams }] : adapters;
     const n = streams.length;
     this.metrics = new Metrics(n, resolved.scenario.report?.perAdapter === true, baseIndex);
@@ -181,6 +186,11 @@ export class TwinEngine {
     const index = new Map<string | undefined, number>(adapters.map((a, i) => [a.id, i]));
     if (base) index.set(undefined, baseIndex);
     this.pauses = this.profile.pauses ? new EnginePauses(this.profile.pauses, resolved.seed) : null;
+    const firstRequest = this.profile.frontend.firstRequestOfAdapter;
+    this.lookups =
+      firstRequest && firstRequest.ms > 0 && this.engine.enableLora !== false
+        ? new AdapterLookups(firstRequest.ms / 1000, Math.max(this.engine.maxLoras, this.engine.maxNumSeqs))
+        : null;
     const render = this.profile.frontend.metricsRender ?? researchHostRender;
     const scrapeS = resolved.scenario.metricsScrapeIntervalS ?? 0;
     // the first scrape half an interval in: the research checker polls from before the window opens
@@ -264,16 +274,7 @@ export class TwinEngine {
   /** Requests that reached the engine by `t` join the waiting queue (or are refused). */
   private admitArrivals(t: number): void {
     const maxLen = this.profile.maxModelLen;
-    while (this.nextEngineArrivalS() <= t) {
-      const a = this.arrivals.pop();
-      this.metrics.onArrival(a.adapter, a.inputTokens + a.outputTokens);
-      if (this.metrics.arrived > this.maxArrivals) {
-        throw new AppError(
-          'tooMuchWork',
-          `the simulation generated more than ${this.maxArrivals} requests by t = ${a.time.toFixed(1)} s ` +
-            '(bursty arrivals far above their mean); shorten durationS (limit MAX_SIMULATED_REQUESTS)',
-        );
-      }
+    for (let a = this.nextAdmission(t); a !== null; a = this.nextAdmission(t)) {
       const inFlight = this.waiting.size + this.batch.count;
       if (inFlight >= this.maxInFlight || a.inputTokens + a.outputTokens > maxLen) {
         this.metrics.rejected++;
@@ -286,8 +287,34 @@ export class TwinEngine {
     }
   }
 
-  /** When the next request reaches the engine: after the frontend's overhead, and after a scrape holding it. */
+  /** The next request that reaches the engine by `t`, or null: one held by a lookup, or a new one that needs none. */
+  private nextAdmission(t: number): Arrival | null {
+    for (;;) {
+      const heldS = this.lookups?.peekS() ?? Infinity;
+      const sentS = this.sentEngineArrivalS();
+      if (heldS <= sentS) return heldS <= t ? this.lookups!.take() : null;
+      if (sentS > t) return null;
+      const a = this.arrivals.pop();
+      this.metrics.onArrival(a.adapter, a.inputTokens + a.outputTokens);
+      if (this.metrics.arrived > this.maxArrivals) {
+        throw new AppError(
+          'tooMuchWork',
+          `the simulation generated more than ${this.maxArrivals} requests by t = ${a.time.toFixed(1)} s ` +
+            '(bursty arrivals far above their mean); shorten durationS (limit MAX_SIMULATED_REQUESTS)',
+        );
+      }
+      if (this.lookups && a.adapter !== this.baseIndex && this.lookups.route(a, sentS) !== null) continue;
+      return a;
+    }
+  }
+
+  /** When the next request reaches the engine: a held one, or the next one sent. */
   private nextEngineArrivalS(): number {
+    return Math.min(this.lookups?.peekS() ?? Infinity, this.sentEngineArrivalS());
+  }
+
+  /** When the next request sent reaches the engine: after the frontend's overhead, and after a scrape holding it. */
+  private sentEngineArrivalS(): number {
     const sent = this.arrivals.peekTime();
     if (!this.scrapes || !Number.isFinite(sent) || sent > this.horizon) return sent + this.frontendS;
     return this.scrapes.deliveredAt(sent) + this.frontendS;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { parseOrThrow } from '../../shared/validate.js';
+import { enginePauses } from '../calibration/engine-pauses.js';
 import { Profile } from '../schema.js';
 import { baseStep, cpuOverhead, gpuStepModel, overlappedStep, type OverheadDonor } from './base-step.js';
 import type { GpuSpec } from './gpu-catalog.js';
@@ -147,8 +148,11 @@ export function buildProfile(options: BuildOptions, inputs: BuildInputs): Profil
     },
     adapterLoad: carried.profile.adapterLoad,
     scheduler: carried.profile.scheduler,
-    frontend: carried.profile.frontend,
-    ...(carried.profile.pauses ? { pauses: carried.profile.pauses } : {}),
+    frontend: carriedFrontend(carried.profile.frontend, traits.looksUpLoraTokenizers),
+    // The research host's engine-pause term, which the calibrated profiles no longer carry (their first-request
+    // lookups and /metrics scrapes explain those tails: docs/twin-tails.md). Built profiles keep it: no real run of a
+    // stock vLLM >= 0.11 says what its tails are, and their predictors were trained with it. Revisit with such runs.
+    pauses: enginePauses,
     calibration: { tool: 'lora-placer profile build', notes },
     source: {
       kind: inputs.kind,
@@ -160,4 +164,11 @@ export function buildProfile(options: BuildOptions, inputs: BuildInputs): Profil
     hfModelId: m.hfModelId,
   };
   return parseOrThrow(Profile, profile, 'built profile');
+}
+
+/** The calibrated profile's frontend, without the first-request tokenizer lookup where the built version has none. */
+function carriedFrontend(frontend: Profile['frontend'], looksUpLoraTokenizers: boolean): Profile['frontend'] {
+  if (looksUpLoraTokenizers) return frontend;
+  const { firstRequestOfAdapter: _dropped, ...rest } = frontend;
+  return rest;
 }

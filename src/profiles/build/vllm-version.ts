@@ -42,6 +42,11 @@ export interface VllmVersionTraits {
   asyncScheduling: boolean;
   /** the CUDA graph pool is charged to the KV budget (not modelled yet: the builder says so in the notes) */
   chargesCudaGraphs: boolean;
+  /**
+   * the API server looks an adapter's tokenizer up on its first request (the tokenizer group, removed in vLLM
+   * 0.11 by vllm-project/vllm#24078)
+   */
+  looksUpLoraTokenizers: boolean;
 }
 
 const GiB = 2 ** 30;
@@ -67,6 +72,7 @@ export function vllmVersionTraits(version: string): VllmVersionTraits {
     loraExtraVocab: atLeast(version, 12) ? 0 : 256,
     asyncScheduling: atLeast(version, 14),
     chargesCudaGraphs: atLeast(version, 21),
+    looksUpLoraTokenizers: !atLeast(version, 11),
   };
 }
 

@@ -6,10 +6,10 @@ import { kvCapacityTokens } from '../kv-capacity.js';
 import { Profile } from '../schema.js';
 import { fitBase, fitLora, type RequestShape } from './fit-forward.js';
 import { fitKvCapacity } from './fit-kv.js';
+import { fitFirstRequest } from './fit-first-request.js';
 import { fitAdapterLoad } from './fit-loading.js';
 import { fitScheduler } from './fit-scheduler.js';
 import { MeasurementTables } from './tables.js';
-import { enginePauses } from './engine-pauses.js';
 
 /** max_model_len of known base models (from their Hugging Face config.json). */
 export const knownMaxModelLen: Record<string, number> = {
@@ -83,8 +83,7 @@ export function calibrate(opts: CalibrateOptions): CalibrationOutcome {
       forward: { base, lora },
       adapterLoad: fitAdapterLoad(tables, model, mixedRank),
       scheduler,
-      frontend: fitFrontend(tables, model),
-      pauses: enginePauses,
+      frontend: { ...fitFrontend(tables, model), firstRequestOfAdapter: fitFirstRequest(tables, model) },
       calibration: {
         tool: 'lora-placer calibrate',
         notes: [

@@ -5,7 +5,8 @@ import { readCsv, type CsvRow } from '../../shared/csv.js';
 
 /**
  * The measurement tables `calibrate` reads, named as in the research repository's probes (see
- * README "Calibrating your own GPU"). Only calibration runs: the DT-validation runs are never read here.
+ * README "Calibrating your own GPU"). Only calibration runs: the DT-validation runs are never read here; the
+ * tail-calibration runs (ml_test_shared) only for the first-request lookup.
  */
 export const tableFiles = {
   kvTable: 'mem_max_table.csv',
@@ -16,11 +17,21 @@ export const tableFiles = {
   loadTimes: 'lat_load_per_load_times.csv',
   mixedLoad: 'scheduler-overhead/metrics_data_adapter_rates.csv',
   aggregatedLoad: 'scheduler-overhead/metrics_data_aggregated_rate.csv',
+  tailRuns: 'ml_test_shared_real_runs.csv',
 } as const;
 
 export type TableName = keyof typeof tableFiles;
 
 const requiredColumns: Record<TableName, string[]> = {
+  tailRuns: [
+    'srv_model',
+    'flag_lora_pre_loading',
+    'log_completed',
+    'log_number_of_adapters',
+    'log_mean_ttft_ms',
+    'log_median_ttft_ms',
+    'log_p99_ttft_ms',
+  ],
   kvTable: ['model', 'A_max_max_loras', 'max_lora_rank', 'kv_cache_tokens', 'status'],
   kvRuns: [
     'srv_model',
