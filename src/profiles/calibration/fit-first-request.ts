@@ -30,7 +30,8 @@ export function fitFirstRequest(
       const p50 = num(r, 'log_median_ttft_ms');
       const p99 = num(r, 'log_p99_ttft_ms');
       if (adapters === null || !completed || mean === null || p50 === null || p99 === null) return [];
-      const eligible = mean < operatorLoadTtftMs && adapters <= maxAdapters && adapters / completed > minFirstRequestShare;
+      const eligible =
+        mean < operatorLoadTtftMs && adapters <= maxAdapters && adapters / completed > minFirstRequestShare;
       return eligible ? [p99 - p50] : [];
     })
     .sort((a, b) => a - b);
