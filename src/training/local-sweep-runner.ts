@@ -6,9 +6,14 @@ import { profilesWorkerData } from '../jobs/worker-profiles.js';
 import { InlineSweepRunner } from './inline-sweep-runner.js';
 import type { SweepJob, SweepRunner } from './sweep-runner.js';
 
-/** Local worker threads for `threads` > 1, this thread otherwise. */
+/**
+ * Local worker threads for `threads` > 1, this thread otherwise; this thread too for a store built in memory,
+ * whose profiles no thread could read (worker-profiles.ts).
+ */
 export function localSweepRunner(threads: number, profiles: ProfileStore): SweepRunner {
-  return threads > 1 ? new LocalSweepRunner(threads, profiles) : new InlineSweepRunner(profiles);
+  return threads > 1 && profiles.dirs.length > 0
+    ? new LocalSweepRunner(threads, profiles)
+    : new InlineSweepRunner(profiles);
 }
 
 /**
@@ -19,6 +24,9 @@ export class LocalSweepRunner implements SweepRunner {
   private readonly pool: Piscina;
 
   constructor(threads: number, profiles?: ProfileStore) {
+    // the threads would silently simulate with the embedded profiles instead
+    if (profiles && profiles.dirs.length === 0)
+      throw new Error('LocalSweepRunner: a store built in memory has no directories for its threads to read');
     this.pool = new Piscina({
       ...workerEntry(import.meta.url, 'sweep.worker'),
       minThreads: threads,

@@ -30,7 +30,7 @@ const keepFailedS = 7 * 24 * 3600;
 /** unreported jobs are looked up every this many checks (events missed while Redis was away) */
 const lookupEvery = 6;
 
-interface Batch {
+export interface Batch {
   id: string;
   data: SweepBatch;
   /** the caller's jobs of the batch, by index */
@@ -75,7 +75,7 @@ export class QueueSweepRunner implements SweepRunner {
     if (jobs.length === 0) return;
     signal?.throwIfAborted();
     const { queue, events } = await this.connect();
-    const batches = this.batchesOf(jobs);
+    const batches = sweepBatches(jobs, this.profiles, this.batchRows, randomUUID());
     // one "closing" listener per job waiting on this queue (BullMQ's waitUntilFinished)
     queue.setMaxListeners(batches.length + 16);
     const added = await queue.addBulk(
@@ -159,35 +159,6 @@ export class QueueSweepRunner implements SweepRunner {
   }
 
   /** Jobs grouped by sweep (profile and seed), cut into batches of ascending indices. */
-  private batchesOf(jobs: SweepJob[]): Batch[] {
-    const sweeps = new Map<string, SweepJob[]>();
-    for (const job of jobs) {
-      const key = JSON.stringify([job.model, job.gpu, job.seed]);
-      sweeps.set(key, [...(sweeps.get(key) ?? []), job]);
-    }
-    const run = randomUUID();
-    const batches: Batch[] = [];
-    for (const group of sweeps.values()) {
-      const { model, gpu, seed } = group[0]!;
-      const profile = this.profiles.get(model, gpu);
-      const sorted = [...new Map(group.map((j) => [j.index, j])).values()].sort((a, b) => a.index - b.index);
-      for (let at = 0; at < sorted.length; at += this.batchRows) {
-        const slice = sorted.slice(at, at + this.batchRows);
-        batches.push({
-          id: `${run}-${batches.length}`,
-          data: sweepBatch(
-            profile,
-            seed,
-            slice.map((j) => j.index),
-          ),
-          jobs: new Map(slice.map((j) => [j.index, j])),
-          settled: false,
-        });
-      }
-    }
-    return batches;
-  }
-
   /**
    * Waits for every batch, reporting rows as they come. Fails on the first failed job, when no worker
    * is connected for workerWaitMs, or on abort.
@@ -293,4 +264,36 @@ export class QueueSweepRunner implements SweepRunner {
 function jobText(batch: Batch): string {
   const { indices, header } = batch.data;
   return `sweep job ${batch.id} (rows ${indices[0]}..${indices.at(-1)} of ${header.model}@${header.gpu})`;
+}
+
+/**
+ * The queued jobs of a sweep: its rows, grouped by profile (model, GPU, tensor-parallel size) and seed, cut into
+ * batches of `batchRows` indices, each carrying its profile; ids `${run}-${n}`.
+ */
+export function sweepBatches(jobs: SweepJob[], profiles: ProfileStore, batchRows: number, run: string): Batch[] {
+  const sweeps = new Map<string, SweepJob[]>();
+  for (const job of jobs) {
+    const key = JSON.stringify([job.model, job.gpu, job.tensorParallelSize ?? 1, job.seed]);
+    sweeps.set(key, [...(sweeps.get(key) ?? []), job]);
+  }
+  const batches: Batch[] = [];
+  for (const group of sweeps.values()) {
+    const { model, gpu, tensorParallelSize, seed } = group[0]!;
+    const profile = profiles.get(model, gpu, tensorParallelSize ?? 1);
+    const sorted = [...new Map(group.map((j) => [j.index, j])).values()].sort((a, b) => a.index - b.index);
+    for (let at = 0; at < sorted.length; at += batchRows) {
+      const slice = sorted.slice(at, at + batchRows);
+      batches.push({
+        id: `${run}-${batches.length}`,
+        data: sweepBatch(
+          profile,
+          seed,
+          slice.map((j) => j.index),
+        ),
+        jobs: new Map(slice.map((j) => [j.index, j])),
+        settled: false,
+      });
+    }
+  }
+  return batches;
 }

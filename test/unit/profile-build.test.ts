@@ -251,6 +251,27 @@ describe('profile build CLI', () => {
     expect(profile.engineDefaults).toEqual({ maxNumBatchedTokens: 8192, maxNumSeqs: 1024 });
     expect(profile.forward.lora.fit.note).toMatch(/carried over from qwen-2\.5-7b-instruct@h100-64gb/);
     expect(profile.calibration.notes.join(' ')).toMatch(/KV capacity: vLLM 0\.24\.0 memory arithmetic/);
+    // vLLM 0.24 looks no adapter tokenizer up; the calibrated profile's lookup stays behind, its engine pauses do not
+    expect(profile.frontend.firstRequestOfAdapter).toBeUndefined();
+    expect(profile.pauses?.perHeldAdapterMs).toBeGreaterThan(0);
+    const old = join(dir, 'v0.10');
+    const r010 = cli([
+      'profile',
+      'build',
+      '--model',
+      'qwen-2.5-7b-instruct',
+      '--gpu',
+      'h100-80gb',
+      '--vllm-version',
+      '0.10.2',
+      '--data',
+      join(dir, 'no-data'),
+      '--out',
+      old,
+    ]);
+    expect(r010.status, r010.stderr).toBe(0);
+    const built010 = Profile.parse(JSON.parse(readFileSync(join(old, 'qwen-2.5-7b-instruct@h100-80gb.json'), 'utf8')));
+    expect(built010.frontend.firstRequestOfAdapter?.ms).toBeGreaterThan(100);
     const check = cli([
       'profile',
       'build',

@@ -136,3 +136,37 @@ describe('runSweep', () => {
     expect(indices).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
+
+describe('the queued batches of a sweep', () => {
+  it('keep profiles of one model and GPU apart by tensor-parallel size, each batch carrying its own', async () => {
+    const { ProfileStore } = await import('../../src/profiles/index.js');
+    const { sweepBatches } = await import('../../src/training/queue-sweep-runner.js');
+    const tp2 = { ...profile, tensorParallelSize: 2, description: 'the same card, two per server' };
+    const store = new ProfileStore([profile, tp2]);
+    const job = (index: number, tensorParallelSize?: number): SweepJob => ({
+      model: profile.model,
+      gpu: profile.gpu,
+      seed: 1,
+      index,
+      ...(tensorParallelSize ? { tensorParallelSize } : {}),
+    });
+    const batches = sweepBatches([job(0), job(1, 2), job(2), job(3, 2), job(4, 2)], store, 2, 'run');
+    const opened = batches.map((b) => openSweepBatch(JSON.parse(JSON.stringify(b.data))));
+    expect(opened.map((b) => [b.profile.tensorParallelSize ?? 1, b.indices])).toEqual([
+      [1, [0, 2]],
+      [2, [1, 3]],
+      [2, [4]],
+    ]);
+    expect(batches.map((b) => b.id)).toEqual(['run-0', 'run-1', 'run-2']);
+  });
+
+  it('a store built in memory runs in this thread: worker threads could not read its profiles', async () => {
+    const { ProfileStore } = await import('../../src/profiles/index.js');
+    const { LocalSweepRunner, localSweepRunner } = await import('../../src/training/local-sweep-runner.js');
+    const store = new ProfileStore([profile]);
+    const runner = localSweepRunner(2, store);
+    expect(runner).toBeInstanceOf(InlineSweepRunner);
+    await runner.close();
+    expect(() => new LocalSweepRunner(2, store)).toThrow(/built in memory/);
+  });
+});
