@@ -26,7 +26,10 @@ export const benchSlos = [
   { ttftP99Ms: 1000, itlP99Ms: 200 },
   { ttftP99Ms: 3000, itlP99Ms: 200 },
 ] as const;
-export type BenchSlo = (typeof benchSlos)[number];
+export type BenchSlo = { readonly ttftP99Ms: number; readonly itlP99Ms: number };
+
+/** --max-loras values the load-balanced spread tries besides a slot per adapter (it keeps the fewest GPUs). */
+export const maxLorasGrid = [8, 16, 32, 64] as const;
 
 /** Seed offset of the fresh-seed check: a seed the placement's verification never used. */
 const freshSeedOffset = 7919;
@@ -44,8 +47,10 @@ export interface SloSuiteRow {
    * ours re-simulated with a fresh seed: GPUs over the SLO (p99 within the tolerance), starved adapters (as the SLO
    * counts them)
    */
-  fresh: { gpusOver: number; starvedAdapters: number };
+  fresh: { seeds: number; gpusOver: number; starvedAdapters: number };
   rateBalancing: BaselineOutcome;
+  /** rate balancing with the --max-loras of the grid (and a slot per adapter) that needs the fewest GPUs */
+  balancedGrid: BaselineOutcome & { maxLoras: number | null };
   dynamo: BaselineOutcome;
   dlora: BaselineOutcome;
   roundRobin: BaselineOutcome;
@@ -66,6 +71,7 @@ export async function benchSloCase(
   simulate: GpuSimulator,
   workers: number,
   bestKnownMs: number,
+  freshSeeds = 1,
 ): Promise<SloSuiteRow> {
   const workload = parseWorkload({ ...c.workload, verify: true, slo, criterion: 'slo' });
   const predictor = registry.get(workload.model, workload.gpu);
@@ -99,8 +105,8 @@ export async function benchSloCase(
       placeS,
       shareError: shareError(workload, placement.gpus),
     },
-    fresh: await freshSeedCheck(workload, placement, criterion, simulate),
-    rateBalancing: await search((k) => rateBalancing(workload, k)),
+    fresh: await freshSeedCheck(workload, placement, criterion, simulate, freshSeeds),
+    ...(await balancedSpreads(workload, search)),
     dynamo: await search((k) => dynamoLike(workload, k)),
     dlora: await search((k) => dloraProactive(workload, predictor.profile, k)),
     roundRobin: await search((k) => roundRobin(workload, k)),
@@ -137,34 +143,58 @@ function asOursIsJudged(simulate: GpuSimulator, meets: GpuJudge, headroom: numbe
 
 const withPerAdapter = (s: ParsedScenario): ParsedScenario => ({ ...s, report: { perAdapter: true } });
 
-/** Every GPU of our answer simulated again with a seed its verification never used. */
+/**
+ * Rate balancing with a slot per adapter, and the best load-balanced spread: rate balancing at each --max-loras of
+ * the grid below the adapter count too, keeping the one that needs the fewest GPUs (the first on a tie).
+ */
+async function balancedSpreads(
+  workload: ParsedWorkload,
+  search: (build: (k: number) => GpuAssignment[]) => Promise<BaselineOutcome>,
+): Promise<Pick<SloSuiteRow, 'rateBalancing' | 'balancedGrid'>> {
+  const slotPerAdapter = await search((k) => rateBalancing(workload, k));
+  let best: SloSuiteRow['balancedGrid'] = { ...slotPerAdapter, maxLoras: null };
+  for (const maxLoras of maxLorasGrid.filter((m) => m < workload.adapters.length)) {
+    const capped = await search((k) =>
+      rateBalancing(workload, k).map((g) => ({ ...g, maxLoras: Math.min(g.maxLoras, maxLoras) })),
+    );
+    if (capped.gpus !== null && (best.gpus === null || capped.gpus < best.gpus)) best = { ...capped, maxLoras };
+  }
+  return { rateBalancing: slotPerAdapter, balancedGrid: best };
+}
+
+/**
+ * Every GPU of our answer simulated again with `seeds` seeds its verification never used: a GPU is over when it
+ * misses the SLO (with the p99 tolerance) on any of them; starved adapters are counted once.
+ */
 async function freshSeedCheck(
   workload: ParsedWorkload,
   placement: Placement,
   criterion: GpuCriterion,
   simulate: GpuSimulator,
+  seeds: number,
 ): Promise<SloSuiteRow['fresh']> {
   const index = new Map(workload.adapters.map((a, i) => [a.id, i]));
-  const scenarios = placement.gpus.map((g) => ({
-    ...withPerAdapter(
+  const base = placement.gpus.map((g) =>
+    withPerAdapter(
       gpuScenarioOf(
         workload,
         g.engine,
         g.adapters.map((a) => ({ adapter: index.get(a.id)!, rate: a.rate })),
       ),
     ),
-    seed: workload.options.verifySeed + freshSeedOffset,
-  }));
+  );
+  const scenarios = Array.from({ length: seeds }, (_, k) =>
+    base.map((s) => ({ ...s, seed: workload.options.verifySeed + freshSeedOffset * (k + 1) })),
+  ).flat();
   const tolerant: GpuCriterion = {
     ...criterion,
     ...(criterion.ttftP99Ms !== undefined ? { ttftP99Ms: criterion.ttftP99Ms * (1 + p99Tolerance) } : {}),
     ...(criterion.itlP99Ms !== undefined ? { itlP99Ms: criterion.itlP99Ms * (1 + p99Tolerance) } : {}),
   };
   const results = await simulate(scenarios);
-  return {
-    gpusOver: results.filter((r) => !twinVerdict(r, tolerant).met).length,
-    starvedAdapters: results.reduce((n, r) => n + starvedUnderSlo(r).length, 0),
-  };
+  const over = new Set(results.flatMap((r, i) => (twinVerdict(r, tolerant).met ? [] : [i % base.length])));
+  const starved = new Set(results.flatMap((r) => starvedUnderSlo(r)));
+  return { seeds, gpusOver: over.size, starvedAdapters: starved.size };
 }
 
 /**
@@ -175,6 +205,7 @@ export function bestKnownAtSlo(r: SloSuiteRow): number | null {
   const counts: (number | null)[] = [
     r.ours.met ? r.ours.gpus : null,
     r.rateBalancing.gpus,
+    r.balancedGrid.gpus,
     r.dynamo.gpus,
     r.dlora.gpus,
     r.roundRobin.gpus,
@@ -191,6 +222,8 @@ export interface SloSummary {
   oursMissing: number;
   freshGpusOver: number;
   freshStarvedAdapters: number;
+  /** workloads where ours needs more GPUs than the best load-balanced spread (rate balancing, --max-loras grid) */
+  aboveBalancedGrid: number;
   worstShareError: number;
   medianSavingVsRateBalancing: number;
   medianSavingVsDynamo: number;
@@ -221,6 +254,7 @@ export function sloSummaries(rows: SloSuiteRow[]): SloSummary[] {
       oursMissing: at.filter((r) => !r.ours.met).length,
       freshGpusOver: at.reduce((n, r) => n + r.fresh.gpusOver, 0),
       freshStarvedAdapters: at.reduce((n, r) => n + r.fresh.starvedAdapters, 0),
+      aboveBalancedGrid: at.filter((r) => r.balancedGrid.gpus !== null && r.ours.gpus > r.balancedGrid.gpus).length,
       worstShareError: Math.max(0, ...at.map((r) => r.ours.shareError)),
       medianSavingVsRateBalancing: saving((r) => r.rateBalancing),
       medianSavingVsDynamo: saving((r) => r.dynamo),
@@ -240,11 +274,16 @@ export function sloSummaries(rows: SloSuiteRow[]): SloSummary[] {
 
 const cell = (b: BaselineOutcome): string => (b.gpus === null ? `>${b.limit}` : String(b.gpus));
 const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
+/** the best spread's GPUs and, when a grid value won, its --max-loras: `5@16` */
+const gridCell = (b: SloSuiteRow['balancedGrid']): string =>
+  b.maxLoras === null || b.gpus === null ? cell(b) : `${b.gpus}@${b.maxLoras}`;
+
+const freshSeedsOf = (rows: SloSuiteRow[]): number => rows[0]?.fresh.seeds ?? 1;
 
 export function formatSloSuite(rows: SloSuiteRow[]): string {
   const head =
     `${'workload'.padEnd(34)}${'SLO'.padStart(7)}${'bound'.padStart(6)}${'ours'.padStart(5)}${'met'.padStart(4)}` +
-    `${'best'.padStart(5)}${'search'.padStart(8)}${'rateBal'.padStart(8)}${'dynamo'.padStart(7)}` +
+    `${'best'.padStart(5)}${'search'.padStart(8)}${'rateBal'.padStart(8)}${'rbGrid'.padStart(8)}${'dynamo'.padStart(7)}` +
     `${'dLoRA'.padStart(6)}${'rr'.padStart(5)}${'nextFit'.padStart(9)}${'fresh'.padStart(6)}${'place s'.padStart(8)}`;
   const lines = [
     'placement at equal SLO (every GPU of every method simulated by the Twin, 3,600 s; SLO: ' +
@@ -258,7 +297,8 @@ export function formatSloSuite(rows: SloSuiteRow[]): string {
       `${r.name.padEnd(34)}${`${r.slo.ttftP99Ms / 1000}s`.padStart(7)}${String(r.lowerBound).padStart(6)}` +
         `${String(r.ours.gpus).padStart(5)}${(r.ours.met ? 'y' : 'n').padStart(4)}` +
         `${String(bestKnownAtSlo(r) ?? '-').padStart(5)}${searched.padStart(8)}` +
-        `${cell(r.rateBalancing).padStart(8)}${cell(r.dynamo).padStart(7)}${cell(r.dlora).padStart(6)}` +
+        `${cell(r.rateBalancing).padStart(8)}${gridCell(r.balancedGrid).padStart(8)}` +
+        `${cell(r.dynamo).padStart(7)}${cell(r.dlora).padStart(6)}` +
         `${cell(r.roundRobin).padStart(5)}${nf.padStart(9)}` +
         `${String(r.fresh.gpusOver).padStart(6)}${r.ours.placeS.toFixed(1).padStart(8)}`,
     );
@@ -267,12 +307,13 @@ export function formatSloSuite(rows: SloSuiteRow[]): string {
   for (const s of sloSummaries(rows)) {
     lines.push(
       `SLO p99 TTFT ${s.slo.ttftP99Ms} ms, p99 ITL ${s.slo.itlP99Ms} ms: ${s.workloads} workloads; ` +
-        `ours missing the SLO on ${s.oursMissing}; fresh seed: ${s.freshGpusOver} GPUs over ` +
+        `ours missing the SLO on ${s.oursMissing}; ${freshSeedsOf(rows)} fresh seed(s): ${s.freshGpusOver} GPUs over ` +
         `(10 % on the p99), ${s.freshStarvedAdapters} starved adapters; worst share ` +
         `error ${s.worstShareError.toExponential(1)}; median place ${s.medianPlaceS.toFixed(1)} s`,
       `  median GPUs saved vs rate balancing ${pct(s.medianSavingVsRateBalancing)}, ` +
         `Dynamo-like ${pct(s.medianSavingVsDynamo)}, dLoRA-like ${pct(s.medianSavingVsDlora)}, ` +
-        `round robin ${pct(s.medianSavingVsRoundRobin)}`,
+        `round robin ${pct(s.medianSavingVsRoundRobin)}; ours above the best load-balanced spread (--max-loras ` +
+        `grid) on ${s.aboveBalancedGrid}`,
       s.searched > 0
         ? `  best-known search on ${s.searched}: ours equal on ${s.equalToBestKnown} ` +
             `(${pct(s.equalToBestKnown / s.searched)}), at most ${s.maxAboveBestKnown} GPU(s) above; the ` +

@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { AppError } from '../shared/errors.js';
 // each kind imports its benchmark when it runs (bench cli loads none of the Twin, placement or service code)
 import type { SuiteRow } from '../bench/place.js';
-import type { SloSuiteRow } from '../bench/place-slo.js';
+import type { BenchSlo, SloSuiteRow } from '../bench/place-slo.js';
 import type { DriftRun } from '../bench/drift.js';
 import type { PredictorRegistry } from '../ml/registry.js';
 import { writeJson } from './io.js';
@@ -27,6 +27,8 @@ export async function runBench(argv: string[]): Promise<number> {
       'min-saving': { type: 'string' },
       slo: { type: 'boolean', default: false },
       'best-known-s': { type: 'string' },
+      'slo-ttft-s': { type: 'string' },
+      'fresh-seeds': { type: 'string' },
       hysteresis: { type: 'string', default: '0.1' },
       trace: { type: 'string' },
       until: { type: 'string' },
@@ -131,6 +133,8 @@ interface PlaceFlags {
   'min-saving'?: string | undefined;
   slo: boolean;
   'best-known-s'?: string | undefined;
+  'slo-ttft-s'?: string | undefined;
+  'fresh-seeds'?: string | undefined;
   quiet: boolean;
 }
 
@@ -138,6 +142,10 @@ async function benchPlace(flags: PlaceFlags, repeats: number, cpu: string): Prom
   const { embeddedProfiles, PredictorRegistry, TwinPool } = await core();
   const { benchPlaceSpeed, benchSuiteCase, formatSpeed, formatSuite, speedCases, suiteCases, suiteSummary } =
     await import('../bench/place.js');
+  if (flags.slo) {
+    const { benchSlos } = await import('../bench/place-slo.js');
+    sloOptions(flags, benchSlos);
+  }
   const registry = PredictorRegistry.fromDirectory(embeddedProfiles());
   const maxRatio = optionalNumber(flags['max-bound-ratio'], '--max-bound-ratio');
   const minSaving = optionalNumber(flags['min-saving'], '--min-saving');
@@ -211,6 +219,26 @@ async function benchEstimator(
   return 0;
 }
 
+/** --slo-ttft-s and --fresh-seeds, checked before any work: the speed cases run first. */
+function sloOptions(flags: PlaceFlags, defaults: readonly BenchSlo[]): { slos: BenchSlo[]; freshSeeds: number } {
+  const freshSeeds = intOption(flags['fresh-seeds'] ?? '1', '--fresh-seeds');
+  if (freshSeeds < 1 || freshSeeds > 10)
+    throw new AppError('invalidInput', `--fresh-seeds: expected 1 to 10, got ${freshSeeds}`);
+  return { slos: sloTargets(flags['slo-ttft-s'], defaults), freshSeeds };
+}
+
+/** --slo-ttft-s 1,2,3: p99 TTFT targets in seconds (p99 ITL 200 ms); default the suite's two. */
+function sloTargets(given: string | undefined, defaults: readonly BenchSlo[]): BenchSlo[] {
+  if (given === undefined) return [...defaults];
+  const targets = given.split(',').map((v) => Number(v.trim()));
+  if (targets.length === 0 || targets.length > 5 || targets.some((t) => !Number.isFinite(t) || t < 0.05 || t > 600))
+    throw new AppError(
+      'invalidInput',
+      `--slo-ttft-s: expected 1 to 5 seconds from 0.05 to 600 (e.g. 1,2,3), got "${given}"`,
+    );
+  return targets.map((t) => ({ ttftP99Ms: Math.round(t * 1000), itlP99Ms: 200 }));
+}
+
 async function benchPlaceAtSlo(
   flags: PlaceFlags,
   registry: PredictorRegistry,
@@ -224,15 +252,16 @@ async function benchPlaceAtSlo(
   const { benchSloCase, benchSlos, formatSloSuite, sloSummaries } = await import('../bench/place-slo.js');
   const searchS =
     given === undefined ? (flags.quick ? 0 : 120) : numberOption(given, '--best-known-s', 'non-negative', 'seconds');
+  const { slos, freshSeeds } = sloOptions(flags, benchSlos);
   const pool = new TwinPool(workers);
   const rows: SloSuiteRow[] = [];
   const cases = suiteCases(traceDir, flags.quick);
-  const total = benchSlos.length * cases.length;
+  const total = slos.length * cases.length;
   const progress = new Progress('bench place --slo', total, { quiet: flags.quiet });
   try {
     for (const c of cases) {
-      for (const slo of benchSlos) {
-        const row = await benchSloCase(registry, c, slo, (s) => pool.run(s), workers, searchS * 1000);
+      for (const slo of slos) {
+        const row = await benchSloCase(registry, c, slo, (s) => pool.run(s), workers, searchS * 1000, freshSeeds);
         rows.push(row);
         // a line per workload, so long runs show progress in CI logs too
         const ours = `ours ${row.ours.gpus}${row.ours.met ? '' : ' (missed)'}`;
@@ -254,6 +283,9 @@ async function benchPlaceAtSlo(
           `fresh seed at p99 TTFT ${s.slo.ttftP99Ms} ms: ${s.freshGpusOver} GPU(s) ` +
             `over, ${s.freshStarvedAdapters} starved adapter(s)`,
         ]
+      : []),
+    ...(s.aboveBalancedGrid > 0
+      ? [`ours above the best load-balanced spread at p99 TTFT ${s.slo.ttftP99Ms} ms on ${s.aboveBalancedGrid}`]
       : []),
   ]);
   for (const f of failures) process.stderr.write(`bench place --slo: ${f}\n`);

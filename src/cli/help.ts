@@ -179,11 +179,15 @@ bench place                 placement speed (100 to 10,000 adapters), then, when
   --max-bound-ratio R       exit 1 unless median GPUs / lower bound <= R (CI)
   --min-saving F            exit 1 unless the median saving vs rate balancing >= F (CI)
   --slo                     the suite at equal SLO instead (p99 TTFT 1 s and 3 s, p99 ITL 200 ms): ours,
-                            rate balancing, Dynamo-like, dLoRA-like, round robin, next-fit, all judged by
-                            the same Twin criterion, ours re-simulated with a fresh seed; exit 1 when ours
-                            misses the SLO or a GPU fails the fresh seed
+                            rate balancing (a slot per adapter, and the best over a --max-loras grid),
+                            Dynamo-like, dLoRA-like, round robin, next-fit, all judged by the same Twin
+                            criterion, ours re-simulated with fresh seeds; exit 1 when ours misses the SLO,
+                            a GPU fails a fresh seed or ours needs more GPUs than the best balanced spread
   --best-known-s S          with --slo: seconds of Twin-driven search for fewer GPUs per workload and SLO
                             (default 120 in the full suite, 0 = off, the default with --quick)
+  --slo-ttft-s LIST         with --slo: p99 TTFT targets in seconds (default 1,3; the default SLO is 2)
+  --fresh-seeds N           with --slo: re-simulate ours with N seeds its verification never used (default
+                            1); a GPU over on any counts
 
 bench estimator             placement of 40 and 200 adapters (default SLO, research rule) with the
                             predictors, with the Twin estimator (a profile without predictors), and with it

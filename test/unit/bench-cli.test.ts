@@ -51,3 +51,16 @@ describe('bench cli', () => {
     expect(text).toContain('pass  --version within 100 ms of bare node: +10 ms');
   });
 });
+
+describe('bench place --slo options', () => {
+  it('refuses a bad --fresh-seeds or --slo-ttft-s before any work, exit 2 naming the option', async () => {
+    const { cli } = await import('../helpers/cli.js');
+    const seeds = cli(['bench', 'place', '--slo', '--fresh-seeds', '0']);
+    expect(seeds.status).toBe(2);
+    expect(seeds.stderr).toMatch(/--fresh-seeds: expected 1 to 10/);
+    const targets = cli(['bench', 'place', '--slo', '--slo-ttft-s', '2,abc']);
+    expect(targets.status).toBe(2);
+    expect(targets.stderr).toMatch(/--slo-ttft-s: .*got "2,abc"/);
+    expect(targets.stdout).toBe('');
+  });
+});

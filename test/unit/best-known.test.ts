@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { bestKnownSearch } from '../../src/bench/best-known.js';
-import { benchSlos, bestKnownAtSlo, sloSummaries, type BenchSlo, type SloSuiteRow } from '../../src/bench/place-slo.js';
+import {
+  benchSlos,
+  bestKnownAtSlo,
+  formatSloSuite,
+  sloSummaries,
+  type BenchSlo,
+  type SloSuiteRow,
+} from '../../src/bench/place-slo.js';
 import type { BaselineOutcome } from '../../src/bench/place.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { embeddedProfiles } from '../../src/profiles/index.js';
@@ -92,6 +99,7 @@ describe('equal-SLO summary (benchmark)', () => {
     rateBal: number | null,
     searched: number | null,
     slo: BenchSlo = benchSlos[0],
+    grid: number | null = rateBal,
   ): SloSuiteRow => ({
     name: 'w',
     model: 'm',
@@ -99,8 +107,9 @@ describe('equal-SLO summary (benchmark)', () => {
     slo,
     lowerBound: 1,
     ours: { gpus: ours, met: true, gpusMissing: 0, unplaced: 0, placeS: 1, shareError: 0 },
-    fresh: { gpusOver: 0, starvedAdapters: 0 },
+    fresh: { seeds: 1, gpusOver: 0, starvedAdapters: 0 },
     rateBalancing: outcome(rateBal),
+    balancedGrid: { ...outcome(grid), maxLoras: grid === rateBal ? null : 16 },
     dynamo: outcome(null),
     dlora: outcome(ours + 1),
     roundRobin: outcome(ours + 2),
@@ -125,6 +134,15 @@ describe('equal-SLO summary (benchmark)', () => {
       expect(bestKnownAtSlo(rows[2]!)).toBe(8);
       expect(second!.workloads).toBe(1);
       expect(second!.equalToBestKnown).toBe(1);
+      expect(first!.aboveBalancedGrid).toBe(0);
     },
   );
+
+  it('counts the workloads where ours needs more GPUs than the best load-balanced spread', () => {
+    const rows = [row(4, 4, null, benchSlos[0], 3), row(5, 6, null, benchSlos[0], 5), row(3, null, null)];
+    const [first] = sloSummaries(rows);
+    expect(first!.aboveBalancedGrid).toBe(1);
+    expect(bestKnownAtSlo(rows[0]!)).toBe(3);
+    expect(formatSloSuite(rows)).toMatch(/\b3@16\b/);
+  });
 });
