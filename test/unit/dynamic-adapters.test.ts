@@ -12,6 +12,7 @@ import {
 import { defaultLoraSyncerImage } from '../../src/manifests/lora-syncer.js';
 import { PredictorRegistry } from '../../src/ml/registry.js';
 import { parseWorkload, place, type Placement } from '../../src/placement/index.js';
+import { replan } from '../../src/placement/replan.js';
 import { embeddedProfiles } from '../../src/profiles/index.js';
 import { smallWorkload } from '../helpers/app.js';
 import { KubeDiscovery } from '../helpers/kube-discovery.js';
@@ -58,9 +59,10 @@ describe('manifests with adapterLoading=dynamic: a lora-syncer ConfigMap per ser
   const startupPaths = new Map<number, Map<string, string>>();
   for (const d of render({}).filter((i) => i.kind === 'Deployment'))
     for (const gpu of gpusOf(d)) startupPaths.set(gpu, startupModules(d));
-  /** the ConfigMap a Deployment's sidecar mounts */
-  const mounted = (d: Item): Item => {
+  /** the ConfigMap a Deployment's sidecar mounts (among `items`, default: the dynamic render's) */
+  const mounted = (d: Item, items?: Item[]): Item => {
     const volume = d.spec.template.spec.volumes.find((v: Item) => v.name === 'lora-syncer-config');
+    if (items) return items.find((i) => i.kind === 'ConfigMap' && i.metadata.name === volume.configMap.name)!;
     return configMaps.get(volume.configMap.name)!;
   };
 
@@ -169,6 +171,52 @@ describe('manifests with adapterLoading=dynamic: a lora-syncer ConfigMap per ser
     // the options left at their defaults fill the same holes
     const bare = ManifestOptions.parse({ adapterLoading: 'dynamic' });
     expect(fillTemplate(yaml, bare)).toBe(toYamlDocuments(poolManifests(input, bare)));
+  });
+
+  it('keeps, across a real re-plan, the Deployments of GPUs that kept their number and flags', async () => {
+    // one hot adapter and 39 light ones on two GPUs; one adapter leaves and one arrives: the re-plan swaps them on
+    // one GPU, whose --max-loras stays (test/unit/replan.test.ts places the same pool)
+    const rate = (i: number) => (i === 0 ? 30 : 0.1 + (i % 5) * 0.05);
+    const adapters = Array.from({ length: 40 }, (_, i) => ({
+      id: `ad-${i}`,
+      rank: i % 3 === 0 ? 16 : 8,
+      rate: rate(i),
+    }));
+    const pool = (list: typeof adapters) =>
+      parseWorkload({ model: 'llama-3.1-8b-instruct', gpu: 'h100-64gb', adapters: list });
+    const before = await place(pool(adapters), predictor);
+    const swapped = [...adapters.filter((a) => a.id !== 'ad-5'), { id: 'new', rank: 8, rate: 0.2 }];
+    const after = await replan(pool(swapped), predictor, before);
+    const moves = after.moves!;
+    const of = (p: Placement, adapterLoading: string, previous?: Placement) =>
+      poolManifests({ ...input, placement: p, previous }, ManifestOptions.parse({ adapterLoading })).items as Item[];
+    const key = (i: Item) => `${i.kind}/${i.metadata.name}`;
+    const was = new Map(of(before, 'dynamic').map((i) => [key(i), i]));
+    const now = of(after, 'dynamic', before);
+    const engine = (p: Placement, gpu: number) => JSON.stringify(p.gpus[gpu]!.engine);
+    // the GPUs that continue the GPU of the same number with the same engine settings
+    const kept = after.gpus
+      .map((g) => g.index)
+      .filter((gpu) => moves.gpuMap[gpu]!.previous === gpu && engine(before, gpu) === engine(after, gpu));
+    expect(kept.length).toBe(after.gpus.length);
+    const touched = new Set([...moves.removed, ...moves.added].map((m) => m.gpu));
+    expect(touched.size).toBeGreaterThan(0);
+    for (const d of now.filter((i) => i.kind === 'Deployment')) {
+      // the same Deployment, to the byte: nothing restarts
+      expect(d).toEqual(was.get(key(d)));
+      for (const gpu of gpusOf(d)) {
+        const config = syncerConfig(mounted(d, now));
+        const removed = moves.removed.find((r) => r.gpu === gpu)?.adapters ?? [];
+        expect((config.ensureNotExist?.models ?? []).map((m: Item) => m.id).sort()).toEqual([...removed].sort());
+        expect(config.ensureExist.models.map((m: Item) => m.id).sort()).toEqual(
+          after.gpus[gpu]!.adapters.map((a) => a.id).sort(),
+        );
+      }
+    }
+    // where --lora-modules would have renamed (restarted) the Deployment of every GPU whose adapters changed
+    const startupBefore = new Set(of(before, 'startup').map(key));
+    const restarted = of(after, 'startup').filter((i) => i.kind === 'Deployment' && !startupBefore.has(key(i)));
+    expect(restarted.flatMap(gpusOf).sort()).toEqual([...touched].sort());
   });
 
   describeWith(['kubectl'], "kubectl's client-side dry run takes the dynamic objects", () => {
