@@ -84,6 +84,23 @@ describe('manifests with adapterLoading=dynamic: a lora-syncer ConfigMap per ser
     expect(configMaps.size).toBe(deployments.length + 1);
   });
 
+  it("routes every adapter only to groups whose ConfigMap loads it, with the plan's weights", () => {
+    const routing = JSON.parse(
+      dynamic.find((i) => i.kind === 'ConfigMap' && i.data['routing.json'])!.data['routing.json'],
+    );
+    const loads = new Map(
+      deployments.map((d) => [
+        d.metadata.labels['lora-placer.io/engine'],
+        new Set(syncerConfig(mounted(d)).ensureExist.models.map((m: Item) => m.id)),
+      ]),
+    );
+    expect(routing.adapters).toHaveLength(placement.routing.length);
+    for (const route of routing.adapters) {
+      for (const backend of route.backends) expect(loads.get(backend.group)!.has(route.adapter)).toBe(true);
+      expect(route.backends.reduce((sum: number, b: Item) => sum + b.weight, 0)).toBeCloseTo(1, 5);
+    }
+  });
+
   it('starts vLLM with runtime LoRA updating and no --lora-modules, beside a lora-syncer sidecar', () => {
     for (const d of deployments) {
       const pod = d.spec.template.spec;
@@ -162,6 +179,7 @@ describe('manifests with adapterLoading=dynamic: a lora-syncer ConfigMap per ser
       adapterClaim: 'adapters',
       loraSyncerImage: 'example.com/syncer:v9',
       image: 'vllm/vllm-openai:v0.8.5',
+      gateway: 'inference-extension',
     });
     const list = poolManifests(input, options);
     const yaml = await manifestTemplate(input, 'yaml', undefined, 'dynamic');
