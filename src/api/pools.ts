@@ -46,7 +46,12 @@ async function renderManifests(s: Services, asked: TemplateKey): Promise<Rendere
   const { manifestTemplate } = await import('../manifests/manifest-template.js');
   return {
     // the YAML of a large plan is written a few objects at a time, other requests served in between
-    template: await manifestTemplate(input, asked.format, () => new Promise((resolve) => setImmediate(resolve))),
+    template: await manifestTemplate(
+      input,
+      asked.format,
+      () => new Promise((resolve) => setImmediate(resolve)),
+      asked.adapterLoading,
+    ),
     key: { ...asked, revision: plan.revision ?? null, profile },
   };
 }
@@ -212,6 +217,7 @@ export async function poolRoutes(app: FastifyInstance, s: Services): Promise<voi
       const key = {
         pool: summary.pool,
         format,
+        adapterLoading: options.adapterLoading,
         revision: summary.revision,
         profile: s.profiles.get(summary.model, summary.gpu, summary.tensorParallelSize ?? 1),
       };

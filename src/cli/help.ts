@@ -51,7 +51,9 @@ After each answer a few lines on stderr say why this many GPUs: the traffic plac
                 Deployment and Service, the routing ConfigMap (docs/manifests.md); with
                 --pool NAME (default "pool", one workload only), --image REF, --model-id ID,
                 --namespace NS, --adapter-claim PVC, --hf-token-secret SECRET[/KEY],
-                --gateway none|inference-extension`;
+                --gateway none|inference-extension, --adapter-loading startup|dynamic (dynamic: adapters
+                loaded at run time by a lora-syncer sidecar from a ConfigMap per group; --lora-syncer-image REF;
+                --previous FILE, the placement the cluster runs now: adapters it loses are unloaded)`;
 
 export const validateHelp =
   `validate --runs FILE [--reference FILE] [--gpu G] [--seed N] [--workers N] [--json FILE] [--profiles DIR]...

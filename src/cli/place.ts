@@ -4,13 +4,14 @@ import {
   checkPlacementWork,
   parseWorkload,
   place,
+  Placement,
   withPlacementWarnings,
   type GpuSimulator,
 } from '../placement/index.js';
 import { loadWorkLimits } from '../config.js';
 import type { ManifestOptions } from '../manifests/manifest-options.js';
 import { AppError } from '../shared/errors.js';
-import { readInputDocuments, withItemPath, writeJson } from './io.js';
+import { readInputDocuments, readJsonFile, withItemPath, writeJson } from './io.js';
 import { parseCommandArgs, parseWorkers, quietOption } from './args.js';
 import { ExitCode } from './exit-codes.js';
 import { Progress } from './progress.js';
@@ -33,6 +34,8 @@ async function manifestOptions(
     adapterClaim: values['adapter-claim'],
     hfTokenSecret: values['hf-token-secret'],
     gateway: values.gateway,
+    adapterLoading: values['adapter-loading'],
+    loraSyncerImage: values['lora-syncer-image'],
   };
   const parsed = ManifestOptions.safeParse(
     Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
@@ -42,12 +45,34 @@ async function manifestOptions(
       modelId: '--model-id',
       adapterClaim: '--adapter-claim',
       hfTokenSecret: '--hf-token-secret',
+      adapterLoading: '--adapter-loading',
+      loraSyncerImage: '--lora-syncer-image',
     };
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0]);
     throw new AppError('invalidInput', `${flag[key] ?? `--${key}`}: ${issue.message}`, { path: key });
   }
+  if (values.previous !== undefined && parsed.data.adapterLoading !== 'dynamic')
+    throw new AppError(
+      'invalidInput',
+      '--previous: only with --adapter-loading dynamic (it lists adapters to unload)',
+      {
+        path: 'previous',
+      },
+    );
   return parsed.data;
+}
+
+/** --previous FILE: the placement the cluster runs now (a `place` answer), checked like any input. */
+async function previousPlacement(file: string | undefined): Promise<Placement | undefined> {
+  if (file === undefined) return undefined;
+  const parsed = Placement.safeParse(readJsonFile(file));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const at = issue.path.join('.');
+  throw new AppError('invalidInput', `--previous: ${file}${at ? ` at ${at}` : ''}: ${issue.message}`, {
+    path: 'previous',
+  });
 }
 
 export async function runPlace(argv: string[]): Promise<number> {
@@ -65,6 +90,9 @@ export async function runPlace(argv: string[]): Promise<number> {
       'adapter-claim': { type: 'string' },
       'hf-token-secret': { type: 'string' },
       gateway: { type: 'string' },
+      'adapter-loading': { type: 'string' },
+      'lora-syncer-image': { type: 'string' },
+      previous: { type: 'string' },
       ...profilesOption,
       ...quietOption,
     },
@@ -81,6 +109,9 @@ export async function runPlace(argv: string[]): Promise<number> {
       { path: 'pool' },
     );
   const manifests = values.output === 'manifests' ? await manifestOptions(values) : null;
+  if (!manifests && values.previous !== undefined)
+    throw new AppError('invalidInput', '--previous: only with --output manifests', { path: 'previous' });
+  const previous = await previousPlacement(values.previous);
   const input = readInputDocuments(positionals[0]);
   if (manifests && input.items.length !== 1)
     throw new AppError(
@@ -157,6 +188,7 @@ export async function runPlace(argv: string[]): Promise<number> {
           placement,
           profile: estimator.profile,
           adapterRoot: w.options.loraModulesRoot,
+          previous,
         },
         yaml.options,
       );

@@ -1,9 +1,11 @@
-import type { ManifestFormat, ManifestTemplate } from './manifest-template.js';
+import type { AdapterLoading, ManifestFormat, ManifestTemplate } from './manifest-template.js';
 
 /** What a template is rendered from: a pool's plan revision and the profile figures its objects hold. */
 export interface TemplateKey {
   pool: string;
   format: ManifestFormat;
+  /** the objects differ with it (absent: startup) */
+  adapterLoading?: AdapterLoading;
   /** changes whenever the plan does (null: unknown, never kept) */
   revision: string | null;
   profile: { maxModelLen: number; vllmVersion: string; hfModelId?: string };
@@ -15,16 +17,16 @@ export interface RenderedTemplate {
   key: TemplateKey;
 }
 
-const idOf = (key: TemplateKey): string => `${key.pool}\n${key.format}`;
+const idOf = (key: TemplateKey): string => `${key.pool}\n${key.format}\n${key.adapterLoading ?? 'startup'}`;
 const versionOf = (key: TemplateKey): string | null =>
   key.revision === null
     ? null
     : `${key.revision}\n${key.profile.maxModelLen}\n${key.profile.vllmVersion}\n${key.profile.hfModelId ?? ''}`;
 
 /**
- * Rendered manifest templates, at most one per pool and format (a new revision replaces the old one), bounded by the
- * characters they hold and dropped least recently used first. Requests that arrive while their template is being
- * rendered wait for that render. A template larger than the whole bound is answered but not kept.
+ * Rendered manifest templates, at most one per pool, format and adapter loading (a new revision replaces the old
+ * one), bounded by the characters they hold and dropped least recently used first. Requests that arrive while their
+ * template is being rendered wait for that render. A template larger than the whole bound is answered but not kept.
  */
 export class ManifestCache {
   private readonly entries = new Map<string, { version: string; template: ManifestTemplate }>();

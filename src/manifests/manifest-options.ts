@@ -43,6 +43,23 @@ export const ManifestOptions = z.object({
       '"inference-extension": also one InferencePool (Gateway API Inference Extension v1, llm-d) per ' +
         "server group, over that group's vLLM pods; needs its CRDs",
     ),
+  adapterLoading: z
+    .enum(['startup', 'dynamic'])
+    .default('startup')
+    .describe(
+      '"startup": each server group\'s adapters are vLLM flags (--lora-modules), so a re-plan that moves adapters ' +
+        'restarts its servers. "dynamic": vLLM loads and unloads them at run time ' +
+        "(VLLM_ALLOW_RUNTIME_LORA_UPDATING), driven by the Gateway API Inference Extension's lora-syncer sidecar " +
+        'from one ConfigMap per group; only a change of engine flags restarts a server',
+    ),
+  loraSyncerImage: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'a container image reference')
+    .optional()
+    .describe(
+      'the lora-syncer sidecar image with adapterLoading=dynamic; default: ' +
+        'registry.k8s.io/gateway-api-inference-extension/lora-syncer:v1.2.1',
+    ),
 });
 export type ManifestOptions = z.output<typeof ManifestOptions>;
 

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { defaultImage } from './default-image.js';
-import { engineGroups, groupKeys } from './engine-groups.js';
+import { groupKeys, serverGroups } from './engine-groups.js';
+import { defaultLoraSyncerImage } from './lora-syncer.js';
 import { inferencePools } from './inference-pool.js';
 import type { ManifestOptions } from './manifest-options.js';
 import { defaultModelId, poolManifests, type PoolManifestInput } from './pool-manifests.js';
-import { adapterMount, adapterVolume, hfTokenEnv } from './vllm-deployment.js';
+import { adapterMount, adapterVolume, vllmEnv } from './vllm-deployment.js';
 import { toYamlDocument } from './yaml-documents.js';
 
 export type ManifestFormat = 'json' | 'yaml';
+export type AdapterLoading = ManifestOptions['adapterLoading'];
 
 /** A place in a template's text that the operator's options fill. */
 type Hole =
@@ -16,11 +18,16 @@ type Hole =
   /** `.<namespace>.svc` in the routing URLs */
   | { kind: 'namespaceHost' }
   | { kind: 'image' }
+  /** the lora-syncer sidecar's image (adapterLoading=dynamic) */
+  | { kind: 'syncerImage' }
   | { kind: 'modelId' }
   /** the adapter volume of a pod and its mount: items there only with an adapterClaim */
   | { kind: 'adapterVolume'; indent: string }
   | { kind: 'adapterMount'; indent: string }
-  /** the `env` field of a vLLM container (HF_TOKEN): there only with an hfTokenSecret */
+  /**
+   * the `env` field of a vLLM container (HF_TOKEN, VLLM_ALLOW_RUNTIME_LORA_UPDATING): there only with an
+   * hfTokenSecret or adapterLoading=dynamic
+   */
   | { kind: 'hfTokenEnv'; indent: string }
   /** the InferencePools, after the other objects, with gateway=inference-extension */
   | { kind: 'gateway' };
@@ -32,6 +39,8 @@ type Hole =
  */
 export interface ManifestTemplate {
   format: ManifestFormat;
+  /** how adapters are loaded: the objects differ (groups, env, sidecar, ConfigMaps), so it is the template's own */
+  adapterLoading: AdapterLoading;
   pool: string;
   /** what vLLM loads unless `modelId` is given */
   defaultModelId: string;
@@ -52,6 +61,7 @@ function marks() {
     nonce,
     namespace: `lpns${nonce}`,
     image: `lpimage${nonce}`,
+    syncerImage: `lpsyncer${nonce}`,
     modelId: `lpmodel${nonce}`,
     claim: `lpclaim${nonce}`,
     volume: `lpvolume${nonce}`,
@@ -70,6 +80,7 @@ function holePatterns(m: Marks, format: ManifestFormat): [Hole['kind'], string][
       ['namespaceField', `,"namespace":"${m.namespace}"`],
       host,
       ['image', `"${m.image}"`],
+      ['syncerImage', `"${m.syncerImage}"`],
       ['modelId', `"${m.modelId}"`],
       ['adapterVolume', `"${m.volume}",`],
       ['adapterMount', `"${m.mount}",`],
@@ -79,6 +90,7 @@ function holePatterns(m: Marks, format: ManifestFormat): [Hole['kind'], string][
     ['namespaceField', `\\n(?<indent>[ ]*)namespace: ${m.namespace}(?=\\n)`],
     host,
     ['image', m.image],
+    ['syncerImage', m.syncerImage],
     ['modelId', m.modelId],
     ['adapterVolume', `\\n(?<indent>[ ]*)- ${m.volume}(?=\\n)`],
     ['adapterMount', `\\n(?<indent>[ ]*)- ${m.mount}(?=\\n)`],
@@ -97,6 +109,7 @@ function markOptionalParts(item: Item, m: Marks): void {
   if (item.kind !== 'Deployment') return;
   const pod = (item.spec as { template: { spec: { volumes: Item[]; containers: Item[] } } }).template.spec;
   pod.volumes = pod.volumes.map((v) => (v.name === 'adapters' ? m.volume : v)) as Item[];
+  // vLLM's containers (a lora-syncer sidecar is an init container, with an env of its own)
   for (const c of pod.containers) {
     c.volumeMounts = (c.volumeMounts as Item[]).map((v) => (v.name === 'adapters' ? m.mount : v));
     c.env = m.env;
@@ -131,6 +144,7 @@ export async function manifestTemplate(
   input: PoolManifestInput,
   format: ManifestFormat,
   pause?: Pause,
+  adapterLoading: AdapterLoading = 'startup',
 ): Promise<ManifestTemplate> {
   const m = marks();
   const list = poolManifests(input, {
@@ -140,6 +154,8 @@ export async function manifestTemplate(
     adapterClaim: m.claim,
     hfTokenSecret: m.secret,
     gateway: 'none',
+    adapterLoading,
+    loraSyncerImage: m.syncerImage,
   });
   for (const item of list.items) markOptionalParts(item, m);
   await pause?.();
@@ -163,13 +179,14 @@ export async function manifestTemplate(
     at = match.index + match[0].length;
   }
   parts.push(text.slice(at), { kind: 'gateway' }, format === 'json' ? ']}' : '');
-  checkHoles(parts, counts, list.items, m);
+  checkHoles(parts, counts, list.items, m, adapterLoading);
   return {
     format,
+    adapterLoading,
     pool: input.pool,
     defaultModelId: defaultModelId(input),
     defaultImage: defaultImage(input.profile.vllmVersion),
-    groups: groupKeys(engineGroups(input.placement)),
+    groups: groupKeys(serverGroups(input.placement, adapterLoading)),
     adapterRoot: input.adapterRoot,
     parts,
     chars: parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0),
@@ -180,11 +197,18 @@ export async function manifestTemplate(
  * Every option value went into a hole, as many times as there are objects that hold it: a serializer that wrote a
  * marked value some other way (quoted, folded) fails here, not in an answer.
  */
-function checkHoles(parts: (string | Hole)[], counts: Map<Hole['kind'], number>, items: Item[], m: Marks): void {
+function checkHoles(
+  parts: (string | Hole)[],
+  counts: Map<Hole['kind'], number>,
+  items: Item[],
+  m: Marks,
+  adapterLoading: AdapterLoading,
+): void {
   const deployments = items.filter((i) => i.kind === 'Deployment').length;
   const expected: [Hole['kind'], number][] = [
     ['namespaceField', items.length],
     ['image', deployments],
+    ['syncerImage', adapterLoading === 'dynamic' ? deployments : 0],
     ['modelId', deployments],
     ['adapterVolume', deployments],
     ['adapterMount', deployments],
@@ -215,7 +239,8 @@ function holeFiller(t: ManifestTemplate, o: ManifestOptions): (h: Hole) => strin
   const item = (value: unknown, indent: string): string =>
     json ? `${JSON.stringify(value)},` : indented(toYamlDocument([value]), indent);
   const image = scalar(o.image ?? t.defaultImage);
-  const env = hfTokenEnv(o);
+  const env = vllmEnv({ ...o, adapterLoading: t.adapterLoading });
+  const syncerImage = scalar(o.loraSyncerImage ?? defaultLoraSyncerImage);
   const modelId = scalar(o.modelId ?? t.defaultModelId);
   const namespace = o.namespace ? scalar(o.namespace) : null;
   const host = o.namespace ? `.${o.namespace}.svc` : '';
@@ -239,6 +264,8 @@ function holeFiller(t: ManifestTemplate, o: ManifestOptions): (h: Hole) => strin
         return host;
       case 'image':
         return image;
+      case 'syncerImage':
+        return syncerImage;
       case 'modelId':
         return modelId;
       case 'adapterVolume':

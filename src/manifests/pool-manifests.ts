@@ -1,6 +1,7 @@
 import type { Placement } from '../placement/index.js';
 import { hubModelIds } from '../profiles/hub-model-ids.js';
-import { engineGroups, groupKeys } from './engine-groups.js';
+import { adapterConfigMaps } from './adapter-config-maps.js';
+import { groupKeys, serverGroups } from './engine-groups.js';
 import { inferencePools } from './inference-pool.js';
 import type { ManifestOptions } from './manifest-options.js';
 import { routingConfig, routingConfigMap } from './routing-config.js';
@@ -28,11 +29,17 @@ export interface PoolManifestInput {
   /** `hfModelId`: what vLLM loads, when the profile names it (built profiles do) */
   profile: { maxModelLen: number; vllmVersion: string; hfModelId?: string | undefined };
   adapterRoot: string;
+  /**
+   * the plan the cluster runs now (adapterLoading=dynamic): adapters it gave a server group that this one does not
+   * are listed for unloading
+   */
+  previous?: Placement | undefined;
 }
 
 /**
  * What a cluster applies to serve a placement: one vLLM Deployment and Service per distinct engine
- * setting (a server group), the routing config a gateway loads (a ConfigMap), and, for Gateway API Inference
+ * setting (a server group), with adapterLoading=dynamic the adapter ConfigMap its lora-syncer sidecar reads, the
+ * routing config a gateway loads (a ConfigMap), and, for Gateway API Inference
  * Extension users, an InferencePool per server group. Every object is validated against its schema as it is
  * built (kubernetes-models for Kubernetes kinds), so a route or CLI answer never holds an object the API server
  * would refuse.
@@ -49,13 +56,16 @@ export function poolManifests(input: PoolManifestInput, o: ManifestOptions): Man
     adapterRoot: input.adapterRoot,
     gpusPerServer: placement.gpusPerServer ?? 1,
   };
-  const groups = engineGroups(placement);
+  const groups = serverGroups(placement, o.adapterLoading);
   const engines = groups.flatMap((group) => engineObjects(serving, group, o));
   for (const object of engines) object.validate();
+  const adapterMaps = o.adapterLoading === 'dynamic' ? adapterConfigMaps(serving, groups, input.previous, o) : [];
+  for (const object of adapterMaps) object.validate();
   const routing = routingConfigMap(routingConfig(serving, placement, groups, o), o);
   routing.validate();
   const items: Record<string, unknown>[] = [
     ...engines.map((e) => e.toJSON() as Record<string, unknown>),
+    ...adapterMaps.map((m) => m.toJSON() as Record<string, unknown>),
     routing.toJSON() as Record<string, unknown>,
   ];
   if (o.gateway === 'inference-extension') items.push(...inferencePools(pool, groupKeys(groups), o));

@@ -4,6 +4,7 @@ import type { EngineGroup } from './engine-groups.js';
 import { k8sName } from './k8s-name.js';
 import { defaultImage } from './default-image.js';
 import { hfTokenRef, type ManifestOptions } from './manifest-options.js';
+import { defaultLoraSyncerImage, loraSyncerConfigMapName, loraSyncerSidecar, loraSyncerVolume } from './lora-syncer.js';
 
 /** What the vLLM objects of one pool are built from. */
 export interface PoolServing {
@@ -45,6 +46,18 @@ export function hfTokenEnv(o: ManifestOptions) {
   return ref ? [{ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }] : null;
 }
 
+/**
+ * The vLLM container's env: with adapterLoading=dynamic, the switch that enables /v1/load_lora_adapter and
+ * /v1/unload_lora_adapter (vLLM reads "1" or "true", any case); the HF token when asked for. None: null.
+ */
+export function vllmEnv(o: ManifestOptions) {
+  const env = [
+    ...(o.adapterLoading === 'dynamic' ? [{ name: 'VLLM_ALLOW_RUNTIME_LORA_UPDATING', value: 'True' }] : []),
+    ...(hfTokenEnv(o) ?? []),
+  ];
+  return env.length > 0 ? env : null;
+}
+
 const health = { httpGet: { path: '/health', port: 'http' } };
 
 /** name, labels, the namespace when one was asked for, annotations */
@@ -83,7 +96,8 @@ export function shmSizeLimit(gpusPerServer: number): string {
 export function engineObjects(serving: PoolServing, group: EngineGroup, o: ManifestOptions): [Deployment, Service] {
   const name = engineName(serving.pool, group);
   const selector = groupSelector(serving.pool, group.key);
-  const env = hfTokenEnv(o);
+  const env = vllmEnv(o);
+  const dynamic = o.adapterLoading === 'dynamic';
   const labels = { ...selector, 'app.kubernetes.io/name': 'vllm' };
   const gpus = serving.gpusPerServer;
   const annotations = {
@@ -100,6 +114,7 @@ export function engineObjects(serving: PoolServing, group: EngineGroup, o: Manif
       template: {
         metadata: { labels, annotations },
         spec: {
+          ...(dynamic ? { initContainers: [loraSyncerSidecar(o.loraSyncerImage ?? defaultLoraSyncerImage)] } : {}),
           containers: [
             {
               name: 'vllm',
@@ -132,6 +147,7 @@ export function engineObjects(serving: PoolServing, group: EngineGroup, o: Manif
           volumes: [
             ...(o.adapterClaim ? [adapterVolume(o.adapterClaim)] : []),
             { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: shmSizeLimit(gpus) } },
+            ...(dynamic ? [loraSyncerVolume(loraSyncerConfigMapName(serving.pool, group.key))] : []),
           ],
         },
       },

@@ -71,6 +71,7 @@ describe('manifest templates: rendered once, filled per request', async () => {
 /** A template of `chars` characters (the cache looks at nothing else). */
 const sized = (chars: number, format: ManifestFormat = 'json'): ManifestTemplate => ({
   format,
+  adapterLoading: 'startup',
   pool: 'p',
   defaultModelId: 'm',
   defaultImage: 'i',
