@@ -284,7 +284,8 @@ export function formatSloSuite(rows: SloSuiteRow[]): string {
   const head =
     `${'workload'.padEnd(34)}${'SLO'.padStart(7)}${'bound'.padStart(6)}${'ours'.padStart(5)}${'met'.padStart(4)}` +
     `${'best'.padStart(5)}${'search'.padStart(8)}${'rateBal'.padStart(8)}${'rbGrid'.padStart(8)}` +
-    `${'dynamo'.padStart(7)}${'dLoRA'.padStart(6)}${'rr'.padStart(5)}${'nextFit'.padStart(9)}${'fresh'.padStart(6)}${'place s'.padStart(8)}`;
+    `${'dynamo'.padStart(7)}${'dLoRA'.padStart(6)}${'rr'.padStart(5)}${'nextFit'.padStart(9)}` +
+    `${'fresh'.padStart(6)}${'place s'.padStart(8)}`;
   const lines = [
     'placement at equal SLO (every GPU of every method simulated by the Twin, 3,600 s; SLO: ' +
       "p99 TTFT / p99 ITL 200 ms, no adapter starved, every adapter's mean TTFT within the TTFT target)",
