@@ -10,45 +10,45 @@ export const latencyBoundFactors: LatencyBoundFactors = {
     'llama-3.1-8b-instruct': {
       light: {
         ttftP99: {
-          factor: 3.387,
-          runs: 37,
+          factor: 3.124,
+          runs: 39,
         },
         itlP99: {
-          factor: 1.935,
-          runs: 37,
+          factor: 1.76,
+          runs: 39,
         },
         ttftMean: {
-          factor: 1.4,
-          runs: 37,
+          factor: 1.437,
+          runs: 39,
         },
       },
       queued: {
         ttftP99: {
-          factor: 8.598,
-          runs: 19,
+          factor: 16.687,
+          runs: 17,
         },
         itlP99: {
-          factor: 1.983,
-          runs: 19,
+          factor: 2.974,
+          runs: 17,
         },
         ttftMean: {
-          factor: 4.739,
-          runs: 19,
+          factor: 11.215,
+          runs: 17,
         },
       },
       saturated: {
         ttftP99: {
-          factor: 5.025,
+          factor: 5.455,
           runs: 57,
           pooled: true,
         },
         itlP99: {
-          factor: 1.935,
+          factor: 2.192,
           runs: 57,
           pooled: true,
         },
         ttftMean: {
-          factor: 1.544,
+          factor: 1.797,
           runs: 57,
           pooled: true,
         },
@@ -57,45 +57,45 @@ export const latencyBoundFactors: LatencyBoundFactors = {
     'qwen-2.5-7b-instruct': {
       light: {
         ttftP99: {
-          factor: 1.664,
-          runs: 40,
+          factor: 2.48,
+          runs: 45,
         },
         itlP99: {
-          factor: 1.746,
-          runs: 40,
+          factor: 2.112,
+          runs: 45,
         },
         ttftMean: {
-          factor: 1.261,
-          runs: 40,
+          factor: 1.444,
+          runs: 45,
         },
       },
       queued: {
         ttftP99: {
-          factor: 10.72,
-          runs: 34,
+          factor: 11.498,
+          runs: 29,
         },
         itlP99: {
-          factor: 2.403,
-          runs: 34,
+          factor: 2.488,
+          runs: 29,
         },
         ttftMean: {
-          factor: 1.862,
-          runs: 34,
+          factor: 1.903,
+          runs: 29,
         },
       },
       saturated: {
         ttftP99: {
-          factor: 8.324,
+          factor: 10.07,
           runs: 75,
           pooled: true,
         },
         itlP99: {
-          factor: 2.03,
+          factor: 2.217,
           runs: 75,
           pooled: true,
         },
         ttftMean: {
-          factor: 1.573,
+          factor: 1.701,
           runs: 75,
           pooled: true,
         },
@@ -104,45 +104,45 @@ export const latencyBoundFactors: LatencyBoundFactors = {
     pooled: {
       light: {
         ttftP99: {
-          factor: 2.638,
-          runs: 77,
+          factor: 2.781,
+          runs: 84,
         },
         itlP99: {
-          factor: 1.746,
-          runs: 77,
+          factor: 1.881,
+          runs: 84,
         },
         ttftMean: {
-          factor: 1.377,
-          runs: 77,
+          factor: 1.437,
+          runs: 84,
         },
       },
       queued: {
         ttftP99: {
-          factor: 10.554,
-          runs: 53,
+          factor: 11.498,
+          runs: 46,
         },
         itlP99: {
-          factor: 2.206,
-          runs: 53,
+          factor: 2.488,
+          runs: 46,
         },
         ttftMean: {
-          factor: 3.855,
-          runs: 53,
+          factor: 5.01,
+          runs: 46,
         },
       },
       saturated: {
         ttftP99: {
-          factor: 6.087,
+          factor: 7.154,
           runs: 132,
           pooled: true,
         },
         itlP99: {
-          factor: 1.935,
+          factor: 2.159,
           runs: 132,
           pooled: true,
         },
         ttftMean: {
-          factor: 1.547,
+          factor: 1.69,
           runs: 132,
           pooled: true,
         },
@@ -153,141 +153,141 @@ export const latencyBoundFactors: LatencyBoundFactors = {
     'llama-3.1-8b-instruct': {
       light: {
         ttftP99: {
-          factor: 4.941,
-          runs: 44,
+          factor: 16.159,
+          runs: 46,
         },
         itlP99: {
-          factor: 3.53,
-          runs: 44,
+          factor: 4.245,
+          runs: 46,
         },
         ttftMean: {
-          factor: 2.035,
-          runs: 44,
+          factor: 3.044,
+          runs: 46,
         },
       },
       queued: {
         ttftP99: {
-          factor: 14.331,
-          runs: 12,
+          factor: 7.242,
+          runs: 10,
         },
         itlP99: {
-          factor: 5.623,
-          runs: 12,
+          factor: 6.013,
+          runs: 10,
         },
         ttftMean: {
-          factor: 5.171,
-          runs: 12,
+          factor: 10.238,
+          runs: 10,
         },
       },
       saturated: {
         ttftP99: {
-          factor: 4.956,
+          factor: 11.827,
           runs: 57,
           pooled: true,
         },
         itlP99: {
-          factor: 4.142,
+          factor: 4.474,
           runs: 57,
           pooled: true,
         },
         ttftMean: {
-          factor: 2.304,
+          factor: 3.953,
           runs: 57,
           pooled: true,
         },
       },
-      bundleVersion: 'aeae32caeecc',
+      bundleVersion: '944fea77d117',
     },
     'qwen-2.5-7b-instruct': {
       light: {
         ttftP99: {
-          factor: 8.935,
-          runs: 52,
+          factor: 22.935,
+          runs: 53,
         },
         itlP99: {
-          factor: 4.527,
-          runs: 52,
+          factor: 4.819,
+          runs: 53,
         },
         ttftMean: {
-          factor: 3.164,
-          runs: 52,
+          factor: 3.331,
+          runs: 53,
         },
       },
       queued: {
         ttftP99: {
-          factor: 10.9,
+          factor: 6.171,
           runs: 16,
         },
         itlP99: {
-          factor: 7.465,
+          factor: 7.514,
           runs: 16,
         },
         ttftMean: {
-          factor: 8.78,
+          factor: 9.367,
           runs: 16,
         },
       },
       saturated: {
         ttftP99: {
-          factor: 8.102,
+          factor: 17.389,
           runs: 75,
           pooled: true,
         },
         itlP99: {
-          factor: 5.108,
+          factor: 4.903,
           runs: 75,
           pooled: true,
         },
         ttftMean: {
-          factor: 2.769,
+          factor: 3.167,
           runs: 75,
           pooled: true,
         },
       },
-      bundleVersion: '64cf93a8df84',
+      bundleVersion: 'fe79a8d65cfb',
     },
     pooled: {
       light: {
         ttftP99: {
-          factor: 6.604,
-          runs: 96,
+          factor: 17.389,
+          runs: 99,
         },
         itlP99: {
-          factor: 4.214,
-          runs: 96,
+          factor: 4.397,
+          runs: 99,
         },
         ttftMean: {
-          factor: 2.605,
-          runs: 96,
+          factor: 3.119,
+          runs: 99,
         },
       },
       queued: {
         ttftP99: {
-          factor: 13.736,
-          runs: 28,
+          factor: 6.171,
+          runs: 26,
         },
         itlP99: {
-          factor: 5.623,
-          runs: 28,
+          factor: 6.217,
+          runs: 26,
         },
         ttftMean: {
-          factor: 5.171,
-          runs: 28,
+          factor: 9.367,
+          runs: 26,
         },
       },
       saturated: {
         ttftP99: {
-          factor: 5.839,
+          factor: 15.675,
           runs: 132,
           pooled: true,
         },
         itlP99: {
-          factor: 4.602,
+          factor: 4.819,
           runs: 132,
           pooled: true,
         },
         ttftMean: {
-          factor: 2.549,
+          factor: 3.167,
           runs: 132,
           pooled: true,
         },
