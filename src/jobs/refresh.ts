@@ -7,10 +7,11 @@ import type { PredictorBundle, PredictorMetrics } from '../ml/bundle.js';
 import { bundleKey, writeVersionedBundle } from '../ml/bundle-store.js';
 import { Predictor } from '../ml/predictor.js';
 import type { PredictorRegistry } from '../ml/registry.js';
-import { profileKey, tensorParallelSizeOf } from '../profiles/index.js';
+import { profileKey, tensorParallelSizeOf, type Profile } from '../profiles/index.js';
 import { AppError } from '../shared/errors.js';
 import { MemoryPoolStore } from '../store/memory-store.js';
 import type { PoolStore, StoredJob } from '../store/pool-store.js';
+import { profileSha256 } from '../training/sweep.js';
 import type { SweepQueueAddress } from '../training/sweep-queue.js';
 import type { RefreshProgress, RefreshWorkerInput, RefreshWorkerResult } from './refresh.worker.js';
 import { workerEntry } from '../shared/worker-file.js';
@@ -173,7 +174,7 @@ export class RefreshManager {
       workloads: job.workloads,
       threads: this.options.threads,
       ...(this.options.sweepQueue ? { sweepQueue: this.options.sweepQueue } : {}),
-      datasetFile: this.datasetFile(job),
+      datasetFile: this.datasetFile(job, served.profile),
       created: job.startedAt,
       current: served.bundle,
       ...(this.options.profileDirs ? { profileDirs: this.options.profileDirs } : {}),
@@ -354,9 +355,14 @@ export class RefreshManager {
     this.options.onReplaced?.(next);
   }
 
-  private datasetFile(job: RefreshJob): string {
+  /**
+   * The sweep's file, named by its profile's hash too: a dataset of the same model@gpu and seed from before a profile
+   * changed belongs to another sweep (openDataset refuses it), so an updated profile starts a file of its own.
+   */
+  private datasetFile(job: RefreshJob, profile: Profile): string {
     const dir = this.options.modelsDir ? join(this.options.modelsDir, 'sweeps') : join(tmpdir(), 'lora-placer-sweeps');
-    return join(dir, `${profileKey(job.model, job.gpu, job.tensorParallelSize)}-seed${job.seed}.jsonl`);
+    const key = profileKey(job.model, job.gpu, job.tensorParallelSize);
+    return join(dir, `${key}-seed${job.seed}-${profileSha256(profile).slice(0, 12)}.jsonl`);
   }
 }
 

@@ -34,9 +34,14 @@ describe('one request cannot take the service down', async () => {
         adapters: [{ id: 'a', rank: 32, rate: 14.41, outputTokens: { mean: 100_000 } }],
       });
       expect(hostile.statusCode).toBe(200);
-      expect(hostile.json().unplaced).toEqual([
-        { id: 'a', rate: 14.41, reason: expect.stringMatching(/alone on a GPU/) },
-      ]);
+      // whether one GPU meets the SLO at a sliver of its rate depends on the predictors: either way what is left
+      // is reported, and no more than maxGpus GPUs are opened for it
+      const [left, ...others] = hostile.json().unplaced;
+      expect(others).toEqual([]);
+      expect(left).toMatchObject({ id: 'a', reason: expect.stringMatching(/alone on a GPU|allowed by maxGpus/) });
+      expect(left.rate).toBeGreaterThan(0);
+      expect(left.rate).toBeLessThanOrEqual(14.41);
+      expect(hostile.json().gpuCount).toBeLessThanOrEqual(1024);
       // servable requests, but more traffic than 1,024 GPUs carry
       const r = await post('/v1/placements', {
         ...llama,

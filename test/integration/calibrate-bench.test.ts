@@ -143,7 +143,9 @@ describe('calibrate --bench on bench files the Twin writes for a hidden profile'
   });
 
   it('fits runs without token timelines (per-request CSVs only) by replaying them, and explains them better', () => {
-    const start = llama();
+    // stock vLLM (>= 0.11, what --bench files come from) looks no adapter tokenizer up on a first request
+    const { firstRequestOfAdapter: _lookup, ...frontend } = llama().frontend;
+    const start = { ...llama(), frontend };
     const hidden = hiddenProfile(start, 1);
     const servers = writeProbePlan(join(dir, 'csv-only'), hidden, probePlan(1));
     for (const server of servers) {

@@ -55,9 +55,10 @@ describe('bench cli', () => {
 describe('bench place --slo options', () => {
   it('refuses a bad --fresh-seeds or --slo-ttft-s before any work, exit 2 naming the option', async () => {
     const { cli } = await import('../helpers/cli.js');
-    const seeds = cli(['bench', 'place', '--slo', '--fresh-seeds', '0']);
+    const seeds = cli(['bench', 'place', '--slo', '--fresh-seeds', '11']);
     expect(seeds.status).toBe(2);
-    expect(seeds.stderr).toMatch(/--fresh-seeds: expected 1 to 10/);
+    expect(seeds.stderr).toMatch(/--fresh-seeds: expected 1 to 10, got 11/);
+    expect(cli(['bench', 'place', '--slo', '--fresh-seeds', '0']).stderr).toMatch(/--fresh-seeds: expected a positive/);
     const targets = cli(['bench', 'place', '--slo', '--slo-ttft-s', '2,abc']);
     expect(targets.status).toBe(2);
     expect(targets.stderr).toMatch(/--slo-ttft-s: .*got "2,abc"/);

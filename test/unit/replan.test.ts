@@ -104,9 +104,18 @@ describe('replan (predictors)', async () => {
     // the GPU of the small adapters gets the least extra traffic (of a few factors) that the predictors
     // refuse it with; the hot adapter's GPU is unchanged
     const small = current.gpus.reduce((a, b) => (b.adapters.length > a.adapters.length ? b : a));
-    const onSmall = new Set(small.adapters.map((a) => a.id));
+    // the hot adapter may be split onto that GPU too: it keeps its rate, and its share there counts in every check
+    const split = new Set([...gpusOf(current)].filter(([, gpus]) => gpus.length > 1).map(([id]) => id));
+    const shareOnSmall = new Map(small.adapters.filter((a) => split.has(a.id)).map((a) => [a.id, a.rate]));
+    const onSmall = new Set(small.adapters.map((a) => a.id).filter((id) => !split.has(id)));
     const withFactor = (f: number): Workload => pool((i) => baseRate(i) * (onSmall.has(`ad-${i}`) ? f : 1));
-    const factor = [1.25, 1.5, 2, 3, 4].find((f) => !predictorsAcceptTogether(withFactor(f), [...onSmall]));
+    /** the small GPU's traffic: `ids` at the workload's rates, beside the split adapters' shares */
+    const smallAccepts = (w: Workload, ids: string[]): boolean =>
+      predictorsAcceptTogether(
+        { ...w, adapters: w.adapters.map((a) => ({ ...a, rate: shareOnSmall.get(a.id) ?? a.rate })) },
+        [...ids, ...shareOnSmall.keys()],
+      );
+    const factor = [1.25, 1.5, 2, 3, 4].find((f) => !smallAccepts(withFactor(f), [...onSmall]));
     expect(factor).toBeDefined();
     const hotter = withFactor(factor!);
     const p = await replan(parseWorkload(hotter), llama, current);
@@ -121,8 +130,8 @@ describe('replan (predictors)', async () => {
     expect(p.moves!.added.flatMap((a) => a.adapters).sort()).toEqual([...shed].sort());
     // fewest: the GPU keeps what is left and would refuse any one of the shed adapters back
     const kept = [...onSmall].filter((id) => !shed.includes(id));
-    expect(predictorsAcceptTogether(hotter, kept)).toBe(true);
-    for (const id of shed) expect(predictorsAcceptTogether(hotter, [...kept, id])).toBe(false);
+    expect(smallAccepts(hotter, kept)).toBe(true);
+    for (const id of shed) expect(smallAccepts(hotter, [...kept, id])).toBe(false);
   });
 
   it(
